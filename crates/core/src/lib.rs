@@ -7,20 +7,34 @@
 //! *notional* is price × quantity in the quote asset; *position side* is `BOTH` in one-way
 //! mode and `LONG`/`SHORT` in hedge mode; *mark price* is the fair price used for
 //! unrealised PnL and liquidation.
+//!
+//! The pure rules of the trading engine live here too, so they can be property-tested
+//! without an exchange: [`risk`] (pre-trade limits; only [`RiskLimits::check`] makes the
+//! [`RiskApproved`] proof an order needs), [`preview`] (sizing, margin, liquidation
+//! estimate, worst-case loss), [`pnl`] (round trips and period totals from the exchange's
+//! fills and income) and [`ledger`] (the 70/30 profit share over a high-water mark).
 
 pub mod clock;
 pub mod filters;
+pub mod ledger;
 pub mod market;
 pub mod order;
+pub mod pnl;
 pub mod position;
+pub mod preview;
+pub mod risk;
 pub mod symbol;
 
 pub use clock::{Clock, ManualClock};
 pub use filters::{FilterError, SymbolFilters};
+pub use ledger::{ClosedTrade, LedgerState, ShareEntry, ShareMode, ShareRatio, ShareTotals};
 pub use market::{Candle, CandleError, Interval};
 pub use order::{
     ClientOrderId, ClientOrderIdError, MarginType, OrderKind, OrderRequest, PositionSide, Side,
     TimeInForce, WorkingType,
 };
+pub use pnl::{Period, PeriodPnl, RoundTrip};
 pub use position::{Fill, Income, IncomeKind, Position};
+pub use preview::{MaintenanceBracket, Preview, PreviewError, PreviewInput, Sizing};
+pub use risk::{OrderIntent, RiskApproved, RiskContext, RiskLimits, RiskRefusal};
 pub use symbol::{Symbol, SymbolError};
