@@ -16,6 +16,7 @@
 
 pub mod clock;
 pub mod filters;
+pub mod journal;
 pub mod ledger;
 pub mod market;
 pub mod order;
@@ -27,6 +28,7 @@ pub mod symbol;
 
 pub use clock::{Clock, ManualClock};
 pub use filters::{FilterError, SymbolFilters};
+pub use journal::{Leg, OrderState};
 pub use ledger::{ClosedTrade, LedgerState, ShareEntry, ShareMode, ShareRatio, ShareTotals};
 pub use market::{Candle, CandleError, Interval};
 pub use order::{
