@@ -214,6 +214,93 @@ impl ShareTotals {
     }
 }
 
+/// The ledger rows of one settlement period with their totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub period: crate::pnl::Period,
+    /// First day of the period (UTC).
+    pub start: chrono::NaiveDate,
+    pub totals: ShareTotals,
+    pub entries: Vec<ShareEntry>,
+}
+
+/// Groups ledger rows into settlement statements, oldest first.
+pub fn statements(entries: &[ShareEntry], period: crate::pnl::Period) -> Vec<Statement> {
+    let mut by_start: std::collections::BTreeMap<chrono::NaiveDate, Vec<ShareEntry>> =
+        std::collections::BTreeMap::new();
+    for e in entries {
+        by_start
+            .entry(period.start_of(e.time))
+            .or_default()
+            .push(e.clone());
+    }
+    by_start
+        .into_iter()
+        .map(|(start, entries)| Statement {
+            period,
+            start,
+            totals: ShareTotals::of(&entries),
+            entries,
+        })
+        .collect()
+}
+
+impl Statement {
+    /// Renders the statement as CSV: one row per ledger entry, then a totals row.
+    ///
+    /// Amounts are written exactly as stored (no float formatting); ids that tie a row to
+    /// the exchange's records are `;`-separated inside one column.
+    pub fn to_csv(&self) -> String {
+        fn ids(v: &[i64]) -> String {
+            v.iter().map(i64::to_string).collect::<Vec<_>>().join(";")
+        }
+        let mut out = String::from(
+            "time_utc,trade_ref,total_pnl,shareable,platform_share,user_share,platform_ratio,mode,high_water_mark_after,trade_ids,income_ids\n",
+        );
+        for e in &self.entries {
+            let mode = match e.mode {
+                ShareMode::HighWaterMark => "high_water_mark",
+                ShareMode::PerTrade => "per_trade",
+            };
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{}\n",
+                e.time.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                csv_field(&e.trade_ref),
+                e.total_pnl,
+                e.shareable,
+                e.platform_share,
+                e.user_share,
+                e.platform_ratio,
+                mode,
+                e.high_water_mark_after,
+                ids(&e.trade_ids),
+                ids(&e.income_ids),
+            ));
+        }
+        let t = &self.totals;
+        out.push_str(&format!(
+            "TOTAL {},{} trades,{},{},{},{},,,,,\n",
+            self.start, t.trades, t.net_pnl, t.shareable, t.platform_share, t.user_share
+        ));
+        out
+    }
+}
+
+/// Quotes a CSV field when it holds a separator, a quote or a line break, and defuses
+/// spreadsheet formulas (a leading `=`, `+`, `-` or `@`).
+fn csv_field(s: &str) -> String {
+    let defused = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +392,35 @@ mod tests {
         assert_eq!(p + u, dec!(0.000000019));
         assert!(ShareRatio::new(dec!(1.1)).is_err());
         assert!(ShareRatio::new(dec!(-0.1)).is_err());
+    }
+
+    #[test]
+    fn statements_group_by_period_and_export_csv() {
+        let r = ShareRatio::default();
+        let mut state = LedgerState::default();
+        let mut entries = Vec::new();
+        for (i, (h, net)) in [(0i64, dec!(10)), (30, dec!(5)), (24 * 40, dec!(1))]
+            .iter()
+            .enumerate()
+        {
+            let mut t = trade(&format!("t{i}"), *net, dec!(0), dec!(0));
+            t.closed_at += chrono::Duration::hours(*h);
+            let (e, s) = book(&state, &t, r, ShareMode::HighWaterMark);
+            state = s;
+            entries.push(e);
+        }
+        let months = statements(&entries, crate::pnl::Period::Month);
+        assert_eq!(months.len(), 2);
+        assert_eq!(months[0].totals.platform_share, dec!(10.5));
+        let csv = months[0].to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[1].starts_with(
+            "2023-11-14T22:13:20.000Z,t0,10,10,7.0,3.0,0.7,high_water_mark,10,1;2,10;11;12"
+        ));
+        assert!(lines[3].starts_with("TOTAL 2023-11-01,2 trades,15,15,10.5,4.5"));
+        assert_eq!(csv_field("=cmd()"), "'=cmd()");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
     }
 
     proptest! {

@@ -29,7 +29,9 @@ pub mod symbol;
 pub use clock::{Clock, ManualClock};
 pub use filters::{FilterError, SymbolFilters};
 pub use journal::{Leg, OrderState};
-pub use ledger::{ClosedTrade, LedgerState, ShareEntry, ShareMode, ShareRatio, ShareTotals};
+pub use ledger::{
+    ClosedTrade, LedgerState, ShareEntry, ShareMode, ShareRatio, ShareTotals, Statement,
+};
 pub use market::{Candle, CandleError, Interval};
 pub use order::{
     ClientOrderId, ClientOrderIdError, MarginType, OrderKind, OrderRequest, PositionSide, Side,
