@@ -1,1 +1,90 @@
-//! Work in progress.
+//! perpdesk's desktop shell: the Tauri 2 window, tray, notifications and IPC commands.
+//!
+//! This crate knows Tauri and nothing else. Every command parses its arguments, calls one
+//! function of `perpdesk-app` and maps the error to `{code, message}`; state is the one
+//! `perpdesk_app::App` managed in setup. [`builder`] holds everything the mock-runtime tests
+//! exercise; [`run`] adds what needs a real desktop (tray, single instance, window state).
+
+pub mod commands;
+pub mod events;
+mod logging;
+mod tray;
+
+use perpdesk_app::{App, AppPaths};
+use tauri::{Manager, Runtime};
+
+pub use tray::TrayAction;
+
+/// Registers the commands and the plugins that work on every runtime, the mock one included.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::get_preferences,
+            commands::app::set_preferences,
+            commands::app::set_signals_paused,
+        ])
+}
+
+/// Opens the application state at `paths` and hands it to Tauri.
+///
+/// # Errors
+/// When the data or log folder cannot be created.
+pub fn manage_app<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    paths: AppPaths,
+) -> Result<(), perpdesk_app::AppError> {
+    let core = App::open(paths)?;
+    app.manage(core);
+    Ok(())
+}
+
+/// Resolves the OS's conventional data and log folders for this app.
+fn resolve_paths<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<AppPaths> {
+    let resolver = app.path();
+    Ok(AppPaths {
+        data_dir: resolver.app_data_dir()?,
+        log_dir: resolver.app_log_dir()?,
+    })
+}
+
+/// Shows, unminimises and focuses the main window (tray "show", a second launch).
+pub fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        // Each step can fail only if the window is being destroyed; then there is nothing to show.
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Starts the desktop app and blocks until it quits.
+pub fn run() {
+    // single-instance must be the first plugin, so a second launch exits before anything else
+    // (the store, the log file) is opened twice.
+    let result = builder(
+        tauri::Builder::default()
+            .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+                tracing::info!("second launch: focusing the running window");
+                focus_main_window(app);
+            }))
+            .plugin(tauri_plugin_window_state::Builder::default().build()),
+    )
+    .setup(|app| {
+        let handle = app.handle();
+        let paths = resolve_paths(handle)?;
+        logging::init(&paths.log_dir);
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "perpdesk starting");
+        manage_app(handle, paths)?;
+        tray::create(handle)?;
+        Ok(())
+    })
+    .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(err) = result {
+        tracing::error!(error = %err, "perpdesk stopped with an error");
+        eprintln!("perpdesk: {err}");
+        std::process::exit(1);
+    }
+}

@@ -1,1 +1,140 @@
-//! Work in progress.
+//! The application layer of perpdesk: the one API every user interface calls.
+//!
+//! The desktop shell (`src-tauri`) owns no behaviour: each of its commands parses arguments,
+//! calls one function here and turns the [`AppError`] into `{code, message}`. Keeping the API
+//! here means a second UI (a CLI, a test harness) gets the same behaviour and the same errors.
+//!
+//! Invariants:
+//! - Nothing here knows Tauri, HTTP or SQL directly; those live in their own crates.
+//! - Every error that reaches a UI carries a stable [`ErrorCode`]; internal failures show a
+//!   short generic message and keep their detail for the log.
+//! - The app starts in [`Mode::Paper`]; no key and no network is needed to use it.
+
+mod error;
+mod info;
+mod mode;
+mod preferences;
+
+pub use error::{AppError, ErrorCode, UiError};
+pub use info::{AppInfo, AppPaths};
+pub use mode::Mode;
+pub use preferences::{Language, Panel, Preferences};
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The running application: paths, mode and the switches every task reads.
+///
+/// One value of it lives for the whole process and is shared by reference with every UI
+/// command, which is why its mutable parts are atomics rather than `&mut` methods.
+#[derive(Debug)]
+pub struct App {
+    paths: AppPaths,
+    mode: Mode,
+    signals_paused: AtomicBool,
+}
+
+impl App {
+    /// Creates the application in paper mode with its data and log folders.
+    ///
+    /// # Errors
+    /// [`AppError::Io`] when a folder cannot be created.
+    pub fn open(paths: AppPaths) -> Result<Self, AppError> {
+        paths.create_dirs()?;
+        Ok(Self {
+            paths,
+            mode: Mode::Paper,
+            signals_paused: AtomicBool::new(false),
+        })
+    }
+
+    /// Returns what the "about" line of the UI shows.
+    pub fn info(&self) -> AppInfo {
+        AppInfo {
+            name: "perpdesk".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            mode: self.mode,
+            data_dir: self.paths.data_dir.display().to_string(),
+            log_dir: self.paths.log_dir.display().to_string(),
+            signals_paused: self.signals_paused(),
+        }
+    }
+
+    /// Returns the trading mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Returns the data and log folders.
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
+    /// Reports whether live signal generation is paused (from the tray or the UI).
+    pub fn signals_paused(&self) -> bool {
+        self.signals_paused.load(Ordering::Acquire)
+    }
+
+    /// Pauses or resumes live signal generation and returns the new state.
+    pub fn set_signals_paused(&self, paused: bool) -> bool {
+        self.signals_paused.store(paused, Ordering::Release);
+        tracing::info!(paused, "signal generation switched");
+        paused
+    }
+
+    /// Flips the pause switch and returns the new state.
+    pub fn toggle_signals_paused(&self) -> bool {
+        // fetch_xor returns the old value; the new one is its negation.
+        !self.signals_paused.fetch_xor(true, Ordering::AcqRel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(dir: &tempfile::TempDir) -> App {
+        App::open(AppPaths {
+            data_dir: dir.path().join("data"),
+            log_dir: dir.path().join("logs"),
+        })
+        .expect("temp dirs are writable")
+    }
+
+    #[test]
+    fn starts_in_paper_mode_with_its_folders_created() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = app(&dir);
+        let info = app.info();
+        assert_eq!(info.mode, Mode::Paper);
+        assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+        assert!(dir.path().join("data").is_dir());
+        assert!(dir.path().join("logs").is_dir());
+        assert!(info.data_dir.ends_with("data"));
+        assert!(!info.signals_paused);
+    }
+
+    #[test]
+    fn pause_switch_toggles_and_reports_the_new_state() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = app(&dir);
+        assert!(app.toggle_signals_paused());
+        assert!(app.signals_paused());
+        assert!(!app.toggle_signals_paused());
+        assert!(app.set_signals_paused(true));
+        assert!(app.info().signals_paused);
+    }
+
+    #[test]
+    fn refuses_a_data_dir_that_is_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("occupied");
+        std::fs::write(&file, b"x").expect("write");
+        let err = App::open(AppPaths {
+            data_dir: file.clone(),
+            log_dir: dir.path().join("logs"),
+        })
+        .expect_err("a file is not a folder");
+        assert_eq!(err.code(), ErrorCode::Internal);
+        assert!(err.to_string().contains("occupied"));
+    }
+}

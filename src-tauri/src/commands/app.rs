@@ -1,0 +1,53 @@
+//! Commands about the app itself: its identity, mode and UI preferences.
+
+use perpdesk_app::{App, AppError, AppInfo, Preferences, UiError};
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_store::StoreExt;
+
+/// The store file (in the app's data folder) and key that hold the UI preferences.
+const PREFERENCES_FILE: &str = "preferences.json";
+const PREFERENCES_KEY: &str = "preferences";
+
+/// Returns the version, mode and folders for the header and the about line.
+#[tauri::command]
+pub fn app_info(app: State<'_, App>) -> AppInfo {
+    app.info()
+}
+
+/// Returns the saved UI preferences, or the defaults (Chinese, signals panel).
+#[tauri::command]
+pub fn get_preferences<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_, App>,
+) -> Result<Preferences, UiError> {
+    let store = handle
+        .store(app.paths().data_dir.join(PREFERENCES_FILE))
+        .map_err(internal)?;
+    Ok(Preferences::from_saved(store.get(PREFERENCES_KEY)))
+}
+
+/// Validates and saves the UI preferences; nothing is written when they are invalid.
+#[tauri::command]
+pub fn set_preferences<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_, App>,
+    preferences: serde_json::Value,
+) -> Result<Preferences, UiError> {
+    let preferences = Preferences::from_json(preferences)?;
+    let store = handle
+        .store(app.paths().data_dir.join(PREFERENCES_FILE))
+        .map_err(internal)?;
+    store.set(PREFERENCES_KEY, serde_json::json!(preferences));
+    store.save().map_err(internal)?;
+    Ok(preferences)
+}
+
+/// Pauses or resumes live signal generation; returns the new state.
+#[tauri::command]
+pub fn set_signals_paused(app: State<'_, App>, paused: bool) -> bool {
+    app.set_signals_paused(paused)
+}
+
+fn internal(err: impl std::fmt::Display) -> UiError {
+    AppError::Internal(err.to_string()).to_ui()
+}
