@@ -1,6 +1,8 @@
 fn main() {
-    // The app's Tauri config sits at the repository root (the product's layout), not in this
-    // crate, so both the build script and `generate_context!` are pointed at it.
-    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json"))
-        .expect("tauri.conf.json at the repository root is valid");
+    // tauri.conf.json sits at the repository root, next to this package's manifest; the
+    // capability files stay with the shell's sources.
+    tauri_build::try_build(
+        tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*"),
+    )
+    .expect("tauri.conf.json and src-tauri/capabilities are valid");
 }

@@ -81,7 +81,7 @@ pub fn run() {
         tray::create(handle)?;
         Ok(())
     })
-    .run(tauri::generate_context!("../tauri.conf.json"));
+    .run(tauri::generate_context!());
     if let Err(err) = result {
         tracing::error!(error = %err, "perpdesk stopped with an error");
         eprintln!("perpdesk: {err}");

@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
@@ -21,7 +22,9 @@ pub(crate) fn init(log_dir: &Path) {
         .filename_suffix("log")
         .max_log_files(KEPT_LOG_FILES)
         .build(log_dir);
-    let stderr = fmt::layer().with_writer(std::io::stderr);
+    let stderr = fmt::layer()
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(filter).with(stderr);
     let installed = match file {
         Ok(file) => registry

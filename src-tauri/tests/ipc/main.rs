@@ -10,7 +10,7 @@ use tauri::webview::InvokeRequest;
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
 struct Shell {
-    _app: App<MockRuntime>,
+    app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     dir: tempfile::TempDir,
 }
@@ -29,11 +29,7 @@ fn shell() -> Shell {
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .expect("main window");
-    Shell {
-        _app: app,
-        window,
-        dir,
-    }
+    Shell { app, window, dir }
 }
 
 fn invoke(shell: &Shell, cmd: &str, body: Value) -> Result<Value, Value> {
@@ -131,4 +127,19 @@ fn pausing_signals_shows_in_app_info() {
     );
     let info = invoke(&shell, "app_info", json!({})).expect("info");
     assert_eq!(info["signalsPaused"], true);
+}
+
+#[test]
+fn tray_pause_entry_flips_the_switch_the_ui_reads() {
+    let shell = shell();
+    perpdesk_desktop::TrayAction::TogglePauseSignals.perform(shell.app.handle());
+    assert_eq!(
+        invoke(&shell, "app_info", json!({})).expect("info")["signalsPaused"],
+        true
+    );
+    perpdesk_desktop::TrayAction::TogglePauseSignals.perform(shell.app.handle());
+    assert_eq!(
+        invoke(&shell, "app_info", json!({})).expect("info")["signalsPaused"],
+        false
+    );
 }

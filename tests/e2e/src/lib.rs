@@ -1,1 +1,129 @@
-//! Work in progress.
+//! A harness that starts the real perpdesk binary through `tauri-driver` and hands back a
+//! WebDriver client.
+//!
+//! The tests that use it are `#[ignore]`d because they need an X display (Xvfb), a D-Bus
+//! session, `tauri-driver` on PATH and Debian's `WebKitWebDriver`; the README's test command
+//! runs them with `cargo test --workspace -- --ignored` under `xvfb-run` and `dbus-run-session`.
+//! The app runs with HOME pointed at a temporary folder, so a test never touches a real user's
+//! data and always starts from a first launch.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder};
+
+/// The perpdesk binary built by `cargo build --workspace` (or `PERPDESK_APP` when set).
+pub fn app_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("PERPDESK_APP") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    target
+        .join("debug")
+        .join(format!("perpdesk{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The repository's `test-output/` folder, where screenshots are saved.
+pub fn output_dir() -> Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-output");
+    std::fs::create_dir_all(&dir).context("create test-output/")?;
+    Ok(dir)
+}
+
+/// A running `tauri-driver` with its own HOME; stopped (with SIGTERM) on drop.
+pub struct Driver {
+    child: Child,
+    port: u16,
+    home: tempfile::TempDir,
+}
+
+impl Driver {
+    /// Starts `tauri-driver` on free loopback ports and waits until it accepts connections.
+    ///
+    /// # Errors
+    /// When the app binary is missing or `tauri-driver` does not start.
+    pub fn start() -> Result<Self> {
+        let app = app_binary();
+        if !app.is_file() {
+            bail!(
+                "{} is missing: run `cargo build --workspace` first",
+                app.display()
+            );
+        }
+        let home = tempfile::tempdir().context("temporary HOME")?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("HOME", home.path())
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("start tauri-driver (cargo install tauri-driver --locked)")?;
+        let driver = Self { child, port, home };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on 127.0.0.1:{port}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(driver)
+    }
+
+    /// The HOME the app runs with.
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// Where the app keeps its data under this driver's HOME (Linux conventions).
+    pub fn app_data_dir(&self) -> PathBuf {
+        self.home.path().join(".local/share/com.perpdesk.desktop")
+    }
+
+    /// Launches the app and connects a WebDriver session to its window.
+    ///
+    /// # Errors
+    /// When the session cannot be created (no display, WebKitWebDriver missing).
+    pub async fn launch(&self) -> Result<Client> {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary() }),
+        );
+        ClientBuilder::rustls()
+            .context("rustls client")?
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .context("WebDriver session with the app")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SIGKILL would orphan WebKitWebDriver; tauri-driver reaps it on SIGTERM.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("bind a free port")?;
+    Ok(listener.local_addr()?.port())
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what perpdesk needs to build, run and test on Debian 12, as root. Idempotent: every
+# step is skipped when already done. Needs only the package registries (Debian, crates.io, npm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+# The one list of system packages, each with its reason.
+APT_PACKAGES=(
+  build-essential pkg-config file      # C toolchain for -sys crates; `file` is used by the .deb bundler
+  libssl-dev                           # openssl-sys, pulled in by the webview's networking stack
+  libwebkit2gtk-4.1-dev                # WebKitGTK 4.1 + GTK 3 + libsoup 3: Tauri 2's webview on Linux
+  libayatana-appindicator3-dev         # the system tray (loaded with dlopen at run time)
+  librsvg2-dev                         # SVG icons in GTK menus
+  libxdo-dev                           # keyboard accelerators in menus (muda)
+  xvfb xauth                           # a virtual display when the machine has none (run, e2e tests)
+  dbus                                 # dbus-run-session: a private session bus for tray, notifications, single instance
+  webkit2gtk-driver                    # WebKitWebDriver, which tauri-driver drives in the e2e test
+  chromium                             # headless browser for the UI tests (playwright-core downloads none)
+  fonts-dejavu-core fonts-noto-cjk     # Latin and Chinese glyphs (the UI is Chinese by default)
+  imagemagick                          # `import`: a screenshot of the window on a virtual display
+)
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo is not on PATH; install Rust $(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml) with rustup first" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: apt-get install ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The UI's npm packages, pinned by package-lock.json.
+if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version '^2.1'
