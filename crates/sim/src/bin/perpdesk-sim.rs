@@ -1,0 +1,112 @@
+//! `perpdesk-sim`: run the simulated Binance USDⓈ-M exchange on loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use perpdesk_sim::exchange::{Exchange, Permissions};
+use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
+use perpdesk_sim::server::{Shared, serve};
+use rust_decimal::Decimal;
+
+/// A local exchange speaking the Binance USDⓈ-M futures contract (REST under /fapi, the key
+/// check under /sapi), replaying real historical candles. Point any Binance USDⓈ-M client at
+/// `http://<listen>` and sign with one of the accounts below. Clients must sync their clock to
+/// `GET /fapi/v1/time` (the replay clock), as they would with Binance.
+///
+/// Example:
+///   perpdesk-sim --data ../shared/data --account demo:demosecret:10000 --speed 60
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+struct Args {
+    /// Address to listen on. Only loopback addresses are accepted: the admin endpoints have no
+    /// authentication.
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    listen: SocketAddr,
+    /// Folder with the candle files (binance_um_<SYMBOL>_1h_*.csv, _mark_, _funding_).
+    #[arg(long, env = "PERPDESK_DATA")]
+    data: PathBuf,
+    /// Symbols to list, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT")]
+    symbols: Vec<String>,
+    /// An account as KEY:SECRET:BALANCE_USDT (repeatable). Add `:withdraw` to create a key
+    /// that can withdraw (to test that clients refuse it).
+    #[arg(long = "account")]
+    accounts: Vec<String>,
+    /// Replay speed: 1 is real time, 60 plays an hour per minute.
+    #[arg(long, default_value_t = 1.0, conflicts_with = "manual")]
+    speed: f64,
+    /// Stand the clock still; move it with POST /admin/clock {"advanceMs": N}.
+    #[arg(long)]
+    manual: bool,
+    /// Replay start, UTC milliseconds (default: 30 days into the data).
+    #[arg(long)]
+    start_ms: Option<i64>,
+}
+
+fn parse_account(spec: &str) -> Result<(String, String, Decimal, Permissions)> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (key, secret, balance) = match parts.as_slice() {
+        [k, s, b] | [k, s, b, _] => (*k, *s, *b),
+        _ => bail!("--account {spec}: expected KEY:SECRET:BALANCE[:withdraw]"),
+    };
+    let balance: Decimal = balance
+        .parse()
+        .with_context(|| format!("--account {spec}: balance is not a number"))?;
+    let withdrawals = match parts.get(3) {
+        None => false,
+        Some(&"withdraw") => true,
+        Some(other) => bail!("--account {spec}: unknown flag {other}"),
+    };
+    Ok((
+        key.to_owned(),
+        secret.to_owned(),
+        balance,
+        Permissions {
+            withdrawals,
+            ..Permissions::default()
+        },
+    ))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    if !args.listen.ip().is_loopback() {
+        bail!(
+            "--listen {}: only loopback addresses are allowed",
+            args.listen
+        );
+    }
+    let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
+    let market = MarketData::load_dir(&args.data, &symbols)
+        .with_context(|| format!("loading {}", args.data.display()))?;
+    let start = args
+        .start_ms
+        .unwrap_or_else(|| market.start_ms() + 30 * 86_400_000);
+    let mode = if args.manual {
+        ClockMode::Manual
+    } else {
+        ClockMode::Accelerated { speed: args.speed }
+    };
+    let clock = SimClock::new(mode, start, market.start_ms(), market.end_ms());
+    let mut exchange = Exchange::new(market, clock.now_ms());
+    for spec in &args.accounts {
+        let (key, secret, balance, permissions) = parse_account(spec)?;
+        exchange.add_account(&key, &secret, balance, permissions, clock.now_ms());
+    }
+    let running = serve(Shared::new(exchange, clock), args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!(url = %running.url(), accounts = args.accounts.len(), "perpdesk-sim listening");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
+}

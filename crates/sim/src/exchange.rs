@@ -1,0 +1,1289 @@
+//! The exchange's state and matching: accounts, orders, fills, positions, income.
+//!
+//! One-way position mode, cross or isolated margin, MARKET and LIMIT orders (GTC, IOC, FOK,
+//! GTX), reduce-only, client-id uniqueness, conditional orders through the algo service, and
+//! funding. Every state change happens under one lock, after every check has passed, so a
+//! refused request changes nothing.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::market::{MarketData, SymbolSpec};
+
+/// Taker and maker commission rates (Binance's regular-user defaults).
+#[derive(Debug, Clone, Copy)]
+pub struct Fees {
+    /// Taker rate, 0.05%.
+    pub taker: Decimal,
+    /// Maker rate, 0.02%.
+    pub maker: Decimal,
+}
+
+impl Default for Fees {
+    fn default() -> Self {
+        Self {
+            taker: Decimal::new(5, 4),
+            maker: Decimal::new(2, 4),
+        }
+    }
+}
+
+/// What a key may do; `GET /sapi/v1/account/apiRestrictions` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permissions {
+    /// Reading account data.
+    pub reading: bool,
+    /// Futures trading.
+    pub futures: bool,
+    /// Withdrawals (perpdesk refuses such keys; the sim can make them to test that).
+    pub withdrawals: bool,
+    /// Restricted to listed IPs.
+    pub ip_restrict: bool,
+}
+
+impl Default for Permissions {
+    fn default() -> Self {
+        Self {
+            reading: true,
+            futures: true,
+            withdrawals: false,
+            ip_restrict: true,
+        }
+    }
+}
+
+/// An order resting on the book or finished.
+#[derive(Debug, Clone)]
+pub struct SimOrder {
+    pub order_id: i64,
+    pub client_order_id: String,
+    pub symbol: String,
+    pub side: Side,
+    pub order_type: String,
+    pub time_in_force: String,
+    pub price: Decimal,
+    pub orig_qty: Decimal,
+    pub executed_qty: Decimal,
+    pub cum_quote: Decimal,
+    pub reduce_only: bool,
+    pub status: &'static str,
+    pub time: i64,
+    pub update_time: i64,
+}
+
+/// A conditional order held by the algo service until its trigger.
+#[derive(Debug, Clone)]
+pub struct AlgoOrder {
+    pub algo_id: i64,
+    pub client_algo_id: String,
+    pub symbol: String,
+    pub side: Side,
+    pub order_type: String,
+    pub quantity: Decimal,
+    pub trigger_price: Decimal,
+    pub working_type: String,
+    pub close_position: bool,
+    pub reduce_only: bool,
+    pub price_protect: bool,
+    pub status: &'static str,
+    pub create_time: i64,
+    pub update_time: i64,
+    pub trigger_time: i64,
+    pub actual_order_id: Option<i64>,
+}
+
+/// Buy or sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    /// Parses Binance's `BUY`/`SELL`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "BUY" => Some(Self::Buy),
+            "SELL" => Some(Self::Sell),
+            _ => None,
+        }
+    }
+    fn sign(self) -> Decimal {
+        match self {
+            Self::Buy => Decimal::ONE,
+            Self::Sell => Decimal::NEGATIVE_ONE,
+        }
+    }
+    /// Binance's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Buy => "BUY",
+            Self::Sell => "SELL",
+        }
+    }
+}
+
+/// One symbol's position (one-way mode: signed amount).
+#[derive(Debug, Clone, Default)]
+pub struct Position {
+    pub amount: Decimal,
+    pub entry_price: Decimal,
+    pub update_time: i64,
+}
+
+/// Per-symbol account settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SymbolSettings {
+    pub leverage: u32,
+    pub isolated: bool,
+}
+
+impl Default for SymbolSettings {
+    fn default() -> Self {
+        Self {
+            leverage: 20,
+            isolated: false,
+        }
+    }
+}
+
+/// A fill, as `userTrades` reports it.
+#[derive(Debug, Clone)]
+pub struct Trade {
+    pub id: i64,
+    pub order_id: i64,
+    pub symbol: String,
+    pub side: Side,
+    pub price: Decimal,
+    pub qty: Decimal,
+    pub realized_pnl: Decimal,
+    pub commission: Decimal,
+    pub maker: bool,
+    pub time: i64,
+}
+
+/// One row of `GET /fapi/v1/income`.
+#[derive(Debug, Clone)]
+pub struct IncomeRow {
+    pub tran_id: i64,
+    pub symbol: String,
+    pub income_type: &'static str,
+    pub income: Decimal,
+    pub info: String,
+    pub time: i64,
+    pub trade_id: Option<i64>,
+}
+
+/// One account: a key pair, a USDT wallet and everything traded with it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub api_key: String,
+    pub secret: String,
+    pub permissions: Permissions,
+    pub wallet: Decimal,
+    pub dual_side: bool,
+    pub positions: BTreeMap<String, Position>,
+    pub settings: BTreeMap<String, SymbolSettings>,
+    pub orders: Vec<SimOrder>,
+    pub algo_orders: Vec<AlgoOrder>,
+    pub trades: Vec<Trade>,
+    pub income: Vec<IncomeRow>,
+}
+
+/// One execution to book.
+struct Fill<'a> {
+    order_id: i64,
+    symbol: &'a str,
+    side: Side,
+    qty: Decimal,
+    price: Decimal,
+    maker: bool,
+}
+
+/// The whole exchange.
+#[derive(Debug)]
+pub struct Exchange {
+    pub market: MarketData,
+    pub fees: Fees,
+    pub accounts: Vec<Account>,
+    next_id: i64,
+    /// The sim time up to which resting orders, triggers and funding have been processed.
+    processed_to: i64,
+}
+
+fn dec(v: Decimal) -> String {
+    v.normalize().to_string()
+}
+
+impl Exchange {
+    /// An exchange over `market` with no accounts.
+    pub fn new(market: MarketData, start_ms: i64) -> Self {
+        Self {
+            market,
+            fees: Fees::default(),
+            accounts: Vec::new(),
+            next_id: 1,
+            processed_to: start_ms,
+        }
+    }
+
+    fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Adds an account with `balance` USDT.
+    pub fn add_account(
+        &mut self,
+        api_key: &str,
+        secret: &str,
+        balance: Decimal,
+        permissions: Permissions,
+        now: i64,
+    ) {
+        let tran_id = self.id();
+        self.accounts.push(Account {
+            api_key: api_key.to_owned(),
+            secret: secret.to_owned(),
+            permissions,
+            wallet: balance,
+            dual_side: false,
+            positions: BTreeMap::new(),
+            settings: BTreeMap::new(),
+            orders: Vec::new(),
+            algo_orders: Vec::new(),
+            trades: Vec::new(),
+            income: vec![IncomeRow {
+                tran_id,
+                symbol: String::new(),
+                income_type: "TRANSFER",
+                income: balance,
+                info: "TRANSFER".into(),
+                time: now,
+                trade_id: None,
+            }],
+        });
+    }
+
+    /// Finds the account of `api_key`.
+    pub fn account_index(&self, api_key: &str) -> Option<usize> {
+        self.accounts.iter().position(|a| a.api_key == api_key)
+    }
+
+    /// The spec of `symbol`, or -1121.
+    pub fn spec(&self, symbol: &str) -> Result<&SymbolSpec, ApiError> {
+        self.market.spec(symbol).ok_or_else(ApiError::bad_symbol)
+    }
+
+    fn last(&self, symbol: &str, now: i64) -> Result<Decimal, ApiError> {
+        self.market.last_price(symbol, now).ok_or_else(|| {
+            ApiError::bad(-1121, "No market data for this symbol at the current time.")
+        })
+    }
+
+    /// Unrealized PnL of one position at mark price.
+    fn unrealized(&self, symbol: &str, p: &Position, now: i64) -> Decimal {
+        let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
+        (mark - p.entry_price) * p.amount
+    }
+
+    /// Margin the account's positions and open orders hold (initial margin at their leverage).
+    fn used_margin(&self, a: &Account, now: i64) -> Decimal {
+        let mut used = Decimal::ZERO;
+        for (symbol, p) in &a.positions {
+            let lev = Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
+            let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
+            used += (p.amount.abs() * mark) / lev;
+        }
+        for o in a
+            .orders
+            .iter()
+            .filter(|o| o.status == "NEW" || o.status == "PARTIALLY_FILLED")
+        {
+            let lev = Decimal::from(
+                a.settings
+                    .get(&o.symbol)
+                    .copied()
+                    .unwrap_or_default()
+                    .leverage,
+            );
+            used += ((o.orig_qty - o.executed_qty) * o.price) / lev;
+        }
+        used
+    }
+
+    /// Wallet + unrealized PnL: Binance's margin balance.
+    pub fn margin_balance(&self, a: &Account, now: i64) -> Decimal {
+        a.wallet
+            + a.positions
+                .iter()
+                .map(|(s, p)| self.unrealized(s, p, now))
+                .sum::<Decimal>()
+    }
+
+    /// What new orders can still use.
+    pub fn available(&self, a: &Account, now: i64) -> Decimal {
+        (self.margin_balance(a, now) - self.used_margin(a, now)).max(Decimal::ZERO)
+    }
+
+    /// Applies a fill to the account: position, realized PnL, commission, trade and income rows.
+    fn fill(&mut self, acct: usize, f: Fill<'_>, now: i64) {
+        let Fill {
+            order_id,
+            symbol,
+            side,
+            qty,
+            price,
+            maker,
+        } = f;
+        let rate = if maker {
+            self.fees.maker
+        } else {
+            self.fees.taker
+        };
+        let commission = (qty * price * rate).round_dp(8);
+        let trade_id = self.id();
+        let pnl_id = self.id();
+        let fee_id = self.id();
+        let a = &mut self.accounts[acct];
+        let p = a.positions.entry(symbol.to_owned()).or_default();
+        let signed = qty * side.sign();
+        let mut realized = Decimal::ZERO;
+        if p.amount.is_zero() || p.amount.is_sign_positive() == signed.is_sign_positive() {
+            let total = p.amount.abs() + qty;
+            p.entry_price = ((p.amount.abs() * p.entry_price + qty * price) / total).round_dp(8);
+            p.amount += signed;
+        } else {
+            let closing = qty.min(p.amount.abs());
+            let direction = if p.amount.is_sign_positive() {
+                Decimal::ONE
+            } else {
+                Decimal::NEGATIVE_ONE
+            };
+            realized = ((price - p.entry_price) * closing * direction).round_dp(8);
+            let before = p.amount;
+            p.amount += signed;
+            if p.amount.is_zero() {
+                p.entry_price = Decimal::ZERO;
+            } else if p.amount.is_sign_positive() != before.is_sign_positive() {
+                // The fill crossed zero: the rest opens a new position at the fill price.
+                p.entry_price = price;
+            }
+        }
+        p.update_time = now;
+        a.wallet += realized - commission;
+        a.trades.push(Trade {
+            id: trade_id,
+            order_id,
+            symbol: symbol.to_owned(),
+            side,
+            price,
+            qty,
+            realized_pnl: realized,
+            commission,
+            maker,
+            time: now,
+        });
+        if !realized.is_zero() {
+            a.income.push(IncomeRow {
+                tran_id: pnl_id,
+                symbol: symbol.to_owned(),
+                income_type: "REALIZED_PNL",
+                income: realized,
+                info: "REALIZED_PNL".into(),
+                time: now,
+                trade_id: Some(trade_id),
+            });
+        }
+        a.income.push(IncomeRow {
+            tran_id: fee_id,
+            symbol: symbol.to_owned(),
+            income_type: "COMMISSION",
+            income: -commission,
+            info: "COMMISSION".into(),
+            time: now,
+            trade_id: Some(trade_id),
+        });
+    }
+
+    /// `POST /fapi/v1/order`.
+    ///
+    /// # Errors
+    /// Binance's codes for every refused case; nothing changes when refused.
+    pub fn new_order(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let symbol = p.req("symbol")?;
+        let spec = self.spec(symbol)?.clone();
+        let side =
+            Side::parse(p.req("side")?).ok_or_else(|| ApiError::bad(-1117, "Invalid side."))?;
+        let order_type = p.req("type")?;
+        match order_type {
+            "MARKET" | "LIMIT" => {}
+            "STOP"
+            | "STOP_MARKET"
+            | "TAKE_PROFIT"
+            | "TAKE_PROFIT_MARKET"
+            | "TRAILING_STOP_MARKET" => {
+                return Err(ApiError::bad(
+                    -4120,
+                    "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
+                ));
+            }
+            _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
+        }
+        let position_side = p.get("positionSide").unwrap_or("BOTH");
+        if position_side != "BOTH" {
+            return Err(ApiError::bad(
+                -4061,
+                "Order's position side does not match user's setting.",
+            ));
+        }
+        let qty = p
+            .decimal("quantity")?
+            .ok_or_else(|| ApiError::mandatory("quantity"))?;
+        let reduce_only = p.bool("reduceOnly")?.unwrap_or(false);
+        let client_id = match p.get("newClientOrderId") {
+            Some(id) => valid_client_id(id)?,
+            None => format!("sim{}", self.next_id + 1),
+        };
+        let a = &self.accounts[acct];
+        if a.orders.iter().any(|o| {
+            o.client_order_id == client_id && (o.status == "NEW" || o.status == "PARTIALLY_FILLED")
+        }) {
+            return Err(ApiError::bad(-4015, "Client order id is not valid."));
+        }
+        let last = self.last(symbol, now)?;
+        let (qty_step, min_qty, max_qty) = if order_type == "MARKET" {
+            (
+                spec.market_step_size,
+                spec.market_min_qty,
+                spec.market_max_qty,
+            )
+        } else {
+            (spec.step_size, spec.min_qty, spec.max_qty)
+        };
+        if qty.normalize().scale() > spec.quantity_precision {
+            return Err(ApiError::bad(
+                -1111,
+                "Precision is over the maximum defined for this asset.",
+            ));
+        }
+        if !((qty - min_qty) / qty_step).fract().is_zero() {
+            return Err(ApiError::bad(-4023, "Quantity not increased by step size."));
+        }
+        if qty < min_qty {
+            return Err(ApiError::bad(-4004, "Quantity less than min quantity."));
+        }
+        if qty > max_qty {
+            return Err(ApiError::bad(-4005, "Quantity greater than max quantity."));
+        }
+        let (price, tif) = if order_type == "LIMIT" {
+            let price = p
+                .decimal("price")?
+                .ok_or_else(|| ApiError::mandatory("price"))?;
+            let tif = p.req("timeInForce")?;
+            if !["GTC", "IOC", "FOK", "GTX"].contains(&tif) {
+                return Err(ApiError::bad(-1115, "Invalid timeInForce."));
+            }
+            check_price(&spec, price)?;
+            let mark = self.market.mark_price(symbol, now).unwrap_or(last);
+            if side == Side::Buy && price > mark * spec.multiplier_up {
+                return Err(ApiError::bad(
+                    -4016,
+                    "Limit price can't be higher than the mark price multiplied by the cap.",
+                ));
+            }
+            if side == Side::Sell && price < mark * spec.multiplier_down {
+                return Err(ApiError::bad(
+                    -4024,
+                    "Limit price can't be lower than the mark price multiplied by the floor.",
+                ));
+            }
+            (price, tif.to_owned())
+        } else {
+            (last, "GTC".to_owned())
+        };
+        // MARKET orders are measured at the mark price (filter semantics in the contract).
+        let notional_price = if order_type == "MARKET" {
+            self.market.mark_price(symbol, now).unwrap_or(last)
+        } else {
+            price
+        };
+        if qty * notional_price < spec.min_notional && !reduce_only {
+            return Err(ApiError::bad(
+                -4164,
+                format!(
+                    "Order's notional must be no smaller than {} (unless you choose reduce only).",
+                    dec(spec.min_notional)
+                ),
+            ));
+        }
+        let position = a.positions.get(symbol).cloned().unwrap_or_default();
+        if reduce_only {
+            let reduces = !position.amount.is_zero()
+                && position.amount.is_sign_positive() != (side == Side::Buy);
+            if !reduces || qty > position.amount.abs() {
+                return Err(ApiError::bad(-2022, "ReduceOnly Order is rejected."));
+            }
+        } else {
+            let lev = Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
+            let reducing = if position.amount.is_sign_positive() != (side == Side::Buy) {
+                qty.min(position.amount.abs())
+            } else {
+                Decimal::ZERO
+            };
+            let needed =
+                ((qty - reducing) * price) / lev + (qty - reducing) * price * self.fees.taker;
+            if needed > self.available(a, now) {
+                return Err(ApiError::margin());
+            }
+        }
+        let marketable = order_type == "MARKET"
+            || (side == Side::Buy && price >= last)
+            || (side == Side::Sell && price <= last);
+        if tif == "GTX" && marketable {
+            return Err(ApiError::bad(
+                -5022,
+                "Due to the order could not be executed as maker, the Post Only order will be rejected.",
+            ));
+        }
+        let order_id = self.id();
+        let mut order = SimOrder {
+            order_id,
+            client_order_id: client_id,
+            symbol: symbol.to_owned(),
+            side,
+            order_type: order_type.to_owned(),
+            time_in_force: tif.clone(),
+            price: if order_type == "MARKET" {
+                Decimal::ZERO
+            } else {
+                price
+            },
+            orig_qty: qty,
+            executed_qty: Decimal::ZERO,
+            cum_quote: Decimal::ZERO,
+            reduce_only,
+            status: "NEW",
+            time: now,
+            update_time: now,
+        };
+        if marketable {
+            // A marketable order takes at the replayed price (a limit order never worse than its limit).
+            let fill_price = if order_type == "MARKET" {
+                last
+            } else if side == Side::Buy {
+                last.min(price)
+            } else {
+                last.max(price)
+            };
+            self.fill(
+                acct,
+                Fill {
+                    order_id,
+                    symbol,
+                    side,
+                    qty,
+                    price: fill_price,
+                    maker: false,
+                },
+                now,
+            );
+            order.executed_qty = qty;
+            order.cum_quote = (qty * fill_price).round_dp(8);
+            order.status = "FILLED";
+        } else if tif == "IOC" || tif == "FOK" {
+            order.status = "EXPIRED";
+        }
+        let reply = order_json(
+            &order,
+            p.get("newOrderRespType") == Some("RESULT") || order_type == "MARKET",
+        );
+        self.accounts[acct].orders.push(order);
+        Ok(reply)
+    }
+
+    /// Finds an order by `orderId` or `origClientOrderId`.
+    fn find_order(&self, acct: usize, p: &Params) -> Result<usize, ApiError> {
+        let symbol = p.req("symbol")?;
+        let orders = &self.accounts[acct].orders;
+        let found = if let Some(id) = p.get("orderId") {
+            let id: i64 = id.parse().map_err(|_| ApiError::invalid("orderId"))?;
+            orders
+                .iter()
+                .position(|o| o.order_id == id && o.symbol == symbol)
+        } else if let Some(cid) = p.get("origClientOrderId") {
+            orders
+                .iter()
+                .rposition(|o| o.client_order_id == cid && o.symbol == symbol)
+        } else {
+            return Err(ApiError::bad(
+                -1102,
+                "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+            ));
+        };
+        found.ok_or_else(ApiError::no_such_order)
+    }
+
+    /// `GET /fapi/v1/order`.
+    ///
+    /// # Errors
+    /// -2013 when there is no such order.
+    pub fn query_order(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let i = self.find_order(acct, p)?;
+        Ok(order_json(&self.accounts[acct].orders[i], true))
+    }
+
+    /// `DELETE /fapi/v1/order`.
+    ///
+    /// # Errors
+    /// -2011 when the order is not open.
+    pub fn cancel_order(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let i = self
+            .find_order(acct, p)
+            .map_err(|_| ApiError::bad(-2011, "Unknown order sent."))?;
+        let o = &mut self.accounts[acct].orders[i];
+        if o.status != "NEW" && o.status != "PARTIALLY_FILLED" {
+            return Err(ApiError::bad(-2011, "Unknown order sent."));
+        }
+        o.status = "CANCELED";
+        o.update_time = now;
+        Ok(order_json(o, true))
+    }
+
+    /// `GET /fapi/v1/openOrders`.
+    pub fn open_orders(&mut self, acct: usize, symbol: Option<&str>, now: i64) -> Value {
+        self.advance(now);
+        Value::Array(
+            self.accounts[acct]
+                .orders
+                .iter()
+                .filter(|o| {
+                    (o.status == "NEW" || o.status == "PARTIALLY_FILLED")
+                        && symbol.is_none_or(|s| s == o.symbol)
+                })
+                .map(|o| order_json(o, true))
+                .collect(),
+        )
+    }
+
+    /// `POST /fapi/v1/algoOrder` (conditional orders).
+    ///
+    /// # Errors
+    /// Binance's codes; nothing changes when refused.
+    pub fn new_algo_order(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        if p.req("algoType")? != "CONDITIONAL" {
+            return Err(ApiError::invalid("algoType"));
+        }
+        let symbol = p.req("symbol")?;
+        let spec = self.spec(symbol)?.clone();
+        let side =
+            Side::parse(p.req("side")?).ok_or_else(|| ApiError::bad(-1117, "Invalid side."))?;
+        let order_type = p.req("type")?;
+        if !["STOP_MARKET", "TAKE_PROFIT_MARKET"].contains(&order_type) {
+            return Err(ApiError::bad(-1116, "Invalid orderType."));
+        }
+        let trigger = p
+            .decimal("triggerPrice")?
+            .ok_or_else(|| ApiError::mandatory("triggerPrice"))?;
+        check_price(&spec, trigger)?;
+        let close_position = p.bool("closePosition")?.unwrap_or(false);
+        let reduce_only = p.bool("reduceOnly")?.unwrap_or(false);
+        let quantity = p.decimal("quantity")?;
+        if close_position && (quantity.is_some() || reduce_only) {
+            return Err(ApiError::bad(
+                -1106,
+                "Parameter 'quantity' sent when not required.",
+            ));
+        }
+        let quantity = match (close_position, quantity) {
+            (true, _) => Decimal::ZERO,
+            (false, Some(q)) => q,
+            (false, None) => return Err(ApiError::mandatory("quantity")),
+        };
+        let working_type = p.get("workingType").unwrap_or("CONTRACT_PRICE").to_owned();
+        if working_type != "MARK_PRICE" && working_type != "CONTRACT_PRICE" {
+            return Err(ApiError::invalid("workingType"));
+        }
+        let reference = if working_type == "MARK_PRICE" {
+            self.market.mark_price(symbol, now)
+        } else {
+            self.market.last_price(symbol, now)
+        }
+        .ok_or_else(ApiError::bad_symbol)?;
+        // A stop that is already through its trigger would fire at once: Binance refuses it.
+        let immediate = match (order_type, side) {
+            ("STOP_MARKET", Side::Sell) | ("TAKE_PROFIT_MARKET", Side::Buy) => reference <= trigger,
+            _ => reference >= trigger,
+        };
+        if immediate {
+            return Err(ApiError::bad(-2021, "Order would immediately trigger."));
+        }
+        let client_algo_id = match p.get("clientAlgoId").or_else(|| p.get("newClientOrderId")) {
+            Some(id) => valid_client_id(id)?,
+            None => format!("simalgo{}", self.next_id + 1),
+        };
+        let a = &self.accounts[acct];
+        if a.algo_orders
+            .iter()
+            .any(|o| o.client_algo_id == client_algo_id && o.status == "NEW")
+        {
+            return Err(ApiError::bad(-4015, "Client order id is not valid."));
+        }
+        if a.algo_orders.iter().filter(|o| o.status == "NEW").count() >= 200 {
+            return Err(ApiError::bad(-4045, "Reach max stop order limit."));
+        }
+        let algo_id = self.id();
+        let order = AlgoOrder {
+            algo_id,
+            client_algo_id,
+            symbol: symbol.to_owned(),
+            side,
+            order_type: order_type.to_owned(),
+            quantity,
+            trigger_price: trigger,
+            working_type,
+            close_position,
+            reduce_only,
+            price_protect: p.bool("priceProtect")?.unwrap_or(false),
+            status: "NEW",
+            create_time: now,
+            update_time: now,
+            trigger_time: 0,
+            actual_order_id: None,
+        };
+        let reply = algo_json(&order);
+        self.accounts[acct].algo_orders.push(order);
+        Ok(reply)
+    }
+
+    fn find_algo(&self, acct: usize, p: &Params) -> Result<usize, ApiError> {
+        let orders = &self.accounts[acct].algo_orders;
+        let found = if let Some(id) = p.get("algoId") {
+            let id: i64 = id.parse().map_err(|_| ApiError::invalid("algoId"))?;
+            orders.iter().position(|o| o.algo_id == id)
+        } else if let Some(cid) = p.get("clientAlgoId") {
+            orders.iter().rposition(|o| o.client_algo_id == cid)
+        } else {
+            return Err(ApiError::bad(
+                -1102,
+                "Param 'clientAlgoId' or 'algoId' must be sent, but both were empty/null!",
+            ));
+        };
+        found.ok_or_else(ApiError::no_such_order)
+    }
+
+    /// `GET /fapi/v1/algoOrder`.
+    ///
+    /// # Errors
+    /// -2013 when there is no such order.
+    pub fn query_algo(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let i = self.find_algo(acct, p)?;
+        Ok(algo_json(&self.accounts[acct].algo_orders[i]))
+    }
+
+    /// `DELETE /fapi/v1/algoOrder`.
+    ///
+    /// # Errors
+    /// -2011 when it is not open.
+    pub fn cancel_algo(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let i = self
+            .find_algo(acct, p)
+            .map_err(|_| ApiError::bad(-2011, "Unknown order sent."))?;
+        let o = &mut self.accounts[acct].algo_orders[i];
+        if o.status != "NEW" {
+            return Err(ApiError::bad(-2011, "Unknown order sent."));
+        }
+        o.status = "CANCELED";
+        o.update_time = now;
+        Ok(
+            json!({"algoId": o.algo_id, "clientAlgoId": o.client_algo_id, "code": "200", "msg": "success"}),
+        )
+    }
+
+    /// Processes the market from the last processed time to `now`: resting limit orders,
+    /// algo triggers and funding, in time order per step.
+    pub fn advance(&mut self, now: i64) {
+        if now <= self.processed_to {
+            return;
+        }
+        let from = self.processed_to;
+        self.processed_to = now;
+        for acct in 0..self.accounts.len() {
+            self.match_resting(acct, from, now);
+            self.trigger_algos(acct, from, now);
+            self.apply_funding(acct, from, now);
+        }
+    }
+
+    fn match_resting(&mut self, acct: usize, from: i64, now: i64) {
+        let open: Vec<(usize, String, Side, Decimal, Decimal, i64)> = self.accounts[acct]
+            .orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.status == "NEW" && o.order_type == "LIMIT")
+            .map(|(i, o)| {
+                (
+                    i,
+                    o.symbol.clone(),
+                    o.side,
+                    o.price,
+                    o.orig_qty - o.executed_qty,
+                    o.order_id,
+                )
+            })
+            .collect();
+        for (i, symbol, side, price, qty, order_id) in open {
+            let Some((low, high)) = self.market.price_range(&symbol, from, now) else {
+                continue;
+            };
+            let touched = match side {
+                Side::Buy => low <= price,
+                Side::Sell => high >= price,
+            };
+            if touched {
+                self.fill(
+                    acct,
+                    Fill {
+                        order_id,
+                        symbol: &symbol,
+                        side,
+                        qty,
+                        price,
+                        maker: true,
+                    },
+                    now,
+                );
+                let o = &mut self.accounts[acct].orders[i];
+                o.executed_qty += qty;
+                o.cum_quote += (qty * price).round_dp(8);
+                o.status = "FILLED";
+                o.update_time = now;
+            }
+        }
+    }
+
+    fn trigger_algos(&mut self, acct: usize, from: i64, now: i64) {
+        let open: Vec<usize> = self.accounts[acct]
+            .algo_orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.status == "NEW")
+            .map(|(i, _)| i)
+            .collect();
+        for i in open {
+            let o = self.accounts[acct].algo_orders[i].clone();
+            let range = if o.working_type == "MARK_PRICE" {
+                // Mark price moves smoothly; its value at the ends of the step brackets it.
+                match (
+                    self.market.mark_price(&o.symbol, from),
+                    self.market.mark_price(&o.symbol, now),
+                ) {
+                    (Some(a), Some(b)) => Some((a.min(b), a.max(b))),
+                    _ => None,
+                }
+            } else {
+                self.market.price_range(&o.symbol, from, now)
+            };
+            let Some((low, high)) = range else { continue };
+            let fires = match (o.order_type.as_str(), o.side) {
+                ("STOP_MARKET", Side::Sell) | ("TAKE_PROFIT_MARKET", Side::Buy) => {
+                    low <= o.trigger_price
+                }
+                _ => high >= o.trigger_price,
+            };
+            if !fires {
+                continue;
+            }
+            let position = self.accounts[acct]
+                .positions
+                .get(&o.symbol)
+                .cloned()
+                .unwrap_or_default();
+            let reduces = !position.amount.is_zero()
+                && position.amount.is_sign_positive() != (o.side == Side::Buy);
+            let qty = if o.close_position || o.reduce_only {
+                if reduces {
+                    if o.close_position {
+                        position.amount.abs()
+                    } else {
+                        o.quantity.min(position.amount.abs())
+                    }
+                } else {
+                    Decimal::ZERO
+                }
+            } else {
+                o.quantity
+            };
+            let a = &mut self.accounts[acct].algo_orders[i];
+            a.trigger_time = now;
+            a.update_time = now;
+            if qty.is_zero() {
+                // Nothing left to close: Binance expires such an order when it triggers.
+                a.status = "EXPIRED";
+                continue;
+            }
+            a.status = "FINISHED";
+            let order_id = self.id();
+            self.accounts[acct].algo_orders[i].actual_order_id = Some(order_id);
+            // The triggered market order fills at the trigger price (a gap would fill worse;
+            // the replay path is continuous, so the trigger price is where it crossed).
+            let price = o.trigger_price;
+            self.fill(
+                acct,
+                Fill {
+                    order_id,
+                    symbol: &o.symbol,
+                    side: o.side,
+                    qty,
+                    price,
+                    maker: false,
+                },
+                now,
+            );
+            self.accounts[acct].orders.push(SimOrder {
+                order_id,
+                client_order_id: format!("{}-t", o.client_algo_id).chars().take(36).collect(),
+                symbol: o.symbol.clone(),
+                side: o.side,
+                order_type: "MARKET".into(),
+                time_in_force: "GTC".into(),
+                price: Decimal::ZERO,
+                orig_qty: qty,
+                executed_qty: qty,
+                cum_quote: (qty * price).round_dp(8),
+                reduce_only: o.reduce_only || o.close_position,
+                status: "FILLED",
+                time: now,
+                update_time: now,
+            });
+        }
+    }
+
+    fn apply_funding(&mut self, acct: usize, from: i64, now: i64) {
+        let symbols: Vec<(String, Decimal)> = self.accounts[acct]
+            .positions
+            .iter()
+            .filter(|(_, p)| !p.amount.is_zero())
+            .map(|(s, p)| (s.clone(), p.amount))
+            .collect();
+        for (symbol, amount) in symbols {
+            for (time, rate) in self.market.funding_events_between(&symbol, from, now) {
+                let mark = self.market.mark_price(&symbol, time).unwrap_or_default();
+                // Longs pay shorts when the rate is positive.
+                let payment = (-(amount * mark * rate)).round_dp(8);
+                let tran_id = self.id();
+                let a = &mut self.accounts[acct];
+                a.wallet += payment;
+                a.income.push(IncomeRow {
+                    tran_id,
+                    symbol: symbol.clone(),
+                    income_type: "FUNDING_FEE",
+                    income: payment,
+                    info: "FUNDING_FEE".into(),
+                    time,
+                    trade_id: None,
+                });
+            }
+        }
+    }
+
+    /// `POST /fapi/v1/leverage`.
+    ///
+    /// # Errors
+    /// -4028 when the leverage is out of the symbol's range.
+    pub fn set_leverage(&mut self, acct: usize, p: &Params) -> Result<Value, ApiError> {
+        let symbol = p.req("symbol")?;
+        let spec = self.spec(symbol)?.clone();
+        let leverage: u32 = p
+            .req("leverage")?
+            .parse()
+            .map_err(|_| ApiError::invalid("leverage"))?;
+        let max = spec.brackets.first().map_or(125, |b| b.initial_leverage);
+        if leverage == 0 || leverage > max {
+            return Err(ApiError::bad(
+                -4028,
+                format!("Leverage {leverage} is not valid"),
+            ));
+        }
+        let cap = spec
+            .brackets
+            .iter()
+            .filter(|b| b.initial_leverage >= leverage)
+            .map(|b| b.notional_cap)
+            .max()
+            .unwrap_or_default();
+        self.accounts[acct]
+            .settings
+            .entry(symbol.to_owned())
+            .or_default()
+            .leverage = leverage;
+        Ok(json!({"leverage": leverage, "maxNotionalValue": dec(cap), "symbol": symbol}))
+    }
+
+    /// `POST /fapi/v1/marginType`.
+    ///
+    /// # Errors
+    /// -4046 when unchanged; -4048 with an open position or orders.
+    pub fn set_margin_type(&mut self, acct: usize, p: &Params) -> Result<Value, ApiError> {
+        let symbol = p.req("symbol")?;
+        self.spec(symbol)?;
+        let isolated = match p.req("marginType")? {
+            "ISOLATED" => true,
+            "CROSSED" => false,
+            _ => return Err(ApiError::invalid("marginType")),
+        };
+        let a = &mut self.accounts[acct];
+        let s = a.settings.entry(symbol.to_owned()).or_default();
+        if s.isolated == isolated {
+            return Err(ApiError::bad(-4046, "No need to change margin type."));
+        }
+        let busy = a.positions.get(symbol).is_some_and(|p| !p.amount.is_zero())
+            || a.orders
+                .iter()
+                .any(|o| o.symbol == symbol && o.status == "NEW");
+        if busy {
+            return Err(ApiError::bad(
+                -4048,
+                "Margin type cannot be changed if there exists position.",
+            ));
+        }
+        a.settings.entry(symbol.to_owned()).or_default().isolated = isolated;
+        Ok(json!({"code": 200, "msg": "success"}))
+    }
+
+    /// `GET /fapi/v3/positionRisk`: symbols with a position (v3 lists only those).
+    pub fn position_risk(&mut self, acct: usize, symbol: Option<&str>, now: i64) -> Value {
+        self.advance(now);
+        let a = &self.accounts[acct];
+        let rows: Vec<Value> = a
+            .positions
+            .iter()
+            .filter(|(s, p)| !p.amount.is_zero() && symbol.is_none_or(|x| x == s.as_str()))
+            .map(|(s, p)| {
+                let mark = self.market.mark_price(s, now).unwrap_or(p.entry_price);
+                let settings = a.settings.get(s).copied().unwrap_or_default();
+                let notional = p.amount * mark;
+                let initial = notional.abs() / Decimal::from(settings.leverage);
+                let maint = self.market.spec(s).map_or(Decimal::ZERO, |spec| {
+                    let b = spec.maint_bracket(notional.abs());
+                    notional.abs() * b.maint_margin_ratio - b.cum
+                });
+                json!({
+                    "symbol": s, "positionSide": "BOTH", "positionAmt": dec(p.amount),
+                    "entryPrice": dec(p.entry_price), "breakEvenPrice": dec(p.entry_price),
+                    "markPrice": dec(mark), "unRealizedProfit": dec(((mark - p.entry_price) * p.amount).round_dp(8)),
+                    "liquidationPrice": "0", "isolatedMargin": "0", "notional": dec(notional.round_dp(8)),
+                    "marginAsset": "USDT", "isolatedWallet": "0", "initialMargin": dec(initial.round_dp(8)),
+                    "maintMargin": dec(maint.round_dp(8)), "positionInitialMargin": dec(initial.round_dp(8)),
+                    "openOrderInitialMargin": "0", "adl": 0, "bidNotional": "0", "askNotional": "0",
+                    "updateTime": p.update_time,
+                })
+            })
+            .collect();
+        Value::Array(rows)
+    }
+
+    /// `GET /fapi/v3/balance`.
+    pub fn balance(&mut self, acct: usize, now: i64) -> Value {
+        self.advance(now);
+        let a = &self.accounts[acct];
+        let unrealized: Decimal = a
+            .positions
+            .iter()
+            .map(|(s, p)| self.unrealized(s, p, now))
+            .sum();
+        let available = self.available(a, now);
+        json!([{
+            "accountAlias": "SimAccount", "asset": "USDT", "balance": dec(a.wallet),
+            "crossWalletBalance": dec(a.wallet), "crossUnPnl": dec(unrealized.round_dp(8)),
+            "availableBalance": dec(available.round_dp(8)), "maxWithdrawAmount": dec(available.round_dp(8)),
+            "marginAvailable": true, "updateTime": now,
+        }])
+    }
+
+    /// `GET /fapi/v1/userTrades` for `symbol`, oldest first.
+    pub fn user_trades(&mut self, acct: usize, symbol: &str, now: i64) -> Value {
+        self.advance(now);
+        Value::Array(
+            self.accounts[acct]
+                .trades
+                .iter()
+                .filter(|t| t.symbol == symbol)
+                .map(|t| {
+                    let buyer = t.side == Side::Buy;
+                    json!({
+                        "buyer": buyer, "commission": dec(t.commission), "commissionAsset": "USDT", "id": t.id,
+                        "maker": t.maker, "orderId": t.order_id, "price": dec(t.price), "qty": dec(t.qty),
+                        "quoteQty": dec((t.price * t.qty).round_dp(8)), "realizedPnl": dec(t.realized_pnl),
+                        "side": t.side.as_str(), "positionSide": "BOTH", "symbol": t.symbol, "time": t.time,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// `GET /fapi/v1/income` from `start` (inclusive), oldest first, at most `limit`.
+    pub fn income(
+        &mut self,
+        acct: usize,
+        start: i64,
+        income_type: Option<&str>,
+        limit: usize,
+        now: i64,
+    ) -> Value {
+        self.advance(now);
+        Value::Array(
+            self.accounts[acct]
+                .income
+                .iter()
+                .filter(|r| r.time >= start && income_type.is_none_or(|t| t == r.income_type))
+                .take(limit)
+                .map(|r| {
+                    json!({
+                        "symbol": r.symbol, "incomeType": r.income_type, "income": dec(r.income), "asset": "USDT",
+                        "info": r.info, "time": r.time, "tranId": r.tran_id,
+                        "tradeId": r.trade_id.map_or_else(String::new, |t| t.to_string()),
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+/// PRICE_FILTER: precision, tick, range (applies to prices and trigger prices alike).
+fn check_price(spec: &SymbolSpec, price: Decimal) -> Result<(), ApiError> {
+    if price.normalize().scale() > spec.price_precision {
+        return Err(ApiError::bad(
+            -1111,
+            "Precision is over the maximum defined for this asset.",
+        ));
+    }
+    if !((price - spec.min_price) / spec.tick_size)
+        .fract()
+        .is_zero()
+    {
+        return Err(ApiError::bad(-4014, "Price not increased by tick size."));
+    }
+    if price < spec.min_price {
+        return Err(ApiError::bad(-4013, "Price less than min price."));
+    }
+    if price > spec.max_price {
+        return Err(ApiError::bad(-4002, "Price greater than max price."));
+    }
+    Ok(())
+}
+
+fn valid_client_id(id: &str) -> Result<String, ApiError> {
+    let ok = !id.is_empty()
+        && id.len() <= 36
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".:/_-".contains(c));
+    if ok {
+        Ok(id.to_owned())
+    } else {
+        Err(ApiError::invalid("newClientOrderId"))
+    }
+}
+
+fn order_json(o: &SimOrder, full: bool) -> Value {
+    let avg = if o.executed_qty.is_zero() {
+        Decimal::ZERO
+    } else {
+        (o.cum_quote / o.executed_qty).round_dp(8)
+    };
+    let mut v = json!({
+        "orderId": o.order_id, "symbol": o.symbol, "status": o.status, "clientOrderId": o.client_order_id,
+        "price": dec(o.price), "avgPrice": dec(avg), "origQty": dec(o.orig_qty), "executedQty": dec(o.executed_qty),
+        "cumQty": dec(o.executed_qty), "cumQuote": dec(o.cum_quote), "timeInForce": o.time_in_force, "type": o.order_type,
+        "reduceOnly": o.reduce_only, "closePosition": false, "side": o.side.as_str(), "positionSide": "BOTH",
+        "stopPrice": "0", "workingType": "CONTRACT_PRICE", "priceProtect": false, "origType": o.order_type,
+        "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0, "updateTime": o.update_time,
+    });
+    if full {
+        v["time"] = json!(o.time);
+    } else {
+        // ACK replies carry no fill information.
+        v["executedQty"] = json!("0");
+        v["cumQty"] = json!("0");
+        v["cumQuote"] = json!("0");
+        v["avgPrice"] = json!("0.00");
+        v["status"] = json!("NEW");
+    }
+    v
+}
+
+fn algo_json(o: &AlgoOrder) -> Value {
+    json!({
+        "algoId": o.algo_id, "clientAlgoId": o.client_algo_id, "algoType": "CONDITIONAL", "orderType": o.order_type,
+        "symbol": o.symbol, "side": o.side.as_str(), "positionSide": "BOTH", "timeInForce": "GTC",
+        "quantity": dec(o.quantity), "algoStatus": o.status, "triggerPrice": dec(o.trigger_price), "price": "0",
+        "icebergQuantity": null, "selfTradePreventionMode": "EXPIRE_MAKER", "workingType": o.working_type,
+        "priceMatch": "NONE", "closePosition": o.close_position, "priceProtect": o.price_protect,
+        "reduceOnly": o.reduce_only, "activatePrice": "", "callbackRate": "", "createTime": o.create_time,
+        "updateTime": o.update_time, "triggerTime": o.trigger_time, "goodTillDate": 0,
+        "actualOrderId": o.actual_order_id.map_or_else(String::new, |i| i.to_string()),
+    })
+}
+
+/// Request parameters (query and form body merged; the query wins, as on Binance).
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub BTreeMap<String, String>);
+
+impl Params {
+    /// The value of `name`, if sent and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A mandatory parameter.
+    ///
+    /// # Errors
+    /// -1102 when missing.
+    pub fn req(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name).ok_or_else(|| ApiError::mandatory(name))
+    }
+
+    /// An optional decimal.
+    ///
+    /// # Errors
+    /// -1130 when not a positive decimal.
+    pub fn decimal(&self, name: &str) -> Result<Option<Decimal>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => {
+                let d: Decimal = v.parse().map_err(|_| ApiError::invalid(name))?;
+                if d <= Decimal::ZERO {
+                    Err(ApiError::invalid(name))
+                } else {
+                    Ok(Some(d))
+                }
+            }
+        }
+    }
+
+    /// An optional boolean (`true`/`false`).
+    ///
+    /// # Errors
+    /// -1130 for anything else.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some("true" | "TRUE") => Ok(Some(true)),
+            Some("false" | "FALSE") => Ok(Some(false)),
+            Some(_) => Err(ApiError::invalid(name)),
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! The HTTP and WebSocket front of the simulator: Binance's paths, parameters, headers and
+//! error bodies, over [`Exchange`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hmac::{Hmac, Mac};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::error::ApiError;
+use crate::exchange::{Exchange, Params, Permissions};
+use crate::market::SimClock;
+
+/// Request weight allowed per minute from one IP (Binance: 2400).
+const WEIGHT_LIMIT: u32 = 2400;
+/// Requests past a 429 in the same minute that earn a ban (Binance bans "continuing" clients).
+const BAN_AFTER_EXTRA: u32 = 200;
+/// How long a ban lasts (Binance: 2 minutes to 3 days, growing with repeat offences).
+const BAN_MS: i64 = 120_000;
+
+#[derive(Debug, Default)]
+struct Limits {
+    minute: i64,
+    used: u32,
+    banned_until: i64,
+}
+
+/// Everything the handlers share.
+pub struct Shared {
+    /// The exchange, behind one lock: every request sees a consistent state.
+    pub exchange: Mutex<Exchange>,
+    /// The replay clock; it is also the server time `GET /fapi/v1/time` reports.
+    pub clock: SimClock,
+    limits: Mutex<Limits>,
+    listen_keys: Mutex<Vec<(String, usize)>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Shares `exchange` driven by `clock`.
+    pub fn new(exchange: Exchange, clock: SimClock) -> Arc<Self> {
+        Arc::new(Self {
+            exchange: Mutex::new(exchange),
+            clock,
+            limits: Mutex::new(Limits::default()),
+            listen_keys: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn exchange(&self) -> std::sync::MutexGuard<'_, Exchange> {
+        // A panic while holding the lock would leave a half-applied change; the exchange
+        // applies changes only after all checks, so the state is still consistent to read.
+        self.exchange
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Security types, as the contract names them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sec {
+    None,
+    Key,
+    Signed,
+}
+
+fn wall_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Counts weight per wall-clock minute; 429 above the limit, 418 for clients that keep going.
+/// A limit refusal: the error and, for 429, the seconds to wait.
+type Refusal = (ApiError, Option<i64>);
+
+fn charge(shared: &Shared, weight: u32) -> Result<u32, Refusal> {
+    let now = wall_ms();
+    let mut l = shared
+        .limits
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if l.banned_until > now {
+        let msg = format!(
+            "Way too many requests; IP banned until {}. Please use the websocket for live updates to avoid bans.",
+            l.banned_until
+        );
+        return Err((
+            ApiError {
+                status: 418,
+                code: -1003,
+                msg,
+            },
+            None,
+        ));
+    }
+    let minute = now.div_euclid(60_000);
+    if minute != l.minute {
+        l.minute = minute;
+        l.used = 0;
+    }
+    l.used += weight;
+    if l.used > WEIGHT_LIMIT + BAN_AFTER_EXTRA {
+        l.banned_until = now + BAN_MS;
+    }
+    if l.used > WEIGHT_LIMIT {
+        let retry = 60 - (now.rem_euclid(60_000) / 1000);
+        let msg = format!(
+            "Too many requests; current limit is {WEIGHT_LIMIT} requests per minute. Please use the websocket for live updates to avoid polling the API."
+        );
+        return Err((
+            ApiError {
+                status: 429,
+                code: -1003,
+                msg,
+            },
+            Some(retry),
+        ));
+    }
+    Ok(l.used)
+}
+
+/// The authenticated caller: account index (signed and key endpoints).
+struct Caller {
+    account: Option<usize>,
+    params: Params,
+}
+
+fn parse_pairs(raw: &str, into: &mut Params) {
+    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+        // The query string wins over the body when both carry a parameter.
+        into.0
+            .entry(k.into_owned())
+            .or_insert_with(|| v.into_owned());
+    }
+}
+
+fn authenticate(
+    shared: &Shared,
+    sec: Sec,
+    headers: &HeaderMap,
+    query: &str,
+    body: &[u8],
+) -> Result<Caller, ApiError> {
+    let body = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad(-1100, "Illegal characters found in a parameter."))?;
+    let mut params = Params::default();
+    parse_pairs(query, &mut params);
+    parse_pairs(body, &mut params);
+    if sec == Sec::None {
+        return Ok(Caller {
+            account: None,
+            params,
+        });
+    }
+    let key = headers
+        .get("X-MBX-APIKEY")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(ApiError::bad_key_format)?;
+    let ex = shared.exchange();
+    let account = ex.account_index(key).ok_or_else(ApiError::rejected_key)?;
+    if sec == Sec::Signed {
+        let signature = params
+            .get("signature")
+            .ok_or_else(|| ApiError::mandatory("signature"))?
+            .to_owned();
+        // Binance signs the bytes as sent: the query then the body, minus the signature itself.
+        let strip = |s: &str| -> String {
+            s.rsplit_once("&signature=")
+                .map(|(a, _)| a.to_owned())
+                .or_else(|| s.strip_prefix("signature=").map(|_| String::new()))
+                .unwrap_or_else(|| s.to_owned())
+        };
+        let total = format!("{}{}", strip(query), strip(body));
+        let mut mac = Hmac::<Sha256>::new_from_slice(ex.accounts[account].secret.as_bytes())
+            .map_err(|_| ApiError::bad_signature())?;
+        mac.update(total.as_bytes());
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if !expected.eq_ignore_ascii_case(&signature) {
+            return Err(ApiError::bad_signature());
+        }
+        let timestamp: i64 = params
+            .req("timestamp")?
+            .parse()
+            .map_err(|_| ApiError::invalid("timestamp"))?;
+        let recv_window: i64 = match params.get("recvWindow") {
+            Some(v) => v.parse().map_err(|_| ApiError::invalid("recvWindow"))?,
+            None => 5_000,
+        };
+        if !(1..=60_000).contains(&recv_window) {
+            return Err(ApiError::invalid("recvWindow"));
+        }
+        let server = shared.clock.now_ms();
+        if timestamp >= server + 1_000 {
+            return Err(ApiError::bad(
+                -1021,
+                "Timestamp for this request was 1000ms ahead of the server's time.",
+            ));
+        }
+        if server - timestamp > recv_window {
+            return Err(ApiError::bad(
+                -1021,
+                "Timestamp for this request is outside of the recvWindow.",
+            ));
+        }
+    }
+    Ok(Caller {
+        account: Some(account),
+        params,
+    })
+}
+
+/// Runs `f` for an endpoint with its security and weight, and adds Binance's headers.
+fn endpoint(
+    shared: &Shared,
+    sec: Sec,
+    weight: u32,
+    headers: &HeaderMap,
+    query: Option<String>,
+    body: &Bytes,
+    f: impl FnOnce(&Shared, &Caller) -> Result<Value, ApiError>,
+) -> Response {
+    let used = match charge(shared, weight) {
+        Ok(used) => used,
+        Err((error, retry_after)) => {
+            let mut r = error.into_response();
+            if let Some(secs) = retry_after {
+                r.headers_mut()
+                    .insert("Retry-After", HeaderValue::from(secs));
+            }
+            return r;
+        }
+    };
+    let outcome = authenticate(shared, sec, headers, query.as_deref().unwrap_or(""), body)
+        .and_then(|caller| f(shared, &caller));
+    let mut response = match outcome {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
+    response
+}
+
+fn account(c: &Caller) -> Result<usize, ApiError> {
+    c.account.ok_or_else(ApiError::rejected_key)
+}
+
+macro_rules! route {
+    ($sec:expr, $weight:expr, $f:expr) => {
+        |State(s): State<Arc<Shared>>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| async move {
+            endpoint(&s, $sec, $weight, &headers, q, &body, $f)
+        }
+    };
+}
+
+fn dec(v: Decimal) -> String {
+    v.normalize().to_string()
+}
+
+/// The router with every endpoint.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/fapi/v1/ping", get(route!(Sec::None, 1, |_, _| Ok(json!({})))))
+        .route("/fapi/v1/time", get(route!(Sec::None, 1, |s: &Shared, _| Ok(json!({"serverTime": s.clock.now_ms()})))))
+        .route("/fapi/v1/exchangeInfo", get(route!(Sec::None, 1, |s: &Shared, _| Ok(crate::info::exchange_info(&s.exchange().market, s.clock.now_ms())))))
+        .route("/fapi/v1/klines", get(route!(Sec::None, 5, |s: &Shared, c: &Caller| crate::info::klines(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v1/ticker/price", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::ticker_price(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v2/ticker/price", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::ticker_price(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v1/premiumIndex", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::premium_index(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v1/depth", get(route!(Sec::None, 5, |s: &Shared, c: &Caller| crate::info::depth(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v3/balance", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().balance(a, s.clock.now_ms())) })))
+        .route("/fapi/v3/positionRisk", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().position_risk(a, c.params.get("symbol"), s.clock.now_ms())) })))
+        .route("/fapi/v1/positionSide/dual", get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(json!({"dualSidePosition": s.exchange().accounts[a].dual_side})) })))
+        .route("/fapi/v1/multiAssetsMargin", get(route!(Sec::Signed, 30, |_, c: &Caller| { account(c)?; Ok(json!({"multiAssetsMargin": false})) })))
+        .route("/fapi/v1/leverage", post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_leverage(a, &c.params) })))
+        .route("/fapi/v1/marginType", post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_margin_type(a, &c.params) })))
+        .route(
+            "/fapi/v1/order",
+            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_order(a, &c.params, s.clock.now_ms()) }))
+                .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_order(a, &c.params, s.clock.now_ms()) }))
+                .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_order(a, &c.params, s.clock.now_ms()) })),
+        )
+        .route("/fapi/v1/openOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
+        .route(
+            "/fapi/v1/algoOrder",
+            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_algo_order(a, &c.params, s.clock.now_ms()) }))
+                .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_algo(a, &c.params, s.clock.now_ms()) }))
+                .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_algo(a, &c.params, s.clock.now_ms()) })),
+        )
+        .route("/fapi/v1/userTrades", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; let sym = c.params.req("symbol")?; Ok(s.exchange().user_trades(a, sym, s.clock.now_ms())) })))
+        .route("/fapi/v1/income", get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| {
+            let a = account(c)?;
+            let start = match c.params.get("startTime") { Some(v) => v.parse().map_err(|_| ApiError::invalid("startTime"))?, None => 0 };
+            let limit = match c.params.get("limit") { Some(v) => v.parse::<usize>().map_err(|_| ApiError::invalid("limit"))?.clamp(1, 1000), None => 100 };
+            Ok(s.exchange().income(a, start, c.params.get("incomeType"), limit, s.clock.now_ms()))
+        })))
+        .route("/sapi/v1/account/apiRestrictions", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+            let a = account(c)?;
+            let ex = s.exchange();
+            let p: Permissions = ex.accounts[a].permissions;
+            Ok(json!({
+                "ipRestrict": p.ip_restrict, "createTime": 1_700_000_000_000_i64, "enableReading": p.reading,
+                "enableWithdrawals": p.withdrawals, "enableInternalTransfer": false, "enableMargin": false,
+                "enableFutures": p.futures, "permitsUniversalTransfer": false, "enableVanillaOptions": false,
+                "enableFixApiTrade": false, "enableFixReadOnly": false, "enableSpotAndMarginTrading": false,
+                "enablePortfolioMarginTrading": false,
+            }))
+        })))
+        .route(
+            "/fapi/v1/listenKey",
+            post(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::POST)))
+                .put(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::PUT)))
+                .delete(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::DELETE))),
+        )
+        .route("/admin/accounts", post(admin_account))
+        .route("/admin/clock", post(admin_clock))
+        .fallback(|| async { ApiError { status: 404, code: -1000, msg: "Unknown endpoint.".into() }.into_response() })
+        .with_state(shared)
+}
+
+fn listen_key(s: &Shared, c: &Caller, method: Method) -> Result<Value, ApiError> {
+    let a = account(c)?;
+    let mut keys = s
+        .listen_keys
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let existing = keys
+        .iter()
+        .find(|(_, owner)| *owner == a)
+        .map(|(k, _)| k.clone());
+    match method {
+        Method::POST => {
+            // Binance returns the account's live key if there is one.
+            let key = existing.unwrap_or_else(|| {
+                let k = format!("simlistenkey{}x{}", a, s.clock.now_ms());
+                keys.push((k.clone(), a));
+                k
+            });
+            Ok(json!({"listenKey": key}))
+        }
+        Method::PUT => existing
+            .map(|k| json!({"listenKey": k}))
+            .ok_or_else(|| ApiError::bad(-1125, "This listenKey does not exist.")),
+        _ => {
+            keys.retain(|(_, owner)| *owner != a);
+            Ok(json!({}))
+        }
+    }
+}
+
+/// `POST /admin/accounts` (loopback only, for tests and the CLI): `{apiKey, secret, balance, enableWithdrawals?}`.
+async fn admin_account(
+    State(s): State<Arc<Shared>>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let (Some(key), Some(secret)) = (body["apiKey"].as_str(), body["secret"].as_str()) else {
+        return ApiError::bad(-1102, "apiKey and secret are required").into_response();
+    };
+    let balance: Decimal = body["balance"]
+        .as_str()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(Decimal::new(10_000, 0));
+    let permissions = Permissions {
+        withdrawals: body["enableWithdrawals"].as_bool().unwrap_or(false),
+        ..Permissions::default()
+    };
+    let mut ex = s.exchange();
+    if ex.account_index(key).is_some() {
+        return ApiError::bad(-1130, "an account with this apiKey exists").into_response();
+    }
+    ex.add_account(key, secret, balance, permissions, s.clock.now_ms());
+    axum::Json(json!({"apiKey": key, "balance": dec(balance)})).into_response()
+}
+
+/// `POST /admin/clock` `{advanceMs}` or `{setMs}`: moves a manual clock (tests).
+async fn admin_clock(
+    State(s): State<Arc<Shared>>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let result = if let Some(ms) = body["advanceMs"].as_i64() {
+        s.clock.advance(ms).map_err(|e| e.to_string())
+    } else if let Some(ms) = body["setMs"].as_i64() {
+        s.clock.set(ms).map_err(|e| e.to_string())
+    } else {
+        Err("advanceMs or setMs is required".into())
+    };
+    match result {
+        Ok(()) => {
+            let now = s.clock.now_ms();
+            s.exchange().advance(now);
+            axum::Json(json!({"now": now})).into_response()
+        }
+        Err(e) => ApiError::bad(-1130, e).into_response(),
+    }
+}
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state, for in-process tests.
+    pub shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `shared` on `addr` (use `127.0.0.1:0` for a free port).
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let app = router(shared.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "simulator server stopped");
+        }
+    });
+    Ok(Running { addr, shared, task })
+}

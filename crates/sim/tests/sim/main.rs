@@ -1,0 +1,5 @@
+//! perpdesk-sim against perpdesk-binance's client, over real HTTP on 127.0.0.1:0.
+
+mod accounting;
+mod errors;
+mod support;
