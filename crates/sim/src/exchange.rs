@@ -672,6 +672,56 @@ impl Exchange {
         )
     }
 
+    /// `GET /fapi/v1/allOrders` for `symbol` (oldest first, at most `limit`).
+    pub fn all_orders(
+        &mut self,
+        acct: usize,
+        symbol: Option<&str>,
+        limit: usize,
+        now: i64,
+    ) -> Value {
+        self.advance(now);
+        let all: Vec<&SimOrder> = self.accounts[acct]
+            .orders
+            .iter()
+            .filter(|o| symbol.is_none_or(|s| s == o.symbol))
+            .collect();
+        let skip = all.len().saturating_sub(limit);
+        Value::Array(
+            all.into_iter()
+                .skip(skip)
+                .map(|o| order_json(o, true))
+                .collect(),
+        )
+    }
+
+    /// `DELETE /fapi/v1/allOpenOrders`.
+    pub fn cancel_all(&mut self, acct: usize, symbol: &str, now: i64) -> Value {
+        self.advance(now);
+        for o in self.accounts[acct]
+            .orders
+            .iter_mut()
+            .filter(|o| o.symbol == symbol && (o.status == "NEW" || o.status == "PARTIALLY_FILLED"))
+        {
+            o.status = "CANCELED";
+            o.update_time = now;
+        }
+        json!({"code": 200, "msg": "The operation of cancel all open order is done."})
+    }
+
+    /// `GET /fapi/v1/openAlgoOrders`.
+    pub fn open_algo_orders(&mut self, acct: usize, symbol: Option<&str>, now: i64) -> Value {
+        self.advance(now);
+        Value::Array(
+            self.accounts[acct]
+                .algo_orders
+                .iter()
+                .filter(|o| o.status == "NEW" && symbol.is_none_or(|s| s == o.symbol))
+                .map(algo_json)
+                .collect(),
+        )
+    }
+
     /// `POST /fapi/v1/algoOrder` (conditional orders).
     ///
     /// # Errors
@@ -821,6 +871,7 @@ impl Exchange {
             self.match_resting(acct, from, now);
             self.trigger_algos(acct, from, now);
             self.apply_funding(acct, from, now);
+            self.liquidate(acct, from, now);
         }
     }
 
@@ -882,14 +933,7 @@ impl Exchange {
         for i in open {
             let o = self.accounts[acct].algo_orders[i].clone();
             let range = if o.working_type == "MARK_PRICE" {
-                // Mark price moves smoothly; its value at the ends of the step brackets it.
-                match (
-                    self.market.mark_price(&o.symbol, from),
-                    self.market.mark_price(&o.symbol, now),
-                ) {
-                    (Some(a), Some(b)) => Some((a.min(b), a.max(b))),
-                    _ => None,
-                }
+                self.market.mark_price_range(&o.symbol, from, now)
             } else {
                 self.market.price_range(&o.symbol, from, now)
             };
@@ -965,6 +1009,125 @@ impl Exchange {
                 time: now,
                 update_time: now,
             });
+        }
+    }
+
+    /// Closes positions whose margin no longer covers their maintenance margin, at the worst
+    /// mark price of the step (Binance watches the mark price continuously, so the worst point
+    /// of the step is where it would have acted). Isolated positions are judged alone; cross
+    /// positions share the wallet. The clearance fee is booked as `INSURANCE_CLEAR`.
+    fn liquidate(&mut self, acct: usize, from: i64, now: i64) {
+        let a = &self.accounts[acct];
+        let mut worst: Vec<(String, Decimal, Decimal, bool)> = Vec::new();
+        for (symbol, p) in a.positions.iter().filter(|(_, p)| !p.amount.is_zero()) {
+            let Some((low, high)) = self.market.mark_price_range(symbol, from, now) else {
+                continue;
+            };
+            let price = if p.amount.is_sign_positive() {
+                low
+            } else {
+                high
+            };
+            let isolated = a.settings.get(symbol).copied().unwrap_or_default().isolated;
+            worst.push((symbol.clone(), price, p.amount, isolated));
+        }
+        let maint = |symbol: &str, amount: Decimal, price: Decimal| -> Decimal {
+            let notional = (amount * price).abs();
+            self.market.spec(symbol).map_or(Decimal::ZERO, |s| {
+                let b = s.maint_bracket(notional);
+                notional * b.maint_margin_ratio - b.cum
+            })
+        };
+        let mut doomed: Vec<(String, Decimal)> = Vec::new();
+        let mut cross_equity = a.wallet;
+        let mut cross_maint = Decimal::ZERO;
+        let mut cross: Vec<(String, Decimal)> = Vec::new();
+        for (symbol, price, amount, isolated) in &worst {
+            let p = &a.positions[symbol];
+            let pnl = (*price - p.entry_price) * *amount;
+            if *isolated {
+                let lev =
+                    Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
+                let margin = (p.entry_price * amount.abs()) / lev + pnl;
+                if margin <= maint(symbol, *amount, *price) {
+                    doomed.push((symbol.clone(), *price));
+                }
+            } else {
+                cross_equity += pnl;
+                cross_maint += maint(symbol, *amount, *price);
+                cross.push((symbol.clone(), *price));
+            }
+        }
+        if !cross.is_empty() && cross_equity <= cross_maint {
+            doomed.extend(cross);
+        }
+        for (symbol, price) in doomed {
+            let Some(p) = self.accounts[acct].positions.get(&symbol).cloned() else {
+                continue;
+            };
+            let side = if p.amount.is_sign_positive() {
+                Side::Sell
+            } else {
+                Side::Buy
+            };
+            let qty = p.amount.abs();
+            let order_id = self.id();
+            self.fill(
+                acct,
+                Fill {
+                    order_id,
+                    symbol: &symbol,
+                    side,
+                    qty,
+                    price,
+                    maker: false,
+                },
+                now,
+            );
+            let fee_rate = self
+                .market
+                .spec(&symbol)
+                .map_or(Decimal::ZERO, |s| s.liquidation_fee);
+            let fee = (qty * price * fee_rate).round_dp(8);
+            let tran_id = self.id();
+            let a = &mut self.accounts[acct];
+            a.wallet -= fee;
+            a.income.push(IncomeRow {
+                tran_id,
+                symbol: symbol.clone(),
+                income_type: "INSURANCE_CLEAR",
+                income: -fee,
+                info: "INSURANCE_CLEAR".into(),
+                time: now,
+                trade_id: None,
+            });
+            // Binance shows the forced close as a LIQUIDATION order with an "autoclose-" id.
+            a.orders.push(SimOrder {
+                order_id,
+                client_order_id: format!("autoclose-{now}"),
+                symbol: symbol.clone(),
+                side,
+                order_type: "LIQUIDATION".into(),
+                time_in_force: "IOC".into(),
+                price,
+                orig_qty: qty,
+                executed_qty: qty,
+                cum_quote: (qty * price).round_dp(8),
+                reduce_only: true,
+                status: "FILLED",
+                time: now,
+                update_time: now,
+            });
+            // Open orders of a liquidated symbol are cancelled, as Binance does.
+            for o in a
+                .orders
+                .iter_mut()
+                .filter(|o| o.symbol == symbol && o.status == "NEW")
+            {
+                o.status = "CANCELED";
+                o.update_time = now;
+            }
+            tracing::info!(account = acct, %symbol, %price, "position liquidated");
         }
     }
 

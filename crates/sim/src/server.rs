@@ -299,6 +299,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_order(a, &c.params, s.clock.now_ms()) })),
         )
         .route("/fapi/v1/openOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
+        .route("/fapi/v1/allOrders", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+            let a = account(c)?;
+            let limit = match c.params.get("limit") { Some(v) => v.parse::<usize>().map_err(|_| ApiError::invalid("limit"))?.clamp(1, 1000), None => 500 };
+            Ok(s.exchange().all_orders(a, c.params.get("symbol"), limit, s.clock.now_ms()))
+        })))
+        .route("/fapi/v1/allOpenOrders", axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+            let a = account(c)?;
+            let symbol = c.params.req("symbol")?;
+            s.exchange().spec(symbol)?;
+            Ok(s.exchange().cancel_all(a, symbol, s.clock.now_ms()))
+        })))
+        .route("/fapi/v1/openAlgoOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_algo_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
         .route(
             "/fapi/v1/algoOrder",
             post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_algo_order(a, &c.params, s.clock.now_ms()) }))

@@ -176,3 +176,69 @@ async fn a_stop_loss_closes_the_position_when_the_replay_crosses_it() {
         "filled at the stop"
     );
 }
+
+#[tokio::test]
+async fn an_isolated_position_at_100x_is_liquidated_when_the_mark_price_falls_far_enough() {
+    let sim = support::start().await;
+    let client = support::client(&sim, KEY, SECRET);
+    client.set_leverage(&btc(), 100).await.expect("leverage");
+    client
+        .set_margin_type(&btc(), MarginType::Isolated)
+        .await
+        .expect("isolated");
+    client
+        .place_order(&market(Side::Buy, dec!(0.010), "pd-3-e0"))
+        .await
+        .expect("open");
+    let mut hours = 0;
+    while !client.positions().await.expect("positions").is_empty() {
+        support::advance(&sim, 3_600_000);
+        hours += 1;
+        assert!(hours < 24 * 90, "never liquidated");
+    }
+    let income = client
+        .income_since(
+            chrono::DateTime::from_timestamp_millis(START).expect("time"),
+            1000,
+        )
+        .await
+        .expect("income");
+    assert!(
+        income
+            .iter()
+            .any(|r| matches!(&r.kind, IncomeKind::InsuranceClear) && r.amount < Decimal::ZERO),
+        "clearance fee booked"
+    );
+    let realized: Decimal = income
+        .iter()
+        .filter(|r| r.kind == IncomeKind::RealizedPnl)
+        .map(|r| r.amount)
+        .sum();
+    // At 100x the position is gone before it loses more than its margin plus the fee band.
+    assert!(
+        realized < Decimal::ZERO && realized > dec!(-10),
+        "loss {realized}"
+    );
+    let orders: serde_json::Value = client
+        .raw()
+        .rest()
+        .call(
+            &perpdesk_binance::endpoints::ALL_ORDERS,
+            &[("symbol", "BTCUSDT".into())],
+        )
+        .await
+        .expect("all orders");
+    let liquidation = orders
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|o| o["type"] == "LIQUIDATION")
+        .expect("a LIQUIDATION order");
+    assert!(
+        liquidation["clientOrderId"]
+            .as_str()
+            .expect("id")
+            .starts_with("autoclose-")
+    );
+    assert_eq!(liquidation["status"], "FILLED");
+}
