@@ -203,6 +203,17 @@ struct Fill<'a> {
     maker: bool,
 }
 
+/// What one fill did, for the order's stream event.
+#[derive(Debug, Clone, Default)]
+struct Execution {
+    trade_id: i64,
+    price: Decimal,
+    qty: Decimal,
+    commission: Decimal,
+    realized: Decimal,
+    maker: bool,
+}
+
 /// The whole exchange.
 #[derive(Debug)]
 pub struct Exchange {
@@ -212,6 +223,8 @@ pub struct Exchange {
     next_id: i64,
     /// The sim time up to which resting orders, triggers and funding have been processed.
     processed_to: i64,
+    /// User-data events (account index, event) waiting to be pushed to `/private` sockets.
+    pub outbox: Vec<(usize, Value)>,
 }
 
 fn dec(v: Decimal) -> String {
@@ -227,6 +240,7 @@ impl Exchange {
             accounts: Vec::new(),
             next_id: 1,
             processed_to: start_ms,
+            outbox: Vec::new(),
         }
     }
 
@@ -330,7 +344,7 @@ impl Exchange {
     }
 
     /// Applies a fill to the account: position, realized PnL, commission, trade and income rows.
-    fn fill(&mut self, acct: usize, f: Fill<'_>, now: i64) {
+    fn fill(&mut self, acct: usize, f: Fill<'_>, now: i64) -> Execution {
         let Fill {
             order_id,
             symbol,
@@ -407,6 +421,84 @@ impl Exchange {
             time: now,
             trade_id: Some(trade_id),
         });
+        let execution = Execution {
+            trade_id,
+            price,
+            qty,
+            commission,
+            realized,
+            maker,
+        };
+        self.emit_account(acct, "ORDER", symbol, now);
+        execution
+    }
+
+    /// Queues an `ACCOUNT_UPDATE` with the wallet and `symbol`'s position.
+    fn emit_account(&mut self, acct: usize, reason: &str, symbol: &str, now: i64) {
+        let a = &self.accounts[acct];
+        let p = a.positions.get(symbol).cloned().unwrap_or_default();
+        let isolated = a.settings.get(symbol).copied().unwrap_or_default().isolated;
+        let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
+        let event = json!({
+            "e": "ACCOUNT_UPDATE", "E": now, "T": now,
+            "a": {
+                "m": reason,
+                "B": [{"a": "USDT", "wb": dec(a.wallet), "cw": dec(a.wallet), "bc": "0"}],
+                "P": [{
+                    "s": symbol, "pa": dec(p.amount), "ep": dec(p.entry_price), "bep": dec(p.entry_price), "cr": "0",
+                    "up": dec(((mark - p.entry_price) * p.amount).round_dp(8)),
+                    "mt": if isolated { "isolated" } else { "cross" }, "iw": "0", "ps": "BOTH",
+                }],
+            },
+        });
+        self.outbox.push((acct, event));
+    }
+
+    /// Queues an `ORDER_TRADE_UPDATE` for `order` with execution type `x`.
+    fn emit_order(
+        &mut self,
+        acct: usize,
+        order: &SimOrder,
+        x: &str,
+        exec: Option<&Execution>,
+        now: i64,
+    ) {
+        let avg = if order.executed_qty.is_zero() {
+            Decimal::ZERO
+        } else {
+            (order.cum_quote / order.executed_qty).round_dp(8)
+        };
+        let zero = Execution::default();
+        let e = exec.unwrap_or(&zero);
+        let event = json!({
+            "e": "ORDER_TRADE_UPDATE", "E": now, "T": now,
+            "o": {
+                "s": order.symbol, "c": order.client_order_id, "S": order.side.as_str(), "o": order.order_type,
+                "f": order.time_in_force, "q": dec(order.orig_qty), "p": dec(order.price), "ap": dec(avg), "sp": "0",
+                "x": x, "X": order.status, "i": order.order_id, "l": dec(e.qty), "z": dec(order.executed_qty),
+                "L": dec(e.price), "N": "USDT", "n": dec(e.commission), "T": now, "t": e.trade_id, "b": "0", "a": "0",
+                "m": e.maker, "R": order.reduce_only, "wt": "CONTRACT_PRICE", "ot": order.order_type, "ps": "BOTH",
+                "cp": false, "rp": dec(e.realized), "pP": false, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE",
+                "gtd": 0, "er": "0",
+            },
+        });
+        self.outbox.push((acct, event));
+    }
+
+    /// Queues an `ALGO_UPDATE` for `o`.
+    fn emit_algo(&mut self, acct: usize, o: &AlgoOrder, now: i64) {
+        let event = json!({
+            "e": "ALGO_UPDATE", "T": now, "E": now,
+            "o": {
+                "caid": o.client_algo_id, "aid": o.algo_id, "at": "CONDITIONAL", "o": o.order_type, "s": o.symbol,
+                "S": o.side.as_str(), "ps": "BOTH", "f": "GTC", "q": dec(o.quantity), "X": o.status,
+                "ai": o.actual_order_id.map_or_else(String::new, |i| i.to_string()), "ap": "0", "aq": "0", "act": "0",
+                "tp": dec(o.trigger_price), "p": "0", "V": "EXPIRE_MAKER", "wt": o.working_type, "pm": "NONE",
+                "cp": o.close_position, "pP": o.price_protect, "R": o.reduce_only, "tt": o.trigger_time, "gtd": 0,
+                "rm": "",
+            },
+        });
+        self.outbox.push((acct, event));
     }
 
     /// `POST /fapi/v1/order`.
@@ -580,7 +672,7 @@ impl Exchange {
             } else {
                 last.max(price)
             };
-            self.fill(
+            let exec = self.fill(
                 acct,
                 Fill {
                     order_id,
@@ -595,8 +687,12 @@ impl Exchange {
             order.executed_qty = qty;
             order.cum_quote = (qty * fill_price).round_dp(8);
             order.status = "FILLED";
+            self.emit_order(acct, &order, "TRADE", Some(&exec), now);
         } else if tif == "IOC" || tif == "FOK" {
             order.status = "EXPIRED";
+            self.emit_order(acct, &order, "EXPIRED", None, now);
+        } else {
+            self.emit_order(acct, &order, "NEW", None, now);
         }
         let reply = order_json(
             &order,
@@ -653,7 +749,10 @@ impl Exchange {
         }
         o.status = "CANCELED";
         o.update_time = now;
-        Ok(order_json(o, true))
+        let reply = order_json(o, true);
+        let order = o.clone();
+        self.emit_order(acct, &order, "CANCELED", None, now);
+        Ok(reply)
     }
 
     /// `GET /fapi/v1/openOrders`.
@@ -809,6 +908,7 @@ impl Exchange {
             actual_order_id: None,
         };
         let reply = algo_json(&order);
+        self.emit_algo(acct, &order, now);
         self.accounts[acct].algo_orders.push(order);
         Ok(reply)
     }
@@ -854,8 +954,10 @@ impl Exchange {
         }
         o.status = "CANCELED";
         o.update_time = now;
+        let order = o.clone();
+        self.emit_algo(acct, &order, now);
         Ok(
-            json!({"algoId": o.algo_id, "clientAlgoId": o.client_algo_id, "code": "200", "msg": "success"}),
+            json!({"algoId": order.algo_id, "clientAlgoId": order.client_algo_id, "code": "200", "msg": "success"}),
         )
     }
 
@@ -901,7 +1003,7 @@ impl Exchange {
                 Side::Sell => high >= price,
             };
             if touched {
-                self.fill(
+                let exec = self.fill(
                     acct,
                     Fill {
                         order_id,
@@ -918,6 +1020,8 @@ impl Exchange {
                 o.cum_quote += (qty * price).round_dp(8);
                 o.status = "FILLED";
                 o.update_time = now;
+                let order = o.clone();
+                self.emit_order(acct, &order, "TRADE", Some(&exec), now);
             }
         }
     }
@@ -973,6 +1077,8 @@ impl Exchange {
             if qty.is_zero() {
                 // Nothing left to close: Binance expires such an order when it triggers.
                 a.status = "EXPIRED";
+                let expired = a.clone();
+                self.emit_algo(acct, &expired, now);
                 continue;
             }
             a.status = "FINISHED";
@@ -981,7 +1087,7 @@ impl Exchange {
             // The triggered market order fills at the trigger price (a gap would fill worse;
             // the replay path is continuous, so the trigger price is where it crossed).
             let price = o.trigger_price;
-            self.fill(
+            let exec = self.fill(
                 acct,
                 Fill {
                     order_id,
@@ -993,7 +1099,9 @@ impl Exchange {
                 },
                 now,
             );
-            self.accounts[acct].orders.push(SimOrder {
+            let finished = self.accounts[acct].algo_orders[i].clone();
+            self.emit_algo(acct, &finished, now);
+            let triggered = SimOrder {
                 order_id,
                 client_order_id: format!("{}-t", o.client_algo_id).chars().take(36).collect(),
                 symbol: o.symbol.clone(),
@@ -1008,7 +1116,9 @@ impl Exchange {
                 status: "FILLED",
                 time: now,
                 update_time: now,
-            });
+            };
+            self.emit_order(acct, &triggered, "TRADE", Some(&exec), now);
+            self.accounts[acct].orders.push(triggered);
         }
     }
 
@@ -1072,7 +1182,7 @@ impl Exchange {
             };
             let qty = p.amount.abs();
             let order_id = self.id();
-            self.fill(
+            let exec = self.fill(
                 acct,
                 Fill {
                     order_id,
@@ -1102,7 +1212,7 @@ impl Exchange {
                 trade_id: None,
             });
             // Binance shows the forced close as a LIQUIDATION order with an "autoclose-" id.
-            a.orders.push(SimOrder {
+            let forced = SimOrder {
                 order_id,
                 client_order_id: format!("autoclose-{now}"),
                 symbol: symbol.clone(),
@@ -1117,7 +1227,8 @@ impl Exchange {
                 status: "FILLED",
                 time: now,
                 update_time: now,
-            });
+            };
+            a.orders.push(forced.clone());
             // Open orders of a liquidated symbol are cancelled, as Binance does.
             for o in a
                 .orders
@@ -1127,6 +1238,7 @@ impl Exchange {
                 o.status = "CANCELED";
                 o.update_time = now;
             }
+            self.emit_order(acct, &forced, "CALCULATED", Some(&exec), now);
             tracing::info!(account = acct, %symbol, %price, "position liquidated");
         }
     }
@@ -1155,6 +1267,7 @@ impl Exchange {
                     time,
                     trade_id: None,
                 });
+                self.emit_account(acct, "FUNDING_FEE", &symbol, time);
             }
         }
     }

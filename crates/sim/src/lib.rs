@@ -19,6 +19,7 @@ pub mod exchange;
 pub mod info;
 pub mod market;
 pub mod server;
+pub mod streams;
 
 pub use exchange::{Exchange, Permissions};
 pub use server::{Running, Shared, serve};

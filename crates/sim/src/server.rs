@@ -41,6 +41,8 @@ pub struct Shared {
     pub clock: SimClock,
     limits: Mutex<Limits>,
     listen_keys: Mutex<Vec<(String, usize)>>,
+    /// User-data events fanned out to `/private` sockets: (account index, event).
+    events: tokio::sync::broadcast::Sender<(usize, Arc<Value>)>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -57,7 +59,22 @@ impl Shared {
             clock,
             limits: Mutex::new(Limits::default()),
             listen_keys: Mutex::new(Vec::new()),
+            events: tokio::sync::broadcast::channel(4096).0,
         })
+    }
+
+    /// Moves the exchange to the clock's time and pushes the events it produced.
+    pub fn tick(&self) {
+        let now = self.clock.now_ms();
+        let events = {
+            let mut ex = self.exchange();
+            ex.advance(now);
+            std::mem::take(&mut ex.outbox)
+        };
+        for (account, event) in events {
+            // No subscriber is fine: nobody is listening to that account.
+            let _ = self.events.send((account, Arc::new(event)));
+        }
     }
 
     fn exchange(&self) -> std::sync::MutexGuard<'_, Exchange> {
@@ -249,6 +266,7 @@ fn endpoint(
     };
     let outcome = authenticate(shared, sec, headers, query.as_deref().unwrap_or(""), body)
         .and_then(|caller| f(shared, &caller));
+    shared.tick();
     let mut response = match outcome {
         Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
         Err(e) => e.into_response(),
@@ -342,10 +360,28 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 .put(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::PUT)))
                 .delete(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::DELETE))),
         )
+        .route("/private/ws", get(crate::streams::private))
+        .route("/private/ws/{listen_key}", get(crate::streams::private_path))
+        .route("/market/stream", get(crate::streams::market_combined))
+        .route("/market/ws/{streams}", get(crate::streams::market_raw))
         .route("/admin/accounts", post(admin_account))
         .route("/admin/clock", post(admin_clock))
         .fallback(|| async { ApiError { status: 404, code: -1000, msg: "Unknown endpoint.".into() }.into_response() })
         .with_state(shared)
+}
+
+/// The account that owns `key`, if the key is live.
+pub(crate) fn listen_key_owner(s: &Shared, key: &str) -> Option<usize> {
+    let keys = s
+        .listen_keys
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    keys.iter().find(|(k, _)| k == key).map(|(_, a)| *a)
+}
+
+/// Subscribes to user-data events.
+pub(crate) fn subscribe(s: &Shared) -> tokio::sync::broadcast::Receiver<(usize, Arc<Value>)> {
+    s.events.subscribe()
 }
 
 fn listen_key(s: &Shared, c: &Caller, method: Method) -> Result<Value, ApiError> {
@@ -416,9 +452,8 @@ async fn admin_clock(
     };
     match result {
         Ok(()) => {
-            let now = s.clock.now_ms();
-            s.exchange().advance(now);
-            axum::Json(json!({"now": now})).into_response()
+            s.tick();
+            axum::Json(json!({"now": s.clock.now_ms()})).into_response()
         }
         Err(e) => ApiError::bad(-1130, e).into_response(),
     }
@@ -455,9 +490,22 @@ pub async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> std::io::Result<Run
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let app = router(shared.clone());
+    let ticking = shared.clone();
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "simulator server stopped");
+        // Binance pushes user events as they happen; a quarter second is the sim's heartbeat
+        // for resting orders, triggers, funding and liquidations between requests.
+        let ticker = async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(250));
+            loop {
+                every.tick().await;
+                ticking.tick();
+            }
+        };
+        tokio::select! {
+            served = axum::serve(listener, app) => if let Err(e) = served {
+                tracing::error!(error = %e, "simulator server stopped");
+            },
+            () = ticker => {}
         }
     });
     Ok(Running { addr, shared, task })

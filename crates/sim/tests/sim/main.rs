@@ -2,4 +2,5 @@
 
 mod accounting;
 mod errors;
+mod streams;
 mod support;
