@@ -166,7 +166,7 @@ fn market_socket(s: Arc<Shared>, names: &str, combined: bool, ws: WebSocketUpgra
                                 None => continue,
                             },
                             MarketStream::MarkPrice { name, symbol, every_ms } => {
-                                if elapsed_ms % every_ms != 0 {
+                                if !elapsed_ms.is_multiple_of(*every_ms) {
                                     continue;
                                 }
                                 match mark_event(&s, symbol, now) {
