@@ -1244,6 +1244,10 @@ impl Exchange {
     }
 
     fn apply_funding(&mut self, acct: usize, from: i64, now: i64) {
+        // Funding happens three times a day; most steps have none, so skip them cheaply.
+        if self.market.next_funding_time(from) > now {
+            return;
+        }
         let symbols: Vec<(String, Decimal)> = self.accounts[acct]
             .positions
             .iter()

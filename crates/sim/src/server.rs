@@ -40,6 +40,8 @@ pub struct Shared {
     /// The replay clock; it is also the server time `GET /fapi/v1/time` reports.
     pub clock: SimClock,
     limits: Mutex<Limits>,
+    /// Request weight allowed per minute; Binance's 2400 unless a load test raises it.
+    weight_limit: std::sync::atomic::AtomicU32,
     listen_keys: Mutex<Vec<(String, usize)>>,
     /// User-data events fanned out to `/private` sockets: (account index, event).
     events: tokio::sync::broadcast::Sender<(usize, Arc<Value>)>,
@@ -58,9 +60,16 @@ impl Shared {
             exchange: Mutex::new(exchange),
             clock,
             limits: Mutex::new(Limits::default()),
+            weight_limit: std::sync::atomic::AtomicU32::new(WEIGHT_LIMIT),
             listen_keys: Mutex::new(Vec::new()),
             events: tokio::sync::broadcast::channel(4096).0,
         })
+    }
+
+    /// Changes the per-minute weight limit (load tests measure the engine, not the limiter).
+    pub fn set_weight_limit(&self, limit: u32) {
+        self.weight_limit
+            .store(limit, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Moves the exchange to the clock's time and pushes the events it produced.
@@ -128,13 +137,16 @@ fn charge(shared: &Shared, weight: u32) -> Result<u32, Refusal> {
         l.used = 0;
     }
     l.used += weight;
-    if l.used > WEIGHT_LIMIT + BAN_AFTER_EXTRA {
+    let limit = shared
+        .weight_limit
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if l.used > limit.saturating_add(BAN_AFTER_EXTRA) {
         l.banned_until = now + BAN_MS;
     }
-    if l.used > WEIGHT_LIMIT {
+    if l.used > limit {
         let retry = 60 - (now.rem_euclid(60_000) / 1000);
         let msg = format!(
-            "Too many requests; current limit is {WEIGHT_LIMIT} requests per minute. Please use the websocket for live updates to avoid polling the API."
+            "Too many requests; current limit is {limit} requests per minute. Please use the websocket for live updates to avoid polling the API."
         );
         return Err((
             ApiError {

@@ -1,0 +1,96 @@
+//! One year of 1-minute engine steps over 10 symbols with an open position in each (no
+//! resting orders): target ≤ 2 s. The 10 symbols replay the real BTCUSDT and ETHUSDT files
+//! under other names, so the data is real and the per-symbol work is the same.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use perpdesk_sim::exchange::{Exchange, Params, Permissions};
+use perpdesk_sim::market::{MarketData, SymbolSpec};
+use rust_decimal::Decimal;
+
+const YEAR_MS: i64 = 365 * 86_400_000;
+
+fn shared_data() -> PathBuf {
+    std::env::var_os("PERPDESK_SHARED").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
+        |d| PathBuf::from(d).join("data"),
+    )
+}
+
+/// Links the real files under ten symbol names and loads them.
+fn ten_symbols(dir: &Path) -> (MarketData, Vec<String>) {
+    let data = shared_data();
+    let mut specs = Vec::new();
+    let mut names = Vec::new();
+    for i in 0..10 {
+        let (source, mut spec) = if i % 2 == 0 {
+            ("BTCUSDT", SymbolSpec::btcusdt())
+        } else {
+            ("ETHUSDT", SymbolSpec::ethusdt())
+        };
+        let name = format!("SIM{i}USDT");
+        for kind in ["1h", "mark_1h", "funding"] {
+            let from = data.join(format!("binance_um_{source}_{kind}_2021-2023.csv"));
+            let to = dir.join(format!("binance_um_{name}_{kind}_2021-2023.csv"));
+            std::os::unix::fs::symlink(&from, &to).expect("link data file");
+        }
+        spec.symbol = name.clone();
+        specs.push(spec);
+        names.push(name);
+    }
+    (
+        MarketData::load_dir_with_specs(dir, specs).expect("load"),
+        names,
+    )
+}
+
+fn year_of_minutes(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("perpdesk-sim-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (market, names) = ten_symbols(&dir);
+    let start = market.start_ms() + 86_400_000;
+    let mut group = c.benchmark_group("replay");
+    group.sample_size(10);
+    group.bench_function("1 year of 1m steps, 10 symbols, 10 positions", |b| {
+        b.iter_batched(
+            || {
+                let mut ex = Exchange::new(market.clone(), start);
+                ex.add_account(
+                    "k",
+                    "s",
+                    Decimal::new(1_000_000, 0),
+                    Permissions::default(),
+                    start,
+                );
+                for name in &names {
+                    let mut p = Params::default();
+                    for (k, v) in [
+                        ("symbol", name.as_str()),
+                        ("side", "BUY"),
+                        ("type", "MARKET"),
+                        ("quantity", "0.01"),
+                    ] {
+                        p.0.insert(k.to_owned(), v.to_owned());
+                    }
+                    ex.new_order(0, &p, start).expect("position opens");
+                }
+                ex
+            },
+            |mut ex| {
+                let mut t = start;
+                while t < start + YEAR_MS {
+                    t += 60_000;
+                    ex.advance(t);
+                }
+                ex.outbox.len()
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, year_of_minutes);
+criterion_main!(benches);
