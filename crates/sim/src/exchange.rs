@@ -188,6 +188,9 @@ pub struct Account {
     pub positions: BTreeMap<String, Position>,
     pub settings: BTreeMap<String, SymbolSettings>,
     pub orders: Vec<SimOrder>,
+    /// Indices into `orders` of the open ones (NEW or PARTIALLY_FILLED), so margin checks and
+    /// matching do not scan an account's whole history.
+    pub open: Vec<usize>,
     pub algo_orders: Vec<AlgoOrder>,
     pub trades: Vec<Trade>,
     pub income: Vec<IncomeRow>,
@@ -268,6 +271,7 @@ impl Exchange {
             positions: BTreeMap::new(),
             settings: BTreeMap::new(),
             orders: Vec::new(),
+            open: Vec::new(),
             algo_orders: Vec::new(),
             trades: Vec::new(),
             income: vec![IncomeRow {
@@ -312,11 +316,7 @@ impl Exchange {
             let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
             used += (p.amount.abs() * mark) / lev;
         }
-        for o in a
-            .orders
-            .iter()
-            .filter(|o| o.status == "NEW" || o.status == "PARTIALLY_FILLED")
-        {
+        for o in a.open.iter().map(|&i| &a.orders[i]) {
             let lev = Decimal::from(
                 a.settings
                     .get(&o.symbol)
@@ -542,9 +542,10 @@ impl Exchange {
             None => format!("sim{}", self.next_id + 1),
         };
         let a = &self.accounts[acct];
-        if a.orders.iter().any(|o| {
-            o.client_order_id == client_id && (o.status == "NEW" || o.status == "PARTIALLY_FILLED")
-        }) {
+        if a.open
+            .iter()
+            .any(|&i| a.orders[i].client_order_id == client_id)
+        {
             return Err(ApiError::bad(-4015, "Client order id is not valid."));
         }
         let last = self.last(symbol, now)?;
@@ -698,7 +699,12 @@ impl Exchange {
             &order,
             p.get("newOrderRespType") == Some("RESULT") || order_type == "MARKET",
         );
-        self.accounts[acct].orders.push(order);
+        let resting = order.status == "NEW";
+        let a = &mut self.accounts[acct];
+        a.orders.push(order);
+        if resting {
+            a.open.push(a.orders.len() - 1);
+        }
         Ok(reply)
     }
 
@@ -708,9 +714,11 @@ impl Exchange {
         let orders = &self.accounts[acct].orders;
         let found = if let Some(id) = p.get("orderId") {
             let id: i64 = id.parse().map_err(|_| ApiError::invalid("orderId"))?;
+            // Ids grow with every order, so the history is sorted by id.
             orders
-                .iter()
-                .position(|o| o.order_id == id && o.symbol == symbol)
+                .binary_search_by_key(&id, |o| o.order_id)
+                .ok()
+                .filter(|&i| orders[i].symbol == symbol)
         } else if let Some(cid) = p.get("origClientOrderId") {
             orders
                 .iter()
@@ -751,6 +759,7 @@ impl Exchange {
         o.update_time = now;
         let reply = order_json(o, true);
         let order = o.clone();
+        self.accounts[acct].open.retain(|&j| j != i);
         self.emit_order(acct, &order, "CANCELED", None, now);
         Ok(reply)
     }
@@ -758,14 +767,12 @@ impl Exchange {
     /// `GET /fapi/v1/openOrders`.
     pub fn open_orders(&mut self, acct: usize, symbol: Option<&str>, now: i64) -> Value {
         self.advance(now);
+        let a = &self.accounts[acct];
         Value::Array(
-            self.accounts[acct]
-                .orders
+            a.open
                 .iter()
-                .filter(|o| {
-                    (o.status == "NEW" || o.status == "PARTIALLY_FILLED")
-                        && symbol.is_none_or(|s| s == o.symbol)
-                })
+                .map(|&i| &a.orders[i])
+                .filter(|o| symbol.is_none_or(|s| s == o.symbol))
                 .map(|o| order_json(o, true))
                 .collect(),
         )
@@ -797,13 +804,16 @@ impl Exchange {
     /// `DELETE /fapi/v1/allOpenOrders`.
     pub fn cancel_all(&mut self, acct: usize, symbol: &str, now: i64) -> Value {
         self.advance(now);
-        for o in self.accounts[acct]
-            .orders
-            .iter_mut()
-            .filter(|o| o.symbol == symbol && (o.status == "NEW" || o.status == "PARTIALLY_FILLED"))
-        {
+        let a = &mut self.accounts[acct];
+        let (cancel, keep): (Vec<usize>, Vec<usize>) =
+            a.open.iter().partition(|&&i| a.orders[i].symbol == symbol);
+        a.open = keep;
+        for i in cancel {
+            let o = &mut self.accounts[acct].orders[i];
             o.status = "CANCELED";
             o.update_time = now;
+            let order = o.clone();
+            self.emit_order(acct, &order, "CANCELED", None, now);
         }
         json!({"code": 200, "msg": "The operation of cancel all open order is done."})
     }
@@ -978,11 +988,12 @@ impl Exchange {
     }
 
     fn match_resting(&mut self, acct: usize, from: i64, now: i64) {
-        let open: Vec<(usize, String, Side, Decimal, Decimal, i64)> = self.accounts[acct]
-            .orders
+        let a = &self.accounts[acct];
+        let open: Vec<(usize, String, Side, Decimal, Decimal, i64)> = a
+            .open
             .iter()
-            .enumerate()
-            .filter(|(_, o)| o.status == "NEW" && o.order_type == "LIMIT")
+            .map(|&i| (i, &a.orders[i]))
+            .filter(|(_, o)| o.order_type == "LIMIT")
             .map(|(i, o)| {
                 (
                     i,
@@ -1021,6 +1032,7 @@ impl Exchange {
                 o.status = "FILLED";
                 o.update_time = now;
                 let order = o.clone();
+                self.accounts[acct].open.retain(|&j| j != i);
                 self.emit_order(acct, &order, "TRADE", Some(&exec), now);
             }
         }
@@ -1230,13 +1242,12 @@ impl Exchange {
             };
             a.orders.push(forced.clone());
             // Open orders of a liquidated symbol are cancelled, as Binance does.
-            for o in a
-                .orders
-                .iter_mut()
-                .filter(|o| o.symbol == symbol && o.status == "NEW")
-            {
-                o.status = "CANCELED";
-                o.update_time = now;
+            let (cancel, keep): (Vec<usize>, Vec<usize>) =
+                a.open.iter().partition(|&&i| a.orders[i].symbol == symbol);
+            a.open = keep;
+            for i in cancel {
+                a.orders[i].status = "CANCELED";
+                a.orders[i].update_time = now;
             }
             self.emit_order(acct, &forced, "CALCULATED", Some(&exec), now);
             tracing::info!(account = acct, %symbol, %price, "position liquidated");
@@ -1327,9 +1338,7 @@ impl Exchange {
             return Err(ApiError::bad(-4046, "No need to change margin type."));
         }
         let busy = a.positions.get(symbol).is_some_and(|p| !p.amount.is_zero())
-            || a.orders
-                .iter()
-                .any(|o| o.symbol == symbol && o.status == "NEW");
+            || a.open.iter().any(|&i| a.orders[i].symbol == symbol);
         if busy {
             return Err(ApiError::bad(
                 -4048,
