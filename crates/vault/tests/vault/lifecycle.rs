@@ -1,0 +1,306 @@
+//! Creating, unlocking, locking, auto-locking, throttling and changing the password.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use perpdesk_vault::{
+    Aad, KdfParams, ManualClock, Sealed, Sleeper, Throttle, Vault, VaultError, VaultHeader,
+};
+
+use crate::{NEW_PASSWORD, PASSWORD, cheap_vault, pw};
+
+#[test]
+fn header_round_trips_through_json_and_unlocks() {
+    let (vault, header) = cheap_vault();
+    let sealed = vault.seal(Aad::new(3, "p"), &pw("s3cret")).unwrap();
+    let json = header.to_json().unwrap();
+    for field in [
+        "\"version\":1",
+        "m_cost_kib",
+        "t_cost",
+        "p_cost",
+        "salt",
+        "verifier",
+    ] {
+        assert!(json.contains(field), "{json}");
+    }
+    let back = VaultHeader::from_json(&json).unwrap();
+    assert_eq!(back, header);
+    let again = Vault::unlock(&back, &pw(PASSWORD)).unwrap();
+    assert_eq!(
+        again.open(Aad::new(3, "p"), &sealed).unwrap().expose(),
+        "s3cret"
+    );
+}
+
+#[test]
+fn wrong_password_is_an_error_not_a_panic() {
+    let (_, header) = cheap_vault();
+    for wrong in [
+        "",
+        "correct horse battery stapl",
+        "correct horse battery staple ",
+        "🔑",
+    ] {
+        assert_eq!(
+            Vault::unlock(&header, &pw(wrong)).unwrap_err(),
+            VaultError::WrongPassword
+        );
+    }
+}
+
+#[test]
+fn damaged_headers_are_refused_clearly() {
+    let (_, header) = cheap_vault();
+    let json = header.to_json().unwrap();
+
+    let future = json.replace("\"version\":1", "\"version\":2");
+    assert_eq!(
+        VaultHeader::from_json(&future).unwrap_err(),
+        VaultError::UnsupportedVersion(2)
+    );
+    assert!(matches!(
+        VaultHeader::from_json(""),
+        Err(VaultError::BadEncoding(_))
+    ));
+    assert!(matches!(
+        VaultHeader::from_json("{\"version\":1}"),
+        Err(VaultError::BadEncoding(_))
+    ));
+
+    let mut bad_salt = header.clone();
+    bad_salt.salt = "%%%".into();
+    assert!(matches!(
+        Vault::unlock(&bad_salt, &pw(PASSWORD)),
+        Err(VaultError::BadEncoding(_))
+    ));
+
+    let mut wrong_version = header.clone();
+    wrong_version.version = 9;
+    assert_eq!(
+        Vault::unlock(&wrong_version, &pw(PASSWORD)).unwrap_err(),
+        VaultError::UnsupportedVersion(9)
+    );
+
+    // Changing the stored costs changes the derived key: the verifier catches it.
+    let mut other_costs = header.clone();
+    other_costs.kdf.t_cost += 1;
+    assert_eq!(
+        Vault::unlock(&other_costs, &pw(PASSWORD)).unwrap_err(),
+        VaultError::WrongPassword
+    );
+
+    let mut huge = header;
+    huge.kdf.m_cost_kib = u32::MAX;
+    assert!(matches!(
+        Vault::unlock(&huge, &pw(PASSWORD)),
+        Err(VaultError::InvalidParams(_))
+    ));
+}
+
+#[test]
+fn weak_master_passwords_are_explained() {
+    for (candidate, hint) in [
+        ("tooshort", "at least 12"),
+        ("onlylowercaseletters", "only lowercase"),
+        ("Password2024!", "commonly used"),
+    ] {
+        let err = Vault::create(&pw(candidate), KdfParams::insecure_for_tests()).unwrap_err();
+        assert!(
+            matches!(err, VaultError::WeakPassword(_)),
+            "{candidate}: {err:?}"
+        );
+        assert!(err.to_string().contains(hint), "{candidate}: {err}");
+    }
+}
+
+#[test]
+fn lock_wipes_and_resume_restores() {
+    let (vault, _) = cheap_vault();
+    let aad = Aad::new(1, "p");
+    let sealed = vault.seal(aad, &pw("x")).unwrap();
+    vault.lock();
+    assert!(vault.is_locked());
+    assert_eq!(vault.open(aad, &sealed).unwrap_err(), VaultError::Locked);
+    assert_eq!(vault.seal(aad, &pw("x")).unwrap_err(), VaultError::Locked);
+    assert_eq!(
+        vault.resume(&pw("nope nope nope")).unwrap_err(),
+        VaultError::WrongPassword
+    );
+    assert!(vault.is_locked());
+    vault.resume(&pw(PASSWORD)).unwrap();
+    assert_eq!(vault.open(aad, &sealed).unwrap().expose(), "x");
+}
+
+#[test]
+fn auto_locks_after_idle_timeout() {
+    let clock = Arc::new(ManualClock::new());
+    let (vault, _) = cheap_vault();
+    let vault = vault.with_clock(clock.clone());
+    vault.set_idle_timeout(Some(Duration::from_secs(5 * 60)));
+    let aad = Aad::new(1, "p");
+    let sealed = vault.seal(aad, &pw("x")).unwrap();
+
+    clock.advance(Duration::from_secs(4 * 60));
+    assert_eq!(vault.open(aad, &sealed).unwrap().expose(), "x");
+    clock.advance(Duration::from_secs(4 * 60));
+    assert!(
+        vault.seal(aad, &pw("y")).is_ok(),
+        "each use restarts the idle period"
+    );
+    clock.advance(Duration::from_secs(5 * 60));
+    assert_eq!(vault.seal(aad, &pw("y")).unwrap_err(), VaultError::Locked);
+    assert_eq!(vault.open(aad, &sealed).unwrap_err(), VaultError::Locked);
+    assert!(vault.is_locked());
+
+    // With auto-lock disabled, time passing does nothing.
+    vault.resume(&pw(PASSWORD)).unwrap();
+    vault.set_idle_timeout(None);
+    clock.advance(Duration::from_secs(365 * 24 * 3600));
+    assert!(vault.open(aad, &sealed).is_ok());
+}
+
+#[derive(Default)]
+struct Recorder(RefCell<Vec<Duration>>);
+
+impl Sleeper for Recorder {
+    fn sleep(&self, duration: Duration) {
+        self.0.borrow_mut().push(duration);
+    }
+}
+
+#[test]
+fn repeated_wrong_passwords_wait_longer_each_time() {
+    let (_, header) = cheap_vault();
+    let mut throttle = Throttle::with_sleeper(Recorder::default());
+    for _ in 0..6 {
+        assert_eq!(
+            throttle
+                .unlock(&header, &pw("guess guess guess"))
+                .unwrap_err(),
+            VaultError::WrongPassword
+        );
+    }
+    assert_eq!(throttle.failures(), 6);
+    assert_eq!(throttle.next_delay(), Duration::from_secs(16));
+    let slept: Vec<u64> = throttle
+        .sleeper()
+        .0
+        .borrow()
+        .iter()
+        .map(Duration::as_secs)
+        .collect();
+    // Attempts 1 and 2 are free; then 1 s, 2 s, 4 s, 8 s.
+    assert_eq!(slept, [1, 2, 4, 8]);
+
+    throttle.unlock(&header, &pw(PASSWORD)).unwrap();
+    assert_eq!(throttle.failures(), 0);
+    assert_eq!(throttle.next_delay(), Duration::ZERO);
+}
+
+fn seal_three(vault: &Vault) -> Vec<(Aad<'static>, Sealed)> {
+    [
+        (Aad::new(1, "binance.api_key"), "key-one"),
+        (Aad::new(1, "binance.api_secret"), "secret-one"),
+        (Aad::new(2, "binance.api_secret"), "secret-two"),
+    ]
+    .into_iter()
+    .map(|(aad, s)| {
+        (
+            aad,
+            vault
+                .seal(aad, &pw(s))
+                .expect("sealing with an unlocked vault"),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn change_password_reseals_everything() {
+    let (vault, old_header) = cheap_vault();
+    let items = seal_three(&vault);
+
+    let (new_header, resealed) = vault
+        .change_password(&pw(PASSWORD), &pw(NEW_PASSWORD), items.clone())
+        .unwrap();
+    assert_eq!(resealed.len(), items.len());
+    assert_ne!(new_header.salt, old_header.salt);
+    assert_eq!(new_header.kdf, old_header.kdf);
+    assert_eq!(vault.header(), new_header);
+
+    // The old password no longer opens the new header; the new one does, and opens every item.
+    assert_eq!(
+        Vault::unlock(&new_header, &pw(PASSWORD)).unwrap_err(),
+        VaultError::WrongPassword
+    );
+    let fresh = Vault::unlock(&new_header, &pw(NEW_PASSWORD)).unwrap();
+    let expected = ["key-one", "secret-one", "secret-two"];
+    for (((aad, old), new), want) in items.iter().zip(&resealed).zip(expected) {
+        assert_eq!(fresh.open(*aad, new).unwrap().expose(), want);
+        assert_eq!(vault.open(*aad, new).unwrap().expose(), want);
+        // Old ciphertexts are dead under the new key.
+        assert_eq!(fresh.open(*aad, old).unwrap_err(), VaultError::Tampered);
+    }
+}
+
+#[test]
+fn change_password_is_all_or_nothing() {
+    let (vault, header) = cheap_vault();
+    let mut items = seal_three(&vault);
+    // One item sealed for another row: it cannot be opened under the Aad it is listed with.
+    items[2].1 = items[1].1.clone();
+
+    let err = vault
+        .change_password(&pw(PASSWORD), &pw(NEW_PASSWORD), items.clone())
+        .unwrap_err();
+    assert_eq!(err, VaultError::Tampered);
+    // Nothing changed: same header, old key still in use, old password still valid.
+    assert_eq!(vault.header(), header);
+    assert_eq!(
+        vault.open(items[0].0, &items[0].1).unwrap().expose(),
+        "key-one"
+    );
+    Vault::unlock(&header, &pw(PASSWORD)).unwrap();
+
+    assert_eq!(
+        vault
+            .change_password(&pw("wrong wrong wrong"), &pw(NEW_PASSWORD), items.clone())
+            .unwrap_err(),
+        VaultError::WrongPassword
+    );
+    assert!(matches!(
+        vault
+            .change_password(&pw(PASSWORD), &pw("weak"), items)
+            .unwrap_err(),
+        VaultError::WeakPassword(_)
+    ));
+    assert_eq!(vault.header(), header);
+}
+
+#[test]
+fn change_password_works_on_a_locked_vault() {
+    let (vault, _) = cheap_vault();
+    let items = seal_three(&vault);
+    vault.lock();
+    let (_, resealed) = vault
+        .change_password(&pw(PASSWORD), &pw(NEW_PASSWORD), items.clone())
+        .unwrap();
+    assert!(!vault.is_locked());
+    assert_eq!(
+        vault.open(items[0].0, &resealed[0]).unwrap().expose(),
+        "key-one"
+    );
+}
+
+/// The shipped parameters, end to end (under a second: the workspace optimises argon2 even in
+/// debug builds; the `unlock` bench gives the precise number).
+#[test]
+fn recommended_parameters_create_and_unlock() {
+    let (vault, header) = Vault::create(&pw(PASSWORD), KdfParams::RECOMMENDED).unwrap();
+    assert_eq!(header.kdf, KdfParams::RECOMMENDED);
+    let sealed = vault.seal(Aad::new(1, "p"), &pw("x")).unwrap();
+    let again = Vault::unlock(&header, &pw(PASSWORD)).unwrap();
+    assert_eq!(again.open(Aad::new(1, "p"), &sealed).unwrap().expose(), "x");
+}
