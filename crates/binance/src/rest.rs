@@ -198,7 +198,9 @@ struct Limits {
     weight: Window,
     orders_short: Window,
     orders_long: Window,
-    paused_until_ms: i64,
+    /// After a 429, nothing is sent before this moment. A monotonic instant rather than the
+    /// server-time estimate: the pause is real time, whatever the clocks say.
+    paused_until: Option<tokio::time::Instant>,
     banned_until: Option<Option<DateTime<Utc>>>,
 }
 
@@ -267,7 +269,7 @@ impl RestClient {
             weight: Window::new(config.weight_limit, config.headroom),
             orders_short: Window::new(config.order_limit_short, config.headroom),
             orders_long: Window::new(config.order_limit_long, config.headroom),
-            paused_until_ms: 0,
+            paused_until: None,
             banned_until: None,
         };
         Ok(Self {
@@ -407,7 +409,10 @@ impl RestClient {
                     limits.banned_until = None;
                 }
                 let now = self.server_now_ms();
-                let mut wait = (limits.paused_until_ms - now).max(0);
+                let mut wait = limits.paused_until.map_or(0, |t| {
+                    let left = t.saturating_duration_since(tokio::time::Instant::now());
+                    i64::try_from(left.as_millis()).unwrap_or(i64::MAX)
+                });
                 if wait == 0 {
                     let w = limits.weight.wait_for(now, endpoint.weight);
                     let o1 = endpoint
@@ -597,9 +602,7 @@ impl RestClient {
                     }
                 };
                 let mut limits = self.limits.lock().await;
-                limits.paused_until_ms = self
-                    .server_now_ms()
-                    .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+                limits.paused_until = Some(tokio::time::Instant::now() + wait);
                 Err(ExchangeError::RateLimited {
                     endpoint: path,
                     retry_after: wait,

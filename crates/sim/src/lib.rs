@@ -16,6 +16,7 @@
 
 pub mod error;
 pub mod exchange;
+pub mod faults;
 pub mod info;
 pub mod market;
 pub mod server;

@@ -43,6 +43,8 @@ pub struct Shared {
     /// Request weight allowed per minute; Binance's 2400 unless a load test raises it.
     weight_limit: std::sync::atomic::AtomicU32,
     listen_keys: Mutex<Vec<(String, usize)>>,
+    /// Injected faults (tests).
+    faults: Mutex<crate::faults::Faults>,
     /// User-data events fanned out to `/private` sockets: (account index, event).
     events: tokio::sync::broadcast::Sender<(usize, Arc<Value>)>,
 }
@@ -62,8 +64,17 @@ impl Shared {
             limits: Mutex::new(Limits::default()),
             weight_limit: std::sync::atomic::AtomicU32::new(WEIGHT_LIMIT),
             listen_keys: Mutex::new(Vec::new()),
+            faults: Mutex::new(crate::faults::Faults::default()),
             events: tokio::sync::broadcast::channel(4096).0,
         })
+    }
+
+    /// Replaces the injected faults.
+    pub fn set_faults(&self, faults: crate::faults::Faults) {
+        *self
+            .faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
     /// Changes the per-minute weight limit (load tests measure the engine, not the limiter).
@@ -256,15 +267,49 @@ fn authenticate(
 }
 
 /// Runs `f` for an endpoint with its security and weight, and adds Binance's headers.
-fn endpoint(
+#[allow(clippy::too_many_arguments)] // every argument is one part of the HTTP request
+async fn endpoint(
     shared: &Shared,
     sec: Sec,
     weight: u32,
+    method: &Method,
+    path: &str,
     headers: &HeaderMap,
     query: Option<String>,
     body: &Bytes,
     f: impl FnOnce(&Shared, &Caller) -> Result<Value, ApiError>,
 ) -> Response {
+    use crate::faults::FaultKind;
+    let fault = shared
+        .faults
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .decide(method.as_str(), path);
+    match fault {
+        Some(FaultKind::Latency { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+        }
+        Some(FaultKind::UnavailableBeforeExecute) => {
+            return ApiError {
+                status: 503,
+                code: -1001,
+                msg: "Service Unavailable.".into(),
+            }
+            .into_response();
+        }
+        Some(FaultKind::RateLimited) => {
+            let msg = "Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.";
+            let mut r = ApiError {
+                status: 429,
+                code: -1003,
+                msg: msg.into(),
+            }
+            .into_response();
+            r.headers_mut().insert("Retry-After", HeaderValue::from(1));
+            return r;
+        }
+        _ => {}
+    }
     let used = match charge(shared, weight) {
         Ok(used) => used,
         Err((error, retry_after)) => {
@@ -286,7 +331,19 @@ fn endpoint(
     response
         .headers_mut()
         .insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
-    response
+    match fault {
+        Some(FaultKind::UnknownAfterExecute) => ApiError {
+            status: 503,
+            code: -1000,
+            msg: "Unknown error, please check your request or try again later.".into(),
+        }
+        .into_response(),
+        Some(FaultKind::TimeoutAfterExecute { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            response
+        }
+        _ => response,
+    }
 }
 
 fn account(c: &Caller) -> Result<usize, ApiError> {
@@ -295,8 +352,24 @@ fn account(c: &Caller) -> Result<usize, ApiError> {
 
 macro_rules! route {
     ($sec:expr, $weight:expr, $f:expr) => {
-        |State(s): State<Arc<Shared>>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| async move {
-            endpoint(&s, $sec, $weight, &headers, q, &body, $f)
+        |State(s): State<Arc<Shared>>,
+         method: Method,
+         uri: axum::http::Uri,
+         headers: HeaderMap,
+         RawQuery(q): RawQuery,
+         body: Bytes| async move {
+            endpoint(
+                &s,
+                $sec,
+                $weight,
+                &method,
+                uri.path(),
+                &headers,
+                q,
+                &body,
+                $f,
+            )
+            .await
         }
     };
 }
@@ -378,6 +451,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/market/ws/{streams}", get(crate::streams::market_raw))
         .route("/admin/accounts", post(admin_account))
         .route("/admin/clock", post(admin_clock))
+        .route("/admin/faults", post(admin_faults))
         .fallback(|| async { ApiError { status: 404, code: -1000, msg: "Unknown endpoint.".into() }.into_response() })
         .with_state(shared)
 }
@@ -448,6 +522,23 @@ async fn admin_account(
     }
     ex.add_account(key, secret, balance, permissions, s.clock.now_ms());
     axum::Json(json!({"apiKey": key, "balance": dec(balance)})).into_response()
+}
+
+/// `POST /admin/faults` `{seed, rules: [{path, method?, kind, ms?, probability?, count?}]}`:
+/// replaces the injected faults (an empty list clears them).
+async fn admin_faults(
+    State(s): State<Arc<Shared>>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let seed = body["seed"].as_u64().unwrap_or(0);
+    match serde_json::from_value::<Vec<crate::faults::FaultRule>>(body["rules"].clone()) {
+        Ok(rules) => {
+            let n = rules.len();
+            s.set_faults(crate::faults::Faults::new(seed, rules));
+            axum::Json(json!({"rules": n, "seed": seed})).into_response()
+        }
+        Err(e) => ApiError::bad(-1130, format!("bad fault rules: {e}")).into_response(),
+    }
 }
 
 /// `POST /admin/clock` `{advanceMs}` or `{setMs}`: moves a manual clock (tests).

@@ -2,5 +2,6 @@
 
 mod accounting;
 mod errors;
+mod faults;
 mod streams;
 mod support;
