@@ -1576,28 +1576,4 @@ mod tests {
         assert!(tk.volume > Decimal::ZERO);
         assert!(tk.low <= tk.weighted_avg_price && tk.weighted_avg_price <= tk.high);
     }
-
-    /// The engine's budget: one year of 1-minute steps for 10 symbols in ≤ 2 s (release build).
-    /// Run with `cargo test --release -- --ignored replay_speed --nocapture`.
-    #[test]
-    #[ignore = "timing; run in release"]
-    fn replay_speed() {
-        let m = market();
-        let start = std::time::Instant::now();
-        let mut acc = Decimal::ZERO;
-        for k in 0..5 {
-            for sym in ["BTCUSDT", "ETHUSDT"] {
-                let mut t = T2021 + k * 7 * DAY_MS;
-                let end = t + 365 * DAY_MS;
-                while t < end {
-                    let (lo, _) = m.price_range(sym, t, t + 60_000).unwrap();
-                    acc += lo;
-                    acc -= m.last_price(sym, t + 60_000).unwrap();
-                    t += 60_000;
-                }
-            }
-        }
-        let el = start.elapsed();
-        println!("10 symbol-years of 1m steps: {el:?} ({acc})");
-    }
 }

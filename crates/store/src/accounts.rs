@@ -1,0 +1,227 @@
+//! `exchange_accounts`: the Binance accounts perpdesk trades on, with sealed secrets.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::value::{from_json, json, ms, time};
+use crate::{Result, Store, StoreError};
+
+/// Where an account's orders go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// The local simulator; no exchange is involved.
+    Paper,
+    /// Binance's futures testnet.
+    Testnet,
+    /// Real money.
+    Live,
+}
+
+impl Environment {
+    fn as_str(self) -> &'static str {
+        match self {
+            Environment::Paper => "paper",
+            Environment::Testnet => "testnet",
+            Environment::Live => "live",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "paper" => Ok(Environment::Paper),
+            "testnet" => Ok(Environment::Testnet),
+            "live" => Ok(Environment::Live),
+            other => Err(StoreError::invalid(format!("environment {other:?}"))),
+        }
+    }
+}
+
+/// An account to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub name: String,
+    pub environment: Environment,
+    /// The public API key id.
+    pub api_key_id: String,
+    /// The secret as sealed by perpdesk-vault; the store never sees the plaintext.
+    pub secret_sealed: String,
+}
+
+/// A stored account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub environment: Environment,
+    pub api_key_id: String,
+    pub secret_sealed: String,
+    /// The key's permissions as last read from the exchange, when they were checked.
+    pub permissions: Option<serde_json::Value>,
+    pub permissions_checked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, name, environment, api_key_id, secret_sealed, permissions_json, \
+                       permissions_checked_at, created_at";
+
+fn account(row: &SqliteRow) -> Result<Account> {
+    let permissions: Option<String> = row.try_get("permissions_json")?;
+    let checked: Option<i64> = row.try_get("permissions_checked_at")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        environment: Environment::parse(row.try_get("environment")?)?,
+        api_key_id: row.try_get("api_key_id")?,
+        secret_sealed: row.try_get("secret_sealed")?,
+        permissions: permissions.as_deref().map(from_json).transpose()?,
+        permissions_checked_at: checked.map(time).transpose()?,
+        created_at: time(row.try_get("created_at")?)?,
+    })
+}
+
+impl Store {
+    /// Adds an account and returns its id.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Conflict`] when the name is taken, [`StoreError::Sqlx`] otherwise.
+    pub async fn create_account(&self, new: &NewAccount, at: DateTime<Utc>) -> Result<i64> {
+        let done = sqlx::query(
+            "INSERT INTO exchange_accounts (name, environment, api_key_id, secret_sealed, created_at)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&new.name)
+        .bind(new.environment.as_str())
+        .bind(&new.api_key_id)
+        .bind(&new.secret_sealed)
+        .bind(ms(at))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "an account named {:?} exists",
+                new.name
+            )));
+        }
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Returns one account, if it exists.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn account(&self, id: i64) -> Result<Option<Account>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM exchange_accounts WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(account).transpose()
+    }
+
+    /// Returns every account, oldest first.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM exchange_accounts ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(account)
+        .collect()
+    }
+
+    /// Records the key's permissions as just read from the exchange.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::InvalidData`] for an unknown account, [`StoreError::Sqlx`] otherwise.
+    pub async fn set_permissions(
+        &self,
+        id: i64,
+        permissions: &serde_json::Value,
+        checked_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE exchange_accounts SET permissions_json = ?, permissions_checked_at = ? WHERE id = ?",
+        )
+        .bind(json(permissions)?)
+        .bind(ms(checked_at))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::invalid(format!("no account {id}")));
+        }
+        Ok(())
+    }
+
+    /// Replaces the sealed secret, e.g. after the user re-keys the vault.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::InvalidData`] for an unknown account, [`StoreError::Sqlx`] otherwise.
+    pub async fn set_sealed_secret(&self, id: i64, secret_sealed: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE exchange_accounts SET secret_sealed = ? WHERE id = ?")
+            .bind(secret_sealed)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::invalid(format!("no account {id}")));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accounts_keep_sealed_secrets_and_permissions() {
+        let store = Store::open_in_memory().await.expect("store");
+        let t = |ms| Utc.timestamp_millis_opt(ms).single().expect("time");
+        let new = NewAccount {
+            name: "testnet".into(),
+            environment: Environment::Testnet,
+            api_key_id: "abc".into(),
+            secret_sealed: "v1:nonce:ct".into(),
+        };
+        let id = store.create_account(&new, t(1)).await.expect("create");
+        assert!(matches!(
+            store.create_account(&new, t(2)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let perms = serde_json::json!({"enableFutures": true, "enableWithdrawals": false});
+        store
+            .set_permissions(id, &perms, t(3))
+            .await
+            .expect("perms");
+        store
+            .set_sealed_secret(id, "v2:nonce:ct")
+            .await
+            .expect("rekey");
+        let a = store.account(id).await.expect("get").expect("exists");
+        assert_eq!(a.environment, Environment::Testnet);
+        assert_eq!(a.secret_sealed, "v2:nonce:ct");
+        assert_eq!(a.permissions, Some(perms));
+        assert_eq!(a.permissions_checked_at, Some(t(3)));
+        assert_eq!(store.accounts().await.expect("all").len(), 1);
+        assert!(store.set_sealed_secret(id + 1, "x").await.is_err());
+        // The environment CHECK refuses anything but the three known names.
+        let bad = sqlx::query(
+            "INSERT INTO exchange_accounts (name, environment, api_key_id, secret_sealed, created_at)
+             VALUES ('x', 'prod', 'k', 's', 0)",
+        )
+        .execute(&store.pool)
+        .await;
+        assert!(bad.is_err());
+    }
+}

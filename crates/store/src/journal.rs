@@ -1,0 +1,230 @@
+//! `orders_journal` and `order_events`: every order's intent, written before it is sent,
+//! and each state change after, so a restart knows which orders to look up.
+
+use chrono::{DateTime, Utc};
+use perpdesk_core::{ClientOrderId, OrderKind, OrderRequest, OrderState};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::value::{from_json, from_name, json, ms, name, time};
+use crate::{Result, Store, StoreError};
+
+/// An order as the journal knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub account_id: i64,
+    /// The request exactly as it was about to be sent.
+    pub request: OrderRequest,
+    pub state: OrderState,
+    /// The exchange's order id, once an answer carried it.
+    pub exchange_order_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One recorded state change of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEvent {
+    pub state: OrderState,
+    /// What accompanied the change (the exchange's answer, an error message).
+    pub detail: Option<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// The kind column: the exchange's word, for filtering without parsing the intent JSON.
+fn kind_name(kind: &OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Market => "MARKET",
+        OrderKind::Limit { .. } => "LIMIT",
+        OrderKind::StopMarket { .. } => "STOP_MARKET",
+        OrderKind::TakeProfitMarket { .. } => "TAKE_PROFIT_MARKET",
+    }
+}
+
+fn entry(row: &SqliteRow) -> Result<JournalEntry> {
+    Ok(JournalEntry {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        request: from_json(row.try_get("intent")?)?,
+        state: from_name(row.try_get("state")?)?,
+        exchange_order_id: row.try_get("exchange_order_id")?,
+        created_at: time(row.try_get("created_at")?)?,
+        updated_at: time(row.try_get("updated_at")?)?,
+    })
+}
+
+impl Store {
+    /// Records an order's intent (state `INTENT`) before it is sent, and returns the
+    /// journal id. Call this, and let it succeed, before the request leaves the machine.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Conflict`] when the client order id was journalled already,
+    /// [`StoreError::Sqlx`] otherwise (an unknown account violates the foreign key).
+    pub async fn journal_intent(
+        &self,
+        account_id: i64,
+        request: &OrderRequest,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
+        let (price, trigger) = match &request.kind {
+            OrderKind::Market => (None, None),
+            OrderKind::Limit { price, .. } => (Some(price.to_string()), None),
+            OrderKind::StopMarket { stop_price, .. }
+            | OrderKind::TakeProfitMarket { stop_price, .. } => {
+                (None, Some(stop_price.to_string()))
+            }
+        };
+        let state = name(&OrderState::Intent)?;
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO orders_journal (client_order_id, account_id, symbol, side, kind, quantity,
+                 price, trigger_price, state, intent, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (client_order_id) DO NOTHING",
+        )
+        .bind(request.client_order_id.as_str())
+        .bind(account_id)
+        .bind(request.symbol.as_str())
+        .bind(crate::value::side_str(request.side))
+        .bind(kind_name(&request.kind))
+        .bind(request.quantity.map(|q| q.to_string()))
+        .bind(price)
+        .bind(trigger)
+        .bind(&state)
+        .bind(json(request)?)
+        .bind(ms(at))
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "order {} is journalled already",
+                request.client_order_id
+            )));
+        }
+        let id = done.last_insert_rowid();
+        sqlx::query(
+            "INSERT INTO order_events (journal_id, state, detail, at) VALUES (?, ?, NULL, ?)",
+        )
+        .bind(id)
+        .bind(&state)
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Moves an order to `next`, appending the change to its events.
+    ///
+    /// The change must be legal by [`OrderState::can_become`]; `exchange_order_id`, when
+    /// given, is recorded too.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::InvalidData`] for an unknown order, [`StoreError::Conflict`]
+    /// for an illegal change or when another writer changed the order meanwhile,
+    /// [`StoreError::Sqlx`] otherwise.
+    pub async fn journal_transition(
+        &self,
+        client_order_id: &ClientOrderId,
+        next: OrderState,
+        exchange_order_id: Option<i64>,
+        detail: Option<&serde_json::Value>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let current = self
+            .journal_entry(client_order_id)
+            .await?
+            .ok_or_else(|| StoreError::invalid(format!("no journalled order {client_order_id}")))?;
+        perpdesk_core::journal::transition(client_order_id, current.state, next)
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        // Compare-and-set on the state read above: a concurrent writer makes this match
+        // nothing instead of silently overwriting its change.
+        let done = sqlx::query(
+            "UPDATE orders_journal
+             SET state = ?, updated_at = ?, exchange_order_id = COALESCE(?, exchange_order_id)
+             WHERE id = ? AND state = ?",
+        )
+        .bind(name(&next)?)
+        .bind(ms(at))
+        .bind(exchange_order_id)
+        .bind(current.id)
+        .bind(name(&current.state)?)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "order {client_order_id} changed while moving it to {next}"
+            )));
+        }
+        sqlx::query("INSERT INTO order_events (journal_id, state, detail, at) VALUES (?, ?, ?, ?)")
+            .bind(current.id)
+            .bind(name(&next)?)
+            .bind(detail.map(json).transpose()?)
+            .bind(ms(at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Returns the journal entry of one order, if any.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn journal_entry(
+        &self,
+        client_order_id: &ClientOrderId,
+    ) -> Result<Option<JournalEntry>> {
+        let row = sqlx::query("SELECT * FROM orders_journal WHERE client_order_id = ?")
+            .bind(client_order_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(entry).transpose()
+    }
+
+    /// Returns an order's state changes, oldest first (the first is always `INTENT`).
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn journal_events(&self, client_order_id: &ClientOrderId) -> Result<Vec<OrderEvent>> {
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT e.state, e.detail, e.at FROM order_events e
+             JOIN orders_journal j ON j.id = e.journal_id
+             WHERE j.client_order_id = ? ORDER BY e.id",
+        )
+        .bind(client_order_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(state, detail, at)| {
+                Ok(OrderEvent {
+                    state: from_name(&state)?,
+                    detail: detail.as_deref().map(from_json).transpose()?,
+                    at: time(at)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Returns an account's orders whose outcome is not known locally: written but maybe
+    /// not sent (`INTENT`), sent without an answer (`SENT`) or `UNKNOWN`. After a restart
+    /// each must be looked up by client order id before anything else is sent.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn journal_unresolved(&self, account_id: i64) -> Result<Vec<JournalEntry>> {
+        sqlx::query(
+            "SELECT * FROM orders_journal
+             WHERE account_id = ? AND state IN ('INTENT', 'SENT', 'UNKNOWN') ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(entry)
+        .collect()
+    }
+}

@@ -1,0 +1,302 @@
+//! `profit_share_ledger`: the append-only profit-share book, linked to the fills and
+//! income each row derives from. Triggers refuse UPDATE and DELETE; corrections are new
+//! rows.
+
+use chrono::{DateTime, Utc};
+use perpdesk_core::{LedgerState, ShareEntry, Symbol};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::value::{dec, from_name, ms, name, symbol, time};
+use crate::{Result, Store, StoreError};
+
+/// A stored ledger row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub symbol: Symbol,
+    pub entry: ShareEntry,
+    pub booked_at: DateTime<Utc>,
+}
+
+fn ledger_row(row: &SqliteRow, trade_ids: Vec<i64>, income_ids: Vec<i64>) -> Result<LedgerRow> {
+    Ok(LedgerRow {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        symbol: symbol(row.try_get("symbol")?)?,
+        entry: ShareEntry {
+            trade_ref: row.try_get("trade_ref")?,
+            total_pnl: dec(row.try_get("total_pnl")?)?,
+            shareable: dec(row.try_get("shareable")?)?,
+            platform_share: dec(row.try_get("platform_share")?)?,
+            user_share: dec(row.try_get("user_share")?)?,
+            platform_ratio: dec(row.try_get("platform_ratio")?)?,
+            mode: from_name(row.try_get("mode")?)?,
+            cumulative_net_after: dec(row.try_get("cumulative_net_after")?)?,
+            high_water_mark_after: dec(row.try_get("high_water_mark_after")?)?,
+            time: time(row.try_get("time")?)?,
+            trade_ids,
+            income_ids,
+        },
+        booked_at: time(row.try_get("booked_at")?)?,
+    })
+}
+
+impl Store {
+    /// Appends a ledger row for a round trip on `symbol`, linking it to the stored fills
+    /// (by `entry.trade_ids`) and income (by `entry.income_ids`) it derives from.
+    ///
+    /// Returns the new row's id, or `None` when this `trade_ref` was booked already for
+    /// the account: booking is idempotent and the first row stands.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::InvalidData`] when a referenced fill or income row has not
+    /// been synced (nothing is written then), [`StoreError::Sqlx`] otherwise.
+    pub async fn append_share_entry(
+        &self,
+        account_id: i64,
+        symbol: &Symbol,
+        entry: &ShareEntry,
+        booked_at: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO profit_share_ledger (account_id, symbol, trade_ref, total_pnl, shareable,
+                 platform_share, user_share, platform_ratio, mode, cumulative_net_after,
+                 high_water_mark_after, time, booked_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (account_id, trade_ref) DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(symbol.as_str())
+        .bind(&entry.trade_ref)
+        .bind(entry.total_pnl.to_string())
+        .bind(entry.shareable.to_string())
+        .bind(entry.platform_share.to_string())
+        .bind(entry.user_share.to_string())
+        .bind(entry.platform_ratio.to_string())
+        .bind(name(&entry.mode)?)
+        .bind(entry.cumulative_net_after.to_string())
+        .bind(entry.high_water_mark_after.to_string())
+        .bind(ms(entry.time))
+        .bind(ms(booked_at))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let id = done.last_insert_rowid();
+        for trade_id in &entry.trade_ids {
+            let linked = sqlx::query(
+                "INSERT INTO profit_share_fills (ledger_id, fill_id)
+                 SELECT ?, id FROM fills WHERE account_id = ? AND symbol = ? AND trade_id = ?",
+            )
+            .bind(id)
+            .bind(account_id)
+            .bind(symbol.as_str())
+            .bind(trade_id)
+            .execute(&mut *tx)
+            .await?;
+            if linked.rows_affected() == 0 {
+                return Err(StoreError::invalid(format!(
+                    "ledger row {}: fill {symbol} #{trade_id} is not synced",
+                    entry.trade_ref
+                )));
+            }
+        }
+        for tran_id in &entry.income_ids {
+            // A tranId is unique per income type, so one id may name several rows (the
+            // realised PnL and commission of one trade); all of them are sources.
+            let linked = sqlx::query(
+                "INSERT INTO profit_share_income (ledger_id, income_id)
+                 SELECT ?, id FROM income WHERE account_id = ? AND tran_id = ?",
+            )
+            .bind(id)
+            .bind(account_id)
+            .bind(tran_id)
+            .execute(&mut *tx)
+            .await?;
+            if linked.rows_affected() == 0 {
+                return Err(StoreError::invalid(format!(
+                    "ledger row {}: income tranId {tran_id} is not synced",
+                    entry.trade_ref
+                )));
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// Returns an account's ledger rows with their source ids, oldest first.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn share_entries(&self, account_id: i64) -> Result<Vec<LedgerRow>> {
+        let rows =
+            sqlx::query("SELECT * FROM profit_share_ledger WHERE account_id = ? ORDER BY id")
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            let trade_ids: Vec<(i64,)> = sqlx::query_as(
+                "SELECT f.trade_id FROM profit_share_fills l JOIN fills f ON f.id = l.fill_id
+                 WHERE l.ledger_id = ? ORDER BY f.trade_id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            let income_ids: Vec<(i64,)> = sqlx::query_as(
+                "SELECT DISTINCT i.tran_id FROM profit_share_income l JOIN income i ON i.id = l.income_id
+                 WHERE l.ledger_id = ? ORDER BY i.tran_id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            out.push(ledger_row(
+                row,
+                trade_ids.into_iter().map(|t| t.0).collect(),
+                income_ids.into_iter().map(|t| t.0).collect(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Returns the ledger's running state after its newest row (zero for an empty ledger),
+    /// which is what the next booking continues from.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn ledger_state(&self, account_id: i64) -> Result<LedgerState> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT cumulative_net_after, high_water_mark_after FROM profit_share_ledger
+             WHERE account_id = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(LedgerState::default()),
+            Some((cumulative, mark)) => Ok(LedgerState {
+                cumulative_net: dec(&cumulative)?,
+                high_water_mark: dec(&mark)?,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use perpdesk_core::{Fill, PositionSide, ShareMode, Side};
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::{Environment, NewAccount};
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(ms).single().expect("time")
+    }
+
+    async fn booked() -> (Store, i64, i64) {
+        let store = Store::open_in_memory().await.expect("store");
+        let account = store
+            .create_account(
+                &NewAccount {
+                    name: "a".into(),
+                    environment: Environment::Paper,
+                    api_key_id: "k".into(),
+                    secret_sealed: "sealed".into(),
+                },
+                at(0),
+            )
+            .await
+            .expect("account");
+        let sym = Symbol::new("BTCUSDT").expect("symbol");
+        let fill = Fill {
+            symbol: sym.clone(),
+            trade_id: 7,
+            order_id: 1,
+            client_order_id: None,
+            side: Side::Sell,
+            position_side: PositionSide::Both,
+            price: dec!(100),
+            quantity: dec!(1),
+            realized_pnl: dec!(10),
+            commission: dec!(0.1),
+            commission_asset: "USDT".into(),
+            maker: false,
+            time: at(10),
+        };
+        store.sync_batch(account, &[fill], &[]).await.expect("sync");
+        let entry = ShareEntry {
+            trade_ref: "t1".into(),
+            total_pnl: dec!(9.9),
+            shareable: dec!(9.9),
+            platform_share: dec!(6.93),
+            user_share: dec!(2.97),
+            platform_ratio: dec!(0.7),
+            mode: ShareMode::HighWaterMark,
+            cumulative_net_after: dec!(9.9),
+            high_water_mark_after: dec!(9.9),
+            time: at(10),
+            trade_ids: vec![7],
+            income_ids: vec![],
+        };
+        let id = store
+            .append_share_entry(account, &sym, &entry, at(11))
+            .await
+            .expect("book")
+            .expect("new row");
+        (store, account, id)
+    }
+
+    #[tokio::test]
+    async fn ledger_refuses_update_and_delete() {
+        let (store, _, id) = booked().await;
+        for sql in [
+            "UPDATE profit_share_ledger SET platform_share = '0' WHERE id = ?",
+            "DELETE FROM profit_share_ledger WHERE id = ?",
+            "UPDATE profit_share_fills SET fill_id = fill_id WHERE ledger_id = ?",
+            "DELETE FROM profit_share_fills WHERE ledger_id = ?",
+        ] {
+            let err = sqlx::query(sql)
+                .bind(id)
+                .execute(&store.pool)
+                .await
+                .expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        let rows = store.share_entries(1).await.expect("rows");
+        assert_eq!(rows[0].entry.platform_share, dec!(6.93));
+    }
+
+    #[tokio::test]
+    async fn booking_is_idempotent_and_keeps_sources() {
+        let (store, account, _) = booked().await;
+        let rows = store.share_entries(account).await.expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].entry.trade_ids, vec![7]);
+        let sym = rows[0].symbol.clone();
+        let again = store
+            .append_share_entry(account, &sym, &rows[0].entry, at(12))
+            .await
+            .expect("rebook");
+        assert_eq!(again, None);
+        let state = store.ledger_state(account).await.expect("state");
+        assert_eq!(state.high_water_mark, dec!(9.9));
+
+        let mut orphan = rows[0].entry.clone();
+        orphan.trade_ref = "t2".into();
+        orphan.trade_ids = vec![8];
+        assert!(matches!(
+            store
+                .append_share_entry(account, &sym, &orphan, at(13))
+                .await,
+            Err(StoreError::InvalidData(_))
+        ));
+        assert_eq!(store.share_entries(account).await.expect("rows").len(), 1);
+    }
+}

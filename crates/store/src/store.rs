@@ -1,0 +1,325 @@
+//! Opening, checking and migrating the database file.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection};
+
+use crate::{Result, StoreError};
+
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a writer waits for another connection's lock before giving up; long enough
+/// to ride out a large sync batch, short enough that a stuck lock surfaces as an error.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every SQLite file starts with these 16 bytes.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// A handle to the database; cheap to clone, safe to share between tasks.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, checks its integrity and applies any
+    /// pending migrations.
+    ///
+    /// The connection runs in WAL mode with `synchronous=NORMAL`. That pairing is safe for
+    /// this data: a commit is appended to the WAL before `COMMIT` returns, so a crash of
+    /// the app (or a SIGKILL) loses nothing committed; only a power cut or OS crash can
+    /// roll back the last few transactions, and never corrupts the file. Everything lost
+    /// that way is exchange data that the next sync fetches again idempotently.
+    ///
+    /// # Errors
+    /// - [`StoreError::NotSqlite`] when the file exists but is not an SQLite database;
+    /// - [`StoreError::Corrupt`] when `PRAGMA quick_check` fails or the file cannot be read
+    ///   as a database (truncated, overwritten); the file is left untouched in both cases;
+    /// - [`StoreError::Io`] when the file cannot be read;
+    /// - [`StoreError::Migration`] when a migration fails or the file was migrated by a
+    ///   newer build;
+    /// - [`StoreError::Sqlx`] for other driver failures.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        if has_content(path)? {
+            check_header(path)?;
+            quick_check(path).await?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool).await
+    }
+
+    /// Opens a fresh, migrated database that lives in memory, for tests and previews.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::Migration`] if SQLite cannot start.
+    pub async fn open_in_memory() -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        // Each connection to `:memory:` is a separate database, so the pool holds exactly
+        // one connection and must never retire it.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool).await
+    }
+
+    async fn migrated(pool: SqlitePool) -> Result<Self> {
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Returns the newest schema version this build knows and applies.
+    pub fn schema_version() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// Returns the result of `PRAGMA quick_check` on the open database: empty when healthy.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] when the check itself cannot run.
+    pub async fn quick_check(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as("PRAGMA quick_check")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.0)
+            .filter(|r| r != "ok")
+            .collect())
+    }
+
+    /// Copies the WAL into the main file, then waits for every connection to finish and
+    /// closes the pool. Afterwards the main file alone is the whole database (a backup
+    /// can copy just it).
+    pub async fn close(&self) {
+        // A failed checkpoint loses nothing: the WAL stays beside the file and SQLite
+        // replays it on the next open.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
+        self.pool.close().await;
+    }
+}
+
+/// A missing or zero-length file is a new database; SQLite itself treats both that way.
+fn has_content(path: &Path) -> Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(m.len() > 0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+fn check_header(path: &Path) -> Result<()> {
+    let io = |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut head = Vec::with_capacity(SQLITE_HEADER.len());
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(SQLITE_HEADER.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    if head.as_slice() == SQLITE_HEADER {
+        Ok(())
+    } else {
+        Err(StoreError::NotSqlite {
+            path: path.to_owned(),
+            detail: "the file does not start with the SQLite header".to_owned(),
+        })
+    }
+}
+
+/// Checks an existing file through a read-only connection, so a damaged file is
+/// reported, never "repaired" into an empty database.
+async fn quick_check(path: &Path) -> Result<()> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        path: PathBuf::from(path),
+        detail,
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .create_if_missing(false)
+        .busy_timeout(BUSY_TIMEOUT);
+    let classify = |e: sqlx::Error| {
+        if is_damage(&e) {
+            corrupt(e.to_string())
+        } else {
+            StoreError::Sqlx(e)
+        }
+    };
+    let mut conn = options.connect().await.map_err(classify)?;
+    let result: std::result::Result<Vec<(String,)>, sqlx::Error> =
+        sqlx::query_as("PRAGMA quick_check")
+            .fetch_all(&mut conn)
+            .await;
+    // The check's verdict matters more than a failure to close a read-only handle.
+    let _ = conn.close().await;
+    let rows = result.map_err(classify)?;
+    let problems: Vec<String> = rows
+        .into_iter()
+        .map(|r| r.0)
+        .filter(|r| r != "ok")
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(corrupt(problems.join("; ")))
+    }
+}
+
+/// Says whether SQLite blamed the file's contents rather than, say, permissions: a
+/// locked or unreadable file must not be reported as corrupt.
+fn is_damage(e: &sqlx::Error) -> bool {
+    const SQLITE_CORRUPT: i64 = 11;
+    const SQLITE_NOTADB: i64 = 26;
+    const SQLITE_IOERR_SHORT_READ: i64 = 522;
+    let Some(code) = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    code & 0xff == SQLITE_CORRUPT || code == SQLITE_NOTADB || code == SQLITE_IOERR_SHORT_READ
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    /// A migrator that stops at `version`, standing in for an older build of the app.
+    fn migrator_up_to(version: i64) -> Migrator {
+        Migrator {
+            migrations: Cow::Owned(
+                MIGRATOR
+                    .iter()
+                    .filter(|m| m.version <= version)
+                    .cloned()
+                    .collect(),
+            ),
+            ..Migrator::DEFAULT
+        }
+    }
+
+    async fn pool_at(path: &Path) -> SqlitePool {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        SqlitePool::connect_with(options).await.expect("pool")
+    }
+
+    #[tokio::test]
+    async fn migrates_from_empty_and_from_every_earlier_version() {
+        let versions: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        assert!(versions.len() >= 2, "the upgrade test needs two migrations");
+        let dir = tempfile::tempdir().expect("tempdir");
+
+        let empty = dir.path().join("empty.db");
+        let store = Store::open(&empty).await.expect("open empty");
+        let applied: Vec<(i64,)> =
+            sqlx::query_as("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&store.pool)
+                .await
+                .expect("versions");
+        assert_eq!(
+            applied.into_iter().map(|v| v.0).collect::<Vec<_>>(),
+            versions
+        );
+        store.close().await;
+
+        for &from in &versions[..versions.len() - 1] {
+            let path = dir.path().join(format!("from-{from}.db"));
+            let pool = pool_at(&path).await;
+            migrator_up_to(from).run(&pool).await.expect("old migrate");
+            // Data written by the older schema must survive the upgrade.
+            sqlx::query(
+                "INSERT INTO exchange_accounts (name, environment, api_key_id, secret_sealed, created_at)
+                 VALUES ('old', 'paper', 'k', 'sealed', 1)",
+            )
+            .execute(&pool)
+            .await
+            .expect("old insert");
+            pool.close().await;
+
+            let store = Store::open(&path).await.expect("upgrade");
+            let names: Vec<(String,)> = sqlx::query_as("SELECT name FROM user_api_configs")
+                .fetch_all(&store.pool)
+                .await
+                .expect("view from the newest migration");
+            assert_eq!(names, vec![("old".to_owned(),)]);
+            assert!(store.quick_check().await.expect("check").is_empty());
+            store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_a_database_from_a_newer_build() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("newer.db");
+        Store::open(&path).await.expect("open").close().await;
+        let pool = pool_at(&path).await;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (9999, 'future', 1, x'00', 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("fake future migration");
+        pool.close().await;
+        assert!(matches!(
+            Store::open(&path).await,
+            Err(StoreError::Migration(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn open_sets_the_documented_pragmas() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path().join("p.db")).await.expect("open");
+        let mode: (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await
+            .expect("journal_mode");
+        assert_eq!(mode.0, "wal");
+        let fk: (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&store.pool)
+            .await
+            .expect("fk");
+        assert_eq!(fk.0, 1);
+        let sync: (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&store.pool)
+            .await
+            .expect("sync");
+        assert_eq!(sync.0, 1, "NORMAL");
+    }
+}
