@@ -104,8 +104,7 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": app_binary() }),
         );
-        ClientBuilder::rustls()
-            .context("rustls client")?
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
