@@ -6,14 +6,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use perpdesk_binance::Raw;
 use perpdesk_binance::wire::algo::{AlgoOrderRef, NewAlgoOrderRequest};
 use perpdesk_binance::wire::trade::{NewOrderRequest, OrderRef};
 use perpdesk_binance::wire::{AlgoType, NewOrderRespType, OrderType, Side, TimeInForce};
-use perpdesk_binance::{BaseUrls, HmacSigner, Raw, RestClient, RestConfig};
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
-use crate::stub::{self, API_KEY, SECRET, Stub};
+use crate::stub::{self, Stub};
 
 const NOISE: [&str; 4] = ["timestamp", "recvWindow", "signature", "newClientOrderId"];
 
@@ -47,18 +47,7 @@ fn params(raw: &str) -> BTreeMap<String, String> {
 }
 
 async fn raw(stub: &Stub) -> Raw {
-    let urls = BaseUrls {
-        rest: stub.url(),
-        spot_rest: None,
-        streams: String::new(),
-    };
-    let rest = RestClient::new(
-        &urls,
-        Some(Arc::new(HmacSigner::new(API_KEY, SECRET))),
-        RestConfig::default(),
-    )
-    .expect("client");
-    Raw::new(Arc::new(rest))
+    Raw::new(Arc::new(stub.signed_rest()))
 }
 
 /// (method, path, parameters) of the one request the stub recorded.

@@ -5,28 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use perpdesk_binance::idempotent::LookupPolicy;
-use perpdesk_binance::{BaseUrls, Client, HmacSigner, Placed, RestClient, RestConfig};
+use perpdesk_binance::{Client, Placed};
 use perpdesk_core::{
     ClientOrderId, MarginType, OrderKind, OrderRequest, PositionSide, Side, Symbol, WorkingType,
 };
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 
-use crate::stub::{self, API_KEY, SECRET, Scripted, Stub};
+use crate::stub::{self, Scripted, Stub};
 
 fn client(stub: &Stub) -> Client {
-    let urls = BaseUrls {
-        rest: stub.url(),
-        spot_rest: None,
-        streams: String::new(),
-    };
-    let rest = RestClient::new(
-        &urls,
-        Some(Arc::new(HmacSigner::new(API_KEY, SECRET))),
-        RestConfig::default(),
-    )
-    .expect("client");
-    Client::new(Arc::new(rest)).with_lookup_policy(LookupPolicy {
+    Client::new(Arc::new(stub.signed_rest())).with_lookup_policy(LookupPolicy {
         attempts: 2,
         first_pause: Duration::from_millis(10),
         resends: 1,

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hmac::{Hmac, Mac};
+use perpdesk_binance::{BaseUrls, HmacSigner, RestClient, RestConfig};
 use serde_json::json;
 use sha2::Sha256;
 
@@ -107,6 +108,25 @@ pub struct Stub {
 impl Stub {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Base URLs pointing every REST call at the stub.
+    pub fn urls(&self) -> BaseUrls {
+        BaseUrls {
+            rest: self.url(),
+            spot_rest: None,
+            streams: format!("ws://{}", self.addr),
+        }
+    }
+
+    /// A transport signing with the stub's key pair.
+    pub fn signed_rest(&self) -> RestClient {
+        RestClient::new(
+            &self.urls(),
+            Some(Arc::new(HmacSigner::new(API_KEY, SECRET))),
+            RestConfig::default(),
+        )
+        .expect("client builds")
     }
 }
 
