@@ -1521,6 +1521,9 @@ fn algo_json(o: &AlgoOrder) -> Value {
         "reduceOnly": o.reduce_only, "activatePrice": "", "callbackRate": "", "createTime": o.create_time,
         "updateTime": o.update_time, "triggerTime": o.trigger_time, "goodTillDate": 0,
         "actualOrderId": o.actual_order_id.map_or_else(String::new, |i| i.to_string()),
+        // Query and list shapes carry these; empty strings stand for unset (CONTRACT.md 4.4).
+        "actualPrice": "", "actualQty": "", "actualType": "", "tpOrderType": "",
+        "tpTriggerPrice": "", "tpPrice": "", "slTriggerPrice": "", "slPrice": "",
     })
 }
 
