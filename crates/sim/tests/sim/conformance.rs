@@ -23,6 +23,9 @@ fn fixture(name: &str) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join(name)).expect("fixture")).expect("json")
 }
 
+/// Query parameters of one call.
+type Params = Vec<(&'static str, String)>;
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -159,7 +162,7 @@ async fn every_served_endpoint_matches_the_fixture_shapes() {
         places_order: false,
         spot: false,
     };
-    let cases: Vec<(&str, &str, Endpoint, Vec<(&str, String)>)> = vec![
+    let cases: Vec<(&str, &str, Endpoint, Params)> = vec![
         ("GET", "/fapi/v1/time", get("/fapi/v1/time", false), vec![]),
         (
             "GET",
@@ -274,7 +277,7 @@ async fn every_served_endpoint_matches_the_fixture_shapes() {
         );
     }
     // Known-lossy connector examples: compare with the docs examples instead.
-    let docs: Vec<(&str, Endpoint, Vec<(&str, String)>)> = vec![
+    let docs: Vec<(&str, Endpoint, Params)> = vec![
         (
             "GET /fapi/v1/exchangeInfo",
             endpoints::EXCHANGE_INFO,
