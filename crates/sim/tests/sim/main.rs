@@ -4,5 +4,6 @@ mod accounting;
 mod conformance;
 mod errors;
 mod faults;
+mod invariants;
 mod streams;
 mod support;
