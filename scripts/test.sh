@@ -6,6 +6,18 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# The golden fixtures and the recorded candles live beside the repository, in ../shared
+# (tests read PERPDESK_SHARED). A checkout elsewhere finds the machine's copy in /work/shared.
+if [ -z "${PERPDESK_SHARED:-}" ]; then
+  for d in "$PWD/../shared" /work/shared; do
+    if [ -d "$d/binance/fixtures" ] && [ -d "$d/data" ]; then export PERPDESK_SHARED="$d"; break; fi
+  done
+fi
+if [ -z "${PERPDESK_SHARED:-}" ]; then
+  echo "test: cannot find the shared fixtures and data (../shared or /work/shared); set PERPDESK_SHARED" >&2
+  exit 1
+fi
+echo "test: shared fixtures and data from $PERPDESK_SHARED"
 
 step() {
   local start=$SECONDS
