@@ -1,0 +1,268 @@
+//! Walk-forward evaluation: rolling train / calibrate / test windows with embargo gaps.
+//!
+//! Windows are in candle indices. For each fold the model trains on `train` candles, an
+//! embargo of `embargo` candles follows, Platt calibration uses the next `calibrate`
+//! candles, another embargo, then the model is scored on `test` candles; the next fold
+//! starts `test` candles later. Labels at `t` look `horizon` candles ahead, so an embargo
+//! shorter than the horizon would let a training label see the test period: it is refused.
+//! Only up/down rows are used (the dead zone's flat rows are neither trained nor scored).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::SignalError;
+use crate::features::{FEATURE_SET_VERSION, Ohlcv, compute_features};
+use crate::labels::{Direction, LabelSpec, forward_labels};
+use crate::model::{LogisticConfig, LogisticModel, Row};
+
+/// Window sizes and model settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WalkForwardConfig {
+    pub train: usize,
+    pub calibrate: usize,
+    pub test: usize,
+    pub embargo: usize,
+    pub label: LabelSpec,
+    pub model: LogisticConfig,
+}
+
+/// Out-of-sample scores of a set of probability forecasts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub n: usize,
+    /// Share of rows whose label was up.
+    pub up_rate: f64,
+    /// Share of rows where `p ≥ 0.5` matched the label.
+    pub accuracy: f64,
+    /// Mean of the per-class accuracies.
+    pub balanced_accuracy: f64,
+    pub log_loss: f64,
+    pub brier: f64,
+    /// Brier score of always forecasting the training base rate: the bar to beat.
+    pub base_rate_brier: f64,
+}
+
+/// One fold's windows and scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldReport {
+    pub train_start: DateTime<Utc>,
+    pub test_start: DateTime<Utc>,
+    pub test_end: DateTime<Utc>,
+    pub metrics: Metrics,
+}
+
+/// The whole evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalkForwardReport {
+    pub feature_set_version: u32,
+    pub config: WalkForwardConfig,
+    pub folds: Vec<FoldReport>,
+    /// All folds' test rows together.
+    pub pooled: Metrics,
+    /// Pooled reliability table: 10 equal-width probability buckets.
+    pub calibration: Vec<CalibrationBucket>,
+}
+
+/// One bucket of a reliability table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBucket {
+    /// The bucket is `[lower, upper)` (the last one includes 1).
+    pub lower: f64,
+    pub upper: f64,
+    pub count: usize,
+    /// Mean forecast probability in the bucket (0 when empty).
+    pub mean_forecast: f64,
+    /// Observed frequency of "up" in the bucket (0 when empty).
+    pub observed_up: f64,
+}
+
+/// Groups forecasts into `buckets` equal-width probability buckets and compares the mean
+/// forecast with the observed frequency in each: a calibrated model lies on the diagonal.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`], or [`SignalError::BadParam`] for zero buckets or a
+/// forecast outside `[0, 1]`.
+pub fn calibration_table(
+    p: &[f64],
+    y: &[bool],
+    buckets: usize,
+) -> Result<Vec<CalibrationBucket>, SignalError> {
+    crate::indicators::check_same_len(p.len(), y.len())?;
+    if buckets == 0 {
+        return Err(SignalError::BadParam("at least one bucket".into()));
+    }
+    let mut sum_p = vec![0.0; buckets];
+    let mut ups = vec![0usize; buckets];
+    let mut count = vec![0usize; buckets];
+    for (&pi, &yi) in p.iter().zip(y) {
+        if !(0.0..=1.0).contains(&pi) {
+            return Err(SignalError::BadParam(format!(
+                "forecast {pi} is not a probability"
+            )));
+        }
+        // Truncation picks the bucket; p = 1 belongs to the last one.
+        let b = ((pi * buckets as f64) as usize).min(buckets - 1);
+        sum_p[b] += pi;
+        ups[b] += usize::from(yi);
+        count[b] += 1;
+    }
+    Ok((0..buckets)
+        .map(|b| {
+            let n = count[b];
+            let per = |x: f64| if n > 0 { x / n as f64 } else { 0.0 };
+            CalibrationBucket {
+                lower: b as f64 / buckets as f64,
+                upper: (b + 1) as f64 / buckets as f64,
+                count: n,
+                mean_forecast: per(sum_p[b]),
+                observed_up: per(ups[b] as f64),
+            }
+        })
+        .collect())
+}
+
+/// Scores forecasts `p` of "up" against `y`; `base` is the base-rate forecast.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`] or [`SignalError::BadParam`] for no rows.
+pub fn score(p: &[f64], y: &[bool], base: &[f64]) -> Result<Metrics, SignalError> {
+    crate::indicators::check_same_len(p.len(), y.len())?;
+    crate::indicators::check_same_len(p.len(), base.len())?;
+    if p.is_empty() {
+        return Err(SignalError::BadParam("no rows to score".into()));
+    }
+    let n = p.len() as f64;
+    let eps = 1e-15;
+    let (mut hit, mut ll, mut brier, mut base_brier) = (0.0, 0.0, 0.0, 0.0);
+    let (mut ups, mut up_hits, mut down_hits) = (0.0, 0.0, 0.0);
+    for ((&pi, &yi), &bi) in p.iter().zip(y).zip(base) {
+        let t = if yi { 1.0 } else { 0.0 };
+        let correct = (pi >= 0.5) == yi;
+        hit += f64::from(u8::from(correct));
+        if yi {
+            ups += 1.0;
+            up_hits += f64::from(u8::from(correct));
+        } else {
+            down_hits += f64::from(u8::from(correct));
+        }
+        let q = pi.clamp(eps, 1.0 - eps);
+        ll -= t * q.ln() + (1.0 - t) * (1.0 - q).ln();
+        brier += (pi - t).powi(2);
+        base_brier += (bi - t).powi(2);
+    }
+    let downs = n - ups;
+    let per_class = |hits: f64, total: f64| if total > 0.0 { hits / total } else { 0.0 };
+    Ok(Metrics {
+        n: p.len(),
+        up_rate: ups / n,
+        accuracy: hit / n,
+        balanced_accuracy: 0.5 * (per_class(up_hits, ups) + per_class(down_hits, downs)),
+        log_loss: ll / n,
+        brier: brier / n,
+        base_rate_brier: base_brier / n,
+    })
+}
+
+struct Sample {
+    index: usize,
+    row: Row,
+    up: bool,
+}
+
+fn split(samples: &[Sample], from: usize, to: usize) -> (Vec<Row>, Vec<bool>) {
+    samples
+        .iter()
+        .filter(|s| s.index >= from && s.index < to)
+        .map(|s| (s.row, s.up))
+        .unzip()
+}
+
+/// Runs the walk-forward evaluation over one symbol's candles.
+///
+/// # Errors
+/// [`SignalError::BadParam`] for zero-sized windows or an embargo shorter than the label
+/// horizon, [`SignalError::TooFewCandles`] when not even one fold fits, and anything the
+/// features, labels or model fitting reject.
+pub fn walk_forward(
+    x: &Ohlcv,
+    config: WalkForwardConfig,
+) -> Result<WalkForwardReport, SignalError> {
+    let c = config;
+    if c.train == 0 || c.calibrate == 0 || c.test == 0 {
+        return Err(SignalError::BadParam(
+            "window sizes must be positive".into(),
+        ));
+    }
+    if c.embargo < c.label.horizon {
+        return Err(SignalError::BadParam(format!(
+            "embargo {} is shorter than the label horizon {}",
+            c.embargo, c.label.horizon
+        )));
+    }
+    let features = compute_features(x)?;
+    let labels = forward_labels(&x.close, c.label)?;
+    let samples: Vec<Sample> = features
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let up = match labels.get(r.index).copied().flatten()? {
+                Direction::Up => true,
+                Direction::Down => false,
+                Direction::Flat => return None,
+            };
+            Some(Sample {
+                index: r.index,
+                row: r.values,
+                up,
+            })
+        })
+        .collect();
+    let span = c.train + c.embargo + c.calibrate + c.embargo + c.test;
+    let first = features.rows.first().map_or(0, |r| r.index);
+    if x.len() < first + span {
+        return Err(SignalError::TooFewCandles {
+            needed: first + span,
+            got: x.len(),
+        });
+    }
+    let (mut folds, mut all_p, mut all_y, mut all_base) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut start = first;
+    while start + span <= x.len() {
+        let cal_start = start + c.train + c.embargo;
+        let test_start = cal_start + c.calibrate + c.embargo;
+        let test_end = test_start + c.test;
+        let (tr_x, tr_y) = split(&samples, start, start + c.train);
+        let (ca_x, ca_y) = split(&samples, cal_start, cal_start + c.calibrate);
+        let (te_x, te_y) = split(&samples, test_start, test_end);
+        let train_start = x.open_time[start];
+        start += c.test;
+        if te_x.is_empty() {
+            continue;
+        }
+        let mut model = LogisticModel::fit(&tr_x, &tr_y, c.model)?;
+        model.calibrate(&ca_x, &ca_y)?;
+        let p = te_x
+            .iter()
+            .map(|r| model.predict_proba(FEATURE_SET_VERSION, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rate = tr_y.iter().filter(|&&u| u).count() as f64 / tr_y.len().max(1) as f64;
+        let base = vec![rate; p.len()];
+        folds.push(FoldReport {
+            train_start,
+            test_start: x.open_time[test_start],
+            test_end: x.open_time[test_end - 1],
+            metrics: score(&p, &te_y, &base)?,
+        });
+        all_p.extend(p);
+        all_y.extend(te_y);
+        all_base.extend(base);
+    }
+    Ok(WalkForwardReport {
+        feature_set_version: FEATURE_SET_VERSION,
+        config: c,
+        folds,
+        pooled: score(&all_p, &all_y, &all_base)?,
+        calibration: calibration_table(&all_p, &all_y, 10)?,
+    })
+}

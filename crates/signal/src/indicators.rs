@@ -1,0 +1,422 @@
+//! Batch indicators: one value per input bar, `None` until the indicator's window is full.
+//!
+//! The classic indicators delegate to the `ta-lib` crate (the pure-Rust port of TA-Lib) so
+//! that RSI, ATR and ADX use Wilder's smoothing exactly as TA-Lib, TradingView and Binance's
+//! charts do. TA-Lib's EMA-family values depend on where the series starts (the seed is the
+//! first window's SMA), so every function here starts at index 0; the streaming forms in
+//! [`crate::stream`] do the same and therefore agree with these to the bit.
+//!
+//! Outputs are aligned with the input (`out[i]` belongs to bar `i`) and never contain NaN or
+//! infinity: a non-finite result becomes `None`.
+
+use ta_lib::{Core, MAType, OutRange};
+
+use crate::SignalError;
+use crate::stream::{RocStream, RollingVolStream, VolumeZStream, VwapStream};
+
+/// One optional value per input bar.
+pub type Series = Vec<Option<f64>>;
+
+/// MACD line, signal line and histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Macd {
+    pub macd: Series,
+    pub signal: Series,
+    pub hist: Series,
+}
+
+/// Bollinger Bands with the two derived measures the features use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bollinger {
+    pub upper: Series,
+    pub middle: Series,
+    pub lower: Series,
+    /// `(close - lower) / (upper - lower)`; 0.5 when the bands collapse (flat window).
+    pub percent_b: Series,
+    /// `(upper - lower) / middle`.
+    pub bandwidth: Series,
+}
+
+/// Slow stochastic %K and %D (SMA-smoothed, as TA-Lib's default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stochastic {
+    pub k: Series,
+    pub d: Series,
+}
+
+pub(crate) fn check_finite(series: &'static str, xs: &[f64]) -> Result<(), SignalError> {
+    match xs.iter().position(|x| !x.is_finite()) {
+        Some(index) => Err(SignalError::NotFinite { series, index }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn check_same_len(a: usize, b: usize) -> Result<(), SignalError> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(SignalError::LengthMismatch { a, b })
+    }
+}
+
+pub(crate) fn period(name: &str, p: usize, min: usize) -> Result<i32, SignalError> {
+    if p < min {
+        return Err(SignalError::BadParam(format!(
+            "{name} must be at least {min}, got {p}"
+        )));
+    }
+    i32::try_from(p).map_err(|_| SignalError::BadParam(format!("{name} {p} is too large")))
+}
+
+/// Scatters ta-lib's compact output back onto bar indices.
+fn spread(n: usize, range: OutRange, buf: &[f64]) -> Series {
+    let mut out = vec![None; n];
+    for (slot, v) in out
+        .iter_mut()
+        .skip(range.beg_idx)
+        .zip(buf.iter().take(range.count))
+    {
+        *slot = v.is_finite().then_some(*v);
+    }
+    out
+}
+
+fn hlc_checked(high: &[f64], low: &[f64], close: &[f64]) -> Result<(), SignalError> {
+    check_same_len(high.len(), low.len())?;
+    check_same_len(high.len(), close.len())?;
+    check_finite("high", high)?;
+    check_finite("low", low)?;
+    check_finite("close", close)
+}
+
+macro_rules! single_input {
+    ($(#[$doc:meta])* $name:ident, $label:literal, $min:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Errors
+        /// [`SignalError::NotFinite`] for a NaN/infinite input, [`SignalError::BadParam`] for a
+        /// period out of range.
+        pub fn $name(close: &[f64], period_len: usize) -> Result<Series, SignalError> {
+            let p = period("period", period_len, $min)?;
+            check_finite("close", close)?;
+            if close.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut buf = vec![0.0; close.len()];
+            let range = Core::new()
+                .$name(0, close.len() - 1, close, p, &mut buf)
+                .map_err(|c| SignalError::talib($label, c))?;
+            Ok(spread(close.len(), range, &buf))
+        }
+    };
+}
+
+single_input!(
+    /// Simple moving average over `period_len` bars.
+    sma, "SMA", 1
+);
+single_input!(
+    /// Exponential moving average (α = 2/(n+1)), seeded with the first window's SMA as TA-Lib does.
+    ema, "EMA", 1
+);
+single_input!(
+    /// Relative strength index with Wilder's smoothing, 0..=100.
+    rsi, "RSI", 2
+);
+
+/// MACD(fast, slow, signal) of the closes, EMA-based as TA-Lib's `MACD`.
+///
+/// # Errors
+/// [`SignalError::NotFinite`] for a NaN/infinite input, [`SignalError::BadParam`] for periods
+/// out of range.
+pub fn macd(close: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd, SignalError> {
+    let (f, s, g) = (
+        period("fast", fast, 2)?,
+        period("slow", slow, 2)?,
+        period("signal", signal, 1)?,
+    );
+    check_finite("close", close)?;
+    let n = close.len();
+    if n == 0 {
+        return Ok(Macd {
+            macd: Vec::new(),
+            signal: Vec::new(),
+            hist: Vec::new(),
+        });
+    }
+    let (mut m, mut sg, mut h) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let range = Core::new()
+        .macd(0, n - 1, close, f, s, g, &mut m, &mut sg, &mut h)
+        .map_err(|c| SignalError::talib("MACD", c))?;
+    Ok(Macd {
+        macd: spread(n, range, &m),
+        signal: spread(n, range, &sg),
+        hist: spread(n, range, &h),
+    })
+}
+
+pub(crate) fn percent_b(close: f64, upper: f64, lower: f64) -> f64 {
+    let width = upper - lower;
+    // A flat window collapses the bands; the close then sits exactly on them, which is
+    // the middle of the band in every sense that matters to a model.
+    if width > 0.0 {
+        (close - lower) / width
+    } else {
+        0.5
+    }
+}
+
+pub(crate) fn bandwidth(upper: f64, middle: f64, lower: f64) -> Option<f64> {
+    let b = (upper - lower) / middle;
+    b.is_finite().then_some(b)
+}
+
+/// Bollinger Bands: SMA(`period_len`) ± `k` population standard deviations, plus %B and bandwidth.
+///
+/// # Errors
+/// [`SignalError::NotFinite`] for a NaN/infinite input, [`SignalError::BadParam`] for a
+/// period below 2 or a non-positive `k`.
+pub fn bollinger(close: &[f64], period_len: usize, k: f64) -> Result<Bollinger, SignalError> {
+    let p = period("period", period_len, 2)?;
+    if !(k.is_finite() && k > 0.0) {
+        return Err(SignalError::BadParam(format!(
+            "k must be positive, got {k}"
+        )));
+    }
+    check_finite("close", close)?;
+    let n = close.len();
+    if n == 0 {
+        return Ok(Bollinger {
+            upper: Vec::new(),
+            middle: Vec::new(),
+            lower: Vec::new(),
+            percent_b: Vec::new(),
+            bandwidth: Vec::new(),
+        });
+    }
+    let (mut u, mut m, mut l) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let range = Core::new()
+        .bbands(
+            0,
+            n - 1,
+            close,
+            p,
+            k,
+            k,
+            MAType::SMA,
+            &mut u,
+            &mut m,
+            &mut l,
+        )
+        .map_err(|c| SignalError::talib("BBANDS", c))?;
+    let (upper, middle, lower) = (
+        spread(n, range, &u),
+        spread(n, range, &m),
+        spread(n, range, &l),
+    );
+    let mut pb = vec![None; n];
+    let mut bw = vec![None; n];
+    for i in 0..n {
+        if let (Some(u), Some(m), Some(l)) = (upper[i], middle[i], lower[i]) {
+            pb[i] = Some(percent_b(close[i], u, l));
+            bw[i] = bandwidth(u, m, l);
+        }
+    }
+    Ok(Bollinger {
+        upper,
+        middle,
+        lower,
+        percent_b: pb,
+        bandwidth: bw,
+    })
+}
+
+/// Average true range with Wilder's smoothing.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`], [`SignalError::NotFinite`], or [`SignalError::BadParam`].
+pub fn atr(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period_len: usize,
+) -> Result<Series, SignalError> {
+    let p = period("period", period_len, 1)?;
+    hlc_checked(high, low, close)?;
+    let n = close.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut buf = vec![0.0; n];
+    let range = Core::new()
+        .atr(0, n - 1, high, low, close, p, &mut buf)
+        .map_err(|c| SignalError::talib("ATR", c))?;
+    Ok(spread(n, range, &buf))
+}
+
+/// Average directional index (Wilder), 0..=100.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`], [`SignalError::NotFinite`], or [`SignalError::BadParam`].
+pub fn adx(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period_len: usize,
+) -> Result<Series, SignalError> {
+    let p = period("period", period_len, 2)?;
+    hlc_checked(high, low, close)?;
+    let n = close.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut buf = vec![0.0; n];
+    let range = Core::new()
+        .adx(0, n - 1, high, low, close, p, &mut buf)
+        .map_err(|c| SignalError::talib("ADX", c))?;
+    Ok(spread(n, range, &buf))
+}
+
+/// Slow stochastic: raw %K over `fast_k` bars, smoothed by SMA(`slow_k`), %D = SMA(`slow_d`) of it.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`], [`SignalError::NotFinite`], or [`SignalError::BadParam`].
+pub fn stochastic(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fast_k: usize,
+    slow_k: usize,
+    slow_d: usize,
+) -> Result<Stochastic, SignalError> {
+    let (fk, sk, sd) = (
+        period("fast_k", fast_k, 1)?,
+        period("slow_k", slow_k, 1)?,
+        period("slow_d", slow_d, 1)?,
+    );
+    hlc_checked(high, low, close)?;
+    let n = close.len();
+    if n == 0 {
+        return Ok(Stochastic {
+            k: Vec::new(),
+            d: Vec::new(),
+        });
+    }
+    let (mut k, mut d) = (vec![0.0; n], vec![0.0; n]);
+    let range = Core::new()
+        .stoch(
+            0,
+            n - 1,
+            high,
+            low,
+            close,
+            fk,
+            sk,
+            MAType::SMA,
+            sd,
+            MAType::SMA,
+            &mut k,
+            &mut d,
+        )
+        .map_err(|c| SignalError::talib("STOCH", c))?;
+    Ok(Stochastic {
+        k: spread(n, range, &k),
+        d: spread(n, range, &d),
+    })
+}
+
+/// On-balance volume, starting from the first bar's volume as TA-Lib does.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`] or [`SignalError::NotFinite`].
+pub fn obv(close: &[f64], volume: &[f64]) -> Result<Series, SignalError> {
+    check_same_len(close.len(), volume.len())?;
+    check_finite("close", close)?;
+    check_finite("volume", volume)?;
+    let n = close.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut buf = vec![0.0; n];
+    let range = Core::new()
+        .obv(0, n - 1, close, volume, &mut buf)
+        .map_err(|c| SignalError::talib("OBV", c))?;
+    Ok(spread(n, range, &buf))
+}
+
+/// Rolling VWAP over the last `window` bars, using the typical price `(h + l + c) / 3`.
+///
+/// `None` where the window's volume is zero: there is no traded price to average.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`], [`SignalError::NotFinite`], or [`SignalError::BadParam`].
+pub fn vwap(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    volume: &[f64],
+    window: usize,
+) -> Result<Series, SignalError> {
+    hlc_checked(high, low, close)?;
+    check_same_len(close.len(), volume.len())?;
+    check_finite("volume", volume)?;
+    let mut s = VwapStream::new(window)?;
+    (0..close.len())
+        .map(|i| s.update(high[i], low[i], close[i], volume[i]))
+        .collect()
+}
+
+/// Rate of change over `period_len` bars as a fraction: `close[t] / close[t-n] - 1`.
+///
+/// TA-Lib's `ROC` is the same times 100; a fraction composes with the other features.
+/// `None` where the older close is zero.
+///
+/// # Errors
+/// [`SignalError::NotFinite`] or [`SignalError::BadParam`].
+pub fn roc(close: &[f64], period_len: usize) -> Result<Series, SignalError> {
+    check_finite("close", close)?;
+    let mut s = RocStream::new(period_len)?;
+    close.iter().map(|&c| s.update(c)).collect()
+}
+
+/// Log return over `period_len` bars: `ln(close[t] / close[t-n])`.
+///
+/// `None` where either close is not positive.
+///
+/// # Errors
+/// [`SignalError::NotFinite`] or [`SignalError::BadParam`].
+pub fn log_return(close: &[f64], period_len: usize) -> Result<Series, SignalError> {
+    check_finite("close", close)?;
+    if period_len == 0 {
+        return Err(SignalError::BadParam("period must be at least 1".into()));
+    }
+    Ok((0..close.len())
+        .map(|t| {
+            let prev = *close.get(t.checked_sub(period_len)?)?;
+            let r = (close[t] / prev).ln();
+            r.is_finite().then_some(r)
+        })
+        .collect())
+}
+
+/// Rolling volatility: sample standard deviation of the last `window` one-bar log returns
+/// (not annualised).
+///
+/// # Errors
+/// [`SignalError::NotFinite`] or [`SignalError::BadParam`] (window below 2).
+pub fn rolling_volatility(close: &[f64], window: usize) -> Result<Series, SignalError> {
+    check_finite("close", close)?;
+    let mut s = RollingVolStream::new(window)?;
+    close.iter().map(|&c| s.update(c)).collect()
+}
+
+/// Volume z-score: `(v[t] - mean) / std` over the last `window` volumes including `t`
+/// (population std). 0 when the window's volume is constant.
+///
+/// # Errors
+/// [`SignalError::NotFinite`] or [`SignalError::BadParam`] (window below 2).
+pub fn volume_zscore(volume: &[f64], window: usize) -> Result<Series, SignalError> {
+    check_finite("volume", volume)?;
+    let mut s = VolumeZStream::new(window)?;
+    volume.iter().map(|&v| s.update(v)).collect()
+}

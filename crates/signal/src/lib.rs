@@ -1,0 +1,33 @@
+//! perpdesk-signal: technical indicators, model features, labels, a calibrated baseline
+//! model and its walk-forward evaluation, for Binance USDⓈ-M perpetuals.
+//!
+//! Invariant: the crate is pure. No I/O, no wall clock, no randomness that is not seeded by
+//! the caller: candles in, features / signals / reports out, so every number can be
+//! reproduced. Indicator and model arithmetic is in `f64`; that is statistics, not money,
+//! and exact decimals ([`perpdesk_core::Candle`]) are converted once at the boundary
+//! ([`features::Ohlcv::from_candles`]).
+//!
+//! The indicator engine is the `ta-lib` crate, the pure-Rust port of TA-Lib, because RSI,
+//! ATR and ADX must use Wilder's smoothing to agree with TA-Lib, TradingView and Binance's
+//! own charts. Indicators TA-Lib lacks (rolling VWAP, fractional rate of change, rolling
+//! volatility, volume z-score) are ours.
+
+pub mod error;
+pub mod evaluate;
+pub mod features;
+pub mod indicators;
+pub mod labels;
+pub mod model;
+pub mod stream;
+
+pub use error::SignalError;
+pub use evaluate::{
+    CalibrationBucket, FoldReport, Metrics, WalkForwardConfig, WalkForwardReport,
+    calibration_table, walk_forward,
+};
+pub use features::{
+    FEATURE_NAMES, FEATURE_SET_VERSION, FeatureRow, FeatureStream, Features, N_FEATURES, Ohlcv,
+    WARMUP, compute_features, features_from_candles,
+};
+pub use labels::{Direction, LabelSpec, forward_labels};
+pub use model::{LogisticConfig, LogisticModel, Platt};

@@ -1,0 +1,173 @@
+//! Feature set v1: real data, no look-ahead, bad input.
+
+use chrono::{DateTime, Duration, Utc};
+use perpdesk_core::{Candle, Interval};
+use perpdesk_signal::{
+    FEATURE_NAMES, FEATURE_SET_VERSION, N_FEATURES, Ohlcv, SignalError, WARMUP, compute_features,
+    features_from_candles,
+};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::common::btc_1h;
+
+#[test]
+fn real_data_gives_one_finite_row_per_candle_after_warmup() {
+    let candles = btc_1h();
+    let f = features_from_candles(&candles, Interval::H1).unwrap();
+    assert_eq!(f.version, FEATURE_SET_VERSION);
+    assert_eq!(FEATURE_NAMES.len(), N_FEATURES);
+    assert_eq!(f.rows.len(), candles.len() - WARMUP);
+    assert_eq!(f.rows[0].index, WARMUP);
+    for r in &f.rows {
+        assert!(r.values.iter().all(|v| v.is_finite()), "row {}", r.index);
+        assert_eq!(r.open_time, candles[r.index].open_time);
+        // Bounded features stay in their ranges.
+        assert!((0.0..=1.0).contains(&r.values[3]), "rsi");
+        assert!((0.0..=1.0).contains(&r.values[8]), "adx");
+        assert!(r.values[6] > 0.0 && r.values[10] >= 0.0);
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_700_000_000 - 1_700_000_000 % 3600, 0).expect("time in range")
+}
+
+/// Builds valid hourly candles from (close move in cents, wick up, wick down, volume).
+fn candles_from(steps: &[(i64, i64, i64, i64)]) -> Vec<Candle> {
+    let mut price: i64 = 3_000_000;
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, &(mv, up, dn, vol))| {
+            let open = price;
+            price = (price + mv).max(100);
+            let close = price;
+            Candle {
+                open_time: t0() + Duration::hours(i as i64),
+                open: Decimal::new(open, 2),
+                high: Decimal::new(open.max(close) + up, 2),
+                low: Decimal::new((open.min(close) - dn).max(1), 2),
+                close: Decimal::new(close, 2),
+                volume: Decimal::new(vol, 3),
+            }
+        })
+        .collect()
+}
+
+fn step() -> impl Strategy<Value = (i64, i64, i64, i64)> {
+    (
+        -20_000i64..20_000,
+        0i64..10_000,
+        0i64..10_000,
+        0i64..5_000_000,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn features_at_t_ignore_candles_after_t(
+        base in prop::collection::vec(step(), 60..160),
+        other in prop::collection::vec(step(), 160),
+        cut in 34usize..60,
+    ) {
+        let a = candles_from(&base);
+        let mut b_steps = base.clone();
+        for (i, s) in b_steps.iter_mut().enumerate().skip(cut + 1) {
+            *s = other[i];
+        }
+        let b = candles_from(&b_steps);
+        let fa = features_from_candles(&a, Interval::H1).unwrap();
+        let fb = features_from_candles(&b, Interval::H1).unwrap();
+        let prefix = features_from_candles(&a[..=cut], Interval::H1).unwrap();
+        let upto = |rows: &[perpdesk_signal::FeatureRow]| {
+            rows.iter().filter(|r| r.index <= cut).cloned().collect::<Vec<_>>()
+        };
+        let (ra, rb, rp) = (upto(&fa.rows), upto(&fb.rows), upto(&prefix.rows));
+        prop_assert!(!ra.is_empty());
+        // Bit-for-bit: the same arithmetic on the same past.
+        prop_assert_eq!(&ra, &rb);
+        prop_assert_eq!(&ra, &rp);
+    }
+}
+
+#[test]
+fn bad_candles_are_clear_errors() {
+    let good = candles_from(&[(100, 10, 10, 1000); 50]);
+
+    let mut dup = good.clone();
+    dup[10].open_time = dup[9].open_time;
+    assert!(matches!(
+        features_from_candles(&dup, Interval::H1),
+        Err(SignalError::Duplicate { index: 10, .. })
+    ));
+
+    let mut unsorted = good.clone();
+    unsorted[21].open_time = good[10].open_time;
+    assert!(matches!(
+        features_from_candles(&unsorted, Interval::H1),
+        Err(SignalError::Unsorted { index: 21, .. })
+    ));
+
+    let mut gap = good.clone();
+    gap.remove(30);
+    assert!(matches!(
+        features_from_candles(&gap, Interval::H1),
+        Err(SignalError::Gap {
+            index: 30,
+            missing: 1,
+            ..
+        })
+    ));
+
+    let mut broken = good.clone();
+    broken[5].high = broken[5].low - Decimal::ONE;
+    assert!(matches!(
+        features_from_candles(&broken, Interval::H1),
+        Err(SignalError::InvalidCandle { index: 5, .. })
+    ));
+
+    assert!(matches!(
+        features_from_candles(&good[..WARMUP], Interval::H1),
+        Err(SignalError::TooFewCandles {
+            needed: 34,
+            got: 33
+        })
+    ));
+    assert!(features_from_candles(&good[..=WARMUP], Interval::H1).is_ok());
+    assert!(matches!(
+        features_from_candles(&[], Interval::H1),
+        Err(SignalError::TooFewCandles { .. })
+    ));
+
+    let mut x = Ohlcv::from_candles(&good, Interval::H1).unwrap();
+    x.close[40] = f64::NAN;
+    assert!(matches!(
+        compute_features(&x),
+        Err(SignalError::NotFinite {
+            series: "close",
+            index: 40
+        })
+    ));
+    x.close[40] = f64::INFINITY;
+    assert!(compute_features(&x).is_err());
+    x.close[40] = 0.0;
+    assert!(compute_features(&x).is_err());
+    x.close.pop();
+    assert!(matches!(
+        compute_features(&x),
+        Err(SignalError::LengthMismatch { .. })
+    ));
+}
+
+#[test]
+fn zero_volume_and_flat_candles_do_not_leak_nan() {
+    let flat = candles_from(&[(0, 0, 0, 0); 80]);
+    let f = features_from_candles(&flat, Interval::H1).unwrap();
+    assert!(!f.rows.is_empty());
+    for r in &f.rows {
+        assert!(r.values.iter().all(|v| v.is_finite()), "{:?}", r.values);
+    }
+}
