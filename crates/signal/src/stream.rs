@@ -94,123 +94,65 @@ talib_close_stream!(
     RsiStream, ta_lib::RsiStream, rsi_open, rsi_lookback, "RSI", 2
 );
 
-/// Streaming [`crate::indicators::atr`] (Wilder).
-#[derive(Debug, Clone)]
-pub struct AtrStream {
-    period: i32,
-    need: usize,
-    seen: usize,
-    warm: [Vec<f64>; 3],
-    inner: Option<ta_lib::AtrStream>,
+/// A ta-lib stream over high/low/close, warmed up from its first `lookback + 1` bars.
+macro_rules! talib_hlc_stream {
+    ($(#[$doc:meta])* $name:ident, $inner:ty, $open:ident, $lookback:ident, $label:literal, $min:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            period: i32,
+            need: usize,
+            seen: usize,
+            warm: [Vec<f64>; 3],
+            inner: Option<$inner>,
+        }
+
+        impl $name {
+            /// Creates the stream.
+            ///
+            /// # Errors
+            /// [`SignalError::BadParam`] for a period out of range.
+            pub fn new(period_len: usize) -> Result<Self, SignalError> {
+                let period = period("period", period_len, $min)?;
+                let need = Core::new().$lookback(period).map_err(|c| SignalError::talib($label, c))? + 1;
+                Ok(Self { period, need, seen: 0, warm: [Vec::new(), Vec::new(), Vec::new()], inner: None })
+            }
+
+            /// Feeds one closed bar; `None` while warming up.
+            ///
+            /// # Errors
+            /// [`SignalError::NotFinite`] for a NaN/infinite input (the stream is unchanged).
+            pub fn update(&mut self, high: f64, low: f64, close: f64) -> Result<Option<f64>, SignalError> {
+                require_finite("high/low/close", self.seen, &[high, low, close])?;
+                self.seen += 1;
+                if let Some(s) = &mut self.inner {
+                    return s.update(high, low, close).map(finite).map_err(|c| SignalError::talib($label, c));
+                }
+                let [h, l, c] = &mut self.warm;
+                h.push(high);
+                l.push(low);
+                c.push(close);
+                if c.len() < self.need {
+                    return Ok(None);
+                }
+                let (s, last) =
+                    Core::new().$open(h, l, c, self.period).map_err(|e| SignalError::talib($label, e))?;
+                self.inner = Some(s);
+                self.warm = [Vec::new(), Vec::new(), Vec::new()];
+                Ok(finite(last))
+            }
+        }
+    };
 }
 
-impl AtrStream {
-    /// Creates the stream.
-    ///
-    /// # Errors
-    /// [`SignalError::BadParam`] for a period out of range.
-    pub fn new(period_len: usize) -> Result<Self, SignalError> {
-        let period = period("period", period_len, 1)?;
-        let need = Core::new()
-            .atr_lookback(period)
-            .map_err(|c| SignalError::talib("ATR", c))?
-            + 1;
-        Ok(Self {
-            period,
-            need,
-            seen: 0,
-            warm: [Vec::new(), Vec::new(), Vec::new()],
-            inner: None,
-        })
-    }
-
-    /// Feeds one closed bar; `None` while warming up.
-    ///
-    /// # Errors
-    /// [`SignalError::NotFinite`] for a NaN/infinite input (the stream is unchanged).
-    pub fn update(&mut self, high: f64, low: f64, close: f64) -> Result<Option<f64>, SignalError> {
-        require_finite("high/low/close", self.seen, &[high, low, close])?;
-        self.seen += 1;
-        if let Some(s) = &mut self.inner {
-            return s
-                .update(high, low, close)
-                .map(finite)
-                .map_err(|c| SignalError::talib("ATR", c));
-        }
-        let [h, l, c] = &mut self.warm;
-        h.push(high);
-        l.push(low);
-        c.push(close);
-        if c.len() < self.need {
-            return Ok(None);
-        }
-        let (s, last) = Core::new()
-            .atr_open(h, l, c, self.period)
-            .map_err(|e| SignalError::talib("ATR", e))?;
-        self.inner = Some(s);
-        self.warm = [Vec::new(), Vec::new(), Vec::new()];
-        Ok(finite(last))
-    }
-}
-
-/// Streaming [`crate::indicators::adx`].
-#[derive(Debug, Clone)]
-pub struct AdxStream {
-    period: i32,
-    need: usize,
-    seen: usize,
-    warm: [Vec<f64>; 3],
-    inner: Option<ta_lib::AdxStream>,
-}
-
-impl AdxStream {
-    /// Creates the stream.
-    ///
-    /// # Errors
-    /// [`SignalError::BadParam`] for a period out of range.
-    pub fn new(period_len: usize) -> Result<Self, SignalError> {
-        let period = period("period", period_len, 2)?;
-        let need = Core::new()
-            .adx_lookback(period)
-            .map_err(|c| SignalError::talib("ADX", c))?
-            + 1;
-        Ok(Self {
-            period,
-            need,
-            seen: 0,
-            warm: [Vec::new(), Vec::new(), Vec::new()],
-            inner: None,
-        })
-    }
-
-    /// Feeds one closed bar; `None` while warming up.
-    ///
-    /// # Errors
-    /// [`SignalError::NotFinite`] for a NaN/infinite input (the stream is unchanged).
-    pub fn update(&mut self, high: f64, low: f64, close: f64) -> Result<Option<f64>, SignalError> {
-        require_finite("high/low/close", self.seen, &[high, low, close])?;
-        self.seen += 1;
-        if let Some(s) = &mut self.inner {
-            return s
-                .update(high, low, close)
-                .map(finite)
-                .map_err(|c| SignalError::talib("ADX", c));
-        }
-        let [h, l, c] = &mut self.warm;
-        h.push(high);
-        l.push(low);
-        c.push(close);
-        if c.len() < self.need {
-            return Ok(None);
-        }
-        let (s, last) = Core::new()
-            .adx_open(h, l, c, self.period)
-            .map_err(|e| SignalError::talib("ADX", e))?;
-        self.inner = Some(s);
-        self.warm = [Vec::new(), Vec::new(), Vec::new()];
-        Ok(finite(last))
-    }
-}
+talib_hlc_stream!(
+    /// Streaming [`crate::indicators::atr`] (Wilder).
+    AtrStream, ta_lib::AtrStream, atr_open, atr_lookback, "ATR", 1
+);
+talib_hlc_stream!(
+    /// Streaming [`crate::indicators::adx`].
+    AdxStream, ta_lib::AdxStream, adx_open, adx_lookback, "ADX", 2
+);
 
 /// One MACD reading.
 #[derive(Debug, Clone, Copy, PartialEq)]
