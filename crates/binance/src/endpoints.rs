@@ -42,6 +42,8 @@ pub const LEVERAGE: Endpoint = ep(Post, "/fapi/v1/leverage", Signed, 1);
 pub const MARGIN_TYPE: Endpoint = ep(Post, "/fapi/v1/marginType", Signed, 1);
 pub const LEVERAGE_BRACKET: Endpoint = ep(Get, "/fapi/v1/leverageBracket", Signed, 1);
 pub const ORDER_NEW: Endpoint = order(Post, "/fapi/v1/order", 0);
+/// `POST /fapi/v1/batchOrders`: up to 5 regular orders (weight 5; each counts as an order).
+pub const BATCH_ORDERS: Endpoint = order(Post, "/fapi/v1/batchOrders", 5);
 pub const ORDER_QUERY: Endpoint = ep(Get, "/fapi/v1/order", Signed, 1);
 pub const ORDER_CANCEL: Endpoint = ep(Delete, "/fapi/v1/order", Signed, 1);
 pub const OPEN_ORDERS: Endpoint = ep(Get, "/fapi/v1/openOrders", Signed, 1);

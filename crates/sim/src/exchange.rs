@@ -778,6 +778,78 @@ impl Exchange {
         )
     }
 
+    /// `POST /fapi/v1/batchOrders`: at most 5 orders, each placed as `POST /fapi/v1/order`
+    /// would; the reply keeps the input order, with `{code, msg}` for each refused one.
+    ///
+    /// # Errors
+    /// -1102 without `batchOrders`, -1130 when it is not a JSON array of objects, -4082 for
+    /// more than 5 (nothing is placed then).
+    pub fn batch_orders(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        let raw = p.req("batchOrders")?;
+        let items: Vec<serde_json::Map<String, Value>> =
+            serde_json::from_str(raw).map_err(|_| ApiError::invalid("batchOrders"))?;
+        if items.is_empty() || items.len() > 5 {
+            return Err(ApiError::bad(
+                -4082,
+                "Invalid number of batch place orders.",
+            ));
+        }
+        let mut replies = Vec::with_capacity(items.len());
+        for item in items {
+            let mut one = Params::default();
+            for (k, v) in item {
+                // Batch values are strings; numbers and booleans are accepted as Binance does.
+                let v = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                one.0.insert(k, v);
+            }
+            replies.push(match self.new_order(acct, &one, now) {
+                Ok(order) => order,
+                Err(e) => json!({"code": e.code, "msg": e.msg}),
+            });
+        }
+        Ok(Value::Array(replies))
+    }
+
+    /// `GET /fapi/v1/leverageBracket`: one object for `symbol`, else an array of all symbols.
+    /// Values are JSON numbers, as Binance sends them.
+    ///
+    /// # Errors
+    /// -1121 for an unknown symbol.
+    pub fn leverage_bracket(&self, symbol: Option<&str>) -> Result<Value, ApiError> {
+        let one = |spec: &SymbolSpec| -> Value {
+            let number = |d: Decimal| {
+                serde_json::Number::from_f64(d.to_string().parse().unwrap_or(0.0))
+                    .map_or(Value::Null, Value::Number)
+            };
+            let brackets: Vec<Value> = spec
+                .brackets
+                .iter()
+                .map(|b| {
+                    json!({
+                        "bracket": b.bracket, "initialLeverage": b.initial_leverage,
+                        "notionalCap": number(b.notional_cap), "notionalFloor": number(b.notional_floor),
+                        "maintMarginRatio": number(b.maint_margin_ratio), "cum": number(b.cum),
+                    })
+                })
+                .collect();
+            json!({"symbol": spec.symbol, "brackets": brackets})
+        };
+        match symbol {
+            Some(s) => Ok(one(self.spec(s)?)),
+            None => Ok(Value::Array(
+                self.market
+                    .symbols()
+                    .into_iter()
+                    .filter_map(|s| self.market.spec(s))
+                    .map(one)
+                    .collect(),
+            )),
+        }
+    }
+
     /// `GET /fapi/v1/allOrders` for `symbol` (oldest first, at most `limit`).
     pub fn all_orders(
         &mut self,

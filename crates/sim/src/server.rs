@@ -402,6 +402,20 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_order(a, &c.params, s.clock.now_ms()) })),
         )
         .route("/fapi/v1/openOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
+        .route(
+            "/fapi/v1/batchOrders",
+            post(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                s.exchange().batch_orders(a, &c.params, s.clock.now_ms())
+            })),
+        )
+        .route(
+            "/fapi/v1/leverageBracket",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                account(c)?;
+                s.exchange().leverage_bracket(c.params.get("symbol"))
+            })),
+        )
         .route("/fapi/v1/allOrders", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
             let a = account(c)?;
             let limit = match c.params.get("limit") { Some(v) => v.parse::<usize>().map_err(|_| ApiError::invalid("limit"))?.clamp(1, 1000), None => 500 };
