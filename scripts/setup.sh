@@ -43,3 +43,13 @@ fi
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version '^2.1'
+
+# ccxt, pinned: a third-party Binance USDⓈ-M client the tests point at perpdesk-sim, so the
+# simulator is checked against someone else's reading of the contract, not only ours.
+if ! python3 -c 'import ccxt, sys; sys.exit(0 if ccxt.__version__ == "4.5.90" else 1)' 2>/dev/null; then
+  python3 -m pip --version >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  pip_args=(--quiet --disable-pip-version-check)
+  # Debian's own python refuses system-wide installs without this flag (PEP 668).
+  python3 -m pip install --help | grep -q -- --break-system-packages && pip_args+=(--break-system-packages)
+  python3 -m pip install "${pip_args[@]}" 'ccxt==4.5.90'
+fi

@@ -32,6 +32,7 @@ step cargo fmt --all --check
 step cargo build --workspace --all-targets --locked
 step cargo clippy --workspace --all-targets --locked -- -D warnings
 step cargo test --workspace --locked
+step python3 crates/sim/tests/third_party/ccxt_client.py "${CARGO_TARGET_DIR:-target}/debug/perpdesk-sim" "$PERPDESK_SHARED/data"
 step node --test ui/tests/
 step xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
   cargo test --workspace --locked -- --ignored --test-threads=1

@@ -1453,6 +1453,84 @@ impl Exchange {
         Value::Array(rows)
     }
 
+    /// `GET /fapi/v3/account` (and `/fapi/v2/account` with its extra fields when `v2`).
+    pub fn account(&mut self, acct: usize, v2: bool, now: i64) -> Value {
+        self.advance(now);
+        let risk = self.position_risk(acct, None, now);
+        let a = &self.accounts[acct];
+        let margin_balance = self.margin_balance(a, now);
+        let unrealized = margin_balance - a.wallet;
+        let available = self.available(a, now);
+        let used = self.used_margin(a, now);
+        let field = |row: &Value, k: &str| {
+            row[k]
+                .as_str()
+                .and_then(|v| v.parse::<Decimal>().ok())
+                .unwrap_or_default()
+        };
+        let rows: Vec<&Value> = risk
+            .as_array()
+            .map(|r| r.iter().collect())
+            .unwrap_or_default();
+        let maint: Decimal = rows.iter().map(|r| field(r, "maintMargin")).sum();
+        let position_im: Decimal = rows.iter().map(|r| field(r, "initialMargin")).sum();
+        let positions: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let mut p = json!({
+                    "symbol": r["symbol"], "positionSide": r["positionSide"], "positionAmt": r["positionAmt"],
+                    "unrealizedProfit": r["unRealizedProfit"], "isolatedMargin": r["isolatedMargin"],
+                    "notional": r["notional"], "isolatedWallet": r["isolatedWallet"],
+                    "initialMargin": r["initialMargin"], "maintMargin": r["maintMargin"], "updateTime": r["updateTime"],
+                });
+                if v2 {
+                    let symbol = r["symbol"].as_str().unwrap_or_default();
+                    let s = a.settings.get(symbol).copied().unwrap_or_default();
+                    p["leverage"] = json!(s.leverage.to_string());
+                    p["isolated"] = json!(s.isolated);
+                    p["entryPrice"] = r["entryPrice"].clone();
+                    p["maxNotional"] = json!("0");
+                    p["bidNotional"] = json!("0");
+                    p["askNotional"] = json!("0");
+                    p["positionInitialMargin"] = r["positionInitialMargin"].clone();
+                    p["openOrderInitialMargin"] = json!("0");
+                }
+                p
+            })
+            .collect();
+        let d = |v: Decimal| dec(v.round_dp(8));
+        let mut reply = json!({
+            "totalInitialMargin": d(used), "totalMaintMargin": d(maint), "totalWalletBalance": d(a.wallet),
+            "totalUnrealizedProfit": d(unrealized), "totalMarginBalance": d(margin_balance),
+            "totalPositionInitialMargin": d(position_im), "totalOpenOrderInitialMargin": d(used - position_im),
+            "totalCrossWalletBalance": d(a.wallet), "totalCrossUnPnl": d(unrealized), "availableBalance": d(available),
+            "maxWithdrawAmount": d(available),
+            "assets": [{
+                "asset": "USDT", "walletBalance": d(a.wallet), "unrealizedProfit": d(unrealized),
+                "marginBalance": d(margin_balance), "maintMargin": d(maint), "initialMargin": d(used),
+                "positionInitialMargin": d(position_im), "openOrderInitialMargin": d(used - position_im),
+                "crossWalletBalance": d(a.wallet), "crossUnPnl": d(unrealized), "availableBalance": d(available),
+                "maxWithdrawAmount": d(available), "marginAvailable": true, "updateTime": now,
+            }],
+            "positions": positions,
+        });
+        if v2 {
+            for (k, v) in [
+                ("feeTier", json!(0)),
+                ("feeBurn", json!(false)),
+                ("canTrade", json!(a.permissions.futures)),
+                ("canDeposit", json!(true)),
+                ("canWithdraw", json!(a.permissions.withdrawals)),
+                ("updateTime", json!(0)),
+                ("multiAssetsMargin", json!(false)),
+                ("tradeGroupId", json!(-1)),
+            ] {
+                reply[k] = v;
+            }
+        }
+        reply
+    }
+
     /// `GET /fapi/v3/balance`.
     pub fn balance(&mut self, acct: usize, now: i64) -> Value {
         self.advance(now);

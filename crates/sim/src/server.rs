@@ -389,6 +389,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/fapi/v2/ticker/price", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::ticker_price(&s.exchange().market, &c.params, s.clock.now_ms()))))
         .route("/fapi/v1/premiumIndex", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::premium_index(&s.exchange().market, &c.params, s.clock.now_ms()))))
         .route("/fapi/v1/depth", get(route!(Sec::None, 5, |s: &Shared, c: &Caller| crate::info::depth(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v3/account", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().account(a, false, s.clock.now_ms())) })))
+        .route("/fapi/v2/account", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().account(a, true, s.clock.now_ms())) })))
         .route("/fapi/v3/balance", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().balance(a, s.clock.now_ms())) })))
         .route("/fapi/v3/positionRisk", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().position_risk(a, c.params.get("symbol"), s.clock.now_ms())) })))
         .route("/fapi/v1/positionSide/dual", get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(json!({"dualSidePosition": s.exchange().accounts[a].dual_side})) })))

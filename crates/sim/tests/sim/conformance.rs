@@ -185,6 +185,13 @@ async fn every_served_endpoint_matches_the_fixture_shapes() {
             vec![sym()],
         ),
         ("GET", "/fapi/v3/balance", endpoints::BALANCE, vec![]),
+        ("GET", "/fapi/v3/account", endpoints::ACCOUNT, vec![]),
+        (
+            "GET",
+            "/fapi/v2/account",
+            get("/fapi/v2/account", true),
+            vec![],
+        ),
         (
             "GET",
             "/fapi/v3/positionRisk",

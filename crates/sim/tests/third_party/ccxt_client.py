@@ -1,0 +1,77 @@
+"""A third-party Binance USDⓈ-M client (ccxt, pinned in scripts/setup.sh) against perpdesk-sim.
+
+Starts the simulator binary on a free loopback port with one account, points ccxt's
+`binanceusdm` at it (only the base URLs change), and walks a trader's session: markets,
+balance, leverage, margin mode, market and limit orders, query and cancel, positions,
+stop-loss and take-profit algo orders, trades and income. Exits non-zero on any failure.
+
+Usage: python3 crates/sim/tests/third_party/ccxt_client.py <path to perpdesk-sim> <shared/data dir>
+"""
+
+import socket
+import subprocess
+import sys
+import time
+
+import ccxt
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(binary, data):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    sim = subprocess.Popen([binary, "--data", data, "--listen", f"127.0.0.1:{port}", "--account", "ccxt:ccxtsecret:10000"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("perpdesk-sim did not start: " + sim.stderr.read().decode(errors="replace"))
+        ex = ccxt.binanceusdm({
+            "apiKey": "ccxt", "secret": "ccxtsecret",
+            # The simulator's clock is the replay clock: sync to it as with Binance.
+            "options": {"adjustForTimeDifference": True, "fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False},
+        })
+        for name, url in list(ex.urls["api"].items()):
+            if isinstance(url, str):
+                ex.urls["api"][name] = url.replace("https://fapi.binance.com", base).replace("https://api.binance.com", base)
+        sym = "BTC/USDT:USDT"
+        ex.load_time_difference()
+        markets = ex.load_markets()
+        assert {"BTC/USDT:USDT", "ETH/USDT:USDT"} <= set(markets), markets.keys()
+        assert ex.fetch_balance()["USDT"]["total"] == 10000.0
+        ex.set_leverage(5, sym)
+        ex.set_margin_mode("isolated", sym)
+        market = ex.create_order(sym, "market", "buy", 0.01)
+        assert market["status"] == "closed", market
+        positions = [p for p in ex.fetch_positions() if p["contracts"]]
+        assert [(p["symbol"], p["contracts"]) for p in positions] == [(sym, 0.01)], positions
+        last = float(ex.fapiPublicGetTickerPrice({"symbol": "BTCUSDT"})["price"])
+        limit = ex.create_order(sym, "limit", "buy", 0.01, round(last * 0.97, 1))
+        assert len(ex.fetch_open_orders(sym)) == 1
+        assert ex.fetch_order(limit["id"], sym)["status"] == "open"
+        assert ex.cancel_order(limit["id"], sym)["status"] == "canceled"
+        ex.create_order(sym, "STOP_MARKET", "sell", 0.01, None, {"stopPrice": round(last * 0.95, 1), "reduceOnly": True})
+        ex.create_order(sym, "TAKE_PROFIT_MARKET", "sell", 0.01, None, {"stopPrice": round(last * 1.05, 1), "reduceOnly": True})
+        assert len(ex.fetch_open_orders(sym, params={"trigger": True})) == 2
+        assert len(ex.fetch_my_trades(sym)) == 1
+        kinds = {row["type"] for row in ex.fetch_ledger()}
+        assert {"transfer", "commission"} <= kinds, kinds
+        print(f"ccxt {ccxt.__version__} against perpdesk-sim: markets, balance, leverage, margin mode, "
+              "market/limit orders, query/cancel, positions, SL/TP algo orders, trades, income: ok")
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
