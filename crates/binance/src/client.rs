@@ -14,11 +14,17 @@ use crate::endpoints as ep;
 use crate::error::{ExchangeError, RejectKind};
 use crate::idempotent::{LookupPolicy, place_exactly_once};
 use crate::rest::RestClient;
-use crate::wire::account::{ApiRestrictions, Income, LeverageChange, PositionRisk};
+use crate::wire::account::{
+    Account, ApiRestrictions, Balance, Income, LeverageBracket, LeverageChange, MultiAssetsMode,
+    PositionMode, PositionRisk,
+};
 use crate::wire::algo::{AlgoCancel, AlgoOrder, AlgoOrderRef, NewAlgoOrderRequest};
-use crate::wire::market::{ExchangeInfo, Kline, SymbolFilter, SymbolInfo};
-use crate::wire::trade::{NewOrderRequest, Order, OrderRef};
-use crate::wire::{self, AlgoType, IncomeType, NewOrderRespType, OrderType};
+use crate::wire::market::{
+    ExchangeInfo, FundingRate, Kline, OrderBook, PremiumIndex, ServerTime, SymbolFilter,
+    SymbolInfo, TickerPrice,
+};
+use crate::wire::trade::{BatchOrderResult, NewOrderRequest, Order, OrderRef, UserTrade};
+use crate::wire::{self, AlgoType, CodeMsg, IncomeType, NewOrderRespType, OneOrMany, OrderType};
 
 /// Endpoint-named calls. Every method documents its endpoint; parameters keep Binance's names.
 #[derive(Debug, Clone)]
@@ -224,6 +230,252 @@ impl Raw {
                 ],
             )
             .await
+    }
+
+    /// `GET /fapi/v1/time`.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn time(&self) -> Result<ServerTime, ExchangeError> {
+        self.rest.call(&crate::rest::TIME, &[]).await
+    }
+
+    /// `GET /fapi/v2/ticker/price` for one symbol.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn ticker_price(&self, symbol: &str) -> Result<TickerPrice, ExchangeError> {
+        self.rest
+            .call(&ep::TICKER_PRICE, &[("symbol", symbol.to_owned())])
+            .await
+    }
+
+    /// `GET /fapi/v1/premiumIndex` for one symbol: mark price and funding.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn premium_index(&self, symbol: &str) -> Result<PremiumIndex, ExchangeError> {
+        self.rest
+            .call(&ep::PREMIUM_INDEX, &[("symbol", symbol.to_owned())])
+            .await
+    }
+
+    /// `GET /fapi/v1/fundingRate`: funding history from `start_time`, at most `limit` (≤ 1000).
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn funding_rate(
+        &self,
+        symbol: &str,
+        start_time: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<FundingRate>, ExchangeError> {
+        let mut q = vec![("symbol", symbol.to_owned())];
+        if let Some(t) = start_time {
+            q.push(("startTime", t.to_string()));
+        }
+        q.push(("limit", limit.to_string()));
+        self.rest.call(&ep::FUNDING_RATE, &q).await
+    }
+
+    /// `GET /fapi/v1/depth` with `limit` levels (5, 10, 20, 50, 100, 500, 1000).
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn depth(&self, symbol: &str, limit: u32) -> Result<OrderBook, ExchangeError> {
+        self.rest
+            .call(
+                &ep::depth(limit),
+                &[("symbol", symbol.to_owned()), ("limit", limit.to_string())],
+            )
+            .await
+    }
+
+    /// `GET /fapi/v3/account`.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn account(&self) -> Result<Account, ExchangeError> {
+        self.rest.call(&ep::ACCOUNT, &[]).await
+    }
+
+    /// `GET /fapi/v3/balance`.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn balance(&self) -> Result<Vec<Balance>, ExchangeError> {
+        self.rest.call(&ep::BALANCE, &[]).await
+    }
+
+    /// `GET /fapi/v1/positionSide/dual`: whether the account is in hedge mode.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn position_side_dual(&self) -> Result<PositionMode, ExchangeError> {
+        self.rest.call(&ep::POSITION_SIDE_DUAL_GET, &[]).await
+    }
+
+    /// `POST /fapi/v1/positionSide/dual`: switches hedge mode on or off.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`]; -4059 when already in that mode.
+    pub async fn change_position_side_dual(&self, dual: bool) -> Result<CodeMsg, ExchangeError> {
+        self.rest
+            .call(
+                &ep::POSITION_SIDE_DUAL_SET,
+                &[("dualSidePosition", dual.to_string())],
+            )
+            .await
+    }
+
+    /// `GET /fapi/v1/multiAssetsMargin`.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn multi_assets_margin(&self) -> Result<MultiAssetsMode, ExchangeError> {
+        self.rest.call(&ep::MULTI_ASSETS_MARGIN, &[]).await
+    }
+
+    /// `GET /fapi/v1/leverageBracket`, one symbol or all (the reply is an object or an array).
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn leverage_bracket(
+        &self,
+        symbol: Option<&str>,
+    ) -> Result<Vec<LeverageBracket>, ExchangeError> {
+        let q: Vec<(&str, String)> = symbol
+            .map(|s| ("symbol", s.to_owned()))
+            .into_iter()
+            .collect();
+        Ok(self
+            .rest
+            .call::<OneOrMany<LeverageBracket>>(&ep::LEVERAGE_BRACKET, &q)
+            .await?
+            .into_vec())
+    }
+
+    /// `POST /fapi/v1/batchOrders`: up to 5 orders; each element is an order or its error.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`]; `UnknownExecution` means any of them may exist.
+    pub async fn batch_orders(
+        &self,
+        orders: &[NewOrderRequest],
+    ) -> Result<Vec<BatchOrderResult>, ExchangeError> {
+        let batch = Value::Array(
+            orders
+                .iter()
+                .map(NewOrderRequest::to_batch_element)
+                .collect(),
+        );
+        self.rest
+            .call(&ep::BATCH_ORDERS, &[("batchOrders", batch.to_string())])
+            .await
+    }
+
+    /// `GET /fapi/v1/openOrders`, one symbol or all.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<Order>, ExchangeError> {
+        let q: Vec<(&str, String)> = symbol
+            .map(|s| ("symbol", s.to_owned()))
+            .into_iter()
+            .collect();
+        self.rest.call(&ep::OPEN_ORDERS, &q).await
+    }
+
+    /// `GET /fapi/v1/allOrders` for `symbol`, at most `limit` (≤ 1000).
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn all_orders(&self, symbol: &str, limit: u32) -> Result<Vec<Order>, ExchangeError> {
+        self.rest
+            .call(
+                &ep::ALL_ORDERS,
+                &[("symbol", symbol.to_owned()), ("limit", limit.to_string())],
+            )
+            .await
+    }
+
+    /// `DELETE /fapi/v1/allOpenOrders` for `symbol` (regular orders only).
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn cancel_all_open_orders(&self, symbol: &str) -> Result<CodeMsg, ExchangeError> {
+        self.rest
+            .call(
+                &ep::ALL_OPEN_ORDERS_CANCEL,
+                &[("symbol", symbol.to_owned())],
+            )
+            .await
+    }
+
+    /// `GET /fapi/v1/openAlgoOrders`, one symbol or all.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn open_algo_orders(
+        &self,
+        symbol: Option<&str>,
+    ) -> Result<Vec<AlgoOrder>, ExchangeError> {
+        let q: Vec<(&str, String)> = symbol
+            .map(|s| ("symbol", s.to_owned()))
+            .into_iter()
+            .collect();
+        self.rest.call(&ep::OPEN_ALGO_ORDERS, &q).await
+    }
+
+    /// `GET /fapi/v1/allAlgoOrders` for `symbol`, at most `limit`.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn all_algo_orders(
+        &self,
+        symbol: &str,
+        limit: u32,
+    ) -> Result<Vec<AlgoOrder>, ExchangeError> {
+        self.rest
+            .call(
+                &ep::ALL_ALGO_ORDERS,
+                &[("symbol", symbol.to_owned()), ("limit", limit.to_string())],
+            )
+            .await
+    }
+
+    /// `DELETE /fapi/v1/algoOpenOrders` for `symbol`.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn cancel_all_algo_open_orders(
+        &self,
+        symbol: &str,
+    ) -> Result<CodeMsg, ExchangeError> {
+        self.rest
+            .call(
+                &ep::ALGO_OPEN_ORDERS_CANCEL,
+                &[("symbol", symbol.to_owned())],
+            )
+            .await
+    }
+
+    /// `GET /fapi/v1/userTrades` for `symbol` from `start_time`, at most `limit` (≤ 1000).
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn user_trades(
+        &self,
+        symbol: &str,
+        start_time: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<UserTrade>, ExchangeError> {
+        let mut q = vec![("symbol", symbol.to_owned())];
+        if let Some(t) = start_time {
+            q.push(("startTime", t.to_string()));
+        }
+        q.push(("limit", limit.to_string()));
+        self.rest.call(&ep::USER_TRADES, &q).await
     }
 
     /// `GET /sapi/v1/account/apiRestrictions` (spot base URL).

@@ -44,6 +44,8 @@ pub const LEVERAGE_BRACKET: Endpoint = ep(Get, "/fapi/v1/leverageBracket", Signe
 pub const ORDER_NEW: Endpoint = order(Post, "/fapi/v1/order", 0);
 /// `POST /fapi/v1/batchOrders`: up to 5 regular orders (weight 5; each counts as an order).
 pub const BATCH_ORDERS: Endpoint = order(Post, "/fapi/v1/batchOrders", 5);
+pub const ALL_ALGO_ORDERS: Endpoint = ep(Get, "/fapi/v1/allAlgoOrders", Signed, 5);
+pub const ALGO_OPEN_ORDERS_CANCEL: Endpoint = ep(Delete, "/fapi/v1/algoOpenOrders", Signed, 1);
 pub const ORDER_QUERY: Endpoint = ep(Get, "/fapi/v1/order", Signed, 1);
 pub const ORDER_CANCEL: Endpoint = ep(Delete, "/fapi/v1/order", Signed, 1);
 pub const OPEN_ORDERS: Endpoint = ep(Get, "/fapi/v1/openOrders", Signed, 1);

@@ -890,6 +890,38 @@ impl Exchange {
         json!({"code": 200, "msg": "The operation of cancel all open order is done."})
     }
 
+    /// `GET /fapi/v1/allAlgoOrders` for `symbol` (oldest first, at most `limit`).
+    pub fn all_algo_orders(&mut self, acct: usize, symbol: &str, limit: usize, now: i64) -> Value {
+        self.advance(now);
+        let all: Vec<&AlgoOrder> = self.accounts[acct]
+            .algo_orders
+            .iter()
+            .filter(|o| o.symbol == symbol)
+            .collect();
+        let skip = all.len().saturating_sub(limit);
+        Value::Array(all.into_iter().skip(skip).map(algo_json).collect())
+    }
+
+    /// `DELETE /fapi/v1/algoOpenOrders` for `symbol`.
+    pub fn cancel_all_algo(&mut self, acct: usize, symbol: &str, now: i64) -> Value {
+        self.advance(now);
+        let open: Vec<usize> = self.accounts[acct]
+            .algo_orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.status == "NEW" && o.symbol == symbol)
+            .map(|(i, _)| i)
+            .collect();
+        for i in open {
+            let o = &mut self.accounts[acct].algo_orders[i];
+            o.status = "CANCELED";
+            o.update_time = now;
+            let order = o.clone();
+            self.emit_algo(acct, &order, now);
+        }
+        json!({"code": 200, "msg": "The operation of cancel all open order is done."})
+    }
+
     /// `GET /fapi/v1/openAlgoOrders`.
     pub fn open_algo_orders(&mut self, acct: usize, symbol: Option<&str>, now: i64) -> Value {
         self.advance(now);

@@ -179,3 +179,30 @@ pub fn depth(market: &MarketData, p: &Params, now: i64) -> Result<Value, ApiErro
     };
     Ok(json!({"lastUpdateId": now, "E": now, "T": now, "bids": side(bids), "asks": side(asks)}))
 }
+
+/// `GET /fapi/v1/fundingRate`: the funding events of `symbol` up to now, oldest first.
+///
+/// # Errors
+/// -1121 unknown symbol, -1130 bad numbers.
+pub fn funding_rate(market: &MarketData, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let symbol = symbol(market, p)?;
+    let limit = match int(p, "limit")? {
+        Some(l) if (1..=1000).contains(&l) => usize::try_from(l).unwrap_or(100),
+        Some(_) => return Err(ApiError::invalid("limit")),
+        None => 100,
+    };
+    let end = int(p, "endTime")?.unwrap_or(now).min(now);
+    // Without startTime Binance returns the most recent `limit` events.
+    let start =
+        int(p, "startTime")?.unwrap_or(end - i64::try_from(limit).unwrap_or(100) * 8 * 3_600_000);
+    let events = market.funding_events_between(symbol, start - 1, end);
+    let rows: Vec<Value> = events
+        .into_iter()
+        .take(limit)
+        .map(|(time, rate)| {
+            let mark = market.mark_price(symbol, time).unwrap_or_default();
+            json!({"symbol": symbol, "fundingTime": time, "fundingRate": dec(rate), "markPrice": dec(mark)})
+        })
+        .collect();
+    Ok(Value::Array(rows))
+}

@@ -388,6 +388,20 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/fapi/v1/ticker/price", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::ticker_price(&s.exchange().market, &c.params, s.clock.now_ms()))))
         .route("/fapi/v2/ticker/price", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::ticker_price(&s.exchange().market, &c.params, s.clock.now_ms()))))
         .route("/fapi/v1/premiumIndex", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::premium_index(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v1/fundingRate", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::funding_rate(&s.exchange().market, &c.params, s.clock.now_ms()))))
+        .route("/fapi/v1/allAlgoOrders", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+            let a = account(c)?;
+            let symbol = c.params.req("symbol")?;
+            s.exchange().spec(symbol)?;
+            let limit = match c.params.get("limit") { Some(v) => v.parse::<usize>().map_err(|_| ApiError::invalid("limit"))?.clamp(1, 1000), None => 500 };
+            Ok(s.exchange().all_algo_orders(a, symbol, limit, s.clock.now_ms()))
+        })))
+        .route("/fapi/v1/algoOpenOrders", axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+            let a = account(c)?;
+            let symbol = c.params.req("symbol")?;
+            s.exchange().spec(symbol)?;
+            Ok(s.exchange().cancel_all_algo(a, symbol, s.clock.now_ms()))
+        })))
         .route("/fapi/v1/depth", get(route!(Sec::None, 5, |s: &Shared, c: &Caller| crate::info::depth(&s.exchange().market, &c.params, s.clock.now_ms()))))
         .route("/fapi/v3/account", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().account(a, false, s.clock.now_ms())) })))
         .route("/fapi/v2/account", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().account(a, true, s.clock.now_ms())) })))

@@ -6,5 +6,6 @@ mod conformance;
 mod errors;
 mod faults;
 mod invariants;
+mod raw;
 mod streams;
 mod support;
