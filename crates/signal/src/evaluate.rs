@@ -61,6 +61,20 @@ pub struct WalkForwardReport {
     pub pooled: Metrics,
     /// Pooled reliability table: 10 equal-width probability buckets.
     pub calibration: Vec<CalibrationBucket>,
+    /// Calibrated out-of-sample forecasts for every candle of every test window that has a
+    /// feature row (including rows labelled flat, which are not scored): the backtest
+    /// trades these, so it only ever sees forecasts from models that did not train on them.
+    pub predictions: Vec<OosPrediction>,
+}
+
+/// One out-of-sample forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OosPrediction {
+    /// Candle index in the evaluated series.
+    pub index: usize,
+    pub open_time: DateTime<Utc>,
+    /// Calibrated probability that the close `horizon` bars later is up.
+    pub p_up: f64,
 }
 
 /// One bucket of a reliability table.
@@ -227,6 +241,7 @@ pub fn walk_forward(
     }
     let (mut folds, mut all_p, mut all_y, mut all_base) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut predictions = Vec::new();
     let mut start = first;
     while start + span <= x.len() {
         let cal_start = start + c.train + c.embargo;
@@ -235,6 +250,11 @@ pub fn walk_forward(
         let (tr_x, tr_y) = split(&samples, start, start + c.train);
         let (ca_x, ca_y) = split(&samples, cal_start, cal_start + c.calibrate);
         let (te_x, te_y) = split(&samples, test_start, test_end);
+        let te_rows: Vec<&crate::features::FeatureRow> = features
+            .rows
+            .iter()
+            .filter(|r| r.index >= test_start && r.index < test_end)
+            .collect();
         let train_start = x.open_time[start];
         start += c.test;
         if te_x.is_empty() {
@@ -246,6 +266,13 @@ pub fn walk_forward(
             .iter()
             .map(|r| model.predict_proba(FEATURE_SET_VERSION, r))
             .collect::<Result<Vec<_>, _>>()?;
+        for r in te_rows {
+            predictions.push(OosPrediction {
+                index: r.index,
+                open_time: r.open_time,
+                p_up: model.predict_proba(FEATURE_SET_VERSION, &r.values)?,
+            });
+        }
         let rate = tr_y.iter().filter(|&&u| u).count() as f64 / tr_y.len().max(1) as f64;
         let base = vec![rate; p.len()];
         folds.push(FoldReport {
@@ -264,5 +291,6 @@ pub fn walk_forward(
         folds,
         pooled: score(&all_p, &all_y, &all_base)?,
         calibration: calibration_table(&all_p, &all_y, 10)?,
+        predictions,
     })
 }

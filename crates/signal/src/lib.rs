@@ -12,17 +12,27 @@
 //! own charts. Indicators TA-Lib lacks (rolling VWAP, fractional rate of change, rolling
 //! volatility, volume z-score) are ours.
 
+pub mod backtest;
+pub mod card;
+pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod features;
 pub mod indicators;
 pub mod labels;
 pub mod model;
+pub mod signal;
 pub mod stream;
 
+pub use backtest::{
+    BacktestConfig, BacktestReport, BacktestResult, EquityPoint, FundingRates, Side, Trade,
+    backtest,
+};
+pub use card::{Evaluation, ModelCard, StrategyCard, default_walk_forward_1h, evaluate};
+pub use data::{parse_funding, parse_klines};
 pub use error::SignalError;
 pub use evaluate::{
-    CalibrationBucket, FoldReport, Metrics, WalkForwardConfig, WalkForwardReport,
+    CalibrationBucket, FoldReport, Metrics, OosPrediction, WalkForwardConfig, WalkForwardReport,
     calibration_table, walk_forward,
 };
 pub use features::{
@@ -31,3 +41,4 @@ pub use features::{
 };
 pub use labels::{Direction, LabelSpec, forward_labels};
 pub use model::{LogisticConfig, LogisticModel, Platt};
+pub use signal::{Record, Signal, SignalDirection, make_signal, train_latest};
