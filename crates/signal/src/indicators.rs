@@ -241,17 +241,9 @@ pub fn atr(
     close: &[f64],
     period_len: usize,
 ) -> Result<Series, SignalError> {
-    let p = period("period", period_len, 1)?;
-    hlc_checked(high, low, close)?;
-    let n = close.len();
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let mut buf = vec![0.0; n];
-    let range = Core::new()
-        .atr(0, n - 1, high, low, close, p, &mut buf)
-        .map_err(|c| SignalError::talib("ATR", c))?;
-    Ok(spread(n, range, &buf))
+    hlc_series("ATR", 1, high, low, close, period_len, |core, n, p, buf| {
+        core.atr(0, n - 1, high, low, close, p, buf)
+    })
 }
 
 /// Average directional index (Wilder), 0..=100.
@@ -264,16 +256,29 @@ pub fn adx(
     close: &[f64],
     period_len: usize,
 ) -> Result<Series, SignalError> {
-    let p = period("period", period_len, 2)?;
+    hlc_series("ADX", 2, high, low, close, period_len, |core, n, p, buf| {
+        core.adx(0, n - 1, high, low, close, p, buf)
+    })
+}
+
+/// Runs a one-output ta-lib indicator over high/low/close after the shared input checks.
+fn hlc_series(
+    name: &'static str,
+    min_period: usize,
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period_len: usize,
+    run: impl FnOnce(&Core, usize, i32, &mut [f64]) -> Result<OutRange, ta_lib::RetCode>,
+) -> Result<Series, SignalError> {
+    let p = period("period", period_len, min_period)?;
     hlc_checked(high, low, close)?;
     let n = close.len();
     if n == 0 {
         return Ok(Vec::new());
     }
     let mut buf = vec![0.0; n];
-    let range = Core::new()
-        .adx(0, n - 1, high, low, close, p, &mut buf)
-        .map_err(|c| SignalError::talib("ADX", c))?;
+    let range = run(&Core::new(), n, p, &mut buf).map_err(|c| SignalError::talib(name, c))?;
     Ok(spread(n, range, &buf))
 }
 
