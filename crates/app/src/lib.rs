@@ -10,12 +10,17 @@
 //!   short generic message and keep their detail for the log.
 //! - The app starts in [`Mode::Paper`]; no key and no network is needed to use it.
 
+pub mod books;
 mod error;
+pub mod events;
 mod info;
 mod mode;
 mod preferences;
+pub mod signal_loop;
+pub mod sync;
 
 pub use error::{AppError, ErrorCode, UiError};
+pub use events::{AppEvent, Events};
 pub use info::{AppInfo, AppPaths};
 pub use mode::Mode;
 pub use preferences::{Language, Panel, Preferences};

@@ -81,6 +81,63 @@ pub fn parse_client_order_id(id: &ClientOrderId) -> Option<(String, Leg, u32)> {
     ))
 }
 
+/// Where a one-click trade came from. It is the first letter of the ticket id, so the
+/// origin travels inside every client order id to the exchange and back: the profit-share
+/// ledger can tell signal trades from manual ones from the exchange's own trade records,
+/// even after the local database is lost and re-synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketOrigin {
+    /// Opened from a perpdesk signal (by a click on it, or by auto-trade).
+    Signal,
+    /// Opened from the manual ticket.
+    Manual,
+}
+
+impl TicketOrigin {
+    fn letter(self) -> char {
+        match self {
+            TicketOrigin::Signal => 's',
+            TicketOrigin::Manual => 'm',
+        }
+    }
+}
+
+/// Makes a ticket id: origin letter, the time in base 36 and a per-process sequence, so ids
+/// sort by time and two tickets in the same millisecond still differ.
+pub fn ticket_id(origin: TicketOrigin, at_ms: i64, seq: u32) -> String {
+    format!(
+        "{}{}{}",
+        origin.letter(),
+        base36(u64::try_from(at_ms).unwrap_or(0)),
+        base36(u64::from(seq) % (36 * 36 * 36))
+    )
+}
+
+/// Reads the origin back from a ticket id made by [`ticket_id`].
+pub fn ticket_origin(ticket: &str) -> Option<TicketOrigin> {
+    match ticket.chars().next()? {
+        's' => Some(TicketOrigin::Signal),
+        'm' => Some(TicketOrigin::Manual),
+        _ => None,
+    }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        // n % 36 < 36, so the index is in range.
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// An order's state as the journal records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -285,5 +342,18 @@ mod tests {
             }
             prop_assert!(sends <= 40);
         }
+    }
+
+    #[test]
+    fn ticket_ids_carry_their_origin_into_client_order_ids() {
+        let t = ticket_id(TicketOrigin::Signal, 1_764_000_000_000, 7);
+        assert_eq!(ticket_origin(&t), Some(TicketOrigin::Signal));
+        let id = client_order_id(&t, Leg::StopLoss, 0).expect("valid id");
+        let (back, leg, attempt) = parse_client_order_id(&id).expect("ours");
+        assert_eq!((back.as_str(), leg, attempt), (t.as_str(), Leg::StopLoss, 0));
+        let m = ticket_id(TicketOrigin::Manual, 1_764_000_000_000, 7);
+        assert_eq!(ticket_origin(&m), Some(TicketOrigin::Manual));
+        assert_ne!(ticket_id(TicketOrigin::Manual, 1, 1), ticket_id(TicketOrigin::Manual, 1, 2));
+        assert!(m.len() <= 24);
     }
 }

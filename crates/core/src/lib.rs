@@ -28,7 +28,7 @@ pub mod symbol;
 
 pub use clock::{Clock, ManualClock};
 pub use filters::{FilterError, SymbolFilters};
-pub use journal::{Leg, OrderState};
+pub use journal::{Leg, OrderState, TicketOrigin, ticket_id, ticket_origin};
 pub use ledger::{
     ClosedTrade, LedgerState, ShareEntry, ShareMode, ShareRatio, ShareTotals, Statement,
 };
