@@ -1,1 +1,3 @@
 //! perpdesk-app against the simulator over real HTTP and WebSocket on 127.0.0.1:0.
+
+mod support;
