@@ -8,6 +8,22 @@ use serde::Serialize;
 pub enum ErrorCode {
     /// The caller sent something malformed or out of range; the message says what.
     InvalidInput,
+    /// The vault is locked: the user must unlock it first.
+    Locked,
+    /// No master password yet: the first-run flow must run.
+    NotInitialized,
+    /// The master password was wrong.
+    WrongPassword,
+    /// A risk rule refused the order before anything was sent.
+    RiskRefused,
+    /// The exchange refused the request (its code is in the message).
+    ExchangeRejected,
+    /// The exchange could not be reached, or the outcome is not known yet.
+    Unavailable,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The request clashes with the current state (a taken name, an open position).
+    Conflict,
     /// A failure of ours or of the machine; the message is generic, the log has the detail.
     Internal,
 }
@@ -17,6 +33,14 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InvalidInput => "InvalidInput",
+            Self::Locked => "Locked",
+            Self::NotInitialized => "NotInitialized",
+            Self::WrongPassword => "WrongPassword",
+            Self::RiskRefused => "RiskRefused",
+            Self::ExchangeRejected => "ExchangeRejected",
+            Self::Unavailable => "Unavailable",
+            Self::NotFound => "NotFound",
+            Self::Conflict => "Conflict",
             Self::Internal => "Internal",
         }
     }
@@ -44,17 +68,69 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    /// The vault is locked.
+    #[error("the vault is locked; unlock it with the master password")]
+    Locked,
+    /// The vault has not been set up.
+    #[error("no master password has been set yet")]
+    NotInitialized,
+    /// Unlocking failed.
+    #[error("wrong master password")]
+    WrongPassword,
+    /// A risk rule refused an order; nothing was sent.
+    #[error("refused by risk rule {rule}: {0}", rule = .0.rule())]
+    Risk(perpdesk_core::RiskRefusal),
+    /// The exchange answered with an error.
+    #[error("{0}")]
+    Exchange(#[from] perpdesk_binance::ExchangeError),
+    /// Something named by the caller does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request clashes with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A local database failure.
+    #[error("database: {0}")]
+    Store(#[from] perpdesk_store::StoreError),
     /// A failure in a part of the app that is not the caller's fault.
     #[error("{0}")]
     Internal(String),
 }
 
 impl AppError {
+    /// Shorthand for a field validation error.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl AppError {
     /// Returns the stable code for this error.
     pub fn code(&self) -> ErrorCode {
+        use perpdesk_binance::ExchangeError as X;
         match self {
             Self::InvalidInput { .. } => ErrorCode::InvalidInput,
-            Self::Io { .. } | Self::Internal(_) => ErrorCode::Internal,
+            Self::Locked => ErrorCode::Locked,
+            Self::NotInitialized => ErrorCode::NotInitialized,
+            Self::WrongPassword => ErrorCode::WrongPassword,
+            Self::Risk(_) => ErrorCode::RiskRefused,
+            Self::Exchange(X::Rejected { .. }) => ErrorCode::ExchangeRejected,
+            Self::Exchange(
+                X::RateLimited { .. }
+                | X::IpBanned { .. }
+                | X::UnknownExecution { .. }
+                | X::Unavailable { .. }
+                | X::Firewall { .. }
+                | X::Transport { .. },
+            ) => ErrorCode::Unavailable,
+            Self::Exchange(X::Decode { .. } | X::NoCredentials { .. }) => ErrorCode::Internal,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Store(perpdesk_store::StoreError::Conflict(_)) => ErrorCode::Conflict,
+            Self::Io { .. } | Self::Internal(_) | Self::Store(_) => ErrorCode::Internal,
         }
     }
 
@@ -66,15 +142,19 @@ impl AppError {
     pub fn to_ui(&self) -> UiError {
         let code = self.code();
         let message = match code {
-            ErrorCode::InvalidInput => self.to_string(),
             ErrorCode::Internal => {
                 tracing::error!(error = %self, "internal error reached the UI boundary");
                 "Something went wrong inside perpdesk; the log file has the details.".to_owned()
             }
+            _ => self.to_string(),
         };
         UiError {
             code: code.as_str(),
             message,
+            rule: match self {
+                Self::Risk(r) => Some(r.rule()),
+                _ => None,
+            },
         }
     }
 }
@@ -86,6 +166,9 @@ pub struct UiError {
     pub code: &'static str,
     /// A sentence for the user.
     pub message: String,
+    /// For `RiskRefused`: the rule's stable name (`max_leverage`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
 }
 
 impl From<AppError> for UiError {
@@ -126,6 +209,7 @@ mod tests {
         let json = serde_json::to_value(UiError {
             code: ErrorCode::InvalidInput.as_str(),
             message: "m".into(),
+            rule: None,
         })
         .expect("serializable");
         assert_eq!(

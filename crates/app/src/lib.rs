@@ -10,7 +10,9 @@
 //!   short generic message and keep their detail for the log.
 //! - The app starts in [`Mode::Paper`]; no key and no network is needed to use it.
 
+pub mod accounts;
 pub mod books;
+mod engine;
 mod error;
 pub mod events;
 mod info;
@@ -18,8 +20,11 @@ mod mode;
 mod preferences;
 pub mod signal_loop;
 pub mod sync;
+pub mod trading;
+pub mod venue;
 
 pub use error::{AppError, ErrorCode, UiError};
+pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
 pub use events::{AppEvent, Events};
 pub use info::{AppInfo, AppPaths};
 pub use mode::Mode;

@@ -157,6 +157,10 @@ pub enum OrderState {
     Canceled,
     Rejected,
     Expired,
+    /// Given up before it reached the exchange: a take-profit or stop-loss whose entry never
+    /// filled, or an entry found missing after a restart (re-sending a stale click later, at
+    /// another price, is not what the user asked for).
+    Abandoned,
 }
 
 impl OrderState {
@@ -164,7 +168,11 @@ impl OrderState {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            OrderState::Filled | OrderState::Canceled | OrderState::Rejected | OrderState::Expired
+            OrderState::Filled
+                | OrderState::Canceled
+                | OrderState::Rejected
+                | OrderState::Expired
+                | OrderState::Abandoned
         )
     }
 
@@ -201,6 +209,7 @@ impl OrderState {
             Sent => matches!(self, Intent | NotFound),
             Unknown => matches!(self, Sent | Unknown),
             NotFound => matches!(self, Sent | Unknown),
+            Abandoned => matches!(self, Intent | NotFound),
             s if s.is_exchange_state() => self != NotFound && self != Intent,
             _ => false,
         }
@@ -226,6 +235,7 @@ fn state_name(s: OrderState) -> &'static str {
         OrderState::Canceled => "CANCELED",
         OrderState::Rejected => "REJECTED",
         OrderState::Expired => "EXPIRED",
+        OrderState::Abandoned => "ABANDONED",
     }
 }
 

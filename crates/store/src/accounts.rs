@@ -176,6 +176,129 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Adds an account whose secret is sealed with the account's own id as associated data,
+    /// all in one transaction: `seal` gets the new id and returns the sealed secret; if it
+    /// fails, nothing is written.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the name is taken; `seal`'s error as
+    /// [`StoreError::InvalidData`]; [`StoreError::Sqlx`] otherwise.
+    pub async fn create_account_sealed<E: std::fmt::Display>(
+        &self,
+        name: &str,
+        environment: Environment,
+        api_key_id: &str,
+        at: DateTime<Utc>,
+        seal: impl FnOnce(i64) -> std::result::Result<String, E>,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM exchange_accounts WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "an account named {name:?} exists"
+            )));
+        }
+        let id = sqlx::query(
+            "INSERT INTO exchange_accounts (name, environment, api_key_id, secret_sealed, created_at)
+             VALUES (?, ?, ?, '', ?)",
+        )
+        .bind(name)
+        .bind(environment.as_str())
+        .bind(api_key_id)
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        let sealed = seal(id).map_err(|e| StoreError::invalid(format!("sealing: {e}")))?;
+        sqlx::query("UPDATE exchange_accounts SET secret_sealed = ? WHERE id = ?")
+            .bind(sealed)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Renames an account and optionally replaces its key, in one statement.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the name is taken, [`StoreError::InvalidData`] for an
+    /// unknown account.
+    pub async fn update_account(
+        &self,
+        id: i64,
+        name: &str,
+        key: Option<(&str, &str)>,
+    ) -> Result<()> {
+        let clash: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM exchange_accounts WHERE name = ? AND id != ?")
+                .bind(name)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if clash.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "an account named {name:?} exists"
+            )));
+        }
+        let done = match key {
+            Some((api_key_id, sealed)) => sqlx::query(
+                "UPDATE exchange_accounts SET name = ?, api_key_id = ?, secret_sealed = ?,
+                     permissions_json = NULL, permissions_checked_at = NULL WHERE id = ?",
+            )
+            .bind(name)
+            .bind(api_key_id)
+            .bind(sealed)
+            .bind(id),
+            None => sqlx::query("UPDATE exchange_accounts SET name = ? WHERE id = ?")
+                .bind(name)
+                .bind(id),
+        }
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::invalid(format!("no account {id}")));
+        }
+        Ok(())
+    }
+
+    /// Hides an account from the app; its records stay (the ledger is append-only).
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidData`] for an unknown account.
+    pub async fn archive_account(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE exchange_accounts SET archived_at = ? WHERE id = ? AND archived_at IS NULL",
+        )
+        .bind(ms(at))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::invalid(format!("no account {id}")));
+        }
+        Ok(())
+    }
+
+    /// Returns the accounts that are not archived, oldest first.
+    ///
+    /// # Errors
+    /// As [`Store::accounts`].
+    pub async fn live_accounts(&self) -> Result<Vec<Account>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM exchange_accounts WHERE archived_at IS NULL ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(account)
+        .collect()
+    }
 }
 
 #[cfg(test)]
@@ -223,5 +346,41 @@ mod tests {
         .execute(&store.pool)
         .await;
         assert!(bad.is_err());
+    }
+
+    #[tokio::test]
+    async fn sealed_creation_is_all_or_nothing_and_archiving_hides() {
+        let store = Store::open_in_memory().await.expect("store");
+        let t = |ms| Utc.timestamp_millis_opt(ms).single().expect("time");
+        let failed = store
+            .create_account_sealed("a", Environment::Paper, "k", t(1), |_| {
+                Err::<String, _>("no key")
+            })
+            .await;
+        assert!(failed.is_err());
+        assert!(store.accounts().await.expect("all").is_empty());
+        let id = store
+            .create_account_sealed("a", Environment::Paper, "k", t(1), |id| {
+                Ok::<_, String>(format!("sealed-for-{id}"))
+            })
+            .await
+            .expect("create");
+        let a = store.account(id).await.expect("get").expect("exists");
+        assert_eq!(a.secret_sealed, format!("sealed-for-{id}"));
+        assert!(matches!(
+            store
+                .create_account_sealed("a", Environment::Paper, "k", t(1), |_| Ok::<_, String>(
+                    String::new()
+                ))
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        store.update_account(id, "b", Some(("k2", "s2"))).await.expect("update");
+        let a = store.account(id).await.expect("get").expect("exists");
+        assert_eq!((a.name.as_str(), a.api_key_id.as_str()), ("b", "k2"));
+        store.archive_account(id, t(2)).await.expect("archive");
+        assert!(store.live_accounts().await.expect("live").is_empty());
+        assert_eq!(store.accounts().await.expect("all").len(), 1);
+        assert!(store.archive_account(id, t(3)).await.is_err());
     }
 }

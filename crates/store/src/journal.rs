@@ -228,3 +228,77 @@ impl Store {
         .collect()
     }
 }
+impl Store {
+    /// Returns the client order ids the journal recorded for `order_ids` (exchange order
+    /// ids) of `account_id`; ids the journal never saw are absent from the map.
+    ///
+    /// Sync uses this before asking the exchange, because `userTrades` does not carry the
+    /// client order id and old orders may no longer be listed by `allOrders`.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable id.
+    pub async fn journal_client_ids(
+        &self,
+        account_id: i64,
+        order_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, ClientOrderId>> {
+        let mut out = std::collections::HashMap::with_capacity(order_ids.len());
+        // Bounded chunks keep each statement far below SQLite's bound-parameter limit.
+        for chunk in order_ids.chunks(500) {
+            let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+                "SELECT exchange_order_id, client_order_id FROM orders_journal
+                 WHERE account_id = ",
+            );
+            q.push_bind(account_id).push(" AND exchange_order_id IN (");
+            let mut ids = q.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&self.pool).await? {
+                let order_id: i64 = row.try_get(0)?;
+                let coid: &str = row.try_get(1)?;
+                let coid =
+                    ClientOrderId::new(coid).map_err(|e| StoreError::invalid(e.to_string()))?;
+                out.insert(order_id, coid);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts the entry orders (client ids `pd-<ticket>-en…`) journalled since `since`: the
+    /// "trades today" of the risk rules. Counted from intents, so an order whose outcome is
+    /// still unknown counts too (the limit must hold whether or not it executed).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlx`].
+    pub async fn journal_entries_since(&self, account_id: i64, since: DateTime<Utc>) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders_journal
+             WHERE account_id = ? AND created_at >= ? AND client_order_id LIKE 'pd-%-en%'
+               AND state NOT IN ('NOT_FOUND', 'ABANDONED', 'REJECTED')",
+        )
+        .bind(account_id)
+        .bind(ms(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Returns the journalled orders of an account, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlx`] or [`StoreError::InvalidData`].
+    pub async fn journal_recent(&self, account_id: i64, limit: u32) -> Result<Vec<JournalEntry>> {
+        sqlx::query(
+            "SELECT * FROM orders_journal WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(account_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(entry)
+        .collect()
+    }
+}

@@ -63,3 +63,66 @@ pub fn advance(sim: &Running, ms: i64) {
     sim.shared.clock.advance(ms).expect("manual clock");
     sim.shared.tick();
 }
+
+/// A strong master password for tests.
+pub const PASSWORD: &str = "correct horse battery staple 42";
+
+/// An engine whose paper exchange is `sim`, after the first-run flow (vault + funded paper
+/// account), with a cheap KDF and an in-memory database.
+pub async fn engine_on(sim: Running) -> perpdesk_app::Engine {
+    engine_with(sim, None).await
+}
+
+/// Like [`engine_on`] with a database file (restart tests).
+pub async fn engine_with(sim: Running, db: Option<PathBuf>) -> perpdesk_app::Engine {
+    use perpdesk_app::{Engine, EngineConfig, Events};
+    let config = EngineConfig {
+        database: db,
+        kdf: perpdesk_vault::KdfParams::insecure_for_tests(),
+        rest: RestConfig::default(),
+    };
+    let engine = Engine::open(
+        config,
+        Some(perpdesk_app::venue::PaperVenue::from_running(sim)),
+        Events::new(),
+    )
+    .await
+    .expect("engine opens");
+    let status = engine.vault_status().await.expect("status");
+    if status.initialized {
+        engine
+            .vault_unlock(perpdesk_vault::SecretString::new(PASSWORD.into()))
+            .await
+            .expect("unlock");
+    } else {
+        engine
+            .first_run(perpdesk_vault::SecretString::new(PASSWORD.into()))
+            .await
+            .expect("first run");
+    }
+    engine
+}
+
+/// A market ticket with a stop and a target `pct` percent away from `entry`.
+pub fn ticket(
+    side: perpdesk_core::Side,
+    usdt: rust_decimal::Decimal,
+    entry: rust_decimal::Decimal,
+    sl_pct: rust_decimal::Decimal,
+    tp_pct: rust_decimal::Decimal,
+) -> perpdesk_app::trading::Ticket {
+    let sign = side.sign();
+    let hundred = rust_decimal::Decimal::ONE_HUNDRED;
+    perpdesk_app::trading::Ticket {
+        symbol: "BTCUSDT".into(),
+        side,
+        sizing: perpdesk_core::Sizing::FixedNotional { usdt },
+        leverage: 5,
+        margin_type: perpdesk_core::MarginType::Isolated,
+        order_type: perpdesk_app::trading::EntryType::Market,
+        price: None,
+        take_profit: Some((entry * (hundred + sign * tp_pct) / hundred).round_dp(1)),
+        stop_loss: Some((entry * (hundred - sign * sl_pct) / hundred).round_dp(1)),
+        signal_id: Some(1),
+    }
+}

@@ -1,0 +1,507 @@
+//! Exchange accounts: binding a key, testing it, and the one-click paper account.
+//!
+//! A key that can withdraw is refused outright: perpdesk only ever needs to trade and read,
+//! and a stolen withdraw-enabled key empties an account. Nothing is saved for a refused key.
+
+use std::time::Instant;
+
+use perpdesk_binance::{Client, ExchangeError, KeyPermissions};
+use perpdesk_store::Environment;
+use perpdesk_vault::SecretString;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{AccountView, positive};
+use crate::{AppError, AppEvent, Engine, VaultStatus};
+
+/// The starting balance of the paper account made at first run.
+pub const FIRST_PAPER_BALANCE: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// One line of a connection test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub status: CheckStatus,
+    pub detail: String,
+}
+
+/// The result of "test connection", stored with the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionReport {
+    /// No check failed: the account may trade.
+    pub ok: bool,
+    pub checked_at_ms: i64,
+    pub checks: Vec<Check>,
+    pub position_mode: Option<String>,
+    pub multi_assets: Option<bool>,
+}
+
+impl ConnectionReport {
+    fn push(&mut self, name: &str, status: CheckStatus, detail: impl Into<String>) {
+        if status == CheckStatus::Fail {
+            self.ok = false;
+        }
+        self.checks.push(Check {
+            name: name.to_owned(),
+            status,
+            detail: detail.into(),
+        });
+    }
+
+    /// True when the key may withdraw (the one finding that refuses a key outright).
+    pub fn can_withdraw(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.name == "withdrawals_disabled" && c.status == CheckStatus::Fail)
+    }
+}
+
+/// Runs every check against a client. Never fails: each problem is a line of the report.
+pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport {
+    let mut r = ConnectionReport {
+        ok: true,
+        checked_at_ms: now_ms,
+        checks: Vec::new(),
+        position_mode: None,
+        multi_assets: None,
+    };
+    let raw = client.raw();
+    let started = Instant::now();
+    if let Err(e) = raw.ping().await {
+        r.push("reachability", CheckStatus::Fail, e.to_string());
+        return r;
+    }
+    r.push(
+        "reachability",
+        CheckStatus::Ok,
+        format!("answered in {} ms", started.elapsed().as_millis()),
+    );
+    match raw.time().await {
+        Ok(t) => {
+            let offset = t.server_time - raw.rest().server_now_ms() + raw.rest().time_offset_ms();
+            // The client corrects any offset itself; a large one is still worth knowing,
+            // since it means this computer's clock is wrong.
+            let status = if offset.abs() > 1_000 {
+                CheckStatus::Warn
+            } else {
+                CheckStatus::Ok
+            };
+            r.push(
+                "clock_offset",
+                status,
+                format!("{offset} ms (perpdesk corrects for it)"),
+            );
+        }
+        Err(e) => r.push("clock_offset", CheckStatus::Warn, e.to_string()),
+    }
+    match raw.balance().await {
+        Ok(_) => r.push("signature", CheckStatus::Ok, "signed request accepted"),
+        Err(e) => {
+            r.push("signature", CheckStatus::Fail, e.to_string());
+            return r;
+        }
+    }
+    match client.key_permissions().await {
+        Ok(KeyPermissions {
+            futures,
+            withdrawals,
+            ip_restricted,
+            ..
+        }) => {
+            r.push(
+                "futures_permission",
+                if futures {
+                    CheckStatus::Ok
+                } else {
+                    CheckStatus::Fail
+                },
+                if futures {
+                    "futures trading enabled"
+                } else {
+                    "enable futures trading for this key"
+                },
+            );
+            r.push(
+                "withdrawals_disabled",
+                if withdrawals {
+                    CheckStatus::Fail
+                } else {
+                    CheckStatus::Ok
+                },
+                if withdrawals {
+                    "this key can withdraw funds: perpdesk refuses it; make a key without withdrawals"
+                } else {
+                    "withdrawals disabled"
+                },
+            );
+            r.push(
+                "ip_restriction",
+                if ip_restricted {
+                    CheckStatus::Ok
+                } else {
+                    CheckStatus::Warn
+                },
+                if ip_restricted {
+                    "restricted to trusted IPs"
+                } else {
+                    "no IP restriction: anyone holding the key can trade; restrict it to your IP"
+                },
+            );
+        }
+        Err(ExchangeError::NoCredentials { .. }) => {}
+        Err(e) => r.push(
+            "futures_permission",
+            CheckStatus::Warn,
+            format!("permissions could not be read ({e}); the testnet has no such endpoint"),
+        ),
+    }
+    match raw.position_side_dual().await {
+        Ok(m) => {
+            r.position_mode = Some(
+                if m.dual_side_position {
+                    "hedge"
+                } else {
+                    "one_way"
+                }
+                .to_owned(),
+            );
+        }
+        Err(e) => r.push("position_mode", CheckStatus::Warn, e.to_string()),
+    }
+    if let Ok(m) = raw.multi_assets_margin().await {
+        r.multi_assets = Some(m.multi_assets_margin);
+    }
+    r
+}
+
+/// A new testnet or live account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewKey {
+    pub name: String,
+    pub environment: Environment,
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+fn account_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 40 {
+        return Err(AppError::invalid("name", "must be 1 to 40 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn key_text(field: &'static str, v: &str) -> Result<(), AppError> {
+    if v.len() < 16 || v.len() > 128 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(AppError::invalid(
+            field,
+            "must be 16 to 128 letters and digits, as Binance issues them",
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// First run: the master password, then a funded paper account made active.
+    ///
+    /// # Errors
+    /// As [`Engine::vault_setup`].
+    pub async fn first_run(&self, password: SecretString) -> Result<VaultStatus, AppError> {
+        let status = self.vault_setup(password).await?;
+        if self.paper.is_some() && self.store.live_accounts().await?.is_empty() {
+            let account = self.create_paper_account("Paper", FIRST_PAPER_BALANCE).await?;
+            self.put_active_account(account.id).await?;
+        }
+        Ok(status)
+    }
+
+    /// Lists the accounts (never their secrets).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn accounts(&self) -> Result<Vec<AccountView>, AppError> {
+        let active = self.active_account_id().await.ok();
+        Ok(self
+            .store
+            .live_accounts()
+            .await?
+            .iter()
+            .map(|a| AccountView::of(a, Some(a.id) == active))
+            .collect())
+    }
+
+    /// Opens an account on the paper exchange with `balance` USDT.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], [`AppError::InvalidInput`], [`AppError::Conflict`] for a taken
+    /// name, [`AppError::NotFound`] when no paper exchange runs.
+    pub async fn create_paper_account(
+        &self,
+        name: &str,
+        balance: Decimal,
+    ) -> Result<AccountView, AppError> {
+        let name = account_name(name)?;
+        let balance = positive("balance", balance)?;
+        if balance > Decimal::from(100_000_000) {
+            return Err(AppError::invalid("balance", "at most 100,000,000 USDT"));
+        }
+        let paper = self
+            .paper
+            .as_ref()
+            .ok_or_else(|| AppError::NotFound("paper exchange".into()))?;
+        let vault = self.vault()?;
+        let (key, secret) = paper.open_account(balance)?;
+        let id = self
+            .store
+            .create_account_sealed(&name, Environment::Paper, &key, self.now(None), |id| {
+                vault
+                    .seal(
+                        perpdesk_vault::Aad::new(id, crate::engine::SECRET_PURPOSE),
+                        &SecretString::new(secret.clone()),
+                    )
+                    .map(|s| s.encode())
+            })
+            .await?;
+        // The paper key is made here and cannot withdraw; record the check so the UI shows it.
+        let session = self.session(id).await?;
+        let report = check_connection(&session.client, self.now(Some(&session)).timestamp_millis()).await;
+        self.save_report(id, &report).await?;
+        let a = self
+            .store
+            .account(id)
+            .await?
+            .ok_or_else(|| AppError::Internal("account vanished".into()))?;
+        let active = self.active_account_id().await.ok() == Some(id);
+        Ok(AccountView::of(&a, active))
+    }
+
+    /// Binds a testnet or live key. The key is tested first; a key that can withdraw or
+    /// whose signature fails is refused and nothing is saved. An unreachable exchange
+    /// saves the key unverified: it cannot trade until a test passes.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`], [`AppError::Locked`], [`AppError::Conflict`].
+    pub async fn add_account(&self, new: NewKey) -> Result<(AccountView, ConnectionReport), AppError> {
+        let name = account_name(&new.name)?;
+        if new.environment == Environment::Paper {
+            return Err(AppError::invalid(
+                "environment",
+                "paper accounts are created without a key",
+            ));
+        }
+        let (key, secret) = (new.api_key.trim(), new.api_secret.trim());
+        key_text("apiKey", key)?;
+        key_text("apiSecret", secret)?;
+        let vault = self.vault()?;
+        let client = crate::venue::connect(
+            new.environment,
+            self.paper.as_deref(),
+            key,
+            secret,
+            self.config.rest.clone(),
+        )?;
+        let report = check_connection(&client, chrono::Utc::now().timestamp_millis()).await;
+        refuse_if_unsafe(&report)?;
+        let id = self
+            .store
+            .create_account_sealed(&name, new.environment, key, self.now(None), |id| {
+                vault
+                    .seal(
+                        perpdesk_vault::Aad::new(id, crate::engine::SECRET_PURPOSE),
+                        &SecretString::new(secret.to_owned()),
+                    )
+                    .map(|s| s.encode())
+            })
+            .await?;
+        self.save_report(id, &report).await?;
+        let a = self
+            .store
+            .account(id)
+            .await?
+            .ok_or_else(|| AppError::Internal("account vanished".into()))?;
+        Ok((AccountView::of(&a, false), report))
+    }
+
+    /// Renames an account and optionally replaces its key (tested like a new one).
+    ///
+    /// # Errors
+    /// As [`Engine::add_account`].
+    pub async fn update_account(
+        &self,
+        id: i64,
+        name: &str,
+        key: Option<(&str, &str)>,
+    ) -> Result<AccountView, AppError> {
+        let name = account_name(name)?;
+        let account = self
+            .store
+            .account(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("account {id}")))?;
+        match key {
+            None => self.store.update_account(id, &name, None).await?,
+            Some((k, s)) => {
+                if account.environment == Environment::Paper {
+                    return Err(AppError::invalid("apiKey", "a paper account's key is made by perpdesk"));
+                }
+                let (k, s) = (k.trim(), s.trim());
+                key_text("apiKey", k)?;
+                key_text("apiSecret", s)?;
+                let client = crate::venue::connect(
+                    account.environment,
+                    self.paper.as_deref(),
+                    k,
+                    s,
+                    self.config.rest.clone(),
+                )?;
+                let report = check_connection(&client, chrono::Utc::now().timestamp_millis()).await;
+                refuse_if_unsafe(&report)?;
+                let sealed = self.seal_secret(id, s)?;
+                self.store.update_account(id, &name, Some((k, &sealed))).await?;
+                self.save_report(id, &report).await?;
+                self.forget_session(id);
+            }
+        }
+        let a = self
+            .store
+            .account(id)
+            .await?
+            .ok_or_else(|| AppError::Internal("account vanished".into()))?;
+        let active = self.active_account_id().await.ok() == Some(id);
+        Ok(AccountView::of(&a, active))
+    }
+
+    /// Archives an account. Refused while it holds positions (they would be left unwatched).
+    ///
+    /// # Errors
+    /// [`AppError::Conflict`] with open positions; exchange errors while checking.
+    pub async fn remove_account(&self, id: i64) -> Result<(), AppError> {
+        let session = self.session(id).await?;
+        let open = session.client.positions().await?;
+        if !open.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "account has {} open position(s); close them first",
+                open.len()
+            )));
+        }
+        self.store.archive_account(id, self.now(Some(&session))).await?;
+        self.forget_session(id);
+        if self.active_account_id().await.ok() == Some(id)
+            && let Some(next) = self.store.live_accounts().await?.first()
+        {
+            self.put_active_account(next.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes an account the one trades go to; a live account needs explicit confirmation.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unconfirmed live account, [`AppError::NotFound`].
+    pub async fn set_active_account(&self, id: i64, confirm_live: bool) -> Result<AccountView, AppError> {
+        let a = self
+            .store
+            .live_accounts()
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| AppError::NotFound(format!("account {id}")))?;
+        if a.environment == Environment::Live && !confirm_live {
+            return Err(AppError::invalid(
+                "confirmLive",
+                "a live account trades real money: confirm to switch to it",
+            ));
+        }
+        self.put_active_account(id).await?;
+        Ok(AccountView::of(&a, true))
+    }
+
+    /// Runs the connection test on a saved account and stores the result.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], [`AppError::NotFound`].
+    pub async fn test_connection(&self, id: i64) -> Result<ConnectionReport, AppError> {
+        let session = self.session(id).await?;
+        let report = check_connection(
+            &session.client,
+            self.now(Some(&session)).timestamp_millis(),
+        )
+        .await;
+        self.save_report(id, &report).await?;
+        self.events.emit(AppEvent::Connection {
+            account_id: id,
+            connected: report.checks.first().is_some_and(|c| c.status != CheckStatus::Fail),
+            message: report
+                .checks
+                .iter()
+                .find(|c| c.status == CheckStatus::Fail)
+                .map_or_else(|| "connected".to_owned(), |c| c.detail.clone()),
+        });
+        Ok(report)
+    }
+
+    async fn save_report(&self, id: i64, report: &ConnectionReport) -> Result<(), AppError> {
+        let value =
+            serde_json::to_value(report).map_err(|e| AppError::Internal(e.to_string()))?;
+        let at = chrono::DateTime::from_timestamp_millis(report.checked_at_ms)
+            .unwrap_or_else(chrono::Utc::now);
+        self.store.set_permissions(id, &value, at).await?;
+        Ok(())
+    }
+
+    /// Refuses trading on a testnet/live account whose last test did not pass.
+    pub(crate) async fn require_verified(&self, account_id: i64) -> Result<(), AppError> {
+        let a = self
+            .store
+            .account(account_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("account {account_id}")))?;
+        if a.environment == Environment::Paper {
+            return Ok(());
+        }
+        let ok = a
+            .permissions
+            .as_ref()
+            .and_then(|p| serde_json::from_value::<ConnectionReport>(p.clone()).ok())
+            .is_some_and(|r| r.ok);
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::Conflict(
+                "this account's key has not passed a connection test; run \"test connection\" first"
+                    .into(),
+            ))
+        }
+    }
+}
+
+fn refuse_if_unsafe(report: &ConnectionReport) -> Result<(), AppError> {
+    if report.can_withdraw() {
+        return Err(AppError::invalid(
+            "apiKey",
+            "this key can withdraw funds; perpdesk refuses such keys. Create a key with only \
+             reading and futures trading enabled",
+        ));
+    }
+    if let Some(sig) = report
+        .checks
+        .iter()
+        .find(|c| c.name == "signature" && c.status == CheckStatus::Fail)
+    {
+        return Err(AppError::invalid(
+            "apiSecret",
+            format!("the exchange refused the key: {}", sig.detail),
+        ));
+    }
+    Ok(())
+}

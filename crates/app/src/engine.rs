@@ -1,0 +1,515 @@
+//! The trading engine: one value that owns the database, the vault, the exchange sessions
+//! and the paper exchange, and that every UI command goes through.
+//!
+//! Invariants:
+//! - An order leaves the machine only through [`crate::trading`], which needs a
+//!   `RiskApproved` value and journals the order before sending it.
+//! - The vault's key and the API secrets it opens live only in this process's memory; no
+//!   view type carries a secret, and the secret's only use is the request signer.
+//! - Paper is the default: a new user gets a funded paper account without typing a key.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use perpdesk_binance::{Client, RestConfig};
+use perpdesk_core::{MaintenanceBracket, MarginType, RiskLimits, Symbol, SymbolFilters};
+use perpdesk_store::{Account, Environment, Store};
+use perpdesk_vault::{Aad, KdfParams, Sealed, SecretString, Vault, VaultHeader};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::venue::{self, PaperVenue};
+use crate::{AppError, Events};
+
+const VAULT_HEADER: &str = "vault.header";
+const AUTO_LOCK: &str = "vault.auto_lock_minutes";
+const ACTIVE_ACCOUNT: &str = "accounts.active";
+pub(crate) const RISK_LIMITS: &str = "risk.limits";
+/// The associated data purpose of a sealed API secret.
+pub(crate) const SECRET_PURPOSE: &str = "api_secret";
+
+/// What the engine is opened with.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The SQLite file; `None` keeps everything in memory (tests, previews).
+    pub database: Option<PathBuf>,
+    /// Argon2id cost of the master password.
+    pub kdf: KdfParams,
+    /// Transport settings for every exchange session.
+    pub rest: RestConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            database: None,
+            kdf: KdfParams::RECOMMENDED,
+            rest: RestConfig::default(),
+        }
+    }
+}
+
+/// The vault as the UI sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VaultStatus {
+    pub initialized: bool,
+    pub locked: bool,
+    pub auto_lock_minutes: u32,
+}
+
+/// A symbol's trading rules, read once per session.
+#[derive(Debug, Clone)]
+pub(crate) struct SymbolRules {
+    pub filters: SymbolFilters,
+    pub brackets: Vec<MaintenanceBracket>,
+}
+
+/// An account with an open, signed client.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub account: Account,
+    pub client: Client,
+    rules: tokio::sync::Mutex<HashMap<Symbol, SymbolRules>>,
+    /// Leverage and margin type perpdesk last set per symbol, so they are only sent again
+    /// when they differ (each change costs a request and an order-rate slot).
+    pub margin: Mutex<HashMap<Symbol, (u32, MarginType)>>,
+}
+
+impl Session {
+    /// Returns the symbol's filters and brackets, reading them from the exchange once.
+    pub async fn rules(&self, symbol: &Symbol) -> Result<SymbolRules, AppError> {
+        let mut rules = self.rules.lock().await;
+        if let Some(r) = rules.get(symbol) {
+            return Ok(r.clone());
+        }
+        let filters = match self.client.symbol_filters(symbol).await {
+            Ok(f) => f,
+            Err(perpdesk_binance::ExchangeError::Decode { detail, .. })
+                if detail.starts_with("no symbol") =>
+            {
+                return Err(AppError::invalid(
+                    "symbol",
+                    format!("{symbol} is not traded on this exchange"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let brackets = self
+            .client
+            .raw()
+            .leverage_bracket(Some(symbol.as_str()))
+            .await?
+            .into_iter()
+            .find(|b| b.symbol == symbol.as_str())
+            .map(|b| {
+                b.brackets
+                    .iter()
+                    .map(|x| MaintenanceBracket {
+                        notional_cap: x.notional_cap,
+                        max_leverage: x.initial_leverage,
+                        maint_margin_ratio: x.maint_margin_ratio,
+                        cum: x.cum,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let r = SymbolRules { filters, brackets };
+        rules.insert(symbol.clone(), r.clone());
+        Ok(r)
+    }
+}
+
+/// The application's engine. One per process, shared by reference.
+pub struct Engine {
+    pub(crate) store: Store,
+    pub(crate) events: Events,
+    pub(crate) paper: Option<Arc<PaperVenue>>,
+    vault: Mutex<Option<Arc<Vault>>>,
+    sessions: Mutex<HashMap<i64, Arc<Session>>>,
+    seq: AtomicU32,
+    pub(crate) config: EngineConfig,
+    /// Orders are prepared one at a time: the risk context read for one click must not be
+    /// stale by the time another click's order is counted against the same limits.
+    pub(crate) exec: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("paper", &self.paper.as_ref().map(|p| p.url()))
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these small maps cannot leave them half-updated.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Engine {
+    /// Opens the database and attaches the paper exchange (if any).
+    ///
+    /// # Errors
+    /// [`AppError::Store`] when the database cannot be opened or is damaged (it is never
+    /// silently recreated).
+    pub async fn open(
+        config: EngineConfig,
+        paper: Option<PaperVenue>,
+        events: Events,
+    ) -> Result<Self, AppError> {
+        let store = match &config.database {
+            Some(path) => Store::open(path).await?,
+            None => Store::open_in_memory().await?,
+        };
+        Ok(Self {
+            store,
+            events,
+            paper: paper.map(Arc::new),
+            vault: Mutex::new(None),
+            sessions: Mutex::new(HashMap::new()),
+            seq: AtomicU32::new(0),
+            config,
+            exec: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The event channel.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// The paper exchange, when this engine runs one.
+    pub fn paper(&self) -> Option<&PaperVenue> {
+        self.paper.as_deref()
+    }
+
+    /// A fresh number for ticket ids made in the same millisecond.
+    pub(crate) fn next_seq(&self) -> u32 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// "Now" for records: the wall clock, except in a paper-only world where the replay
+    /// clock is the exchange's time.
+    pub(crate) fn now(&self, session: Option<&Session>) -> DateTime<Utc> {
+        let ms = match session {
+            Some(s) => s.client.raw().rest().server_now_ms(),
+            None => self
+                .paper
+                .as_ref()
+                .map_or_else(|| Utc::now().timestamp_millis(), |p| p.now_ms()),
+        };
+        DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
+    }
+
+    // ----- vault -------------------------------------------------------------------
+
+    /// Reports whether a master password exists and whether the vault is open.
+    ///
+    /// # Errors
+    /// [`AppError::Store`].
+    pub async fn vault_status(&self) -> Result<VaultStatus, AppError> {
+        let initialized = self.store.setting::<String>(VAULT_HEADER).await?.is_some();
+        let locked = lock(&self.vault).as_ref().is_none_or(|v| v.is_locked());
+        Ok(VaultStatus {
+            initialized,
+            locked,
+            auto_lock_minutes: self.auto_lock_minutes().await?,
+        })
+    }
+
+    async fn auto_lock_minutes(&self) -> Result<u32, AppError> {
+        Ok(self.store.setting::<u32>(AUTO_LOCK).await?.unwrap_or(15))
+    }
+
+    /// First run: sets the master password and opens the vault.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a weak password, [`AppError::Conflict`] when a vault
+    /// exists already.
+    pub async fn vault_setup(&self, password: SecretString) -> Result<VaultStatus, AppError> {
+        if self.store.setting::<String>(VAULT_HEADER).await?.is_some() {
+            return Err(AppError::Conflict(
+                "a master password is set already; unlock instead".into(),
+            ));
+        }
+        perpdesk_vault::check_password_strength(password.expose())
+            .map_err(|w| AppError::invalid("password", w.to_string()))?;
+        let params = self.config.kdf;
+        let (vault, header) =
+            tokio::task::spawn_blocking(move || Vault::create(&password, params))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(|e| AppError::Internal(format!("vault: {e}")))?;
+        let header = header
+            .to_json()
+            .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
+        self.store
+            .put_setting(VAULT_HEADER, &header, self.now(None))
+            .await?;
+        self.install_vault(vault).await;
+        self.vault_status().await
+    }
+
+    /// Opens the vault with the master password.
+    ///
+    /// # Errors
+    /// [`AppError::NotInitialized`], [`AppError::WrongPassword`].
+    pub async fn vault_unlock(&self, password: SecretString) -> Result<VaultStatus, AppError> {
+        let header = self
+            .store
+            .setting::<String>(VAULT_HEADER)
+            .await?
+            .ok_or(AppError::NotInitialized)?;
+        let header = VaultHeader::from_json(&header)
+            .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
+        let vault = tokio::task::spawn_blocking(move || Vault::unlock(&header, &password))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| match e {
+                perpdesk_vault::VaultError::WrongPassword => AppError::WrongPassword,
+                other => AppError::Internal(format!("vault: {other}")),
+            })?;
+        self.install_vault(vault).await;
+        self.vault_status().await
+    }
+
+    async fn install_vault(&self, vault: Vault) {
+        let minutes = self.auto_lock_minutes().await.unwrap_or(15);
+        vault.set_idle_timeout(
+            (minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)),
+        );
+        *lock(&self.vault) = Some(Arc::new(vault));
+    }
+
+    /// Locks the vault and closes every exchange session (their signers hold secrets).
+    ///
+    /// # Errors
+    /// [`AppError::Store`].
+    pub async fn vault_lock(&self) -> Result<VaultStatus, AppError> {
+        if let Some(v) = lock(&self.vault).take() {
+            v.lock();
+        }
+        lock(&self.sessions).clear();
+        self.events.emit(crate::AppEvent::Locked);
+        self.vault_status().await
+    }
+
+    /// Sets the idle time after which the vault locks itself (0 = never).
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] above one day.
+    pub async fn set_auto_lock(&self, minutes: u32) -> Result<VaultStatus, AppError> {
+        if minutes > 1440 {
+            return Err(AppError::invalid(
+                "minutes",
+                format!("must be between 0 and 1440, got {minutes}"),
+            ));
+        }
+        self.store
+            .put_setting(AUTO_LOCK, &minutes, self.now(None))
+            .await?;
+        if let Some(v) = lock(&self.vault).as_ref() {
+            v.set_idle_timeout(
+                (minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)),
+            );
+        }
+        self.vault_status().await
+    }
+
+    /// Returns the open vault, or `Locked`.
+    pub(crate) fn vault(&self) -> Result<Arc<Vault>, AppError> {
+        let guard = lock(&self.vault);
+        match guard.as_ref() {
+            Some(v) if !v.is_locked() => Ok(v.clone()),
+            _ => Err(AppError::Locked),
+        }
+    }
+
+    /// Seals an API secret for `account_id`.
+    pub(crate) fn seal_secret(&self, account_id: i64, secret: &str) -> Result<String, AppError> {
+        let sealed = self
+            .vault()?
+            .seal(
+                Aad::new(account_id, SECRET_PURPOSE),
+                &SecretString::new(secret.to_owned()),
+            )
+            .map_err(|e| AppError::Internal(format!("sealing: {e}")))?;
+        Ok(sealed.encode())
+    }
+
+    // ----- sessions ----------------------------------------------------------------
+
+    /// Returns the signed session of an account, opening its secret on first use.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], [`AppError::NotFound`].
+    pub(crate) async fn session(&self, account_id: i64) -> Result<Arc<Session>, AppError> {
+        if let Some(s) = lock(&self.sessions).get(&account_id) {
+            // A session outlives the vault only until the next lock; check it is still open.
+            self.vault()?;
+            return Ok(s.clone());
+        }
+        let account = self
+            .store
+            .account(account_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("account {account_id}")))?;
+        let vault = self.vault()?;
+        let sealed = Sealed::decode(&account.secret_sealed)
+            .map_err(|e| AppError::Internal(format!("stored secret of account {account_id}: {e}")))?;
+        let secret = vault
+            .open(Aad::new(account_id, SECRET_PURPOSE), &sealed)
+            .map_err(|e| AppError::Internal(format!("opening secret of account {account_id}: {e}")))?;
+        let client = venue::connect(
+            account.environment,
+            self.paper.as_deref(),
+            &account.api_key_id,
+            secret.expose(),
+            self.config.rest.clone(),
+        )?;
+        let session = Arc::new(Session {
+            account,
+            client,
+            rules: tokio::sync::Mutex::new(HashMap::new()),
+            margin: Mutex::new(HashMap::new()),
+        });
+        lock(&self.sessions).insert(account_id, session.clone());
+        Ok(session)
+    }
+
+    /// Drops a cached session (after a key change or removal).
+    pub(crate) fn forget_session(&self, account_id: i64) {
+        lock(&self.sessions).remove(&account_id);
+    }
+
+    /// The account trades go to.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when there is no account yet.
+    pub async fn active_account_id(&self) -> Result<i64, AppError> {
+        if let Some(id) = self.store.setting::<i64>(ACTIVE_ACCOUNT).await? {
+            return Ok(id);
+        }
+        self.store
+            .live_accounts()
+            .await?
+            .first()
+            .map(|a| a.id)
+            .ok_or_else(|| AppError::NotFound("an exchange account (add one first)".into()))
+    }
+
+    pub(crate) async fn put_active_account(&self, id: i64) -> Result<(), AppError> {
+        self.store
+            .put_setting(ACTIVE_ACCOUNT, &id, self.now(None))
+            .await?;
+        Ok(())
+    }
+
+    /// The session of the active account.
+    ///
+    /// # Errors
+    /// As [`Engine::session`].
+    pub(crate) async fn active_session(&self) -> Result<Arc<Session>, AppError> {
+        let id = self.active_account_id().await?;
+        self.session(id).await
+    }
+
+    /// Whether the active account trades real money.
+    ///
+    /// # Errors
+    /// [`AppError::Store`].
+    pub async fn active_environment(&self) -> Result<Option<Environment>, AppError> {
+        let Ok(id) = self.active_account_id().await else {
+            return Ok(None);
+        };
+        Ok(self.store.account(id).await?.map(|a| a.environment))
+    }
+
+    // ----- risk settings -----------------------------------------------------------
+
+    /// The user's risk limits (defaults until changed).
+    ///
+    /// # Errors
+    /// [`AppError::Store`].
+    pub async fn risk_limits(&self) -> Result<RiskLimits, AppError> {
+        Ok(self
+            .store
+            .setting::<RiskLimits>(RISK_LIMITS)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Validates and saves new limits; nothing is written when they are incoherent.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] naming the field.
+    pub async fn set_risk_limits(&self, limits: RiskLimits) -> Result<RiskLimits, AppError> {
+        limits.validate().map_err(|e| {
+            let field = match &e {
+                perpdesk_core::risk::LimitsError::NotPositive { field, .. } => field,
+                perpdesk_core::risk::LimitsError::Leverage(_) => &"max_leverage",
+                perpdesk_core::risk::LimitsError::StopDistance(_) => &"max_stop_distance_pct",
+                perpdesk_core::risk::LimitsError::PerSymbolAboveTotal { .. } => {
+                    &"max_position_notional"
+                }
+            };
+            AppError::invalid(field, e.to_string())
+        })?;
+        self.store
+            .put_setting(RISK_LIMITS, &limits, self.now(None))
+            .await?;
+        Ok(limits)
+    }
+}
+
+/// A decimal from the UI: a string (or a JSON number) parsed exactly.
+pub(crate) fn positive(field: &'static str, v: Decimal) -> Result<Decimal, AppError> {
+    if v <= Decimal::ZERO {
+        return Err(AppError::invalid(field, format!("must be positive, got {v}")));
+    }
+    Ok(v)
+}
+
+/// What an account looks like to the UI; never a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub id: i64,
+    pub name: String,
+    pub environment: Environment,
+    /// The key's last four characters.
+    pub key_hint: String,
+    pub active: bool,
+    /// The last connection test, as stored.
+    pub check: Option<serde_json::Value>,
+}
+
+impl AccountView {
+    pub(crate) fn of(a: &Account, active: bool) -> Self {
+        let tail: String = a
+            .api_key_id
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        Self {
+            id: a.id,
+            name: a.name.clone(),
+            environment: a.environment,
+            key_hint: format!("••••{tail}"),
+            active,
+            check: a.permissions.clone(),
+        }
+    }
+}

@@ -1,0 +1,1280 @@
+//! One-click execution: preview, risk check, journal, send; and the reconciliation that
+//! makes it exactly-once across timeouts and restarts.
+//!
+//! The order of a click:
+//! 1. read the market (mark, balance, positions, position mode) and the symbol's rules;
+//! 2. compute the preview (size rounded to the filters, liquidation, worst case);
+//! 3. check the risk limits: only a `RiskApproved` intent goes on;
+//! 4. journal all three legs (entry, stop-loss, take-profit) as intents, with
+//!    deterministic client ids, **before** anything is sent;
+//! 5. set margin type and leverage if they differ from what perpdesk last set;
+//! 6. send the entry (looked up by its id on any unknown outcome, never resent blind);
+//! 7. once the entry filled, send the stop-loss, then the take-profit, as `closePosition`
+//!    algo orders; if the stop-loss cannot be placed the position is closed at once.
+//!
+//! A limit entry that rests keeps its TP/SL as journalled intents; [`Engine::reconcile`]
+//! attaches them when it fills, the same code that re-places a missing stop after a crash.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use perpdesk_binance::wire::algo::{AlgoOrder, AlgoOrderRef};
+use perpdesk_binance::wire::account::PositionRisk;
+use perpdesk_binance::wire::trade::{Order, OrderRef};
+use perpdesk_binance::wire::{self, AlgoStatus, OrderStatus};
+use perpdesk_binance::{ExchangeError, Placed, RejectKind};
+use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
+use perpdesk_core::{
+    ClientOrderId, MarginType, OrderIntent, OrderKind, OrderRequest, OrderState, PositionSide,
+    Preview, PreviewInput, RiskApproved, RiskContext, RiskLimits, Side, Sizing, Symbol,
+    TicketOrigin, TimeInForce, WorkingType,
+};
+use perpdesk_store::JournalEntry;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Session, SymbolRules, lock, positive};
+use crate::{AppError, AppEvent, Engine};
+
+/// Binance's default USDⓈ-M taker commission (0.05%); the preview assumes every leg takes.
+pub const TAKER_FEE_RATE: Decimal = Decimal::from_parts(5, 0, 0, false, 4);
+
+/// How the entry is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntryType {
+    #[default]
+    Market,
+    Limit,
+}
+
+/// A trade as the user (or a signal) asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ticket {
+    pub symbol: String,
+    pub side: Side,
+    pub sizing: Sizing,
+    pub leverage: u32,
+    pub margin_type: MarginType,
+    #[serde(default)]
+    pub order_type: EntryType,
+    #[serde(default)]
+    pub price: Option<Decimal>,
+    #[serde(default)]
+    pub take_profit: Option<Decimal>,
+    #[serde(default)]
+    pub stop_loss: Option<Decimal>,
+    /// The signal the ticket came from; `None` for a manual ticket.
+    #[serde(default)]
+    pub signal_id: Option<i64>,
+}
+
+/// The risk check's verdict, shown in the preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RiskVerdict {
+    pub ok: bool,
+    pub rule: Option<&'static str>,
+    pub message: Option<String>,
+}
+
+/// The preview and the risk verdict, before the click.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewView {
+    #[serde(flatten)]
+    pub preview: Preview,
+    pub risk: RiskVerdict,
+    /// The position side the order would use (`BOTH` in one-way mode).
+    pub position_side: PositionSide,
+}
+
+/// One journalled order as the UI lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderView {
+    pub client_order_id: String,
+    pub ticket: Option<String>,
+    pub leg: Option<Leg>,
+    pub symbol: String,
+    pub side: Side,
+    pub position_side: PositionSide,
+    pub kind: &'static str,
+    pub quantity: Option<Decimal>,
+    pub price: Option<Decimal>,
+    pub trigger_price: Option<Decimal>,
+    pub state: OrderState,
+    pub exchange_order_id: Option<i64>,
+    pub updated_ms: i64,
+}
+
+impl OrderView {
+    pub(crate) fn of(e: &JournalEntry) -> Self {
+        let (price, trigger, kind) = match &e.request.kind {
+            OrderKind::Market => (None, None, "MARKET"),
+            OrderKind::Limit { price, .. } => (Some(*price), None, "LIMIT"),
+            OrderKind::StopMarket { stop_price, .. } => (None, Some(*stop_price), "STOP_MARKET"),
+            OrderKind::TakeProfitMarket { stop_price, .. } => {
+                (None, Some(*stop_price), "TAKE_PROFIT_MARKET")
+            }
+        };
+        let parsed = parse_client_order_id(&e.request.client_order_id);
+        Self {
+            client_order_id: e.request.client_order_id.to_string(),
+            ticket: parsed.as_ref().map(|p| p.0.clone()),
+            leg: parsed.map(|p| p.1),
+            symbol: e.request.symbol.to_string(),
+            side: e.request.side,
+            position_side: e.request.position_side,
+            kind,
+            quantity: e.request.quantity,
+            price,
+            trigger_price: trigger,
+            state: e.state,
+            exchange_order_id: e.exchange_order_id,
+            updated_ms: e.updated_at.timestamp_millis(),
+        }
+    }
+}
+
+/// What a click did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlacedTicket {
+    pub ticket_id: String,
+    pub entry: OrderView,
+    pub stop_loss: Option<OrderView>,
+    pub take_profit: Option<OrderView>,
+    /// Things the user should know that did not stop the trade (a refused take-profit).
+    pub warnings: Vec<String>,
+}
+
+/// An open position as the UI lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PositionView {
+    pub symbol: String,
+    pub position_side: PositionSide,
+    /// `LONG` or `SHORT`, whatever the mode.
+    pub side: &'static str,
+    pub quantity: Decimal,
+    pub entry_price: Decimal,
+    pub mark_price: Decimal,
+    pub unrealized_pnl: Decimal,
+    pub liquidation_price: Option<Decimal>,
+    pub notional: Decimal,
+    pub take_profit: Option<Decimal>,
+    pub stop_loss: Option<Decimal>,
+}
+
+/// The market as one click sees it.
+pub(crate) struct Snapshot {
+    pub mark: Decimal,
+    pub available: Decimal,
+    pub positions: Vec<PositionRisk>,
+    pub dual_side: bool,
+    pub rules: SymbolRules,
+}
+
+/// A ticket checked and sized, ready to journal and send.
+pub(crate) struct Prepared {
+    pub approved: RiskApproved<OrderIntent>,
+    pub preview: Preview,
+    pub entry: OrderRequest,
+    pub stop_loss: Option<OrderRequest>,
+    pub take_profit: Option<OrderRequest>,
+    pub margin_type: MarginType,
+}
+
+fn symbol(s: &str) -> Result<Symbol, AppError> {
+    Symbol::new(s.trim()).map_err(|e| AppError::invalid("symbol", e.to_string()))
+}
+
+fn position_side_for(side: Side, dual: bool) -> PositionSide {
+    match (dual, side) {
+        (false, _) => PositionSide::Both,
+        (true, Side::Buy) => PositionSide::Long,
+        (true, Side::Sell) => PositionSide::Short,
+    }
+}
+
+fn wire_position_side(p: &wire::PositionSide) -> PositionSide {
+    match p {
+        wire::PositionSide::Long => PositionSide::Long,
+        wire::PositionSide::Short => PositionSide::Short,
+        _ => PositionSide::Both,
+    }
+}
+
+fn order_state(s: &OrderStatus) -> OrderState {
+    match s {
+        OrderStatus::New => OrderState::New,
+        OrderStatus::PartiallyFilled => OrderState::PartiallyFilled,
+        OrderStatus::Filled => OrderState::Filled,
+        OrderStatus::Canceled => OrderState::Canceled,
+        OrderStatus::Rejected => OrderState::Rejected,
+        // Expired by the book or by self-trade prevention; either way nothing more fills.
+        _ => OrderState::Expired,
+    }
+}
+
+fn algo_state(s: &AlgoStatus) -> OrderState {
+    match s {
+        AlgoStatus::New | AlgoStatus::Triggering => OrderState::New,
+        AlgoStatus::Triggered | AlgoStatus::Finished => OrderState::Filled,
+        AlgoStatus::Canceled => OrderState::Canceled,
+        AlgoStatus::Rejected => OrderState::Rejected,
+        _ => OrderState::Expired,
+    }
+}
+
+fn placed_state(p: &Placed) -> (OrderState, i64, serde_json::Value) {
+    match p {
+        Placed::Order(o) => (
+            order_state(&o.status),
+            o.order_id,
+            serde_json::to_value(o).unwrap_or_default(),
+        ),
+        Placed::Algo(a) => (
+            algo_state(&a.algo_status),
+            a.algo_id,
+            serde_json::to_value(a).unwrap_or_default(),
+        ),
+    }
+}
+
+/// Start of the UTC day of `t`: the risk rules count trades and losses per UTC day.
+fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(t, |d| d.and_utc())
+}
+
+impl Engine {
+    /// Reads what a click needs to know from the exchange.
+    pub(crate) async fn snapshot(
+        &self,
+        session: &Session,
+        symbol: &Symbol,
+    ) -> Result<Snapshot, AppError> {
+        let rules = session.rules(symbol).await?;
+        let raw = session.client.raw();
+        let (mark, balances, positions, mode) = tokio::try_join!(
+            raw.premium_index(symbol.as_str()),
+            raw.balance(),
+            raw.position_risk(None),
+            raw.position_side_dual(),
+        )?;
+        let available = balances
+            .iter()
+            .find(|b| b.asset == "USDT")
+            .map_or(Decimal::ZERO, |b| b.available_balance);
+        Ok(Snapshot {
+            mark: mark.mark_price,
+            available,
+            positions: positions
+                .into_iter()
+                .filter(|p| !p.position_amt.is_zero())
+                .collect(),
+            dual_side: mode.dual_side_position,
+            rules,
+        })
+    }
+
+    /// The risk rules' view of the account: open notional per symbol, entries journalled
+    /// today and today's realised result from the exchange's own income records.
+    pub(crate) async fn risk_context(
+        &self,
+        session: &Session,
+        snapshot: &Snapshot,
+        now: DateTime<Utc>,
+    ) -> Result<RiskContext, AppError> {
+        let mut open_notional = BTreeMap::new();
+        for p in &snapshot.positions {
+            if let Ok(s) = Symbol::new(&p.symbol) {
+                *open_notional.entry(s).or_insert(Decimal::ZERO) += p.notional.abs();
+            }
+        }
+        let since = day_start(now);
+        let trades_today = self
+            .store
+            .journal_entries_since(session.account.id, since)
+            .await?;
+        let income = session.client.income_since(since, 1000).await?;
+        let realized_today = income
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    perpdesk_core::IncomeKind::RealizedPnl
+                        | perpdesk_core::IncomeKind::Commission
+                        | perpdesk_core::IncomeKind::FundingFee
+                )
+            })
+            .map(|i| i.amount)
+            .sum();
+        Ok(RiskContext {
+            open_notional,
+            trades_today,
+            realized_today,
+        })
+    }
+
+    /// Sizes and checks a ticket against a snapshot; pure apart from the ids it makes.
+    pub(crate) fn prepare(
+        &self,
+        ticket: &Ticket,
+        snapshot: &Snapshot,
+        limits: &RiskLimits,
+        context: &RiskContext,
+        ticket_id: &str,
+    ) -> Result<Prepared, AppError> {
+        let symbol = symbol(&ticket.symbol)?;
+        if ticket.leverage == 0 || ticket.leverage > 125 {
+            return Err(AppError::invalid(
+                "leverage",
+                format!("must be between 1 and 125, got {}", ticket.leverage),
+            ));
+        }
+        let entry_price = match (ticket.order_type, ticket.price) {
+            (EntryType::Market, _) => snapshot.mark,
+            (EntryType::Limit, Some(p)) => positive("price", p)?,
+            (EntryType::Limit, None) => {
+                return Err(AppError::invalid("price", "a limit order needs a price"));
+            }
+        };
+        for (field, v) in [("take_profit", ticket.take_profit), ("stop_loss", ticket.stop_loss)] {
+            if let Some(v) = v {
+                positive(field, v)?;
+            }
+        }
+        let filters = &snapshot.rules.filters;
+        let round = |p: Option<Decimal>| p.map(|p| filters.round_price(p));
+        let (take_profit, stop_loss) = (round(ticket.take_profit), round(ticket.stop_loss));
+        let market_order = ticket.order_type == EntryType::Market;
+        if !market_order {
+            filters
+                .check_price(entry_price)
+                .map_err(|e| AppError::invalid("price", e.to_string()))?;
+        }
+        let preview = perpdesk_core::preview::preview(&PreviewInput {
+            side: ticket.side,
+            entry_price,
+            sizing: ticket.sizing,
+            leverage: ticket.leverage,
+            margin_type: ticket.margin_type,
+            stop_loss,
+            take_profit,
+            balance: snapshot.available,
+            taker_fee_rate: TAKER_FEE_RATE,
+            filters: filters.clone(),
+            brackets: snapshot.rules.brackets.clone(),
+            market_order,
+        })
+        .map_err(|e| AppError::invalid("ticket", e.to_string()))?;
+        let approved = limits
+            .check(
+                context,
+                OrderIntent {
+                    symbol: symbol.clone(),
+                    side: ticket.side,
+                    quantity: preview.quantity,
+                    price: entry_price,
+                    leverage: ticket.leverage,
+                    stop_loss,
+                    take_profit,
+                    reduce_only: false,
+                },
+            )
+            .map_err(AppError::Risk)?;
+        let position_side = position_side_for(ticket.side, snapshot.dual_side);
+        let id = |leg| {
+            client_order_id(ticket_id, leg, 0)
+                .map_err(|e| AppError::Internal(format!("client order id: {e}")))
+        };
+        let entry = OrderRequest {
+            symbol: symbol.clone(),
+            side: ticket.side,
+            position_side,
+            kind: match ticket.order_type {
+                EntryType::Market => OrderKind::Market,
+                EntryType::Limit => OrderKind::Limit {
+                    price: entry_price,
+                    time_in_force: TimeInForce::Gtc,
+                },
+            },
+            quantity: Some(preview.quantity),
+            reduce_only: false,
+            close_position: false,
+            client_order_id: id(Leg::Entry)?,
+        };
+        let exit = |kind: OrderKind, leg| -> Result<OrderRequest, AppError> {
+            Ok(OrderRequest {
+                symbol: symbol.clone(),
+                side: ticket.side.opposite(),
+                position_side,
+                kind,
+                quantity: None,
+                reduce_only: false,
+                close_position: true,
+                client_order_id: id(leg)?,
+            })
+        };
+        // Stops trigger on the mark price, as Binance recommends: a wick on the last price
+        // of a thin book should not close a position the mark never reached.
+        let stop_loss_req = stop_loss
+            .map(|p| {
+                exit(
+                    OrderKind::StopMarket {
+                        stop_price: p,
+                        working_type: WorkingType::MarkPrice,
+                    },
+                    Leg::StopLoss,
+                )
+            })
+            .transpose()?;
+        let take_profit_req = take_profit
+            .map(|p| {
+                exit(
+                    OrderKind::TakeProfitMarket {
+                        stop_price: p,
+                        working_type: WorkingType::MarkPrice,
+                    },
+                    Leg::TakeProfit,
+                )
+            })
+            .transpose()?;
+        Ok(Prepared {
+            approved,
+            preview,
+            entry,
+            stop_loss: stop_loss_req,
+            take_profit: take_profit_req,
+            margin_type: ticket.margin_type,
+        })
+    }
+
+    /// The pre-trade preview with the risk verdict; nothing is sent or written.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a ticket that cannot be sized; exchange and vault
+    /// errors. A risk refusal is not an error here: it is the verdict.
+    pub async fn preview_order(&self, ticket: &Ticket) -> Result<PreviewView, AppError> {
+        let session = self.active_session().await?;
+        let symbol = symbol(&ticket.symbol)?;
+        let snapshot = self.snapshot(&session, &symbol).await?;
+        let now = self.now(Some(&session));
+        let limits = self.risk_limits().await?;
+        let context = self.risk_context(&session, &snapshot, now).await?;
+        let position_side = position_side_for(ticket.side, snapshot.dual_side);
+        match self.prepare(ticket, &snapshot, &limits, &context, "preview") {
+            Ok(p) => Ok(PreviewView {
+                preview: p.preview,
+                risk: RiskVerdict {
+                    ok: true,
+                    rule: None,
+                    message: None,
+                },
+                position_side,
+            }),
+            Err(AppError::Risk(refusal)) => {
+                // The preview still shows the numbers, so the user sees what to change.
+                let unchecked = RiskLimits {
+                    kill_switch: false,
+                    max_leverage: 125,
+                    max_trades_per_day: u32::MAX,
+                    require_stop_loss: false,
+                    max_stop_distance_pct: Decimal::ONE_HUNDRED,
+                    daily_loss_limit: Decimal::MAX,
+                    max_concurrent_positions: u32::MAX,
+                    max_position_notional: Decimal::MAX,
+                    max_total_notional: Decimal::MAX,
+                };
+                let preview = self
+                    .prepare(ticket, &snapshot, &unchecked, &RiskContext::default(), "preview")
+                    .map(|p| p.preview);
+                let preview = match preview {
+                    Ok(p) => p,
+                    Err(_) => return Err(AppError::Risk(refusal)),
+                };
+                Ok(PreviewView {
+                    preview,
+                    risk: RiskVerdict {
+                        ok: false,
+                        rule: Some(refusal.rule()),
+                        message: Some(refusal.to_string()),
+                    },
+                    position_side,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One click: checks, journals and sends the entry, then protects it with SL and TP.
+    ///
+    /// # Errors
+    /// [`AppError::Risk`] before anything is sent; [`AppError::InvalidInput`] for a bad
+    /// ticket; exchange errors. When the stop-loss is refused the position is closed at
+    /// once and the error says so.
+    pub async fn place_order(&self, ticket: &Ticket) -> Result<PlacedTicket, AppError> {
+        let session = self.active_session().await?;
+        self.require_verified(session.account.id).await?;
+        let _one_at_a_time = self.exec.lock().await;
+        let symbol = symbol(&ticket.symbol)?;
+        let snapshot = self.snapshot(&session, &symbol).await?;
+        let now = self.now(Some(&session));
+        let limits = self.risk_limits().await?;
+        let context = self.risk_context(&session, &snapshot, now).await?;
+        let origin = if ticket.signal_id.is_some() {
+            TicketOrigin::Signal
+        } else {
+            TicketOrigin::Manual
+        };
+        let ticket_id = ticket_id(origin, now.timestamp_millis(), self.next_seq());
+        let prepared = match self.prepare(ticket, &snapshot, &limits, &context, &ticket_id) {
+            Ok(p) => p,
+            Err(AppError::Risk(refusal)) => {
+                self.events.emit(AppEvent::Risk {
+                    rule: refusal.rule().to_owned(),
+                    message: refusal.to_string(),
+                });
+                return Err(AppError::Risk(refusal));
+            }
+            Err(e) => return Err(e),
+        };
+        self.execute(&session, prepared, ticket.leverage, ticket_id, now)
+            .await
+    }
+
+    /// Sends a prepared ticket. Taking the `RiskApproved` intent inside `Prepared` is
+    /// what makes an unchecked order impossible to send from here.
+    pub(crate) async fn execute(
+        &self,
+        session: &Session,
+        prepared: Prepared,
+        leverage: u32,
+        ticket_id: String,
+        now: DateTime<Utc>,
+    ) -> Result<PlacedTicket, AppError> {
+        let Prepared {
+            approved,
+            entry,
+            stop_loss,
+            take_profit,
+            margin_type,
+            ..
+        } = prepared;
+        let intent = approved.into_inner();
+        let account = session.account.id;
+        // Every leg is journalled before the first byte leaves: after a crash the journal
+        // knows the stop price of a position whose stop was never sent.
+        self.store.journal_intent(account, &entry, now).await?;
+        for leg in [&stop_loss, &take_profit].into_iter().flatten() {
+            self.store.journal_intent(account, leg, now).await?;
+        }
+        if let Err(e) = self
+            .ensure_margin(session, &intent.symbol, leverage, margin_type)
+            .await
+        {
+            self.abandon(&[&Some(entry.clone()), &stop_loss, &take_profit], now)
+                .await;
+            return Err(e);
+        }
+        let entry_state = match self.send(session, &entry, Leg::Entry).await {
+            Ok(state) => state,
+            Err(e) => {
+                self.abandon(&[&stop_loss, &take_profit], now).await;
+                return Err(e);
+            }
+        };
+        let mut warnings = Vec::new();
+        if entry_state == OrderState::Filled || entry_state == OrderState::PartiallyFilled {
+            self.protect(session, &entry, stop_loss.as_ref(), take_profit.as_ref(), &mut warnings)
+                .await?;
+        } else if entry_state == OrderState::New {
+            warnings.push(
+                "the entry rests on the book; its stop-loss and take-profit are placed when it fills"
+                    .to_owned(),
+            );
+        }
+        self.events.emit(AppEvent::Positions { account_id: account });
+        let entry_view = self.order_view(&entry.client_order_id).await?.ok_or_else(|| {
+            AppError::Internal("the entry vanished from the journal".into())
+        })?;
+        let stop_loss = match &stop_loss {
+            Some(r) => self.order_view(&r.client_order_id).await?,
+            None => None,
+        };
+        let take_profit = match &take_profit {
+            Some(r) => self.order_view(&r.client_order_id).await?,
+            None => None,
+        };
+        Ok(PlacedTicket {
+            ticket_id,
+            entry: entry_view,
+            stop_loss,
+            take_profit,
+            warnings,
+        })
+    }
+
+    async fn order_view(&self, id: &ClientOrderId) -> Result<Option<OrderView>, AppError> {
+        Ok(self.store.journal_entry(id).await?.map(|e| OrderView::of(&e)))
+    }
+
+    /// Places the stop-loss and take-profit of a filled entry; closes the position if the
+    /// stop-loss cannot be placed.
+    async fn protect(
+        &self,
+        session: &Session,
+        entry: &OrderRequest,
+        stop_loss: Option<&OrderRequest>,
+        take_profit: Option<&OrderRequest>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), AppError> {
+        if let Some(sl) = stop_loss
+            && let Err(e) = self.send(session, sl, Leg::StopLoss).await
+        {
+            let why = e.to_string();
+            tracing::error!(error = %why, order = %sl.client_order_id, "stop-loss refused; closing the position");
+            let closed = self
+                .flatten(session, &entry.symbol, entry.position_side)
+                .await;
+            if let Some(tp) = take_profit {
+                self.abandon(&[&Some(tp.clone())], self.now(Some(session))).await;
+            }
+            let message = match closed {
+                Ok(()) => format!(
+                    "the stop-loss could not be placed ({why}); the position was closed at market"
+                ),
+                Err(close) => format!(
+                    "the stop-loss could not be placed ({why}) and closing the position failed ({close}): close it by hand now"
+                ),
+            };
+            self.events.emit(AppEvent::Risk {
+                rule: "require_stop_loss".into(),
+                message: message.clone(),
+            });
+            return Err(AppError::Conflict(message));
+        }
+        if let Some(tp) = take_profit
+            && let Err(e) = self.send(session, tp, Leg::TakeProfit).await
+        {
+            warnings.push(format!("the take-profit could not be placed: {e}"));
+        }
+        Ok(())
+    }
+
+    /// Sends one journalled order and records the outcome. Returns the exchange's state.
+    async fn send(
+        &self,
+        session: &Session,
+        request: &OrderRequest,
+        leg: Leg,
+    ) -> Result<OrderState, AppError> {
+        let id = &request.client_order_id;
+        let account = session.account.id;
+        self.store
+            .journal_transition(id, OrderState::Sent, None, None, self.now(Some(session)))
+            .await?;
+        let result = session.client.place_order(request).await;
+        let now = self.now(Some(session));
+        match result {
+            Ok(placed) => {
+                let (state, exchange_id, detail) = placed_state(&placed);
+                self.store
+                    .journal_transition(id, state, Some(exchange_id), Some(&detail), now)
+                    .await?;
+                self.emit_order(account, request, leg, state, "");
+                Ok(state)
+            }
+            Err(ExchangeError::UnknownExecution { endpoint, detail }) => {
+                // Lookups failed too: the order may exist. Reconciliation resolves it by id.
+                let note = serde_json::json!({ "error": detail });
+                self.store
+                    .journal_transition(id, OrderState::Unknown, None, Some(&note), now)
+                    .await?;
+                self.emit_order(account, request, leg, OrderState::Unknown, &detail);
+                Err(AppError::Exchange(ExchangeError::UnknownExecution {
+                    endpoint,
+                    detail: format!(
+                        "{detail}; perpdesk will look the order up and reconcile it"
+                    ),
+                }))
+            }
+            Err(e @ ExchangeError::Rejected { .. }) => {
+                let note = serde_json::json!({ "error": e.to_string() });
+                self.store
+                    .journal_transition(id, OrderState::Rejected, None, Some(&note), now)
+                    .await?;
+                self.emit_order(account, request, leg, OrderState::Rejected, &e.to_string());
+                Err(e.into())
+            }
+            Err(e) => {
+                // Refused before sending (rate limit, ban, no connection): it never reached
+                // the exchange, so the click is given up rather than sent late.
+                let note = serde_json::json!({ "error": e.to_string() });
+                self.store
+                    .journal_transition(id, OrderState::NotFound, None, Some(&note), now)
+                    .await?;
+                self.store
+                    .journal_transition(id, OrderState::Abandoned, None, None, now)
+                    .await?;
+                self.emit_order(account, request, leg, OrderState::Abandoned, &e.to_string());
+                Err(e.into())
+            }
+        }
+    }
+
+    fn emit_order(&self, account: i64, r: &OrderRequest, leg: Leg, state: OrderState, msg: &str) {
+        self.events.emit(AppEvent::Order {
+            account_id: account,
+            symbol: r.symbol.to_string(),
+            client_order_id: r.client_order_id.to_string(),
+            leg: format!("{leg:?}"),
+            state: state.to_string(),
+            message: msg.to_owned(),
+        });
+    }
+
+    /// Marks never-sent legs as given up.
+    async fn abandon(&self, legs: &[&Option<OrderRequest>], now: DateTime<Utc>) {
+        for leg in legs.iter().filter_map(|l| l.as_ref()) {
+            if let Err(e) = self
+                .store
+                .journal_transition(&leg.client_order_id, OrderState::Abandoned, None, None, now)
+                .await
+            {
+                tracing::warn!(error = %e, order = %leg.client_order_id, "could not abandon a leg");
+            }
+        }
+    }
+
+    /// Sets margin type and leverage when they differ from what perpdesk last set.
+    async fn ensure_margin(
+        &self,
+        session: &Session,
+        symbol: &Symbol,
+        leverage: u32,
+        margin_type: MarginType,
+    ) -> Result<(), AppError> {
+        let current = lock(&session.margin).get(symbol).copied();
+        if current.map(|c| c.1) != Some(margin_type) {
+            session
+                .client
+                .set_margin_type(symbol, margin_type)
+                .await
+                .map_err(|e| match e.reject_kind() {
+                    Some(_) => AppError::Conflict(format!(
+                        "cannot switch {symbol} to {margin_type:?} margin: {e}"
+                    )),
+                    None => e.into(),
+                })?;
+        }
+        if current.map(|c| c.0) != Some(leverage) {
+            session.client.set_leverage(symbol, leverage).await?;
+        }
+        lock(&session.margin).insert(symbol.clone(), (leverage, margin_type));
+        Ok(())
+    }
+
+    /// Closes one position at market with a journalled `Close` leg and cancels its TP/SL.
+    pub(crate) async fn flatten(
+        &self,
+        session: &Session,
+        symbol: &Symbol,
+        position_side: PositionSide,
+    ) -> Result<(), AppError> {
+        let rows = session.client.raw().position_risk(Some(symbol.as_str())).await?;
+        let Some(row) = rows.iter().find(|p| {
+            !p.position_amt.is_zero() && wire_position_side(&p.position_side) == position_side
+        }) else {
+            return Ok(());
+        };
+        let amount = row.position_amt;
+        let side = match position_side {
+            PositionSide::Long => Side::Sell,
+            PositionSide::Short => Side::Buy,
+            PositionSide::Both if amount > Decimal::ZERO => Side::Sell,
+            PositionSide::Both => Side::Buy,
+        };
+        let now = self.now(Some(session));
+        let ticket = ticket_id(TicketOrigin::Manual, now.timestamp_millis(), self.next_seq());
+        let request = OrderRequest {
+            symbol: symbol.clone(),
+            side,
+            position_side,
+            kind: OrderKind::Market,
+            quantity: Some(amount.abs()),
+            reduce_only: position_side == PositionSide::Both,
+            close_position: false,
+            client_order_id: client_order_id(&ticket, Leg::Close, 0)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        };
+        // A close only shrinks risk; the rules pass it by design, and going through them
+        // keeps "every order is approved" true without exceptions.
+        let limits = self.risk_limits().await?;
+        let _approved = limits
+            .check(
+                &RiskContext::default(),
+                OrderIntent {
+                    symbol: symbol.clone(),
+                    side,
+                    quantity: amount.abs(),
+                    price: row.mark_price,
+                    leverage: 1,
+                    stop_loss: None,
+                    take_profit: None,
+                    reduce_only: true,
+                },
+            )
+            .map_err(AppError::Risk)?;
+        self.store
+            .journal_intent(session.account.id, &request, now)
+            .await?;
+        self.send(session, &request, Leg::Close).await?;
+        self.cancel_exits(session, symbol, position_side).await?;
+        self.events.emit(AppEvent::Positions {
+            account_id: session.account.id,
+        });
+        Ok(())
+    }
+
+    /// Cancels perpdesk's open TP/SL algo orders of one position side.
+    async fn cancel_exits(
+        &self,
+        session: &Session,
+        symbol: &Symbol,
+        position_side: PositionSide,
+    ) -> Result<(), AppError> {
+        let open = session
+            .client
+            .raw()
+            .open_algo_orders(Some(symbol.as_str()))
+            .await?;
+        for a in open.iter().filter(|a| {
+            wire_position_side(&a.position_side) == position_side
+                && a.client_algo_id.starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
+        }) {
+            self.cancel_algo(session, a).await?;
+        }
+        Ok(())
+    }
+
+    async fn cancel_algo(&self, session: &Session, a: &AlgoOrder) -> Result<(), AppError> {
+        match session
+            .client
+            .raw()
+            .cancel_algo_order(&AlgoOrderRef::AlgoId(a.algo_id))
+            .await
+        {
+            Ok(_) => {}
+            // Triggered or canceled meanwhile: the goal is reached either way.
+            Err(e) if e.reject_kind() == Some(RejectKind::NoSuchOrder) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if let Ok(id) = ClientOrderId::new(&a.client_algo_id)
+            && let Some(j) = self.store.journal_entry(&id).await?
+            && !j.state.is_terminal()
+        {
+            self.store
+                .journal_transition(&id, OrderState::Canceled, Some(a.algo_id), None, self.now(Some(session)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Closes a position from the UI.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a bad symbol; exchange errors.
+    pub async fn close_position(
+        &self,
+        symbol_name: &str,
+        position_side: PositionSide,
+    ) -> Result<(), AppError> {
+        let session = self.active_session().await?;
+        let symbol = symbol(symbol_name)?;
+        let _one_at_a_time = self.exec.lock().await;
+        self.flatten(&session, &symbol, position_side).await
+    }
+
+    /// Turns the kill switch on (flattening every position and canceling every open order
+    /// first) or off.
+    ///
+    /// # Errors
+    /// Exchange errors while flattening; the switch is saved on before flattening starts,
+    /// so no new order can slip in while it runs.
+    pub async fn set_kill_switch(&self, on: bool) -> Result<RiskLimits, AppError> {
+        let mut limits = self.risk_limits().await?;
+        limits.kill_switch = on;
+        let limits = self.set_risk_limits(limits).await?;
+        if on {
+            let session = self.active_session().await?;
+            let _one_at_a_time = self.exec.lock().await;
+            let positions = session.client.positions().await?;
+            for p in &positions {
+                let symbol = symbol(&p.symbol)?;
+                self.flatten(&session, &symbol, wire_position_side(&p.position_side))
+                    .await?;
+            }
+            let open = session.client.raw().open_orders(None).await?;
+            for o in open.iter().filter(|o| {
+                o.client_order_id
+                    .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
+            }) {
+                self.cancel_regular(&session, o).await?;
+            }
+            self.events.emit(AppEvent::Risk {
+                rule: "kill_switch".into(),
+                message: format!(
+                    "kill switch on: {} position(s) closed, new orders blocked",
+                    positions.len()
+                ),
+            });
+        }
+        Ok(limits)
+    }
+
+    async fn cancel_regular(&self, session: &Session, o: &Order) -> Result<(), AppError> {
+        match session
+            .client
+            .raw()
+            .cancel_order(&o.symbol, &OrderRef::OrderId(o.order_id))
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.reject_kind() == Some(RejectKind::NoSuchOrder) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if let Ok(id) = ClientOrderId::new(&o.client_order_id)
+            && let Some(j) = self.store.journal_entry(&id).await?
+            && !j.state.is_terminal()
+        {
+            self.store
+                .journal_transition(&id, OrderState::Canceled, Some(o.order_id), None, self.now(Some(session)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Open positions with their TP/SL, read from the exchange.
+    ///
+    /// # Errors
+    /// Exchange and vault errors.
+    pub async fn positions(&self) -> Result<Vec<PositionView>, AppError> {
+        let session = self.active_session().await?;
+        let raw = session.client.raw();
+        let (positions, algos) = tokio::try_join!(raw.position_risk(None), raw.open_algo_orders(None))?;
+        Ok(positions
+            .iter()
+            .filter(|p| !p.position_amt.is_zero())
+            .map(|p| {
+                let ps = wire_position_side(&p.position_side);
+                let trigger = |t: &wire::OrderType| {
+                    algos
+                        .iter()
+                        .find(|a| {
+                            a.symbol == p.symbol
+                                && wire_position_side(&a.position_side) == ps
+                                && &a.order_type == t
+                        })
+                        .and_then(|a| a.trigger_price)
+                };
+                let long = match ps {
+                    PositionSide::Long => true,
+                    PositionSide::Short => false,
+                    PositionSide::Both => p.position_amt > Decimal::ZERO,
+                };
+                PositionView {
+                    symbol: p.symbol.clone(),
+                    position_side: ps,
+                    side: if long { "LONG" } else { "SHORT" },
+                    quantity: p.position_amt.abs(),
+                    entry_price: p.entry_price,
+                    mark_price: p.mark_price,
+                    unrealized_pnl: p.un_realized_profit,
+                    liquidation_price: (!p.liquidation_price.is_zero())
+                        .then_some(p.liquidation_price),
+                    notional: p.notional.abs(),
+                    take_profit: trigger(&wire::OrderType::TakeProfitMarket),
+                    stop_loss: trigger(&wire::OrderType::StopMarket),
+                }
+            })
+            .collect())
+    }
+
+    /// The journalled orders of the active account, newest first.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn orders(&self, limit: u32) -> Result<Vec<OrderView>, AppError> {
+        let id = self.active_account_id().await?;
+        Ok(self
+            .store
+            .journal_recent(id, limit.clamp(1, 5000))
+            .await?
+            .iter()
+            .map(OrderView::of)
+            .collect())
+    }
+
+    /// Resolves everything the journal does not know for sure, and repairs protection:
+    /// - orders sent without a known outcome are looked up by client id;
+    /// - an entry that never reached the exchange is given up (a stale click is never
+    ///   sent late);
+    /// - take-profit/stop-loss intents of a filled entry are sent; those of an entry that
+    ///   will not fill are given up;
+    /// - perpdesk's TP/SL orders left on a flat position are canceled;
+    /// - an open position without a stop-loss gets one (when stops are mandatory).
+    ///
+    /// # Errors
+    /// Exchange or store errors; what was repaired before the error stays repaired and a
+    /// later pass continues.
+    pub async fn reconcile(&self, account_id: i64) -> Result<ReconcileReport, AppError> {
+        let session = self.session(account_id).await?;
+        let _one_at_a_time = self.exec.lock().await;
+        let mut report = ReconcileReport::default();
+        // 1. Look up every order whose fate is unknown.
+        for e in self.store.journal_unresolved(account_id).await? {
+            if e.state.needs_lookup() {
+                let state = self.look_up(&session, &e).await?;
+                report.looked_up += 1;
+                tracing::info!(order = %e.request.client_order_id, %state, "reconciled by lookup");
+            }
+        }
+        // Orders the journal thinks are working may have filled, triggered or been canceled
+        // since (a target hit while the app was closed): ask about those no longer listed.
+        let raw = session.client.raw();
+        let (open_orders, open_algos) = tokio::try_join!(raw.open_orders(None), raw.open_algo_orders(None))?;
+        for e in self.store.journal_recent(account_id, 5000).await? {
+            if !matches!(e.state, OrderState::New | OrderState::PartiallyFilled) {
+                continue;
+            }
+            let id = e.request.client_order_id.as_str();
+            let listed = open_orders.iter().any(|o| o.client_order_id == id)
+                || open_algos.iter().any(|a| a.client_algo_id == id);
+            if !listed {
+                self.look_up(&session, &e).await?;
+                report.looked_up += 1;
+            }
+        }
+        // 2. Decide for every leg still not sent.
+        let positions = session.client.positions().await?;
+        let is_open = |s: &Symbol, ps: PositionSide| {
+            positions.iter().any(|p| {
+                p.symbol == s.as_str() && wire_position_side(&p.position_side) == ps
+            })
+        };
+        let now = self.now(Some(&session));
+        for e in self.store.journal_unresolved(account_id).await? {
+            let Some((ticket, leg, _)) = parse_client_order_id(&e.request.client_order_id) else {
+                continue;
+            };
+            if e.state != OrderState::Intent {
+                continue;
+            }
+            match leg {
+                Leg::Entry | Leg::Close => {
+                    self.store
+                        .journal_transition(&e.request.client_order_id, OrderState::Abandoned, None, None, now)
+                        .await?;
+                    report.abandoned += 1;
+                }
+                Leg::StopLoss | Leg::TakeProfit => {
+                    let entry_id = client_order_id(&ticket, Leg::Entry, 0)
+                        .map_err(|err| AppError::Internal(err.to_string()))?;
+                    let entry = self.store.journal_entry(&entry_id).await?;
+                    let entry_state = entry.as_ref().map(|x| x.state);
+                    let filled = matches!(
+                        entry_state,
+                        Some(OrderState::Filled | OrderState::PartiallyFilled)
+                    );
+                    let waiting = matches!(entry_state, Some(OrderState::New));
+                    if filled && is_open(&e.request.symbol, e.request.position_side) {
+                        match self.send(&session, &e.request, leg).await {
+                            Ok(_) => report.placed += 1,
+                            Err(err) if leg == Leg::StopLoss => {
+                                tracing::error!(error = %err, "stop-loss refused on reconcile; closing");
+                                self.flatten(&session, &e.request.symbol, e.request.position_side)
+                                    .await?;
+                                report.flattened += 1;
+                            }
+                            Err(err) => {
+                                tracing::warn!(error = %err, "take-profit refused on reconcile");
+                            }
+                        }
+                    } else if !waiting {
+                        self.store
+                            .journal_transition(&e.request.client_order_id, OrderState::Abandoned, None, None, now)
+                            .await?;
+                        report.abandoned += 1;
+                    }
+                }
+            }
+        }
+        // 3. Orphaned exits and missing stops, from the exchange's own lists.
+        let positions = session.client.positions().await?;
+        let algos = session.client.raw().open_algo_orders(None).await?;
+        for a in &algos {
+            let ps = wire_position_side(&a.position_side);
+            let ours = a
+                .client_algo_id
+                .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX);
+            let open = positions
+                .iter()
+                .any(|p| p.symbol == a.symbol && wire_position_side(&p.position_side) == ps);
+            if ours && a.close_position && !open {
+                self.cancel_algo(&session, a).await?;
+                report.orphans_canceled += 1;
+            }
+        }
+        let limits = self.risk_limits().await?;
+        if limits.require_stop_loss {
+            for p in &positions {
+                let ps = wire_position_side(&p.position_side);
+                let has_stop = algos.iter().any(|a| {
+                    a.symbol == p.symbol
+                        && wire_position_side(&a.position_side) == ps
+                        && a.order_type == wire::OrderType::StopMarket
+                        && a.algo_status == AlgoStatus::New
+                });
+                if !has_stop {
+                    self.replace_stop(&session, p, &limits).await?;
+                    report.stops_replaced += 1;
+                }
+            }
+        }
+        if report != ReconcileReport::default() {
+            self.events.emit(AppEvent::Positions { account_id });
+        }
+        Ok(report)
+    }
+
+    /// Looks one order up by its client id and records what the exchange says.
+    async fn look_up(&self, session: &Session, e: &JournalEntry) -> Result<OrderState, AppError> {
+        let id = e.request.client_order_id.as_str().to_owned();
+        let found = if e.request.kind.is_conditional() {
+            session
+                .client
+                .raw()
+                .query_algo_order(&AlgoOrderRef::ClientAlgoId(id))
+                .await
+                .map(Placed::Algo)
+        } else {
+            session
+                .client
+                .raw()
+                .query_order(e.request.symbol.as_str(), &OrderRef::ClientOrderId(id))
+                .await
+                .map(Placed::Order)
+        };
+        let now = self.now(Some(session));
+        let client_id = &e.request.client_order_id;
+        match found {
+            Ok(placed) => {
+                let (state, exchange_id, detail) = placed_state(&placed);
+                self.store
+                    .journal_transition(client_id, state, Some(exchange_id), Some(&detail), now)
+                    .await?;
+                Ok(state)
+            }
+            Err(err) if err.reject_kind() == Some(RejectKind::NoSuchOrder) => {
+                self.store
+                    .journal_transition(client_id, OrderState::NotFound, None, None, now)
+                    .await?;
+                // It never arrived. A late entry is not what was clicked, so it is given
+                // up; a missing stop-loss is re-placed under a new attempt number by the
+                // "position without a stop" repair below, which knows the current position.
+                self.store
+                    .journal_transition(client_id, OrderState::Abandoned, None, None, now)
+                    .await?;
+                Ok(OrderState::Abandoned)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Places a stop-loss for a position that has none: at the stop the ticket journalled
+    /// if there is one, else at the farthest distance the risk limits allow.
+    async fn replace_stop(
+        &self,
+        session: &Session,
+        p: &PositionRisk,
+        limits: &RiskLimits,
+    ) -> Result<(), AppError> {
+        let symbol = symbol(&p.symbol)?;
+        let ps = wire_position_side(&p.position_side);
+        let long = match ps {
+            PositionSide::Long => true,
+            PositionSide::Short => false,
+            PositionSide::Both => p.position_amt > Decimal::ZERO,
+        };
+        let recent = self.store.journal_recent(session.account.id, 500).await?;
+        let previous = recent.iter().find(|e| {
+            e.request.symbol == symbol
+                && e.request.position_side == ps
+                && matches!(
+                    parse_client_order_id(&e.request.client_order_id),
+                    Some((_, Leg::StopLoss, _))
+                )
+        });
+        let rules = session.rules(&symbol).await?;
+        let (ticket, attempt, stop) = match previous.and_then(|e| {
+            let (t, _, a) = parse_client_order_id(&e.request.client_order_id)?;
+            match e.request.kind {
+                OrderKind::StopMarket { stop_price, .. } => Some((t, a + 1, stop_price)),
+                _ => None,
+            }
+        }) {
+            Some(found) => found,
+            None => {
+                let distance = p.entry_price * limits.max_stop_distance_pct / Decimal::ONE_HUNDRED;
+                let stop = if long {
+                    p.entry_price - distance
+                } else {
+                    p.entry_price + distance
+                };
+                let now = self.now(Some(session));
+                (
+                    ticket_id(TicketOrigin::Manual, now.timestamp_millis(), self.next_seq()),
+                    0,
+                    stop,
+                )
+            }
+        };
+        let stop = rules.filters.round_price(stop);
+        let request = OrderRequest {
+            symbol: symbol.clone(),
+            side: if long { Side::Sell } else { Side::Buy },
+            position_side: ps,
+            kind: OrderKind::StopMarket {
+                stop_price: stop,
+                working_type: WorkingType::MarkPrice,
+            },
+            quantity: None,
+            reduce_only: false,
+            close_position: true,
+            client_order_id: client_order_id(&ticket, Leg::StopLoss, attempt)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        };
+        self.store
+            .journal_intent(session.account.id, &request, self.now(Some(session)))
+            .await?;
+        if let Err(e) = self.send(session, &request, Leg::StopLoss).await {
+            // The stop would trigger at once (price already through it): the position is
+            // beyond its stop, so it is closed rather than left naked.
+            tracing::error!(error = %e, %symbol, "re-placing the stop failed; closing");
+            self.flatten(session, &symbol, ps).await?;
+        }
+        Ok(())
+    }
+}
+
+/// What one reconciliation pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReconcileReport {
+    pub looked_up: u32,
+    pub placed: u32,
+    pub abandoned: u32,
+    pub orphans_canceled: u32,
+    pub stops_replaced: u32,
+    pub flattened: u32,
+}

@@ -1,0 +1,257 @@
+//! Where an account's requests go, and the embedded paper exchange.
+//!
+//! Paper mode is not a separate code path: the app starts `perpdesk-sim` on 127.0.0.1 and
+//! talks to it with the same signed client it would use for Binance. Testnet and live only
+//! change the base URLs.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use perpdesk_binance::rest::LocalClock;
+use perpdesk_binance::{BaseUrls, Client, Environment as Urls, HmacSigner, RestClient, RestConfig};
+use perpdesk_sim::exchange::{Exchange, Permissions};
+use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
+use perpdesk_sim::server::{Running, serve};
+use perpdesk_store::Environment;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::AppError;
+
+/// The symbols the paper exchange lists (those with Binance USDⓈ-M data in `shared/data`).
+pub const PAPER_SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
+
+/// The default replay speed: one hour of market per real minute, so a 1h candle closes
+/// every minute and a new user sees signals arrive while they look.
+pub const DEFAULT_SPEED: f64 = 60.0;
+
+/// The embedded simulator of paper mode.
+#[derive(Debug)]
+pub struct PaperVenue {
+    running: Running,
+}
+
+/// The replay clock as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplayStatus {
+    pub now_ms: i64,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Simulated milliseconds per real millisecond; 0 when paused or manual.
+    pub speed: f64,
+    pub running: bool,
+}
+
+impl PaperVenue {
+    /// Loads the market data in `data_dir` and starts the exchange on a free loopback port,
+    /// replaying at `speed` (`None`: a manual clock that only tests and `advance` move).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] when the data cannot be loaded or the port not bound.
+    pub async fn start(data_dir: &Path, speed: Option<f64>) -> Result<Self, AppError> {
+        let market = MarketData::load_dir(data_dir, &PAPER_SYMBOLS).map_err(|e| {
+            AppError::Internal(format!(
+                "paper market data in {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });
+        let clock = SimClock::with_default_start(mode, market.start_ms(), market.end_ms());
+        let exchange = Exchange::new(market, clock.now_ms());
+        let shared = perpdesk_sim::server::Shared::new(exchange, clock);
+        let running = serve(shared, ([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|e| AppError::Internal(format!("paper exchange: {e}")))?;
+        tracing::info!(url = %running.url(), "paper exchange started");
+        Ok(Self { running })
+    }
+
+    /// Wraps a simulator someone else started (tests with a manual clock).
+    pub fn from_running(running: Running) -> Self {
+        Self { running }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        self.running.url()
+    }
+
+    /// The replay time: the paper exchange's "now".
+    pub fn now_ms(&self) -> i64 {
+        self.running.shared.clock.now_ms()
+    }
+
+    /// Opens a paper account with `balance` USDT and returns its generated key and secret.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] when the system has no randomness.
+    pub fn open_account(&self, balance: Decimal) -> Result<(String, String), AppError> {
+        let key = random_token(32)?;
+        let secret = random_token(48)?;
+        let now = self.now_ms();
+        self.running
+            .shared
+            .exchange
+            .lock()
+            .map_err(|_| AppError::Internal("paper exchange state poisoned".into()))?
+            .add_account(
+                &key,
+                &secret,
+                balance,
+                Permissions {
+                    // A paper key is as safe as a key can be: no withdrawals, and since it
+                    // never leaves the machine an IP restriction would add nothing.
+                    ip_restrict: true,
+                    ..Permissions::default()
+                },
+                now,
+            );
+        Ok((key, secret))
+    }
+
+    /// Reports the replay clock.
+    pub fn replay(&self) -> ReplayStatus {
+        let clock = &self.running.shared.clock;
+        let speed = match clock.mode() {
+            ClockMode::Accelerated { speed } => speed,
+            ClockMode::RealTime => 1.0,
+            ClockMode::Manual => 0.0,
+        };
+        ReplayStatus {
+            now_ms: clock.now_ms(),
+            start_ms: clock.min_ms(),
+            end_ms: clock.max_ms(),
+            speed,
+            running: speed > 0.0 && !clock.at_end(),
+        }
+    }
+
+    /// Changes the replay speed; `None` pauses it.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a speed that is not between 1 and 10,000.
+    pub fn set_speed(&self, speed: Option<f64>) -> Result<ReplayStatus, AppError> {
+        let mode = match speed {
+            None => ClockMode::Manual,
+            Some(s) if (1.0..=10_000.0).contains(&s) => ClockMode::Accelerated { speed: s },
+            Some(s) => {
+                return Err(AppError::invalid(
+                    "speed",
+                    format!("must be between 1 and 10000, got {s}"),
+                ));
+            }
+        };
+        self.running
+            .shared
+            .clock
+            .set_mode(mode)
+            .map_err(|e| AppError::invalid("speed", e.to_string()))?;
+        Ok(self.replay())
+    }
+
+    /// Jumps the replay forward by `minutes` and lets the exchange catch up: resting orders,
+    /// take-profits, stop-losses, funding and liquidations all happen on the way.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for 0 or more than 30 days.
+    pub fn advance(&self, minutes: u32) -> Result<ReplayStatus, AppError> {
+        if minutes == 0 || minutes > 30 * 24 * 60 {
+            return Err(AppError::invalid(
+                "minutes",
+                format!("must be between 1 and 43200, got {minutes}"),
+            ));
+        }
+        let shared = &self.running.shared;
+        // Step an hour at a time so the exchange sees every candle on the way and no
+        // trigger is skipped between two far-apart ticks.
+        let mut left = i64::from(minutes) * 60_000;
+        while left > 0 {
+            let step = left.min(3_600_000);
+            let to = shared.clock.now_ms() + step;
+            shared
+                .clock
+                .set(to)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            shared.tick();
+            left -= step;
+        }
+        Ok(self.replay())
+    }
+
+    /// Runs the exchange's clock tick now (tests with a manual clock).
+    pub fn tick(&self) {
+        self.running.shared.tick();
+    }
+
+    /// The server itself, for tests that inject faults or inspect the exchange.
+    pub fn running(&self) -> &Running {
+        &self.running
+    }
+
+    fn clock(&self) -> LocalClock {
+        let shared = self.running.shared.clone();
+        Arc::new(move || shared.clock.now_ms())
+    }
+}
+
+/// Builds a signed client for an account.
+///
+/// Paper accounts read the replay clock directly (the simulator's "now" is years in the past,
+/// and asking it for the time on every call would be a pointless round trip); testnet and
+/// live measure the offset to Binance's clock.
+///
+/// # Errors
+/// [`AppError::Internal`] when the HTTP client cannot be built, [`AppError::NotFound`] for
+/// a paper account without a running paper exchange.
+pub fn connect(
+    environment: Environment,
+    paper: Option<&PaperVenue>,
+    api_key: &str,
+    secret: &str,
+    config: RestConfig,
+) -> Result<Client, AppError> {
+    let signer = Some(Arc::new(HmacSigner::new(api_key, secret)) as Arc<_>);
+    let rest = match environment {
+        Environment::Paper => {
+            let paper = paper.ok_or_else(|| AppError::NotFound("paper exchange".into()))?;
+            let url = paper.url();
+            let urls = BaseUrls {
+                rest: url.clone(),
+                spot_rest: Some(url.clone()),
+                streams: url.replace("http://", "ws://"),
+            };
+            RestClient::with_clock(&urls, signer, config, paper.clock())
+        }
+        Environment::Testnet => RestClient::new(&Urls::Demo.urls(), signer, config),
+        Environment::Live => RestClient::new(&Urls::Live.urls(), signer, config),
+    }
+    .map_err(|e| AppError::Internal(format!("http client: {e}")))?;
+    Ok(Client::new(Arc::new(rest)))
+}
+
+/// Base URLs of an environment (streams for the signal loop and the user stream).
+pub fn urls(environment: Environment, paper: Option<&PaperVenue>) -> Option<BaseUrls> {
+    match environment {
+        Environment::Paper => paper.map(|p| {
+            let url = p.url();
+            BaseUrls {
+                rest: url.clone(),
+                spot_rest: Some(url.clone()),
+                streams: url.replace("http://", "ws://"),
+            }
+        }),
+        Environment::Testnet => Some(Urls::Demo.urls()),
+        Environment::Live => Some(Urls::Live.urls()),
+    }
+}
+
+fn random_token(len: usize) -> Result<String, AppError> {
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = vec![0_u8; len];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("randomness: {e}")))?;
+    // 62 does not divide 256, so a tiny bias remains; a paper key guards play money only.
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
