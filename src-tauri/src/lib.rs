@@ -7,7 +7,9 @@
 
 pub mod commands;
 pub mod events;
+pub mod host;
 mod logging;
+pub mod notify;
 mod tray;
 
 use perpdesk_app::{App, AppPaths};
@@ -25,6 +27,29 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::app::get_preferences,
             commands::app::set_preferences,
             commands::app::set_signals_paused,
+            commands::security::vault_status,
+            commands::security::vault_setup,
+            commands::security::vault_unlock,
+            commands::security::vault_lock,
+            commands::security::set_auto_lock,
+            commands::accounts::list_accounts,
+            commands::accounts::create_paper_account,
+            commands::accounts::add_account,
+            commands::accounts::update_account,
+            commands::accounts::remove_account,
+            commands::accounts::set_active_account,
+            commands::accounts::test_connection,
+            commands::trading::preview_order,
+            commands::trading::place_order,
+            commands::trading::close_position,
+            commands::trading::positions,
+            commands::trading::orders,
+            commands::trading::risk_limits,
+            commands::trading::set_risk_limits,
+            commands::trading::set_kill_switch,
+            commands::replay::replay_status,
+            commands::replay::set_replay,
+            commands::replay::advance_replay,
         ])
 }
 
@@ -36,8 +61,9 @@ pub fn manage_app<R: Runtime>(
     app: &tauri::AppHandle<R>,
     paths: AppPaths,
 ) -> Result<(), perpdesk_app::AppError> {
-    let core = App::open(paths)?;
+    let core = App::open(paths.clone())?;
     app.manage(core);
+    app.manage(host::Host::new(paths));
     Ok(())
 }
 
@@ -79,6 +105,9 @@ pub fn run() {
         tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "perpdesk starting");
         manage_app(handle, paths)?;
         tray::create(handle)?;
+        // Open the engine now, in the background, so the window is up before the market
+        // data has loaded; commands wait for it.
+        notify::spawn(handle.clone());
         Ok(())
     })
     .run(tauri::generate_context!());

@@ -1,12 +1,15 @@
 // The only file that talks to the Rust side. Everything else imports `api` from here, so the UI
-// tests can swap the backend by faking `window.__TAURI__` and nothing else.
+// tests can swap the backend by faking `window.__TAURI__` and nothing else. Command names and
+// argument shapes follow docs/ipc.md; decimals travel as strings and are never parsed here.
 
 /** A failed command, as the shell reports it: a stable code and a sentence for the user. */
 export class ApiError extends Error {
-  constructor(code, message) {
+  constructor(code, message, rule = null) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
+    // Only `RiskRefused` carries the name of the rule that refused.
+    this.rule = rule;
   }
 }
 
@@ -21,7 +24,7 @@ function tauri() {
 function toApiError(err) {
   if (err instanceof ApiError) return err;
   if (err && typeof err === 'object' && typeof err.code === 'string') {
-    return new ApiError(err.code, String(err.message ?? err.code));
+    return new ApiError(err.code, String(err.message ?? err.code), err.rule ?? null);
   }
   // Tauri reports some failures (an unknown command, a denied permission) as a bare string.
   return new ApiError('Internal', String(err));
@@ -36,13 +39,69 @@ async function call(command, args) {
 }
 
 /** Event names, mirrored from src-tauri/src/events.rs. */
-export const EVENTS = { signalsPaused: 'signals-paused' };
+export const EVENTS = { signalsPaused: 'signals-paused', app: 'app-event', navigate: 'navigate' };
 
 export const api = {
   appInfo: () => call('app_info'),
   getPreferences: () => call('get_preferences'),
   setPreferences: (preferences) => call('set_preferences', { preferences }),
   setSignalsPaused: (paused) => call('set_signals_paused', { paused }),
+
+  vaultStatus: () => call('vault_status'),
+  vaultSetup: (password) => call('vault_setup', { password }),
+  vaultUnlock: (password) => call('vault_unlock', { password }),
+  vaultLock: () => call('vault_lock'),
+  setAutoLock: (minutes) => call('set_auto_lock', { minutes }),
+  exportBackup: (password) => call('export_backup', { password }),
+  importBackup: (path, password) => call('import_backup', { path, password }),
+
+  listAccounts: () => call('list_accounts'),
+  createPaperAccount: (name, balance) => call('create_paper_account', { name, balance }),
+  addAccount: (name, environment, apiKey, apiSecret) =>
+    call('add_account', { name, environment, apiKey, apiSecret }),
+  /** `apiKey`/`apiSecret` are sent only when the user typed a new pair. */
+  updateAccount: (id, name, apiKey, apiSecret) => {
+    const args = { id, name };
+    if (apiKey) args.apiKey = apiKey;
+    if (apiSecret) args.apiSecret = apiSecret;
+    return call('update_account', args);
+  },
+  removeAccount: (id) => call('remove_account', { id }),
+  setActiveAccount: (id, confirmLive) => call('set_active_account', { id, confirmLive }),
+  testConnection: (id) => call('test_connection', { id }),
+
+  watchlist: () => call('watchlist'),
+  setWatchlist: (symbols) => call('set_watchlist', { symbols }),
+  candles: (symbol, interval, limit) => call('candles', { symbol, interval, limit }),
+  indicators: (symbol, interval, limit) => call('indicators', { symbol, interval, limit }),
+  signals: (symbol, limit) => call('signals', { symbol, limit }),
+  modelCard: (symbol) => call('model_card', { symbol }),
+  replayStatus: () => call('replay_status'),
+  /** `changes` holds `speed` and/or `running`. */
+  setReplay: (changes) => call('set_replay', changes),
+  advanceReplay: (minutes) => call('advance_replay', { minutes }),
+
+  previewOrder: (ticket) => call('preview_order', { ticket }),
+  placeOrder: (ticket, confirmLive) => call('place_order', { ticket, confirmLive }),
+  closePosition: (symbol, positionSide) => call('close_position', { symbol, positionSide }),
+  setKillSwitch: (on) => call('set_kill_switch', { on }),
+
+  positions: () => call('positions'),
+  orders: (filter) => call('orders', filter),
+  trades: (filter) => call('trades', filter),
+  pnl: (period) => call('pnl', { period }),
+  syncNow: () => call('sync_now'),
+  exportCsv: (kind, period) => call('export_csv', period ? { kind, period } : { kind }),
+
+  ledger: () => call('ledger'),
+  statements: (period) => call('statements', { period }),
+  ledgerSettings: () => call('ledger_settings'),
+  setLedgerSettings: (settings) => call('set_ledger_settings', settings),
+  settle: () => call('settle'),
+
+  riskLimits: () => call('risk_limits'),
+  setRiskLimits: (limits) => call('set_risk_limits', { limits }),
+
   /** Calls `handler(payload)` on each event; resolves to an unsubscribe function. */
   on: async (event, handler) => {
     try {

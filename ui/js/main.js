@@ -1,5 +1,6 @@
 import { api, EVENTS } from './api.js';
-import { DEFAULT_LANGUAGE, applyLanguage, translator } from './i18n.js';
+import { DEFAULT_LANGUAGE, LANGUAGES, applyLanguage, translator } from './i18n.js';
+import { describeError, field, h, input, setFieldError, setStatus } from './views/common.js';
 import * as apiConfig from './views/api-config.js';
 import * as profitShare from './views/profit-share.js';
 import * as records from './views/records.js';
@@ -7,7 +8,7 @@ import * as risk from './views/risk.js';
 import * as signals from './views/signals.js';
 import * as trade from './views/trade.js';
 
-const VIEWS = {
+const FACTORIES = {
   'api-config': apiConfig,
   signals,
   trade,
@@ -20,13 +21,17 @@ const state = {
   preferences: { language: DEFAULT_LANGUAGE, lastPanel: 'signals' },
   info: null,
   signalsPaused: false,
+  mode: 'paper',
+  // 'first-run', 'unlock' or null when the dashboard is open.
+  gate: null,
+  lockedByEvent: false,
 };
 
 const $ = (sel) => document.querySelector(sel);
+const t = (key, vars) => translator(state.preferences.language)(key, vars);
 
 function showError(err) {
   const banner = $('#error-banner');
-  const t = translator(state.preferences.language);
   banner.textContent = `${t('error.prefix')} [${err.code ?? 'Internal'}]: ${err.message}`;
   banner.hidden = false;
 }
@@ -35,37 +40,102 @@ function clearError() {
   $('#error-banner').hidden = true;
 }
 
-function renderChrome() {
-  const { language } = state.preferences;
-  const t = translator(language);
-  applyLanguage(document, language);
-  $('#language').value = language;
-  const mode = state.info?.mode ?? 'paper';
+function setBanner(id, text) {
+  const el = document.getElementById(id);
+  el.textContent = text ?? '';
+  el.hidden = !text;
+}
+
+/** A modal yes/no question; `danger` paints it red. Resolves to true only on the OK button. */
+function confirmDialog({ title, message, ok, danger = false }) {
+  const dialog = $('#confirm-dialog');
+  dialog.dataset.danger = String(danger);
+  $('#confirm-title').textContent = title;
+  $('#confirm-message').textContent = message;
+  $('#confirm-ok').textContent = ok ?? t('common.confirm');
+  $('#confirm-cancel').textContent = t('common.cancel');
+  return new Promise((resolve) => {
+    const done = (value) => {
+      dialog.removeEventListener('close', onClose);
+      $('#confirm-ok').onclick = null;
+      if (dialog.open) dialog.close();
+      resolve(value);
+    };
+    const onClose = () => done(false);
+    dialog.addEventListener('close', onClose);
+    $('#confirm-ok').onclick = () => done(true);
+    $('#confirm-cancel').onclick = () => done(false);
+    dialog.showModal();
+    $('#confirm-cancel').focus();
+  });
+}
+
+const ctx = {
+  api,
+  t,
+  confirm: confirmDialog,
+  mode: () => state.mode,
+  setMode(mode) {
+    const changed = state.mode !== (mode ?? 'paper');
+    state.mode = mode ?? 'paper';
+    renderBadges();
+    if (changed) for (const view of Object.values(ctx.views)) view.modeChanged?.();
+  },
+  navigate: (panel) => showPanel(panel, true),
+  views: {},
+  /**
+   * Shows a failed command in words next to what caused it (`node`), and reacts to the codes
+   * that change the whole screen: `Locked` opens the unlock dialog, `NotInitialized` first run,
+   * `Unavailable` also raises the connection banner. `node === false` means the caller shows
+   * the words itself.
+   */
+  fail(err, node) {
+    const text = describeError(t, err);
+    if (node) setStatus(node, 'error', text);
+    if (err.code === 'Locked') openGate('unlock');
+    else if (err.code === 'NotInitialized') openGate('first-run');
+    else if (err.code === 'Unavailable') setBanner('conn-banner', `${t('banner.disconnected')} ${err.message}`);
+    else if (node === undefined || node === null) showError(err);
+    return text;
+  },
+};
+
+function renderBadges() {
   const badge = $('#mode-badge');
-  badge.dataset.mode = mode;
-  badge.textContent = t(`mode.${mode}`);
+  badge.dataset.mode = state.mode;
+  badge.textContent = t(`mode.${state.mode}`);
   const pill = $('#signals-state');
   pill.dataset.state = state.signalsPaused ? 'paused' : 'running';
   pill.textContent = t(state.signalsPaused ? 'signals.paused' : 'signals.running');
+}
+
+function renderChrome() {
+  const { language } = state.preferences;
+  applyLanguage(document, language);
+  $('#language').value = language;
+  renderBadges();
   if (state.info) {
     $('#version').textContent = `${t('footer.version')} ${state.info.version}`;
     $('#data-dir').textContent = `${t('footer.data-dir')}: ${state.info.dataDir}`;
   }
-  for (const [name, view] of Object.entries(VIEWS)) {
-    document.getElementById(`panel-${name}`).innerHTML = view.render(t);
+  for (const [name, view] of Object.entries(ctx.views)) {
+    view.render(document.getElementById(`panel-${name}`));
   }
+  if (state.gate) renderGate();
 }
 
-function showPanel(panel) {
-  const name = VIEWS[panel] ? panel : 'signals';
+function showPanel(panel, save = false) {
+  const name = FACTORIES[panel] ? panel : 'signals';
   for (const section of document.querySelectorAll('section.panel')) {
     section.hidden = section.dataset.panel !== name;
   }
-  for (const button of document.querySelectorAll('#nav button')) {
-    if (button.dataset.panel === name) button.setAttribute('aria-current', 'page');
-    else button.removeAttribute('aria-current');
+  for (const b of document.querySelectorAll('#nav button')) {
+    if (b.dataset.panel === name) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
   }
   state.preferences.lastPanel = name;
+  ctx.views[name]?.shown?.();
+  if (save) savePreferences();
 }
 
 async function savePreferences() {
@@ -77,23 +147,141 @@ async function savePreferences() {
   }
 }
 
+function openGate(kind) {
+  state.gate = kind;
+  $('.layout').hidden = true;
+  $('#gate').hidden = false;
+  renderGate();
+}
+
+async function closeGate() {
+  state.gate = null;
+  state.lockedByEvent = false;
+  $('#gate').hidden = true;
+  $('.layout').hidden = false;
+  setBanner('locked-banner', null);
+  await loadAll();
+}
+
+/** The first-run form (language, master password twice) or the unlock form. */
+function renderGate() {
+  const root = $('#gate');
+  root.replaceChildren();
+  const firstRun = state.gate === 'first-run';
+  const password = input('password', { id: 'gate-password', type: 'password', autocomplete: firstRun ? 'new-password' : 'current-password', 'data-testid': 'gate-password' });
+  const again = input('password2', { id: 'gate-password2', type: 'password', autocomplete: 'new-password', 'data-testid': 'gate-password2' });
+  const status = h('p', { class: 'status-line', role: 'status', 'data-testid': 'gate-status' });
+  const submit = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'gate-submit', text: t(firstRun ? 'gate.create' : 'gate.unlock') });
+  const lang = h('select', { id: 'gate-language', 'data-testid': 'gate-language' },
+    LANGUAGES.map((l) => h('option', { value: l, text: t(`lang.${l}`) })));
+  lang.value = state.preferences.language;
+  lang.addEventListener('change', () => {
+    state.preferences.language = lang.value;
+    renderChrome();
+    document.getElementById('gate-language')?.focus();
+  });
+  const form = h('form', { class: 'gate-card card', 'data-testid': firstRun ? 'first-run' : 'unlock', novalidate: true },
+    h('h1', { text: t(firstRun ? 'gate.first-run-title' : 'gate.unlock-title') }),
+    h('p', { class: 'lead', text: t(firstRun ? 'gate.first-run-lead' : 'gate.unlock-lead') }),
+    state.lockedByEvent && !firstRun ? h('p', { class: 'warn-box', text: t('banner.locked') }) : null,
+    firstRun ? field(t('gate.language'), lang) : null,
+    field(t('gate.password'), password, { help: firstRun ? t('gate.password-help') : null }),
+    firstRun ? field(t('gate.password-again'), again) : null,
+    h('p', {}, submit), status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    setFieldError(password, null);
+    if (firstRun) setFieldError(again, null);
+    if (!password.value) {
+      setFieldError(password, t('gate.password-required'));
+      password.focus();
+      return;
+    }
+    if (firstRun && password.value !== again.value) {
+      setFieldError(again, t('gate.password-mismatch'));
+      again.focus();
+      return;
+    }
+    submit.disabled = true;
+    setStatus(status, 'info', t(firstRun ? 'gate.creating' : 'gate.unlocking'));
+    try {
+      if (firstRun) {
+        await api.vaultSetup(password.value);
+        // A new vault starts on the funded paper account, so the user lands in paper mode.
+        state.mode = 'paper';
+        state.preferences.lastPanel = 'signals';
+        await savePreferences();
+      } else {
+        await api.vaultUnlock(password.value);
+      }
+      setStatus(status, 'ok', '');
+      await closeGate();
+      showPanel(state.preferences.lastPanel);
+    } catch (err) {
+      submit.disabled = false;
+      setStatus(status, 'info', '');
+      // Weak passwords (InvalidInput) and wrong ones both belong under the password field.
+      if (err.code === 'InvalidInput' || err.code === 'WrongPassword') {
+        setFieldError(password, describeError(t, err));
+        password.focus();
+      } else {
+        ctx.fail(err, status);
+      }
+    }
+  });
+  root.append(form);
+  password.focus();
+}
+
+async function loadAll() {
+  try {
+    const accounts = await api.listAccounts();
+    const active = accounts.find((a) => a.active);
+    if (active) state.mode = active.environment;
+  } catch (err) {
+    ctx.fail(err);
+  }
+  renderBadges();
+  await Promise.all(Object.values(ctx.views).map((v) => v.load?.()));
+}
+
+function onAppEvent(ev) {
+  if (!ev || typeof ev !== 'object') return;
+  switch (ev.kind) {
+    case 'connection':
+      setBanner('conn-banner', ev.connected ? null : `${t('banner.disconnected')} ${ev.message ?? ''}`);
+      break;
+    case 'locked':
+      state.lockedByEvent = true;
+      setBanner('locked-banner', t('banner.locked'));
+      openGate('unlock');
+      break;
+    case 'liquidation_warning':
+      setBanner('liq-banner', t('banner.liquidation', { symbol: ev.symbol, mark: ev.mark_price, liq: ev.liquidation_price }));
+      break;
+    default:
+      break;
+  }
+  for (const view of Object.values(ctx.views)) view.onEvent?.(ev);
+}
+
 async function start() {
   try {
     const [info, preferences] = await Promise.all([api.appInfo(), api.getPreferences()]);
     state.info = info;
     state.signalsPaused = info.signalsPaused;
+    state.mode = info.mode ?? 'paper';
     state.preferences = preferences;
   } catch (err) {
     showError(err);
   }
+  for (const [name, factory] of Object.entries(FACTORIES)) ctx.views[name] = factory.create(ctx);
   renderChrome();
   showPanel(state.preferences.lastPanel);
 
   $('#nav').addEventListener('click', (e) => {
-    const button = e.target.closest('button[data-panel]');
-    if (!button) return;
-    showPanel(button.dataset.panel);
-    savePreferences();
+    const b = e.target.closest('button[data-panel]');
+    if (b) showPanel(b.dataset.panel, true);
   });
   $('#language').addEventListener('change', (e) => {
     state.preferences.language = e.target.value;
@@ -103,11 +291,24 @@ async function start() {
   try {
     await api.on(EVENTS.signalsPaused, ({ paused }) => {
       state.signalsPaused = paused;
-      renderChrome();
+      renderBadges();
     });
+    await api.on(EVENTS.app, onAppEvent);
+    // The shell sends a panel name; an object `{panel}` is accepted too.
+    await api.on(EVENTS.navigate, (p) => showPanel(typeof p === 'string' ? p : p?.panel));
   } catch (err) {
     showError(err);
   }
+
+  let status = null;
+  try {
+    status = await api.vaultStatus();
+  } catch (err) {
+    ctx.fail(err);
+  }
+  if (status && !status.initialized) openGate('first-run');
+  else if (status && status.locked) openGate('unlock');
+  else await loadAll();
   document.body.dataset.ready = 'true';
 }
 

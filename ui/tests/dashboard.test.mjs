@@ -1,29 +1,29 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { mkdir } from 'node:fs/promises';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { ALL_KEYS, KEYS_BY_LANGUAGE } from '../js/i18n.js';
-import { DEFAULT_INFO, launchBrowser, openDashboard, serveUi } from './harness.mjs';
+import { DEFAULT_INFO, emitAppEvent, useBrowser } from './harness.mjs';
 
 const PANELS = ['api-config', 'signals', 'trade', 'records', 'profit-share', 'risk'];
-let browser;
-let served;
-
-before(async () => {
-  served = await serveUi();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  served?.server.close();
-});
+const { open } = useBrowser({ before, after, afterEach });
 
 const visiblePanels = (page) =>
   page.$$eval('section.panel', (els) => els.filter((e) => !e.hidden).map((e) => e.dataset.panel));
 const navLabels = (page) => page.$$eval('#nav button', (els) => els.map((e) => e.textContent));
 
+/** Every visible control that has neither a <label for>, a wrapping label nor an aria-label. */
+const unlabelled = (page) => page.$$eval('input, select, button, textarea', (els) => els
+  .filter((e) => e.offsetParent !== null)
+  .filter((e) => {
+    if (e.getAttribute('aria-label') || e.closest('label')) return false;
+    if (e.tagName === 'BUTTON') return !e.textContent.trim();
+    return !(e.id && document.querySelector(`label[for="${e.id}"]`));
+  })
+  .map((e) => e.outerHTML.slice(0, 120)));
+
 describe('dashboard', () => {
   test('opens in Chinese on the signals panel with the paper badge', async () => {
-    const { page, errors } = await openDashboard(browser, served.url);
+    const { page, errors } = await open();
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
     assert.deepEqual(await navLabels(page), ['API 配置', '预测信号', '交易执行', '交易记录', '利润分成', '风控设置']);
     assert.deepEqual(await visiblePanels(page), ['signals']);
@@ -31,15 +31,33 @@ describe('dashboard', () => {
     assert.equal(await page.getAttribute('[data-testid=mode-badge]', 'data-mode'), 'paper');
     assert.equal(await page.textContent('[data-testid=version]'), '版本 0.1.0');
     assert.match(await page.textContent('[data-testid=data-dir]'), /com\.perpdesk\.desktop/);
+    assert.match(await page.textContent('[data-testid=attribution]'), /TradingView/);
     assert.equal(await page.textContent('h1:visible'), '预测信号');
     assert.equal(await page.isVisible('[data-testid=error-banner]'), false);
     await mkdir('test-output', { recursive: true });
-    await page.screenshot({ path: 'test-output/ui-dashboard-zh.png' });
+    await page.screenshot({ path: 'test-output/ui-dashboard-zh.png', fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  test('every panel renders in both languages without unlabelled controls or console errors', async () => {
+    const { page, errors } = await open();
+    for (const language of ['zh-CN', 'en']) {
+      await page.selectOption('[data-testid=language]', language);
+      for (const panel of PANELS) {
+        await page.click(`#nav button[data-panel=${panel}]`);
+        const text = await page.innerText(`#panel-${panel}`);
+        // An untranslated key shows itself ("trade.preview"); none may be left on screen.
+        assert.doesNotMatch(text, /\b(?:trade|signals|records|ps|risk|cfg|common|code|check)\.[a-z-]+/, `${language} ${panel}`);
+        if (language === 'en') assert.doesNotMatch(text, /[\u4e00-\u9fff]{2,}/, `Chinese left in en ${panel}`);
+        assert.deepEqual(await unlabelled(page), [], `${language} ${panel}`);
+      }
+    }
+    await page.screenshot({ path: 'test-output/ui-dashboard-en.png', fullPage: true });
     assert.deepEqual(errors, []);
   });
 
   test('switching to English relabels everything and saves the choice', async () => {
-    const { page } = await openDashboard(browser, served.url);
+    const { page } = await open();
     await page.selectOption('[data-testid=language]', 'en');
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
     assert.deepEqual(await navLabels(page), ['API configuration', 'Prediction signals', 'Trade execution',
@@ -52,7 +70,7 @@ describe('dashboard', () => {
   });
 
   test('each navigation entry shows exactly its panel and remembers it', async () => {
-    const { page } = await openDashboard(browser, served.url);
+    const { page } = await open();
     for (const panel of PANELS) {
       await page.click(`#nav button[data-panel=${panel}]`);
       assert.deepEqual(await visiblePanels(page), [panel]);
@@ -61,21 +79,25 @@ describe('dashboard', () => {
       await page.waitForFunction((p) => window.__fake.preferences.lastPanel === p, panel);
     }
     assert.equal(await page.textContent('#panel-risk h1'), '风控设置');
-    assert.equal(await page.textContent('[data-testid=risk-status]'), '尚未接入');
+  });
+
+  test('the shell\'s navigate event switches the panel', async () => {
+    const { page } = await open();
+    await page.evaluate(() => window.__fakeEmit('navigate', 'records'));
+    assert.deepEqual(await visiblePanels(page), ['records']);
+    await page.evaluate(() => window.__fakeEmit('navigate', { panel: 'risk' }));
+    assert.deepEqual(await visiblePanels(page), ['risk']);
   });
 
   test('restores the saved language and panel at start', async () => {
-    const { page } = await openDashboard(browser, served.url, {
-      preferences: { language: 'en', lastPanel: 'profit-share' },
-    });
+    const { page } = await open({ preferences: { language: 'en', lastPanel: 'profit-share' } });
     assert.deepEqual(await visiblePanels(page), ['profit-share']);
     assert.equal(await page.inputValue('[data-testid=language]'), 'en');
     assert.equal(await page.textContent('h1:visible'), 'Profit sharing');
-    assert.equal(await page.textContent('[data-testid=profit-share-status]'), 'Not connected yet');
   });
 
   test('shows the backend error code and message when saving fails', async () => {
-    const { page } = await openDashboard(browser, served.url, {
+    const { page } = await open({
       failSetPreferences: { code: 'InvalidInput', message: 'preferences: unknown variant `xx`' },
     });
     await page.click('#nav button[data-panel=trade]');
@@ -86,18 +108,46 @@ describe('dashboard', () => {
   });
 
   test('the mode badge and pause state follow the backend and tray events', async () => {
-    const { page } = await openDashboard(browser, served.url, { info: { ...DEFAULT_INFO, mode: 'live' } });
-    assert.equal(await page.textContent('[data-testid=mode-badge]'), '实盘');
-    assert.equal(await page.getAttribute('[data-testid=mode-badge]', 'data-mode'), 'live');
+    const { page } = await open({ info: { ...DEFAULT_INFO, mode: 'live' } });
+    // The active account (paper in the fake) decides the mode once the vault is open.
+    assert.equal(await page.textContent('[data-testid=mode-badge]'), '模拟盘');
     assert.equal(await page.textContent('[data-testid=signals-state]'), '信号运行中');
     await page.evaluate(() => window.__fakeEmit('signals-paused', { paused: true }));
     assert.equal(await page.textContent('[data-testid=signals-state]'), '信号已暂停');
     assert.equal(await page.getAttribute('[data-testid=signals-state]', 'data-state'), 'paused');
   });
 
-  test('every interface string exists in both languages', () => {
+  test('connection and liquidation events raise banners and clear them again', async () => {
+    const { page, errors } = await open();
+    await emitAppEvent(page, { kind: 'connection', account_id: 1, connected: false, message: 'user stream closed' });
+    assert.match(await page.textContent('[data-testid=conn-banner]'), /连接已断开.*user stream closed/);
+    await emitAppEvent(page, { kind: 'connection', account_id: 1, connected: true, message: '' });
+    assert.equal(await page.isVisible('[data-testid=conn-banner]'), false);
+    await emitAppEvent(page, { kind: 'liquidation_warning', account_id: 1, symbol: 'BTCUSDT', mark_price: '52000', liquidation_price: '51230.4' });
+    assert.match(await page.textContent('[data-testid=liq-banner]'), /BTCUSDT.*52000.*51230\.4/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('every interface string exists in both languages and every key the code uses exists', async () => {
     for (const [language, keys] of Object.entries(KEYS_BY_LANGUAGE)) {
       assert.deepEqual([...keys].sort(), [...ALL_KEYS].sort(), `${language} is missing or has extra keys`);
     }
+    const dir = new URL('../js/', import.meta.url);
+    const files = ['main.js', ...(await readdir(new URL('views/', dir))).map((f) => `views/${f}`)];
+    const known = new Set(ALL_KEYS);
+    for (const f of files) {
+      const src = await readFile(new URL(f, dir), 'utf8');
+      for (const [, key] of src.matchAll(/\bt\('([a-zA-Z0-9._-]+)'/g)) assert.ok(known.has(key), `${f}: ${key}`);
+    }
+  });
+
+  test('the vendored chart library is the pinned npm build with its licence and notice', async () => {
+    const root = new URL('../../', import.meta.url);
+    const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8'));
+    assert.match(pkg.dependencies['lightweight-charts'], /^5\.\d+\.\d+$/);
+    const vendored = await readFile(new URL('ui/vendor/lightweight-charts/lightweight-charts.standalone.production.mjs', root), 'utf8');
+    assert.ok(vendored.includes(`Lightweight Charts™ v${pkg.dependencies['lightweight-charts']}`));
+    assert.match(await readFile(new URL('ui/vendor/lightweight-charts/LICENSE', root), 'utf8'), /Apache License/);
+    assert.match(await readFile(new URL('ui/vendor/lightweight-charts/NOTICE', root), 'utf8'), /TradingView/);
   });
 });

@@ -1,15 +1,28 @@
-// Serves ui/ on 127.0.0.1 and opens it in Debian's Chromium with a fake desktop backend in
-// place of window.__TAURI__, so the dashboard is tested the way a person sees it.
+// Serves ui/ on 127.0.0.1 with the app's own CSP and opens it in Debian's Chromium with a fake
+// desktop backend in place of window.__TAURI__, so the dashboard is tested the way a person
+// sees it. The fake implements every command of docs/ipc.md with plausible data, fires
+// `app-event`s on demand and can be told to fail any command with a given {code, message}.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const UI_DIR = fileURLToPath(new URL('..', import.meta.url));
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png' };
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.png': 'image/png',
+};
+
+/** The CSP from tauri.conf.json, so a style or script the real window would block fails here too. */
+export function appCsp() {
+  const conf = JSON.parse(readFileSync(join(ROOT, 'tauri.conf.json'), 'utf8'));
+  return Object.entries(conf.app.security.csp).map(([k, v]) => `${k} ${v}`).join('; ');
+}
 
 export async function serveUi() {
+  const csp = appCsp();
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     const file = join(UI_DIR, path === '/' ? 'index.html' : path);
@@ -19,7 +32,10 @@ export async function serveUi() {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-security-policy': csp,
+      }).end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -41,13 +57,169 @@ export async function launchBrowser() {
 // Runs in the page before any of its scripts. It mimics the shell: commands answer like
 // src-tauri/src/commands, failures reject with {code, message}, events can be fired by tests.
 function installFakeBackend(seed) {
+  const HOUR = 3_600_000;
+  const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+  const err = (code, message, extra = {}) => ({ code, message, ...extra });
+  const clone = (v) => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
+  const empty = Boolean(seed.empty);
+
+  // A deterministic random walk, so screenshots and numbers are the same every run.
+  let rnd = 42;
+  const random = () => {
+    rnd = (rnd * 1103515245 + 12345) % 2147483648;
+    return rnd / 2147483648;
+  };
+  function makeCandles(start) {
+    const out = [];
+    let price = start;
+    for (let i = 0; i < 300; i += 1) {
+      const o = price;
+      const c = o * (1 + (random() - 0.5) * 0.01);
+      const hi = Math.max(o, c) * (1 + random() * 0.003);
+      const lo = Math.min(o, c) * (1 - random() * 0.003);
+      out.push({ t: NOW - (300 - i) * HOUR, o: o.toFixed(1), h: hi.toFixed(1), l: lo.toFixed(1), c: c.toFixed(1), v: (100 + random() * 50).toFixed(3) });
+      price = c;
+    }
+    return out;
+  }
+  function ema(candles, n) {
+    const k = 2 / (n + 1);
+    let e = null;
+    return candles.map((c, i) => {
+      const x = Number(c.c);
+      e = e === null ? x : x * k + e * (1 - k);
+      return [c.t, i + 1 < n ? null : e];
+    });
+  }
+  function bands(candles, n, side) {
+    return candles.map((c, i) => {
+      if (i + 1 < n) return [c.t, null];
+      const xs = candles.slice(i + 1 - n, i + 1).map((x) => Number(x.c));
+      const m = xs.reduce((a, b) => a + b, 0) / n;
+      const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / n);
+      return [c.t, m + side * 2 * sd];
+    });
+  }
+  const record = {
+    accuracy: 0.541, brier: 0.2471, base_rate_brier: 0.2490, model_net_pnl_pct: 3.2,
+    best_baseline: 'ema_crossover', best_baseline_net_pnl_pct: 1.1, beats_baselines: true,
+    beats_base_rate: true, model_trades: 84, model_win_rate: 0.52,
+  };
+  const market = {
+    BTCUSDT: { candles: makeCandles(64000), change: 1.84 },
+    ETHUSDT: { candles: makeCandles(3400), change: -2.31 },
+  };
+  const lastClose = (s) => market[s].candles.at(-1).c;
+  const signals = {
+    BTCUSDT: [
+      { id: 101, symbol: 'BTCUSDT', time_ms: NOW - 5 * HOUR, direction: 'short', lean: 'short', probability: 0.58, p_up: 0.42, entry: '64210.5', take_profit: '63100.0', stop_loss: '64800.0', strong: false, record },
+      { id: 102, symbol: 'BTCUSDT', time_ms: NOW - HOUR, direction: 'long', lean: 'long', probability: 0.63, p_up: 0.63, entry: lastClose('BTCUSDT'), take_profit: '66000.0', stop_loss: '63000.0', strong: true, record },
+    ],
+    ETHUSDT: [
+      { id: 201, symbol: 'ETHUSDT', time_ms: NOW - HOUR, direction: 'flat', lean: 'short', probability: 0.54, p_up: 0.46, entry: '3391.2', take_profit: '3300.0', stop_loss: '3440.0', strong: false, record: { ...record, beats_baselines: false, model_net_pnl_pct: -0.8 } },
+    ],
+  };
+  const curve = (start, drift) => Array.from({ length: 60 }, (_, i) => [NOW - (60 - i) * 24 * HOUR, start + drift * i + Math.sin(i / 4) * 0.01]);
+  const cards = {
+    // docs/ipc.md's shape.
+    BTCUSDT: {
+      calibration: Array.from({ length: 10 }, (_, i) => ({ p_mean: 0.05 + i * 0.1, hit_rate: Math.min(1, 0.08 + i * 0.095), count: 20 + i * 3 })),
+      equity: { model: curve(1, 0.0006), baselines: { buy_and_hold: curve(1, 0.0003), ema_crossover: curve(1, 0.0002), coin_flip: curve(1, -0.0004) } },
+      has_edge: true,
+    },
+    // perpdesk-signal's ModelCard shape (what the card crate serializes today).
+    ETHUSDT: {
+      symbol: 'ETHUSDT', has_edge: false,
+      calibration: Array.from({ length: 10 }, (_, i) => ({ lower: i / 10, upper: (i + 1) / 10, count: i === 0 ? 0 : 15, mean_forecast: i / 10 + 0.05, observed_up: 0.5 })),
+      model: { name: 'model', equity: curve(1, -0.0001).map(([t, v]) => ({ time: new Date(t).toISOString(), equity: v })) },
+      baselines: [{ name: 'buy_and_hold', equity: curve(1, 0.0002).map(([t, v]) => ({ time: new Date(t).toISOString(), equity: v })) }],
+    },
+  };
+
   const fake = {
     calls: [],
+    printed: 0,
     preferences: seed.preferences ?? { language: 'zh-CN', lastPanel: 'signals' },
     info: seed.info,
     failSetPreferences: seed.failSetPreferences ?? null,
+    // cmd -> {code, message[, rule]}: that command rejects until cleared.
+    fail: { ...(seed.fail ?? {}) },
     listeners: {},
+    vault: { initialized: true, locked: false, auto_lock_minutes: 15, ...(seed.vault ?? {}) },
+    password: 'correct horse battery staple',
+    accounts: empty ? [] : [
+      { id: 1, name: 'Paper', environment: 'paper', key_hint: '••••sim1', active: true, check: null },
+      { id: 2, name: 'Binance testnet', environment: 'testnet', key_hint: '••••t3st', active: false, check: null },
+      { id: 3, name: 'Binance live', environment: 'live', key_hint: '••••ab12', active: false, check: null },
+    ],
+    nextId: 10,
+    limits: {
+      max_position_notional: '5000', max_total_notional: '15000', max_leverage: 20, max_trades_per_day: 20,
+      require_stop_loss: true, max_stop_distance_pct: '5', daily_loss_limit: '300', max_concurrent_positions: 3,
+      kill_switch: false,
+    },
+    positions: empty ? [] : [
+      { symbol: 'BTCUSDT', position_side: 'BOTH', side: 'LONG', quantity: '0.010', entry_price: '63500.0', mark_price: lastClose('BTCUSDT'), unrealized_pnl: '12.35', liquidation_price: '51230.4', leverage: 5, margin_type: 'ISOLATED', take_profit: '66000.0', stop_loss: '62000.0' },
+    ],
+    orders: empty ? [] : [
+      { client_order_id: 'pd-7-entry', symbol: 'BTCUSDT', side: 'BUY', kind: 'MARKET', leg: 'entry', quantity: '0.010', price: null, trigger_price: null, state: 'FILLED', updated_ms: NOW - 3 * HOUR },
+      { client_order_id: 'pd-7-tp', symbol: 'BTCUSDT', side: 'SELL', kind: 'TAKE_PROFIT_MARKET', leg: 'take_profit', quantity: '0.010', price: null, trigger_price: '66000.0', state: 'NEW', updated_ms: NOW - 3 * HOUR },
+      { client_order_id: 'pd-5-entry', symbol: 'ETHUSDT', side: 'SELL', kind: 'LIMIT', leg: 'entry', quantity: '0.500', price: '3450.0', trigger_price: null, state: 'FILLED', updated_ms: NOW - 50 * HOUR },
+    ],
+    trades: empty ? [] : [
+      { trade_id: 9001, symbol: 'BTCUSDT', side: 'BUY', price: '63500.0', quantity: '0.010', realized_pnl: '0', commission: '0.254', time_ms: NOW - 3 * HOUR, ticket: 'pd-7', origin: 'signal' },
+      { trade_id: 8001, symbol: 'ETHUSDT', side: 'SELL', price: '3450.0', quantity: '0.500', realized_pnl: '0', commission: '0.690', time_ms: NOW - 50 * HOUR, ticket: 'pd-5', origin: 'manual' },
+      { trade_id: 8002, symbol: 'ETHUSDT', side: 'BUY', price: '3380.0', quantity: '0.500', realized_pnl: '35.00', commission: '0.676', time_ms: NOW - 30 * HOUR, ticket: 'pd-5', origin: 'manual' },
+    ],
+    ledgerSettings: { platform_ratio: '0.7', mode: 'high_water_mark', include_manual: false, period: 'monthly' },
+    settled: false,
+    replay: { now_ms: NOW, speed: 60, start_ms: NOW - 300 * HOUR, end_ms: NOW + 100 * HOUR, running: true },
   };
+  if (seed.activeEnvironment) fake.accounts.forEach((a) => { a.active = a.environment === seed.activeEnvironment; });
+  const active = () => fake.accounts.find((a) => a.active) ?? null;
+  const status = () => ({ ...fake.vault });
+  const needUnlocked = () => {
+    if (!fake.vault.initialized) throw err('NotInitialized', 'no master password yet');
+    if (fake.vault.locked) throw err('Locked', 'the vault is locked');
+  };
+  const account = (id) => {
+    const a = fake.accounts.find((x) => x.id === id);
+    if (!a) throw err('NotFound', `account ${id} does not exist`);
+    return a;
+  };
+  const filterRows = (rows, timeKey, { symbol, fromMs, toMs } = {}) => rows.filter((r) => (!symbol || r.symbol === symbol)
+    && (fromMs === undefined || r[timeKey] >= fromMs) && (toMs === undefined || r[timeKey] <= toMs));
+  const emit = (event, payload) => (fake.listeners[event] ?? []).forEach((h) => h({ event, payload }));
+
+  function preview(ticket) {
+    if (!market[ticket.symbol]) throw err('InvalidInput', `symbol: unknown symbol ${ticket.symbol}`);
+    const entry = Number(ticket.order_type === 'LIMIT' ? ticket.price : lastClose(ticket.symbol));
+    const buy = ticket.side === 'BUY';
+    const sl = ticket.stop_loss ? Number(ticket.stop_loss) : null;
+    let qty;
+    if (ticket.sizing.kind === 'quantity') qty = Number(ticket.sizing.quantity);
+    else if (ticket.sizing.kind === 'fixed_notional') qty = Number(ticket.sizing.usdt) / entry;
+    else qty = sl ? (10000 * Number(ticket.sizing.percent) / 100) / Math.abs(entry - sl) : 0.001;
+    qty = Math.max(0.001, Math.floor(qty * 1000) / 1000);
+    const notional = qty * entry;
+    const lev = Number(ticket.leverage);
+    const L = fake.limits;
+    let risk = { ok: true };
+    if (L.kill_switch) risk = { ok: false, rule: 'kill_switch', message: 'the kill switch is on' };
+    else if (lev > L.max_leverage) risk = { ok: false, rule: 'max_leverage', message: `leverage ${lev}x is above the limit of ${L.max_leverage}x` };
+    else if (L.require_stop_loss && !sl) risk = { ok: false, rule: 'require_stop_loss', message: 'a stop-loss is required' };
+    else if (notional > Number(L.max_position_notional)) risk = { ok: false, rule: 'max_position_notional', message: `position notional ${notional.toFixed(2)} USDT is above the limit of ${L.max_position_notional} USDT` };
+    const fee = notional * 0.0005;
+    return {
+      quantity: qty.toFixed(3), entry_price: entry.toFixed(1), notional: notional.toFixed(2),
+      margin_required: (notional / lev).toFixed(2), take_profit: ticket.take_profit ?? null, stop_loss: ticket.stop_loss ?? null,
+      liquidation_price: (buy ? entry * (1 - 1 / lev + 0.004) : entry * (1 + 1 / lev - 0.004)).toFixed(1),
+      worst_case_loss: sl ? (Math.abs(entry - sl) * qty + 2 * fee).toFixed(2) : (notional / lev).toFixed(2),
+      reward_at_take_profit: ticket.take_profit ? (Math.abs(Number(ticket.take_profit) - entry) * qty - 2 * fee).toFixed(2) : null,
+      entry_fee: fee.toFixed(4), risk,
+    };
+  }
+
   const commands = {
     app_info: () => ({ ...fake.info }),
     get_preferences: () => ({ ...fake.preferences }),
@@ -57,13 +229,214 @@ function installFakeBackend(seed) {
       return { ...preferences };
     },
     set_signals_paused: ({ paused }) => paused,
+
+    vault_status: () => status(),
+    vault_setup: ({ password }) => {
+      if (fake.vault.initialized) throw err('Conflict', 'the vault already exists');
+      if (password.length < 12) throw err('InvalidInput', 'password: too weak (add 4 or more characters, mix in digits or symbols)');
+      fake.vault = { ...fake.vault, initialized: true, locked: false };
+      fake.password = password;
+      fake.accounts = [{ id: 1, name: 'Paper', environment: 'paper', key_hint: '••••sim1', active: true, check: null }];
+      return status();
+    },
+    vault_unlock: ({ password }) => {
+      if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
+      fake.vault.locked = false;
+      return status();
+    },
+    vault_lock: () => {
+      fake.vault.locked = true;
+      return status();
+    },
+    set_auto_lock: ({ minutes }) => {
+      if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw err('InvalidInput', 'minutes: must be 0..=1440');
+      fake.vault.auto_lock_minutes = minutes;
+      return status();
+    },
+    export_backup: ({ password }) => {
+      if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
+      return { path: '/home/trader/.local/share/com.perpdesk.desktop/backups/perpdesk-2026-11-25.pdbak' };
+    },
+    import_backup: ({ path, password }) => {
+      if (!path.endsWith('.pdbak')) throw err('InvalidInput', `path: ${path} is not a perpdesk backup`);
+      if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
+      return status();
+    },
+
+    list_accounts: () => { needUnlocked(); return clone(fake.accounts); },
+    create_paper_account: ({ name, balance }) => {
+      needUnlocked();
+      if (fake.accounts.some((a) => a.name === name)) throw err('Conflict', `an account named "${name}" exists`);
+      const a = { id: fake.nextId++, name, environment: 'paper', key_hint: '••••sim2', active: false, check: null, balance };
+      fake.accounts.push(a);
+      return clone(a);
+    },
+    add_account: ({ name, environment, apiKey, apiSecret }) => {
+      needUnlocked();
+      if (fake.accounts.some((a) => a.name === name)) throw err('Conflict', `an account named "${name}" exists`);
+      if (!apiKey || apiKey.length < 8) throw err('InvalidInput', 'api_key: too short');
+      if (!apiSecret) throw err('InvalidInput', 'api_secret: required');
+      const a = { id: fake.nextId++, name, environment, key_hint: `••••${apiKey.slice(-4)}`, active: false, check: null };
+      fake.accounts.push(a);
+      return clone(a);
+    },
+    update_account: ({ id, name, apiKey }) => {
+      needUnlocked();
+      const a = account(id);
+      a.name = name;
+      if (apiKey) a.key_hint = `••••${apiKey.slice(-4)}`;
+      return clone(a);
+    },
+    remove_account: ({ id }) => {
+      const a = account(id);
+      if (a.active && fake.positions.length) throw err('Conflict', `account "${a.name}" has open positions`);
+      fake.accounts = fake.accounts.filter((x) => x.id !== id);
+      return null;
+    },
+    set_active_account: ({ id, confirmLive }) => {
+      needUnlocked();
+      const a = account(id);
+      if (a.environment === 'live' && confirmLive !== true) throw err('InvalidInput', 'confirmLive: a live account needs confirmation');
+      fake.accounts.forEach((x) => { x.active = x.id === id; });
+      return clone(a);
+    },
+    test_connection: ({ id }) => {
+      needUnlocked();
+      const a = account(id);
+      const live = a.environment === 'live';
+      const report = {
+        ok: !live, checked_at_ms: NOW, position_mode: 'one_way', multi_assets: false,
+        checks: [
+          { name: 'reachability', status: 'ok', detail: '42 ms' },
+          { name: 'clock_offset', status: 'ok', detail: '+12 ms' },
+          { name: 'signature', status: 'ok', detail: 'HMAC-SHA256 accepted' },
+          { name: 'futures_permission', status: 'ok', detail: 'enableFutures = true' },
+          { name: 'withdrawals_disabled', status: live ? 'fail' : 'ok', detail: live ? 'this key can withdraw: refused' : 'enableWithdrawals = false' },
+          { name: 'ip_restriction', status: 'warn', detail: 'no IP whitelist on this key' },
+        ],
+      };
+      a.check = report;
+      return clone(report);
+    },
+
+    watchlist: () => (empty ? [] : Object.keys(market).map((symbol) => ({
+      symbol, price: lastClose(symbol), change_24h_pct: market[symbol].change, signal: clone(signals[symbol].at(-1)),
+    }))),
+    set_watchlist: ({ symbols }) => {
+      const unknown = symbols.find((x) => !market[x]);
+      if (unknown) throw err('InvalidInput', `symbols: ${unknown} is not a USDⓈ-M perpetual`);
+      return symbols.map((symbol) => ({ symbol, price: lastClose(symbol), change_24h_pct: market[symbol].change, signal: clone(signals[symbol].at(-1)) }));
+    },
+    candles: ({ symbol }) => clone(empty ? [] : market[symbol]?.candles ?? []),
+    indicators: ({ symbol }) => {
+      const c = empty ? [] : market[symbol]?.candles ?? [];
+      return { ema20: ema(c, 20), ema50: ema(c, 50), bb_upper: bands(c, 20, 1), bb_lower: bands(c, 20, -1), rsi14: c.map((x) => [x.t, 50]) };
+    },
+    signals: ({ symbol }) => clone(empty ? [] : signals[symbol] ?? []),
+    model_card: ({ symbol }) => clone(empty ? { calibration: [], equity: { model: [], baselines: {} } } : cards[symbol] ?? null),
+    replay_status: () => {
+      if (active()?.environment !== 'paper') throw err('InvalidInput', 'replay: only in paper mode');
+      return { ...fake.replay };
+    },
+    set_replay: ({ speed, running }) => {
+      if (speed !== undefined) fake.replay.speed = speed;
+      if (running !== undefined) fake.replay.running = running;
+      return { ...fake.replay };
+    },
+    advance_replay: ({ minutes }) => {
+      fake.replay.now_ms += minutes * 60_000;
+      return { ...fake.replay };
+    },
+
+    preview_order: ({ ticket }) => { needUnlocked(); return preview(ticket); },
+    place_order: ({ ticket, confirmLive }) => {
+      needUnlocked();
+      if (active()?.environment === 'live' && confirmLive !== true) throw err('InvalidInput', 'confirmLive: a live order needs confirmation');
+      const p = preview(ticket);
+      if (!p.risk.ok) throw err('RiskRefused', p.risk.message, { rule: p.risk.rule });
+      const id = `pd-${fake.nextId++}`;
+      const order = (leg, kind, side) => ({ client_order_id: `${id}-${leg === 'take_profit' ? 'tp' : leg === 'stop_loss' ? 'sl' : 'entry'}`, symbol: ticket.symbol, side, kind, leg, quantity: p.quantity, price: ticket.price ?? null, trigger_price: null, state: kind === 'MARKET' ? 'FILLED' : 'NEW', updated_ms: NOW });
+      const exit = ticket.side === 'BUY' ? 'SELL' : 'BUY';
+      const result = {
+        ticket_id: id,
+        entry: order('entry', ticket.order_type, ticket.side),
+        take_profit: ticket.take_profit ? order('take_profit', 'TAKE_PROFIT_MARKET', exit) : null,
+        stop_loss: ticket.stop_loss ? order('stop_loss', 'STOP_MARKET', exit) : null,
+      };
+      fake.orders.unshift(...[result.entry, result.take_profit, result.stop_loss].filter(Boolean));
+      return clone(result);
+    },
+    close_position: ({ symbol, positionSide }) => {
+      const p = fake.positions.find((x) => x.symbol === symbol && x.position_side === positionSide);
+      if (!p) throw err('NotFound', `no open ${symbol} position`);
+      fake.positions = fake.positions.filter((x) => x !== p);
+      return { client_order_id: 'pd-99-close', symbol, side: p.side === 'LONG' ? 'SELL' : 'BUY', kind: 'MARKET', leg: 'close', quantity: p.quantity, price: null, trigger_price: null, state: 'FILLED', updated_ms: NOW };
+    },
+    set_kill_switch: ({ on }) => {
+      fake.limits.kill_switch = on;
+      if (on) fake.positions = [];
+      return clone(fake.limits);
+    },
+
+    positions: () => clone(fake.positions),
+    orders: (f) => clone(filterRows(fake.orders, 'updated_ms', f)),
+    trades: (f) => clone(filterRows(fake.trades, 'time_ms', f)),
+    pnl: ({ period }) => (empty ? [] : [
+      { start: NOW - 48 * HOUR, realized_pnl: '35.00', commission: '1.366', funding: '-0.42', net: '33.214', period },
+      { start: NOW - 24 * HOUR, realized_pnl: '0', commission: '0.254', funding: '0', net: '-0.254', period },
+    ]),
+    sync_now: async () => {
+      needUnlocked();
+      for (let done = 1; done <= 4; done += 1) {
+        await new Promise((r) => setTimeout(r, 30));
+        emit('app-event', { kind: 'sync_progress', account_id: 1, done, total: 4, message: ['orders', 'fills', 'income', 'ledger'][done - 1] });
+      }
+      return { new_fills: 2, new_income: 1, new_ledger_rows: 1 };
+    },
+    export_csv: ({ kind, period }) => ({ path: `/home/trader/.local/share/com.perpdesk.desktop/exports/${kind}${period ? `-${period}` : ''}-2026-11-25.csv`, rows: kind === 'trades' ? fake.trades.length : 7 }),
+
+    ledger: () => ({
+      rows: empty ? [] : [
+        { trade_ref: 'pd-5', symbol: 'ETHUSDT', total_pnl: '33.214', shareable: '33.214', platform_share: '23.24980000', user_share: '9.96420000', platform_ratio: '0.7', mode: 'high_water_mark', high_water_mark_after: '33.214', time_ms: NOW - 30 * HOUR, trade_ids: [8001, 8002], income_ids: [1] },
+      ],
+      totals: empty ? { trades: 0, net_pnl: '0', shareable: '0', platform_share: '0', user_share: '0' }
+        : { trades: 1, net_pnl: '33.214', shareable: '33.214', platform_share: '23.2498', user_share: '9.9642' },
+      high_water_mark: empty ? '0' : '33.214', cumulative_net: empty ? '0' : '33.214',
+      owed_now: fake.settled || empty ? { platform: '0', user: '0' } : { platform: '23.2498', user: '9.9642' },
+      settings: clone(fake.ledgerSettings),
+    }),
+    statements: ({ period }) => (empty ? [] : [{ period_start: NOW - 30 * HOUR, trades: 1, net_pnl: '33.214', platform_share: '23.2498', user_share: '9.9642', period }]),
+    ledger_settings: () => clone(fake.ledgerSettings),
+    set_ledger_settings: (s) => {
+      const r = Number(s.platform_ratio);
+      if (!(r >= 0 && r <= 1)) throw err('InvalidInput', 'platform_ratio: must be between 0 and 1');
+      fake.ledgerSettings = { platform_ratio: s.platform_ratio, mode: s.mode, include_manual: s.include_manual, period: s.period };
+      return clone(fake.ledgerSettings);
+    },
+    settle: () => {
+      fake.settled = true;
+      return { period_end_ms: NOW, platform: '23.2498', user: '9.9642' };
+    },
+
+    risk_limits: () => clone(fake.limits),
+    set_risk_limits: ({ limits }) => {
+      if (Number(limits.max_leverage) > 125) throw err('InvalidInput', 'max_leverage: must be at most 125');
+      if (Number(limits.max_total_notional) < Number(limits.max_position_notional)) {
+        throw err('InvalidInput', 'max_total_notional: must be at least max_position_notional');
+      }
+      fake.limits = { ...limits, kill_switch: fake.limits.kill_switch };
+      return clone(fake.limits);
+    },
   };
   window.__fake = fake;
-  window.__fakeEmit = (event, payload) => (fake.listeners[event] ?? []).forEach((h) => h({ event, payload }));
+  window.__fakeEmit = emit;
+  // window.print would open a dialog the test cannot close; count the calls instead.
+  window.print = () => { fake.printed += 1; };
   window.__TAURI__ = {
     core: {
       invoke: async (cmd, args = {}) => {
         fake.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+        if (fake.fail[cmd]) throw { ...fake.fail[cmd] };
         const handler = commands[cmd];
         if (!handler) throw `command ${cmd} not found`;
         return handler(args);
@@ -84,13 +457,60 @@ export const DEFAULT_INFO = {
   logDir: '/home/trader/.local/share/com.perpdesk.desktop/logs', signalsPaused: false,
 };
 
-/** Opens the dashboard with the fake backend seeded by `seed`; waits until it is ready. */
+/**
+ * Opens the dashboard with the fake backend seeded by `seed`; waits until it is ready.
+ * `errors` collects uncaught exceptions and every console error (CSP violations included).
+ */
 export async function openDashboard(browser, url, seed = {}) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // A shared context (see useBrowser) reuses the renderer and the HTTP cache: 3x faster opens.
+  const page = browser.newContext
+    ? await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    : await browser.newPage();
   const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   await page.addInitScript(installFakeBackend, { info: DEFAULT_INFO, ...seed });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
   return { page, errors };
 }
+
+/** Starts the server and browser once per test file and checks the console after each test. */
+export function useBrowser({ before, after, afterEach }) {
+  const env = {};
+  // Every test, whatever it checks, must leave the console free of errors (CSP violations,
+  // uncaught exceptions, failed loads).
+  afterEach?.(() => {
+    const errors = env.errors ?? [];
+    env.errors = [];
+    if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+  });
+  before(async () => {
+    env.served = await serveUi();
+    env.browser = await launchBrowser();
+    env.context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.served?.server.close();
+  });
+  return {
+    // Each test gets a fresh page (and so a fresh fake backend); the previous one is closed.
+    open: async (seed) => {
+      await env.page?.close();
+      const opened = await openDashboard(env.context, env.served.url, seed);
+      env.page = opened.page;
+      env.errors = opened.errors;
+      return opened;
+    },
+  };
+}
+
+/** The fake's record of calls to `cmd`, oldest first. */
+export const callsTo = (page, cmd) => page.evaluate((c) => window.__fake.calls.filter((x) => x.cmd === c), cmd);
+/** Fires an `app-event` with `payload`. */
+export const emitAppEvent = (page, payload) => page.evaluate((p) => window.__fakeEmit('app-event', p), payload);
+/** Makes `cmd` reject with `error` until cleared with `null`. */
+export const failNext = (page, cmd, error) => page.evaluate(([c, e]) => { window.__fake.fail[c] = e; }, [cmd, error]);

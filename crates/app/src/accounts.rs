@@ -219,8 +219,48 @@ impl Engine {
     pub async fn first_run(&self, password: SecretString) -> Result<VaultStatus, AppError> {
         let status = self.vault_setup(password).await?;
         if self.paper.is_some() && self.store.live_accounts().await?.is_empty() {
-            let account = self.create_paper_account("Paper", FIRST_PAPER_BALANCE).await?;
+            let account = self
+                .create_paper_account("Paper", FIRST_PAPER_BALANCE)
+                .await?;
             self.put_active_account(account.id).await?;
+        }
+        Ok(status)
+    }
+
+    /// Unlocks the vault, then makes sure every paper account exists on the paper exchange
+    /// and reconciles the active account (orders in flight, missing stops).
+    ///
+    /// # Errors
+    /// As [`Engine::vault_unlock`]; repair failures are logged, not returned, since the
+    /// unlock itself succeeded.
+    pub async fn unlock(&self, password: SecretString) -> Result<VaultStatus, AppError> {
+        let status = self.vault_unlock(password).await?;
+        if let Some(paper) = &self.paper {
+            for a in self.store.live_accounts().await? {
+                if a.environment != Environment::Paper {
+                    continue;
+                }
+                let sealed = perpdesk_vault::Sealed::decode(&a.secret_sealed)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let secret = self
+                    .vault()?
+                    .open(
+                        perpdesk_vault::Aad::new(a.id, crate::engine::SECRET_PURPOSE),
+                        &sealed,
+                    )
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                if paper.ensure_account(&a.api_key_id, secret.expose(), FIRST_PAPER_BALANCE)? {
+                    tracing::warn!(
+                        account = a.id,
+                        "paper account re-opened with a fresh balance"
+                    );
+                }
+            }
+        }
+        if let Ok(id) = self.active_account_id().await
+            && let Err(e) = self.reconcile(id).await
+        {
+            tracing::warn!(error = %e, "reconciliation after unlock failed; it will run again");
         }
         Ok(status)
     }
@@ -274,7 +314,8 @@ impl Engine {
             .await?;
         // The paper key is made here and cannot withdraw; record the check so the UI shows it.
         let session = self.session(id).await?;
-        let report = check_connection(&session.client, self.now(Some(&session)).timestamp_millis()).await;
+        let report =
+            check_connection(&session.client, self.now(Some(&session)).timestamp_millis()).await;
         self.save_report(id, &report).await?;
         let a = self
             .store
@@ -291,7 +332,10 @@ impl Engine {
     ///
     /// # Errors
     /// [`AppError::InvalidInput`], [`AppError::Locked`], [`AppError::Conflict`].
-    pub async fn add_account(&self, new: NewKey) -> Result<(AccountView, ConnectionReport), AppError> {
+    pub async fn add_account(
+        &self,
+        new: NewKey,
+    ) -> Result<(AccountView, ConnectionReport), AppError> {
         let name = account_name(&new.name)?;
         if new.environment == Environment::Paper {
             return Err(AppError::invalid(
@@ -352,7 +396,10 @@ impl Engine {
             None => self.store.update_account(id, &name, None).await?,
             Some((k, s)) => {
                 if account.environment == Environment::Paper {
-                    return Err(AppError::invalid("apiKey", "a paper account's key is made by perpdesk"));
+                    return Err(AppError::invalid(
+                        "apiKey",
+                        "a paper account's key is made by perpdesk",
+                    ));
                 }
                 let (k, s) = (k.trim(), s.trim());
                 key_text("apiKey", k)?;
@@ -367,7 +414,9 @@ impl Engine {
                 let report = check_connection(&client, chrono::Utc::now().timestamp_millis()).await;
                 refuse_if_unsafe(&report)?;
                 let sealed = self.seal_secret(id, s)?;
-                self.store.update_account(id, &name, Some((k, &sealed))).await?;
+                self.store
+                    .update_account(id, &name, Some((k, &sealed)))
+                    .await?;
                 self.save_report(id, &report).await?;
                 self.forget_session(id);
             }
@@ -394,7 +443,9 @@ impl Engine {
                 open.len()
             )));
         }
-        self.store.archive_account(id, self.now(Some(&session))).await?;
+        self.store
+            .archive_account(id, self.now(Some(&session)))
+            .await?;
         self.forget_session(id);
         if self.active_account_id().await.ok() == Some(id)
             && let Some(next) = self.store.live_accounts().await?.first()
@@ -408,7 +459,11 @@ impl Engine {
     ///
     /// # Errors
     /// [`AppError::InvalidInput`] for an unconfirmed live account, [`AppError::NotFound`].
-    pub async fn set_active_account(&self, id: i64, confirm_live: bool) -> Result<AccountView, AppError> {
+    pub async fn set_active_account(
+        &self,
+        id: i64,
+        confirm_live: bool,
+    ) -> Result<AccountView, AppError> {
         let a = self
             .store
             .live_accounts()
@@ -432,15 +487,15 @@ impl Engine {
     /// [`AppError::Locked`], [`AppError::NotFound`].
     pub async fn test_connection(&self, id: i64) -> Result<ConnectionReport, AppError> {
         let session = self.session(id).await?;
-        let report = check_connection(
-            &session.client,
-            self.now(Some(&session)).timestamp_millis(),
-        )
-        .await;
+        let report =
+            check_connection(&session.client, self.now(Some(&session)).timestamp_millis()).await;
         self.save_report(id, &report).await?;
         self.events.emit(AppEvent::Connection {
             account_id: id,
-            connected: report.checks.first().is_some_and(|c| c.status != CheckStatus::Fail),
+            connected: report
+                .checks
+                .first()
+                .is_some_and(|c| c.status != CheckStatus::Fail),
             message: report
                 .checks
                 .iter()
@@ -451,8 +506,7 @@ impl Engine {
     }
 
     async fn save_report(&self, id: i64, report: &ConnectionReport) -> Result<(), AppError> {
-        let value =
-            serde_json::to_value(report).map_err(|e| AppError::Internal(e.to_string()))?;
+        let value = serde_json::to_value(report).map_err(|e| AppError::Internal(e.to_string()))?;
         let at = chrono::DateTime::from_timestamp_millis(report.checked_at_ms)
             .unwrap_or_else(chrono::Utc::now);
         self.store.set_permissions(id, &value, at).await?;

@@ -244,11 +244,10 @@ impl Engine {
         perpdesk_vault::check_password_strength(password.expose())
             .map_err(|w| AppError::invalid("password", w.to_string()))?;
         let params = self.config.kdf;
-        let (vault, header) =
-            tokio::task::spawn_blocking(move || Vault::create(&password, params))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .map_err(|e| AppError::Internal(format!("vault: {e}")))?;
+        let (vault, header) = tokio::task::spawn_blocking(move || Vault::create(&password, params))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(format!("vault: {e}")))?;
         let header = header
             .to_json()
             .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
@@ -284,9 +283,7 @@ impl Engine {
 
     async fn install_vault(&self, vault: Vault) {
         let minutes = self.auto_lock_minutes().await.unwrap_or(15);
-        vault.set_idle_timeout(
-            (minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)),
-        );
+        vault.set_idle_timeout((minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)));
         *lock(&self.vault) = Some(Arc::new(vault));
     }
 
@@ -318,9 +315,7 @@ impl Engine {
             .put_setting(AUTO_LOCK, &minutes, self.now(None))
             .await?;
         if let Some(v) = lock(&self.vault).as_ref() {
-            v.set_idle_timeout(
-                (minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)),
-            );
+            v.set_idle_timeout((minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)));
         }
         self.vault_status().await
     }
@@ -364,11 +359,14 @@ impl Engine {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("account {account_id}")))?;
         let vault = self.vault()?;
-        let sealed = Sealed::decode(&account.secret_sealed)
-            .map_err(|e| AppError::Internal(format!("stored secret of account {account_id}: {e}")))?;
+        let sealed = Sealed::decode(&account.secret_sealed).map_err(|e| {
+            AppError::Internal(format!("stored secret of account {account_id}: {e}"))
+        })?;
         let secret = vault
             .open(Aad::new(account_id, SECRET_PURPOSE), &sealed)
-            .map_err(|e| AppError::Internal(format!("opening secret of account {account_id}: {e}")))?;
+            .map_err(|e| {
+                AppError::Internal(format!("opening secret of account {account_id}: {e}"))
+            })?;
         let client = venue::connect(
             account.environment,
             self.paper.as_deref(),
@@ -474,7 +472,10 @@ impl Engine {
 /// A decimal from the UI: a string (or a JSON number) parsed exactly.
 pub(crate) fn positive(field: &'static str, v: Decimal) -> Result<Decimal, AppError> {
     if v <= Decimal::ZERO {
-        return Err(AppError::invalid(field, format!("must be positive, got {v}")));
+        return Err(AppError::invalid(
+            field,
+            format!("must be positive, got {v}"),
+        ));
     }
     Ok(v)
 }

@@ -23,8 +23,8 @@ pub mod sync;
 pub mod trading;
 pub mod venue;
 
-pub use error::{AppError, ErrorCode, UiError};
 pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
+pub use error::{AppError, ErrorCode, UiError};
 pub use events::{AppEvent, Events};
 pub use info::{AppInfo, AppPaths};
 pub use mode::Mode;

@@ -18,8 +18,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use perpdesk_binance::wire::algo::{AlgoOrder, AlgoOrderRef};
 use perpdesk_binance::wire::account::PositionRisk;
+use perpdesk_binance::wire::algo::{AlgoOrder, AlgoOrderRef};
 use perpdesk_binance::wire::trade::{Order, OrderRef};
 use perpdesk_binance::wire::{self, AlgoStatus, OrderStatus};
 use perpdesk_binance::{ExchangeError, Placed, RejectKind};
@@ -339,7 +339,10 @@ impl Engine {
                 return Err(AppError::invalid("price", "a limit order needs a price"));
             }
         };
-        for (field, v) in [("take_profit", ticket.take_profit), ("stop_loss", ticket.stop_loss)] {
+        for (field, v) in [
+            ("take_profit", ticket.take_profit),
+            ("stop_loss", ticket.stop_loss),
+        ] {
             if let Some(v) = v {
                 positive(field, v)?;
             }
@@ -487,7 +490,13 @@ impl Engine {
                     max_total_notional: Decimal::MAX,
                 };
                 let preview = self
-                    .prepare(ticket, &snapshot, &unchecked, &RiskContext::default(), "preview")
+                    .prepare(
+                        ticket,
+                        &snapshot,
+                        &unchecked,
+                        &RiskContext::default(),
+                        "preview",
+                    )
                     .map(|p| p.preview);
                 let preview = match preview {
                     Ok(p) => p,
@@ -505,6 +514,26 @@ impl Engine {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// [`Engine::place_order`] from a UI: a live account needs `confirm_live`.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unconfirmed live order; as `place_order`.
+    pub async fn place_order_confirmed(
+        &self,
+        ticket: &Ticket,
+        confirm_live: bool,
+    ) -> Result<PlacedTicket, AppError> {
+        if self.active_environment().await? == Some(perpdesk_store::Environment::Live)
+            && !confirm_live
+        {
+            return Err(AppError::invalid(
+                "confirmLive",
+                "this order uses real money on a live account: confirm it",
+            ));
+        }
+        self.place_order(ticket).await
     }
 
     /// One click: checks, journals and sends the entry, then protects it with SL and TP.
@@ -586,18 +615,27 @@ impl Engine {
         };
         let mut warnings = Vec::new();
         if entry_state == OrderState::Filled || entry_state == OrderState::PartiallyFilled {
-            self.protect(session, &entry, stop_loss.as_ref(), take_profit.as_ref(), &mut warnings)
-                .await?;
+            self.protect(
+                session,
+                &entry,
+                stop_loss.as_ref(),
+                take_profit.as_ref(),
+                &mut warnings,
+            )
+            .await?;
         } else if entry_state == OrderState::New {
             warnings.push(
                 "the entry rests on the book; its stop-loss and take-profit are placed when it fills"
                     .to_owned(),
             );
         }
-        self.events.emit(AppEvent::Positions { account_id: account });
-        let entry_view = self.order_view(&entry.client_order_id).await?.ok_or_else(|| {
-            AppError::Internal("the entry vanished from the journal".into())
-        })?;
+        self.events.emit(AppEvent::Positions {
+            account_id: account,
+        });
+        let entry_view = self
+            .order_view(&entry.client_order_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("the entry vanished from the journal".into()))?;
         let stop_loss = match &stop_loss {
             Some(r) => self.order_view(&r.client_order_id).await?,
             None => None,
@@ -616,7 +654,11 @@ impl Engine {
     }
 
     async fn order_view(&self, id: &ClientOrderId) -> Result<Option<OrderView>, AppError> {
-        Ok(self.store.journal_entry(id).await?.map(|e| OrderView::of(&e)))
+        Ok(self
+            .store
+            .journal_entry(id)
+            .await?
+            .map(|e| OrderView::of(&e)))
     }
 
     /// Places the stop-loss and take-profit of a filled entry; closes the position if the
@@ -638,7 +680,8 @@ impl Engine {
                 .flatten(session, &entry.symbol, entry.position_side)
                 .await;
             if let Some(tp) = take_profit {
-                self.abandon(&[&Some(tp.clone())], self.now(Some(session))).await;
+                self.abandon(&[&Some(tp.clone())], self.now(Some(session)))
+                    .await;
             }
             let message = match closed {
                 Ok(()) => format!(
@@ -694,9 +737,7 @@ impl Engine {
                 self.emit_order(account, request, leg, OrderState::Unknown, &detail);
                 Err(AppError::Exchange(ExchangeError::UnknownExecution {
                     endpoint,
-                    detail: format!(
-                        "{detail}; perpdesk will look the order up and reconcile it"
-                    ),
+                    detail: format!("{detail}; perpdesk will look the order up and reconcile it"),
                 }))
             }
             Err(e @ ExchangeError::Rejected { .. }) => {
@@ -782,7 +823,11 @@ impl Engine {
         symbol: &Symbol,
         position_side: PositionSide,
     ) -> Result<(), AppError> {
-        let rows = session.client.raw().position_risk(Some(symbol.as_str())).await?;
+        let rows = session
+            .client
+            .raw()
+            .position_risk(Some(symbol.as_str()))
+            .await?;
         let Some(row) = rows.iter().find(|p| {
             !p.position_amt.is_zero() && wire_position_side(&p.position_side) == position_side
         }) else {
@@ -796,7 +841,11 @@ impl Engine {
             PositionSide::Both => Side::Buy,
         };
         let now = self.now(Some(session));
-        let ticket = ticket_id(TicketOrigin::Manual, now.timestamp_millis(), self.next_seq());
+        let ticket = ticket_id(
+            TicketOrigin::Manual,
+            now.timestamp_millis(),
+            self.next_seq(),
+        );
         let request = OrderRequest {
             symbol: symbol.clone(),
             side,
@@ -851,7 +900,8 @@ impl Engine {
             .await?;
         for a in open.iter().filter(|a| {
             wire_position_side(&a.position_side) == position_side
-                && a.client_algo_id.starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
+                && a.client_algo_id
+                    .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
         }) {
             self.cancel_algo(session, a).await?;
         }
@@ -875,7 +925,13 @@ impl Engine {
             && !j.state.is_terminal()
         {
             self.store
-                .journal_transition(&id, OrderState::Canceled, Some(a.algo_id), None, self.now(Some(session)))
+                .journal_transition(
+                    &id,
+                    OrderState::Canceled,
+                    Some(a.algo_id),
+                    None,
+                    self.now(Some(session)),
+                )
                 .await?;
         }
         Ok(())
@@ -949,7 +1005,13 @@ impl Engine {
             && !j.state.is_terminal()
         {
             self.store
-                .journal_transition(&id, OrderState::Canceled, Some(o.order_id), None, self.now(Some(session)))
+                .journal_transition(
+                    &id,
+                    OrderState::Canceled,
+                    Some(o.order_id),
+                    None,
+                    self.now(Some(session)),
+                )
                 .await?;
         }
         Ok(())
@@ -962,7 +1024,8 @@ impl Engine {
     pub async fn positions(&self) -> Result<Vec<PositionView>, AppError> {
         let session = self.active_session().await?;
         let raw = session.client.raw();
-        let (positions, algos) = tokio::try_join!(raw.position_risk(None), raw.open_algo_orders(None))?;
+        let (positions, algos) =
+            tokio::try_join!(raw.position_risk(None), raw.open_algo_orders(None))?;
         Ok(positions
             .iter()
             .filter(|p| !p.position_amt.is_zero())
@@ -1043,7 +1106,8 @@ impl Engine {
         // Orders the journal thinks are working may have filled, triggered or been canceled
         // since (a target hit while the app was closed): ask about those no longer listed.
         let raw = session.client.raw();
-        let (open_orders, open_algos) = tokio::try_join!(raw.open_orders(None), raw.open_algo_orders(None))?;
+        let (open_orders, open_algos) =
+            tokio::try_join!(raw.open_orders(None), raw.open_algo_orders(None))?;
         for e in self.store.journal_recent(account_id, 5000).await? {
             if !matches!(e.state, OrderState::New | OrderState::PartiallyFilled) {
                 continue;
@@ -1059,9 +1123,9 @@ impl Engine {
         // 2. Decide for every leg still not sent.
         let positions = session.client.positions().await?;
         let is_open = |s: &Symbol, ps: PositionSide| {
-            positions.iter().any(|p| {
-                p.symbol == s.as_str() && wire_position_side(&p.position_side) == ps
-            })
+            positions
+                .iter()
+                .any(|p| p.symbol == s.as_str() && wire_position_side(&p.position_side) == ps)
         };
         let now = self.now(Some(&session));
         for e in self.store.journal_unresolved(account_id).await? {
@@ -1074,7 +1138,13 @@ impl Engine {
             match leg {
                 Leg::Entry | Leg::Close => {
                     self.store
-                        .journal_transition(&e.request.client_order_id, OrderState::Abandoned, None, None, now)
+                        .journal_transition(
+                            &e.request.client_order_id,
+                            OrderState::Abandoned,
+                            None,
+                            None,
+                            now,
+                        )
                         .await?;
                     report.abandoned += 1;
                 }
@@ -1103,7 +1173,13 @@ impl Engine {
                         }
                     } else if !waiting {
                         self.store
-                            .journal_transition(&e.request.client_order_id, OrderState::Abandoned, None, None, now)
+                            .journal_transition(
+                                &e.request.client_order_id,
+                                OrderState::Abandoned,
+                                None,
+                                None,
+                                now,
+                            )
                             .await?;
                         report.abandoned += 1;
                     }
@@ -1234,7 +1310,11 @@ impl Engine {
                 };
                 let now = self.now(Some(session));
                 (
-                    ticket_id(TicketOrigin::Manual, now.timestamp_millis(), self.next_seq()),
+                    ticket_id(
+                        TicketOrigin::Manual,
+                        now.timestamp_millis(),
+                        self.next_seq(),
+                    ),
                     0,
                     stop,
                 )

@@ -50,10 +50,7 @@ impl PaperVenue {
     /// [`AppError::Internal`] when the data cannot be loaded or the port not bound.
     pub async fn start(data_dir: &Path, speed: Option<f64>) -> Result<Self, AppError> {
         let market = MarketData::load_dir(data_dir, &PAPER_SYMBOLS).map_err(|e| {
-            AppError::Internal(format!(
-                "paper market data in {}: {e}",
-                data_dir.display()
-            ))
+            AppError::Internal(format!("paper market data in {}: {e}", data_dir.display()))
         })?;
         let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });
         let clock = SimClock::with_default_start(mode, market.start_ms(), market.end_ms());
@@ -107,6 +104,31 @@ impl PaperVenue {
                 now,
             );
         Ok((key, secret))
+    }
+
+    /// Registers a stored paper account's key again if this exchange does not know it (the
+    /// paper exchange restarted without its saved state). Returns true when it did.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] when the exchange state is poisoned.
+    pub fn ensure_account(
+        &self,
+        key: &str,
+        secret: &str,
+        balance: Decimal,
+    ) -> Result<bool, AppError> {
+        let now = self.now_ms();
+        let mut ex = self
+            .running
+            .shared
+            .exchange
+            .lock()
+            .map_err(|_| AppError::Internal("paper exchange state poisoned".into()))?;
+        if ex.account_index(key).is_some() {
+            return Ok(false);
+        }
+        ex.add_account(key, secret, balance, Permissions::default(), now);
+        Ok(true)
     }
 
     /// Reports the replay clock.

@@ -375,7 +375,10 @@ mod tests {
                 .await,
             Err(StoreError::Conflict(_))
         ));
-        store.update_account(id, "b", Some(("k2", "s2"))).await.expect("update");
+        store
+            .update_account(id, "b", Some(("k2", "s2")))
+            .await
+            .expect("update");
         let a = store.account(id).await.expect("get").expect("exists");
         assert_eq!((a.name.as_str(), a.api_key_id.as_str()), ("b", "k2"));
         store.archive_account(id, t(2)).await.expect("archive");

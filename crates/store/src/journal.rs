@@ -272,7 +272,11 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlx`].
-    pub async fn journal_entries_since(&self, account_id: i64, since: DateTime<Utc>) -> Result<u32> {
+    pub async fn journal_entries_since(
+        &self,
+        account_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<u32> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM orders_journal
              WHERE account_id = ? AND created_at >= ? AND client_order_id LIKE 'pd-%-en%'
@@ -290,15 +294,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlx`] or [`StoreError::InvalidData`].
     pub async fn journal_recent(&self, account_id: i64, limit: u32) -> Result<Vec<JournalEntry>> {
-        sqlx::query(
-            "SELECT * FROM orders_journal WHERE account_id = ? ORDER BY id DESC LIMIT ?",
-        )
-        .bind(account_id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(entry)
-        .collect()
+        sqlx::query("SELECT * FROM orders_journal WHERE account_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(account_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entry)
+            .collect()
     }
 }

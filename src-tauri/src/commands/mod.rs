@@ -1,4 +1,8 @@
 //! IPC commands, one module per area. Each is a few lines: parse, call `perpdesk-app`, map
-//! the error to [`perpdesk_app::UiError`].
+//! the error to [`perpdesk_app::UiError`]. The contract is `docs/ipc.md`.
 
+pub mod accounts;
 pub mod app;
+pub mod replay;
+pub mod security;
+pub mod trading;

@@ -1,8 +1,195 @@
-import { header, table } from './common.js';
+// 交易记录: open positions with a close button, orders and trades with filters, PnL by
+// period, "Sync now" with progress from `sync_progress` events, and CSV export.
+import {
+  button, card, describeError, fmtDec, fmtTime, h, header, input, pnlCell, select, setStatus, table,
+  word,
+  fill,
+} from './common.js';
 
-export function render(t) {
-  return `${header(t, 'records')}
-    <div class="card"><h2>${t('records.positions')}</h2>${table(t, ['trade.symbol', 'trade.side', 'trade.quantity'])}</div>
-    <div class="card"><h2>${t('records.orders')}</h2>${table(t, ['signals.time', 'trade.symbol', 'trade.side', 'trade.quantity'])}</div>
-    <div class="card"><h2>${t('records.fills')}</h2>${table(t, ['signals.time', 'trade.symbol', 'trade.side', 'trade.quantity'])}</div>`;
+/** `YYYY-MM-DD` (a date input) as UTC ms at the start, or the end, of that day. */
+function dayMs(value, end) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return end ? ms + 86_400_000 - 1 : ms;
+}
+
+export function create(ctx) {
+  const { t } = ctx;
+  const s = {
+    positions: [], orders: [], trades: [], pnl: [], period: 'day',
+    filter: { symbol: '', from: '', to: '' },
+    sync: null, // {done, total, message}
+    syncResult: null, exportResult: null, rowStatus: {}, errors: {},
+  };
+  let root = null;
+
+  function filterArgs() {
+    const f = {};
+    const symbol = s.filter.symbol.trim().toUpperCase();
+    if (symbol) f.symbol = symbol;
+    const from = dayMs(s.filter.from, false);
+    const to = dayMs(s.filter.to, true);
+    if (from !== undefined) f.fromMs = from;
+    if (to !== undefined) f.toMs = to;
+    return f;
+  }
+
+  async function get(key, fn) {
+    try {
+      s[key] = await fn();
+      delete s.errors[key];
+    } catch (err) {
+      s.errors[key] = err;
+      ctx.fail(err, false);
+    }
+  }
+
+  async function loadPositions() {
+    await get('positions', () => ctx.api.positions());
+    render(root);
+  }
+
+  async function loadTables() {
+    const f = filterArgs();
+    await Promise.all([
+      get('orders', () => ctx.api.orders(f)),
+      get('trades', () => ctx.api.trades(f)),
+      get('pnl', () => ctx.api.pnl(s.period)),
+    ]);
+    render(root);
+  }
+
+  async function closePosition(p) {
+    const key = `${p.symbol}:${p.position_side}`;
+    const yes = await ctx.confirm({
+      title: t('records.close-title'),
+      message: t('records.close-message', { symbol: p.symbol, side: t(`pside.${p.side}`), qty: p.quantity }),
+      ok: t('records.close'),
+      danger: ctx.mode() === 'live',
+    });
+    if (!yes) return;
+    try {
+      const order = await ctx.api.closePosition(p.symbol, p.position_side);
+      s.rowStatus[key] = { kind: 'ok', text: `${t('records.closed')} ${order.client_order_id} ${word(t, 'state', order.state)}` };
+      await get('positions', () => ctx.api.positions());
+    } catch (err) {
+      s.rowStatus[key] = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    render(root);
+  }
+
+  async function syncNow() {
+    s.sync = { done: 0, total: 0, message: '' };
+    s.syncResult = null;
+    render(root);
+    try {
+      const r = await ctx.api.syncNow();
+      s.syncResult = { kind: 'ok', text: t('records.synced', { fills: r.new_fills, income: r.new_income, ledger: r.new_ledger_rows }) };
+      await Promise.all([loadPositions(), loadTables()]);
+    } catch (err) {
+      s.syncResult = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    s.sync = null;
+    render(root);
+  }
+
+  async function exportCsv(kind) {
+    s.exportResult = { kind: 'info', text: t('common.working') };
+    render(root);
+    try {
+      const r = await ctx.api.exportCsv(kind);
+      s.exportResult = { kind: 'ok', text: t('common.saved', { path: r.path, rows: r.rows }) };
+    } catch (err) {
+      s.exportResult = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    render(root);
+  }
+
+  function errLine(key) {
+    const err = s.errors[key];
+    return err ? h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, err) }) : null;
+  }
+
+  function statusLine(st, testid) {
+    const p = h('p', { class: 'status-line', role: 'status', 'data-testid': testid });
+    if (st) setStatus(p, st.kind, st.text);
+    return p;
+  }
+
+  function render(section) {
+    if (!section) return;
+    root = section;
+    const positions = s.positions.map((p) => {
+      const key = `${p.symbol}:${p.position_side}`;
+      const st = s.rowStatus[key];
+      return [p.symbol, t(`pside.${p.side}`), fmtDec(p.quantity), fmtDec(p.entry_price), fmtDec(p.mark_price),
+        pnlCell(p.unrealized_pnl), fmtDec(p.liquidation_price), `${p.leverage}x ${t(`margin.${p.margin_type}`)}`,
+        `${fmtDec(p.take_profit)} / ${fmtDec(p.stop_loss)}`,
+        h('td', {}, button(t('records.close'), { class: 'btn small', 'aria-label': `${t('records.close')} ${p.symbol}`, 'data-testid': `close-${p.symbol}`, onclick: () => closePosition(p) }),
+          st ? h('div', { class: 'status-line', role: 'status', dataset: { kind: st.kind }, text: st.text }) : null)];
+    });
+    const orders = s.orders.map((o) => [fmtTime(o.updated_ms), o.symbol, t(`side.${o.side}`), o.kind, word(t, 'leg', o.leg),
+      fmtDec(o.quantity), fmtDec(o.price), fmtDec(o.trigger_price), word(t, 'state', o.state), o.client_order_id]);
+    const trades = s.trades.map((x) => [fmtTime(x.time_ms), x.symbol, t(`side.${x.side}`), fmtDec(x.price), fmtDec(x.quantity),
+      pnlCell(x.realized_pnl), fmtDec(x.commission), x.ticket ?? '—', x.origin ? word(t, 'origin', x.origin) : '—']);
+    const pnl = s.pnl.map((r) => [typeof r.start === 'number' ? fmtTime(r.start).slice(0, 10) : String(r.start), pnlCell(r.realized_pnl), fmtDec(r.commission), fmtDec(r.funding), pnlCell(r.net)]);
+
+    const symbol = input('symbol', { id: 'rec-symbol', value: s.filter.symbol, placeholder: 'BTCUSDT', 'data-testid': 'filter-symbol' });
+    const from = input('from', { id: 'rec-from', type: 'date', value: s.filter.from, 'data-testid': 'filter-from' });
+    const to = input('to', { id: 'rec-to', type: 'date', value: s.filter.to, 'data-testid': 'filter-to' });
+    const filterForm = h('form', { class: 'row wrap', 'data-testid': 'records-filter' },
+      h('label', { for: 'rec-symbol', text: t('trade.symbol') }), symbol,
+      h('label', { for: 'rec-from', text: t('records.from') }), from,
+      h('label', { for: 'rec-to', text: t('records.to') }), to,
+      h('button', { type: 'submit', class: 'btn', text: t('records.apply'), 'data-testid': 'filter-apply' }));
+    filterForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      s.filter = { symbol: symbol.value, from: from.value, to: to.value };
+      loadTables();
+    });
+    const periodSel = select('period', ['day', 'week', 'month'].map((p) => [p, t(`period.${p}`)]), { id: 'rec-period', 'aria-label': t('records.period') });
+    periodSel.value = s.period;
+    periodSel.addEventListener('change', () => { s.period = periodSel.value; loadTables(); });
+
+    const progress = s.sync
+      ? h('div', { class: 'row' },
+        h('progress', { max: String(Math.max(s.sync.total, 1)), value: String(s.sync.done), 'aria-label': t('records.sync-progress'), 'data-testid': 'sync-progress' }),
+        h('span', { class: 'muted', text: s.sync.total ? `${s.sync.done}/${s.sync.total} ${s.sync.message}` : t('common.working') }))
+      : null;
+
+    fill(section, ...header(t, 'records'),
+      card(null, h('div', { class: 'row wrap' },
+        button(t('records.sync'), { class: 'btn primary', 'data-testid': 'sync-now', disabled: Boolean(s.sync), onclick: syncNow }),
+        button(t('records.export-trades'), { 'data-testid': 'export-trades', onclick: () => exportCsv('trades') }),
+        button(t('records.export-orders'), { 'data-testid': 'export-orders', onclick: () => exportCsv('orders') })),
+      progress, statusLine(s.syncResult, 'sync-result'), statusLine(s.exportResult, 'export-result')),
+      card(t('records.positions'), errLine('positions'), table(t, ['trade.symbol', 'trade.side', 'trade.quantity', 'trade.entry', 'records.mark', 'records.upnl', 'trade.liquidation', 'trade.leverage', 'records.tpsl', 'records.actions'], positions, { testid: 'positions' })),
+      card(t('records.filters'), filterForm),
+      card(t('records.orders'), errLine('orders'), table(t, ['records.time', 'trade.symbol', 'trade.side', 'records.kind', 'records.leg', 'trade.quantity', 'trade.price', 'records.trigger', 'records.state', 'records.client-id'], orders, { testid: 'orders' })),
+      card(t('records.fills'), errLine('trades'), table(t, ['records.time', 'trade.symbol', 'trade.side', 'trade.price', 'trade.quantity', 'records.realized', 'trade.fee', 'records.ticket', 'records.origin'], trades, { testid: 'trades' })),
+      card(t('records.pnl'), h('div', { class: 'row' }, h('label', { for: 'rec-period', text: t('records.period') }), periodSel), errLine('pnl'),
+        table(t, ['records.period-start', 'records.realized', 'trade.fee', 'records.funding', 'records.net'], pnl, { testid: 'pnl' })));
+  }
+
+  return {
+    render,
+    async load() {
+      await Promise.all([get('positions', () => ctx.api.positions()), loadTables()]);
+      render(root);
+    },
+    onEvent(ev) {
+      if (ev.kind === 'sync_progress') {
+        s.sync = { done: ev.done, total: ev.total, message: ev.message ?? '' };
+        render(root);
+      } else if (ev.kind === 'positions') {
+        loadPositions();
+      } else if (ev.kind === 'order' || ev.kind === 'sync_done') {
+        loadTables();
+        if (ev.kind === 'sync_done') loadPositions();
+      }
+    },
+  };
 }

@@ -1,6 +1,400 @@
-import { header, table } from './common.js';
+// 预测信号: the watchlist, a candlestick chart with EMA/Bollinger overlays and signal
+// markers, the latest signal of the chosen symbol and its model card. A flat signal still
+// shows which way the model leans, always beside the warning that no edge was proven.
+import {
+  CandlestickSeries, LineSeries, createChart, createSeriesMarkers,
+} from '../../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs';
+import {
+  button, card, describeError, field, fill, fmtDec, fmtPct, fmtTime, h, header, input, pnlCell, select,
+  setFieldError, setStatus, table,
+} from './common.js';
 
-export function render(t) {
-  return `${header(t, 'signals')}
-    <div class="card">${table(t, ['signals.time', 'signals.symbol', 'signals.direction', 'signals.probability', 'signals.track-record'])}</div>`;
+const INTERVALS = ['5m', '15m', '1h', '4h', '1d'];
+const LIMIT = 300;
+const SVG = 'http://www.w3.org/2000/svg';
+const COLORS = { up: '#22c55e', down: '#ef4444', ema20: '#facc15', ema50: '#38bdf8', bb: '#a78bfa', text: '#e5e9f2', grid: '#1f2a44', bg: '#111a2e' };
+const CURVE_COLORS = ['#facc15', '#38bdf8', '#a78bfa', '#f97316', '#94a3b8', '#22c55e'];
+
+const sec = (ms) => Math.floor(Number(ms) / 1000);
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children);
+  return el;
+}
+
+function toMs(time) {
+  return typeof time === 'number' ? time : Date.parse(time);
+}
+
+/**
+ * Reads the model card in either shape: docs/ipc.md's (`calibration[].p_mean/hit_rate`,
+ * `equity.model`, `equity.baselines{name: [[t, v]]}`) or perpdesk-signal's `ModelCard`
+ * (`calibration[].mean_forecast/observed_up`, `model.equity[{time, equity}]`, `baselines[]`).
+ */
+export function normalizeCard(c) {
+  if (!c) return null;
+  const calibration = (c.calibration ?? [])
+    .map((b) => ({ p: b.p_mean ?? b.mean_forecast, hit: b.hit_rate ?? b.observed_up, count: b.count ?? 0 }))
+    .filter((b) => b.count > 0 && Number.isFinite(b.p) && Number.isFinite(b.hit));
+  const curves = {};
+  if (c.equity?.model) {
+    curves.model = c.equity.model;
+    Object.assign(curves, c.equity.baselines ?? {});
+  } else if (c.model?.equity) {
+    curves.model = c.model.equity.map((p) => [toMs(p.time), p.equity]);
+    for (const b of c.baselines ?? []) curves[b.name] = (b.equity ?? []).map((p) => [toMs(p.time), p.equity]);
+  }
+  return { calibration, curves, hasEdge: c.has_edge ?? null };
+}
+
+/** Strictly increasing times, as the chart requires; later duplicates win. */
+function lineData(points) {
+  const out = [];
+  for (const [t, v] of points ?? []) {
+    const time = sec(t);
+    const item = v === null || v === undefined ? { time } : { time, value: Number(v) };
+    if (out.length && out.at(-1).time >= time) {
+      if (out.at(-1).time === time) out[out.length - 1] = item;
+      continue;
+    }
+    out.push(item);
+  }
+  return out;
+}
+
+export function create(ctx) {
+  const { t } = ctx;
+  const s = {
+    watch: [], selected: null, interval: '1h', candles: [], indicators: null, signals: [], card: null,
+    error: null, chartError: null, replay: null, watchStatus: null,
+  };
+  let root = null;
+  let chart = null;
+  let candleSeries = null;
+  let equityChart = null;
+  let chartsDirty = false;
+
+  function directionText(sig) {
+    if (!sig) return '—';
+    if (sig.direction === 'flat') return `— ${t('dir.flat')} (${t('signals.lean')} ${t(`dir.${sig.lean}`)})`;
+    return `${sig.direction === 'long' ? '↑' : '↓'} ${t(`dir.${sig.direction}`)}`;
+  }
+
+  function recordText(rec) {
+    if (!rec) return '—';
+    const beat = rec.beats_baselines && rec.beats_base_rate ? `✓ ${t('signals.edge-yes')}` : `✗ ${t('signals.edge-no')}`;
+    return `${t('signals.accuracy')} ${fmtPct(rec.accuracy * 100)} · ${t('signals.net')} ${fmtPct(rec.model_net_pnl_pct)} · ${t('signals.best-baseline')} ${rec.best_baseline} ${fmtPct(rec.best_baseline_net_pnl_pct)} · ${beat}`;
+  }
+
+  function latestSignal() {
+    return [...s.signals].sort((a, b) => b.time_ms - a.time_ms)[0] ?? null;
+  }
+
+  async function loadWatch() {
+    try {
+      s.watch = await ctx.api.watchlist();
+      s.error = null;
+    } catch (err) {
+      s.error = err;
+      ctx.fail(err, false);
+    }
+    if (!s.selected && s.watch.length) s.selected = s.watch[0].symbol;
+    renderWatch();
+  }
+
+  async function loadReplay() {
+    // The replay clock exists in paper mode only; elsewhere the line stays hidden.
+    if (ctx.mode() !== 'paper') {
+      s.replay = null;
+      return;
+    }
+    try {
+      s.replay = await ctx.api.replayStatus();
+    } catch {
+      s.replay = null;
+    }
+  }
+
+  async function saveWatchlist(control) {
+    const symbols = control.value.split(/[\s,，]+/).map((x) => x.trim().toUpperCase()).filter(Boolean);
+    if (!symbols.length || symbols.some((x) => !/^[A-Z0-9]{5,20}$/.test(x))) {
+      setFieldError(control, t('signals.err.watchlist'));
+      control.focus();
+      return;
+    }
+    try {
+      s.watch = await ctx.api.setWatchlist(symbols);
+      s.watchStatus = { kind: 'ok', text: t('common.saved-settings') };
+      if (!s.watch.some((w) => w.symbol === s.selected)) {
+        s.selected = s.watch[0]?.symbol ?? null;
+        loadSymbol();
+      }
+    } catch (err) {
+      s.watchStatus = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    renderWatch();
+  }
+
+  async function toggleReplay() {
+    try {
+      s.replay = await ctx.api.setReplay({ running: !s.replay.running });
+    } catch (err) {
+      s.watchStatus = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    renderWatch();
+  }
+
+  async function loadSymbol() {
+    const symbol = s.selected;
+    if (!symbol) return;
+    try {
+      const [candles, indicators, sigs, cardJson] = await Promise.all([
+        ctx.api.candles(symbol, s.interval, LIMIT),
+        ctx.api.indicators(symbol, s.interval, LIMIT),
+        ctx.api.signals(symbol, 50),
+        ctx.api.modelCard(symbol),
+      ]);
+      if (symbol !== s.selected) return;
+      Object.assign(s, { candles, indicators, signals: sigs, card: normalizeCard(cardJson), chartError: null });
+    } catch (err) {
+      s.chartError = err;
+      ctx.fail(err, false);
+    }
+    renderDetail();
+  }
+
+  function renderWatch() {
+    const slot = root?.querySelector('[data-testid=watchlist-slot]');
+    if (!slot) return;
+    const rows = s.watch.map((w) => [
+      button(w.symbol, {
+        class: 'btn link', 'aria-pressed': String(w.symbol === s.selected), 'data-symbol': w.symbol,
+        'aria-label': `${t('signals.show-chart')} ${w.symbol}`,
+        onclick: () => { s.selected = w.symbol; renderWatch(); loadSymbol(); },
+      }),
+      fmtDec(w.price),
+      pnlCell(w.change_24h_pct === null || w.change_24h_pct === undefined ? null : `${Number(w.change_24h_pct).toFixed(2)}`),
+      directionText(w.signal),
+      w.signal ? fmtPct(w.signal.probability * 100) : '—',
+      recordText(w.signal?.record),
+    ]);
+    const parts = [table(t, ['signals.symbol', 'signals.price', 'signals.change', 'signals.direction', 'signals.probability', 'signals.track-record'], rows, { testid: 'watchlist' })];
+    if (s.error) parts.unshift(h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.error) }));
+    const symbols = input('watch-symbols', { id: 'watch-symbols', value: s.watch.map((w) => w.symbol).join(', '), 'data-testid': 'watch-symbols' });
+    const form = h('form', { class: 'row wrap', novalidate: true }, field(t('signals.edit-watchlist'), symbols, { help: t('signals.edit-watchlist-help') }),
+      h('button', { type: 'submit', class: 'btn', text: t('common.save'), 'data-testid': 'watch-save' }));
+    form.addEventListener('submit', (e) => { e.preventDefault(); saveWatchlist(symbols); });
+    parts.push(form);
+    const st = h('p', { class: 'status-line', role: 'status', 'data-testid': 'watch-status' });
+    if (s.watchStatus) setStatus(st, s.watchStatus.kind, s.watchStatus.text);
+    parts.push(st);
+    if (s.replay) {
+      parts.unshift(h('p', { class: 'muted row', 'data-testid': 'replay' },
+        t('signals.replay', { now: fmtTime(s.replay.now_ms), speed: s.replay.speed, state: t(s.replay.running ? 'signals.replay-running' : 'signals.replay-paused') }),
+        button(t(s.replay.running ? 'signals.replay-pause' : 'signals.replay-resume'), { class: 'btn small', 'data-testid': 'replay-toggle', onclick: toggleReplay })));
+    }
+    slot.replaceChildren(...parts);
+  }
+
+  function drawChart(container) {
+    chart?.remove();
+    chart = null;
+    if (!s.candles.length) {
+      container.replaceChildren(h('p', { class: 'empty', text: t('signals.no-candles') }));
+      return;
+    }
+    chart = createChart(container, {
+      autoSize: true,
+      // The built-in logo injects a <style> element, which the app's CSP (style-src 'self')
+      // blocks; the attribution link is shown under the chart and in the footer instead.
+      layout: { background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false },
+      grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
+      timeScale: { timeVisible: true, secondsVisible: false },
+    });
+    candleSeries = chart.addSeries(CandlestickSeries, {
+      upColor: COLORS.up, downColor: COLORS.down, borderVisible: false, wickUpColor: COLORS.up, wickDownColor: COLORS.down,
+    });
+    candleSeries.setData(s.candles.map((c) => ({ time: sec(c.t), open: +c.o, high: +c.h, low: +c.l, close: +c.c })));
+    const ind = s.indicators ?? {};
+    const overlays = [['ema20', COLORS.ema20, 'EMA20'], ['ema50', COLORS.ema50, 'EMA50'], ['bb_upper', COLORS.bb, 'BB+'], ['bb_lower', COLORS.bb, 'BB−']];
+    for (const [key, color, title] of overlays) {
+      if (!ind[key]) continue;
+      const line = chart.addSeries(LineSeries, { color, lineWidth: 1, title, priceLineVisible: false, lastValueVisible: false });
+      line.setData(lineData(ind[key]));
+    }
+    createSeriesMarkers(candleSeries, signalMarkers());
+    chart.timeScale().fitContent();
+  }
+
+  function signalMarkers() {
+    const first = s.candles.length ? sec(s.candles[0].t) : 0;
+    return [...s.signals].filter((g) => sec(g.time_ms) >= first).sort((a, b) => a.time_ms - b.time_ms).map((g) => {
+      const flat = g.direction === 'flat';
+      const long = (flat ? g.lean : g.direction) === 'long';
+      return {
+        time: sec(g.time_ms),
+        position: long ? 'belowBar' : 'aboveBar',
+        color: flat ? '#8a96b2' : long ? COLORS.up : COLORS.down,
+        shape: flat ? 'circle' : long ? 'arrowUp' : 'arrowDown',
+        text: `${flat ? '?' : long ? 'L' : 'S'} ${Math.round(g.probability * 100)}%`,
+      };
+    });
+  }
+
+  function calibrationSvg(cal) {
+    const size = 220;
+    const pad = 28;
+    const scale = (v) => pad + v * (size - 2 * pad);
+    const flip = (v) => size - scale(v);
+    const plot = svg('svg', { viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: 'img', 'aria-label': t('signals.calibration'), 'data-testid': 'calibration-plot' });
+    plot.append(svg('rect', { x: pad, y: pad, width: size - 2 * pad, height: size - 2 * pad, fill: 'none', stroke: COLORS.grid }));
+    plot.append(svg('line', { x1: scale(0), y1: flip(0), x2: scale(1), y2: flip(1), stroke: '#8a96b2', 'stroke-dasharray': '4 3' }));
+    const max = Math.max(1, ...cal.map((b) => b.count));
+    for (const b of cal) {
+      const dot = svg('circle', { cx: scale(b.p), cy: flip(b.hit), r: 2.5 + 4 * Math.sqrt(b.count / max), fill: COLORS.ema20 });
+      dot.append(svg('title', {}, `${t('signals.forecast')} ${fmtPct(b.p * 100)} → ${t('signals.observed')} ${fmtPct(b.hit * 100)} (n=${b.count})`));
+      plot.append(dot);
+    }
+    plot.append(svg('text', { x: size / 2, y: size - 6, 'text-anchor': 'middle', fill: COLORS.text, 'font-size': 10 }, t('signals.forecast')));
+    plot.append(svg('text', { x: 10, y: size / 2, fill: COLORS.text, 'font-size': 10, transform: `rotate(-90 10 ${size / 2})`, 'text-anchor': 'middle' }, t('signals.observed')));
+    return plot;
+  }
+
+  function drawEquity(container) {
+    equityChart?.remove();
+    equityChart = null;
+    const curves = Object.entries(s.card?.curves ?? {}).filter(([, pts]) => pts?.length);
+    if (!curves.length) {
+      container.replaceChildren(h('p', { class: 'empty', text: t('signals.no-card') }));
+      return;
+    }
+    equityChart = createChart(container, {
+      autoSize: true,
+      // The built-in logo injects a <style> element, which the app's CSP (style-src 'self')
+      // blocks; the attribution link is shown under the chart and in the footer instead.
+      layout: { background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false },
+      grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
+    });
+    curves.forEach(([name, pts], i) => {
+      const line = equityChart.addSeries(LineSeries, {
+        color: CURVE_COLORS[i % CURVE_COLORS.length], lineWidth: name === 'model' ? 3 : 1,
+        title: name === 'model' ? t('signals.model') : name, priceLineVisible: false,
+      });
+      line.setData(lineData(pts));
+    });
+    equityChart.timeScale().fitContent();
+  }
+
+  function renderDetail() {
+    const slot = root?.querySelector('[data-testid=detail-slot]');
+    if (!slot) return;
+    const sig = latestSignal();
+    const chartBox = h('div', { class: 'chart', 'data-testid': 'chart', role: 'img', 'aria-label': `${t('signals.chart')} ${s.selected ?? ''}` });
+    const equityBox = h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
+    const intervalSel = select('interval', INTERVALS.map((i) => [i, i]), { id: 'signals-interval', 'aria-label': t('signals.interval') });
+    intervalSel.value = s.interval;
+    intervalSel.addEventListener('change', () => { s.interval = intervalSel.value; loadSymbol(); });
+
+    let signalBox;
+    if (!sig) {
+      signalBox = h('p', { class: 'empty', 'data-testid': 'signal-detail', text: t('signals.no-signal') });
+    } else {
+      const flat = sig.direction === 'flat';
+      signalBox = h('div', { 'data-testid': 'signal-detail' },
+        h('p', { class: 'big', text: `${sig.symbol} · ${directionText(sig)} · ${fmtPct(sig.probability * 100)}${sig.strong ? ` · ${t('signals.strong')}` : ''}` }),
+        flat ? h('p', { class: 'warn-box', role: 'note', 'data-testid': 'unproven', text: `⚠ ${t('signals.unproven')} ${t('signals.lean')}: ${t(`dir.${sig.lean}`)}` }) : null,
+        h('dl', { class: 'kv' },
+          h('dt', { text: t('signals.time') }), h('dd', { text: `${fmtTime(sig.time_ms)} UTC` }),
+          h('dt', { text: t('signals.p-up') }), h('dd', { text: fmtPct(sig.p_up * 100) }),
+          h('dt', { text: t('trade.entry') }), h('dd', { text: fmtDec(sig.entry) }),
+          h('dt', { text: t('trade.take-profit') }), h('dd', { text: fmtDec(sig.take_profit) }),
+          h('dt', { text: t('trade.stop-loss') }), h('dd', { text: fmtDec(sig.stop_loss) }),
+          h('dt', { text: t('signals.track-record') }), h('dd', { text: recordText(sig.record) })),
+        button(flat ? t('signals.trade-lean') : t('signals.trade'), {
+          class: flat ? 'btn' : 'btn primary', 'data-testid': 'trade-signal',
+          onclick: () => { ctx.views.trade.prefill(sig); ctx.navigate('trade'); },
+        }));
+    }
+    const cal = s.card?.calibration ?? [];
+    const err = s.chartError ? h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.chartError) }) : null;
+    slot.replaceChildren(
+      card(`${t('signals.chart')} ${s.selected ?? ''}`, err, h('div', { class: 'row' }, h('label', { for: 'signals-interval', text: t('signals.interval') }), intervalSel,
+        h('span', { class: 'muted legend', text: t('signals.legend') })), chartBox,
+        h('p', { class: 'muted legend' }, `${t('footer.charts')} `, h('a', { href: 'https://www.tradingview.com/', target: '_blank', rel: 'noopener noreferrer', text: 'TradingView Lightweight Charts™' }))),
+      h('div', { class: 'grid2' },
+        card(t('signals.latest'), signalBox),
+        card(t('signals.model-card'),
+          s.card?.hasEdge === false ? h('p', { class: 'warn-box', text: t('signals.no-edge') }) : null,
+          h('div', { class: 'model-card' },
+            h('figure', {}, cal.length ? calibrationSvg(cal) : h('p', { class: 'empty', text: t('signals.no-card') }), h('figcaption', { text: t('signals.calibration') })),
+            h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))))));
+    // Charts are drawn only while the panel is on screen (and again when it is shown): a
+    // canvas in a hidden panel has no size and costs time for nothing.
+    chartsDirty = root.hidden;
+    if (!chartsDirty) {
+      drawChart(chartBox);
+      drawEquity(equityBox);
+    } else {
+      chart?.remove();
+      equityChart?.remove();
+      chart = null;
+      equityChart = null;
+      candleSeries = null;
+    }
+  }
+
+  function render(section) {
+    root = section;
+    fill(section, ...header(t, 'signals'),
+      card(t('signals.watchlist'), h('div', { 'data-testid': 'watchlist-slot' })),
+      h('div', { 'data-testid': 'detail-slot' }));
+    renderWatch();
+    renderDetail();
+  }
+
+  return {
+    render,
+    shown() {
+      if (chartsDirty) renderDetail();
+    },
+    /** The replay clock belongs to paper mode: shown or hidden when the active account changes. */
+    async modeChanged() {
+      await loadReplay();
+      renderWatch();
+    },
+    async load() {
+      await loadReplay();
+      await loadWatch();
+      await loadSymbol();
+    },
+    onEvent(ev) {
+      if (ev.kind === 'signal') {
+        const row = s.watch.find((w) => w.symbol === ev.symbol);
+        if (row) {
+          row.signal = { ...(row.signal ?? {}), direction: ev.direction, probability: ev.probability, time_ms: ev.time_ms, strong: ev.strong };
+          if (!row.signal.lean) row.signal.lean = ev.direction === 'short' ? 'short' : 'long';
+          renderWatch();
+        }
+        if (ev.symbol === s.selected) loadSymbol();
+      } else if (ev.kind === 'candle') {
+        const row = s.watch.find((w) => w.symbol === ev.symbol);
+        if (row) {
+          row.price = ev.close;
+          renderWatch();
+        }
+        if (ev.symbol === s.selected && candleSeries) {
+          const c = { t: ev.open_time_ms, o: ev.open, h: ev.high, l: ev.low, c: ev.close, v: ev.volume };
+          if (!s.candles.length || s.candles.at(-1).t <= c.t) {
+            if (s.candles.length && s.candles.at(-1).t === c.t) s.candles[s.candles.length - 1] = c;
+            else s.candles.push(c);
+            candleSeries.update({ time: sec(c.t), open: +c.o, high: +c.h, low: +c.l, close: +c.c });
+          }
+        }
+      }
+    },
+  };
 }

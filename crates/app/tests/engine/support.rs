@@ -10,7 +10,7 @@ use perpdesk_binance::rest::LocalClock;
 use perpdesk_binance::{BaseUrls, Client, HmacSigner, RestClient, RestConfig};
 use perpdesk_sim::exchange::{Exchange, Permissions};
 use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
-use perpdesk_sim::server::{Running, serve, Shared};
+use perpdesk_sim::server::{Running, Shared, serve};
 use rust_decimal::Decimal;
 
 pub const KEY: &str = "engine-key";
@@ -32,10 +32,19 @@ pub async fn start_sim() -> Running {
     let market = MarketData::load_dir(&data_dir(), &["BTCUSDT", "ETHUSDT"]).expect("data loads");
     let clock = SimClock::new(ClockMode::Manual, START, market.start_ms(), market.end_ms());
     let mut exchange = Exchange::new(market, START);
-    exchange.add_account(KEY, SECRET, Decimal::new(10_000, 0), Permissions::default(), START);
-    serve(Shared::new(exchange, clock), "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind")
+    exchange.add_account(
+        KEY,
+        SECRET,
+        Decimal::new(10_000, 0),
+        Permissions::default(),
+        START,
+    );
+    serve(
+        Shared::new(exchange, clock),
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("bind")
 }
 
 /// A client for `KEY` whose local clock is the simulator's clock (as if synced).

@@ -47,17 +47,33 @@ async fn one_click_places_entry_stop_and_target_and_the_target_closes_it() {
         .await
         .expect("placed");
     assert_eq!(placed.entry.state, OrderState::Filled);
-    assert_eq!(placed.stop_loss.as_ref().map(|o| o.state), Some(OrderState::New));
-    assert_eq!(placed.take_profit.as_ref().map(|o| o.state), Some(OrderState::New));
-    assert!(placed.ticket_id.starts_with('s'), "a signal ticket: {}", placed.ticket_id);
+    assert_eq!(
+        placed.stop_loss.as_ref().map(|o| o.state),
+        Some(OrderState::New)
+    );
+    assert_eq!(
+        placed.take_profit.as_ref().map(|o| o.state),
+        Some(OrderState::New)
+    );
+    assert!(
+        placed.ticket_id.starts_with('s'),
+        "a signal ticket: {}",
+        placed.ticket_id
+    );
 
     let positions = engine.positions().await.expect("positions");
     assert_eq!(positions.len(), 1);
     let p = &positions[0];
     assert_eq!(p.side, "LONG");
     assert!(p.quantity > Decimal::ZERO);
-    assert_eq!(p.stop_loss, placed.stop_loss.as_ref().and_then(|o| o.trigger_price));
-    assert_eq!(p.take_profit, placed.take_profit.as_ref().and_then(|o| o.trigger_price));
+    assert_eq!(
+        p.stop_loss,
+        placed.stop_loss.as_ref().and_then(|o| o.trigger_price)
+    );
+    assert_eq!(
+        p.take_profit,
+        placed.take_profit.as_ref().and_then(|o| o.trigger_price)
+    );
 
     // Replay until the market reaches one of the exits.
     let paper = engine.paper().expect("paper");
@@ -67,9 +83,15 @@ async fn one_click_places_entry_stop_and_target_and_the_target_closes_it() {
             break;
         }
     }
-    assert!(engine.positions().await.expect("positions").is_empty(), "an exit triggered");
+    assert!(
+        engine.positions().await.expect("positions").is_empty(),
+        "an exit triggered"
+    );
     // The other exit is now an orphan on a flat position: reconciliation cancels it.
-    let report = engine.reconcile(engine.active_account_id().await.expect("active")).await.expect("reconcile");
+    let report = engine
+        .reconcile(engine.active_account_id().await.expect("active"))
+        .await
+        .expect("reconcile");
     assert_eq!(report.orphans_canceled, 1, "{report:?}");
     let orders = engine.orders(50).await.expect("orders");
     let exits: Vec<_> = orders
@@ -92,18 +114,30 @@ async fn a_refused_ticket_sends_and_writes_nothing() {
 
     let mut high = ticket(Side::Buy, dec!(500), entry, dec!(1), dec!(1));
     high.leverage = 50;
-    let err = engine.place_order(&high).await.expect_err("leverage above the limit");
+    let err = engine
+        .place_order(&high)
+        .await
+        .expect_err("leverage above the limit");
     assert_eq!(err.code(), ErrorCode::RiskRefused);
     assert_eq!(err.to_ui().rule, Some("max_leverage"));
-    assert!(err.to_string().contains("50x") && err.to_string().contains("10x"), "{err}");
+    assert!(
+        err.to_string().contains("50x") && err.to_string().contains("10x"),
+        "{err}"
+    );
 
     let mut no_stop = ticket(Side::Buy, dec!(500), entry, dec!(1), dec!(1));
     no_stop.stop_loss = None;
-    let err = engine.place_order(&no_stop).await.expect_err("stop required");
+    let err = engine
+        .place_order(&no_stop)
+        .await
+        .expect_err("stop required");
     assert_eq!(err.to_ui().rule, Some("require_stop_loss"));
 
     let wrong_side = ticket(Side::Buy, dec!(500), entry, dec!(-1), dec!(1));
-    let err = engine.place_order(&wrong_side).await.expect_err("stop above a long's entry");
+    let err = engine
+        .place_order(&wrong_side)
+        .await
+        .expect_err("stop above a long's entry");
     assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
     assert!(err.to_string().contains("wrong side"), "{err}");
 
@@ -112,7 +146,10 @@ async fn a_refused_ticket_sends_and_writes_nothing() {
     assert_eq!(err.to_ui().rule, Some("max_stop_distance_pct"));
 
     let big = ticket(Side::Sell, dec!(5000), entry, dec!(1), dec!(1));
-    let err = engine.place_order(&big).await.expect_err("notional above the limit");
+    let err = engine
+        .place_order(&big)
+        .await
+        .expect_err("notional above the limit");
     assert_eq!(err.to_ui().rule, Some("max_position_notional"));
 
     let mut unknown = ticket(Side::Buy, dec!(500), entry, dec!(1), dec!(1));
@@ -122,16 +159,31 @@ async fn a_refused_ticket_sends_and_writes_nothing() {
 
     let mut dust = ticket(Side::Buy, dec!(500), entry, dec!(1), dec!(1));
     dust.sizing = Sizing::FixedNotional { usdt: dec!(3) };
-    let err = engine.place_order(&dust).await.expect_err("below the minimum notional");
+    let err = engine
+        .place_order(&dust)
+        .await
+        .expect_err("below the minimum notional");
     assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
 
     let mut off_step = ticket(Side::Buy, dec!(500), entry, dec!(1), dec!(1));
-    off_step.sizing = Sizing::Quantity { quantity: dec!(0.0001) };
-    let err = engine.place_order(&off_step).await.expect_err("below the step");
+    off_step.sizing = Sizing::Quantity {
+        quantity: dec!(0.0001),
+    };
+    let err = engine
+        .place_order(&off_step)
+        .await
+        .expect_err("below the step");
     assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
 
-    assert_eq!(exchange_order_count(&engine).await, before, "nothing reached the exchange");
-    assert!(engine.orders(100).await.expect("orders").is_empty(), "nothing journalled");
+    assert_eq!(
+        exchange_order_count(&engine).await,
+        before,
+        "nothing reached the exchange"
+    );
+    assert!(
+        engine.orders(100).await.expect("orders").is_empty(),
+        "nothing journalled"
+    );
 }
 
 #[tokio::test]
@@ -177,9 +229,16 @@ async fn a_stop_loss_the_exchange_will_not_take_closes_the_position() {
     assert!(matches!(err, AppError::Conflict(_)), "{err}");
     assert!(err.to_string().contains("closed at market"), "{err}");
     sim.shared.set_faults(Faults::default());
-    assert!(engine.positions().await.expect("positions").is_empty(), "flattened");
+    assert!(
+        engine.positions().await.expect("positions").is_empty(),
+        "flattened"
+    );
     let orders = engine.orders(20).await.expect("orders");
-    assert!(orders.iter().any(|o| o.leg == Some(perpdesk_core::Leg::Close) && o.state == OrderState::Filled));
+    assert!(
+        orders
+            .iter()
+            .any(|o| o.leg == Some(perpdesk_core::Leg::Close) && o.state == OrderState::Filled)
+    );
 }
 
 #[tokio::test]
@@ -192,11 +251,18 @@ async fn reconcile_repairs_a_position_left_without_its_stop() {
         .expect("placed");
     // Someone cancels the stop in another app.
     let sim = engine.paper().expect("paper").running();
-    let stop_id = placed.stop_loss.as_ref().expect("stop").client_order_id.clone();
+    let stop_id = placed
+        .stop_loss
+        .as_ref()
+        .expect("stop")
+        .client_order_id
+        .clone();
     {
         let now = sim.shared.clock.now_ms();
         let params = perpdesk_sim::exchange::Params(
-            [("clientAlgoId".to_owned(), stop_id.clone())].into_iter().collect(),
+            [("clientAlgoId".to_owned(), stop_id.clone())]
+                .into_iter()
+                .collect(),
         );
         sim.shared
             .exchange
@@ -211,12 +277,21 @@ async fn reconcile_repairs_a_position_left_without_its_stop() {
         .expect("reconcile");
     assert_eq!(report.stops_replaced, 1, "{report:?}");
     let p = engine.positions().await.expect("positions");
-    assert_eq!(p[0].stop_loss, placed.stop_loss.as_ref().and_then(|o| o.trigger_price));
+    assert_eq!(
+        p[0].stop_loss,
+        placed.stop_loss.as_ref().and_then(|o| o.trigger_price)
+    );
     // The replacement uses the same ticket with the next attempt number.
     let orders = engine.orders(20).await.expect("orders");
-    let ids: Vec<_> = orders.iter().map(|o| (o.client_order_id.clone(), o.state)).collect();
+    let ids: Vec<_> = orders
+        .iter()
+        .map(|o| (o.client_order_id.clone(), o.state))
+        .collect();
     assert!(
-        ids.iter().any(|(id, state)| *id == format!("{}1", &stop_id[..stop_id.len() - 1]) && *state == OrderState::New),
+        ids.iter().any(
+            |(id, state)| *id == format!("{}1", &stop_id[..stop_id.len() - 1])
+                && *state == OrderState::New
+        ),
         "{stop_id} {ids:?}"
     );
     // A second pass has nothing to do.

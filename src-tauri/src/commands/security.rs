@@ -1,0 +1,42 @@
+//! The master password: first run, unlock, lock, auto-lock.
+
+use perpdesk_app::{UiError, VaultStatus};
+use perpdesk_vault::SecretString;
+use tauri::State;
+
+use crate::host::Host;
+
+/// Whether a master password exists and whether the vault is open.
+#[tauri::command]
+pub async fn vault_status(host: State<'_, Host>) -> Result<VaultStatus, UiError> {
+    Ok(host.engine().await?.vault_status().await?)
+}
+
+/// First run: sets the master password and opens a funded paper account.
+#[tauri::command]
+pub async fn vault_setup(host: State<'_, Host>, password: String) -> Result<VaultStatus, UiError> {
+    let engine = host.engine().await?;
+    Ok(engine.first_run(SecretString::new(password)).await?)
+}
+
+/// Opens the vault.
+#[tauri::command]
+pub async fn vault_unlock(
+    host: State<'_, Host>,
+    password: String,
+) -> Result<VaultStatus, UiError> {
+    let engine = host.engine().await?;
+    Ok(engine.unlock(SecretString::new(password)).await?)
+}
+
+/// Locks the vault now.
+#[tauri::command]
+pub async fn vault_lock(host: State<'_, Host>) -> Result<VaultStatus, UiError> {
+    Ok(host.engine().await?.vault_lock().await?)
+}
+
+/// Sets the idle minutes before the vault locks itself (0 = never).
+#[tauri::command]
+pub async fn set_auto_lock(host: State<'_, Host>, minutes: u32) -> Result<VaultStatus, UiError> {
+    Ok(host.engine().await?.set_auto_lock(minutes).await?)
+}

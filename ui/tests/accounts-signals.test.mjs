@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { callsTo, emitAppEvent, failNext, useBrowser } from './harness.mjs';
+
+const { open } = useBrowser({ before, after, afterEach });
+const onPanel = (lastPanel, language = 'en', extra = {}) => open({ preferences: { language, lastPanel }, ...extra });
+
+describe('API configuration', () => {
+  test('lists accounts with environment badges and only the key hint; checks are rows with icons and words', async () => {
+    const { page, errors } = await onPanel('api-config', 'zh-CN');
+    const table = await page.innerText('[data-testid=accounts]');
+    assert.match(table, /Paper\s+模拟盘\s+••••sim1\s+● 当前账户/);
+    assert.match(table, /Binance live\s+实盘\s+••••ab12/);
+    await page.click('[data-testid=test-3]');
+    await page.waitForSelector('[data-testid=checks-3]');
+    const rows = await page.$$eval('[data-testid=checks-3] tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
+    assert.equal(rows.length, 6);
+    assert.equal(rows[0], '✓ 正常 网络连通 42 ms');
+    assert.equal(rows[4], '✗ 失败 未开启提现权限 this key can withdraw: refused');
+    assert.equal(rows[5], '! 警告 IP 白名单 no IP whitelist on this key');
+    assert.match(await page.textContent('[data-testid=report-3]'), /Binance live: 连接检测未通过.*单向持仓/);
+    assert.match(await page.innerText('[data-testid=accounts]'), /Binance live[^\n]*✗ 失败 2026-11-25 12:00/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('adding a testnet account checks key and secret, then shows a name conflict next to the name', async () => {
+    const { page } = await onPanel('api-config');
+    await page.click('[data-testid=add-account]');
+    await page.selectOption('#acct-env', 'testnet');
+    await page.fill('[data-testid=acct-name]', 'Binance testnet');
+    await page.click('[data-testid=acct-save]');
+    assert.equal(await page.textContent('#acct-key-error'), 'Enter the API key.');
+    assert.equal(await page.textContent('#acct-secret-error'), 'Enter the secret key.');
+    await page.fill('[data-testid=acct-key]', 'abcdefgh1234WXYZ');
+    await page.fill('[data-testid=acct-secret]', 's3cret-s3cret');
+    await page.click('[data-testid=acct-save]');
+    await page.waitForSelector('#acct-name-error:has-text("exists")');
+    assert.equal(await page.textContent('#acct-name-error'), 'Conflict: an account named "Binance testnet" exists');
+    await page.fill('[data-testid=acct-name]', 'Second testnet');
+    await page.click('[data-testid=acct-save]');
+    await page.waitForSelector('[data-testid=accounts] :text("••••WXYZ")');
+    assert.deepEqual((await callsTo(page, 'add_account')).at(-1).args,
+      { name: 'Second testnet', environment: 'testnet', apiKey: 'abcdefgh1234WXYZ', apiSecret: 's3cret-s3cret' });
+    // The secret never comes back to the page.
+    assert.doesNotMatch(await page.content(), /s3cret-s3cret/);
+  });
+
+  test('a paper account needs a name and a positive balance', async () => {
+    const { page } = await onPanel('api-config');
+    await page.click('[data-testid=add-account]');
+    await page.fill('[data-testid=acct-balance]', '0');
+    await page.click('[data-testid=acct-save]');
+    assert.equal(await page.textContent('#acct-name-error'), 'Enter a name.');
+    assert.equal(await page.textContent('#acct-balance-error'), 'Enter a number above 0.');
+    await page.fill('[data-testid=acct-name]', 'Paper 2');
+    await page.fill('[data-testid=acct-balance]', '2500.5');
+    await page.press('[data-testid=acct-balance]', 'Enter');
+    await page.waitForSelector('[data-testid=accounts] :text("Paper 2")');
+    assert.deepEqual((await callsTo(page, 'create_paper_account')).at(-1).args, { name: 'Paper 2', balance: '2500.5' });
+  });
+
+  test('making a live account active needs a red confirmation and switches the mode badge', async () => {
+    const { page } = await onPanel('api-config');
+    await page.click('[data-testid=activate-3]');
+    await page.waitForSelector('[data-testid=confirm-dialog][data-danger=true]');
+    assert.match(await page.textContent('[data-testid=confirm-message]'), /real money/);
+    await page.click('[data-testid=confirm-cancel]');
+    assert.equal((await callsTo(page, 'set_active_account')).length, 0);
+    await page.click('[data-testid=activate-3]');
+    await page.click('[data-testid=confirm-ok]');
+    await page.waitForSelector('[data-testid=mode-badge][data-mode=live]');
+    assert.equal(await page.textContent('[data-testid=mode-badge]'), 'Live');
+    assert.deepEqual((await callsTo(page, 'set_active_account'))[0].args, { id: 3, confirmLive: true });
+    // The paper replay clock disappears with paper mode.
+    await page.click('#nav button[data-panel=signals]');
+    assert.equal(await page.locator('[data-testid=replay]').count(), 0);
+    await page.click('#nav button[data-panel=api-config]');
+    await page.click('[data-testid=activate-2]');
+    await page.waitForSelector('[data-testid=mode-badge][data-mode=testnet]');
+    assert.deepEqual((await callsTo(page, 'set_active_account'))[1].args, { id: 2, confirmLive: false });
+  });
+
+  test('removing the active account with open positions shows the Conflict in its row', async () => {
+    const { page } = await onPanel('api-config');
+    await page.click('[data-testid=remove-1]');
+    await page.click('[data-testid=confirm-ok]');
+    await page.waitForSelector('[data-testid=row-status-1]');
+    assert.equal(await page.textContent('[data-testid=row-status-1]'), 'Conflict: account "Paper" has open positions');
+  });
+
+  test('auto-lock, backup export and import validate and show their results', async () => {
+    const { page, errors } = await onPanel('api-config');
+    await page.fill('[data-testid=autolock]', '2000');
+    await page.click('[data-testid=autolock-save]');
+    assert.equal(await page.textContent('#cfg-autolock-error'), 'Enter a whole number from 0 to 1440 (0 = never).');
+    await page.fill('[data-testid=autolock]', '30');
+    await page.click('[data-testid=autolock-save]');
+    await page.waitForSelector('[data-testid=autolock-status][data-kind=ok]');
+    assert.deepEqual((await callsTo(page, 'set_auto_lock'))[0].args, { minutes: 30 });
+    await page.fill('[data-testid=backup-password]', 'correct horse battery staple');
+    await page.click('[data-testid=export-backup]');
+    await page.waitForSelector('[data-testid=backup-status][data-kind=ok]');
+    assert.match(await page.textContent('[data-testid=backup-status]'), /^Backup saved to \/home\/trader\/.*\.pdbak$/);
+    await page.fill('[data-testid=import-path]', '/tmp/notes.txt');
+    await page.fill('[data-testid=import-password]', 'correct horse battery staple');
+    await page.click('[data-testid=import-backup]');
+    await page.waitForSelector('[data-testid=import-status][data-kind=error]');
+    assert.equal(await page.textContent('[data-testid=import-status]'), 'Invalid input: path: /tmp/notes.txt is not a perpdesk backup');
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('prediction signals', () => {
+  test('shows the watchlist, the candle chart with overlays and the model card', async () => {
+    const { page, errors } = await onPanel('signals', 'zh-CN');
+    const rows = await page.$$eval('[data-testid=watchlist] tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ')));
+    assert.equal(rows.length, 2);
+    assert.match(rows[0], /^BTCUSDT \d+\.\d \+1\.84 ↑ 做多 63\.0% 准确率 54\.1% · 净收益 3\.2% · 最佳基准 ema_crossover 1\.1% · ✓ 优于所有基准/);
+    assert.match(rows[1], /ETHUSDT .* -2\.31 — 观望 \(倾向 做空\) 54\.0%/);
+    await page.waitForSelector('[data-testid=chart] canvas');
+    await page.waitForSelector('[data-testid=equity-chart] canvas');
+    assert.equal(await page.locator('[data-testid=calibration-plot] circle').count(), 10);
+    const ind = await callsTo(page, 'indicators');
+    assert.deepEqual(ind[0].args, { symbol: 'BTCUSDT', interval: '1h', limit: 300 });
+    assert.match(await page.textContent('[data-testid=signal-detail]'), /BTCUSDT · ↑ 做多 · 63\.0% · 强信号/);
+    // The ETH card arrives in perpdesk-signal's own ModelCard shape; empty buckets are skipped.
+    await page.click('[data-testid=watchlist] button[data-symbol=ETHUSDT]');
+    await page.waitForSelector('[data-testid=unproven]');
+    assert.equal(await page.locator('[data-testid=calibration-plot] circle').count(), 9);
+    await page.screenshot({ path: 'test-output/ui-signals-eth.png', fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  test('signal and candle events update the watchlist', async () => {
+    const { page, errors } = await onPanel('signals');
+    await page.waitForSelector('[data-testid=chart] canvas');
+    await emitAppEvent(page, { kind: 'candle', symbol: 'ETHUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '3400', high: '3420', low: '3390', close: '3412.5', volume: '10' });
+    await emitAppEvent(page, { kind: 'signal', symbol: 'ETHUSDT', direction: 'long', probability: 0.61, time_ms: Date.UTC(2026, 10, 25, 12), strong: false });
+    const eth = await page.innerText('[data-testid=watchlist] tbody tr:nth-child(2)');
+    assert.match(eth, /3412\.5/);
+    assert.match(eth, /↑ Long/);
+    assert.match(eth, /61\.0%/);
+    await emitAppEvent(page, { kind: 'candle', symbol: 'BTCUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '65900', high: '66100', low: '65800', close: '66050.0', volume: '10' });
+    assert.match(await page.innerText('[data-testid=watchlist] tbody tr:nth-child(1)'), /66050\.0/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the watchlist can be edited and the paper replay paused', async () => {
+    const { page } = await onPanel('signals');
+    assert.match(await page.textContent('[data-testid=replay]'), /Replay clock 2026-11-25 12:00 UTC · ×60 · running/);
+    await page.click('[data-testid=replay-toggle]');
+    await page.waitForSelector('[data-testid=replay]:has-text("paused")');
+    assert.deepEqual((await callsTo(page, 'set_replay'))[0].args, { running: false });
+    await page.fill('[data-testid=watch-symbols]', 'ethusdt, DOGE');
+    await page.click('[data-testid=watch-save]');
+    assert.equal(await page.textContent('#watch-symbols-error'), 'Enter at least one symbol like BTCUSDT.');
+    await page.fill('[data-testid=watch-symbols]', 'ethusdt, SOLUSDT');
+    await page.click('[data-testid=watch-save]');
+    await page.waitForSelector('[data-testid=watch-status][data-kind=error]');
+    assert.equal(await page.textContent('[data-testid=watch-status]'), 'Invalid input: symbols: SOLUSDT is not a USDⓈ-M perpetual');
+    await page.fill('[data-testid=watch-symbols]', 'ethusdt');
+    await page.click('[data-testid=watch-save]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=watchlist] tbody tr').length === 1);
+    assert.deepEqual((await callsTo(page, 'set_watchlist')).at(-1).args, { symbols: ['ETHUSDT'] });
+    await page.waitForSelector('[data-testid=unproven]');
+  });
+
+  test('a failing watchlist is explained in words where the table is', async () => {
+    const { page } = await onPanel('signals', 'en', { fail: { watchlist: { code: 'Unavailable', message: 'market data timed out' } } });
+    assert.match(await page.textContent('[data-testid=watchlist-slot]'), /Exchange unavailable: market data timed out/);
+    assert.match(await page.textContent('[data-testid=conn-banner]'), /Disconnected.*market data timed out/);
+    assert.match(await page.textContent('[data-testid=watchlist]'), /No data yet/);
+  });
+});
