@@ -21,7 +21,7 @@ use crate::wire::account::{
 use crate::wire::algo::{AlgoCancel, AlgoOrder, AlgoOrderRef, NewAlgoOrderRequest};
 use crate::wire::market::{
     ExchangeInfo, FundingRate, Kline, OrderBook, PremiumIndex, ServerTime, SymbolFilter,
-    SymbolInfo, TickerPrice,
+    SymbolInfo, Ticker24hr, TickerPrice,
 };
 use crate::wire::trade::{BatchOrderResult, NewOrderRequest, Order, OrderRef, UserTrade};
 use crate::wire::{self, AlgoType, CodeMsg, IncomeType, NewOrderRespType, OneOrMany, OrderType};
@@ -250,6 +250,24 @@ impl Raw {
             .await
     }
 
+    /// `GET /fapi/v1/ticker/24hr` for one symbol: rolling 24 h statistics.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn ticker_24hr(&self, symbol: &str) -> Result<Ticker24hr, ExchangeError> {
+        self.rest
+            .call(&ep::TICKER_24HR, &[("symbol", symbol.to_owned())])
+            .await
+    }
+
+    /// `GET /fapi/v1/ticker/24hr` without a symbol: every symbol's 24 h statistics.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn ticker_24hr_all(&self) -> Result<Vec<Ticker24hr>, ExchangeError> {
+        self.rest.call(&ep::TICKER_24HR_ALL, &[]).await
+    }
+
     /// `GET /fapi/v1/premiumIndex` for one symbol: mark price and funding.
     ///
     /// # Errors
@@ -476,6 +494,52 @@ impl Raw {
         }
         q.push(("limit", limit.to_string()));
         self.rest.call(&ep::USER_TRADES, &q).await
+    }
+
+    /// `GET /fapi/v1/userTrades` for `symbol` with trade ids from `from_id` (inclusive), at
+    /// most `limit` (≤ 1000), oldest first: the incremental form a sync pages with.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn user_trades_from(
+        &self,
+        symbol: &str,
+        from_id: i64,
+        limit: u32,
+    ) -> Result<Vec<UserTrade>, ExchangeError> {
+        self.rest
+            .call(
+                &ep::USER_TRADES,
+                &[
+                    ("symbol", symbol.to_owned()),
+                    ("fromId", from_id.to_string()),
+                    ("limit", limit.to_string()),
+                ],
+            )
+            .await
+    }
+
+    /// `GET /fapi/v1/allOrders` for `symbol` with order ids from `order_id` (inclusive), at
+    /// most `limit` (≤ 1000), oldest first.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn all_orders_from(
+        &self,
+        symbol: &str,
+        order_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Order>, ExchangeError> {
+        self.rest
+            .call(
+                &ep::ALL_ORDERS,
+                &[
+                    ("symbol", symbol.to_owned()),
+                    ("orderId", order_id.to_string()),
+                    ("limit", limit.to_string()),
+                ],
+            )
+            .await
     }
 
     /// `GET /sapi/v1/account/apiRestrictions` (spot base URL).

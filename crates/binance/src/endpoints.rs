@@ -30,6 +30,10 @@ use Security::{None as Public, Signed};
 pub const PING: Endpoint = ep(Get, "/fapi/v1/ping", Public, 1);
 pub const EXCHANGE_INFO: Endpoint = ep(Get, "/fapi/v1/exchangeInfo", Public, 1);
 pub const TICKER_PRICE: Endpoint = ep(Get, "/fapi/v2/ticker/price", Public, 1);
+/// `GET /fapi/v1/ticker/24hr` with `symbol` (weight 1; 40 for all symbols).
+pub const TICKER_24HR: Endpoint = ep(Get, "/fapi/v1/ticker/24hr", Public, 1);
+/// `GET /fapi/v1/ticker/24hr` without `symbol`: every symbol (weight 40).
+pub const TICKER_24HR_ALL: Endpoint = ep(Get, "/fapi/v1/ticker/24hr", Public, 40);
 pub const PREMIUM_INDEX: Endpoint = ep(Get, "/fapi/v1/premiumIndex", Public, 1);
 pub const FUNDING_RATE: Endpoint = ep(Get, "/fapi/v1/fundingRate", Public, 1);
 pub const ACCOUNT: Endpoint = ep(Get, "/fapi/v3/account", Signed, 5);

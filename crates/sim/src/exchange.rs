@@ -1,20 +1,26 @@
 //! The exchange's state and matching: accounts, orders, fills, positions, income.
 //!
-//! One-way position mode, cross or isolated margin, MARKET and LIMIT orders (GTC, IOC, FOK,
-//! GTX), reduce-only, client-id uniqueness, conditional orders through the algo service, and
-//! funding. Every state change happens under one lock, after every check has passed, so a
-//! refused request changes nothing.
+//! One-way or hedge position mode (`dualSidePosition`: positions kept per symbol and
+//! `LONG`/`SHORT`, SELL LONG and BUY SHORT close), cross or isolated margin, MARKET and LIMIT
+//! orders (GTC, IOC, FOK, GTX), reduce-only, client-id uniqueness, conditional orders through
+//! the algo service, and funding. Every state change happens under one lock, after every
+//! check has passed, so a refused request changes nothing. The state (everything but the
+//! market data) saves to and loads from a JSON [`Snapshot`], written atomically.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::market::{MarketData, SymbolSpec};
 
+/// A status or type name from a fixed set (read back from a saved state by `known_str`).
+pub type Code = &'static str;
+
 /// Taker and maker commission rates (Binance's regular-user defaults).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fees {
     /// Taker rate, 0.05%.
     pub taker: Decimal,
@@ -32,7 +38,7 @@ impl Default for Fees {
 }
 
 /// What a key may do; `GET /sapi/v1/account/apiRestrictions` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     /// Reading account data.
     pub reading: bool,
@@ -56,12 +62,15 @@ impl Default for Permissions {
 }
 
 /// An order resting on the book or finished.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimOrder {
     pub order_id: i64,
     pub client_order_id: String,
     pub symbol: String,
     pub side: Side,
+    /// `BOTH` in one-way mode, `LONG`/`SHORT` in hedge mode.
+    #[serde(default)]
+    pub position_side: PositionSide,
     pub order_type: String,
     pub time_in_force: String,
     pub price: Decimal,
@@ -69,18 +78,22 @@ pub struct SimOrder {
     pub executed_qty: Decimal,
     pub cum_quote: Decimal,
     pub reduce_only: bool,
-    pub status: &'static str,
+    #[serde(deserialize_with = "known_str")]
+    pub status: Code,
     pub time: i64,
     pub update_time: i64,
 }
 
 /// A conditional order held by the algo service until its trigger.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlgoOrder {
     pub algo_id: i64,
     pub client_algo_id: String,
     pub symbol: String,
     pub side: Side,
+    /// `BOTH` in one-way mode, `LONG`/`SHORT` in hedge mode.
+    #[serde(default)]
+    pub position_side: PositionSide,
     pub order_type: String,
     pub quantity: Decimal,
     pub trigger_price: Decimal,
@@ -88,7 +101,8 @@ pub struct AlgoOrder {
     pub close_position: bool,
     pub reduce_only: bool,
     pub price_protect: bool,
-    pub status: &'static str,
+    #[serde(deserialize_with = "known_str")]
+    pub status: Code,
     pub create_time: i64,
     pub update_time: i64,
     pub trigger_time: i64,
@@ -96,7 +110,7 @@ pub struct AlgoOrder {
 }
 
 /// Buy or sell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Side {
     Buy,
     Sell,
@@ -126,8 +140,51 @@ impl Side {
     }
 }
 
-/// One symbol's position (one-way mode: signed amount).
-#[derive(Debug, Clone, Default)]
+/// Binance's `positionSide`: `BOTH` (one-way mode) or `LONG`/`SHORT` (hedge mode).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub enum PositionSide {
+    #[default]
+    Both,
+    Long,
+    Short,
+}
+
+impl PositionSide {
+    /// Parses Binance's `BOTH`/`LONG`/`SHORT`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "BOTH" => Some(Self::Both),
+            "LONG" => Some(Self::Long),
+            "SHORT" => Some(Self::Short),
+            _ => None,
+        }
+    }
+
+    /// Binance's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Both => "BOTH",
+            Self::Long => "LONG",
+            Self::Short => "SHORT",
+        }
+    }
+
+    /// Whether `side` on this position side closes it in hedge mode (SELL LONG, BUY SHORT).
+    pub fn closed_by(self, side: Side) -> bool {
+        matches!(
+            (self, side),
+            (Self::Long, Side::Sell) | (Self::Short, Side::Buy)
+        )
+    }
+}
+
+/// A position's key: symbol and position side (`BOTH` in one-way mode).
+pub type PositionKey = (String, PositionSide);
+
+/// One position (signed amount: a `SHORT` position's amount is negative, as Binance shows it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Position {
     pub amount: Decimal,
     pub entry_price: Decimal,
@@ -135,7 +192,7 @@ pub struct Position {
 }
 
 /// Per-symbol account settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SymbolSettings {
     pub leverage: u32,
     pub isolated: bool,
@@ -151,12 +208,14 @@ impl Default for SymbolSettings {
 }
 
 /// A fill, as `userTrades` reports it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     pub id: i64,
     pub order_id: i64,
     pub symbol: String,
     pub side: Side,
+    #[serde(default)]
+    pub position_side: PositionSide,
     pub price: Decimal,
     pub qty: Decimal,
     pub realized_pnl: Decimal,
@@ -166,11 +225,12 @@ pub struct Trade {
 }
 
 /// One row of `GET /fapi/v1/income`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncomeRow {
     pub tran_id: i64,
     pub symbol: String,
-    pub income_type: &'static str,
+    #[serde(deserialize_with = "known_str")]
+    pub income_type: Code,
     pub income: Decimal,
     pub info: String,
     pub time: i64,
@@ -178,14 +238,17 @@ pub struct IncomeRow {
 }
 
 /// One account: a key pair, a USDT wallet and everything traded with it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub api_key: String,
     pub secret: String,
     pub permissions: Permissions,
     pub wallet: Decimal,
+    /// Hedge mode (`dualSidePosition`): positions are kept per (symbol, LONG/SHORT).
     pub dual_side: bool,
-    pub positions: BTreeMap<String, Position>,
+    /// Positions by (symbol, position side), serialized as a list (JSON keys are strings).
+    #[serde(with = "position_list")]
+    pub positions: BTreeMap<PositionKey, Position>,
     pub settings: BTreeMap<String, SymbolSettings>,
     pub orders: Vec<SimOrder>,
     /// Indices into `orders` of the open ones (NEW or PARTIALLY_FILLED), so margin checks and
@@ -201,6 +264,7 @@ struct Fill<'a> {
     order_id: i64,
     symbol: &'a str,
     side: Side,
+    position_side: PositionSide,
     qty: Decimal,
     price: Decimal,
     maker: bool,
@@ -311,7 +375,7 @@ impl Exchange {
     /// Margin the account's positions and open orders hold (initial margin at their leverage).
     fn used_margin(&self, a: &Account, now: i64) -> Decimal {
         let mut used = Decimal::ZERO;
-        for (symbol, p) in &a.positions {
+        for ((symbol, _), p) in &a.positions {
             let lev = Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
             let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
             used += (p.amount.abs() * mark) / lev;
@@ -334,7 +398,7 @@ impl Exchange {
         a.wallet
             + a.positions
                 .iter()
-                .map(|(s, p)| self.unrealized(s, p, now))
+                .map(|((s, _), p)| self.unrealized(s, p, now))
                 .sum::<Decimal>()
     }
 
@@ -349,6 +413,7 @@ impl Exchange {
             order_id,
             symbol,
             side,
+            position_side,
             qty,
             price,
             maker,
@@ -363,7 +428,10 @@ impl Exchange {
         let pnl_id = self.id();
         let fee_id = self.id();
         let a = &mut self.accounts[acct];
-        let p = a.positions.entry(symbol.to_owned()).or_default();
+        let p = a
+            .positions
+            .entry((symbol.to_owned(), position_side))
+            .or_default();
         let signed = qty * side.sign();
         let mut realized = Decimal::ZERO;
         if p.amount.is_zero() || p.amount.is_sign_positive() == signed.is_sign_positive() {
@@ -394,6 +462,7 @@ impl Exchange {
             order_id,
             symbol: symbol.to_owned(),
             side,
+            position_side,
             price,
             qty,
             realized_pnl: realized,
@@ -429,14 +498,25 @@ impl Exchange {
             realized,
             maker,
         };
-        self.emit_account(acct, "ORDER", symbol, now);
+        self.emit_account(acct, "ORDER", symbol, position_side, now);
         execution
     }
 
-    /// Queues an `ACCOUNT_UPDATE` with the wallet and `symbol`'s position.
-    fn emit_account(&mut self, acct: usize, reason: &str, symbol: &str, now: i64) {
+    /// Queues an `ACCOUNT_UPDATE` with the wallet and the position of `symbol` on `side`.
+    fn emit_account(
+        &mut self,
+        acct: usize,
+        reason: &str,
+        symbol: &str,
+        side: PositionSide,
+        now: i64,
+    ) {
         let a = &self.accounts[acct];
-        let p = a.positions.get(symbol).cloned().unwrap_or_default();
+        let p = a
+            .positions
+            .get(&(symbol.to_owned(), side))
+            .cloned()
+            .unwrap_or_default();
         let isolated = a.settings.get(symbol).copied().unwrap_or_default().isolated;
         let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
         let event = json!({
@@ -447,7 +527,7 @@ impl Exchange {
                 "P": [{
                     "s": symbol, "pa": dec(p.amount), "ep": dec(p.entry_price), "bep": dec(p.entry_price), "cr": "0",
                     "up": dec(((mark - p.entry_price) * p.amount).round_dp(8)),
-                    "mt": if isolated { "isolated" } else { "cross" }, "iw": "0", "ps": "BOTH",
+                    "mt": if isolated { "isolated" } else { "cross" }, "iw": "0", "ps": side.as_str(),
                 }],
             },
         });
@@ -477,7 +557,7 @@ impl Exchange {
                 "f": order.time_in_force, "q": dec(order.orig_qty), "p": dec(order.price), "ap": dec(avg), "sp": "0",
                 "x": x, "X": order.status, "i": order.order_id, "l": dec(e.qty), "z": dec(order.executed_qty),
                 "L": dec(e.price), "N": "USDT", "n": dec(e.commission), "T": now, "t": e.trade_id, "b": "0", "a": "0",
-                "m": e.maker, "R": order.reduce_only, "wt": "CONTRACT_PRICE", "ot": order.order_type, "ps": "BOTH",
+                "m": e.maker, "R": order.reduce_only, "wt": "CONTRACT_PRICE", "ot": order.order_type, "ps": order.position_side.as_str(),
                 "cp": false, "rp": dec(e.realized), "pP": false, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE",
                 "gtd": 0, "er": "0",
             },
@@ -491,7 +571,7 @@ impl Exchange {
             "e": "ALGO_UPDATE", "T": now, "E": now,
             "o": {
                 "caid": o.client_algo_id, "aid": o.algo_id, "at": "CONDITIONAL", "o": o.order_type, "s": o.symbol,
-                "S": o.side.as_str(), "ps": "BOTH", "f": "GTC", "q": dec(o.quantity), "X": o.status,
+                "S": o.side.as_str(), "ps": o.position_side.as_str(), "f": "GTC", "q": dec(o.quantity), "X": o.status,
                 "ai": o.actual_order_id.map_or_else(String::new, |i| i.to_string()), "ap": "0", "aq": "0", "act": "0",
                 "tp": dec(o.trigger_price), "p": "0", "V": "EXPIRE_MAKER", "wt": o.working_type, "pm": "NONE",
                 "cp": o.close_position, "pP": o.price_protect, "R": o.reduce_only, "tt": o.trigger_time, "gtd": 0,
@@ -526,13 +606,10 @@ impl Exchange {
             }
             _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
         }
-        let position_side = p.get("positionSide").unwrap_or("BOTH");
-        if position_side != "BOTH" {
-            return Err(ApiError::bad(
-                -4061,
-                "Order's position side does not match user's setting.",
-            ));
-        }
+        let dual = self.accounts[acct].dual_side;
+        let position_side = order_position_side(dual, p)?;
+        // In hedge mode SELL LONG and BUY SHORT close: they act as reduce-only orders.
+        let hedge_close = dual && position_side.closed_by(side);
         let qty = p
             .decimal("quantity")?
             .ok_or_else(|| ApiError::mandatory("quantity"))?;
@@ -605,7 +682,7 @@ impl Exchange {
         } else {
             price
         };
-        if qty * notional_price < spec.min_notional && !reduce_only {
+        if qty * notional_price < spec.min_notional && !reduce_only && !hedge_close {
             return Err(ApiError::bad(
                 -4164,
                 format!(
@@ -614,8 +691,26 @@ impl Exchange {
                 ),
             ));
         }
-        let position = a.positions.get(symbol).cloned().unwrap_or_default();
-        if reduce_only {
+        let position = a
+            .positions
+            .get(&(symbol.to_owned(), position_side))
+            .cloned()
+            .unwrap_or_default();
+        if hedge_close {
+            // What the position still has to close after the closing orders already resting.
+            let pending: Decimal = a
+                .open
+                .iter()
+                .map(|&i| &a.orders[i])
+                .filter(|o| {
+                    o.symbol == symbol && o.position_side == position_side && o.side == side
+                })
+                .map(|o| o.orig_qty - o.executed_qty)
+                .sum();
+            if position.amount.is_zero() || qty > position.amount.abs() - pending {
+                return Err(ApiError::bad(-2022, "ReduceOnly Order is rejected."));
+            }
+        } else if reduce_only {
             let reduces = !position.amount.is_zero()
                 && position.amount.is_sign_positive() != (side == Side::Buy);
             if !reduces || qty > position.amount.abs() {
@@ -649,6 +744,7 @@ impl Exchange {
             client_order_id: client_id,
             symbol: symbol.to_owned(),
             side,
+            position_side,
             order_type: order_type.to_owned(),
             time_in_force: tif.clone(),
             price: if order_type == "MARKET" {
@@ -679,6 +775,7 @@ impl Exchange {
                     order_id,
                     symbol,
                     side,
+                    position_side,
                     qty,
                     price: fill_price,
                     maker: false,
@@ -952,6 +1049,8 @@ impl Exchange {
         if !["STOP_MARKET", "TAKE_PROFIT_MARKET"].contains(&order_type) {
             return Err(ApiError::bad(-1116, "Invalid orderType."));
         }
+        let dual = self.accounts[acct].dual_side;
+        let position_side = order_position_side(dual, p)?;
         let trigger = p
             .decimal("triggerPrice")?
             .ok_or_else(|| ApiError::mandatory("triggerPrice"))?;
@@ -963,6 +1062,13 @@ impl Exchange {
             return Err(ApiError::bad(
                 -1106,
                 "Parameter 'quantity' sent when not required.",
+            ));
+        }
+        // closePosition closes the side it names: SELL on LONG, BUY on SHORT (hedge mode).
+        if close_position && dual && !position_side.closed_by(side) {
+            return Err(ApiError::bad(
+                -1128,
+                "Combination of optional parameters invalid.",
             ));
         }
         let quantity = match (close_position, quantity) {
@@ -1008,6 +1114,7 @@ impl Exchange {
             client_algo_id,
             symbol: symbol.to_owned(),
             side,
+            position_side,
             order_type: order_type.to_owned(),
             quantity,
             trigger_price: trigger,
@@ -1093,7 +1200,7 @@ impl Exchange {
 
     fn match_resting(&mut self, acct: usize, from: i64, now: i64) {
         let a = &self.accounts[acct];
-        let open: Vec<(usize, String, Side, Decimal, Decimal, i64)> = a
+        let open: Vec<(usize, String, Side, PositionSide, Decimal, Decimal, i64)> = a
             .open
             .iter()
             .map(|&i| (i, &a.orders[i]))
@@ -1103,13 +1210,14 @@ impl Exchange {
                     i,
                     o.symbol.clone(),
                     o.side,
+                    o.position_side,
                     o.price,
                     o.orig_qty - o.executed_qty,
                     o.order_id,
                 )
             })
             .collect();
-        for (i, symbol, side, price, qty, order_id) in open {
+        for (i, symbol, side, position_side, price, qty, order_id) in open {
             let Some((low, high)) = self.market.price_range(&symbol, from, now) else {
                 continue;
             };
@@ -1117,6 +1225,23 @@ impl Exchange {
                 Side::Buy => low <= price,
                 Side::Sell => high >= price,
             };
+            if touched && position_side.closed_by(side) {
+                // A hedge-mode closing order never opens the other way: when its position
+                // has shrunk below it (a stop closed it meanwhile), it expires instead.
+                let left = self.accounts[acct]
+                    .positions
+                    .get(&(symbol.clone(), position_side))
+                    .map_or(Decimal::ZERO, |p| p.amount.abs());
+                if left < qty {
+                    let o = &mut self.accounts[acct].orders[i];
+                    o.status = "EXPIRED";
+                    o.update_time = now;
+                    let order = o.clone();
+                    self.accounts[acct].open.retain(|&j| j != i);
+                    self.emit_order(acct, &order, "EXPIRED", None, now);
+                    continue;
+                }
+            }
             if touched {
                 let exec = self.fill(
                     acct,
@@ -1124,6 +1249,7 @@ impl Exchange {
                         order_id,
                         symbol: &symbol,
                         side,
+                        position_side,
                         qty,
                         price,
                         maker: true,
@@ -1169,12 +1295,14 @@ impl Exchange {
             }
             let position = self.accounts[acct]
                 .positions
-                .get(&o.symbol)
+                .get(&(o.symbol.clone(), o.position_side))
                 .cloned()
                 .unwrap_or_default();
             let reduces = !position.amount.is_zero()
                 && position.amount.is_sign_positive() != (o.side == Side::Buy);
-            let qty = if o.close_position || o.reduce_only {
+            // In hedge mode an order that closes its side is reduce-only by nature.
+            let hedge_close = o.position_side.closed_by(o.side);
+            let qty = if o.close_position || o.reduce_only || hedge_close {
                 if reduces {
                     if o.close_position {
                         position.amount.abs()
@@ -1209,6 +1337,7 @@ impl Exchange {
                     order_id,
                     symbol: &o.symbol,
                     side: o.side,
+                    position_side: o.position_side,
                     qty,
                     price,
                     maker: false,
@@ -1222,6 +1351,7 @@ impl Exchange {
                 client_order_id: format!("{}-t", o.client_algo_id).chars().take(36).collect(),
                 symbol: o.symbol.clone(),
                 side: o.side,
+                position_side: o.position_side,
                 order_type: "MARKET".into(),
                 time_in_force: "GTC".into(),
                 price: Decimal::ZERO,
@@ -1244,8 +1374,9 @@ impl Exchange {
     /// positions share the wallet. The clearance fee is booked as `INSURANCE_CLEAR`.
     fn liquidate(&mut self, acct: usize, from: i64, now: i64) {
         let a = &self.accounts[acct];
-        let mut worst: Vec<(String, Decimal, Decimal, bool)> = Vec::new();
-        for (symbol, p) in a.positions.iter().filter(|(_, p)| !p.amount.is_zero()) {
+        let mut worst: Vec<(PositionKey, Decimal, Decimal, bool)> = Vec::new();
+        for (key, p) in a.positions.iter().filter(|(_, p)| !p.amount.is_zero()) {
+            let symbol = &key.0;
             let Some((low, high)) = self.market.mark_price_range(symbol, from, now) else {
                 continue;
             };
@@ -1255,7 +1386,7 @@ impl Exchange {
                 high
             };
             let isolated = a.settings.get(symbol).copied().unwrap_or_default().isolated;
-            worst.push((symbol.clone(), price, p.amount, isolated));
+            worst.push((key.clone(), price, p.amount, isolated));
         }
         let maint = |symbol: &str, amount: Decimal, price: Decimal| -> Decimal {
             let notional = (amount * price).abs();
@@ -1264,33 +1395,41 @@ impl Exchange {
                 notional * b.maint_margin_ratio - b.cum
             })
         };
-        let mut doomed: Vec<(String, Decimal)> = Vec::new();
+        let mut doomed: Vec<(PositionKey, Decimal)> = Vec::new();
         let mut cross_equity = a.wallet;
         let mut cross_maint = Decimal::ZERO;
-        let mut cross: Vec<(String, Decimal)> = Vec::new();
-        for (symbol, price, amount, isolated) in &worst {
-            let p = &a.positions[symbol];
+        let mut cross: Vec<(PositionKey, Decimal)> = Vec::new();
+        for (key, price, amount, isolated) in &worst {
+            let symbol = &key.0;
+            let p = &a.positions[key];
             let pnl = (*price - p.entry_price) * *amount;
             if *isolated {
                 let lev =
                     Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
                 let margin = (p.entry_price * amount.abs()) / lev + pnl;
                 if margin <= maint(symbol, *amount, *price) {
-                    doomed.push((symbol.clone(), *price));
+                    doomed.push((key.clone(), *price));
                 }
             } else {
                 cross_equity += pnl;
                 cross_maint += maint(symbol, *amount, *price);
-                cross.push((symbol.clone(), *price));
+                cross.push((key.clone(), *price));
             }
         }
         if !cross.is_empty() && cross_equity <= cross_maint {
             doomed.extend(cross);
         }
-        for (symbol, price) in doomed {
-            let Some(p) = self.accounts[acct].positions.get(&symbol).cloned() else {
+        for ((symbol, position_side), price) in doomed {
+            let Some(p) = self.accounts[acct]
+                .positions
+                .get(&(symbol.clone(), position_side))
+                .cloned()
+            else {
                 continue;
             };
+            if p.amount.is_zero() {
+                continue;
+            }
             let side = if p.amount.is_sign_positive() {
                 Side::Sell
             } else {
@@ -1304,6 +1443,7 @@ impl Exchange {
                     order_id,
                     symbol: &symbol,
                     side,
+                    position_side,
                     qty,
                     price,
                     maker: false,
@@ -1333,6 +1473,7 @@ impl Exchange {
                 client_order_id: format!("autoclose-{now}"),
                 symbol: symbol.clone(),
                 side,
+                position_side,
                 order_type: "LIQUIDATION".into(),
                 time_in_force: "IOC".into(),
                 price,
@@ -1363,13 +1504,14 @@ impl Exchange {
         if self.market.next_funding_time(from) > now {
             return;
         }
-        let symbols: Vec<(String, Decimal)> = self.accounts[acct]
+        // One payment per position: in hedge mode the LONG and SHORT sides each pay or receive.
+        let symbols: Vec<(String, PositionSide, Decimal)> = self.accounts[acct]
             .positions
             .iter()
             .filter(|(_, p)| !p.amount.is_zero())
-            .map(|(s, p)| (s.clone(), p.amount))
+            .map(|((s, ps), p)| (s.clone(), *ps, p.amount))
             .collect();
-        for (symbol, amount) in symbols {
+        for (symbol, position_side, amount) in symbols {
             for (time, rate) in self.market.funding_events_between(&symbol, from, now) {
                 let mark = self.market.mark_price(&symbol, time).unwrap_or_default();
                 // Longs pay shorts when the rate is positive.
@@ -1386,7 +1528,7 @@ impl Exchange {
                     time,
                     trade_id: None,
                 });
-                self.emit_account(acct, "FUNDING_FEE", &symbol, time);
+                self.emit_account(acct, "FUNDING_FEE", &symbol, position_side, time);
             }
         }
     }
@@ -1424,6 +1566,42 @@ impl Exchange {
         Ok(json!({"leverage": leverage, "maxNotionalValue": dec(cap), "symbol": symbol}))
     }
 
+    /// `POST /fapi/v1/positionSide/dual`: switches the account between one-way
+    /// (`dualSidePosition=false`) and hedge mode (`true`), for all symbols.
+    ///
+    /// # Errors
+    /// -4059 when already in that mode, -4067 with open orders (regular or algo), -4068 with
+    /// a position; nothing changes then.
+    pub fn set_position_mode(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        now: i64,
+    ) -> Result<Value, ApiError> {
+        self.advance(now);
+        let dual = p
+            .bool("dualSidePosition")?
+            .ok_or_else(|| ApiError::mandatory("dualSidePosition"))?;
+        let a = &mut self.accounts[acct];
+        if a.dual_side == dual {
+            return Err(ApiError::bad(-4059, "No need to change position side."));
+        }
+        if !a.open.is_empty() || a.algo_orders.iter().any(|o| o.status == "NEW") {
+            return Err(ApiError::bad(
+                -4067,
+                "Position side cannot be changed if there exists open orders.",
+            ));
+        }
+        if a.positions.values().any(|p| !p.amount.is_zero()) {
+            return Err(ApiError::bad(
+                -4068,
+                "Position side cannot be changed if there exists position.",
+            ));
+        }
+        a.dual_side = dual;
+        Ok(json!({"code": 200, "msg": "success"}))
+    }
+
     /// `POST /fapi/v1/marginType`.
     ///
     /// # Errors
@@ -1441,7 +1619,10 @@ impl Exchange {
         if s.isolated == isolated {
             return Err(ApiError::bad(-4046, "No need to change margin type."));
         }
-        let busy = a.positions.get(symbol).is_some_and(|p| !p.amount.is_zero())
+        let busy = a
+            .positions
+            .iter()
+            .any(|((s, _), p)| s == symbol && !p.amount.is_zero())
             || a.open.iter().any(|&i| a.orders[i].symbol == symbol);
         if busy {
             return Err(ApiError::bad(
@@ -1453,15 +1634,41 @@ impl Exchange {
         Ok(json!({"code": 200, "msg": "success"}))
     }
 
-    /// `GET /fapi/v3/positionRisk`: symbols with a position (v3 lists only those).
+    /// `GET /fapi/v3/positionRisk`: symbols with a position (v3 lists only those). One-way
+    /// mode gives one `BOTH` row per symbol; hedge mode gives the `LONG` and the `SHORT` row
+    /// of every symbol with a position on either side.
     pub fn position_risk(&mut self, acct: usize, symbol: Option<&str>, now: i64) -> Value {
         self.advance(now);
         let a = &self.accounts[acct];
-        let rows: Vec<Value> = a
-            .positions
+        let wanted = |s: &String| symbol.is_none_or(|x| x == s.as_str());
+        let keys: Vec<(PositionKey, Position)> = if a.dual_side {
+            let held: std::collections::BTreeSet<&String> = a
+                .positions
+                .iter()
+                .filter(|((s, ps), p)| {
+                    *ps != PositionSide::Both && !p.amount.is_zero() && wanted(s)
+                })
+                .map(|((s, _), _)| s)
+                .collect();
+            held.into_iter()
+                .flat_map(|s| [PositionSide::Long, PositionSide::Short].map(|ps| (s.clone(), ps)))
+                .map(|k| {
+                    let p = a.positions.get(&k).cloned().unwrap_or_default();
+                    (k, p)
+                })
+                .collect()
+        } else {
+            a.positions
+                .iter()
+                .filter(|((s, ps), p)| {
+                    *ps == PositionSide::Both && !p.amount.is_zero() && wanted(s)
+                })
+                .map(|(k, p)| (k.clone(), p.clone()))
+                .collect()
+        };
+        let rows: Vec<Value> = keys
             .iter()
-            .filter(|(s, p)| !p.amount.is_zero() && symbol.is_none_or(|x| x == s.as_str()))
-            .map(|(s, p)| {
+            .map(|((s, ps), p)| {
                 let mark = self.market.mark_price(s, now).unwrap_or(p.entry_price);
                 let settings = a.settings.get(s).copied().unwrap_or_default();
                 let notional = p.amount * mark;
@@ -1471,7 +1678,7 @@ impl Exchange {
                     notional.abs() * b.maint_margin_ratio - b.cum
                 });
                 json!({
-                    "symbol": s, "positionSide": "BOTH", "positionAmt": dec(p.amount),
+                    "symbol": s, "positionSide": ps.as_str(), "positionAmt": dec(p.amount),
                     "entryPrice": dec(p.entry_price), "breakEvenPrice": dec(p.entry_price),
                     "markPrice": dec(mark), "unRealizedProfit": dec(((mark - p.entry_price) * p.amount).round_dp(8)),
                     "liquidationPrice": "0", "isolatedMargin": "0", "notional": dec(notional.round_dp(8)),
@@ -1570,7 +1777,7 @@ impl Exchange {
         let unrealized: Decimal = a
             .positions
             .iter()
-            .map(|(s, p)| self.unrealized(s, p, now))
+            .map(|((s, _), p)| self.unrealized(s, p, now))
             .sum();
         let available = self.available(a, now);
         json!([{
@@ -1595,7 +1802,7 @@ impl Exchange {
                         "buyer": buyer, "commission": dec(t.commission), "commissionAsset": "USDT", "id": t.id,
                         "maker": t.maker, "orderId": t.order_id, "price": dec(t.price), "qty": dec(t.qty),
                         "quoteQty": dec((t.price * t.qty).round_dp(8)), "realizedPnl": dec(t.realized_pnl),
-                        "side": t.side.as_str(), "positionSide": "BOTH", "symbol": t.symbol, "time": t.time,
+                        "side": t.side.as_str(), "positionSide": t.position_side.as_str(), "symbol": t.symbol, "time": t.time,
                     })
                 })
                 .collect(),
@@ -1628,6 +1835,32 @@ impl Exchange {
                 .collect(),
         )
     }
+}
+
+/// The `positionSide` of an order, checked against the account's mode: `BOTH` (or absent) in
+/// one-way mode, `LONG`/`SHORT` in hedge mode (-4061 otherwise). `reduceOnly` is refused in
+/// hedge mode (-1106): closing is said with the position side there.
+fn order_position_side(dual: bool, p: &Params) -> Result<PositionSide, ApiError> {
+    let mismatch = || {
+        ApiError::bad(
+            -4061,
+            "Order's position side does not match user's setting.",
+        )
+    };
+    let side = match p.get("positionSide") {
+        None => PositionSide::Both,
+        Some(s) => PositionSide::parse(s).ok_or_else(mismatch)?,
+    };
+    if dual != (side != PositionSide::Both) {
+        return Err(mismatch());
+    }
+    if dual && p.get("reduceOnly").is_some() {
+        return Err(ApiError::bad(
+            -1106,
+            "Parameter 'reduceonly' sent when not required.",
+        ));
+    }
+    Ok(side)
 }
 
 /// PRICE_FILTER: precision, tick, range (applies to prices and trigger prices alike).
@@ -1676,7 +1909,7 @@ fn order_json(o: &SimOrder, full: bool) -> Value {
         "orderId": o.order_id, "symbol": o.symbol, "status": o.status, "clientOrderId": o.client_order_id,
         "price": dec(o.price), "avgPrice": dec(avg), "origQty": dec(o.orig_qty), "executedQty": dec(o.executed_qty),
         "cumQty": dec(o.executed_qty), "cumQuote": dec(o.cum_quote), "timeInForce": o.time_in_force, "type": o.order_type,
-        "reduceOnly": o.reduce_only, "closePosition": false, "side": o.side.as_str(), "positionSide": "BOTH",
+        "reduceOnly": o.reduce_only, "closePosition": false, "side": o.side.as_str(), "positionSide": o.position_side.as_str(),
         "stopPrice": "0", "workingType": "CONTRACT_PRICE", "priceProtect": false, "origType": o.order_type,
         "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0, "updateTime": o.update_time,
     });
@@ -1696,7 +1929,7 @@ fn order_json(o: &SimOrder, full: bool) -> Value {
 fn algo_json(o: &AlgoOrder) -> Value {
     json!({
         "algoId": o.algo_id, "clientAlgoId": o.client_algo_id, "algoType": "CONDITIONAL", "orderType": o.order_type,
-        "symbol": o.symbol, "side": o.side.as_str(), "positionSide": "BOTH", "timeInForce": "GTC",
+        "symbol": o.symbol, "side": o.side.as_str(), "positionSide": o.position_side.as_str(), "timeInForce": "GTC",
         "quantity": dec(o.quantity), "algoStatus": o.status, "triggerPrice": dec(o.trigger_price), "price": "0",
         "icebergQuantity": null, "selfTradePreventionMode": "EXPIRE_MAKER", "workingType": o.working_type,
         "priceMatch": "NONE", "closePosition": o.close_position, "priceProtect": o.price_protect,
@@ -1759,5 +1992,233 @@ impl Params {
             Some("false" | "FALSE") => Ok(Some(false)),
             Some(_) => Err(ApiError::invalid(name)),
         }
+    }
+}
+
+/// The `&'static str` values the exchange stores (order and algo statuses, income types),
+/// read back from a saved state. An unknown value is an error, not a silent default.
+const KNOWN_STRS: &[&str] = &[
+    "NEW",
+    "PARTIALLY_FILLED",
+    "FILLED",
+    "CANCELED",
+    "REJECTED",
+    "EXPIRED",
+    "EXPIRED_IN_MATCH",
+    "TRIGGERING",
+    "TRIGGERED",
+    "FINISHED",
+    "TRANSFER",
+    "REALIZED_PNL",
+    "COMMISSION",
+    "FUNDING_FEE",
+    "INSURANCE_CLEAR",
+];
+
+fn known_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s = String::deserialize(d)?;
+    KNOWN_STRS
+        .iter()
+        .copied()
+        .find(|k| *k == s)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown value {s:?}")))
+}
+
+/// Positions as a JSON list of `{symbol, positionSide, ...}` (map keys must be strings in JSON).
+mod position_list {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Position, PositionKey, PositionSide};
+
+    #[derive(Serialize, Deserialize)]
+    struct Row {
+        symbol: String,
+        position_side: PositionSide,
+        #[serde(flatten)]
+        position: Position,
+    }
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<PositionKey, Position>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let rows: Vec<Row> = map
+            .iter()
+            .map(|((symbol, side), p)| Row {
+                symbol: symbol.clone(),
+                position_side: *side,
+                position: p.clone(),
+            })
+            .collect();
+        rows.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<PositionKey, Position>, D::Error> {
+        let rows = Vec::<Row>::deserialize(d)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ((r.symbol, r.position_side), r.position))
+            .collect())
+    }
+}
+
+/// Everything [`Exchange`] keeps besides the market data: what paper mode saves between runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Format version; a file of another version is refused.
+    pub version: u32,
+    /// Commission rates.
+    pub fees: Fees,
+    /// Accounts with their positions, orders, algo orders, trades, income and settings.
+    pub accounts: Vec<Account>,
+    /// The last id handed out (order, trade, algo and income ids share it).
+    pub next_id: i64,
+    /// The replay time the exchange has processed up to: where the clock resumes.
+    pub clock_ms: i64,
+}
+
+/// The snapshot format this build writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Why a saved state could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Reading, writing or renaming the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The file is not a snapshot this build understands.
+    #[error("{path}: not a perpdesk-sim state file: {reason}")]
+    Format {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl Exchange {
+    /// The replay time processed so far (a loaded exchange resumes its clock here).
+    pub fn clock_ms(&self) -> i64 {
+        self.processed_to
+    }
+
+    /// A copy of the state (everything but the market data and unsent stream events).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            version: SNAPSHOT_VERSION,
+            fees: self.fees,
+            accounts: self.accounts.clone(),
+            next_id: self.next_id,
+            clock_ms: self.processed_to,
+        }
+    }
+
+    /// An exchange over `market` in the state `snapshot` describes.
+    ///
+    /// # Errors
+    /// A message when the snapshot is of another version or inconsistent (an open-order
+    /// index out of range, an order on a symbol `market` does not list).
+    pub fn from_snapshot(market: MarketData, snapshot: Snapshot) -> Result<Self, String> {
+        if snapshot.version != SNAPSHOT_VERSION {
+            return Err(format!(
+                "version {} (this build reads {SNAPSHOT_VERSION})",
+                snapshot.version
+            ));
+        }
+        for a in &snapshot.accounts {
+            if let Some(i) = a.open.iter().find(|&&i| i >= a.orders.len()) {
+                return Err(format!(
+                    "account {}: open order index {i} out of range",
+                    a.api_key
+                ));
+            }
+            let symbols = a
+                .orders
+                .iter()
+                .map(|o| &o.symbol)
+                .chain(a.positions.keys().map(|(s, _)| s));
+            for s in symbols {
+                if market.spec(s).is_none() {
+                    return Err(format!(
+                        "account {}: symbol {s} is not in the market data",
+                        a.api_key
+                    ));
+                }
+            }
+        }
+        Ok(Self {
+            market,
+            fees: snapshot.fees,
+            accounts: snapshot.accounts,
+            next_id: snapshot.next_id,
+            processed_to: snapshot.clock_ms,
+            outbox: Vec::new(),
+        })
+    }
+
+    /// Writes the state to `path` as JSON, atomically: a temporary file in the same folder is
+    /// written and synced, then renamed over `path`, so a crash leaves the old file or the
+    /// new one, never half of one.
+    ///
+    /// # Errors
+    /// [`StateError::Io`] when the folder is not writable.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), StateError> {
+        use std::io::Write;
+        let io = |source| StateError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let json = serde_json::to_vec_pretty(&self.snapshot()).map_err(|e| StateError::Format {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+        tmp_name.push(format!(".tmp{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            // Make the rename itself durable (best effort: not every platform opens folders).
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                && let Ok(d) = std::fs::File::open(dir)
+            {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(io)
+    }
+
+    /// Reads a state written by [`Exchange::save`] over `market`.
+    ///
+    /// # Errors
+    /// [`StateError::Io`] when unreadable, [`StateError::Format`] when it is not a snapshot
+    /// of this version or does not fit `market`.
+    pub fn load(market: MarketData, path: &std::path::Path) -> Result<Self, StateError> {
+        let bytes = std::fs::read(path).map_err(|source| StateError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let format = |reason: String| StateError::Format {
+            path: path.to_owned(),
+            reason,
+        };
+        let snapshot: Snapshot =
+            serde_json::from_slice(&bytes).map_err(|e| format(e.to_string()))?;
+        Self::from_snapshot(market, snapshot).map_err(format)
     }
 }

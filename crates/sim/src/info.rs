@@ -135,6 +135,31 @@ pub fn ticker_price(market: &MarketData, p: &Params, now: i64) -> Result<Value, 
     }
 }
 
+/// `GET /fapi/v1/ticker/24hr`: rolling 24 h statistics of the replayed prices, one symbol or
+/// all. The replayed data has no individual trades, so `count`, `firstId`, `lastId` are 0 and
+/// `lastQty` is "0".
+///
+/// # Errors
+/// -1121 unknown symbol.
+pub fn ticker_24hr(market: &MarketData, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let one = |s: &str| -> Option<Value> {
+        let t = market.ticker_24h(s, now)?;
+        Some(json!({
+            "symbol": t.symbol, "priceChange": dec(t.price_change),
+            "priceChangePercent": dec(t.price_change_percent), "weightedAvgPrice": dec(t.weighted_avg_price),
+            "lastPrice": dec(t.last), "lastQty": "0", "openPrice": dec(t.open), "highPrice": dec(t.high),
+            "lowPrice": dec(t.low), "volume": dec(t.volume), "quoteVolume": dec(t.quote_volume),
+            "openTime": t.open_time, "closeTime": t.close_time, "firstId": 0, "lastId": 0, "count": 0,
+        }))
+    };
+    match p.get("symbol") {
+        Some(_) => one(symbol(market, p)?).ok_or_else(ApiError::bad_symbol),
+        None => Ok(Value::Array(
+            market.symbols().into_iter().filter_map(one).collect(),
+        )),
+    }
+}
+
 /// `GET /fapi/v1/premiumIndex`: one symbol or all.
 ///
 /// # Errors

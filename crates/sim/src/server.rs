@@ -25,6 +25,17 @@ const WEIGHT_LIMIT: u32 = 2400;
 const BAN_AFTER_EXTRA: u32 = 200;
 /// How long a ban lasts (Binance: 2 minutes to 3 days, growing with repeat offences).
 const BAN_MS: i64 = 120_000;
+/// A listenKey lives 60 minutes (of replay time) after its creation or last keepalive.
+pub const LISTEN_KEY_TTL_MS: i64 = 60 * 60_000;
+
+/// A live listenKey.
+#[derive(Debug, Clone)]
+struct ListenKey {
+    key: String,
+    account: usize,
+    /// Replay time at which it expires unless kept alive.
+    expires_ms: i64,
+}
 
 #[derive(Debug, Default)]
 struct Limits {
@@ -42,7 +53,7 @@ pub struct Shared {
     limits: Mutex<Limits>,
     /// Request weight allowed per minute; Binance's 2400 unless a load test raises it.
     weight_limit: std::sync::atomic::AtomicU32,
-    listen_keys: Mutex<Vec<(String, usize)>>,
+    listen_keys: Mutex<Vec<ListenKey>>,
     /// Injected faults (tests).
     faults: Mutex<crate::faults::Faults>,
     /// User-data events fanned out to `/private` sockets: (account index, event).
@@ -83,6 +94,16 @@ impl Shared {
             .store(limit, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Saves the exchange's state at the clock's time to `path` (atomically; see
+    /// [`Exchange::save`]).
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), crate::exchange::StateError> {
+        self.tick();
+        self.exchange().save(path)
+    }
+
     /// Moves the exchange to the clock's time and pushes the events it produced.
     pub fn tick(&self) {
         let now = self.clock.now_ms();
@@ -94,6 +115,27 @@ impl Shared {
         for (account, event) in events {
             // No subscriber is fine: nobody is listening to that account.
             let _ = self.events.send((account, Arc::new(event)));
+        }
+        self.expire_listen_keys(now);
+    }
+
+    /// Drops the listenKeys not kept alive for 60 minutes and tells their sockets with a
+    /// `listenKeyExpired` event (the socket closes after it), as Binance does.
+    fn expire_listen_keys(&self, now: i64) {
+        let expired: Vec<ListenKey> = {
+            let mut keys = self
+                .listen_keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (gone, live): (Vec<ListenKey>, Vec<ListenKey>) =
+                keys.drain(..).partition(|k| k.expires_ms <= now);
+            *keys = live;
+            gone
+        };
+        for k in expired {
+            // The docs' example sends `E` as a string.
+            let event = json!({"e": "listenKeyExpired", "E": now.to_string(), "listenKey": k.key});
+            let _ = self.events.send((k.account, Arc::new(event)));
         }
     }
 
@@ -407,7 +449,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/fapi/v2/account", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().account(a, true, s.clock.now_ms())) })))
         .route("/fapi/v3/balance", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().balance(a, s.clock.now_ms())) })))
         .route("/fapi/v3/positionRisk", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().position_risk(a, c.params.get("symbol"), s.clock.now_ms())) })))
-        .route("/fapi/v1/positionSide/dual", get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(json!({"dualSidePosition": s.exchange().accounts[a].dual_side})) })))
+        .route(
+            "/fapi/v1/positionSide/dual",
+            get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(json!({"dualSidePosition": s.exchange().accounts[a].dual_side})) }))
+                .post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_position_mode(a, &c.params, s.clock.now_ms()) })),
+        )
+        .route("/fapi/v1/ticker/24hr", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
+            // Weight 1 with a symbol, 40 for all of them.
+            if c.params.get("symbol").is_none() {
+                charge(s, 39).map_err(|(e, _)| e)?;
+            }
+            crate::info::ticker_24hr(&s.exchange().market, &c.params, s.clock.now_ms())
+        })))
         .route("/fapi/v1/multiAssetsMargin", get(route!(Sec::Signed, 30, |_, c: &Caller| { account(c)?; Ok(json!({"multiAssetsMargin": false})) })))
         .route("/fapi/v1/leverage", post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_leverage(a, &c.params) })))
         .route("/fapi/v1/marginType", post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_margin_type(a, &c.params) })))
@@ -492,11 +545,11 @@ pub(crate) fn listen_key_owner(s: &Shared, key: &str) -> Option<usize> {
         .listen_keys
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    keys.iter().find(|(k, _)| k == key).map(|(_, a)| *a)
+    keys.iter().find(|k| k.key == key).map(|k| k.account)
 }
 
-/// Subscribes to user-data events.
-pub(crate) fn subscribe(s: &Shared) -> tokio::sync::broadcast::Receiver<(usize, Arc<Value>)> {
+/// Subscribes to user-data events: (account index, event) as the `/private` sockets get them.
+pub fn subscribe(s: &Shared) -> tokio::sync::broadcast::Receiver<(usize, Arc<Value>)> {
     s.events.subscribe()
 }
 
@@ -506,25 +559,36 @@ fn listen_key(s: &Shared, c: &Caller, method: Method) -> Result<Value, ApiError>
         .listen_keys
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let existing = keys
-        .iter()
-        .find(|(_, owner)| *owner == a)
-        .map(|(k, _)| k.clone());
+    let now = s.clock.now_ms();
+    let existing = keys.iter_mut().find(|k| k.account == a);
     match method {
         Method::POST => {
-            // Binance returns the account's live key if there is one.
-            let key = existing.unwrap_or_else(|| {
-                let k = format!("simlistenkey{}x{}", a, s.clock.now_ms());
-                keys.push((k.clone(), a));
-                k
-            });
+            // Binance returns the account's live key if there is one, extended by 60 minutes.
+            let key = match existing {
+                Some(k) => {
+                    k.expires_ms = now + LISTEN_KEY_TTL_MS;
+                    k.key.clone()
+                }
+                None => {
+                    let key = format!("simlistenkey{a}x{now}");
+                    keys.push(ListenKey {
+                        key: key.clone(),
+                        account: a,
+                        expires_ms: now + LISTEN_KEY_TTL_MS,
+                    });
+                    key
+                }
+            };
             Ok(json!({"listenKey": key}))
         }
         Method::PUT => existing
-            .map(|k| json!({"listenKey": k}))
+            .map(|k| {
+                k.expires_ms = now + LISTEN_KEY_TTL_MS;
+                json!({"listenKey": k.key})
+            })
             .ok_or_else(|| ApiError::bad(-1125, "This listenKey does not exist.")),
         _ => {
-            keys.retain(|(_, owner)| *owner != a);
+            keys.retain(|k| k.account != a);
             Ok(json!({}))
         }
     }

@@ -42,12 +42,22 @@ fn user_socket(s: Arc<Shared>, key: &str, ws: WebSocketUpgrade) -> Response {
         return ApiError::bad(-1125, "This listenKey does not exist.").into_response();
     };
     let mut events = subscribe(&s);
+    let key = key.to_owned();
     ws.on_upgrade(move |mut socket: WebSocket| async move {
         loop {
             tokio::select! {
                 event = events.recv() => match event {
                     Ok((owner, event)) if owner == account => {
+                        // listenKeyExpired goes to the sockets of that key only, and ends them.
+                        let expired = event["e"] == "listenKeyExpired";
+                        if expired && event["listenKey"] != key.as_str() {
+                            continue;
+                        }
                         if socket.send(Message::Text(event.to_string().into())).await.is_err() {
+                            return;
+                        }
+                        if expired {
+                            let _ = socket.send(Message::Close(None)).await;
                             return;
                         }
                     }

@@ -40,9 +40,18 @@ struct Args {
     /// Stand the clock still; move it with POST /admin/clock {"advanceMs": N}.
     #[arg(long)]
     manual: bool,
-    /// Replay start, UTC milliseconds (default: 30 days into the data).
+    /// Replay start, UTC milliseconds (default: 30 days into the data, or where a saved
+    /// --state left off).
     #[arg(long)]
     start_ms: Option<i64>,
+    /// Keep the exchange's state (accounts, positions, orders, trades, income, clock) in this
+    /// JSON file: loaded at start when it exists, saved every --save-every seconds and on
+    /// Ctrl-C. Each save replaces the file atomically.
+    #[arg(long, env = "PERPDESK_SIM_STATE")]
+    state: Option<PathBuf>,
+    /// Seconds between saves of --state.
+    #[arg(long, default_value_t = 10, requires = "state")]
+    save_every: u64,
 }
 
 fn parse_account(spec: &str) -> Result<(String, String, Decimal, Permissions)> {
@@ -87,26 +96,58 @@ async fn main() -> Result<()> {
     let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
     let market = MarketData::load_dir(&args.data, &symbols)
         .with_context(|| format!("loading {}", args.data.display()))?;
-    let start = args
-        .start_ms
-        .unwrap_or_else(|| market.start_ms() + 30 * 86_400_000);
     let mode = if args.manual {
         ClockMode::Manual
     } else {
         ClockMode::Accelerated { speed: args.speed }
     };
-    let clock = SimClock::new(mode, start, market.start_ms(), market.end_ms());
-    let mut exchange = Exchange::new(market, clock.now_ms());
+    let (min_ms, max_ms) = (market.start_ms(), market.end_ms());
+    let saved = args.state.as_deref().filter(|p| p.exists());
+    let (mut exchange, clock) = if let Some(path) = saved {
+        let exchange = Exchange::load(market, path)?;
+        let start = args.start_ms.unwrap_or_else(|| exchange.clock_ms());
+        tracing::info!(path = %path.display(), clock_ms = start, "resuming a saved state");
+        (exchange, SimClock::new(mode, start, min_ms, max_ms))
+    } else {
+        let start = args.start_ms.unwrap_or(min_ms + 30 * 86_400_000);
+        let clock = SimClock::new(mode, start, min_ms, max_ms);
+        (Exchange::new(market, clock.now_ms()), clock)
+    };
     for spec in &args.accounts {
         let (key, secret, balance, permissions) = parse_account(spec)?;
-        exchange.add_account(&key, &secret, balance, permissions, clock.now_ms());
+        // A resumed state keeps its accounts; only new keys are added.
+        if exchange.account_index(&key).is_none() {
+            exchange.add_account(&key, &secret, balance, permissions, clock.now_ms());
+        }
     }
     let running = serve(Shared::new(exchange, clock), args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(url = %running.url(), accounts = args.accounts.len(), "perpdesk-sim listening");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    match &args.state {
+        None => tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?,
+        Some(path) => {
+            let mut every =
+                tokio::time::interval(std::time::Duration::from_secs(args.save_every.max(1)));
+            every.tick().await;
+            loop {
+                tokio::select! {
+                    _ = every.tick() => {
+                        if let Err(e) = running.shared.save(path) {
+                            tracing::error!(error = %e, "saving the state failed");
+                        }
+                    }
+                    stop = tokio::signal::ctrl_c() => {
+                        stop.context("waiting for Ctrl-C")?;
+                        break;
+                    }
+                }
+            }
+            running.shared.save(path)?;
+            tracing::info!(path = %path.display(), "state saved");
+        }
+    }
     Ok(())
 }

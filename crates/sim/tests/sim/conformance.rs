@@ -184,6 +184,12 @@ async fn every_served_endpoint_matches_the_fixture_shapes() {
             endpoints::TICKER_PRICE,
             vec![sym()],
         ),
+        (
+            "GET",
+            "/fapi/v1/ticker/24hr",
+            endpoints::TICKER_24HR,
+            vec![sym()],
+        ),
         ("GET", "/fapi/v3/balance", endpoints::BALANCE, vec![]),
         ("GET", "/fapi/v3/account", endpoints::ACCOUNT, vec![]),
         (

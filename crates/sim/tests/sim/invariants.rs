@@ -103,7 +103,7 @@ proptest! {
         for symbol in SYMBOLS {
             let filled: Decimal = a.trades.iter().filter(|t| t.symbol == symbol)
                 .map(|t| if t.side == perpdesk_sim::exchange::Side::Buy { t.qty } else { -t.qty }).sum();
-            let position = a.positions.get(symbol).map_or(Decimal::ZERO, |p| p.amount);
+            let position: Decimal = a.positions.iter().filter(|((s, _), _)| s == symbol).map(|(_, p)| p.amount).sum();
             prop_assert_eq!(position, filled, "position of {}", symbol);
         }
         // No order is both filled and cancelled; the open index holds exactly the open orders.
