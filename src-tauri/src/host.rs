@@ -61,7 +61,12 @@ pub fn market_data_dir() -> Option<PathBuf> {
 
 async fn open(paths: AppPaths) -> Result<Arc<Engine>, String> {
     let paper = match market_data_dir() {
-        Some(dir) => match PaperVenue::start(&dir, Some(DEFAULT_SPEED)).await {
+        Some(dir) => match PaperVenue::start(
+            &dir,
+            Some(DEFAULT_SPEED),
+            Some(paths.data_dir.join("paper-exchange.json")),
+        )
+        .await {
             Ok(p) => Some(p),
             Err(e) => {
                 tracing::error!(error = %e, "paper exchange could not start");

@@ -4,7 +4,7 @@
 //! talks to it with the same signed client it would use for Binance. Testnet and live only
 //! change the base URLs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use perpdesk_binance::rest::LocalClock;
@@ -29,6 +29,22 @@ pub const DEFAULT_SPEED: f64 = 60.0;
 #[derive(Debug)]
 pub struct PaperVenue {
     running: Running,
+    /// Where the paper exchange keeps its state between runs, if anywhere.
+    state_file: Option<PathBuf>,
+    saver: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for PaperVenue {
+    fn drop(&mut self) {
+        if let Some(saver) = self.saver.take() {
+            saver.abort();
+        }
+        // A last save on the way out; a crash loses at most the last few seconds, which
+        // the engine's sync and reconciliation then see as the exchange's truth.
+        if let Err(e) = self.save() {
+            tracing::error!(error = %e, "saving the paper exchange failed");
+        }
+    }
 }
 
 /// The replay clock as the UI shows it.
@@ -48,24 +64,84 @@ impl PaperVenue {
     ///
     /// # Errors
     /// [`AppError::Internal`] when the data cannot be loaded or the port not bound.
-    pub async fn start(data_dir: &Path, speed: Option<f64>) -> Result<Self, AppError> {
+    ///
+    /// With `state_file`, the exchange resumes from it when it exists (accounts, positions,
+    /// orders, trades, income and the replay clock) and saves itself there every 10 seconds
+    /// and when dropped; a damaged file is refused, never overwritten with an empty state.
+    pub async fn start(
+        data_dir: &Path,
+        speed: Option<f64>,
+        state_file: Option<PathBuf>,
+    ) -> Result<Self, AppError> {
         let market = MarketData::load_dir(data_dir, &PAPER_SYMBOLS).map_err(|e| {
             AppError::Internal(format!("paper market data in {}: {e}", data_dir.display()))
         })?;
         let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });
-        let clock = SimClock::with_default_start(mode, market.start_ms(), market.end_ms());
-        let exchange = Exchange::new(market, clock.now_ms());
+        let (min, max) = (market.start_ms(), market.end_ms());
+        let (exchange, clock) = match state_file.as_deref().filter(|p| p.exists()) {
+            Some(path) => {
+                let exchange = Exchange::load(market, path).map_err(|e| {
+                    AppError::Internal(format!(
+                        "the paper exchange's saved state {} cannot be read ({e}); move it \
+                         away to start a fresh paper exchange",
+                        path.display()
+                    ))
+                })?;
+                let clock = SimClock::new(mode, exchange.clock_ms(), min, max);
+                (exchange, clock)
+            }
+            None => {
+                let clock = SimClock::with_default_start(mode, min, max);
+                (Exchange::new(market, clock.now_ms()), clock)
+            }
+        };
         let shared = perpdesk_sim::server::Shared::new(exchange, clock);
         let running = serve(shared, ([127, 0, 0, 1], 0).into())
             .await
             .map_err(|e| AppError::Internal(format!("paper exchange: {e}")))?;
         tracing::info!(url = %running.url(), "paper exchange started");
-        Ok(Self { running })
+        let saver = state_file.clone().map(|path| {
+            let shared = running.shared.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    if let Err(e) = shared.save(&path) {
+                        tracing::error!(error = %e, "saving the paper exchange failed");
+                    }
+                }
+            })
+        });
+        Ok(Self {
+            running,
+            state_file,
+            saver,
+        })
     }
 
     /// Wraps a simulator someone else started (tests with a manual clock).
     pub fn from_running(running: Running) -> Self {
-        Self { running }
+        Self {
+            running,
+            state_file: None,
+            saver: None,
+        }
+    }
+
+    /// Saves the paper exchange's state now (when it has a state file).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] when the file cannot be written.
+    pub fn save(&self) -> Result<(), AppError> {
+        match &self.state_file {
+            Some(path) => self
+                .running
+                .shared
+                .save(path)
+                .map_err(|e| AppError::Internal(format!("saving the paper exchange: {e}"))),
+            None => Ok(()),
+        }
     }
 
     /// `http://127.0.0.1:<port>`.

@@ -301,3 +301,55 @@ async fn reconcile_repairs_a_position_left_without_its_stop() {
         .expect("reconcile");
     assert_eq!(again, perpdesk_app::trading::ReconcileReport::default());
 }
+
+#[tokio::test]
+async fn paper_positions_and_records_survive_a_restart() {
+    use perpdesk_app::venue::PaperVenue;
+    use perpdesk_app::{Engine, EngineConfig, Events};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("paper-exchange.json");
+    let config = EngineConfig {
+        database: Some(dir.path().join("perpdesk.db")),
+        kdf: perpdesk_vault::KdfParams::insecure_for_tests(),
+        rest: perpdesk_binance::RestConfig::default(),
+    };
+    let password = || perpdesk_vault::SecretString::new(crate::support::PASSWORD.into());
+    let placed = {
+        let paper = PaperVenue::start(&crate::support::data_dir(), None, Some(state.clone()))
+            .await
+            .expect("paper starts");
+        let engine = Engine::open(config.clone(), Some(paper), Events::new())
+            .await
+            .expect("engine");
+        engine.first_run(password()).await.expect("first run");
+        let entry = mark(&engine).await;
+        engine
+            .place_order(&ticket(Side::Sell, dec!(900), entry, dec!(2), dec!(3)))
+            .await
+            .expect("placed")
+        // Dropping the engine drops the paper exchange, which saves its state.
+    };
+    assert!(state.is_file());
+    let paper = PaperVenue::start(&crate::support::data_dir(), None, Some(state.clone()))
+        .await
+        .expect("paper resumes");
+    let engine = Engine::open(config, Some(paper), Events::new())
+        .await
+        .expect("engine reopens");
+    let status = engine.vault_status().await.expect("status");
+    assert!(status.initialized && status.locked);
+    assert_eq!(
+        engine.positions().await.expect_err("locked").code(),
+        ErrorCode::Locked
+    );
+    engine.unlock(password()).await.expect("unlock");
+    let positions = engine.positions().await.expect("positions");
+    assert_eq!(positions.len(), 1, "the short is still open");
+    assert_eq!(positions[0].side, "SHORT");
+    assert_eq!(
+        positions[0].stop_loss,
+        placed.stop_loss.as_ref().and_then(|o| o.trigger_price)
+    );
+    let orders = engine.orders(10).await.expect("orders");
+    assert_eq!(orders.len(), 3, "the journal kept every leg");
+}
