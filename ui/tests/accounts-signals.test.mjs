@@ -151,6 +151,9 @@ describe('prediction signals', () => {
     await page.click('[data-testid=replay-toggle]');
     await page.waitForSelector('[data-testid=replay]:has-text("paused")');
     assert.deepEqual((await callsTo(page, 'set_replay'))[0].args, { running: false });
+    await page.click('[data-testid=replay-day]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=replay]').textContent.includes('11-26'));
+    assert.deepEqual((await callsTo(page, 'advance_replay'))[0].args, { minutes: 1440 });
     await page.fill('[data-testid=watch-symbols]', 'ethusdt, DOGE');
     await page.click('[data-testid=watch-save]');
     assert.equal(await page.textContent('#watch-symbols-error'), 'Enter at least one symbol like BTCUSDT.');

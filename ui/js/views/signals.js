@@ -138,6 +138,16 @@ export function create(ctx) {
     renderWatch();
   }
 
+  async function advance(minutes) {
+    try {
+      s.replay = await ctx.api.advanceReplay(minutes);
+    } catch (err) {
+      s.watchStatus = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    renderWatch();
+  }
+
   async function toggleReplay() {
     try {
       s.replay = await ctx.api.setReplay({ running: !s.replay.running });
@@ -195,7 +205,9 @@ export function create(ctx) {
     if (s.replay) {
       parts.unshift(h('p', { class: 'muted row', 'data-testid': 'replay' },
         t('signals.replay', { now: fmtTime(s.replay.now_ms), speed: s.replay.speed, state: t(s.replay.running ? 'signals.replay-running' : 'signals.replay-paused') }),
-        button(t(s.replay.running ? 'signals.replay-pause' : 'signals.replay-resume'), { class: 'btn small', 'data-testid': 'replay-toggle', onclick: toggleReplay })));
+        button(t(s.replay.running ? 'signals.replay-pause' : 'signals.replay-resume'), { class: 'btn small', 'data-testid': 'replay-toggle', onclick: toggleReplay }),
+        button(t('signals.replay-hour'), { class: 'btn small', 'data-testid': 'replay-hour', onclick: () => advance(60) }),
+        button(t('signals.replay-day'), { class: 'btn small', 'data-testid': 'replay-day', onclick: () => advance(24 * 60) })));
     }
     slot.replaceChildren(...parts);
   }

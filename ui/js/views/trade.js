@@ -225,11 +225,14 @@ export function create(ctx) {
     render,
     /** Fills the ticket from a signal: the lean's side, entry as a limit price, TP and SL. */
     prefill(signal) {
+      const price = (v) => (Number.isFinite(Number(v)) ? String(Number(Number(v).toPrecision(8))) : '');
       const side = signal.lean ?? signal.direction;
       Object.assign(s, {
-        symbol: signal.symbol, side: side === 'short' ? 'SELL' : 'BUY', orderType: 'LIMIT',
-        price: String(signal.entry ?? ''), takeProfit: String(signal.take_profit ?? ''),
-        stopLoss: String(signal.stop_loss ?? ''), signalId: signal.id ?? null,
+        // A market entry: the signal is for the candle that just closed, and a limit at its
+        // close would often never fill; the preview shows the actual entry before the click.
+        symbol: signal.symbol, side: side === 'short' ? 'SELL' : 'BUY', orderType: 'MARKET',
+        price: '', takeProfit: price(signal.take_profit), stopLoss: price(signal.stop_loss),
+        signalId: signal.id ?? null,
         signalNote: {
           flat: signal.direction === 'flat',
           text: signal.direction === 'flat'
