@@ -41,4 +41,6 @@ pub use features::{
 };
 pub use labels::{Direction, LabelSpec, forward_labels};
 pub use model::{LogisticConfig, LogisticModel, Platt};
-pub use signal::{Record, Signal, SignalDirection, make_signal, train_latest};
+pub use signal::{
+    Record, Signal, SignalDirection, make_signal, make_signal_with_record, train_latest,
+};

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::SignalError;
+use crate::backtest::BacktestConfig;
 use crate::card::Evaluation;
 use crate::evaluate::WalkForwardConfig;
 use crate::features::{Features, Ohlcv, compute_features};
@@ -161,7 +162,33 @@ pub fn make_signal(
     model_version: &str,
     evaluation: &Evaluation,
 ) -> Result<Signal, SignalError> {
-    let cfg = evaluation.backtest.config;
+    make_signal_with_record(
+        symbol,
+        x,
+        features,
+        model,
+        model_version,
+        &Record::new(evaluation),
+        evaluation.backtest.config,
+    )
+}
+
+/// Scores the latest candle like [`make_signal`], from the evaluation's summary instead of
+/// the whole evaluation: a live loop keeps (and caches) the small [`Record`] and the
+/// backtest config, not thousands of out-of-sample forecasts. The horizon comes from
+/// `cfg`, which [`crate::card::evaluate`] forces to the label horizon.
+///
+/// # Errors
+/// As [`make_signal`].
+pub fn make_signal_with_record(
+    symbol: &str,
+    x: &Ohlcv,
+    features: &Features,
+    model: &LogisticModel,
+    model_version: &str,
+    record: &Record,
+    cfg: BacktestConfig,
+) -> Result<Signal, SignalError> {
     let last = x.len().checked_sub(1);
     let row = features
         .rows
@@ -179,7 +206,7 @@ pub fn make_signal(
         .unwrap_or(0.0);
     let entry = x.close[row.index];
     let sign = if p_up >= 0.5 { 1.0 } else { -1.0 };
-    let record = Record::new(evaluation);
+    let record = record.clone();
     let raw = if p_up >= cfg.threshold {
         SignalDirection::Long
     } else if p_up <= 1.0 - cfg.threshold {

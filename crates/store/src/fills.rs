@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use perpdesk_core::{ClientOrderId, Fill, Income, IncomeKind};
+use perpdesk_core::{ClientOrderId, Fill, Income, IncomeKind, Symbol};
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -237,6 +237,35 @@ impl Store {
     pub async fn last_fill_time(&self, account_id: i64) -> Result<Option<i64>> {
         let row: (Option<i64>,) =
             sqlx::query_as("SELECT MAX(time) FROM fills WHERE account_id = ?")
+                .bind(account_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.0)
+    }
+
+    /// Returns the highest stored trade id of `account_id` on `symbol`: an incremental
+    /// `userTrades` sync asks for trade ids above it (Binance numbers trades per symbol).
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] when SQLite refuses.
+    pub async fn last_trade_id(&self, account_id: i64, symbol: &Symbol) -> Result<Option<i64>> {
+        let row: (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(trade_id) FROM fills WHERE account_id = ? AND symbol = ?")
+                .bind(account_id)
+                .bind(symbol.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.0)
+    }
+
+    /// Returns the time (ms) of the newest stored income row of `account_id`, where an
+    /// incremental income sync resumes.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] when SQLite refuses.
+    pub async fn last_income_time(&self, account_id: i64) -> Result<Option<i64>> {
+        let row: (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(time) FROM income WHERE account_id = ?")
                 .bind(account_id)
                 .fetch_one(&self.pool)
                 .await?;

@@ -67,53 +67,29 @@ impl Store {
         request: &OrderRequest,
         at: DateTime<Utc>,
     ) -> Result<i64> {
-        let (price, trigger) = match &request.kind {
-            OrderKind::Market => (None, None),
-            OrderKind::Limit { price, .. } => (Some(price.to_string()), None),
-            OrderKind::StopMarket { stop_price, .. }
-            | OrderKind::TakeProfitMarket { stop_price, .. } => {
-                (None, Some(stop_price.to_string()))
-            }
-        };
-        let state = name(&OrderState::Intent)?;
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "INSERT INTO orders_journal (client_order_id, account_id, symbol, side, kind, quantity,
-                 price, trigger_price, state, intent, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (client_order_id) DO NOTHING",
-        )
-        .bind(request.client_order_id.as_str())
-        .bind(account_id)
-        .bind(request.symbol.as_str())
-        .bind(crate::value::side_str(request.side))
-        .bind(kind_name(&request.kind))
-        .bind(request.quantity.map(|q| q.to_string()))
-        .bind(price)
-        .bind(trigger)
-        .bind(&state)
-        .bind(json(request)?)
-        .bind(ms(at))
-        .bind(ms(at))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "order {} is journalled already",
-                request.client_order_id
-            )));
-        }
-        let id = done.last_insert_rowid();
-        sqlx::query(
-            "INSERT INTO order_events (journal_id, state, detail, at) VALUES (?, ?, NULL, ?)",
-        )
-        .bind(id)
-        .bind(&state)
-        .bind(ms(at))
-        .execute(&mut *tx)
-        .await?;
+        let id = insert_intent(&mut tx, account_id, request, at).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Records several intents (the legs of one ticket) in one transaction: all or none.
+    ///
+    /// # Errors
+    /// As [`Store::journal_intent`]; on any error nothing is written.
+    pub async fn journal_intents(
+        &self,
+        account_id: i64,
+        requests: &[&OrderRequest],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(requests.len());
+        for request in requests {
+            ids.push(insert_intent(&mut tx, account_id, request, at).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// Moves an order to `next`, appending the change to its events.
@@ -303,4 +279,72 @@ impl Store {
             .map(entry)
             .collect()
     }
+
+    /// Returns the orders the journal believes are working on the exchange (`NEW`,
+    /// `PARTIALLY_FILLED`), oldest first, however old: reconciliation must see every one.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlx`] or [`StoreError::InvalidData`].
+    pub async fn journal_working(&self, account_id: i64) -> Result<Vec<JournalEntry>> {
+        sqlx::query(
+            "SELECT * FROM orders_journal
+             WHERE account_id = ? AND state IN ('NEW', 'PARTIALLY_FILLED') ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(entry)
+        .collect()
+    }
+}
+
+/// Writes one intent and its first event inside `tx`.
+async fn insert_intent(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    account_id: i64,
+    request: &OrderRequest,
+    at: DateTime<Utc>,
+) -> Result<i64> {
+    let (price, trigger) = match &request.kind {
+        OrderKind::Market => (None, None),
+        OrderKind::Limit { price, .. } => (Some(price.to_string()), None),
+        OrderKind::StopMarket { stop_price, .. }
+        | OrderKind::TakeProfitMarket { stop_price, .. } => (None, Some(stop_price.to_string())),
+    };
+    let state = name(&OrderState::Intent)?;
+    let done = sqlx::query(
+        "INSERT INTO orders_journal (client_order_id, account_id, symbol, side, kind, quantity,
+                 price, trigger_price, state, intent, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (client_order_id) DO NOTHING",
+    )
+    .bind(request.client_order_id.as_str())
+    .bind(account_id)
+    .bind(request.symbol.as_str())
+    .bind(crate::value::side_str(request.side))
+    .bind(kind_name(&request.kind))
+    .bind(request.quantity.map(|q| q.to_string()))
+    .bind(price)
+    .bind(trigger)
+    .bind(&state)
+    .bind(json(request)?)
+    .bind(ms(at))
+    .bind(ms(at))
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "order {} is journalled already",
+            request.client_order_id
+        )));
+    }
+    let id = done.last_insert_rowid();
+    sqlx::query("INSERT INTO order_events (journal_id, state, detail, at) VALUES (?, ?, NULL, ?)")
+        .bind(id)
+        .bind(&state)
+        .bind(ms(at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
 }

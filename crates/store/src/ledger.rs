@@ -2,10 +2,13 @@
 //! income each row derives from. Triggers refuse UPDATE and DELETE; corrections are new
 //! rows.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use perpdesk_core::{LedgerState, ShareEntry, Symbol};
-use sqlx::Row;
+use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
 
 use crate::value::{dec, from_name, ms, name, symbol, time};
 use crate::{Result, Store, StoreError};
@@ -18,6 +21,38 @@ pub struct LedgerRow {
     pub symbol: Symbol,
     pub entry: ShareEntry,
     pub booked_at: DateTime<Utc>,
+}
+
+/// One settlement: the ledger rows through `through_ledger_id` (and after the previous
+/// settlement) paid out, with their exact totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub id: i64,
+    pub account_id: i64,
+    /// The newest ledger row covered; rows with a higher id are owed in the next period.
+    pub through_ledger_id: i64,
+    pub entries: u64,
+    pub net_pnl: Decimal,
+    pub shareable: Decimal,
+    pub platform_share: Decimal,
+    pub user_share: Decimal,
+    pub settled_at: DateTime<Utc>,
+}
+
+fn settlement(row: &SqliteRow) -> Result<Settlement> {
+    let entries: i64 = row.try_get("entries")?;
+    Ok(Settlement {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        through_ledger_id: row.try_get("through_ledger_id")?,
+        entries: u64::try_from(entries)
+            .map_err(|_| StoreError::invalid(format!("settlement entries {entries}")))?,
+        net_pnl: dec(row.try_get("net_pnl")?)?,
+        shareable: dec(row.try_get("shareable")?)?,
+        platform_share: dec(row.try_get("platform_share")?)?,
+        user_share: dec(row.try_get("user_share")?)?,
+        settled_at: time(row.try_get("settled_at")?)?,
+    })
 }
 
 fn ledger_row(row: &SqliteRow, trade_ids: Vec<i64>, income_ids: Vec<i64>) -> Result<LedgerRow> {
@@ -43,6 +78,80 @@ fn ledger_row(row: &SqliteRow, trade_ids: Vec<i64>, income_ids: Vec<i64>) -> Res
     })
 }
 
+/// Inserts one ledger row and its source links on `conn` (inside the caller's transaction).
+async fn insert_entry(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    symbol: &Symbol,
+    entry: &ShareEntry,
+    booked_at: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let done = sqlx::query(
+        "INSERT INTO profit_share_ledger (account_id, symbol, trade_ref, total_pnl, shareable,
+                 platform_share, user_share, platform_ratio, mode, cumulative_net_after,
+                 high_water_mark_after, time, booked_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (account_id, trade_ref) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(symbol.as_str())
+    .bind(&entry.trade_ref)
+    .bind(entry.total_pnl.to_string())
+    .bind(entry.shareable.to_string())
+    .bind(entry.platform_share.to_string())
+    .bind(entry.user_share.to_string())
+    .bind(entry.platform_ratio.to_string())
+    .bind(name(&entry.mode)?)
+    .bind(entry.cumulative_net_after.to_string())
+    .bind(entry.high_water_mark_after.to_string())
+    .bind(ms(entry.time))
+    .bind(ms(booked_at))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let id = done.last_insert_rowid();
+    for trade_id in &entry.trade_ids {
+        let linked = sqlx::query(
+            "INSERT INTO profit_share_fills (ledger_id, fill_id)
+                 SELECT ?, id FROM fills WHERE account_id = ? AND symbol = ? AND trade_id = ?",
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(symbol.as_str())
+        .bind(trade_id)
+        .execute(&mut *conn)
+        .await?;
+        if linked.rows_affected() == 0 {
+            return Err(StoreError::invalid(format!(
+                "ledger row {}: fill {symbol} #{trade_id} is not synced",
+                entry.trade_ref
+            )));
+        }
+    }
+    for tran_id in &entry.income_ids {
+        // A tranId is unique per income type, so one id may name several rows (the
+        // realised PnL and commission of one trade); all of them are sources.
+        let linked = sqlx::query(
+            "INSERT INTO profit_share_income (ledger_id, income_id)
+                 SELECT ?, id FROM income WHERE account_id = ? AND tran_id = ?",
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(tran_id)
+        .execute(&mut *conn)
+        .await?;
+        if linked.rows_affected() == 0 {
+            return Err(StoreError::invalid(format!(
+                "ledger row {}: income tranId {tran_id} is not synced",
+                entry.trade_ref
+            )));
+        }
+    }
+    Ok(Some(id))
+}
+
 impl Store {
     /// Appends a ledger row for a round trip on `symbol`, linking it to the stored fills
     /// (by `entry.trade_ids`) and income (by `entry.income_ids`) it derives from.
@@ -61,71 +170,47 @@ impl Store {
         booked_at: DateTime<Utc>,
     ) -> Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "INSERT INTO profit_share_ledger (account_id, symbol, trade_ref, total_pnl, shareable,
-                 platform_share, user_share, platform_ratio, mode, cumulative_net_after,
-                 high_water_mark_after, time, booked_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (account_id, trade_ref) DO NOTHING",
-        )
-        .bind(account_id)
-        .bind(symbol.as_str())
-        .bind(&entry.trade_ref)
-        .bind(entry.total_pnl.to_string())
-        .bind(entry.shareable.to_string())
-        .bind(entry.platform_share.to_string())
-        .bind(entry.user_share.to_string())
-        .bind(entry.platform_ratio.to_string())
-        .bind(name(&entry.mode)?)
-        .bind(entry.cumulative_net_after.to_string())
-        .bind(entry.high_water_mark_after.to_string())
-        .bind(ms(entry.time))
-        .bind(ms(booked_at))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
+        let id = insert_entry(&mut tx, account_id, symbol, entry, booked_at).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Appends several ledger rows, in order, in one transaction, provided the ledger's
+    /// running state is still `from` (the state the rows were computed from). Returns the
+    /// new rows' ids. Booking a large history this way is one commit instead of one per row.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the ledger moved since `from` was read or a row's
+    /// `trade_ref` is booked already (another booking run got there first: recompute and
+    /// retry); otherwise as [`Store::append_share_entry`]. Nothing is written on error.
+    pub async fn append_share_entries(
+        &self,
+        account_id: i64,
+        from: &LedgerState,
+        entries: &[(Symbol, ShareEntry)],
+        booked_at: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let current = state_on(&mut tx, account_id).await?;
+        if &current != from {
+            return Err(StoreError::Conflict(format!(
+                "ledger of account {account_id} moved while booking"
+            )));
         }
-        let id = done.last_insert_rowid();
-        for trade_id in &entry.trade_ids {
-            let linked = sqlx::query(
-                "INSERT INTO profit_share_fills (ledger_id, fill_id)
-                 SELECT ?, id FROM fills WHERE account_id = ? AND symbol = ? AND trade_id = ?",
-            )
-            .bind(id)
-            .bind(account_id)
-            .bind(symbol.as_str())
-            .bind(trade_id)
-            .execute(&mut *tx)
-            .await?;
-            if linked.rows_affected() == 0 {
-                return Err(StoreError::invalid(format!(
-                    "ledger row {}: fill {symbol} #{trade_id} is not synced",
-                    entry.trade_ref
-                )));
-            }
-        }
-        for tran_id in &entry.income_ids {
-            // A tranId is unique per income type, so one id may name several rows (the
-            // realised PnL and commission of one trade); all of them are sources.
-            let linked = sqlx::query(
-                "INSERT INTO profit_share_income (ledger_id, income_id)
-                 SELECT ?, id FROM income WHERE account_id = ? AND tran_id = ?",
-            )
-            .bind(id)
-            .bind(account_id)
-            .bind(tran_id)
-            .execute(&mut *tx)
-            .await?;
-            if linked.rows_affected() == 0 {
-                return Err(StoreError::invalid(format!(
-                    "ledger row {}: income tranId {tran_id} is not synced",
-                    entry.trade_ref
-                )));
+        let mut ids = Vec::with_capacity(entries.len());
+        for (symbol, entry) in entries {
+            match insert_entry(&mut tx, account_id, symbol, entry, booked_at).await? {
+                Some(id) => ids.push(id),
+                None => {
+                    return Err(StoreError::Conflict(format!(
+                        "ledger row {} is booked already",
+                        entry.trade_ref
+                    )));
+                }
             }
         }
         tx.commit().await?;
-        Ok(Some(id))
+        Ok(ids)
     }
 
     /// Returns an account's ledger rows with their source ids, oldest first.
@@ -133,11 +218,26 @@ impl Store {
     /// # Errors
     /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
     pub async fn share_entries(&self, account_id: i64) -> Result<Vec<LedgerRow>> {
-        let rows =
-            sqlx::query("SELECT * FROM profit_share_ledger WHERE account_id = ? ORDER BY id")
-                .bind(account_id)
-                .fetch_all(&self.pool)
-                .await?;
+        self.share_entries_after(account_id, 0).await
+    }
+
+    /// Returns an account's ledger rows whose id is above `after_id`, oldest first: the
+    /// rows a settlement through `after_id` has not yet covered.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn share_entries_after(
+        &self,
+        account_id: i64,
+        after_id: i64,
+    ) -> Result<Vec<LedgerRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM profit_share_ledger WHERE account_id = ? AND id > ? ORDER BY id",
+        )
+        .bind(account_id)
+        .bind(after_id)
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: i64 = row.try_get("id")?;
@@ -164,26 +264,131 @@ impl Store {
         Ok(out)
     }
 
+    /// Returns the `trade_ref` of every ledger row of the account, so a booking run can
+    /// skip round trips already booked without loading their sources.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] when SQLite refuses.
+    pub async fn booked_trade_refs(&self, account_id: i64) -> Result<HashSet<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT trade_ref FROM profit_share_ledger WHERE account_id = ?")
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Settles every ledger row of the account not covered by an earlier settlement, as of
+    /// `settled_at`, and returns the new settlement; `None` when nothing was unsettled
+    /// (nothing is written then).
+    ///
+    /// Totals are exact [`rust_decimal::Decimal`] sums of the rows' stored text. The read
+    /// and the insert share one transaction, so a row booked meanwhile is either in this
+    /// settlement or left for the next, never in both.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn settle_ledger(
+        &self,
+        account_id: i64,
+        settled_at: DateTime<Utc>,
+    ) -> Result<Option<Settlement>> {
+        let mut tx = self.pool.begin().await?;
+        let (after,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(through_ledger_id), 0) FROM profit_share_settlements
+             WHERE account_id = ?",
+        )
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, total_pnl, shareable, platform_share, user_share FROM profit_share_ledger
+             WHERE account_id = ? AND id > ? ORDER BY id",
+        )
+        .bind(account_id)
+        .bind(after)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(through) = rows.last().map(|r| r.0) else {
+            return Ok(None);
+        };
+        let mut s = Settlement {
+            id: 0,
+            account_id,
+            through_ledger_id: through,
+            entries: rows.len() as u64,
+            net_pnl: Decimal::ZERO,
+            shareable: Decimal::ZERO,
+            platform_share: Decimal::ZERO,
+            user_share: Decimal::ZERO,
+            settled_at,
+        };
+        for (_, net, shareable, platform, user) in &rows {
+            s.net_pnl += dec(net)?;
+            s.shareable += dec(shareable)?;
+            s.platform_share += dec(platform)?;
+            s.user_share += dec(user)?;
+        }
+        let done = sqlx::query(
+            "INSERT INTO profit_share_settlements (account_id, through_ledger_id, entries,
+                 net_pnl, shareable, platform_share, user_share, settled_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account_id)
+        .bind(through)
+        .bind(rows.len() as i64)
+        .bind(s.net_pnl.to_string())
+        .bind(s.shareable.to_string())
+        .bind(s.platform_share.to_string())
+        .bind(s.user_share.to_string())
+        .bind(ms(settled_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        s.id = done.last_insert_rowid();
+        Ok(Some(s))
+    }
+
+    /// Returns the account's settlements, oldest first.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn settlements(&self, account_id: i64) -> Result<Vec<Settlement>> {
+        sqlx::query("SELECT * FROM profit_share_settlements WHERE account_id = ? ORDER BY id")
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(settlement)
+            .collect()
+    }
+
     /// Returns the ledger's running state after its newest row (zero for an empty ledger),
     /// which is what the next booking continues from.
     ///
     /// # Errors
     /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
     pub async fn ledger_state(&self, account_id: i64) -> Result<LedgerState> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT cumulative_net_after, high_water_mark_after FROM profit_share_ledger
-             WHERE account_id = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            None => Ok(LedgerState::default()),
-            Some((cumulative, mark)) => Ok(LedgerState {
-                cumulative_net: dec(&cumulative)?,
-                high_water_mark: dec(&mark)?,
-            }),
-        }
+        let mut conn = self.pool.acquire().await?;
+        state_on(&mut conn, account_id).await
+    }
+}
+
+/// The ledger's running state after its newest row, read on `conn`.
+async fn state_on(conn: &mut SqliteConnection, account_id: i64) -> Result<LedgerState> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT cumulative_net_after, high_water_mark_after FROM profit_share_ledger
+         WHERE account_id = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        None => Ok(LedgerState::default()),
+        Some((cumulative, mark)) => Ok(LedgerState {
+            cumulative_net: dec(&cumulative)?,
+            high_water_mark: dec(&mark)?,
+        }),
     }
 }
 
@@ -298,5 +503,30 @@ mod tests {
             Err(StoreError::InvalidData(_))
         ));
         assert_eq!(store.share_entries(account).await.expect("rows").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn settlements_refuse_update_and_delete() {
+        let (store, account, _) = booked().await;
+        let settled = store
+            .settle_ledger(account, at(20))
+            .await
+            .expect("settle")
+            .expect("one row");
+        for sql in [
+            "UPDATE profit_share_settlements SET platform_share = '0' WHERE id = ?",
+            "DELETE FROM profit_share_settlements WHERE id = ?",
+        ] {
+            let err = sqlx::query(sql)
+                .bind(settled.id)
+                .execute(&store.pool)
+                .await
+                .expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        assert_eq!(
+            store.settlements(account).await.expect("list"),
+            vec![settled]
+        );
     }
 }

@@ -48,7 +48,7 @@ pub use audit::AuditEntry;
 pub use error::StoreError;
 pub use fills::{PnlSummary, SyncCounts};
 pub use journal::{JournalEntry, OrderEvent};
-pub use ledger::LedgerRow;
+pub use ledger::{LedgerRow, Settlement};
 pub use positions::PositionSnapshot;
 pub use signals::{Direction, Signal};
 pub use store::Store;

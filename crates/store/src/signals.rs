@@ -120,6 +120,36 @@ impl Store {
         .map(signal)
         .collect()
     }
+
+    /// Returns the `limit` most recent signals of one symbol and interval (by candle open
+    /// time, every model version), oldest first: what a restarted signal loop needs to know
+    /// which candles it already signalled, without reading the whole history.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
+    pub async fn latest_signals(
+        &self,
+        symbol: &Symbol,
+        interval: Interval,
+        limit: u32,
+    ) -> Result<Vec<Signal>> {
+        let mut rows = sqlx::query(
+            "SELECT * FROM signals
+             WHERE symbol = ? AND interval = ?
+             ORDER BY candle_open_time DESC, model_version DESC
+             LIMIT ?",
+        )
+        .bind(symbol.as_str())
+        .bind(interval.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(signal)
+        .collect::<Result<Vec<_>>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +194,42 @@ mod tests {
             .await
             .expect("signals");
         assert_eq!(stored, vec![signal("v1", 0.62), signal("v2", 0.55)]);
+    }
+
+    #[tokio::test]
+    async fn latest_signals_are_the_newest_candles_oldest_first() {
+        let store = Store::open_in_memory().await.expect("store");
+        let at = |h: i64| {
+            Utc.timestamp_millis_opt(h * 3_600_000)
+                .single()
+                .expect("time")
+        };
+        for h in 1..=5 {
+            let s = Signal {
+                candle_open_time: at(h),
+                ..signal("v1", 0.6)
+            };
+            assert!(store.record_signal(&s).await.expect("record"));
+        }
+        let other = Signal {
+            symbol: Symbol::new("BTCUSDT").expect("symbol"),
+            candle_open_time: at(9),
+            ..signal("v1", 0.6)
+        };
+        assert!(store.record_signal(&other).await.expect("record"));
+        let eth = Symbol::new("ETHUSDT").expect("symbol");
+        let latest = store
+            .latest_signals(&eth, Interval::H1, 2)
+            .await
+            .expect("latest");
+        let times: Vec<_> = latest.iter().map(|s| s.candle_open_time).collect();
+        assert_eq!(times, vec![at(4), at(5)]);
+        assert!(
+            store
+                .latest_signals(&eth, Interval::H4, 2)
+                .await
+                .expect("latest")
+                .is_empty()
+        );
     }
 }

@@ -122,6 +122,121 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Writes a consistent, compacted copy of the whole database to `path` with SQLite's
+    /// `VACUUM INTO` (readers and writers carry on meanwhile). The copy is a standalone
+    /// file with no WAL beside it.
+    ///
+    /// # Errors
+    /// - [`StoreError::Conflict`] when `path` exists (it is never overwritten);
+    /// - [`StoreError::InvalidData`] when the path is not UTF-8;
+    /// - [`StoreError::Sqlx`] when SQLite cannot write the copy.
+    pub async fn backup_to(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        if path.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} exists already; a backup never overwrites a file",
+                path.display()
+            )));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::invalid(format!("{} is not UTF-8", path.display())))?;
+        // An in-memory database would VACUUM INTO another in-memory database (SQLite
+        // opens the target with the source's flags); a URI with `mode=rwc` asks for a file.
+        let (file,): (String,) =
+            sqlx::query_as("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&self.pool)
+                .await?;
+        let target = if file.is_empty() {
+            let encoded = target
+                .replace('%', "%25")
+                .replace('?', "%3f")
+                .replace('#', "%23");
+            format!("file:{encoded}?mode=rwc")
+        } else {
+            target.to_owned()
+        };
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Checks a database file without writing to it: the SQLite header, `PRAGMA
+    /// quick_check` through a read-only connection, and the migration history (present,
+    /// complete, every migration one this build knows with the same checksum, so
+    /// [`Store::open`] would accept it). Returns the file's schema version.
+    ///
+    /// # Errors
+    /// - [`StoreError::Corrupt`] for an empty, truncated or damaged file;
+    /// - [`StoreError::NotSqlite`] when it is not an SQLite database;
+    /// - [`StoreError::InvalidData`] when it is not a perpdesk database, or was written by a
+    ///   newer or different build;
+    /// - [`StoreError::Io`] when it cannot be read.
+    pub async fn verify_file(path: impl AsRef<Path>) -> Result<i64> {
+        let path = path.as_ref();
+        if !has_content(path)? {
+            return Err(StoreError::Corrupt {
+                path: path.to_owned(),
+                detail: "the file is missing or empty".to_owned(),
+            });
+        }
+        check_header(path)?;
+        quick_check(path).await?;
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false)
+            .busy_timeout(BUSY_TIMEOUT);
+        let mut conn = options.connect().await?;
+        let result = check_migrations(path, &mut conn).await;
+        let _ = conn.close().await;
+        result
+    }
+}
+
+/// The migration history of a database this build can open: returns its schema version.
+async fn check_migrations(path: &Path, conn: &mut sqlx::SqliteConnection) -> Result<i64> {
+    let bad = |what: String| StoreError::invalid(format!("{}: {what}", path.display()));
+    let table: Option<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if table.is_none() {
+        return Err(bad(
+            "not a perpdesk database (it has no migration history)".to_owned()
+        ));
+    }
+    let rows: Vec<(i64, bool, Vec<u8>)> =
+        sqlx::query_as("SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
+    let newest = Store::schema_version();
+    let mut version = None;
+    for (v, success, checksum) in rows {
+        if !success {
+            return Err(bad(format!("migration {v} did not finish")));
+        }
+        match MIGRATOR.iter().find(|m| m.version == v) {
+            None => {
+                return Err(bad(format!(
+                    "written by a newer perpdesk (schema version {v}; this build knows up to {newest})"
+                )));
+            }
+            Some(m) if *m.checksum != *checksum => {
+                return Err(bad(format!(
+                    "migration {v} differs from this build's; it was written by another build"
+                )));
+            }
+            Some(_) => version = Some(v),
+        }
+    }
+    version.ok_or_else(|| bad("not a perpdesk database (no migration was applied)".to_owned()))
+}
+
 /// A missing or zero-length file is a new database; SQLite itself treats both that way.
 fn has_content(path: &Path) -> Result<bool> {
     match std::fs::metadata(path) {
@@ -321,5 +436,72 @@ mod tests {
             .await
             .expect("sync");
         assert_eq!(sync.0, 1, "NORMAL");
+    }
+
+    #[tokio::test]
+    async fn backup_to_writes_a_copy_that_verifies_and_never_overwrites() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for store in [
+            Store::open(dir.path().join("live.db")).await.expect("open"),
+            Store::open_in_memory().await.expect("memory"),
+        ] {
+            let copy = dir.path().join(format!("copy-{}.db", unique_suffix()));
+            store.backup_to(&copy).await.expect("backup");
+            assert_eq!(
+                Store::verify_file(&copy).await.expect("verifies"),
+                Store::schema_version()
+            );
+            assert!(matches!(
+                store.backup_to(&copy).await,
+                Err(StoreError::Conflict(_))
+            ));
+            store.close().await;
+        }
+    }
+
+    fn unique_suffix() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_nanos()
+    }
+
+    #[tokio::test]
+    async fn verify_file_refuses_empty_foreign_and_newer_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").expect("write");
+        assert!(matches!(
+            Store::verify_file(&empty).await,
+            Err(StoreError::Corrupt { .. })
+        ));
+
+        let foreign = dir.path().join("foreign.db");
+        let pool = pool_at(&foreign).await;
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&pool)
+            .await
+            .expect("table");
+        pool.close().await;
+        assert!(matches!(
+            Store::verify_file(&foreign).await,
+            Err(StoreError::InvalidData(d)) if d.contains("not a perpdesk database")
+        ));
+
+        let newer = dir.path().join("newer.db");
+        Store::open(&newer).await.expect("open").close().await;
+        let pool = pool_at(&newer).await;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (9999, 'future', 1, x'00', 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("fake future migration");
+        pool.close().await;
+        assert!(matches!(
+            Store::verify_file(&newer).await,
+            Err(StoreError::InvalidData(d)) if d.contains("newer perpdesk")
+        ));
     }
 }

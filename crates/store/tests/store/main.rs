@@ -3,6 +3,7 @@
 mod crash;
 mod files;
 mod journal;
+mod settlement;
 mod sync;
 
 use chrono::{DateTime, TimeZone, Utc};
