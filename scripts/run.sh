@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# Paper mode replays the recorded candles in shared/data.
+# shellcheck source=scripts/shared-env.sh
+. scripts/shared-env.sh
 cargo build --locked -p perpdesk-desktop
 app=target/debug/perpdesk
 

@@ -6,18 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-# The golden fixtures and the recorded candles live beside the repository, in ../shared
-# (tests read PERPDESK_SHARED). A checkout elsewhere finds the machine's copy in /work/shared.
-if [ -z "${PERPDESK_SHARED:-}" ]; then
-  for d in "$PWD/../shared" /work/shared; do
-    if [ -d "$d/binance/fixtures" ] && [ -d "$d/data" ]; then export PERPDESK_SHARED="$d"; break; fi
-  done
-fi
-if [ -z "${PERPDESK_SHARED:-}" ]; then
-  echo "test: cannot find the shared fixtures and data (../shared or /work/shared); set PERPDESK_SHARED" >&2
-  exit 1
-fi
-echo "test: shared fixtures and data from $PERPDESK_SHARED"
+# shellcheck source=scripts/shared-env.sh
+. scripts/shared-env.sh
 
 step() {
   local start=$SECONDS
@@ -34,6 +24,8 @@ step cargo clippy --workspace --all-targets --locked -- -D warnings
 step cargo test --workspace --locked
 step python3 crates/sim/tests/third_party/ccxt_client.py "${CARGO_TARGET_DIR:-target}/debug/perpdesk-sim" "$PERPDESK_SHARED/data"
 step node --test ui/tests/
+# The end-to-end tests drive the real window, so they need a display and a session bus.
+# Only perpdesk-e2e's ignored tests run here; long soak runs elsewhere stay opt-in.
 step xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-  cargo test --workspace --locked -- --ignored --test-threads=1
+  cargo test -p perpdesk-e2e --locked -- --ignored --test-threads=1
 echo "== all gates passed in $SECONDS s"

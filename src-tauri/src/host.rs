@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use perpdesk_app::venue::{DEFAULT_SPEED, PaperVenue};
 use perpdesk_app::{AppError, AppPaths, Engine, EngineConfig, Events, UiError};
@@ -11,28 +12,44 @@ use tokio::sync::OnceCell;
 /// Managed state: where the engine lives and the engine once open.
 pub struct Host {
     paths: AppPaths,
-    engine: OnceCell<Result<Arc<Engine>, String>>,
+    paused: Arc<AtomicBool>,
+    engine: OnceCell<Result<Arc<Engine>, UiError>>,
 }
 
 impl Host {
     /// A host whose engine keeps its database in `paths.data_dir`.
-    pub fn new(paths: AppPaths) -> Self {
+    pub fn new(paths: AppPaths, paused: Arc<AtomicBool>) -> Self {
         Self {
             paths,
+            paused,
             engine: OnceCell::new(),
         }
+    }
+
+    /// Where CSV exports and backups are written.
+    pub fn exports_dir(&self) -> PathBuf {
+        self.paths.data_dir.join("exports")
+    }
+
+    /// The data folder (the database, the paper exchange's state, a staged restore).
+    pub fn data_dir(&self) -> PathBuf {
+        self.paths.data_dir.clone()
     }
 
     /// The engine, opening it on first use.
     ///
     /// # Errors
-    /// `Internal` when the database could not be opened (the log says why).
+    /// The reason the database could not be opened: a damaged file names the last backup
+    /// and is never recreated empty.
     pub async fn engine(&self) -> Result<Arc<Engine>, UiError> {
         self.engine
-            .get_or_init(|| open(self.paths.clone()))
+            .get_or_init(|| async {
+                open(self.paths.clone(), self.paused.clone())
+                    .await
+                    .map_err(|e| e.to_ui())
+            })
             .await
             .clone()
-            .map_err(|m| AppError::Internal(m).to_ui())
     }
 }
 
@@ -59,14 +76,15 @@ pub fn market_data_dir() -> Option<PathBuf> {
         .find(|d| d.is_dir())
 }
 
-async fn open(paths: AppPaths) -> Result<Arc<Engine>, String> {
+async fn open(paths: AppPaths, paused: Arc<AtomicBool>) -> Result<Arc<Engine>, AppError> {
     let paper = match market_data_dir() {
         Some(dir) => match PaperVenue::start(
             &dir,
             Some(DEFAULT_SPEED),
             Some(paths.data_dir.join("paper-exchange.json")),
         )
-        .await {
+        .await
+        {
             Ok(p) => Some(p),
             Err(e) => {
                 tracing::error!(error = %e, "paper exchange could not start");
@@ -78,15 +96,22 @@ async fn open(paths: AppPaths) -> Result<Arc<Engine>, String> {
             None
         }
     };
+    // A restore staged by import_backup is swapped in before anything opens the file; then
+    // a damaged database stops here with the last backup named, untouched.
+    if perpdesk_app::backup::apply_pending_restore(&paths.data_dir).await? {
+        tracing::warn!("a backup was restored at start");
+    }
+    let db = paths.data_dir.join("perpdesk.db");
+    perpdesk_app::backup::check_database(&db, &paths.data_dir.join("exports")).await?;
     let config = EngineConfig {
-        database: Some(paths.data_dir.join("perpdesk.db")),
+        database: Some(db),
         ..EngineConfig::default()
     };
     let engine = Engine::open(config, paper, Events::new())
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "engine could not open");
-            e.to_string()
-        })?;
-    Ok(Arc::new(engine))
+        .inspect_err(|e| tracing::error!(error = %e, "engine could not open"))?;
+    let engine = Arc::new(engine.with_pause_flag(paused));
+    // Signals, sync and reconciliation run for as long as the app does.
+    engine.spawn_background(std::time::Duration::from_secs(5));
+    Ok(engine)
 }

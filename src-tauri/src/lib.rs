@@ -27,11 +27,15 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::app::get_preferences,
             commands::app::set_preferences,
             commands::app::set_signals_paused,
+            commands::app::autostart,
+            commands::app::set_autostart,
             commands::security::vault_status,
             commands::security::vault_setup,
             commands::security::vault_unlock,
             commands::security::vault_lock,
             commands::security::set_auto_lock,
+            commands::security::export_backup,
+            commands::security::import_backup,
             commands::accounts::list_accounts,
             commands::accounts::create_paper_account,
             commands::accounts::add_account,
@@ -50,6 +54,21 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::replay::replay_status,
             commands::replay::set_replay,
             commands::replay::advance_replay,
+            commands::signals::watchlist,
+            commands::signals::set_watchlist,
+            commands::signals::candles,
+            commands::signals::indicators,
+            commands::signals::signals,
+            commands::signals::model_card,
+            commands::records::trades,
+            commands::records::pnl,
+            commands::records::sync_now,
+            commands::records::export_csv,
+            commands::records::ledger,
+            commands::records::statements,
+            commands::records::ledger_settings,
+            commands::records::set_ledger_settings,
+            commands::records::settle,
         ])
 }
 
@@ -62,8 +81,9 @@ pub fn manage_app<R: Runtime>(
     paths: AppPaths,
 ) -> Result<(), perpdesk_app::AppError> {
     let core = App::open(paths.clone())?;
+    let paused = core.pause_flag();
     app.manage(core);
-    app.manage(host::Host::new(paths));
+    app.manage(host::Host::new(paths, paused));
     Ok(())
 }
 
@@ -96,7 +116,13 @@ pub fn run() {
                 tracing::info!("second launch: focusing the running window");
                 focus_main_window(app);
             }))
-            .plugin(tauri_plugin_window_state::Builder::default().build()),
+            .plugin(tauri_plugin_window_state::Builder::default().build())
+            // Off until the user turns it on in the settings; the OS's own mechanism
+            // (XDG autostart entry, Launch Agent, registry Run key).
+            .plugin(tauri_plugin_autostart::init(
+                tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+                None,
+            )),
     )
     .setup(|app| {
         let handle = app.handle();

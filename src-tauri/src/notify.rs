@@ -60,7 +60,14 @@ pub fn notification(event: &AppEvent) -> Option<(&'static str, String)> {
             symbol, leg, state, ..
         } if state == "FILLED" && (leg == "TakeProfit" || leg == "StopLoss") => Some((
             "perpdesk · 止盈/止损 TP/SL",
-            format!("{symbol}: {} filled", if leg == "TakeProfit" { "take-profit 止盈" } else { "stop-loss 止损" }),
+            format!(
+                "{symbol}: {} filled",
+                if leg == "TakeProfit" {
+                    "take-profit 止盈"
+                } else {
+                    "stop-loss 止损"
+                }
+            ),
         )),
         AppEvent::Order {
             symbol, leg, state, ..
@@ -68,7 +75,10 @@ pub fn notification(event: &AppEvent) -> Option<(&'static str, String)> {
             Some(("perpdesk · 成交 Fill", format!("{symbol}: entry filled")))
         }
         AppEvent::Order {
-            symbol, state, message, ..
+            symbol,
+            state,
+            message,
+            ..
         } if state == "REJECTED" => Some((
             "perpdesk · 订单被拒 Order rejected",
             format!("{symbol}: {message}"),

@@ -52,6 +52,8 @@ export const api = {
   vaultUnlock: (password) => call('vault_unlock', { password }),
   vaultLock: () => call('vault_lock'),
   setAutoLock: (minutes) => call('set_auto_lock', { minutes }),
+  autostart: () => call('autostart'),
+  setAutostart: (on) => call('set_autostart', { on }),
   exportBackup: (password) => call('export_backup', { password }),
   importBackup: (path, password) => call('import_backup', { path, password }),
 

@@ -88,6 +88,16 @@ describe('API configuration', () => {
     assert.equal(await page.textContent('[data-testid=row-status-1]'), 'Conflict: account "Paper" has open positions');
   });
 
+  test('start with the system is off by default and can be turned on', async () => {
+    const { page, errors } = await onPanel('api-config');
+    await page.waitForSelector('[data-testid=autostart]');
+    assert.equal(await page.isChecked('[data-testid=autostart]'), false);
+    await page.check('[data-testid=autostart]');
+    await page.waitForSelector('[data-testid=autostart-status][data-kind=ok]');
+    assert.deepEqual((await callsTo(page, 'set_autostart')).at(-1).args, { on: true });
+    assert.deepEqual(errors, []);
+  });
+
   test('auto-lock, backup export and import validate and show their results', async () => {
     const { page, errors } = await onPanel('api-config');
     await page.fill('[data-testid=autolock]', '2000');

@@ -248,6 +248,8 @@ function installFakeBackend(seed) {
       fake.vault.locked = true;
       return status();
     },
+    autostart: () => Boolean(fake.autostart),
+    set_autostart: ({ on }) => { fake.autostart = Boolean(on); return fake.autostart; },
     set_auto_lock: ({ minutes }) => {
       if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw err('InvalidInput', 'minutes: must be 0..=1440');
       fake.vault.auto_lock_minutes = minutes;

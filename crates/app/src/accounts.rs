@@ -235,6 +235,8 @@ impl Engine {
     /// unlock itself succeeded.
     pub async fn unlock(&self, password: SecretString) -> Result<VaultStatus, AppError> {
         let status = self.vault_unlock(password).await?;
+        self.audit("user", "vault.unlocked", serde_json::json!({}))
+            .await;
         if let Some(paper) = &self.paper {
             for a in self.store.live_accounts().await? {
                 if a.environment != Environment::Paper {
@@ -312,6 +314,12 @@ impl Engine {
                     .map(|s| s.encode())
             })
             .await?;
+        self.audit(
+            "user",
+            "account.created",
+            serde_json::json!({"id": id, "name": name, "environment": "paper", "balance": balance}),
+        )
+        .await;
         // The paper key is made here and cannot withdraw; record the check so the UI shows it.
         let session = self.session(id).await?;
         let report =
@@ -347,15 +355,7 @@ impl Engine {
         key_text("apiKey", key)?;
         key_text("apiSecret", secret)?;
         let vault = self.vault()?;
-        let client = crate::venue::connect(
-            new.environment,
-            self.paper.as_deref(),
-            key,
-            secret,
-            self.config.rest.clone(),
-        )?;
-        let report = check_connection(&client, chrono::Utc::now().timestamp_millis()).await;
-        refuse_if_unsafe(&report)?;
+        let report = self.vet_key(new.environment, key, secret).await?;
         let id = self
             .store
             .create_account_sealed(&name, new.environment, key, self.now(None), |id| {
@@ -373,7 +373,14 @@ impl Engine {
             .account(id)
             .await?
             .ok_or_else(|| AppError::Internal("account vanished".into()))?;
-        Ok((AccountView::of(&a, false), report))
+        let view = AccountView::of(&a, false);
+        self.audit(
+            "user",
+            "account.created",
+            serde_json::json!({"id": id, "name": view.name, "environment": view.environment, "key": view.key_hint}),
+        )
+        .await;
+        Ok((view, report))
     }
 
     /// Renames an account and optionally replaces its key (tested like a new one).
@@ -404,15 +411,7 @@ impl Engine {
                 let (k, s) = (k.trim(), s.trim());
                 key_text("apiKey", k)?;
                 key_text("apiSecret", s)?;
-                let client = crate::venue::connect(
-                    account.environment,
-                    self.paper.as_deref(),
-                    k,
-                    s,
-                    self.config.rest.clone(),
-                )?;
-                let report = check_connection(&client, chrono::Utc::now().timestamp_millis()).await;
-                refuse_if_unsafe(&report)?;
+                let report = self.vet_key(account.environment, k, s).await?;
                 let sealed = self.seal_secret(id, s)?;
                 self.store
                     .update_account(id, &name, Some((k, &sealed)))
@@ -427,7 +426,14 @@ impl Engine {
             .await?
             .ok_or_else(|| AppError::Internal("account vanished".into()))?;
         let active = self.active_account_id().await.ok() == Some(id);
-        Ok(AccountView::of(&a, active))
+        let view = AccountView::of(&a, active);
+        self.audit(
+            "user",
+            "account.updated",
+            serde_json::json!({"id": id, "name": view.name, "key": view.key_hint, "key_changed": key.is_some()}),
+        )
+        .await;
+        Ok(view)
     }
 
     /// Archives an account. Refused while it holds positions (they would be left unwatched).
@@ -446,6 +452,8 @@ impl Engine {
         self.store
             .archive_account(id, self.now(Some(&session)))
             .await?;
+        self.audit("user", "account.archived", serde_json::json!({"id": id}))
+            .await;
         self.forget_session(id);
         if self.active_account_id().await.ok() == Some(id)
             && let Some(next) = self.store.live_accounts().await?.first()
@@ -478,6 +486,12 @@ impl Engine {
             ));
         }
         self.put_active_account(id).await?;
+        self.audit(
+            "user",
+            "account.activated",
+            serde_json::json!({"id": id, "environment": a.environment}),
+        )
+        .await;
         Ok(AccountView::of(&a, true))
     }
 
@@ -502,6 +516,26 @@ impl Engine {
                 .find(|c| c.status == CheckStatus::Fail)
                 .map_or_else(|| "connected".to_owned(), |c| c.detail.clone()),
         });
+        Ok(report)
+    }
+
+    /// Tests a key that is not saved yet and refuses it when it can withdraw or its
+    /// signature fails.
+    async fn vet_key(
+        &self,
+        environment: Environment,
+        key: &str,
+        secret: &str,
+    ) -> Result<ConnectionReport, AppError> {
+        let client = crate::venue::connect(
+            environment,
+            self.paper.as_deref(),
+            key,
+            secret,
+            self.config.rest.clone(),
+        )?;
+        let report = check_connection(&client, chrono::Utc::now().timestamp_millis()).await;
+        refuse_if_unsafe(&report)?;
         Ok(report)
     }
 

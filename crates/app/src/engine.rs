@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::venue::{self, PaperVenue};
 use crate::{AppError, Events};
 
-const VAULT_HEADER: &str = "vault.header";
+pub(crate) const VAULT_HEADER: &str = "vault.header";
 const AUTO_LOCK: &str = "vault.auto_lock_minutes";
 const ACTIVE_ACCOUNT: &str = "accounts.active";
 pub(crate) const RISK_LIMITS: &str = "risk.limits";
@@ -135,6 +135,10 @@ pub struct Engine {
     /// Orders are prepared one at a time: the risk context read for one click must not be
     /// stale by the time another click's order is counted against the same limits.
     pub(crate) exec: tokio::sync::Mutex<()>,
+    /// The running signal loop, once its history is loaded.
+    pub(crate) signals: tokio::sync::RwLock<Option<crate::signal_loop::SignalLoop>>,
+    /// The "pause signals" switch the loop reads at every candle.
+    pub(crate) signals_paused: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -171,10 +175,22 @@ impl Engine {
             paper: paper.map(Arc::new),
             vault: Mutex::new(None),
             sessions: Mutex::new(HashMap::new()),
-            seq: AtomicU32::new(0),
+            // A random start: a restarted process at the same (paused replay) millisecond
+            // would otherwise make the ticket ids the last one used, and the journal
+            // refuses a reused client id.
+            seq: AtomicU32::new(getrandom::u32().unwrap_or(0)),
             config,
             exec: tokio::sync::Mutex::new(()),
+            signals: tokio::sync::RwLock::new(None),
+            signals_paused: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
+    }
+
+    /// Makes the signal loop read `flag` as its pause switch (the shell's tray switch).
+    #[must_use]
+    pub fn with_pause_flag(mut self, flag: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.signals_paused = flag;
+        self
     }
 
     /// The database.
@@ -190,6 +206,19 @@ impl Engine {
     /// The paper exchange, when this engine runs one.
     pub fn paper(&self) -> Option<&PaperVenue> {
         self.paper.as_deref()
+    }
+
+    /// Appends to the audit log (who did what, never a secret). The record that matters for
+    /// money is the order journal; a failed audit write is logged, not allowed to undo an
+    /// action that already happened.
+    pub(crate) async fn audit(&self, actor: &str, action: &str, details: serde_json::Value) {
+        if let Err(e) = self
+            .store
+            .audit(actor, action, &details, self.now(None))
+            .await
+        {
+            tracing::error!(error = %e, action, "audit log write failed");
+        }
     }
 
     /// A fresh number for ticket ids made in the same millisecond.
@@ -255,6 +284,8 @@ impl Engine {
             .put_setting(VAULT_HEADER, &header, self.now(None))
             .await?;
         self.install_vault(vault).await;
+        self.audit("user", "vault.created", serde_json::json!({}))
+            .await;
         self.vault_status().await
     }
 
@@ -296,6 +327,8 @@ impl Engine {
             v.lock();
         }
         lock(&self.sessions).clear();
+        self.audit("user", "vault.locked", serde_json::json!({}))
+            .await;
         self.events.emit(crate::AppEvent::Locked);
         self.vault_status().await
     }
@@ -465,6 +498,8 @@ impl Engine {
         self.store
             .put_setting(RISK_LIMITS, &limits, self.now(None))
             .await?;
+        self.audit("user", "settings.risk_limits", serde_json::json!(limits))
+            .await;
         Ok(limits)
     }
 }

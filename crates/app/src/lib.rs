@@ -11,6 +11,8 @@
 //! - The app starts in [`Mode::Paper`]; no key and no network is needed to use it.
 
 pub mod accounts;
+pub mod autotrade;
+pub mod backup;
 pub mod books;
 mod engine;
 mod error;
@@ -18,6 +20,8 @@ pub mod events;
 mod info;
 mod mode;
 mod preferences;
+pub mod records;
+pub mod runtime;
 pub mod signal_loop;
 pub mod sync;
 pub mod trading;
@@ -30,6 +34,7 @@ pub use info::{AppInfo, AppPaths};
 pub use mode::Mode;
 pub use preferences::{Language, Panel, Preferences};
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The running application: paths, mode and the switches every task reads.
@@ -40,7 +45,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct App {
     paths: AppPaths,
     mode: Mode,
-    signals_paused: AtomicBool,
+    signals_paused: Arc<AtomicBool>,
 }
 
 impl App {
@@ -53,7 +58,7 @@ impl App {
         Ok(Self {
             paths,
             mode: Mode::Paper,
-            signals_paused: AtomicBool::new(false),
+            signals_paused: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -82,6 +87,11 @@ impl App {
     /// Reports whether live signal generation is paused (from the tray or the UI).
     pub fn signals_paused(&self) -> bool {
         self.signals_paused.load(Ordering::Acquire)
+    }
+
+    /// The pause switch itself, shared with the engine's signal loop.
+    pub fn pause_flag(&self) -> Arc<AtomicBool> {
+        self.signals_paused.clone()
     }
 
     /// Pauses or resumes live signal generation and returns the new state.

@@ -1,1 +1,1194 @@
-//! (in progress)
+//! The live signal loop: one signal per closed candle of every watched symbol.
+//!
+//! At start, per symbol, the loop loads the closed candles the walk-forward evaluation
+//! needs, evaluates the model out of sample (or reuses a cached evaluation of the same
+//! configuration, because evaluation takes seconds and its verdict barely moves in a day),
+//! and trains the live model on the latest data. It then signals the latest closed candle
+//! unless a signal for it is already stored.
+//!
+//! While running it polls the exchange: the server's time first, then the klines that have
+//! closed since the last one it holds. Polling rather than the kline WebSocket is deliberate:
+//! the stream pushes the forming candle every 250 ms and a `x = true` event is easily missed
+//! (a reconnect, a replay clock that jumps hours at once), while a REST read that starts at
+//! the next expected open time returns every closed candle exactly once, gap-free, and is the
+//! same code that catches up after a restart. The klines are only read once the server's
+//! clock has passed a close, so a poll costs one request of weight 1 most of the time.
+//!
+//! Invariants:
+//! - No look-ahead: a candle is used only when its close time is before the exchange time
+//!   read *before* the klines were requested, and the signal of a candle is computed from
+//!   that candle and earlier ones only (candles are processed one at a time, in order).
+//! - One signal per candle: a candle is signalled only when it is newer than every stored
+//!   signal of its symbol, and [`Store::record_signal`] refuses a second row for a candle
+//!   and model version, so a restart or a concurrent poll cannot duplicate history.
+//! - Pausing stops signals, not candles: the chart keeps moving, and candles that closed
+//!   while paused are never signalled afterwards (a late signal would be a stale one).
+//! - "Strong" means a direction was shown (the model has an out-of-sample edge) *and* its
+//!   probability reaches the user's threshold: a flat signal never alerts, however lopsided
+//!   its lean, because the evidence rule already refused to draw an arrow for it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use perpdesk_binance::wire::market::Kline;
+use perpdesk_binance::{Client, ExchangeError};
+use perpdesk_core::{Candle, Interval, Symbol};
+use perpdesk_signal::backtest::{BacktestConfig, FundingRates};
+use perpdesk_signal::signal::model_version;
+use perpdesk_signal::{
+    FEATURE_NAMES, FEATURE_SET_VERSION, LogisticModel, ModelCard, Ohlcv, Record, Signal,
+    SignalDirection, SignalError, WARMUP, WalkForwardConfig, compute_features,
+    default_walk_forward_1h, evaluate, indicators, make_signal_with_record, train_latest,
+};
+use perpdesk_store::{Store, StoreError};
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use crate::{AppError, AppEvent, Events};
+
+/// Candles the live features are computed from. The EMA-type indicators (RSI, ATR, ADX,
+/// MACD) depend on where their series starts; after 1,000 bars that dependence is far below
+/// 1e-9 relative, so a bounded window gives the full-history values at O(1) cost per candle.
+const FEATURE_WINDOW: usize = 1_000;
+
+/// Extra candles before the first one an overlay returns, so its EMAs have settled.
+const OVERLAY_WARMUP: usize = 300;
+
+/// Binance's largest page of klines.
+const KLINES_PAGE: usize = 1_500;
+
+/// Binance's largest page of funding rates.
+const FUNDING_PAGE: usize = 1_000;
+
+/// Signals kept in memory per symbol for the UI's list.
+const KEEP_SIGNALS: usize = 500;
+
+/// What the loop watches and how it decides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalLoopConfig {
+    /// Symbols to signal, each evaluated and trained on its own history.
+    pub symbols: Vec<Symbol>,
+    /// Candle interval; the walk-forward windows are counted in these candles.
+    pub interval: Interval,
+    /// A signal with a direction and at least this probability is "strong".
+    pub strong_threshold: f64,
+    /// Walk-forward windows and model settings (also used to train the live model).
+    pub walk_forward: WalkForwardConfig,
+    /// Backtest settings of the evaluation; its threshold and ATR multiples shape signals.
+    pub backtest: BacktestConfig,
+    /// Closed candles loaded at start (fewer when the exchange has fewer).
+    pub history_candles: usize,
+    /// Closed candles kept in memory; the oldest are dropped beyond this.
+    pub keep_candles: usize,
+    /// Retrain the live model after this many new candles; 0 never retrains.
+    pub retrain_every: usize,
+    /// A cached evaluation is reused while it is at most this many candles old.
+    pub evaluation_max_age: usize,
+    /// How often the running loop asks the exchange for its time.
+    pub poll_every: Duration,
+}
+
+impl SignalLoopConfig {
+    /// The app's configuration: 1h candles, the default walk-forward windows with two test
+    /// folds of history where the exchange has it, a 0.6 strong threshold, retraining daily
+    /// and re-evaluating weekly.
+    pub fn new(symbols: Vec<Symbol>) -> Self {
+        let walk_forward = default_walk_forward_1h();
+        let history_candles = min_history(&walk_forward) + walk_forward.test;
+        Self {
+            symbols,
+            interval: Interval::H1,
+            strong_threshold: 0.6,
+            walk_forward,
+            backtest: BacktestConfig::default(),
+            history_candles,
+            keep_candles: history_candles + 24 * 30,
+            retrain_every: 24,
+            evaluation_max_age: 24 * 7,
+            poll_every: Duration::from_secs(1),
+        }
+    }
+
+    fn check(&self) -> Result<(), SignalLoopError> {
+        let bad = |reason: String| Err(SignalLoopError::Config(reason));
+        if self.symbols.is_empty() {
+            return bad("no symbol to watch".into());
+        }
+        if !(self.strong_threshold > 0.5 && self.strong_threshold <= 1.0) {
+            return bad(format!(
+                "strong threshold {} is not in (0.5, 1]",
+                self.strong_threshold
+            ));
+        }
+        if self.history_candles < min_history(&self.walk_forward) {
+            return bad(format!(
+                "history of {} candles is shorter than one walk-forward fold ({})",
+                self.history_candles,
+                min_history(&self.walk_forward)
+            ));
+        }
+        if self.keep_candles < self.history_candles {
+            return bad("keep_candles is below history_candles".into());
+        }
+        if self.poll_every.is_zero() {
+            return bad("poll interval is zero".into());
+        }
+        Ok(())
+    }
+}
+
+/// Candles one walk-forward fold needs: the feature warm-up, then train, embargo,
+/// calibrate, embargo and test windows.
+pub fn min_history(wf: &WalkForwardConfig) -> usize {
+    WARMUP + wf.train + wf.embargo + wf.calibrate + wf.embargo + wf.test
+}
+
+/// Why the loop could not start or poll.
+#[derive(Debug, thiserror::Error)]
+pub enum SignalLoopError {
+    /// The configuration cannot work.
+    #[error("signal loop configuration: {0}")]
+    Config(String),
+    /// The exchange failed or refused a market-data read.
+    #[error("{symbol}: {what}: {source}")]
+    Exchange {
+        /// The symbol being read ("" for the server time).
+        symbol: String,
+        /// What was read.
+        what: &'static str,
+        /// The exchange's error.
+        #[source]
+        source: ExchangeError,
+    },
+    /// The exchange returned a row that is not a candle.
+    #[error("{symbol}: bad kline at {open_time_ms}: {reason}")]
+    BadKline {
+        /// The symbol read.
+        symbol: String,
+        /// The row's open time, UTC ms.
+        open_time_ms: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Features, evaluation, training or scoring failed.
+    #[error("{symbol}: {what}: {source}")]
+    Model {
+        /// The symbol concerned.
+        symbol: String,
+        /// The step that failed.
+        what: &'static str,
+        /// The signal crate's error.
+        #[source]
+        source: SignalError,
+    },
+    /// The database failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A symbol the loop does not watch was asked for.
+    #[error("{0} is not a watched symbol")]
+    NotWatched(String),
+    /// A background computation panicked or was cancelled.
+    #[error("{symbol}: {what} did not finish: {reason}")]
+    Task {
+        /// The symbol concerned.
+        symbol: String,
+        /// The computation.
+        what: &'static str,
+        /// The runtime's message.
+        reason: String,
+    },
+}
+
+impl From<SignalLoopError> for AppError {
+    fn from(err: SignalLoopError) -> Self {
+        match err {
+            SignalLoopError::NotWatched(symbol) => AppError::InvalidInput {
+                field: "symbol",
+                reason: format!("{symbol} is not a watched symbol"),
+            },
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// How long one symbol's start took, step by step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StartupTiming {
+    pub symbol: String,
+    /// Closed candles loaded.
+    pub candles: usize,
+    pub history: Duration,
+    pub funding: Duration,
+    /// Zero-ish when the cached evaluation was reused.
+    pub evaluation: Duration,
+    pub evaluation_cached: bool,
+    pub training: Duration,
+    /// From the first request to a trained model.
+    pub total: Duration,
+}
+
+/// Chart overlays: `(open time ms, value)` per candle, `None` during warm-up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overlays {
+    pub ema20: Vec<(i64, Option<f64>)>,
+    pub ema50: Vec<(i64, Option<f64>)>,
+    pub bollinger_upper: Vec<(i64, Option<f64>)>,
+    pub bollinger_lower: Vec<(i64, Option<f64>)>,
+    pub rsi14: Vec<(i64, Option<f64>)>,
+}
+
+/// The cached result of one symbol's evaluation (a store setting).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedEvaluation {
+    /// JSON of the feature set version and both configurations: compared as text, because
+    /// floats that went through JSON are not guaranteed to come back bit-identical.
+    fingerprint: String,
+    /// Open time of the last candle the evaluation saw, UTC ms.
+    last_candle_open_ms: i64,
+    card: ModelCard,
+    record: Record,
+}
+
+fn cache_key(symbol: &Symbol, interval: Interval) -> String {
+    format!("signal.evaluation.{symbol}.{}", interval.as_str())
+}
+
+fn fingerprint(config: &SignalLoopConfig) -> String {
+    serde_json::json!({
+        "feature_set_version": FEATURE_SET_VERSION,
+        "walk_forward": config.walk_forward,
+        "backtest": config.backtest,
+    })
+    .to_string()
+}
+
+/// One symbol's live state.
+struct Watched {
+    /// Closed candles, contiguous, oldest first.
+    candles: Vec<Candle>,
+    model: LogisticModel,
+    model_version: String,
+    candles_since_training: usize,
+    card: ModelCard,
+    record: Record,
+    /// Newest last.
+    signals: VecDeque<Signal>,
+    /// Open time of the newest signalled candle (stored by this or an earlier run).
+    last_signalled: Option<DateTime<Utc>>,
+}
+
+struct Inner {
+    config: SignalLoopConfig,
+    client: Client,
+    store: Store,
+    events: Events,
+    paused: Arc<AtomicBool>,
+    watched: RwLock<HashMap<Symbol, Watched>>,
+    timings: Vec<StartupTiming>,
+    /// One poll at a time, so the task and a caller's `poll_once` never process the same
+    /// candle twice.
+    polling: tokio::sync::Mutex<()>,
+}
+
+/// The running loop; cheap to clone, every clone is the same loop.
+#[derive(Clone)]
+pub struct SignalLoop(Arc<Inner>);
+
+impl std::fmt::Debug for SignalLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalLoop")
+            .field("symbols", &self.0.config.symbols)
+            .field("interval", &self.0.config.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignalLoop {
+    /// Loads history, evaluates (or reuses the cached evaluation), trains every symbol's
+    /// model, signals each symbol's latest closed candle if it has no stored signal yet,
+    /// and returns the loop ready to [`spawn`](Self::spawn) or [`poll_once`](Self::poll_once).
+    ///
+    /// `paused` is the app's switch, read at every candle.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::Config`] for an unworkable configuration; exchange, model and
+    /// store failures of any symbol (the loop does not start half-blind).
+    pub async fn start(
+        config: SignalLoopConfig,
+        client: Client,
+        store: Store,
+        events: Events,
+        paused: Arc<AtomicBool>,
+    ) -> Result<Self, SignalLoopError> {
+        config.check()?;
+        let now_ms = server_time(&client).await?;
+        let mut set = tokio::task::JoinSet::new();
+        for (i, symbol) in config.symbols.iter().enumerate() {
+            let (config, client, store, symbol) = (
+                config.clone(),
+                client.clone(),
+                store.clone(),
+                symbol.clone(),
+            );
+            set.spawn(async move {
+                let prepared = prepare(&config, &client, &store, &symbol, now_ms).await;
+                (i, symbol, prepared)
+            });
+        }
+        let mut prepared = Vec::new();
+        while let Some(done) = set.join_next().await {
+            let (i, symbol, result) = done.map_err(|e| SignalLoopError::Task {
+                symbol: String::new(),
+                what: "start",
+                reason: e.to_string(),
+            })?;
+            let (watched, timing) = result?;
+            prepared.push((i, symbol, watched, timing));
+        }
+        prepared.sort_by_key(|p| p.0);
+        let mut watched = HashMap::new();
+        let mut timings = Vec::new();
+        for (_, symbol, w, timing) in prepared {
+            tracing::info!(?timing, "signal loop: symbol ready");
+            watched.insert(symbol, w);
+            timings.push(timing);
+        }
+        let me = Self(Arc::new(Inner {
+            config,
+            client,
+            store,
+            events,
+            paused,
+            watched: RwLock::new(watched),
+            timings,
+            polling: tokio::sync::Mutex::new(()),
+        }));
+        {
+            let _one = me.0.polling.lock().await;
+            for symbol in &me.0.config.symbols {
+                me.signal_latest(symbol, now_ms).await?;
+            }
+        }
+        Ok(me)
+    }
+
+    /// Runs [`poll_once`](Self::poll_once) every `poll_every` on a task of its own, logging
+    /// failures and trying again at the next tick. Abort the handle to stop it; an abort
+    /// between storing a signal and emitting it loses only the event, never the row.
+    pub fn spawn(&self) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(me.0.config.poll_every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = me.poll_once().await {
+                    tracing::warn!(%error, "signal loop poll failed; retrying at the next tick");
+                }
+            }
+        })
+    }
+
+    /// Reads the exchange's time and processes every candle that has closed since the last
+    /// one held, in order: appends it, emits [`AppEvent::Candle`], and unless paused, makes,
+    /// stores and emits its signal. Returns how many candles closed.
+    ///
+    /// # Errors
+    /// Exchange, model or store failures; candles processed before the failure stay done.
+    pub async fn poll_once(&self) -> Result<usize, SignalLoopError> {
+        let _one = self.0.polling.lock().await;
+        let now_ms = server_time(&self.0.client).await?;
+        let iv = interval_ms(self.0.config.interval);
+        let mut processed = 0;
+        for symbol in &self.0.config.symbols {
+            let next_open = {
+                let watched = self.read();
+                let w = watched
+                    .get(symbol)
+                    .expect("every configured symbol is watched");
+                w.candles
+                    .last()
+                    .map(|c| c.open_time.timestamp_millis() + iv)
+            };
+            let Some(next_open) = next_open else { continue };
+            // The next candle closes at next_open + iv - 1; nothing to read before that.
+            if next_open + iv > now_ms {
+                continue;
+            }
+            let missed = usize::try_from((now_ms - next_open) / iv).unwrap_or(KLINES_PAGE);
+            let candles = closed_klines(
+                &self.0.client,
+                symbol,
+                self.0.config.interval,
+                next_open,
+                missed.clamp(1, KLINES_PAGE),
+                now_ms,
+            )
+            .await?;
+            for candle in candles {
+                self.on_close(symbol, candle, now_ms).await?;
+                processed += 1;
+            }
+        }
+        Ok(processed)
+    }
+
+    /// Returns the watched symbols, in configuration order.
+    pub fn symbols(&self) -> Vec<Symbol> {
+        self.0.config.symbols.clone()
+    }
+
+    /// Returns the candle interval.
+    pub fn interval(&self) -> Interval {
+        self.0.config.interval
+    }
+
+    /// Returns how long each symbol's start took.
+    pub fn startup_timings(&self) -> Vec<StartupTiming> {
+        self.0.timings.clone()
+    }
+
+    /// Reports whether `signal` is strong: it shows a direction and its probability reaches
+    /// the threshold (see the module docs for why a flat signal never is).
+    pub fn is_strong(&self, signal: &Signal) -> bool {
+        strong(signal, self.0.config.strong_threshold)
+    }
+
+    /// Returns the newest signal of `symbol`, if any.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::NotWatched`].
+    pub fn latest_signal(&self, symbol: &Symbol) -> Result<Option<Signal>, SignalLoopError> {
+        self.with(symbol, |w| w.signals.back().cloned())
+    }
+
+    /// Returns up to `limit` recent signals of `symbol`, oldest first.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::NotWatched`].
+    pub fn recent_signals(
+        &self,
+        symbol: &Symbol,
+        limit: usize,
+    ) -> Result<Vec<Signal>, SignalLoopError> {
+        self.with(symbol, |w| {
+            let skip = w.signals.len().saturating_sub(limit);
+            w.signals.iter().skip(skip).cloned().collect()
+        })
+    }
+
+    /// Returns the model card of `symbol`'s evaluation.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::NotWatched`].
+    pub fn model_card(&self, symbol: &Symbol) -> Result<ModelCard, SignalLoopError> {
+        self.with(symbol, |w| w.card.clone())
+    }
+
+    /// Returns the model card of `symbol` as the JSON the UI renders.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::NotWatched`].
+    pub fn model_card_json(&self, symbol: &Symbol) -> Result<serde_json::Value, SignalLoopError> {
+        self.with(symbol, |w| {
+            serde_json::to_value(&w.card).unwrap_or_else(|error| {
+                // A card is plain numbers and strings; failing here means a non-finite
+                // float slipped in, which the UI can live without.
+                tracing::error!(%error, "model card is not serialisable");
+                serde_json::Value::Null
+            })
+        })
+    }
+
+    /// Returns the version string of `symbol`'s live model.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::NotWatched`].
+    pub fn model_version(&self, symbol: &Symbol) -> Result<String, SignalLoopError> {
+        self.with(symbol, |w| w.model_version.clone())
+    }
+
+    /// Returns up to `limit` of the newest closed candles of `symbol`, oldest first.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::NotWatched`].
+    pub fn candles(&self, symbol: &Symbol, limit: usize) -> Result<Vec<Candle>, SignalLoopError> {
+        self.with(symbol, |w| {
+            w.candles[w.candles.len().saturating_sub(limit)..].to_vec()
+        })
+    }
+
+    /// Returns EMA20, EMA50, Bollinger(20, 2) bands and RSI14 for the newest `limit`
+    /// candles of `symbol`, computed with earlier candles as warm-up.
+    ///
+    /// # Errors
+    /// [`SignalLoopError::NotWatched`], or [`SignalLoopError::Model`] when the candles do
+    /// not convert.
+    pub fn overlays(&self, symbol: &Symbol, limit: usize) -> Result<Overlays, SignalLoopError> {
+        let window = self.candles(symbol, limit.saturating_add(OVERLAY_WARMUP))?;
+        let model_err = |source| SignalLoopError::Model {
+            symbol: symbol.to_string(),
+            what: "overlays",
+            source,
+        };
+        let x = Ohlcv::from_candles(&window, self.0.config.interval).map_err(model_err)?;
+        let skip = x.len().saturating_sub(limit);
+        let times: Vec<i64> = x.open_time.iter().map(DateTime::timestamp_millis).collect();
+        let pair = |series: Vec<Option<f64>>| -> Vec<(i64, Option<f64>)> {
+            times.iter().copied().zip(series).skip(skip).collect()
+        };
+        let bands = indicators::bollinger(&x.close, 20, 2.0).map_err(model_err)?;
+        Ok(Overlays {
+            ema20: pair(indicators::ema(&x.close, 20).map_err(model_err)?),
+            ema50: pair(indicators::ema(&x.close, 50).map_err(model_err)?),
+            bollinger_upper: pair(bands.upper),
+            bollinger_lower: pair(bands.lower),
+            rsi14: pair(indicators::rsi(&x.close, 14).map_err(model_err)?),
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<Symbol, Watched>> {
+        // A panic while holding the lock leaves plain data behind, still worth serving.
+        self.0
+            .watched
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<Symbol, Watched>> {
+        self.0
+            .watched
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn with<T>(
+        &self,
+        symbol: &Symbol,
+        f: impl FnOnce(&Watched) -> T,
+    ) -> Result<T, SignalLoopError> {
+        self.read()
+            .get(symbol)
+            .map(f)
+            .ok_or_else(|| SignalLoopError::NotWatched(symbol.to_string()))
+    }
+
+    async fn on_close(
+        &self,
+        symbol: &Symbol,
+        candle: Candle,
+        now_ms: i64,
+    ) -> Result<(), SignalLoopError> {
+        let config = &self.0.config;
+        let retrain_on = {
+            let mut watched = self.write();
+            let w = watched
+                .get_mut(symbol)
+                .expect("every configured symbol is watched");
+            let step = config.interval.duration();
+            match w.candles.last() {
+                Some(last) if candle.open_time <= last.open_time => return Ok(()),
+                Some(last) if candle.open_time != last.open_time + step => {
+                    // The exchange has no candle for the hours between: features need an
+                    // unbroken series, so the history restarts here (signals resume after
+                    // the warm-up; the model keeps what it learned).
+                    tracing::warn!(%symbol, after = %last.open_time, at = %candle.open_time,
+                        "gap in candles; restarting the feature history");
+                    w.candles.clear();
+                }
+                _ => {}
+            }
+            w.candles.push(candle.clone());
+            if w.candles.len() > config.keep_candles {
+                let excess = w.candles.len() - config.keep_candles;
+                w.candles.drain(..excess);
+            }
+            w.candles_since_training += 1;
+            (config.retrain_every > 0 && w.candles_since_training >= config.retrain_every)
+                .then(|| w.candles.clone())
+        };
+        if let Some(candles) = retrain_on {
+            self.retrain(symbol, candles).await;
+        }
+        self.0.events.emit(AppEvent::Candle {
+            symbol: symbol.to_string(),
+            open_time_ms: candle.open_time.timestamp_millis(),
+            open: candle.open.to_string(),
+            high: candle.high.to_string(),
+            low: candle.low.to_string(),
+            close: candle.close.to_string(),
+            volume: candle.volume.to_string(),
+        });
+        self.signal_latest(symbol, now_ms).await
+    }
+
+    /// Trains on `candles` off the async threads and swaps the model in; a failure keeps
+    /// the old model (a signal from yesterday's model beats no signal).
+    async fn retrain(&self, symbol: &Symbol, candles: Vec<Candle>) {
+        let (interval, wf) = (self.0.config.interval, self.0.config.walk_forward);
+        let trained = tokio::task::spawn_blocking(move || {
+            let x = Ohlcv::from_candles(&candles, interval)?;
+            train_latest(&x, wf)
+        })
+        .await;
+        let mut watched = self.write();
+        let w = watched
+            .get_mut(symbol)
+            .expect("every configured symbol is watched");
+        match trained {
+            Ok(Ok((model, until))) => {
+                w.model_version = model_version(&model, until);
+                w.model = model;
+                w.candles_since_training = 0;
+                tracing::info!(%symbol, version = %w.model_version, "signal model retrained");
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%symbol, %error, "retraining failed; keeping the current model");
+            }
+            Err(error) => {
+                tracing::warn!(%symbol, %error, "retraining did not finish; keeping the current model");
+            }
+        }
+    }
+
+    /// Signals the newest held candle of `symbol` unless paused or already signalled, then
+    /// stores and emits it.
+    async fn signal_latest(&self, symbol: &Symbol, now_ms: i64) -> Result<(), SignalLoopError> {
+        if self.0.paused.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let made = {
+            let watched = self.read();
+            let w = watched
+                .get(symbol)
+                .expect("every configured symbol is watched");
+            let Some(last) = w.candles.last() else {
+                return Ok(());
+            };
+            if w.last_signalled.is_some_and(|t| t >= last.open_time) {
+                return Ok(());
+            }
+            if w.candles.len() <= WARMUP {
+                // After a gap: not enough candles for a feature row yet.
+                return Ok(());
+            }
+            score(symbol, w, self.0.config.interval)?
+        };
+        let (signal, features) = made;
+        let row = stored_signal(symbol, self.0.config.interval, &signal, &features, now_ms)?;
+        let fresh = self.0.store.record_signal(&row).await?;
+        {
+            let mut watched = self.write();
+            let w = watched
+                .get_mut(symbol)
+                .expect("every configured symbol is watched");
+            w.last_signalled = Some(w.last_signalled.map_or(signal.time, |t| t.max(signal.time)));
+            if fresh {
+                w.signals.push_back(signal.clone());
+                if w.signals.len() > KEEP_SIGNALS {
+                    w.signals.pop_front();
+                }
+            }
+        }
+        if fresh {
+            self.0.events.emit(AppEvent::Signal {
+                symbol: symbol.to_string(),
+                direction: direction_name(signal.direction).to_owned(),
+                probability: signal.probability,
+                time_ms: signal.time.timestamp_millis(),
+                strong: strong(&signal, self.0.config.strong_threshold),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn strong(signal: &Signal, threshold: f64) -> bool {
+    signal.direction != SignalDirection::Flat && signal.probability >= threshold
+}
+
+fn direction_name(d: SignalDirection) -> &'static str {
+    match d {
+        SignalDirection::Long => "long",
+        SignalDirection::Short => "short",
+        SignalDirection::Flat => "flat",
+    }
+}
+
+/// Scores the newest candle from a bounded window of the history.
+fn score(
+    symbol: &Symbol,
+    w: &Watched,
+    interval: Interval,
+) -> Result<(Signal, [f64; perpdesk_signal::N_FEATURES]), SignalLoopError> {
+    let model_err = |what| {
+        move |source| SignalLoopError::Model {
+            symbol: symbol.to_string(),
+            what,
+            source,
+        }
+    };
+    let window = &w.candles[w.candles.len().saturating_sub(FEATURE_WINDOW)..];
+    let x = Ohlcv::from_candles(window, interval).map_err(model_err("candles"))?;
+    let features = compute_features(&x).map_err(model_err("features"))?;
+    let signal = make_signal_with_record(
+        symbol.as_str(),
+        &x,
+        &features,
+        &w.model,
+        &w.model_version,
+        &w.record,
+        w.card.backtest_config,
+    )
+    .map_err(model_err("signal"))?;
+    let values = features
+        .rows
+        .last()
+        .map(|r| r.values)
+        .expect("make_signal succeeded, so the last candle has a feature row");
+    Ok((signal, values))
+}
+
+/// The stored row keeps the whole signal (levels, lean, record) and its feature values in
+/// the `features` JSON, so a restart can show recent signals in full.
+fn stored_signal(
+    symbol: &Symbol,
+    interval: Interval,
+    s: &Signal,
+    values: &[f64; perpdesk_signal::N_FEATURES],
+    now_ms: i64,
+) -> Result<perpdesk_store::Signal, SignalLoopError> {
+    let features: serde_json::Map<String, serde_json::Value> = FEATURE_NAMES
+        .iter()
+        .zip(values)
+        .map(|(name, v)| ((*name).to_owned(), serde_json::json!(v)))
+        .collect();
+    Ok(perpdesk_store::Signal {
+        symbol: symbol.clone(),
+        interval,
+        candle_open_time: s.time,
+        model_version: s.model_version.clone(),
+        direction: match s.direction {
+            SignalDirection::Long => perpdesk_store::Direction::Long,
+            SignalDirection::Short => perpdesk_store::Direction::Short,
+            SignalDirection::Flat => perpdesk_store::Direction::Flat,
+        },
+        probability: s.probability,
+        features: Some(serde_json::json!({ "signal": s, "features": features })),
+        // The exchange's clock, so a paper replay records replay time.
+        created_at: utc(now_ms, symbol)?,
+    })
+}
+
+fn restored_signal(row: &perpdesk_store::Signal) -> Option<Signal> {
+    let json = row.features.as_ref()?.get("signal")?.clone();
+    serde_json::from_value(json).ok()
+}
+
+fn utc(ms: i64, symbol: &Symbol) -> Result<DateTime<Utc>, SignalLoopError> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| SignalLoopError::BadKline {
+            symbol: symbol.to_string(),
+            open_time_ms: ms,
+            reason: "time out of range".into(),
+        })
+}
+
+fn interval_ms(interval: Interval) -> i64 {
+    interval.minutes() * 60_000
+}
+
+async fn server_time(client: &Client) -> Result<i64, SignalLoopError> {
+    client
+        .raw()
+        .time()
+        .await
+        .map(|t| t.server_time)
+        .map_err(|source| SignalLoopError::Exchange {
+            symbol: String::new(),
+            what: "server time",
+            source,
+        })
+}
+
+fn candle(symbol: &Symbol, k: &Kline) -> Result<Candle, SignalLoopError> {
+    Ok(Candle {
+        open_time: utc(k.open_time, symbol)?,
+        open: k.open,
+        high: k.high,
+        low: k.low,
+        close: k.close,
+        volume: k.volume,
+    })
+}
+
+/// Reads up to `limit` klines from `from_ms` and keeps those closed before `now_ms`.
+async fn closed_klines(
+    client: &Client,
+    symbol: &Symbol,
+    interval: Interval,
+    from_ms: i64,
+    limit: usize,
+    now_ms: i64,
+) -> Result<Vec<Candle>, SignalLoopError> {
+    let rows = client
+        .raw()
+        .klines(
+            symbol.as_str(),
+            interval.as_str(),
+            Some(from_ms),
+            None,
+            u32::try_from(limit).unwrap_or(u32::MAX),
+        )
+        .await
+        .map_err(|source| SignalLoopError::Exchange {
+            symbol: symbol.to_string(),
+            what: "klines",
+            source,
+        })?;
+    rows.iter()
+        .filter(|k| k.close_time < now_ms)
+        .map(|k| candle(symbol, k))
+        .collect()
+}
+
+/// Closed candles of the last `count` intervals before `now_ms`, paged forward; only the
+/// run after the last gap is kept, because features need an unbroken series.
+async fn load_history(
+    client: &Client,
+    symbol: &Symbol,
+    interval: Interval,
+    count: usize,
+    now_ms: i64,
+) -> Result<Vec<Candle>, SignalLoopError> {
+    let iv = interval_ms(interval);
+    let span = i64::try_from(count)
+        .unwrap_or(i64::MAX / iv)
+        .saturating_mul(iv);
+    let mut from = (now_ms - now_ms.rem_euclid(iv)).saturating_sub(span);
+    let mut out: Vec<Candle> = Vec::with_capacity(count);
+    loop {
+        let page = closed_klines(client, symbol, interval, from, KLINES_PAGE, now_ms).await?;
+        let full = page.len() == KLINES_PAGE;
+        let Some(last) = page.last() else { break };
+        from = last.open_time.timestamp_millis() + iv;
+        out.extend(page);
+        if !full || from + iv > now_ms {
+            break;
+        }
+    }
+    let step = interval.duration();
+    let run_start = out
+        .windows(2)
+        .rposition(|p| p[1].open_time != p[0].open_time + step)
+        .map_or(0, |i| i + 1);
+    if run_start > 0 {
+        tracing::warn!(%symbol, dropped = run_start, "gap in history; using the candles after it");
+    }
+    out.drain(..run_start);
+    let excess = out.len().saturating_sub(count);
+    out.drain(..excess);
+    Ok(out)
+}
+
+/// Funding rates from `from_ms` up to `now_ms`, paged forward.
+async fn load_funding(
+    client: &Client,
+    symbol: &Symbol,
+    from_ms: i64,
+    now_ms: i64,
+) -> Result<FundingRates, SignalLoopError> {
+    let mut rates = Vec::new();
+    let mut from = from_ms;
+    loop {
+        let page = client
+            .raw()
+            .funding_rate(symbol.as_str(), Some(from), FUNDING_PAGE as u32)
+            .await
+            .map_err(|source| SignalLoopError::Exchange {
+                symbol: symbol.to_string(),
+                what: "funding rates",
+                source,
+            })?;
+        let full = page.len() == FUNDING_PAGE;
+        let Some(last) = page.last().map(|r| r.funding_time) else {
+            break;
+        };
+        for r in page.iter().filter(|r| r.funding_time <= now_ms) {
+            if let Some(rate) = r.funding_rate.to_f64() {
+                rates.push((utc(r.funding_time, symbol)?, rate));
+            }
+        }
+        if !full || last >= now_ms {
+            break;
+        }
+        from = last + 1;
+    }
+    FundingRates::new(&rates).map_err(|source| SignalLoopError::Model {
+        symbol: symbol.to_string(),
+        what: "funding rates",
+        source,
+    })
+}
+
+/// Runs `f` on a blocking thread: evaluation and training are seconds of CPU that must not
+/// stall the runtime's other tasks (the sync, the UI's commands).
+async fn blocking<T: Send + 'static>(
+    symbol: &Symbol,
+    what: &'static str,
+    f: impl FnOnce() -> Result<T, SignalError> + Send + 'static,
+) -> Result<T, SignalLoopError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SignalLoopError::Task {
+            symbol: symbol.to_string(),
+            what,
+            reason: e.to_string(),
+        })?
+        .map_err(|source| SignalLoopError::Model {
+            symbol: symbol.to_string(),
+            what,
+            source,
+        })
+}
+
+/// One symbol's start: history, evaluation (cached), live model, restored signals.
+async fn prepare(
+    config: &SignalLoopConfig,
+    client: &Client,
+    store: &Store,
+    symbol: &Symbol,
+    now_ms: i64,
+) -> Result<(Watched, StartupTiming), SignalLoopError> {
+    let started = Instant::now();
+    let candles = load_history(
+        client,
+        symbol,
+        config.interval,
+        config.history_candles,
+        now_ms,
+    )
+    .await?;
+    let history = started.elapsed();
+    let Some(last_open) = candles.last().map(|c| c.open_time) else {
+        return Err(SignalLoopError::Model {
+            symbol: symbol.to_string(),
+            what: "history",
+            source: SignalError::TooFewCandles {
+                needed: min_history(&config.walk_forward),
+                got: 0,
+            },
+        });
+    };
+    let x = {
+        let candles = candles.clone();
+        let interval = config.interval;
+        blocking(symbol, "candles", move || {
+            Ohlcv::from_candles(&candles, interval)
+        })
+        .await?
+    };
+    let key = cache_key(symbol, config.interval);
+    let print = fingerprint(config);
+    let iv = interval_ms(config.interval);
+    let cached = store
+        .setting::<CachedEvaluation>(&key)
+        .await
+        .unwrap_or_else(|error| {
+            // A cache that no longer parses (an older card format) is only a cache.
+            tracing::warn!(%symbol, %error, "ignoring an unreadable cached evaluation");
+            None
+        })
+        .filter(|c| {
+            let age = last_open.timestamp_millis() - c.last_candle_open_ms;
+            // A cache from the future of this history (a replay restarted earlier) would
+            // let the card see candles the signals may not: it must not be used.
+            c.fingerprint == print
+                && age >= 0
+                && age / iv <= i64::try_from(config.evaluation_max_age).unwrap_or(i64::MAX)
+        });
+    let mut funding = Duration::ZERO;
+    let mut evaluation = Duration::ZERO;
+    let evaluation_cached = cached.is_some();
+    let (card, record) = match cached {
+        Some(c) => (c.card, c.record),
+        None => {
+            let t = Instant::now();
+            let first = candles
+                .first()
+                .map_or(0, |c| c.open_time.timestamp_millis());
+            let rates = load_funding(client, symbol, first, now_ms).await?;
+            funding = t.elapsed();
+            let t = Instant::now();
+            let (x, wf, bt) = (x.clone(), config.walk_forward, config.backtest);
+            let name = symbol.to_string();
+            let (card, record) = blocking(symbol, "evaluation", move || {
+                let e = evaluate(&x, wf, bt, &rates)?;
+                Ok((ModelCard::new(&name, &e), Record::new(&e)))
+            })
+            .await?;
+            evaluation = t.elapsed();
+            let entry = CachedEvaluation {
+                fingerprint: print,
+                last_candle_open_ms: last_open.timestamp_millis(),
+                card,
+                record,
+            };
+            store
+                .put_setting(&key, &entry, utc(now_ms, symbol)?)
+                .await?;
+            (entry.card, entry.record)
+        }
+    };
+    let t = Instant::now();
+    let wf = config.walk_forward;
+    let (model, until) = blocking(symbol, "training", move || train_latest(&x, wf)).await?;
+    let training = t.elapsed();
+    let stored = store
+        .latest_signals(symbol, config.interval, KEEP_SIGNALS as u32)
+        .await?;
+    let last_signalled = stored.iter().map(|s| s.candle_open_time).max();
+    let signals: VecDeque<Signal> = stored.iter().filter_map(restored_signal).collect();
+    let timing = StartupTiming {
+        symbol: symbol.to_string(),
+        candles: candles.len(),
+        history,
+        funding,
+        evaluation,
+        evaluation_cached,
+        training,
+        total: started.elapsed(),
+    };
+    Ok((
+        Watched {
+            candles,
+            model_version: model_version(&model, until),
+            model,
+            candles_since_training: 0,
+            card,
+            record,
+            signals,
+            last_signalled,
+        },
+        timing,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn symbols() -> Vec<Symbol> {
+        vec![Symbol::new("BTCUSDT").expect("symbol")]
+    }
+
+    #[test]
+    fn default_config_loads_two_test_folds_of_history_and_is_valid() {
+        let c = SignalLoopConfig::new(symbols());
+        assert_eq!(c.interval, Interval::H1);
+        assert!((c.strong_threshold - 0.6).abs() < f64::EPSILON);
+        assert_eq!(
+            c.history_candles,
+            WARMUP + 4_380 + 4 + 1_460 + 4 + 2_190 + 2_190
+        );
+        assert!(c.check().is_ok());
+    }
+
+    #[test]
+    fn refuses_unworkable_configs() {
+        let ok = SignalLoopConfig::new(symbols());
+        let cases = [
+            SignalLoopConfig {
+                symbols: Vec::new(),
+                ..ok.clone()
+            },
+            SignalLoopConfig {
+                strong_threshold: 0.5,
+                ..ok.clone()
+            },
+            SignalLoopConfig {
+                history_candles: 100,
+                ..ok.clone()
+            },
+            SignalLoopConfig {
+                keep_candles: ok.history_candles - 1,
+                ..ok.clone()
+            },
+            SignalLoopConfig {
+                poll_every: Duration::ZERO,
+                ..ok.clone()
+            },
+        ];
+        for c in cases {
+            assert!(
+                matches!(c.check(), Err(SignalLoopError::Config(_))),
+                "{c:?}"
+            );
+        }
+    }
+
+    fn signal(direction: SignalDirection, probability: f64) -> Signal {
+        Signal {
+            symbol: "BTCUSDT".into(),
+            time: Utc.timestamp_millis_opt(0).single().expect("time"),
+            direction,
+            probability,
+            p_up: probability,
+            entry: 1.0,
+            take_profit: 2.0,
+            stop_loss: 0.5,
+            horizon_bars: 4,
+            model_version: "v".into(),
+            record: Record {
+                brier: 0.2,
+                base_rate_brier: 0.25,
+                accuracy: 0.55,
+                model_net_pnl_pct: 1.0,
+                model_sharpe: 1.0,
+                model_max_drawdown_pct: 1.0,
+                model_trades: 3,
+                model_win_rate: 0.5,
+                best_baseline: "buy_and_hold".into(),
+                best_baseline_net_pnl_pct: 0.5,
+                beats_baselines: true,
+                beats_base_rate: true,
+            },
+        }
+    }
+
+    #[test]
+    fn strong_needs_a_direction_and_the_threshold() {
+        assert!(strong(&signal(SignalDirection::Long, 0.6), 0.6));
+        assert!(strong(&signal(SignalDirection::Short, 0.7), 0.6));
+        assert!(!strong(&signal(SignalDirection::Long, 0.59), 0.6));
+        assert!(!strong(&signal(SignalDirection::Flat, 0.9), 0.6));
+    }
+
+    #[test]
+    fn a_stored_signal_round_trips_in_full() {
+        let s = signal(SignalDirection::Short, 0.64);
+        let symbol = Symbol::new("BTCUSDT").expect("symbol");
+        let row = stored_signal(&symbol, Interval::H1, &s, &[0.5; 11], 3_600_000).expect("row");
+        assert_eq!(row.direction, perpdesk_store::Direction::Short);
+        assert_eq!(row.candle_open_time, s.time);
+        assert_eq!(
+            row.features
+                .as_ref()
+                .and_then(|f| f["features"]["rsi14"].as_f64()),
+            Some(0.5)
+        );
+        assert_eq!(restored_signal(&row), Some(s));
+    }
+
+    #[test]
+    fn not_watched_is_the_callers_mistake() {
+        let err: AppError = SignalLoopError::NotWatched("DOGEUSDT".into()).into();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+        let err: AppError = SignalLoopError::Config("x".into()).into();
+        assert_eq!(err.code(), crate::ErrorCode::Internal);
+    }
+}

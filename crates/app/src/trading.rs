@@ -159,6 +159,10 @@ pub struct PositionView {
     pub unrealized_pnl: Decimal,
     pub liquidation_price: Option<Decimal>,
     pub notional: Decimal,
+    /// Leverage and margin type as perpdesk last set them for the symbol (`None` for a
+    /// position opened elsewhere: `positionRisk` v3 does not report them).
+    pub leverage: Option<u32>,
+    pub margin_type: Option<MarginType>,
     pub take_profit: Option<Decimal>,
     pub stop_loss: Option<Decimal>,
 }
@@ -296,7 +300,27 @@ impl Engine {
             .store
             .journal_entries_since(session.account.id, since)
             .await?;
-        let income = session.client.income_since(since, 1000).await?;
+        // Page through the day: a busy account has more than one page of income rows.
+        // Pages restart at the last row's millisecond (rows sharing it may straddle the
+        // cut) and rows already seen are dropped by their exchange key.
+        let mut income = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut from = since;
+        loop {
+            let page = session.client.income_since(from, 1000).await?;
+            let full = page.len() >= 1000;
+            let last = page.last().map(|i| i.time);
+            let before = income.len();
+            for row in page {
+                if seen.insert((format!("{:?}", row.kind), row.tran_id)) {
+                    income.push(row);
+                }
+            }
+            match last {
+                Some(t) if full && income.len() > before => from = t,
+                _ => break,
+            }
+        }
         let realized_today = income
             .iter()
             .filter(|i| {
@@ -556,7 +580,7 @@ impl Engine {
         } else {
             TicketOrigin::Manual
         };
-        let ticket_id = ticket_id(origin, now.timestamp_millis(), self.next_seq());
+        let ticket_id = self.fresh_ticket(origin, now).await?;
         let prepared = match self.prepare(ticket, &snapshot, &limits, &context, &ticket_id) {
             Ok(p) => p,
             Err(AppError::Risk(refusal)) => {
@@ -570,6 +594,29 @@ impl Engine {
         };
         self.execute(&session, prepared, ticket.leverage, ticket_id, now)
             .await
+    }
+
+    /// A ticket id no journalled order uses. Ids are made from the exchange's time, and a
+    /// paper replay's clock can stand still across a restart, so the id is checked rather
+    /// than assumed fresh.
+    pub(crate) async fn fresh_ticket(
+        &self,
+        origin: TicketOrigin,
+        now: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        for _ in 0..64 {
+            let id = ticket_id(origin, now.timestamp_millis(), self.next_seq());
+            let entry = client_order_id(&id, Leg::Entry, 0)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let close = client_order_id(&id, Leg::Close, 0)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            if self.store.journal_entry(&entry).await?.is_none()
+                && self.store.journal_entry(&close).await?.is_none()
+            {
+                return Ok(id);
+            }
+        }
+        Err(AppError::Internal("no free ticket id".into()))
     }
 
     /// Sends a prepared ticket. Taking the `RiskApproved` intent inside `Prepared` is
@@ -594,10 +641,11 @@ impl Engine {
         let account = session.account.id;
         // Every leg is journalled before the first byte leaves: after a crash the journal
         // knows the stop price of a position whose stop was never sent.
-        self.store.journal_intent(account, &entry, now).await?;
-        for leg in [&stop_loss, &take_profit].into_iter().flatten() {
-            self.store.journal_intent(account, leg, now).await?;
-        }
+        let legs: Vec<&OrderRequest> = std::iter::once(&entry)
+            .chain(stop_loss.iter())
+            .chain(take_profit.iter())
+            .collect();
+        self.store.journal_intents(account, &legs, now).await?;
         if let Err(e) = self
             .ensure_margin(session, &intent.symbol, leverage, margin_type)
             .await
@@ -632,6 +680,22 @@ impl Engine {
         self.events.emit(AppEvent::Positions {
             account_id: account,
         });
+        self.audit(
+            "user",
+            "order.ticket",
+            serde_json::json!({
+                "account": account,
+                "ticket": ticket_id,
+                "symbol": intent.symbol,
+                "side": intent.side,
+                "quantity": intent.quantity,
+                "leverage": leverage,
+                "entry_state": entry_state,
+                "stop_loss": intent.stop_loss,
+                "take_profit": intent.take_profit,
+            }),
+        )
+        .await;
         let entry_view = self
             .order_view(&entry.client_order_id)
             .await?
@@ -879,6 +943,12 @@ impl Engine {
             .journal_intent(session.account.id, &request, now)
             .await?;
         self.send(session, &request, Leg::Close).await?;
+        self.audit(
+            "app",
+            "order.close",
+            serde_json::json!({"account": session.account.id, "symbol": symbol, "quantity": amount.abs(), "order": request.client_order_id}),
+        )
+        .await;
         self.cancel_exits(session, symbol, position_side).await?;
         self.events.emit(AppEvent::Positions {
             account_id: session.account.id,
@@ -909,18 +979,42 @@ impl Engine {
     }
 
     async fn cancel_algo(&self, session: &Session, a: &AlgoOrder) -> Result<(), AppError> {
-        match session
+        let result = session
             .client
             .raw()
             .cancel_algo_order(&AlgoOrderRef::AlgoId(a.algo_id))
             .await
-        {
-            Ok(_) => {}
-            // Triggered or canceled meanwhile: the goal is reached either way.
+            .map(drop);
+        self.record_cancel(session, result, &a.client_algo_id, a.algo_id)
+            .await
+    }
+
+    async fn cancel_regular(&self, session: &Session, o: &Order) -> Result<(), AppError> {
+        let result = session
+            .client
+            .raw()
+            .cancel_order(&o.symbol, &OrderRef::OrderId(o.order_id))
+            .await
+            .map(drop);
+        self.record_cancel(session, result, &o.client_order_id, o.order_id)
+            .await
+    }
+
+    /// Journals a cancel. "No such order" counts as done: the order triggered, filled or was
+    /// canceled meanwhile, and the goal (nothing left working) is reached either way.
+    async fn record_cancel(
+        &self,
+        session: &Session,
+        result: Result<(), ExchangeError>,
+        client_id: &str,
+        exchange_id: i64,
+    ) -> Result<(), AppError> {
+        match result {
+            Ok(()) => {}
             Err(e) if e.reject_kind() == Some(RejectKind::NoSuchOrder) => {}
             Err(e) => return Err(e.into()),
         }
-        if let Ok(id) = ClientOrderId::new(&a.client_algo_id)
+        if let Ok(id) = ClientOrderId::new(client_id)
             && let Some(j) = self.store.journal_entry(&id).await?
             && !j.state.is_terminal()
         {
@@ -928,7 +1022,7 @@ impl Engine {
                 .journal_transition(
                     &id,
                     OrderState::Canceled,
-                    Some(a.algo_id),
+                    Some(exchange_id),
                     None,
                     self.now(Some(session)),
                 )
@@ -978,6 +1072,12 @@ impl Engine {
             }) {
                 self.cancel_regular(&session, o).await?;
             }
+            self.audit(
+                "user",
+                "risk.kill_switch",
+                serde_json::json!({"on": true, "closed": positions.len()}),
+            )
+            .await;
             self.events.emit(AppEvent::Risk {
                 rule: "kill_switch".into(),
                 message: format!(
@@ -989,34 +1089,6 @@ impl Engine {
         Ok(limits)
     }
 
-    async fn cancel_regular(&self, session: &Session, o: &Order) -> Result<(), AppError> {
-        match session
-            .client
-            .raw()
-            .cancel_order(&o.symbol, &OrderRef::OrderId(o.order_id))
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if e.reject_kind() == Some(RejectKind::NoSuchOrder) => {}
-            Err(e) => return Err(e.into()),
-        }
-        if let Ok(id) = ClientOrderId::new(&o.client_order_id)
-            && let Some(j) = self.store.journal_entry(&id).await?
-            && !j.state.is_terminal()
-        {
-            self.store
-                .journal_transition(
-                    &id,
-                    OrderState::Canceled,
-                    Some(o.order_id),
-                    None,
-                    self.now(Some(session)),
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Open positions with their TP/SL, read from the exchange.
     ///
     /// # Errors
@@ -1026,6 +1098,10 @@ impl Engine {
         let raw = session.client.raw();
         let (positions, algos) =
             tokio::try_join!(raw.position_risk(None), raw.open_algo_orders(None))?;
+        let margins: std::collections::HashMap<String, (u32, MarginType)> = lock(&session.margin)
+            .iter()
+            .map(|(s, m)| (s.to_string(), *m))
+            .collect();
         Ok(positions
             .iter()
             .filter(|p| !p.position_amt.is_zero())
@@ -1057,6 +1133,8 @@ impl Engine {
                     liquidation_price: (!p.liquidation_price.is_zero())
                         .then_some(p.liquidation_price),
                     notional: p.notional.abs(),
+                    leverage: margins.get(&p.symbol).map(|m| m.0),
+                    margin_type: margins.get(&p.symbol).map(|m| m.1),
                     take_profit: trigger(&wire::OrderType::TakeProfitMarket),
                     stop_loss: trigger(&wire::OrderType::StopMarket),
                 }
@@ -1108,10 +1186,7 @@ impl Engine {
         let raw = session.client.raw();
         let (open_orders, open_algos) =
             tokio::try_join!(raw.open_orders(None), raw.open_algo_orders(None))?;
-        for e in self.store.journal_recent(account_id, 5000).await? {
-            if !matches!(e.state, OrderState::New | OrderState::PartiallyFilled) {
-                continue;
-            }
+        for e in self.store.journal_working(account_id).await? {
             let id = e.request.client_order_id.as_str();
             let listed = open_orders.iter().any(|o| o.client_order_id == id)
                 || open_algos.iter().any(|a| a.client_algo_id == id);
@@ -1284,9 +1359,13 @@ impl Engine {
             PositionSide::Both => p.position_amt > Decimal::ZERO,
         };
         let recent = self.store.journal_recent(session.account.id, 500).await?;
+        // Only a stop of this position's direction is a candidate: in one-way mode the
+        // newest stop on the symbol may be an earlier short's, above a long's market.
+        let exit_side = if long { Side::Sell } else { Side::Buy };
         let previous = recent.iter().find(|e| {
             e.request.symbol == symbol
                 && e.request.position_side == ps
+                && e.request.side == exit_side
                 && matches!(
                     parse_client_order_id(&e.request.client_order_id),
                     Some((_, Leg::StopLoss, _))
@@ -1296,7 +1375,9 @@ impl Engine {
         let (ticket, attempt, stop) = match previous.and_then(|e| {
             let (t, _, a) = parse_client_order_id(&e.request.client_order_id)?;
             match e.request.kind {
-                OrderKind::StopMarket { stop_price, .. } => Some((t, a + 1, stop_price)),
+                OrderKind::StopMarket { stop_price, .. } if (stop_price < p.mark_price) == long => {
+                    Some((t, a + 1, stop_price))
+                }
                 _ => None,
             }
         }) {
@@ -1357,4 +1438,61 @@ pub struct ReconcileReport {
     pub orphans_canceled: u32,
     pub stops_replaced: u32,
     pub flattened: u32,
+}
+
+/// The in-process part of a click, read once for the benches (`benches/engine.rs`): the
+/// snapshot, limits and risk context that `place_order` reads from the exchange first.
+#[doc(hidden)]
+pub struct ClickBench {
+    account_id: i64,
+    snapshot: Snapshot,
+    limits: RiskLimits,
+    context: RiskContext,
+}
+
+impl Engine {
+    /// Reads what a click on `symbol` needs, as `place_order` does (benches only).
+    #[doc(hidden)]
+    pub async fn click_bench(&self, symbol_name: &str) -> Result<ClickBench, AppError> {
+        let session = self.active_session().await?;
+        let symbol = symbol(symbol_name)?;
+        let snapshot = self.snapshot(&session, &symbol).await?;
+        let limits = self.risk_limits().await?;
+        let context = self
+            .risk_context(&session, &snapshot, self.now(Some(&session)))
+            .await?;
+        Ok(ClickBench {
+            account_id: session.account.id,
+            snapshot,
+            limits,
+            context,
+        })
+    }
+
+    /// Sizes, risk-checks and journals `ticket` exactly as `place_order` does before its
+    /// first request, sends nothing, and returns the entry order (benches only).
+    #[doc(hidden)]
+    pub async fn click_bench_prepare(
+        &self,
+        bench: &ClickBench,
+        ticket: &Ticket,
+        ticket_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<OrderRequest, AppError> {
+        let p = self.prepare(
+            ticket,
+            &bench.snapshot,
+            &bench.limits,
+            &bench.context,
+            ticket_id,
+        )?;
+        let legs: Vec<&OrderRequest> = std::iter::once(&p.entry)
+            .chain(p.stop_loss.iter())
+            .chain(p.take_profit.iter())
+            .collect();
+        self.store
+            .journal_intents(bench.account_id, &legs, now)
+            .await?;
+        Ok(p.entry)
+    }
 }

@@ -21,6 +21,9 @@ use crate::AppError;
 /// The symbols the paper exchange lists (those with Binance USDⓈ-M data in `shared/data`).
 pub const PAPER_SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
 
+/// Days of data kept behind a fresh paper exchange's clock for the signal model's history.
+pub const PAPER_HISTORY_DAYS: i64 = 540;
+
 /// The default replay speed: one hour of market per real minute, so a 1h candle closes
 /// every minute and a new user sees signals arrive while they look.
 pub const DEFAULT_SPEED: f64 = 60.0;
@@ -91,11 +94,17 @@ impl PaperVenue {
                 (exchange, clock)
             }
             None => {
-                let clock = SimClock::with_default_start(mode, min, max);
+                // Start late enough that the model has its training history behind it
+                // (the signal loop needs about 520 days of hourly candles), leaving the rest
+                // of the data to trade on.
+                let start = (min + PAPER_HISTORY_DAYS * 86_400_000).min(max);
+                let clock = SimClock::new(mode, start, min, max);
                 (Exchange::new(market, clock.now_ms()), clock)
             }
         };
         let shared = perpdesk_sim::server::Shared::new(exchange, clock);
+        // The same reason as `paper_pacing`: a paused replay never ends its minute.
+        shared.set_weight_limit(1_000_000_000);
         let running = serve(shared, ([127, 0, 0, 1], 0).into())
             .await
             .map_err(|e| AppError::Internal(format!("paper exchange: {e}")))?;
@@ -318,13 +327,24 @@ pub fn connect(
                 spot_rest: Some(url.clone()),
                 streams: url.replace("http://", "ws://"),
             };
-            RestClient::with_clock(&urls, signer, config, paper.clock())
+            RestClient::with_clock(&urls, signer, paper_pacing(config), paper.clock())
         }
         Environment::Testnet => RestClient::new(&Urls::Demo.urls(), signer, config),
         Environment::Live => RestClient::new(&Urls::Live.urls(), signer, config),
     }
     .map_err(|e| AppError::Internal(format!("http client: {e}")))?;
     Ok(Client::new(Arc::new(rest)))
+}
+
+/// Rate pacing protects Binance and the user's IP from bans; the paper exchange is a
+/// local process whose clock is the replay's, which stands still when paused, so pacing
+/// by it would wait for a minute that never ends. Paper sessions are not paced.
+pub(crate) fn paper_pacing(mut config: RestConfig) -> RestConfig {
+    let unlimited = |window| perpdesk_binance::RateLimit::per(window, 1_000_000_000);
+    config.weight_limit = unlimited(std::time::Duration::from_secs(60));
+    config.order_limit_short = unlimited(std::time::Duration::from_secs(10));
+    config.order_limit_long = unlimited(std::time::Duration::from_secs(60));
+    config
 }
 
 /// Base URLs of an environment (streams for the signal loop and the user stream).

@@ -41,7 +41,12 @@ pub async fn add_account(
     api_secret: String,
 ) -> Result<AccountView, UiError> {
     let environment = serde_json::from_value(serde_json::Value::String(environment.clone()))
-        .map_err(|_| AppError::invalid("environment", format!("unknown environment {environment:?}")))?;
+        .map_err(|_| {
+            AppError::invalid(
+                "environment",
+                format!("unknown environment {environment:?}"),
+            )
+        })?;
     let (view, _report) = host
         .engine()
         .await?

@@ -51,3 +51,23 @@ pub fn set_signals_paused(app: State<'_, App>, paused: bool) -> bool {
 fn internal(err: impl std::fmt::Display) -> UiError {
     AppError::Internal(err.to_string()).to_ui()
 }
+
+/// Whether perpdesk starts with the user's session (off unless the user turns it on).
+#[tauri::command]
+pub fn autostart<R: Runtime>(handle: AppHandle<R>) -> Result<bool, UiError> {
+    use tauri_plugin_autostart::ManagerExt;
+    handle.autolaunch().is_enabled().map_err(internal)
+}
+
+/// Turns starting with the user's session on or off and returns the new state.
+#[tauri::command]
+pub fn set_autostart<R: Runtime>(handle: AppHandle<R>, on: bool) -> Result<bool, UiError> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = handle.autolaunch();
+    if on {
+        launcher.enable().map_err(internal)?;
+    } else {
+        launcher.disable().map_err(internal)?;
+    }
+    launcher.is_enabled().map_err(internal)
+}

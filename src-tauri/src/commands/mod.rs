@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod app;
+pub mod records;
 pub mod replay;
 pub mod security;
+pub mod signals;
 pub mod trading;

@@ -21,10 +21,7 @@ pub async fn vault_setup(host: State<'_, Host>, password: String) -> Result<Vaul
 
 /// Opens the vault.
 #[tauri::command]
-pub async fn vault_unlock(
-    host: State<'_, Host>,
-    password: String,
-) -> Result<VaultStatus, UiError> {
+pub async fn vault_unlock(host: State<'_, Host>, password: String) -> Result<VaultStatus, UiError> {
     let engine = host.engine().await?;
     Ok(engine.unlock(SecretString::new(password)).await?)
 }
@@ -39,4 +36,33 @@ pub async fn vault_lock(host: State<'_, Host>) -> Result<VaultStatus, UiError> {
 #[tauri::command]
 pub async fn set_auto_lock(host: State<'_, Host>, minutes: u32) -> Result<VaultStatus, UiError> {
     Ok(host.engine().await?.set_auto_lock(minutes).await?)
+}
+
+/// Writes an encrypted backup of the database into the app's `exports/` folder.
+#[tauri::command]
+pub async fn export_backup(
+    host: State<'_, Host>,
+    password: String,
+) -> Result<perpdesk_app::backup::BackupInfo, UiError> {
+    let engine = host.engine().await?;
+    Ok(engine
+        .export_backup(&host.exports_dir(), SecretString::new(password))
+        .await?)
+}
+
+/// Verifies a backup and stages it; a restart finishes the restore.
+#[tauri::command]
+pub async fn import_backup(
+    host: State<'_, Host>,
+    path: String,
+    password: String,
+) -> Result<perpdesk_app::backup::RestoreStaged, UiError> {
+    let engine = host.engine().await?;
+    Ok(engine
+        .import_backup(
+            std::path::Path::new(path.trim()),
+            SecretString::new(password),
+            &host.data_dir(),
+        )
+        .await?)
 }

@@ -67,7 +67,11 @@ pub async fn orders(
     let all = host.engine().await?.orders(1000).await?;
     Ok(all
         .into_iter()
-        .filter(|o| symbol.as_deref().is_none_or(|s| s.is_empty() || o.symbol == s))
+        .filter(|o| {
+            symbol
+                .as_deref()
+                .is_none_or(|s| s.is_empty() || o.symbol == s)
+        })
         .filter(|o| from_ms.is_none_or(|f| o.updated_ms >= f))
         .filter(|o| to_ms.is_none_or(|t| o.updated_ms <= t))
         .collect())
@@ -85,8 +89,8 @@ pub async fn set_risk_limits(
     host: State<'_, Host>,
     limits: serde_json::Value,
 ) -> Result<RiskLimits, UiError> {
-    let limits: RiskLimits = serde_json::from_value(limits)
-        .map_err(|e| AppError::invalid("limits", e.to_string()))?;
+    let limits: RiskLimits =
+        serde_json::from_value(limits).map_err(|e| AppError::invalid("limits", e.to_string()))?;
     Ok(host.engine().await?.set_risk_limits(limits).await?)
 }
 

@@ -153,7 +153,12 @@ fn first_run_then_one_click_trade_through_the_commands() {
     assert_eq!(status["initialized"], false);
     let weak = invoke(&shell, "vault_setup", json!({"password": "short"})).expect_err("weak");
     assert_eq!(weak["code"], "InvalidInput");
-    assert!(weak["message"].as_str().is_some_and(|m| m.starts_with("password")), "{weak}");
+    assert!(
+        weak["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("password")),
+        "{weak}"
+    );
     let status = invoke(
         &shell,
         "vault_setup",
@@ -168,8 +173,15 @@ fn first_run_then_one_click_trade_through_the_commands() {
     assert_eq!(accounts[0]["environment"], "paper");
     assert_eq!(accounts[0]["active"], true);
     let text = accounts[0].to_string();
-    assert!(!text.contains("secret") && !text.contains("sealed"), "{text}");
-    assert!(accounts[0]["key_hint"].as_str().is_some_and(|k| k.starts_with("••••") && k.chars().count() == 8));
+    assert!(
+        !text.contains("secret") && !text.contains("sealed"),
+        "{text}"
+    );
+    assert!(
+        accounts[0]["key_hint"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("••••") && k.chars().count() == 8)
+    );
     let check = &accounts[0]["check"];
     assert_eq!(check["ok"], true, "{check}");
 
@@ -178,13 +190,22 @@ fn first_run_then_one_click_trade_through_the_commands() {
     let preview = invoke(&shell, "preview_order", json!({"ticket": probe})).expect("preview");
     assert_eq!(preview["risk"]["ok"], false);
     assert_eq!(preview["risk"]["rule"], "require_stop_loss");
-    let entry: f64 = preview["entry_price"].as_str().expect("decimal string").parse().expect("number");
+    let entry: f64 = preview["entry_price"]
+        .as_str()
+        .expect("decimal string")
+        .parse()
+        .expect("number");
     let ticket = json!({"symbol": "BTCUSDT", "side": "BUY", "sizing": {"kind": "fixed_notional", "usdt": "500"},
                         "leverage": 5, "margin_type": "ISOLATED",
                         "stop_loss": format!("{:.1}", entry * 0.98), "take_profit": format!("{:.1}", entry * 1.02)});
     let preview = invoke(&shell, "preview_order", json!({"ticket": ticket})).expect("preview");
     assert_eq!(preview["risk"]["ok"], true, "{preview}");
-    for field in ["quantity", "margin_required", "liquidation_price", "worst_case_loss"] {
+    for field in [
+        "quantity",
+        "margin_required",
+        "liquidation_price",
+        "worst_case_loss",
+    ] {
         assert!(preview[field].is_string(), "{field} in {preview}");
     }
     let placed = invoke(&shell, "place_order", json!({"ticket": ticket})).expect("placed");
@@ -199,16 +220,36 @@ fn first_run_then_one_click_trade_through_the_commands() {
     let err = invoke(&shell, "place_order", json!({"ticket": too_much})).expect_err("refused");
     assert_eq!(err["code"], "RiskRefused");
     assert_eq!(err["rule"], "max_leverage");
-    let err = invoke(&shell, "place_order", json!({"ticket": {"symbol": "BTCUSDT"}})).expect_err("bad");
+    let err = invoke(
+        &shell,
+        "place_order",
+        json!({"ticket": {"symbol": "BTCUSDT"}}),
+    )
+    .expect_err("bad");
     assert_eq!(err["code"], "InvalidInput");
-    let err = invoke(&shell, "set_risk_limits", json!({"limits": {"max_leverage": 0}})).expect_err("bad");
+    let err = invoke(
+        &shell,
+        "set_risk_limits",
+        json!({"limits": {"max_leverage": 0}}),
+    )
+    .expect_err("bad");
     assert_eq!(err["code"], "InvalidInput");
-    assert!(err["message"].as_str().is_some_and(|m| m.contains("max_leverage")), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("max_leverage")),
+        "{err}"
+    );
 
     let locked = invoke(&shell, "vault_lock", json!({})).expect("lock");
     assert_eq!(locked["locked"], true);
     let err = invoke(&shell, "positions", json!({})).expect_err("locked");
     assert_eq!(err["code"], "Locked");
-    let err = invoke(&shell, "vault_unlock", json!({"password": "not the password at all"})).expect_err("wrong");
+    let err = invoke(
+        &shell,
+        "vault_unlock",
+        json!({"password": "not the password at all"}),
+    )
+    .expect_err("wrong");
     assert_eq!(err["code"], "WrongPassword");
 }

@@ -24,6 +24,8 @@ export function create(ctx) {
       const [accounts, vault] = await Promise.all([ctx.api.listAccounts(), ctx.api.vaultStatus()]);
       s.accounts = accounts;
       s.autoLock = vault.auto_lock_minutes;
+      // Not every shell offers it (the browser tests' fake may not): then the switch hides.
+      s.autostart = await ctx.api.autostart().catch(() => null);
       s.error = null;
       const active = accounts.find((a) => a.active);
       if (active) ctx.setMode(active.environment);
@@ -224,6 +226,11 @@ export function create(ctx) {
         try { await ctx.api.vaultLock(); ctx.fail({ code: 'Locked', message: t('banner.locked') }, false); } catch (err) { ctx.fail(err); }
       } })),
       autoForm, statusLine('autolock', s.status.autolock),
+      s.autostart === null || s.autostart === undefined ? null : (() => {
+        const box = h('input', { type: 'checkbox', id: 'cfg-autostart', checked: Boolean(s.autostart), 'data-testid': 'autostart' });
+        box.addEventListener('change', () => run('autostart', async () => { s.autostart = await ctx.api.setAutostart(box.checked); return s.autostart; }, () => t('common.saved-settings')));
+        return h('div', {}, h('div', { class: 'row' }, box, h('label', { for: 'cfg-autostart', text: t('cfg.autostart') })), statusLine('autostart', s.status.autostart));
+      })(),
       h('div', { class: 'grid2' }, expForm, impForm));
   }
 

@@ -126,7 +126,7 @@ export function create(ctx) {
       const key = `${p.symbol}:${p.position_side}`;
       const st = s.rowStatus[key];
       return [p.symbol, t(`pside.${p.side}`), fmtDec(p.quantity), fmtDec(p.entry_price), fmtDec(p.mark_price),
-        pnlCell(p.unrealized_pnl), fmtDec(p.liquidation_price), `${p.leverage}x ${t(`margin.${p.margin_type}`)}`,
+        pnlCell(p.unrealized_pnl), fmtDec(p.liquidation_price), p.leverage ? `${p.leverage}x ${p.margin_type ? t(`margin.${p.margin_type}`) : ''}`.trim() : '—',
         `${fmtDec(p.take_profit)} / ${fmtDec(p.stop_loss)}`,
         h('td', {}, button(t('records.close'), { class: 'btn small', 'aria-label': `${t('records.close')} ${p.symbol}`, 'data-testid': `close-${p.symbol}`, onclick: () => closePosition(p) }),
           st ? h('div', { class: 'status-line', role: 'status', dataset: { kind: st.kind }, text: st.text }) : null)];
@@ -187,8 +187,13 @@ export function create(ctx) {
       } else if (ev.kind === 'positions') {
         loadPositions();
       } else if (ev.kind === 'order' || ev.kind === 'sync_done') {
+        if (ev.kind === 'sync_done') {
+          // A sync the user did not start (the background pass) ends here too.
+          s.sync = null;
+          render(root);
+          loadPositions();
+        }
         loadTables();
-        if (ev.kind === 'sync_done') loadPositions();
       }
     },
   };

@@ -14,7 +14,7 @@ export function create(ctx) {
   const { t } = ctx;
   // The ticket survives re-renders (language switch) and is filled by "trade this signal".
   const s = {
-    symbol: 'BTCUSDT', side: 'BUY', sizingKind: 'risk_percent', sizingValue: '1', leverage: '5',
+    symbol: 'BTCUSDT', side: 'BUY', sizingKind: 'fixed_notional', sizingValue: '500', leverage: '5',
     marginType: 'ISOLATED', orderType: 'MARKET', price: '', takeProfit: '', stopLoss: '',
     signalId: null, signalNote: null,
   };

@@ -1,3 +1,10 @@
 //! perpdesk-app against the simulator over real HTTP and WebSocket on 127.0.0.1:0.
 
+mod backup;
+mod books;
+mod crash;
+mod signals;
+mod soak;
 mod support;
+mod sync;
+mod trading;

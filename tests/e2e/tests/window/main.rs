@@ -1,9 +1,12 @@
-//! The real app window, driven through tauri-driver under Xvfb.
+//! The real app window, driven through tauri-driver under Xvfb, in paper mode, no mocks:
+//! first run → password → signals → chart → one-click trade → position with TP/SL →
+//! replay until an exit → the trade in the records → the ledger row with its 70/30 split →
+//! CSV export. A screenshot of each step is saved in the test's output folder.
 
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use fantoccini::{Client, Locator};
 use perpdesk_e2e::{Driver, app_binary, output_dir};
 
@@ -11,24 +14,62 @@ async fn text(client: &Client, css: &str) -> Result<String> {
     Ok(client.find(Locator::Css(css)).await?.text().await?)
 }
 
-async fn wait_ready(client: &Client) -> Result<()> {
+async fn click(client: &Client, css: &str) -> Result<()> {
     client
         .wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("body[data-ready='true']"))
+        .for_element(Locator::Css(css))
         .await
-        .context("dashboard never became ready")?;
+        .with_context(|| format!("no {css}"))?
+        .click()
+        .await
+        .with_context(|| format!("click {css}"))?;
     Ok(())
+}
+
+async fn wait_for(client: &Client, css: &str, secs: u64) -> Result<fantoccini::elements::Element> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(secs))
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("{css} never appeared within {secs} s"))
+}
+
+async fn shot(client: &Client, name: &str) -> Result<()> {
+    let png = client.screenshot().await?;
+    std::fs::write(output_dir()?.join(format!("e2e-{name}.png")), &png)?;
+    Ok(())
+}
+
+async fn navigate(client: &Client, panel: &str) -> Result<()> {
+    click(client, &format!("#nav button[data-panel='{panel}']")).await
 }
 
 #[tokio::test]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver; run by scripts/test.sh"]
-async fn dashboard_renders_navigates_and_remembers_the_panel() -> Result<()> {
+async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
     let driver = Driver::start()?;
     let client = driver.launch().await?;
     let outcome = async {
-        wait_ready(&client).await?;
+        // 1. First run: the gate asks for a master password (Chinese by default).
+        wait_for(&client, "[data-testid=gate]:not([hidden])", 30).await?;
         assert_eq!(client.title().await?, "perpdesk");
+        shot(&client, "01-first-run").await?;
+        let password = "correct horse battery staple 42";
+        client
+            .find(Locator::Css("[data-testid=gate-password]"))
+            .await?
+            .send_keys(password)
+            .await?;
+        client
+            .find(Locator::Css("[data-testid=gate-password2]"))
+            .await?
+            .send_keys(password)
+            .await?;
+        click(&client, "[data-testid=gate-submit]").await?;
+        wait_for(&client, "body[data-ready='true']", 60).await?;
+        wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
         assert_eq!(text(&client, "[data-testid=mode-badge]").await?, "模拟盘");
         assert_eq!(
             text(&client, "section.panel:not([hidden]) h1").await?,
@@ -36,49 +77,146 @@ async fn dashboard_renders_navigates_and_remembers_the_panel() -> Result<()> {
         );
         let version = text(&client, "[data-testid=version]").await?;
         assert_eq!(version, format!("版本 {}", env!("CARGO_PKG_VERSION")));
-        let data_dir = text(&client, "[data-testid=data-dir]").await?;
-        assert!(data_dir.contains("com.perpdesk.desktop"), "{data_dir}");
 
-        client
-            .find(Locator::Css("#nav button[data-panel='risk']"))
-            .await?
-            .click()
-            .await?;
-        assert_eq!(
-            text(&client, "section.panel:not([hidden]) h1").await?,
-            "风控设置"
+        // 2. Signals appear once the model has loaded its history.
+        wait_for(
+            &client,
+            "[data-testid=signal-detail] [data-testid=trade-signal]",
+            240,
+        )
+        .await?;
+        shot(&client, "02-signals").await?;
+
+        // 3. The chart of the selected symbol.
+        wait_for(&client, "[data-testid=chart] canvas", 30).await?;
+        shot(&client, "03-chart").await?;
+
+        // 4. One click from the signal: the ticket is filled, previewed, confirmed.
+        click(&client, "[data-testid=trade-signal]").await?;
+        wait_for(&client, "#panel-trade:not([hidden])", 10).await?;
+        click(&client, "[data-testid=preview-order]").await?;
+        wait_for(&client, "[data-testid=risk-result]", 30).await?;
+        shot(&client, "04-preview").await?;
+        let risk = text(&client, "[data-testid=risk-result]").await?;
+        if client
+            .find(Locator::Css("[data-testid=confirm-order]:not([disabled])"))
+            .await
+            .is_err()
+        {
+            bail!("the preview did not allow the order: {risk}");
+        }
+        click(&client, "[data-testid=confirm-order]").await?;
+        wait_for(&client, "[data-testid=order-result][data-kind=ok]", 30).await?;
+        shot(&client, "05-placed").await?;
+
+        // 5. The position with its TP and SL in the records panel.
+        navigate(&client, "records").await?;
+        wait_for(
+            &client,
+            "[data-testid=positions] button[data-testid^=close-]",
+            30,
+        )
+        .await?;
+        // The TP / SL cell shows both prices, not dashes.
+        let tpsl = text(&client, "[data-testid=positions] tbody tr td:nth-child(9)").await?;
+        assert!(
+            !tpsl.contains('—') && tpsl.contains('/'),
+            "TP/SL cell: {tpsl}"
         );
+        shot(&client, "06-position").await?;
 
-        // The click went through IPC to Rust and into the preferences store on disk.
-        let prefs_file = driver.app_data_dir().join("preferences.json");
-        let mut saved = serde_json::Value::Null;
-        for _ in 0..50 {
-            let text = std::fs::read_to_string(&prefs_file).unwrap_or_default();
-            saved = serde_json::from_str(&text).unwrap_or_default();
-            if saved["preferences"]["lastPanel"] == "risk" {
+        // 6. Replay until the take-profit or stop-loss closes it.
+        navigate(&client, "signals").await?;
+        let mut closed = false;
+        for _ in 0..30 {
+            click(&client, "[data-testid=replay-day]").await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            navigate(&client, "records").await?;
+            click(&client, "[data-testid=sync-now]").await?;
+            wait_for(&client, "[data-testid=sync-now]:not([disabled])", 60).await?;
+            if client
+                .find(Locator::Css(
+                    "[data-testid=positions] button[data-testid^=close-]",
+                ))
+                .await
+                .is_err()
+            {
+                closed = true;
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            navigate(&client, "signals").await?;
         }
-        assert_eq!(
-            saved["preferences"],
-            serde_json::json!({"language": "zh-CN", "lastPanel": "risk"}),
-            "preferences.json"
-        );
-
-        client
-            .find(Locator::Css("#nav button[data-panel='signals']"))
-            .await?
-            .click()
-            .await?;
-        let png = client.screenshot().await?;
-        std::fs::write(output_dir()?.join("e2e-window.png"), &png)?;
         assert!(
-            png.len() > 10_000,
-            "a rendered dashboard is not a blank image"
+            closed,
+            "neither the take-profit nor the stop-loss triggered in 30 days"
         );
+        // The round trip's fills are in the records (entry + exit).
+        let trades = wait_for(&client, "[data-testid=trades] tbody tr:nth-child(2)", 30).await?;
+        let _ = trades;
+        let fills = text(&client, "[data-testid=trades]").await?;
+        assert!(
+            fills.contains("signal") || fills.contains("信号"),
+            "{fills}"
+        );
+        shot(&client, "07-records").await?;
 
-        // A second launch must hand over to the running window and exit at once.
+        // 7. The ledger row with its platform 70% / user 30% split.
+        navigate(&client, "profit-share").await?;
+        let row = wait_for(
+            &client,
+            "[data-testid=ps-ledger] tbody tr td:nth-child(6)",
+            30,
+        )
+        .await?;
+        let platform: f64 = row
+            .text()
+            .await?
+            .replace(',', "")
+            .parse()
+            .context("platform share")?;
+        let user: f64 = text(&client, "[data-testid=ps-ledger] tbody tr td:nth-child(7)")
+            .await?
+            .replace(',', "")
+            .parse()
+            .context("user share")?;
+        let shareable: f64 = text(&client, "[data-testid=ps-ledger] tbody tr td:nth-child(5)")
+            .await?
+            .replace(',', "")
+            .parse()
+            .context("shareable")?;
+        assert!(
+            (platform + user - shareable).abs() < 1e-9,
+            "{platform} + {user} != {shareable}"
+        );
+        assert!(
+            (platform - shareable * 0.7).abs() < 1e-6,
+            "platform {platform} of {shareable}"
+        );
+        shot(&client, "08-ledger").await?;
+
+        // 8. Export the statement as CSV: the file is where the UI says.
+        click(&client, "[data-testid=ps-export-ledger]").await?;
+        let status = wait_for(&client, "[data-testid=ps-export-status][data-kind=ok]", 30).await?;
+        let said = status.text().await?;
+        let exports = driver.app_data_dir().join("exports");
+        let files: Vec<_> = std::fs::read_dir(&exports)
+            .with_context(|| format!("{} missing ({said})", exports.display()))?
+            .filter_map(|e| e.ok())
+            .collect();
+        assert_eq!(files.len(), 1, "{said}");
+        let csv = std::fs::read_to_string(files[0].path())?;
+        assert!(
+            csv.starts_with("time_utc,trade_ref,symbol,total_pnl"),
+            "{csv}"
+        );
+        assert_eq!(
+            csv.lines().count(),
+            2,
+            "a header and the one ledger row: {csv}"
+        );
+        shot(&client, "09-exported").await?;
+
+        // A second launch hands over to the running window and exits at once.
         let mut second = Command::new(app_binary())
             .env("HOME", driver.home())
             .spawn()
@@ -98,13 +236,12 @@ async fn dashboard_renders_navigates_and_remembers_the_panel() -> Result<()> {
             status.is_some_and(|s| s.success()),
             "a second launch kept running instead of focusing the first: {status:?}"
         );
-        assert_eq!(
-            text(&client, "section.panel:not([hidden]) h1").await?,
-            "预测信号"
-        );
         Ok::<_, anyhow::Error>(())
     }
     .await;
+    if outcome.is_err() {
+        let _ = shot(&client, "failure").await;
+    }
     client.close().await?;
     outcome
 }

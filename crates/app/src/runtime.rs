@@ -1,0 +1,587 @@
+//! The engine's long-lived tasks: the signal loop, periodic sync and reconciliation, and
+//! what the signals panel reads.
+//!
+//! Sync runs on a timer rather than only on user-stream events: a timer also covers sleep
+//! and resume, a dropped stream and changes made in other apps, and every pass is
+//! incremental and idempotent, so running it often costs little.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use perpdesk_binance::{BaseUrls, Client, RestClient};
+use perpdesk_core::{Period, Symbol};
+use perpdesk_store::Environment;
+use serde::Serialize;
+
+use crate::signal_loop::{SignalLoop, SignalLoopConfig};
+use crate::sync::{SyncProgress, SyncReport, sync_account};
+use crate::venue::PAPER_SYMBOLS;
+use crate::{AppError, AppEvent, Engine};
+
+/// A signal as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalView {
+    /// The candle's open time; with the symbol it identifies the signal.
+    pub id: i64,
+    pub symbol: String,
+    pub time_ms: i64,
+    /// `long`/`short` only with out-of-sample evidence of an edge, else `flat`.
+    pub direction: &'static str,
+    /// The model's more likely side, shown as unproven when `direction` is flat.
+    pub lean: &'static str,
+    pub probability: f64,
+    pub p_up: f64,
+    pub entry: f64,
+    pub take_profit: f64,
+    pub stop_loss: f64,
+    pub strong: bool,
+    pub model_version: String,
+    pub record: perpdesk_signal::Record,
+}
+
+/// A watchlist row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WatchRow {
+    pub symbol: String,
+    pub price: Option<rust_decimal::Decimal>,
+    pub change_24h_pct: Option<rust_decimal::Decimal>,
+    pub signal: Option<SignalView>,
+}
+
+/// A candle for the chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CandleView {
+    pub t: i64,
+    pub o: rust_decimal::Decimal,
+    pub h: rust_decimal::Decimal,
+    pub l: rust_decimal::Decimal,
+    pub c: rust_decimal::Decimal,
+    pub v: rust_decimal::Decimal,
+}
+
+fn direction(d: perpdesk_signal::SignalDirection) -> &'static str {
+    match d {
+        perpdesk_signal::SignalDirection::Long => "long",
+        perpdesk_signal::SignalDirection::Short => "short",
+        perpdesk_signal::SignalDirection::Flat => "flat",
+    }
+}
+
+impl Engine {
+    /// A client for public market data of the venue the app trades on: the paper exchange
+    /// in paper mode, Binance otherwise. It holds no key.
+    pub(crate) async fn market_client(&self) -> Result<Client, AppError> {
+        let environment = self
+            .active_environment()
+            .await?
+            .unwrap_or(Environment::Paper);
+        let environment = if self.paper.is_none() && environment == Environment::Paper {
+            Environment::Live
+        } else {
+            environment
+        };
+        let urls: BaseUrls = crate::venue::urls(environment, self.paper.as_deref())
+            .ok_or_else(|| AppError::NotFound("market data source".into()))?;
+        let rest = match (&self.paper, environment) {
+            (Some(p), Environment::Paper) => {
+                let p = p.clone();
+                RestClient::with_clock(
+                    &urls,
+                    None,
+                    crate::venue::paper_pacing(self.config.rest.clone()),
+                    Arc::new(move || p.now_ms()),
+                )
+            }
+            _ => RestClient::new(&urls, None, self.config.rest.clone()),
+        }
+        .map_err(|e| AppError::Internal(format!("http client: {e}")))?;
+        Ok(Client::new(Arc::new(rest)))
+    }
+
+    /// Starts the signal loop over `symbols` (the paper exchange's by default) and keeps it
+    /// for the views. Loading history and evaluating takes a while; call it off the UI path.
+    ///
+    /// # Errors
+    /// Exchange, model or store failures of any symbol.
+    pub async fn start_signals(
+        &self,
+        config: Option<SignalLoopConfig>,
+    ) -> Result<SignalLoop, AppError> {
+        let config = match config {
+            Some(c) => c,
+            None => {
+                let symbols = self.watchlist_symbols().await?;
+                let mut c = SignalLoopConfig::new(symbols);
+                if let Some(t) = self.store.setting::<f64>(STRONG_THRESHOLD).await? {
+                    c.strong_threshold = t;
+                }
+                c
+            }
+        };
+        let client = self.market_client().await?;
+        let lp = SignalLoop::start(
+            config,
+            client,
+            self.store.clone(),
+            self.events.clone(),
+            self.signals_paused.clone(),
+        )
+        .await?;
+        *self.signals.write().await = Some(lp.clone());
+        Ok(lp)
+    }
+
+    /// Pauses or resumes signal generation (candles keep flowing).
+    pub fn set_signals_paused(&self, paused: bool) {
+        self.signals_paused.store(paused, Ordering::Release);
+    }
+
+    async fn signal_loop(&self) -> Result<SignalLoop, AppError> {
+        self.signals.read().await.clone().ok_or_else(|| {
+            AppError::NotFound(
+                "signals (the model is still loading history; try again shortly)".into(),
+            )
+        })
+    }
+
+    async fn watchlist_symbols(&self) -> Result<Vec<Symbol>, AppError> {
+        if let Some(list) = self.store.setting::<Vec<Symbol>>(WATCHLIST).await?
+            && !list.is_empty()
+        {
+            return Ok(list);
+        }
+        Ok(PAPER_SYMBOLS
+            .iter()
+            .filter_map(|s| Symbol::new(s).ok())
+            .collect())
+    }
+
+    /// Saves the watchlist; it takes effect when the signal loop next starts.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an empty list, a bad symbol or one the venue does not
+    /// list.
+    pub async fn set_watchlist(&self, symbols: &[String]) -> Result<Vec<WatchRow>, AppError> {
+        if symbols.is_empty() || symbols.len() > 20 {
+            return Err(AppError::invalid(
+                "symbols",
+                "watch between 1 and 20 symbols",
+            ));
+        }
+        let info = self.market_client().await?.raw().exchange_info().await?;
+        let mut list = Vec::new();
+        for s in symbols {
+            let sym =
+                Symbol::new(s.trim()).map_err(|e| AppError::invalid("symbols", e.to_string()))?;
+            if !info.symbols.iter().any(|x| x.symbol == sym.as_str()) {
+                return Err(AppError::invalid(
+                    "symbols",
+                    format!("{sym} is not listed on this exchange"),
+                ));
+            }
+            if !list.contains(&sym) {
+                list.push(sym);
+            }
+        }
+        self.store
+            .put_setting(WATCHLIST, &list, self.now(None))
+            .await?;
+        self.watchlist().await
+    }
+
+    /// Price, 24h change and latest signal of each watched symbol.
+    ///
+    /// # Errors
+    /// Store errors; market data errors leave the price empty rather than failing.
+    pub async fn watchlist(&self) -> Result<Vec<WatchRow>, AppError> {
+        let client = self.market_client().await?;
+        let lp = self.signals.read().await.clone();
+        let mut rows = Vec::new();
+        for symbol in self.watchlist_symbols().await? {
+            let ticker = client.raw().ticker_24hr(symbol.as_str()).await.ok();
+            let signal = match &lp {
+                Some(lp) => lp
+                    .latest_signal(&symbol)
+                    .ok()
+                    .flatten()
+                    .map(|s| view(lp, &s)),
+                None => None,
+            };
+            rows.push(WatchRow {
+                symbol: symbol.to_string(),
+                price: ticker.as_ref().map(|t| t.last_price),
+                change_24h_pct: ticker.as_ref().map(|t| t.price_change_percent),
+                signal,
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Recent signals of a symbol, newest first.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unwatched symbol; `NotFound` while loading.
+    pub async fn signals(&self, symbol: &str, limit: usize) -> Result<Vec<SignalView>, AppError> {
+        let lp = self.signal_loop().await?;
+        let symbol = Symbol::new(symbol).map_err(|e| AppError::invalid("symbol", e.to_string()))?;
+        let mut list: Vec<SignalView> = lp
+            .recent_signals(&symbol, limit.clamp(1, 500))?
+            .iter()
+            .map(|s| view(&lp, s))
+            .collect();
+        list.reverse();
+        Ok(list)
+    }
+
+    /// Closed candles of a watched symbol for the chart, oldest first.
+    ///
+    /// # Errors
+    /// As [`Engine::signals`].
+    pub async fn candles(&self, symbol: &str, limit: usize) -> Result<Vec<CandleView>, AppError> {
+        let lp = self.signal_loop().await?;
+        let symbol = Symbol::new(symbol).map_err(|e| AppError::invalid("symbol", e.to_string()))?;
+        Ok(lp
+            .candles(&symbol, limit.clamp(1, 5000))?
+            .iter()
+            .map(|c| CandleView {
+                t: c.open_time.timestamp_millis(),
+                o: c.open,
+                h: c.high,
+                l: c.low,
+                c: c.close,
+                v: c.volume,
+            })
+            .collect())
+    }
+
+    /// Indicator overlays for the chart.
+    ///
+    /// # Errors
+    /// As [`Engine::signals`].
+    pub async fn indicators(
+        &self,
+        symbol: &str,
+        limit: usize,
+    ) -> Result<crate::signal_loop::Overlays, AppError> {
+        let lp = self.signal_loop().await?;
+        let symbol = Symbol::new(symbol).map_err(|e| AppError::invalid("symbol", e.to_string()))?;
+        Ok(lp.overlays(&symbol, limit.clamp(1, 5000))?)
+    }
+
+    /// The model card of a symbol (out-of-sample evaluation, calibration, baselines).
+    ///
+    /// # Errors
+    /// As [`Engine::signals`].
+    pub async fn model_card(&self, symbol: &str) -> Result<serde_json::Value, AppError> {
+        let lp = self.signal_loop().await?;
+        let symbol = Symbol::new(symbol).map_err(|e| AppError::invalid("symbol", e.to_string()))?;
+        Ok(lp.model_card_json(&symbol)?)
+    }
+
+    /// Reconciles and syncs the active account now, reporting progress as events.
+    ///
+    /// # Errors
+    /// Exchange, store and vault errors.
+    pub async fn sync_now(&self) -> Result<SyncReport, AppError> {
+        self.sync_pass(true).await
+    }
+
+    /// One reconcile + sync pass; `loud` reports progress (a user is watching a bar), and
+    /// otherwise only a pass that found something says so.
+    async fn sync_pass(&self, loud: bool) -> Result<SyncReport, AppError> {
+        let session = self.active_session().await?;
+        let account_id = session.account.id;
+        self.reconcile(account_id).await?;
+        let settings = self.ledger_settings().await?.share()?;
+        let mut symbols = self.watchlist_symbols().await?;
+        for p in session.client.positions().await? {
+            if let Ok(s) = Symbol::new(&p.symbol)
+                && !symbols.contains(&s)
+            {
+                symbols.push(s);
+            }
+        }
+        let total = u32::try_from(symbols.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(3);
+        let events = self.events.clone();
+        let step = std::sync::atomic::AtomicU32::new(0);
+        let report = sync_account(
+            &session.client,
+            &self.store,
+            account_id,
+            &symbols,
+            &settings,
+            self.now(Some(&session)),
+            |p| {
+                if !loud {
+                    return;
+                }
+                let done = match &p {
+                    SyncProgress::Positions => 1,
+                    SyncProgress::Trades { .. } => {
+                        step.fetch_add(1, Ordering::Relaxed).min(total - 3) + 1
+                    }
+                    SyncProgress::Income { .. } => total - 2,
+                    SyncProgress::Storing { .. } => total - 1,
+                    SyncProgress::Booking => total,
+                };
+                let message = match &p {
+                    SyncProgress::Positions => "positions".to_owned(),
+                    SyncProgress::Trades { symbol, fetched } => {
+                        format!("{symbol}: {fetched} fills")
+                    }
+                    SyncProgress::Income { fetched } => format!("income: {fetched} rows"),
+                    SyncProgress::Storing { fills, income } => {
+                        format!("storing {fills} fills, {income} income rows")
+                    }
+                    SyncProgress::Booking => "profit-share ledger".to_owned(),
+                };
+                events.emit(AppEvent::SyncProgress {
+                    account_id,
+                    done,
+                    total,
+                    message,
+                });
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            crate::sync::SyncError::Exchange(x) => AppError::Exchange(x),
+            other => AppError::Internal(other.to_string()),
+        })?;
+        for c in &report.closed_outside {
+            self.events.emit(AppEvent::Risk {
+                rule: "closed_outside".into(),
+                message: format!(
+                    "{} {:?} position was closed outside perpdesk",
+                    c.symbol, c.position_side
+                ),
+            });
+        }
+        for f in &report.forced_closes {
+            self.events.emit(AppEvent::Risk {
+                rule: "liquidation".into(),
+                message: format!("{} {:?} by the exchange: {}", f.symbol, f.cause, f.amount),
+            });
+        }
+        let found = report.new_fills + report.new_income + report.new_ledger_rows > 0;
+        if loud || found {
+            self.events.emit(AppEvent::SyncDone {
+                account_id,
+                new_fills: report.new_fills,
+                new_income: report.new_income,
+                new_ledger_rows: report.new_ledger_rows,
+            });
+        }
+        if report.positions_changed || report.new_fills > 0 {
+            self.events.emit(AppEvent::Positions { account_id });
+        }
+        Ok(report)
+    }
+
+    /// Hands the latest signal of `symbol` to auto-trading (which does nothing unless the
+    /// user turned it on for the symbol). Failures are events and log lines, not errors:
+    /// a refused auto-trade must not stop the loop.
+    pub async fn auto_trade_latest(&self, symbol: &str) {
+        if self.vault().is_err() {
+            return;
+        }
+        let Some(lp) = self.signals.read().await.clone() else {
+            return;
+        };
+        let Ok(symbol) = Symbol::new(symbol) else {
+            return;
+        };
+        if let Ok(Some(signal)) = lp.latest_signal(&symbol) {
+            match self.auto_trade_signal(&signal).await {
+                Ok(Some(placed)) => {
+                    tracing::info!(ticket = %placed.ticket_id, %symbol, "auto-traded a signal")
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, %symbol, "auto-trade refused"),
+            }
+        }
+    }
+
+    /// Listens to the account's user-data stream (order updates, fills, balance and position
+    /// changes, a reconnect after a gap) and wakes the sync pass on each, so the UI follows the
+    /// exchange within a moment instead of at the next tick. `None` when it cannot start; the
+    /// timer still syncs.
+    async fn user_stream(
+        &self,
+        account_id: i64,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let session = self.session(account_id).await.ok()?;
+        let urls = crate::venue::urls(session.account.environment, self.paper.as_deref())?;
+        let stream = perpdesk_binance::streams::UserStream::new(
+            session.client.raw().rest().clone(),
+            &urls.streams,
+            perpdesk_binance::streams::StreamConfig::default(),
+        );
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<
+            perpdesk_binance::streams::StreamEvent<perpdesk_binance::wire::stream::UserDataEvent>,
+        >(256);
+        Some(tokio::spawn(async move {
+            let run = stream.run(tx);
+            let forward = async move {
+                while let Some(event) = rx.recv().await {
+                    use perpdesk_binance::streams::StreamEvent;
+                    match event {
+                        StreamEvent::Message(_) | StreamEvent::Connected { first: false } => {
+                            wake.notify_one();
+                        }
+                        StreamEvent::Malformed { error, .. } => {
+                            tracing::warn!(%error, "malformed user-stream message");
+                        }
+                        StreamEvent::Disconnected { reason, .. } => {
+                            tracing::info!(%reason, "user stream dropped; reconnecting");
+                        }
+                        StreamEvent::Connected { first: true } => {}
+                    }
+                }
+            };
+            tokio::join!(run, forward);
+        }))
+    }
+
+    /// Warns when a position's mark is within 5% of its liquidation price.
+    async fn watch_liquidation(&self) -> Result<(), AppError> {
+        let session = self.active_session().await?;
+        for p in session.client.positions().await? {
+            if p.liquidation_price.is_zero() || p.mark_price.is_zero() {
+                continue;
+            }
+            let gap = ((p.mark_price - p.liquidation_price) / p.mark_price).abs();
+            if gap < rust_decimal::Decimal::new(5, 2) {
+                self.events.emit(AppEvent::LiquidationWarning {
+                    account_id: session.account.id,
+                    symbol: p.symbol.clone(),
+                    mark_price: p.mark_price.to_string(),
+                    liquidation_price: p.liquidation_price.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the background work: the signal loop (once its history is loaded) and a
+    /// sync + reconcile pass every `every` while the vault is open. Errors are reported as
+    /// connection events and retried at the next pass.
+    pub fn spawn_background(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let signals = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match signals.start_signals(None).await {
+                    Ok(lp) => {
+                        // Runs until the app quits; the loop retries its own failed polls.
+                        let _running = lp.spawn();
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "signal loop did not start; retrying in 30 s");
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                }
+            }
+        });
+        let trader = self.clone();
+        tokio::spawn(async move {
+            let mut events = trader.events.subscribe();
+            loop {
+                match events.recv().await {
+                    Ok(AppEvent::Signal { symbol, .. }) => trader.auto_trade_latest(&symbol).await,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut connected: Option<bool> = None;
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let mut stream: Option<(i64, tokio::task::JoinHandle<()>)> = None;
+            loop {
+                // A pass runs on the timer, or at once when the user stream reports a change.
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = wake.notified() => {}
+                }
+                if me.vault().is_err() {
+                    if let Some((_, task)) = stream.take() {
+                        task.abort();
+                    }
+                    continue;
+                }
+                let Ok(account_id) = me.active_account_id().await else {
+                    continue;
+                };
+                if stream
+                    .as_ref()
+                    .is_none_or(|(id, task)| *id != account_id || task.is_finished())
+                {
+                    if let Some((_, task)) = stream.take() {
+                        task.abort();
+                    }
+                    stream = me
+                        .user_stream(account_id, wake.clone())
+                        .await
+                        .map(|t| (account_id, t));
+                }
+                let result = async {
+                    me.sync_pass(false).await?;
+                    me.watch_liquidation().await
+                }
+                .await;
+                let ok = result.is_ok();
+                if connected != Some(ok) {
+                    me.events.emit(AppEvent::Connection {
+                        account_id,
+                        connected: ok,
+                        message: match &result {
+                            Ok(()) => "connected".to_owned(),
+                            Err(e) => e.to_string(),
+                        },
+                    });
+                    connected = Some(ok);
+                }
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "background sync failed; retrying");
+                }
+            }
+        })
+    }
+
+    /// PnL per day/week/month, re-exported for the commands.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn pnl_by(&self, period: Period) -> Result<Vec<perpdesk_core::PeriodPnl>, AppError> {
+        self.pnl(period).await
+    }
+}
+
+const WATCHLIST: &str = "signals.watchlist";
+const STRONG_THRESHOLD: &str = "signals.strong_threshold";
+
+fn view(lp: &SignalLoop, s: &perpdesk_signal::Signal) -> SignalView {
+    SignalView {
+        id: s.time.timestamp_millis(),
+        symbol: s.symbol.clone(),
+        time_ms: s.time.timestamp_millis(),
+        direction: direction(s.direction),
+        lean: if s.p_up >= 0.5 { "long" } else { "short" },
+        probability: s.probability,
+        p_up: s.p_up,
+        entry: s.entry,
+        take_profit: s.take_profit,
+        stop_loss: s.stop_loss,
+        strong: lp.is_strong(s),
+        model_version: s.model_version.clone(),
+        record: s.record.clone(),
+    }
+}

@@ -1,0 +1,74 @@
+//! The signals panel (预测信号): watchlist, chart data, signals and the model card.
+
+use perpdesk_app::UiError;
+use perpdesk_app::runtime::{CandleView, SignalView, WatchRow};
+use perpdesk_app::signal_loop::Overlays;
+use tauri::State;
+
+use crate::host::Host;
+
+/// Price, 24h change and the latest signal of each watched symbol.
+#[tauri::command]
+pub async fn watchlist(host: State<'_, Host>) -> Result<Vec<WatchRow>, UiError> {
+    Ok(host.engine().await?.watchlist().await?)
+}
+
+/// Replaces the watchlist (applies when the signal loop next starts).
+#[tauri::command]
+pub async fn set_watchlist(
+    host: State<'_, Host>,
+    symbols: Vec<String>,
+) -> Result<Vec<WatchRow>, UiError> {
+    Ok(host.engine().await?.set_watchlist(&symbols).await?)
+}
+
+/// Closed candles for the chart, oldest first.
+#[tauri::command]
+pub async fn candles(
+    host: State<'_, Host>,
+    symbol: String,
+    limit: Option<usize>,
+) -> Result<Vec<CandleView>, UiError> {
+    Ok(host
+        .engine()
+        .await?
+        .candles(&symbol, limit.unwrap_or(300))
+        .await?)
+}
+
+/// EMA, Bollinger and RSI series for the chart's overlays.
+#[tauri::command]
+pub async fn indicators(
+    host: State<'_, Host>,
+    symbol: String,
+    limit: Option<usize>,
+) -> Result<Overlays, UiError> {
+    Ok(host
+        .engine()
+        .await?
+        .indicators(&symbol, limit.unwrap_or(300))
+        .await?)
+}
+
+/// Recent signals of a symbol, newest first.
+#[tauri::command]
+pub async fn signals(
+    host: State<'_, Host>,
+    symbol: String,
+    limit: Option<usize>,
+) -> Result<Vec<SignalView>, UiError> {
+    Ok(host
+        .engine()
+        .await?
+        .signals(&symbol, limit.unwrap_or(100))
+        .await?)
+}
+
+/// The model card: out-of-sample record, calibration and baselines.
+#[tauri::command]
+pub async fn model_card(
+    host: State<'_, Host>,
+    symbol: String,
+) -> Result<serde_json::Value, UiError> {
+    Ok(host.engine().await?.model_card(&symbol).await?)
+}
