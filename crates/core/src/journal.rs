@@ -360,10 +360,16 @@ mod tests {
         assert_eq!(ticket_origin(&t), Some(TicketOrigin::Signal));
         let id = client_order_id(&t, Leg::StopLoss, 0).expect("valid id");
         let (back, leg, attempt) = parse_client_order_id(&id).expect("ours");
-        assert_eq!((back.as_str(), leg, attempt), (t.as_str(), Leg::StopLoss, 0));
+        assert_eq!(
+            (back.as_str(), leg, attempt),
+            (t.as_str(), Leg::StopLoss, 0)
+        );
         let m = ticket_id(TicketOrigin::Manual, 1_764_000_000_000, 7);
         assert_eq!(ticket_origin(&m), Some(TicketOrigin::Manual));
-        assert_ne!(ticket_id(TicketOrigin::Manual, 1, 1), ticket_id(TicketOrigin::Manual, 1, 2));
+        assert_ne!(
+            ticket_id(TicketOrigin::Manual, 1, 1),
+            ticket_id(TicketOrigin::Manual, 1, 2)
+        );
         assert!(m.len() <= 24);
     }
 }
