@@ -570,3 +570,67 @@ async fn a_fill_reported_on_the_user_stream_is_synced_at_once() {
         "the exit fill arrived through the stream-triggered sync within 5 s"
     );
 }
+
+/// Hedge mode: a long and a short on the same symbol at once, each with its own stop and
+/// target on its own position side; closing one leaves the other protected. Cross margin.
+#[tokio::test]
+async fn one_click_works_in_hedge_mode_with_cross_margin() {
+    use perpdesk_core::{MarginType, PositionSide};
+    let engine = engine_on(start_sim().await).await;
+    {
+        let sim = engine.paper().expect("paper").running();
+        let now = sim.shared.clock.now_ms();
+        let params = perpdesk_sim::exchange::Params(
+            [("dualSidePosition".to_owned(), "true".to_owned())]
+                .into_iter()
+                .collect(),
+        );
+        sim.shared
+            .exchange
+            .lock()
+            .expect("lock")
+            .set_position_mode(1, &params, now)
+            .expect("hedge mode on");
+    }
+    let entry = mark(&engine).await;
+    let mut long = ticket(Side::Buy, dec!(600), entry, dec!(2), dec!(2));
+    long.margin_type = MarginType::Cross;
+    let mut short = ticket(Side::Sell, dec!(400), entry, dec!(2), dec!(2));
+    short.margin_type = MarginType::Cross;
+    let a = engine.place_order(&long).await.expect("long placed");
+    let b = engine.place_order(&short).await.expect("short placed");
+    assert_eq!(a.entry.position_side, PositionSide::Long);
+    assert_eq!(b.entry.position_side, PositionSide::Short);
+    assert_eq!(
+        a.stop_loss.as_ref().map(|o| o.position_side),
+        Some(PositionSide::Long)
+    );
+    assert_eq!(
+        b.take_profit.as_ref().map(|o| o.position_side),
+        Some(PositionSide::Short)
+    );
+    let positions = engine.positions().await.expect("positions");
+    assert_eq!(positions.len(), 2, "{positions:?}");
+    for p in &positions {
+        assert!(p.stop_loss.is_some() && p.take_profit.is_some(), "{p:?}");
+        assert_eq!(p.margin_type, Some(MarginType::Cross));
+    }
+    engine
+        .close_position("BTCUSDT", PositionSide::Long)
+        .await
+        .expect("close the long");
+    let left = engine.positions().await.expect("positions");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].position_side, PositionSide::Short);
+    assert!(left[0].stop_loss.is_some(), "the short keeps its stop");
+    assert_eq!(
+        open_algo(&engine),
+        2,
+        "only the short's stop and target rest"
+    );
+    let report = engine
+        .reconcile(engine.active_account_id().await.expect("active"))
+        .await
+        .expect("reconcile");
+    assert_eq!(report, perpdesk_app::trading::ReconcileReport::default());
+}
