@@ -49,6 +49,11 @@ pub async fn start_sim() -> Running {
 
 /// A client for `KEY` whose local clock is the simulator's clock (as if synced).
 pub fn client(sim: &Running) -> Client {
+    client_with(sim, KEY, SECRET)
+}
+
+/// A client for any key of the simulator, on the simulator's clock.
+pub fn client_with(sim: &Running, key: &str, secret: &str) -> Client {
     let urls = BaseUrls {
         rest: sim.url(),
         spot_rest: Some(sim.url()),
@@ -58,7 +63,7 @@ pub fn client(sim: &Running) -> Client {
     let clock: LocalClock = Arc::new(move || shared.clock.now_ms());
     let rest = RestClient::with_clock(
         &urls,
-        Some(Arc::new(HmacSigner::new(KEY, SECRET))),
+        Some(Arc::new(HmacSigner::new(key, secret))),
         RestConfig::default(),
         clock,
     )

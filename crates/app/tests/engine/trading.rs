@@ -373,24 +373,9 @@ async fn the_connection_test_fails_a_key_that_can_withdraw_and_warns_without_ip_
             now,
         );
     }
-    let urls = perpdesk_binance::BaseUrls {
-        rest: sim.url(),
-        spot_rest: Some(sim.url()),
-        streams: String::new(),
-    };
-    let shared = sim.shared.clone();
-    let rest = perpdesk_binance::RestClient::with_clock(
-        &urls,
-        Some(std::sync::Arc::new(perpdesk_binance::HmacSigner::new(
-            "withdrawkey0123456789",
-            "withdrawsecret0123456789",
-        ))),
-        perpdesk_binance::RestConfig::default(),
-        std::sync::Arc::new(move || shared.clock.now_ms()),
-    )
-    .expect("client");
-    let report =
-        check_connection(&perpdesk_binance::Client::new(std::sync::Arc::new(rest)), 0).await;
+    let withdraw =
+        crate::support::client_with(&sim, "withdrawkey0123456789", "withdrawsecret0123456789");
+    let report = check_connection(&withdraw, 0).await;
     assert!(!report.ok);
     assert!(report.can_withdraw());
     let status = |name: &str| {
@@ -408,19 +393,8 @@ async fn the_connection_test_fails_a_key_that_can_withdraw_and_warns_without_ip_
     assert_eq!(report.position_mode.as_deref(), Some("one_way"));
 
     // A wrong secret fails the signature check and stops there.
-    let shared = sim.shared.clone();
-    let rest = perpdesk_binance::RestClient::with_clock(
-        &urls,
-        Some(std::sync::Arc::new(perpdesk_binance::HmacSigner::new(
-            "withdrawkey0123456789",
-            "not-the-secret",
-        ))),
-        perpdesk_binance::RestConfig::default(),
-        std::sync::Arc::new(move || shared.clock.now_ms()),
-    )
-    .expect("client");
-    let report =
-        check_connection(&perpdesk_binance::Client::new(std::sync::Arc::new(rest)), 0).await;
+    let wrong = crate::support::client_with(&sim, "withdrawkey0123456789", "not-the-secret");
+    let report = check_connection(&wrong, 0).await;
     assert!(!report.ok);
     assert_eq!(
         report.checks.last().map(|c| (c.name.as_str(), c.status)),
