@@ -296,10 +296,8 @@ impl Engine {
         let settings = self.ledger_settings().await?.share()?;
         let mut symbols = self.watchlist_symbols().await?;
         for p in session.client.positions().await? {
-            if let Ok(s) = Symbol::new(&p.symbol)
-                && !symbols.contains(&s)
-            {
-                symbols.push(s);
+            if !symbols.contains(&p.symbol) {
+                symbols.push(p.symbol);
             }
         }
         let total = u32::try_from(symbols.len())
@@ -458,7 +456,7 @@ impl Engine {
             if gap < rust_decimal::Decimal::new(5, 2) {
                 self.events.emit(AppEvent::LiquidationWarning {
                     account_id: session.account.id,
-                    symbol: p.symbol.clone(),
+                    symbol: p.symbol.to_string(),
                     mark_price: p.mark_price.to_string(),
                     liquidation_price: p.liquidation_price.to_string(),
                 });

@@ -578,26 +578,7 @@ fn trade(t: &UserTrade) -> Result<Fill, SyncError> {
 /// Maps a `positionRisk` row. v3 of the endpoint reports neither leverage nor margin type:
 /// a position with isolated margin is isolated, and leverage 0 stores "not reported".
 fn position(p: &PositionRisk) -> Result<Position, SyncError> {
-    let isolated = p.isolated_margin.unwrap_or_default();
-    let isolated_wallet = p.isolated_wallet.unwrap_or_default();
-    let margin_type = match &p.margin_type {
-        Some(wire::PositionMarginType::Isolated) => MarginType::Isolated,
-        Some(wire::PositionMarginType::Cross) => MarginType::Cross,
-        _ if !isolated.is_zero() || !isolated_wallet.is_zero() => MarginType::Isolated,
-        _ => MarginType::Cross,
-    };
-    Ok(Position {
-        symbol: Symbol::new(&p.symbol).map_err(|e| decode("position symbol", e))?,
-        position_side: position_side(&p.position_side)?,
-        quantity: p.position_amt,
-        entry_price: p.entry_price,
-        mark_price: p.mark_price,
-        leverage: p.leverage.unwrap_or(0),
-        margin_type,
-        isolated_margin: isolated,
-        liquidation_price: p.liquidation_price,
-        updated_at: millis("position", p.update_time)?,
-    })
+    Ok(perpdesk_binance::client::position(p)?)
 }
 
 #[cfg(test)]

@@ -1061,9 +1061,7 @@ impl Engine {
             let _one_at_a_time = self.exec.lock().await;
             let positions = session.client.positions().await?;
             for p in &positions {
-                let symbol = symbol(&p.symbol)?;
-                self.flatten(&session, &symbol, wire_position_side(&p.position_side))
-                    .await?;
+                self.flatten(&session, &p.symbol, p.position_side).await?;
             }
             let open = session.client.raw().open_orders(None).await?;
             for o in open.iter().filter(|o| {
@@ -1200,7 +1198,7 @@ impl Engine {
         let is_open = |s: &Symbol, ps: PositionSide| {
             positions
                 .iter()
-                .any(|p| p.symbol == s.as_str() && wire_position_side(&p.position_side) == ps)
+                .any(|p| p.symbol == *s && p.position_side == ps)
         };
         let now = self.now(Some(&session));
         for e in self.store.journal_unresolved(account_id).await? {
@@ -1271,7 +1269,7 @@ impl Engine {
                 .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX);
             let open = positions
                 .iter()
-                .any(|p| p.symbol == a.symbol && wire_position_side(&p.position_side) == ps);
+                .any(|p| p.symbol.as_str() == a.symbol && p.position_side == ps);
             if ours && a.close_position && !open {
                 self.cancel_algo(&session, a).await?;
                 report.orphans_canceled += 1;
@@ -1280,9 +1278,9 @@ impl Engine {
         let limits = self.risk_limits().await?;
         if limits.require_stop_loss {
             for p in &positions {
-                let ps = wire_position_side(&p.position_side);
+                let ps = p.position_side;
                 let has_stop = algos.iter().any(|a| {
-                    a.symbol == p.symbol
+                    a.symbol == p.symbol.as_str()
                         && wire_position_side(&a.position_side) == ps
                         && a.order_type == wire::OrderType::StopMarket
                         && a.algo_status == AlgoStatus::New
@@ -1348,15 +1346,15 @@ impl Engine {
     async fn replace_stop(
         &self,
         session: &Session,
-        p: &PositionRisk,
+        p: &perpdesk_core::Position,
         limits: &RiskLimits,
     ) -> Result<(), AppError> {
-        let symbol = symbol(&p.symbol)?;
-        let ps = wire_position_side(&p.position_side);
+        let symbol = p.symbol.clone();
+        let ps = p.position_side;
         let long = match ps {
             PositionSide::Long => true,
             PositionSide::Short => false,
-            PositionSide::Both => p.position_amt > Decimal::ZERO,
+            PositionSide::Both => p.quantity > Decimal::ZERO,
         };
         let recent = self.store.journal_recent(session.account.id, 500).await?;
         // Only a stop of this position's direction is a candidate: in one-way mode the

@@ -682,14 +682,22 @@ impl Client {
         }
     }
 
-    /// Open positions (non-zero amounts) across all symbols.
+    /// Open positions (non-zero amounts) across all symbols, in the domain's terms.
+    ///
+    /// `positionRisk` v3 does not report leverage: it is 0 ("not reported") unless the reply
+    /// carries it; the margin type comes from the reply or, failing that, from whether the
+    /// position holds isolated margin.
     ///
     /// # Errors
-    /// See [`ExchangeError`].
-    pub async fn positions(&self) -> Result<Vec<PositionRisk>, ExchangeError> {
-        let mut all = self.raw.position_risk(None).await?;
-        all.retain(|p| !p.position_amt.is_zero());
-        Ok(all)
+    /// See [`ExchangeError`]; `Decode` when a row names an invalid symbol.
+    pub async fn positions(&self) -> Result<Vec<core::Position>, ExchangeError> {
+        self.raw
+            .position_risk(None)
+            .await?
+            .iter()
+            .filter(|p| !p.position_amt.is_zero())
+            .map(position)
+            .collect()
     }
 
     /// Income rows (realized PnL, commission, funding, ...) from `since`, oldest first.
@@ -905,6 +913,45 @@ fn income(row: Income) -> Result<core::Income, ExchangeError> {
         trade_id: row.trade_id.parse().ok(),
         info: row.info,
         time: millis(row.time, path)?,
+    })
+}
+
+/// A `positionRisk` row as the domain's position.
+pub fn position(p: &PositionRisk) -> Result<core::Position, ExchangeError> {
+    let path = ep::POSITION_RISK.path;
+    let isolated = p.isolated_margin.unwrap_or_default();
+    let isolated_wallet = p.isolated_wallet.unwrap_or_default();
+    let margin_type = match &p.margin_type {
+        Some(wire::PositionMarginType::Isolated) => core::MarginType::Isolated,
+        Some(wire::PositionMarginType::Cross) => core::MarginType::Cross,
+        _ if !isolated.is_zero() || !isolated_wallet.is_zero() => core::MarginType::Isolated,
+        _ => core::MarginType::Cross,
+    };
+    let position_side = match &p.position_side {
+        wire::PositionSide::Both => core::PositionSide::Both,
+        wire::PositionSide::Long => core::PositionSide::Long,
+        wire::PositionSide::Short => core::PositionSide::Short,
+        other => {
+            return Err(ExchangeError::decode(
+                path,
+                200,
+                format!("unknown position side {other}"),
+                b"",
+            ));
+        }
+    };
+    Ok(core::Position {
+        symbol: core::Symbol::new(&p.symbol)
+            .map_err(|e| ExchangeError::decode(path, 200, e, b""))?,
+        position_side,
+        quantity: p.position_amt,
+        entry_price: p.entry_price,
+        mark_price: p.mark_price,
+        leverage: p.leverage.unwrap_or(0),
+        margin_type,
+        isolated_margin: isolated,
+        liquidation_price: p.liquidation_price,
+        updated_at: millis(p.update_time, path)?,
     })
 }
 

@@ -61,7 +61,7 @@ async fn a_round_trip_leaves_books_that_add_up_to_the_last_decimal() {
     assert_eq!(open.executed_qty, dec!(0.010));
     let positions = client.positions().await.expect("positions");
     assert_eq!(positions.len(), 1);
-    assert_eq!(positions[0].position_amt, dec!(0.010));
+    assert_eq!(positions[0].quantity, dec!(0.010));
 
     // Six hours later (crossing a funding time), close it.
     support::advance(&sim, 6 * 3_600_000);
