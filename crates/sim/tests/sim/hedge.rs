@@ -1,9 +1,9 @@
 //! Hedge mode (`dualSidePosition`): a long and a short on one symbol at once, each closed by
 //! its own side, with per-side books, codes, algo orders and user-stream events.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use perpdesk_binance::ExchangeError;
 use perpdesk_binance::streams::{StreamConfig, StreamEvent, UserStream};
 use perpdesk_binance::wire::algo::NewAlgoOrderRequest;
 use perpdesk_binance::wire::stream::UserDataEvent;
@@ -12,7 +12,6 @@ use perpdesk_binance::wire::{
     IncomeType, NewOrderRespType, OrderStatus, OrderType, PositionSide, Side, TimeInForce,
     WorkingType,
 };
-use perpdesk_binance::{BaseUrls, ExchangeError, HmacSigner, RestClient, RestConfig};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tokio::sync::mpsc;
@@ -387,22 +386,7 @@ async fn close_position_stops_work_per_side_in_hedge_mode() {
 #[tokio::test]
 async fn hedge_mode_user_events_name_the_position_side() {
     let sim = support::start().await;
-    let urls = BaseUrls {
-        rest: sim.url(),
-        spot_rest: None,
-        streams: sim.url().replace("http://", "ws://"),
-    };
-    let shared = sim.shared.clone();
-    let clock: perpdesk_binance::rest::LocalClock = Arc::new(move || shared.clock.now_ms());
-    let rest = Arc::new(
-        RestClient::with_clock(
-            &urls,
-            Some(Arc::new(HmacSigner::new(KEY, SECRET))),
-            RestConfig::default(),
-            clock,
-        )
-        .expect("client"),
-    );
+    let (rest, urls) = support::rest(&sim, KEY, SECRET);
     let (tx, mut rx) = mpsc::channel::<StreamEvent<UserDataEvent>>(64);
     let task = tokio::spawn(UserStream::new(rest, &urls.streams, StreamConfig::default()).run(tx));
     let mut next = async || {

@@ -1,14 +1,12 @@
 //! listenKey lifetime: 60 minutes of replay time without a keepalive ends the key with a
 //! `listenKeyExpired` event, and the client's user stream renews it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use perpdesk_binance::streams::{StreamConfig, StreamEvent, UserStream};
 use perpdesk_binance::wire::Side;
 use perpdesk_binance::wire::stream::UserDataEvent;
 use perpdesk_binance::wire::trade::NewOrderRequest;
-use perpdesk_binance::{BaseUrls, HmacSigner, RestClient, RestConfig};
 use rust_decimal_macros::dec;
 use tokio::sync::mpsc;
 
@@ -17,22 +15,7 @@ use crate::support::{self, KEY, SECRET};
 #[tokio::test]
 async fn an_expired_listen_key_is_announced_and_the_stream_renews_it() {
     let sim = support::start().await;
-    let urls = BaseUrls {
-        rest: sim.url(),
-        spot_rest: None,
-        streams: sim.url().replace("http://", "ws://"),
-    };
-    let shared = sim.shared.clone();
-    let clock: perpdesk_binance::rest::LocalClock = Arc::new(move || shared.clock.now_ms());
-    let rest = Arc::new(
-        RestClient::with_clock(
-            &urls,
-            Some(Arc::new(HmacSigner::new(KEY, SECRET))),
-            RestConfig::default(),
-            clock,
-        )
-        .expect("client"),
-    );
+    let (rest, urls) = support::rest(&sim, KEY, SECRET);
     let stream = UserStream::new(rest.clone(), &urls.streams, StreamConfig::default());
     let first_key = stream.listen_key().await.expect("key");
     let (tx, mut rx) = mpsc::channel::<StreamEvent<UserDataEvent>>(64);

@@ -1,11 +1,9 @@
 //! The sim's WebSocket streams through perpdesk-binance's stream clients and wire types.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use perpdesk_binance::streams::{MarketStream, StreamConfig, StreamEvent, UserStream};
 use perpdesk_binance::wire::stream::{CombinedStream, MarketEvent, UserDataEvent};
-use perpdesk_binance::{BaseUrls, HmacSigner, RestClient, RestConfig};
 use perpdesk_core::{ClientOrderId, OrderKind, OrderRequest, PositionSide, Side, Symbol};
 use rust_decimal_macros::dec;
 use tokio::sync::mpsc;
@@ -22,22 +20,7 @@ async fn next<T: std::fmt::Debug>(rx: &mut mpsc::Receiver<StreamEvent<T>>) -> St
 #[tokio::test]
 async fn a_fill_arrives_on_the_user_stream_as_order_and_account_updates() {
     let sim = support::start().await;
-    let urls = BaseUrls {
-        rest: sim.url(),
-        spot_rest: None,
-        streams: sim.url().replace("http://", "ws://"),
-    };
-    let shared = sim.shared.clone();
-    let clock: perpdesk_binance::rest::LocalClock = Arc::new(move || shared.clock.now_ms());
-    let rest = Arc::new(
-        RestClient::with_clock(
-            &urls,
-            Some(Arc::new(HmacSigner::new(KEY, SECRET))),
-            RestConfig::default(),
-            clock,
-        )
-        .expect("client"),
-    );
+    let (rest, urls) = support::rest(&sim, KEY, SECRET);
     let (tx, mut rx) = mpsc::channel::<StreamEvent<UserDataEvent>>(64);
     let task = tokio::spawn(UserStream::new(rest, &urls.streams, StreamConfig::default()).run(tx));
     assert_eq!(next(&mut rx).await, StreamEvent::Connected { first: true });

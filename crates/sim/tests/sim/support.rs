@@ -53,12 +53,13 @@ pub async fn start() -> Running {
     .expect("bind")
 }
 
-/// A client whose local clock is the simulator's clock (as if synced).
-pub fn client(sim: &Running, key: &str, secret: &str) -> Client {
+/// A signed transport for `key` on the simulator's clock (as if synced), with the URLs it
+/// uses; the user-stream tests build their stream on it.
+pub fn rest(sim: &Running, key: &str, secret: &str) -> (Arc<RestClient>, BaseUrls) {
     let urls = BaseUrls {
         rest: sim.url(),
         spot_rest: Some(sim.url()),
-        streams: String::new(),
+        streams: sim.url().replace("http://", "ws://"),
     };
     let shared = sim.shared.clone();
     let clock: LocalClock = Arc::new(move || shared.clock.now_ms());
@@ -69,7 +70,12 @@ pub fn client(sim: &Running, key: &str, secret: &str) -> Client {
         clock,
     )
     .expect("client");
-    Client::new(Arc::new(rest))
+    (Arc::new(rest), urls)
+}
+
+/// A client whose local clock is the simulator's clock (as if synced).
+pub fn client(sim: &Running, key: &str, secret: &str) -> Client {
+    Client::new(rest(sim, key, secret).0)
 }
 
 pub fn advance(sim: &Running, ms: i64) {
