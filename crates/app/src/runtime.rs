@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use perpdesk_binance::{BaseUrls, Client, RestClient};
-use perpdesk_core::{Period, Symbol};
+use perpdesk_core::Symbol;
 use perpdesk_store::Environment;
 use serde::Serialize;
 
@@ -552,14 +552,6 @@ impl Engine {
                 }
             }
         })
-    }
-
-    /// PnL per day/week/month, re-exported for the commands.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn pnl_by(&self, period: Period) -> Result<Vec<perpdesk_core::PeriodPnl>, AppError> {
-        self.pnl(period).await
     }
 }
 
