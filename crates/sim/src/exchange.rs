@@ -2,12 +2,18 @@
 //!
 //! One-way or hedge position mode (`dualSidePosition`: positions kept per symbol and
 //! `LONG`/`SHORT`, SELL LONG and BUY SHORT close), cross or isolated margin, MARKET and LIMIT
-//! orders (GTC, IOC, FOK, GTX), reduce-only, client-id uniqueness, conditional orders through
-//! the algo service, and funding. Every state change happens under one lock, after every
-//! check has passed, so a refused request changes nothing. The state (everything but the
-//! market data) saves to and loads from a JSON [`Snapshot`], written atomically.
+//! orders (GTC, IOC, FOK, GTX), reduce-only, client-id uniqueness, modification of resting
+//! LIMIT orders (`PUT /fapi/v1/order`, with an amendment history), batch place, modify and
+//! cancel with per-item results, conditional orders through the algo service (STOP_MARKET,
+//! TAKE_PROFIT_MARKET; STOP and TAKE_PROFIT, which become LIMIT orders when they trigger;
+//! TRAILING_STOP_MARKET, which follows the best price along the replayed path), funding,
+//! liquidation, and MARGIN_CALL once per crossing of [`MARGIN_CALL_RATIO`]. History queries
+//! (`userTrades`, `allOrders`) follow Binance's 7-day window and `fromId`/`orderId` paging.
+//! Every state change happens under one lock, after every check has passed, so a refused
+//! request changes nothing. The state (everything but the market data) saves to and loads
+//! from a JSON [`Snapshot`], written atomically.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -107,6 +113,45 @@ pub struct AlgoOrder {
     pub update_time: i64,
     pub trigger_time: i64,
     pub actual_order_id: Option<i64>,
+    /// The limit price of STOP and TAKE_PROFIT (zero for the market kinds).
+    #[serde(default)]
+    pub price: Decimal,
+    /// The time in force of the LIMIT order a STOP or TAKE_PROFIT becomes.
+    #[serde(default = "gtc")]
+    pub time_in_force: String,
+    /// TRAILING_STOP_MARKET: the price at which the trail starts (none: at once).
+    #[serde(default)]
+    pub activate_price: Option<Decimal>,
+    /// TRAILING_STOP_MARKET: how far back from the best price it triggers, in percent.
+    #[serde(default)]
+    pub callback_rate: Option<Decimal>,
+    /// TRAILING_STOP_MARKET: the best price (by `working_type`) since it was placed: the
+    /// highest for a SELL, the lowest for a BUY.
+    #[serde(default)]
+    pub extreme: Option<Decimal>,
+}
+
+fn gtc() -> String {
+    "GTC".to_owned()
+}
+
+/// One modification of an order (`PUT /fapi/v1/order`), as `GET /fapi/v1/orderAmendment`
+/// lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Amendment {
+    pub amendment_id: i64,
+    pub order_id: i64,
+    pub client_order_id: String,
+    pub symbol: String,
+    pub time: i64,
+    pub price_before: Decimal,
+    pub price_after: Decimal,
+    pub qty_before: Decimal,
+    pub qty_after: Decimal,
+    /// The how-manieth modification of this order (1 for the first).
+    pub count: u32,
+    /// The caller's own `modifyId`, echoed back (0 when none was sent).
+    pub modify_id: i64,
 }
 
 /// Buy or sell.
@@ -257,6 +302,31 @@ pub struct Account {
     pub algo_orders: Vec<AlgoOrder>,
     pub trades: Vec<Trade>,
     pub income: Vec<IncomeRow>,
+    /// Order modifications, oldest first.
+    #[serde(default)]
+    pub amendments: Vec<Amendment>,
+    /// Whether a MARGIN_CALL for the cross positions was sent and their margin ratio has not
+    /// fallen back below the level since: one event per crossing, not one per step.
+    #[serde(skip)]
+    pub margin_called_cross: bool,
+    /// The isolated positions in the same state.
+    #[serde(skip)]
+    pub margin_called_isolated: BTreeSet<PositionKey>,
+}
+
+/// The margin ratio (maintenance margin over margin balance) at which MARGIN_CALL is sent.
+/// Binance's docs say only "when the user's position risk ratio is too high"; 80 % is the
+/// sim's choice, a fifth of the way before liquidation at 100 %.
+pub const MARGIN_CALL_RATIO: Decimal = Decimal::from_parts(8, 0, 0, false, 1);
+
+/// One position in a margin-call check, at the step's worst mark price.
+struct MarginCallRow {
+    key: PositionKey,
+    amount: Decimal,
+    mark: Decimal,
+    maint: Decimal,
+    pnl: Decimal,
+    isolated: bool,
 }
 
 /// One execution to book.
@@ -338,6 +408,9 @@ impl Exchange {
             open: Vec::new(),
             algo_orders: Vec::new(),
             trades: Vec::new(),
+            amendments: Vec::new(),
+            margin_called_cross: false,
+            margin_called_isolated: BTreeSet::new(),
             income: vec![IncomeRow {
                 tran_id,
                 symbol: String::new(),
@@ -571,9 +644,9 @@ impl Exchange {
             "e": "ALGO_UPDATE", "T": now, "E": now,
             "o": {
                 "caid": o.client_algo_id, "aid": o.algo_id, "at": "CONDITIONAL", "o": o.order_type, "s": o.symbol,
-                "S": o.side.as_str(), "ps": o.position_side.as_str(), "f": "GTC", "q": dec(o.quantity), "X": o.status,
-                "ai": o.actual_order_id.map_or_else(String::new, |i| i.to_string()), "ap": "0", "aq": "0", "act": "0",
-                "tp": dec(o.trigger_price), "p": "0", "V": "EXPIRE_MAKER", "wt": o.working_type, "pm": "NONE",
+                "S": o.side.as_str(), "ps": o.position_side.as_str(), "f": o.time_in_force, "q": dec(o.quantity), "X": o.status,
+                "ai": o.actual_order_id.map_or_else(String::new, |i| i.to_string()), "ap": "0", "aq": "0",
+                "act": actual_type(o).unwrap_or("0"), "tp": dec(o.trigger_price), "p": dec(o.price), "V": "EXPIRE_MAKER", "wt": o.working_type, "pm": "NONE",
                 "cp": o.close_position, "pP": o.price_protect, "R": o.reduce_only, "tt": o.trigger_time, "gtd": 0,
                 "rm": "",
             },
@@ -882,32 +955,16 @@ impl Exchange {
     /// -1102 without `batchOrders`, -1130 when it is not a JSON array of objects, -4082 for
     /// more than 5 (nothing is placed then).
     pub fn batch_orders(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
-        let raw = p.req("batchOrders")?;
-        let items: Vec<serde_json::Map<String, Value>> =
-            serde_json::from_str(raw).map_err(|_| ApiError::invalid("batchOrders"))?;
-        if items.is_empty() || items.len() > 5 {
-            return Err(ApiError::bad(
-                -4082,
-                "Invalid number of batch place orders.",
-            ));
-        }
-        let mut replies = Vec::with_capacity(items.len());
-        for item in items {
-            let mut one = Params::default();
-            for (k, v) in item {
-                // Batch values are strings; numbers and booleans are accepted as Binance does.
-                let v = match v {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                one.0.insert(k, v);
-            }
-            replies.push(match self.new_order(acct, &one, now) {
-                Ok(order) => order,
-                Err(e) => json!({"code": e.code, "msg": e.msg}),
-            });
-        }
-        Ok(Value::Array(replies))
+        let items = batch_items(p)?;
+        Ok(Value::Array(
+            items
+                .iter()
+                .map(|one| {
+                    self.new_order(acct, one, now)
+                        .unwrap_or_else(|e| error_json(&e))
+                })
+                .collect(),
+        ))
     }
 
     /// `GET /fapi/v1/leverageBracket`: one object for `symbol`, else an array of all symbols.
@@ -945,29 +1002,6 @@ impl Exchange {
                     .collect(),
             )),
         }
-    }
-
-    /// `GET /fapi/v1/allOrders` for `symbol` (oldest first, at most `limit`).
-    pub fn all_orders(
-        &mut self,
-        acct: usize,
-        symbol: Option<&str>,
-        limit: usize,
-        now: i64,
-    ) -> Value {
-        self.advance(now);
-        let all: Vec<&SimOrder> = self.accounts[acct]
-            .orders
-            .iter()
-            .filter(|o| symbol.is_none_or(|s| s == o.symbol))
-            .collect();
-        let skip = all.len().saturating_sub(limit);
-        Value::Array(
-            all.into_iter()
-                .skip(skip)
-                .map(|o| order_json(o, true))
-                .collect(),
-        )
     }
 
     /// `DELETE /fapi/v1/allOpenOrders`.
@@ -1032,7 +1066,9 @@ impl Exchange {
         )
     }
 
-    /// `POST /fapi/v1/algoOrder` (conditional orders).
+    /// `POST /fapi/v1/algoOrder` (conditional orders): STOP_MARKET and TAKE_PROFIT_MARKET
+    /// (`triggerPrice`, `closePosition`), STOP and TAKE_PROFIT (`triggerPrice`, `price`,
+    /// `timeInForce`) and TRAILING_STOP_MARKET (`callbackRate` 0.1–20 %, `activatePrice`).
     ///
     /// # Errors
     /// Binance's codes; nothing changes when refused.
@@ -1046,16 +1082,51 @@ impl Exchange {
         let side =
             Side::parse(p.req("side")?).ok_or_else(|| ApiError::bad(-1117, "Invalid side."))?;
         let order_type = p.req("type")?;
-        if !["STOP_MARKET", "TAKE_PROFIT_MARKET"].contains(&order_type) {
-            return Err(ApiError::bad(-1116, "Invalid orderType."));
-        }
+        let (limit, trailing) = match order_type {
+            "STOP_MARKET" | "TAKE_PROFIT_MARKET" => (false, false),
+            "STOP" | "TAKE_PROFIT" => (true, false),
+            "TRAILING_STOP_MARKET" => (false, true),
+            _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
+        };
+        let not_required = |name: &str| {
+            ApiError::bad(-1106, format!("Parameter '{name}' sent when not required."))
+        };
         let dual = self.accounts[acct].dual_side;
         let position_side = order_position_side(dual, p)?;
-        let trigger = p
-            .decimal("triggerPrice")?
-            .ok_or_else(|| ApiError::mandatory("triggerPrice"))?;
-        check_price(&spec, trigger)?;
+        let trigger = if trailing {
+            if p.get("triggerPrice").is_some() {
+                return Err(not_required("triggerPrice"));
+            }
+            Decimal::ZERO
+        } else {
+            let trigger = p
+                .decimal("triggerPrice")?
+                .ok_or_else(|| ApiError::mandatory("triggerPrice"))?;
+            check_price(&spec, trigger)?;
+            trigger
+        };
+        // STOP and TAKE_PROFIT become LIMIT orders at `price` when they trigger.
+        let (price, time_in_force) = if limit {
+            let price = p
+                .decimal("price")?
+                .ok_or_else(|| ApiError::mandatory("price"))?;
+            check_price(&spec, price)?;
+            let tif = p.get("timeInForce").unwrap_or("GTC");
+            if !["GTC", "IOC", "FOK", "GTX"].contains(&tif) {
+                return Err(ApiError::bad(-1115, "Invalid timeInForce."));
+            }
+            (price, tif.to_owned())
+        } else {
+            if p.get("price").is_some() {
+                return Err(not_required("price"));
+            }
+            (Decimal::ZERO, gtc())
+        };
         let close_position = p.bool("closePosition")?.unwrap_or(false);
+        if close_position && (limit || trailing) {
+            // Only the market kinds can close the whole position.
+            return Err(not_required("closePosition"));
+        }
         let reduce_only = p.bool("reduceOnly")?.unwrap_or(false);
         let quantity = p.decimal("quantity")?;
         if close_position && (quantity.is_some() || reduce_only) {
@@ -1086,13 +1157,46 @@ impl Exchange {
             self.market.last_price(symbol, now)
         }
         .ok_or_else(ApiError::bad_symbol)?;
-        // A stop that is already through its trigger would fire at once: Binance refuses it.
-        let immediate = match (order_type, side) {
-            ("STOP_MARKET", Side::Sell) | ("TAKE_PROFIT_MARKET", Side::Buy) => reference <= trigger,
-            _ => reference >= trigger,
+        let (callback_rate, activate_price) = if trailing {
+            let rate = p
+                .decimal("callbackRate")?
+                .ok_or_else(|| ApiError::mandatory("callbackRate"))?;
+            // 0.1 % to 20 % since 2026-10-23 (it was 10 % before; CONTRACT.md section 0).
+            if rate < Decimal::new(1, 1) || rate > Decimal::from(20) {
+                return Err(ApiError::invalid("callbackRate"));
+            }
+            let activate = p.decimal("activatePrice")?;
+            if let Some(a) = activate {
+                check_price(&spec, a)?;
+                // A SELL trail starts above the price and a BUY trail below it; one on the
+                // other side would be active at once, which Binance refuses.
+                let wrong_side = match side {
+                    Side::Sell => a <= reference,
+                    Side::Buy => a >= reference,
+                };
+                if wrong_side {
+                    return Err(ApiError::bad(-2021, "Order would immediately trigger."));
+                }
+            }
+            (Some(rate), activate)
+        } else {
+            for name in ["callbackRate", "activatePrice"] {
+                if p.get(name).is_some() {
+                    return Err(not_required(name));
+                }
+            }
+            (None, None)
         };
-        if immediate {
-            return Err(ApiError::bad(-2021, "Order would immediately trigger."));
+        if !trailing {
+            // A stop that is already through its trigger would fire at once: Binance refuses it.
+            let immediate = match (order_type, side) {
+                ("STOP_MARKET" | "STOP", Side::Sell)
+                | ("TAKE_PROFIT_MARKET" | "TAKE_PROFIT", Side::Buy) => reference <= trigger,
+                _ => reference >= trigger,
+            };
+            if immediate {
+                return Err(ApiError::bad(-2021, "Order would immediately trigger."));
+            }
         }
         let client_algo_id = match p.get("clientAlgoId").or_else(|| p.get("newClientOrderId")) {
             Some(id) => valid_client_id(id)?,
@@ -1127,6 +1231,11 @@ impl Exchange {
             update_time: now,
             trigger_time: 0,
             actual_order_id: None,
+            price,
+            time_in_force,
+            activate_price,
+            callback_rate,
+            extreme: trailing.then_some(reference),
         };
         let reply = algo_json(&order);
         self.emit_algo(acct, &order, now);
@@ -1278,21 +1387,25 @@ impl Exchange {
             .collect();
         for i in open {
             let o = self.accounts[acct].algo_orders[i].clone();
-            let range = if o.working_type == "MARK_PRICE" {
-                self.market.mark_price_range(&o.symbol, from, now)
+            let fired_at = if o.order_type == "TRAILING_STOP_MARKET" {
+                let (extreme, fired) = self.trail(&o, from, now);
+                self.accounts[acct].algo_orders[i].extreme = extreme;
+                fired
             } else {
-                self.market.price_range(&o.symbol, from, now)
+                let range = if o.working_type == "MARK_PRICE" {
+                    self.market.mark_price_range(&o.symbol, from, now)
+                } else {
+                    self.market.price_range(&o.symbol, from, now)
+                };
+                let Some((low, high)) = range else { continue };
+                let fires = match (o.order_type.as_str(), o.side) {
+                    ("STOP_MARKET" | "STOP", Side::Sell)
+                    | ("TAKE_PROFIT_MARKET" | "TAKE_PROFIT", Side::Buy) => low <= o.trigger_price,
+                    _ => high >= o.trigger_price,
+                };
+                fires.then_some(o.trigger_price)
             };
-            let Some((low, high)) = range else { continue };
-            let fires = match (o.order_type.as_str(), o.side) {
-                ("STOP_MARKET", Side::Sell) | ("TAKE_PROFIT_MARKET", Side::Buy) => {
-                    low <= o.trigger_price
-                }
-                _ => high >= o.trigger_price,
-            };
-            if !fires {
-                continue;
-            }
+            let Some(at) = fired_at else { continue };
             let position = self.accounts[acct]
                 .positions
                 .get(&(o.symbol.clone(), o.position_side))
@@ -1325,47 +1438,143 @@ impl Exchange {
                 self.emit_algo(acct, &expired, now);
                 continue;
             }
+            // The algo service's part ends when it hands the order to the matching engine.
             a.status = "FINISHED";
             let order_id = self.id();
             self.accounts[acct].algo_orders[i].actual_order_id = Some(order_id);
-            // The triggered market order fills at the trigger price (a gap would fill worse;
-            // the replay path is continuous, so the trigger price is where it crossed).
-            let price = o.trigger_price;
-            let exec = self.fill(
-                acct,
-                Fill {
-                    order_id,
-                    symbol: &o.symbol,
-                    side: o.side,
-                    position_side: o.position_side,
-                    qty,
-                    price,
-                    maker: false,
-                },
-                now,
-            );
             let finished = self.accounts[acct].algo_orders[i].clone();
             self.emit_algo(acct, &finished, now);
-            let triggered = SimOrder {
+            let limit = o.order_type == "STOP" || o.order_type == "TAKE_PROFIT";
+            let mut triggered = SimOrder {
                 order_id,
                 client_order_id: format!("{}-t", o.client_algo_id).chars().take(36).collect(),
                 symbol: o.symbol.clone(),
                 side: o.side,
                 position_side: o.position_side,
-                order_type: "MARKET".into(),
-                time_in_force: "GTC".into(),
-                price: Decimal::ZERO,
+                order_type: if limit { "LIMIT" } else { "MARKET" }.into(),
+                time_in_force: o.time_in_force.clone(),
+                price: if limit { o.price } else { Decimal::ZERO },
                 orig_qty: qty,
-                executed_qty: qty,
-                cum_quote: (qty * price).round_dp(8),
+                executed_qty: Decimal::ZERO,
+                cum_quote: Decimal::ZERO,
                 reduce_only: o.reduce_only || o.close_position,
-                status: "FILLED",
+                status: "NEW",
                 time: now,
                 update_time: now,
             };
-            self.emit_order(acct, &triggered, "TRADE", Some(&exec), now);
-            self.accounts[acct].orders.push(triggered);
+            // The price was at `at` when the order triggered. A market order fills there (the
+            // replay path is continuous, so that is where it crossed); a limit order fills
+            // there too when its limit allows, else it rests on the book like any LIMIT.
+            let marketable = !limit
+                || match o.side {
+                    Side::Buy => o.price >= at,
+                    Side::Sell => o.price <= at,
+                };
+            if marketable && o.time_in_force != "GTX" {
+                let exec = self.fill(
+                    acct,
+                    Fill {
+                        order_id,
+                        symbol: &o.symbol,
+                        side: o.side,
+                        position_side: o.position_side,
+                        qty,
+                        price: at,
+                        maker: false,
+                    },
+                    now,
+                );
+                triggered.executed_qty = qty;
+                triggered.cum_quote = (qty * at).round_dp(8);
+                triggered.status = "FILLED";
+                self.emit_order(acct, &triggered, "TRADE", Some(&exec), now);
+                self.accounts[acct].orders.push(triggered);
+            } else if marketable || o.time_in_force == "IOC" || o.time_in_force == "FOK" {
+                // A post-only order that would take, or an IOC/FOK that cannot fill now.
+                triggered.status = "EXPIRED";
+                self.emit_order(acct, &triggered, "EXPIRED", None, now);
+                self.accounts[acct].orders.push(triggered);
+            } else {
+                self.emit_order(acct, &triggered, "NEW", None, now);
+                let a = &mut self.accounts[acct];
+                a.orders.push(triggered);
+                a.open.push(a.orders.len() - 1);
+            }
         }
+    }
+
+    /// Walks a TRAILING_STOP_MARKET along the price path of `(from, now]`: the best price
+    /// since placement follows the path, the trail is active once that best price has reached
+    /// `activate_price` (at once without one), and it fires when the price comes back by
+    /// `callback_rate` percent from the best. Returns the new best price and, when it fired,
+    /// the price it fired at.
+    ///
+    /// The path is monotone inside each quarter of a candle (see `market::replay`), and every
+    /// data interval's quarters are whole multiples of 15 s, so walking 15-second windows
+    /// aligned to the clock sees the moves in their true order.
+    fn trail(&self, o: &AlgoOrder, from: i64, now: i64) -> (Option<Decimal>, Option<Decimal>) {
+        const WINDOW_MS: i64 = 15_000;
+        let price_at = |t: i64| {
+            if o.working_type == "MARK_PRICE" {
+                self.market.mark_price(&o.symbol, t)
+            } else {
+                self.market.last_price(&o.symbol, t)
+            }
+        };
+        let Some(rate) = o.callback_rate else {
+            return (o.extreme, None);
+        };
+        let back = rate / Decimal::ONE_HUNDRED;
+        let tick = self
+            .market
+            .spec(&o.symbol)
+            .map_or(Decimal::ZERO, |s| s.tick_size);
+        let on_tick = |v: Decimal| {
+            if tick.is_zero() {
+                v
+            } else {
+                (v / tick).round() * tick
+            }
+        };
+        let mut best = o.extreme;
+        let mut a = from;
+        while a < now {
+            let b = ((a.div_euclid(WINDOW_MS) + 1) * WINDOW_MS).min(now);
+            let (Some(pa), Some(pb)) = (price_at(a), price_at(b)) else {
+                a = b;
+                continue;
+            };
+            a = b;
+            match o.side {
+                Side::Sell => {
+                    if pb >= pa {
+                        best = Some(best.map_or(pb, |e| e.max(pb)));
+                        continue;
+                    }
+                    let top = best.map_or(pa, |e| e.max(pa));
+                    best = Some(top);
+                    let active = o.activate_price.is_none_or(|ap| top >= ap);
+                    let stop = on_tick(top * (Decimal::ONE - back));
+                    if active && pb <= stop {
+                        return (best, Some(stop.min(pa).max(pb)));
+                    }
+                }
+                Side::Buy => {
+                    if pb <= pa {
+                        best = Some(best.map_or(pb, |e| e.min(pb)));
+                        continue;
+                    }
+                    let bottom = best.map_or(pa, |e| e.min(pa));
+                    best = Some(bottom);
+                    let active = o.activate_price.is_none_or(|ap| bottom <= ap);
+                    let stop = on_tick(bottom * (Decimal::ONE + back));
+                    if active && pb >= stop {
+                        return (best, Some(stop.max(pa).min(pb)));
+                    }
+                }
+            }
+        }
+        (best, None)
     }
 
     /// Closes positions whose margin no longer covers their maintenance margin, at the worst
@@ -1399,26 +1608,56 @@ impl Exchange {
         let mut cross_equity = a.wallet;
         let mut cross_maint = Decimal::ZERO;
         let mut cross: Vec<(PositionKey, Decimal)> = Vec::new();
+        // Margin-call candidates: (key, mark price, maintenance margin, pnl, isolated).
+        let mut cross_rows: Vec<MarginCallRow> = Vec::new();
+        let mut isolated_calls: Vec<MarginCallRow> = Vec::new();
+        let mut isolated_clear: Vec<PositionKey> = Vec::new();
         for (key, price, amount, isolated) in &worst {
             let symbol = &key.0;
             let p = &a.positions[key];
             let pnl = (*price - p.entry_price) * *amount;
+            let mm = maint(symbol, *amount, *price);
+            let row = MarginCallRow {
+                key: key.clone(),
+                amount: *amount,
+                mark: *price,
+                maint: mm,
+                pnl,
+                isolated: *isolated,
+            };
             if *isolated {
                 let lev =
                     Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
                 let margin = (p.entry_price * amount.abs()) / lev + pnl;
-                if margin <= maint(symbol, *amount, *price) {
+                if margin <= mm {
                     doomed.push((key.clone(), *price));
+                    isolated_clear.push(key.clone());
+                } else if mm >= margin * MARGIN_CALL_RATIO {
+                    isolated_calls.push(row);
+                } else {
+                    isolated_clear.push(key.clone());
                 }
             } else {
                 cross_equity += pnl;
-                cross_maint += maint(symbol, *amount, *price);
+                cross_maint += mm;
                 cross.push((key.clone(), *price));
+                cross_rows.push(row);
             }
         }
-        if !cross.is_empty() && cross_equity <= cross_maint {
+        let cross_doomed = !cross.is_empty() && cross_equity <= cross_maint;
+        let cross_call =
+            !cross.is_empty() && !cross_doomed && cross_maint >= cross_equity * MARGIN_CALL_RATIO;
+        if cross_doomed {
             doomed.extend(cross);
         }
+        self.margin_calls(
+            acct,
+            cross_call,
+            cross_rows,
+            isolated_calls,
+            &isolated_clear,
+            now,
+        );
         for ((symbol, position_side), price) in doomed {
             let Some(p) = self.accounts[acct]
                 .positions
@@ -1496,6 +1735,73 @@ impl Exchange {
             }
             self.emit_order(acct, &forced, "CALCULATED", Some(&exec), now);
             tracing::info!(account = acct, %symbol, %price, "position liquidated");
+        }
+    }
+
+    /// Sends MARGIN_CALL once each time a margin ratio (maintenance margin over margin
+    /// balance) rises through [`MARGIN_CALL_RATIO`]: the cross positions together, each
+    /// isolated position alone. A ratio back below the level re-arms it.
+    fn margin_calls(
+        &mut self,
+        acct: usize,
+        cross_call: bool,
+        cross_rows: Vec<MarginCallRow>,
+        isolated_calls: Vec<MarginCallRow>,
+        isolated_clear: &[PositionKey],
+        now: i64,
+    ) {
+        let a = &mut self.accounts[acct];
+        for key in isolated_clear {
+            a.margin_called_isolated.remove(key);
+        }
+        // A closed position's call is over; a new position starts un-called.
+        let positions = &a.positions;
+        a.margin_called_isolated
+            .retain(|k| positions.get(k).is_some_and(|p| !p.amount.is_zero()));
+        let mut events = Vec::new();
+        if cross_call && !a.margin_called_cross {
+            events.push((Some(a.wallet), cross_rows));
+        }
+        a.margin_called_cross = cross_call;
+        for row in isolated_calls {
+            if a.margin_called_isolated.insert(row.key.clone()) {
+                events.push((None, vec![row]));
+            }
+        }
+        for (cross_wallet, rows) in events {
+            let positions: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    let margin = if r.isolated {
+                        let lev = Decimal::from(
+                            a.settings
+                                .get(&r.key.0)
+                                .copied()
+                                .unwrap_or_default()
+                                .leverage,
+                        );
+                        let entry = a
+                            .positions
+                            .get(&r.key)
+                            .map_or(Decimal::ZERO, |p| p.entry_price);
+                        (entry * r.amount.abs()) / lev
+                    } else {
+                        Decimal::ZERO
+                    };
+                    json!({
+                        "s": r.key.0, "ps": r.key.1.as_str(), "pa": dec(r.amount),
+                        "mt": if r.isolated { "ISOLATED" } else { "CROSSED" },
+                        "iw": dec(margin.round_dp(8)), "mp": dec(r.mark),
+                        "up": dec(r.pnl.round_dp(8)), "mm": dec(r.maint.round_dp(8)),
+                    })
+                })
+                .collect();
+            let mut event = json!({"e": "MARGIN_CALL", "E": now, "p": positions});
+            // `cw` is only sent with a cross margin call (docs).
+            if let Some(w) = cross_wallet {
+                event["cw"] = json!(dec(w));
+            }
+            self.outbox.push((acct, event));
         }
     }
 
@@ -1788,27 +2094,6 @@ impl Exchange {
         }])
     }
 
-    /// `GET /fapi/v1/userTrades` for `symbol`, oldest first.
-    pub fn user_trades(&mut self, acct: usize, symbol: &str, now: i64) -> Value {
-        self.advance(now);
-        Value::Array(
-            self.accounts[acct]
-                .trades
-                .iter()
-                .filter(|t| t.symbol == symbol)
-                .map(|t| {
-                    let buyer = t.side == Side::Buy;
-                    json!({
-                        "buyer": buyer, "commission": dec(t.commission), "commissionAsset": "USDT", "id": t.id,
-                        "maker": t.maker, "orderId": t.order_id, "price": dec(t.price), "qty": dec(t.qty),
-                        "quoteQty": dec((t.price * t.qty).round_dp(8)), "realizedPnl": dec(t.realized_pnl),
-                        "side": t.side.as_str(), "positionSide": t.position_side.as_str(), "symbol": t.symbol, "time": t.time,
-                    })
-                })
-                .collect(),
-        )
-    }
-
     /// `GET /fapi/v1/income` from `start` (inclusive), oldest first, at most `limit`.
     pub fn income(
         &mut self,
@@ -1835,6 +2120,536 @@ impl Exchange {
                 .collect(),
         )
     }
+}
+
+/// How far back `userTrades` and `allOrders` look by default, and the widest window they
+/// accept (7 days).
+const HISTORY_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
+
+/// An optional integer parameter.
+fn int_param(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+    p.get(name)
+        .map(|v| v.parse().map_err(|_| ApiError::invalid(name)))
+        .transpose()
+}
+
+/// `limit` with Binance's default and maximum (values above the maximum are capped).
+fn limit_param(p: &Params, default: usize, max: usize) -> Result<usize, ApiError> {
+    match p.get("limit") {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<usize>()
+            .map(|l| l.clamp(1, max))
+            .map_err(|_| ApiError::invalid("limit")),
+    }
+}
+
+/// The inclusive time window of a history query: the last 7 days without times, 7 days
+/// from `startTime` or up to `endTime` with one of them, and at most 7 days with both.
+///
+/// # Errors
+/// -1023 when `startTime` is after `endTime`, -1127 when they are more than 7 days apart.
+fn history_window(p: &Params, now: i64) -> Result<(i64, i64), ApiError> {
+    let start = int_param(p, "startTime")?;
+    let end = int_param(p, "endTime")?;
+    match (start, end) {
+        (None, None) => Ok((now - HISTORY_WINDOW_MS, now)),
+        (Some(s), None) => Ok((s, s.saturating_add(HISTORY_WINDOW_MS).min(now))),
+        (None, Some(e)) => Ok((e - HISTORY_WINDOW_MS, e)),
+        (Some(s), Some(e)) if s > e => {
+            Err(ApiError::bad(-1023, "Start time is greater than end time."))
+        }
+        (Some(s), Some(e)) if e - s > HISTORY_WINDOW_MS => Err(ApiError::bad(
+            -1127,
+            "More than 168 hours between startTime and endTime.",
+        )),
+        (Some(s), Some(e)) => Ok((s, e)),
+    }
+}
+
+/// The items of a `batchOrders` parameter (a JSON array of objects, at most 5), each as the
+/// parameters of one single-order request.
+///
+/// # Errors
+/// -1102 without `batchOrders`, -1130 when it is not a JSON array of objects, -4082 for
+/// none or more than 5.
+fn batch_items(p: &Params) -> Result<Vec<Params>, ApiError> {
+    let raw = p.req("batchOrders")?;
+    let items: Vec<serde_json::Map<String, Value>> =
+        serde_json::from_str(raw).map_err(|_| ApiError::invalid("batchOrders"))?;
+    if items.is_empty() || items.len() > 5 {
+        return Err(ApiError::bad(
+            -4082,
+            "Invalid number of batch place orders.",
+        ));
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let mut one = Params::default();
+            for (k, v) in item {
+                // Batch values are strings; numbers and booleans are accepted as Binance does.
+                let v = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                one.0.insert(k, v);
+            }
+            one
+        })
+        .collect())
+}
+
+fn error_json(e: &ApiError) -> Value {
+    json!({"code": e.code, "msg": e.msg})
+}
+
+impl Exchange {
+    /// `PUT /fapi/v1/order`: changes the price and quantity of an open LIMIT order (or its
+    /// price by `priceMatch`). Filters, percent price, reduce-only and margin are checked as
+    /// for a new order; a refused change leaves the order as it was. The order is cancelled
+    /// when the new quantity is not above what it has filled, or when it is post-only (GTX)
+    /// and the new price would take. A change that makes the price marketable fills at once
+    /// as a taker, like a new order would.
+    ///
+    /// # Errors
+    /// -2013 unknown or no longer open, -5025 not a LIMIT order, -5027 nothing changes,
+    /// -5026 after 10,000 changes, -1128 `price` with `priceMatch`, -5037 an unknown
+    /// `priceMatch`, and the filter, reduce-only (-2022) and margin (-2019) codes.
+    pub fn modify_order(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let symbol = p.req("symbol")?;
+        let spec = self.spec(symbol)?.clone();
+        let side =
+            Side::parse(p.req("side")?).ok_or_else(|| ApiError::bad(-1117, "Invalid side."))?;
+        let qty = p
+            .decimal("quantity")?
+            .ok_or_else(|| ApiError::mandatory("quantity"))?;
+        let sent_price = p.decimal("price")?;
+        let price_match = p.get("priceMatch").filter(|m| *m != "NONE");
+        let modify_id = int_param(p, "modifyId")?.unwrap_or(0);
+        let i = self.find_order(acct, p)?;
+        let o = self.accounts[acct].orders[i].clone();
+        if o.status != "NEW" && o.status != "PARTIALLY_FILLED" {
+            // Filled, cancelled and expired orders are not in the book any more.
+            return Err(ApiError::no_such_order());
+        }
+        if o.order_type != "LIMIT" {
+            return Err(ApiError::bad(-5025, "Only limit order is supported."));
+        }
+        if o.side != side {
+            return Err(ApiError::invalid("side"));
+        }
+        let price = match (sent_price, price_match) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad(
+                    -1128,
+                    "Combination of optional parameters invalid.",
+                ));
+            }
+            (Some(price), None) => price,
+            (None, Some(mode)) => self.match_price(symbol, side, mode, now)?,
+            (None, None) => return Err(ApiError::mandatory("price")),
+        };
+        if qty.normalize().scale() > spec.quantity_precision {
+            return Err(ApiError::bad(
+                -1111,
+                "Precision is over the maximum defined for this asset.",
+            ));
+        }
+        if !((qty - spec.min_qty) / spec.step_size).fract().is_zero() {
+            return Err(ApiError::bad(-4023, "Quantity not increased by step size."));
+        }
+        if qty < spec.min_qty {
+            return Err(ApiError::bad(-4004, "Quantity less than min quantity."));
+        }
+        if qty > spec.max_qty {
+            return Err(ApiError::bad(-4005, "Quantity greater than max quantity."));
+        }
+        check_price(&spec, price)?;
+        let last = self.last(symbol, now)?;
+        let mark = self.market.mark_price(symbol, now).unwrap_or(last);
+        if side == Side::Buy && price > mark * spec.multiplier_up {
+            return Err(ApiError::bad(
+                -4016,
+                "Limit price can't be higher than the mark price multiplied by the cap.",
+            ));
+        }
+        if side == Side::Sell && price < mark * spec.multiplier_down {
+            return Err(ApiError::bad(
+                -4024,
+                "Limit price can't be lower than the mark price multiplied by the floor.",
+            ));
+        }
+        if price == o.price && qty == o.orig_qty {
+            return Err(ApiError::bad(-5027, "No need to modify the order."));
+        }
+        let a = &self.accounts[acct];
+        let count = a
+            .amendments
+            .iter()
+            .filter(|m| m.order_id == o.order_id)
+            .count();
+        if count >= 10_000 {
+            return Err(ApiError::bad(-5026, "Exceed maximum modify order limit."));
+        }
+        let hedge_close = o.position_side.closed_by(side);
+        let remaining = qty - o.executed_qty;
+        let position = a
+            .positions
+            .get(&(symbol.to_owned(), o.position_side))
+            .cloned()
+            .unwrap_or_default();
+        if remaining > Decimal::ZERO {
+            if o.reduce_only || hedge_close {
+                // What the other closing orders already claim of the position.
+                let others: Decimal = a
+                    .open
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| &a.orders[j])
+                    .filter(|x| {
+                        x.symbol == symbol && x.position_side == o.position_side && x.side == side
+                    })
+                    .map(|x| x.orig_qty - x.executed_qty)
+                    .sum();
+                let reduces = !position.amount.is_zero()
+                    && position.amount.is_sign_positive() != (side == Side::Buy);
+                let room = if hedge_close {
+                    position.amount.abs() - others
+                } else {
+                    position.amount.abs()
+                };
+                if !reduces || remaining > room {
+                    return Err(ApiError::bad(-2022, "ReduceOnly Order is rejected."));
+                }
+            } else {
+                if qty * price < spec.min_notional {
+                    return Err(ApiError::bad(
+                        -4164,
+                        format!(
+                            "Order's notional must be no smaller than {} (unless you choose reduce only).",
+                            dec(spec.min_notional)
+                        ),
+                    ));
+                }
+                let lev =
+                    Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
+                let held = ((o.orig_qty - o.executed_qty) * o.price) / lev;
+                let needed = (remaining * price) / lev + remaining * price * self.fees.taker;
+                if needed - held > self.available(a, now) {
+                    return Err(ApiError::margin());
+                }
+            }
+        }
+        let marketable = match side {
+            Side::Buy => price >= last,
+            Side::Sell => price <= last,
+        };
+        let amendment_id = self.id();
+        let a = &mut self.accounts[acct];
+        a.amendments.push(Amendment {
+            amendment_id,
+            order_id: o.order_id,
+            client_order_id: o.client_order_id.clone(),
+            symbol: symbol.to_owned(),
+            time: now,
+            price_before: o.price,
+            price_after: price,
+            qty_before: o.orig_qty,
+            qty_after: qty,
+            count: u32::try_from(count + 1).unwrap_or(u32::MAX),
+            modify_id,
+        });
+        let order = &mut a.orders[i];
+        order.update_time = now;
+        if remaining <= Decimal::ZERO || (o.time_in_force == "GTX" && marketable) {
+            order.status = "CANCELED";
+            let cancelled = order.clone();
+            a.open.retain(|&j| j != i);
+            self.emit_order(acct, &cancelled, "CANCELED", None, now);
+        } else {
+            order.price = price;
+            order.orig_qty = qty;
+            let amended = order.clone();
+            self.emit_order(acct, &amended, "AMENDMENT", None, now);
+            if marketable {
+                let fill_price = match side {
+                    Side::Buy => last.min(price),
+                    Side::Sell => last.max(price),
+                };
+                let exec = self.fill(
+                    acct,
+                    Fill {
+                        order_id: o.order_id,
+                        symbol,
+                        side,
+                        position_side: o.position_side,
+                        qty: remaining,
+                        price: fill_price,
+                        maker: false,
+                    },
+                    now,
+                );
+                let a = &mut self.accounts[acct];
+                let order = &mut a.orders[i];
+                order.executed_qty = qty;
+                order.cum_quote += (remaining * fill_price).round_dp(8);
+                order.status = "FILLED";
+                let filled = order.clone();
+                a.open.retain(|&j| j != i);
+                self.emit_order(acct, &filled, "TRADE", Some(&exec), now);
+            }
+        }
+        let mut reply = order_json(&self.accounts[acct].orders[i], true);
+        reply["pair"] = json!(symbol);
+        reply["modifyId"] = json!(modify_id);
+        Ok(reply)
+    }
+
+    /// The price `priceMatch` names on the book: OPPONENT(_5/_10/_20) is the best (5th, 10th,
+    /// 20th) price on the other side, QUEUE(_5/_10/_20) the same on the order's own side.
+    ///
+    /// # Errors
+    /// -5037 for another value.
+    fn match_price(
+        &self,
+        symbol: &str,
+        side: Side,
+        mode: &str,
+        now: i64,
+    ) -> Result<Decimal, ApiError> {
+        let (opponent, level) = match mode {
+            "OPPONENT" => (true, 0),
+            "OPPONENT_5" => (true, 4),
+            "OPPONENT_10" => (true, 9),
+            "OPPONENT_20" => (true, 19),
+            "QUEUE" => (false, 0),
+            "QUEUE_5" => (false, 4),
+            "QUEUE_10" => (false, 9),
+            "QUEUE_20" => (false, 19),
+            _ => return Err(ApiError::bad(-5037, "Invalid price match")),
+        };
+        let (bids, asks) = self.market.depth(symbol, now, level + 1);
+        let book = if opponent == (side == Side::Buy) {
+            asks
+        } else {
+            bids
+        };
+        book.get(level)
+            .map(|(price, _)| *price)
+            .ok_or_else(|| ApiError::bad(-1112, "No orders on book for symbol."))
+    }
+
+    /// `PUT /fapi/v1/batchOrders`: up to 5 modifications, each as `PUT /fapi/v1/order` would
+    /// do it; the reply keeps the input order, with `{code, msg}` for each refused one.
+    ///
+    /// # Errors
+    /// -1102 without `batchOrders`, -1130 when it is not a JSON array of objects, -4082 for
+    /// none or more than 5; nothing is changed then.
+    pub fn batch_modify(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        let items = batch_items(p)?;
+        Ok(Value::Array(
+            items
+                .iter()
+                .map(|one| {
+                    self.modify_order(acct, one, now)
+                        .unwrap_or_else(|e| error_json(&e))
+                })
+                .collect(),
+        ))
+    }
+
+    /// `GET /fapi/v1/orderAmendment`: the modifications of one order, oldest first, within
+    /// `startTime`/`endTime` (inclusive), at most `limit` (default 50, at most 100).
+    ///
+    /// # Errors
+    /// -2013 for an unknown order, -1130 for bad numbers.
+    pub fn order_amendments(
+        &mut self,
+        acct: usize,
+        p: &Params,
+        now: i64,
+    ) -> Result<Value, ApiError> {
+        self.advance(now);
+        let i = self.find_order(acct, p)?;
+        let start = int_param(p, "startTime")?.unwrap_or(i64::MIN);
+        let end = int_param(p, "endTime")?.unwrap_or(i64::MAX);
+        let limit = limit_param(p, 50, 100)?;
+        let a = &self.accounts[acct];
+        let order_id = a.orders[i].order_id;
+        Ok(Value::Array(
+            a.amendments
+                .iter()
+                .filter(|m| m.order_id == order_id && (start..=end).contains(&m.time))
+                .take(limit)
+                .map(|m| {
+                    json!({
+                        "amendmentId": m.amendment_id, "symbol": m.symbol, "pair": m.symbol,
+                        "orderId": m.order_id, "clientOrderId": m.client_order_id, "time": m.time,
+                        "amendment": {
+                            "price": {"before": dec(m.price_before), "after": dec(m.price_after)},
+                            "origQty": {"before": dec(m.qty_before), "after": dec(m.qty_after)},
+                            "count": m.count, "modifyId": m.modify_id,
+                        },
+                    })
+                })
+                .collect(),
+        ))
+    }
+
+    /// `DELETE /fapi/v1/batchOrders`: cancels up to 10 orders of `symbol` named by
+    /// `orderIdList` (a JSON array of ids) or, without it, `origClientOrderIdList` (a JSON
+    /// array of client ids). Parameter names match in any case (ccxt sends them in lower
+    /// case). The reply keeps the input order: the cancelled order, or `{code, msg}`
+    /// (-2011) for one that is unknown or no longer open.
+    ///
+    /// # Errors
+    /// -1102 without either list, -1130 for a malformed list, -4032 for more than 10 ids;
+    /// nothing is cancelled then.
+    pub fn cancel_batch(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        let symbol = p.req("symbol")?;
+        self.spec(symbol)?;
+        let one = |key: &str, value: String| {
+            let mut q = Params::default();
+            q.0.insert("symbol".into(), symbol.to_owned());
+            q.0.insert(key.into(), value);
+            q
+        };
+        let items: Vec<Params> = if let Some(raw) = p.get_any_case("orderIdList") {
+            let ids: Vec<Value> =
+                serde_json::from_str(raw).map_err(|_| ApiError::invalid("orderIdList"))?;
+            ids.iter()
+                .map(|v| {
+                    let id = match v {
+                        Value::Number(n) => n.as_i64(),
+                        Value::String(s) => s.parse().ok(),
+                        _ => None,
+                    };
+                    id.map(|id| one("orderId", id.to_string()))
+                        .ok_or_else(|| ApiError::invalid("orderIdList"))
+                })
+                .collect::<Result<_, _>>()?
+        } else if let Some(raw) = p.get_any_case("origClientOrderIdList") {
+            let ids: Vec<String> = serde_json::from_str(raw)
+                .map_err(|_| ApiError::invalid("origClientOrderIdList"))?;
+            ids.into_iter()
+                .map(|id| one("origClientOrderId", id))
+                .collect()
+        } else {
+            return Err(ApiError::bad(
+                -1102,
+                "Param 'orderIdList' or 'origClientOrderIdList' must be sent, but both were empty/null!",
+            ));
+        };
+        if items.is_empty() {
+            return Err(ApiError::invalid("orderIdList"));
+        }
+        if items.len() > 10 {
+            return Err(ApiError::bad(-4032, "Exceed maximum cancel order size."));
+        }
+        Ok(Value::Array(
+            items
+                .iter()
+                .map(|q| {
+                    self.cancel_order(acct, q, now)
+                        .unwrap_or_else(|e| error_json(&e))
+                })
+                .collect(),
+        ))
+    }
+
+    /// `GET /fapi/v1/userTrades` for `symbol`, oldest first, at most `limit` (default 500, at
+    /// most 1000). With `fromId`: the trades from that id on, whatever their time (it may not
+    /// be sent with times). With `orderId`: that order's trades. Otherwise the last 7 days
+    /// (or 7 days from `startTime` / up to `endTime`); from `startTime` the first `limit`
+    /// trades, else the latest.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol, -1128 `fromId` with times, -1023/-1127 bad windows, -1130 bad
+    /// numbers.
+    pub fn user_trades(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let symbol = p.req("symbol")?;
+        self.spec(symbol)?;
+        let limit = limit_param(p, 500, 1000)?;
+        let from_id = int_param(p, "fromId")?;
+        let order_id = int_param(p, "orderId")?;
+        let timed = p.get("startTime").is_some() || p.get("endTime").is_some();
+        if from_id.is_some() && timed {
+            return Err(ApiError::bad(
+                -1128,
+                "Combination of optional parameters invalid.",
+            ));
+        }
+        let trades = self.accounts[acct]
+            .trades
+            .iter()
+            .filter(|t| t.symbol == symbol && order_id.is_none_or(|o| t.order_id == o));
+        let picked: Vec<&Trade> = if let Some(from) = from_id {
+            trades.filter(|t| t.id >= from).take(limit).collect()
+        } else if order_id.is_some() && !timed {
+            trades.take(limit).collect()
+        } else {
+            let (start, end) = history_window(p, now)?;
+            let inside: Vec<&Trade> = trades.filter(|t| (start..=end).contains(&t.time)).collect();
+            latest_or_first(inside, limit, p.get("startTime").is_some())
+        };
+        Ok(Value::Array(picked.into_iter().map(trade_json).collect()))
+    }
+
+    /// `GET /fapi/v1/allOrders` (regular orders; `symbol` optional), oldest first, at most
+    /// `limit` (default 500, at most 1000). With `orderId`: the orders from that id on,
+    /// whatever their time. Otherwise the last 7 days of creation times (or 7 days from
+    /// `startTime` / up to `endTime`); from `startTime` the first `limit` orders, else the
+    /// latest.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol, -1023/-1127 bad windows, -1130 bad numbers.
+    pub fn all_orders(&mut self, acct: usize, p: &Params, now: i64) -> Result<Value, ApiError> {
+        self.advance(now);
+        let symbol = p.get("symbol");
+        if let Some(s) = symbol {
+            self.spec(s)?;
+        }
+        let limit = limit_param(p, 500, 1000)?;
+        let from_id = int_param(p, "orderId")?;
+        let orders = self.accounts[acct]
+            .orders
+            .iter()
+            .filter(|o| symbol.is_none_or(|s| s == o.symbol));
+        let picked: Vec<&SimOrder> = if let Some(from) = from_id {
+            orders.filter(|o| o.order_id >= from).take(limit).collect()
+        } else {
+            let (start, end) = history_window(p, now)?;
+            let inside: Vec<&SimOrder> =
+                orders.filter(|o| (start..=end).contains(&o.time)).collect();
+            latest_or_first(inside, limit, p.get("startTime").is_some())
+        };
+        Ok(Value::Array(
+            picked.into_iter().map(|o| order_json(o, true)).collect(),
+        ))
+    }
+}
+
+/// The first `limit` rows when the query starts at a time, else the latest `limit`.
+fn latest_or_first<T>(mut rows: Vec<T>, limit: usize, from_start: bool) -> Vec<T> {
+    if from_start {
+        rows.truncate(limit);
+    } else {
+        let skip = rows.len().saturating_sub(limit);
+        rows.drain(..skip);
+    }
+    rows
+}
+
+fn trade_json(t: &Trade) -> Value {
+    json!({
+        "buyer": t.side == Side::Buy, "commission": dec(t.commission), "commissionAsset": "USDT", "id": t.id,
+        "maker": t.maker, "orderId": t.order_id, "price": dec(t.price), "qty": dec(t.qty),
+        "quoteQty": dec((t.price * t.qty).round_dp(8)), "realizedPnl": dec(t.realized_pnl),
+        "side": t.side.as_str(), "positionSide": t.position_side.as_str(), "symbol": t.symbol, "time": t.time,
+    })
 }
 
 /// The `positionSide` of an order, checked against the account's mode: `BOTH` (or absent) in
@@ -1926,18 +2741,27 @@ fn order_json(o: &SimOrder, full: bool) -> Value {
     v
 }
 
+/// The type of the order an algo order placed in the matching engine, once it has.
+fn actual_type(o: &AlgoOrder) -> Option<&'static str> {
+    o.actual_order_id.map(|_| match o.order_type.as_str() {
+        "STOP" | "TAKE_PROFIT" => "LIMIT",
+        _ => "MARKET",
+    })
+}
+
 fn algo_json(o: &AlgoOrder) -> Value {
     json!({
         "algoId": o.algo_id, "clientAlgoId": o.client_algo_id, "algoType": "CONDITIONAL", "orderType": o.order_type,
-        "symbol": o.symbol, "side": o.side.as_str(), "positionSide": o.position_side.as_str(), "timeInForce": "GTC",
-        "quantity": dec(o.quantity), "algoStatus": o.status, "triggerPrice": dec(o.trigger_price), "price": "0",
+        "symbol": o.symbol, "side": o.side.as_str(), "positionSide": o.position_side.as_str(), "timeInForce": o.time_in_force,
+        "quantity": dec(o.quantity), "algoStatus": o.status, "triggerPrice": dec(o.trigger_price), "price": dec(o.price),
         "icebergQuantity": null, "selfTradePreventionMode": "EXPIRE_MAKER", "workingType": o.working_type,
         "priceMatch": "NONE", "closePosition": o.close_position, "priceProtect": o.price_protect,
-        "reduceOnly": o.reduce_only, "activatePrice": "", "callbackRate": "", "createTime": o.create_time,
+        "reduceOnly": o.reduce_only, "activatePrice": o.activate_price.map_or_else(String::new, dec),
+        "callbackRate": o.callback_rate.map_or_else(String::new, dec), "createTime": o.create_time,
         "updateTime": o.update_time, "triggerTime": o.trigger_time, "goodTillDate": 0,
         "actualOrderId": o.actual_order_id.map_or_else(String::new, |i| i.to_string()),
         // Query and list shapes carry these; empty strings stand for unset (CONTRACT.md 4.4).
-        "actualPrice": "", "actualQty": "", "actualType": "", "tpOrderType": "",
+        "actualPrice": "", "actualQty": "", "actualType": actual_type(o).unwrap_or(""), "tpOrderType": "",
         "tpTriggerPrice": "", "tpPrice": "", "slTriggerPrice": "", "slPrice": "",
     })
 }
@@ -1953,6 +2777,17 @@ impl Params {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// The value of `name` in any letter case (ccxt lower-cases some names), if sent and
+    /// not empty; the exact spelling wins.
+    pub fn get_any_case(&self, name: &str) -> Option<&str> {
+        self.get(name).or_else(|| {
+            self.0
+                .iter()
+                .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty())
+                .map(|(_, v)| v.as_str())
+        })
     }
 
     /// A mandatory parameter.

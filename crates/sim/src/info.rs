@@ -205,6 +205,29 @@ pub fn depth(market: &MarketData, p: &Params, now: i64) -> Result<Value, ApiErro
     Ok(json!({"lastUpdateId": now, "E": now, "T": now, "bids": side(bids), "asks": side(asks)}))
 }
 
+/// `GET /fapi/v1/ticker/bookTicker`: the best bid and ask of the book `depth` serves at
+/// the same time, one symbol or all.
+///
+/// # Errors
+/// -1121 unknown symbol.
+pub fn book_ticker(market: &MarketData, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let one = |s: &str| -> Option<Value> {
+        let (bids, asks) = market.depth(s, now, 1);
+        let (bid, bid_qty) = bids.first().copied()?;
+        let (ask, ask_qty) = asks.first().copied()?;
+        Some(json!({
+            "symbol": s, "bidPrice": dec(bid), "bidQty": dec(bid_qty), "askPrice": dec(ask),
+            "askQty": dec(ask_qty), "time": now, "lastUpdateId": now,
+        }))
+    };
+    match p.get("symbol") {
+        Some(_) => one(symbol(market, p)?).ok_or_else(ApiError::bad_symbol),
+        None => Ok(Value::Array(
+            market.symbols().into_iter().filter_map(one).collect(),
+        )),
+    }
+}
+
 /// `GET /fapi/v1/fundingRate`: the funding events of `symbol` up to now, oldest first.
 ///
 /// # Errors

@@ -13,6 +13,8 @@
 //!   sync to Binance's.
 //! - The replies are built here from the contract notes, not from `perpdesk-binance`'s types,
 //!   so the two sides check each other rather than share a misreading.
+//! - Tests can cut every open WebSocket at once ([`Shared::drop_streams`],
+//!   `POST /admin/streams/drop`) the way a network drop does; listenKeys outlive it.
 
 pub mod error;
 pub mod exchange;

@@ -1,5 +1,9 @@
 //! The HTTP and WebSocket front of the simulator: Binance's paths, parameters, headers and
 //! error bodies, over [`Exchange`].
+//!
+//! Besides Binance's paths it serves admin routes for tests and the CLI: `POST /admin/accounts`,
+//! `/admin/clock`, `/admin/faults` and `/admin/streams/drop`. They have no authentication, which
+//! is why the binary only binds loopback addresses.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -58,6 +62,8 @@ pub struct Shared {
     faults: Mutex<crate::faults::Faults>,
     /// User-data events fanned out to `/private` sockets: (account index, event).
     events: tokio::sync::broadcast::Sender<(usize, Arc<Value>)>,
+    /// Bumped by [`Shared::drop_streams`]; every open socket watches it and ends when it moves.
+    drops: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -77,7 +83,20 @@ impl Shared {
             listen_keys: Mutex::new(Vec::new()),
             faults: Mutex::new(crate::faults::Faults::default()),
             events: tokio::sync::broadcast::channel(4096).0,
+            drops: tokio::sync::watch::channel(0).0,
         })
+    }
+
+    /// Ends every open WebSocket (user data and market) at once, as a network drop would: the
+    /// connection is cut without a close frame. ListenKeys stay valid, so a client that
+    /// reconnects with the same key gets its events again.
+    pub fn drop_streams(&self) {
+        self.drops.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that changes when [`Shared::drop_streams`] is called; sockets hold one each.
+    pub(crate) fn stream_drops(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.drops.subscribe()
     }
 
     /// Replaces the injected faults.
@@ -468,14 +487,31 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/fapi/v1/order",
             post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_order(a, &c.params, s.clock.now_ms()) }))
                 .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_order(a, &c.params, s.clock.now_ms()) }))
-                .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_order(a, &c.params, s.clock.now_ms()) })),
+                .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_order(a, &c.params, s.clock.now_ms()) }))
+                .put(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().modify_order(a, &c.params, s.clock.now_ms()) })),
         )
+        .route("/fapi/v1/orderAmendment", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().order_amendments(a, &c.params, s.clock.now_ms()) })))
+        .route("/fapi/v1/ticker/bookTicker", get(route!(Sec::None, 2, |s: &Shared, c: &Caller| {
+            // Weight 2 with a symbol, 5 for all of them.
+            if c.params.get("symbol").is_none() {
+                charge(s, 3).map_err(|(e, _)| e)?;
+            }
+            crate::info::book_ticker(&s.exchange().market, &c.params, s.clock.now_ms())
+        })))
         .route("/fapi/v1/openOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
         .route(
             "/fapi/v1/batchOrders",
             post(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
                 let a = account(c)?;
                 s.exchange().batch_orders(a, &c.params, s.clock.now_ms())
+            }))
+            .put(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                s.exchange().batch_modify(a, &c.params, s.clock.now_ms())
+            }))
+            .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                s.exchange().cancel_batch(a, &c.params, s.clock.now_ms())
             })),
         )
         .route(
@@ -485,11 +521,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 s.exchange().leverage_bracket(c.params.get("symbol"))
             })),
         )
-        .route("/fapi/v1/allOrders", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
-            let a = account(c)?;
-            let limit = match c.params.get("limit") { Some(v) => v.parse::<usize>().map_err(|_| ApiError::invalid("limit"))?.clamp(1, 1000), None => 500 };
-            Ok(s.exchange().all_orders(a, c.params.get("symbol"), limit, s.clock.now_ms()))
-        })))
+        .route("/fapi/v1/allOrders", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().all_orders(a, &c.params, s.clock.now_ms()) })))
         .route("/fapi/v1/allOpenOrders", axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
             let a = account(c)?;
             let symbol = c.params.req("symbol")?;
@@ -503,7 +535,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_algo(a, &c.params, s.clock.now_ms()) }))
                 .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_algo(a, &c.params, s.clock.now_ms()) })),
         )
-        .route("/fapi/v1/userTrades", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; let sym = c.params.req("symbol")?; Ok(s.exchange().user_trades(a, sym, s.clock.now_ms())) })))
+        .route("/fapi/v1/userTrades", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().user_trades(a, &c.params, s.clock.now_ms()) })))
         .route("/fapi/v1/income", get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| {
             let a = account(c)?;
             let start = match c.params.get("startTime") { Some(v) => v.parse().map_err(|_| ApiError::invalid("startTime"))?, None => 0 };
@@ -535,6 +567,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/accounts", post(admin_account))
         .route("/admin/clock", post(admin_clock))
         .route("/admin/faults", post(admin_faults))
+        .route("/admin/streams/drop", post(admin_drop_streams))
         .fallback(|| async { ApiError { status: 404, code: -1000, msg: "Unknown endpoint.".into() }.into_response() })
         .with_state(shared)
 }
@@ -633,6 +666,14 @@ async fn admin_faults(
         }
         Err(e) => ApiError::bad(-1130, format!("bad fault rules: {e}")).into_response(),
     }
+}
+
+/// `POST /admin/streams/drop`: cuts every open WebSocket, as a network drop does (tests of
+/// reconnect and resync).
+async fn admin_drop_streams(State(s): State<Arc<Shared>>) -> Response {
+    let open = s.drops.receiver_count();
+    s.drop_streams();
+    axum::Json(json!({"dropped": open})).into_response()
 }
 
 /// `POST /admin/clock` `{advanceMs}` or `{setMs}`: moves a manual clock (tests).

@@ -42,10 +42,13 @@ fn user_socket(s: Arc<Shared>, key: &str, ws: WebSocketUpgrade) -> Response {
         return ApiError::bad(-1125, "This listenKey does not exist.").into_response();
     };
     let mut events = subscribe(&s);
+    let mut drops = s.stream_drops();
     let key = key.to_owned();
     ws.on_upgrade(move |mut socket: WebSocket| async move {
         loop {
             tokio::select! {
+                // A dropped network sends no close frame: ending here drops the connection.
+                _ = drops.changed() => return,
                 event = events.recv() => match event {
                     Ok((owner, event)) if owner == account => {
                         // listenKeyExpired goes to the sockets of that key only, and ends them.
@@ -161,6 +164,7 @@ fn market_socket(s: Arc<Shared>, names: &str, combined: bool, ws: WebSocketUpgra
         Ok(_) => return ApiError::invalid("streams").into_response(),
         Err(e) => return e.into_response(),
     };
+    let mut drops = s.stream_drops();
     ws.on_upgrade(move |mut socket: WebSocket| async move {
         // Binance pushes kline updates every 250 ms and mark price every 1 or 3 s.
         let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -192,6 +196,7 @@ fn market_socket(s: Arc<Shared>, names: &str, combined: bool, ws: WebSocketUpgra
                     }
                     elapsed_ms += 250;
                 }
+                _ = drops.changed() => return,
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                     Some(Ok(_)) => {}

@@ -11,6 +11,7 @@ use perpdesk_binance::rest::Endpoint;
 use perpdesk_core::{
     ClientOrderId, OrderKind, OrderRequest, PositionSide, Side, Symbol, WorkingType,
 };
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
@@ -38,7 +39,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Differences that are the fixture's, not the sim's, each with its reason.
-const EXCEPTIONS: [(&str, &str); 5] = [
+const EXCEPTIONS: [(&str, &str); 7] = [
     // Only present when the user's brackets were adjusted (docs note on leverageBracket).
     ("notionalCoef", "absent for unadjusted brackets"),
     // Only (legacy) trailing-stop orders carry these; the OpenAPI example lists every field.
@@ -48,11 +49,15 @@ const EXCEPTIONS: [(&str, &str); 5] = [
     ("icebergQuantity", "docs: null"),
     // CONTRACT.md section 1: live exchangeInfo sends the string "-10000", the docs a number.
     ("autoAssetExchange", "live sends a string"),
+    // ORDER_TRADE_UPDATE: activation price and callback rate of (legacy) trailing orders;
+    // trailing stops are algo orders now, so regular order events never carry them.
+    ("AP", "trailing orders only"),
+    ("cr", "trailing orders only"),
 ];
 
 /// Every field of `expected` must be in `actual` with the same JSON type (recursing into
 /// objects and the first element of arrays).
-fn same_shape(path: &str, expected: &Value, actual: &Value, problems: &mut Vec<String>) {
+pub fn same_shape(path: &str, expected: &Value, actual: &Value, problems: &mut Vec<String>) {
     if EXCEPTIONS
         .iter()
         .any(|(field, _)| path.ends_with(&format!(".{field}")))
@@ -84,7 +89,7 @@ fn same_shape(path: &str, expected: &Value, actual: &Value, problems: &mut Vec<S
     }
 }
 
-fn connector_example(method: &str, path: &str) -> Option<Value> {
+pub fn connector_example(method: &str, path: &str) -> Option<Value> {
     fixture("binance-connector-rust.usds-futures.rest-examples.json")["examples"]
         .as_array()
         .expect("examples")
@@ -93,7 +98,7 @@ fn connector_example(method: &str, path: &str) -> Option<Value> {
         .map(|e| e["response"].clone())
 }
 
-fn docs_example(name: &str) -> Value {
+pub fn docs_example(name: &str) -> Value {
     fixture("binance-docs.usds-futures.examples.json")["examples"]
         .as_array()
         .expect("examples")
@@ -336,4 +341,201 @@ async fn error_bodies_are_code_and_msg_like_binances() {
     let mut problems = Vec::new();
     same_shape("error", &expected, &actual, &mut problems);
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// The connector's batch examples merge an order and an error into one object; the two
+/// halves are compared with a placed item and a refused item.
+fn split_batch_example(example: &Value) -> (Value, Value) {
+    let mut order = example[0].clone();
+    let obj = order.as_object_mut().expect("object");
+    let error = serde_json::json!({"code": obj.remove("code"), "msg": obj.remove("msg")});
+    (order, error)
+}
+
+#[tokio::test]
+async fn modify_batch_book_ticker_and_algo_kinds_match_the_fixture_shapes() {
+    use perpdesk_binance::Method::{Delete, Get, Post, Put};
+    let sim = support::start().await;
+    let client = support::client(&sim, KEY, SECRET);
+    let rest = client.raw().rest().clone();
+    let price = support::last(&sim, "BTCUSDT");
+    let p1 = (price * dec!(0.97)).round_dp(1);
+    for id in ["cm-1", "cm-2", "cm-3"] {
+        client
+            .place_order(&order(
+                OrderKind::Limit {
+                    price: p1,
+                    time_in_force: perpdesk_core::TimeInForce::Gtc,
+                },
+                Side::Buy,
+                id,
+            ))
+            .await
+            .expect("limit");
+    }
+    let sym = || ("symbol", "BTCUSDT".to_owned());
+    let modify = |id: &str, p: Decimal| -> Params {
+        vec![
+            sym(),
+            ("origClientOrderId", id.to_owned()),
+            ("side", "BUY".into()),
+            ("quantity", "0.010".into()),
+            ("price", p.to_string()),
+        ]
+    };
+    let call = |method, path, params: Params| {
+        let rest = rest.clone();
+        async move {
+            rest.call::<Value>(&support::signed(method, path), &params)
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}"))
+        }
+    };
+    let mut problems = Vec::new();
+    let p2 = (price * dec!(0.96)).round_dp(1);
+    let modified = call(Put, "/fapi/v1/order", modify("cm-1", p2)).await;
+    same_shape(
+        "PUT /fapi/v1/order",
+        &connector_example("PUT", "/fapi/v1/order").expect("example"),
+        &modified,
+        &mut problems,
+    );
+    let amendments = call(
+        Get,
+        "/fapi/v1/orderAmendment",
+        vec![sym(), ("origClientOrderId", "cm-1".into())],
+    )
+    .await;
+    same_shape(
+        "GET /fapi/v1/orderAmendment",
+        &connector_example("GET", "/fapi/v1/orderAmendment").expect("example"),
+        &amendments,
+        &mut problems,
+    );
+
+    let batch = serde_json::json!([
+        {"symbol": "BTCUSDT", "origClientOrderId": "cm-2", "side": "BUY", "quantity": "0.010", "price": p2.to_string()},
+        {"symbol": "BTCUSDT", "origClientOrderId": "nope", "side": "BUY", "quantity": "0.010", "price": p2.to_string()},
+    ]);
+    let reply = call(
+        Put,
+        "/fapi/v1/batchOrders",
+        vec![("batchOrders", batch.to_string())],
+    )
+    .await;
+    let (order_part, error_part) =
+        split_batch_example(&connector_example("PUT", "/fapi/v1/batchOrders").expect("example"));
+    same_shape(
+        "PUT /fapi/v1/batchOrders[0]",
+        &order_part,
+        &reply[0],
+        &mut problems,
+    );
+    same_shape(
+        "PUT /fapi/v1/batchOrders[1]",
+        &error_part,
+        &reply[1],
+        &mut problems,
+    );
+    let reply = call(
+        Delete,
+        "/fapi/v1/batchOrders",
+        vec![
+            sym(),
+            (
+                "origClientOrderIdList",
+                serde_json::json!(["cm-3", "nope"]).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let (order_part, error_part) =
+        split_batch_example(&connector_example("DELETE", "/fapi/v1/batchOrders").expect("example"));
+    same_shape(
+        "DELETE /fapi/v1/batchOrders[0]",
+        &order_part,
+        &reply[0],
+        &mut problems,
+    );
+    same_shape(
+        "DELETE /fapi/v1/batchOrders[1]",
+        &error_part,
+        &reply[1],
+        &mut problems,
+    );
+
+    let book = perpdesk_binance::Endpoint {
+        security: perpdesk_binance::Security::None,
+        ..support::signed(Get, "/fapi/v1/ticker/bookTicker")
+    };
+    let ticker: Value = rest.call(&book, &[sym()]).await.expect("bookTicker");
+    same_shape(
+        "GET /fapi/v1/ticker/bookTicker",
+        &connector_example("GET", "/fapi/v1/ticker/bookTicker").expect("example"),
+        &ticker,
+        &mut problems,
+    );
+
+    // The connector's algo examples are a TAKE_PROFIT, a kind with a limit price.
+    let tp = call(
+        Post,
+        "/fapi/v1/algoOrder",
+        vec![
+            ("algoType", "CONDITIONAL".into()),
+            sym(),
+            ("side", "SELL".into()),
+            ("type", "TAKE_PROFIT".into()),
+            ("quantity", "0.010".into()),
+            ("triggerPrice", (price * dec!(1.04)).round_dp(1).to_string()),
+            ("price", (price * dec!(1.04)).round_dp(1).to_string()),
+            ("clientAlgoId", "cm-tp".into()),
+        ],
+    )
+    .await;
+    same_shape(
+        "POST /fapi/v1/algoOrder",
+        &connector_example("POST", "/fapi/v1/algoOrder").expect("example"),
+        &tp,
+        &mut problems,
+    );
+    let trailing = call(
+        Post,
+        "/fapi/v1/algoOrder",
+        vec![
+            ("algoType", "CONDITIONAL".into()),
+            sym(),
+            ("side", "SELL".into()),
+            ("type", "TRAILING_STOP_MARKET".into()),
+            ("quantity", "0.010".into()),
+            ("callbackRate", "1".into()),
+            (
+                "activatePrice",
+                (price * dec!(1.02)).round_dp(1).to_string(),
+            ),
+        ],
+    )
+    .await;
+    same_shape(
+        "POST /fapi/v1/algoOrder trailing",
+        &docs_example("POST /fapi/v1/algoOrder (New Algo Order)"),
+        &trailing,
+        &mut problems,
+    );
+    let queried = call(
+        Get,
+        "/fapi/v1/algoOrder",
+        vec![("clientAlgoId", "cm-tp".into())],
+    )
+    .await;
+    same_shape(
+        "GET /fapi/v1/algoOrder",
+        &connector_example("GET", "/fapi/v1/algoOrder").expect("example"),
+        &queried,
+        &mut problems,
+    );
+    assert!(
+        problems.is_empty(),
+        "shape differences:\n{}",
+        problems.join("\n")
+    );
 }

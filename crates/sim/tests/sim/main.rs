@@ -1,14 +1,18 @@
 //! perpdesk-sim against perpdesk-binance's client, over real HTTP on 127.0.0.1:0.
 
 mod accounting;
+mod algo_kinds;
 mod batch;
 mod conformance;
 mod errors;
 mod faults;
 mod hedge;
 mod hedge_invariants;
+mod history;
 mod invariants;
 mod listen_key;
+mod margin_call;
+mod modify;
 mod persistence;
 mod raw;
 mod streams;

@@ -93,3 +93,108 @@ async fn kline_and_mark_price_streams_parse_into_the_wire_types() {
         .expect("stops")
         .expect("task");
 }
+
+/// Skips messages until the stream reports something else.
+async fn next_status<T: std::fmt::Debug>(
+    rx: &mut mpsc::Receiver<StreamEvent<T>>,
+) -> StreamEvent<T> {
+    loop {
+        match next(rx).await {
+            StreamEvent::Message(_) => {}
+            other => return other,
+        }
+    }
+}
+
+#[tokio::test]
+async fn dropped_streams_end_like_a_network_drop_and_the_listen_key_survives() {
+    let sim = support::start().await;
+    let (rest, urls) = support::rest(&sim, KEY, SECRET);
+    let stream = UserStream::new(rest.clone(), &urls.streams, StreamConfig::default());
+    let key = stream.listen_key().await.expect("key");
+    let (tx, mut rx) = mpsc::channel::<StreamEvent<UserDataEvent>>(64);
+    let task = tokio::spawn(stream.run(tx));
+    assert_eq!(next(&mut rx).await, StreamEvent::Connected { first: true });
+
+    sim.shared.drop_streams();
+    match next_status(&mut rx).await {
+        StreamEvent::Disconnected { reason, .. } => {
+            assert_ne!(reason, "listenKeyExpired", "a drop is not an expiry");
+        }
+        other => panic!("expected a disconnect, got {other:?}"),
+    }
+    assert_eq!(
+        next_status(&mut rx).await,
+        StreamEvent::Connected { first: false }
+    );
+    let again = UserStream::new(rest, &urls.streams, StreamConfig::default())
+        .listen_key()
+        .await
+        .expect("key after the drop");
+    assert_eq!(again, key, "the listenKey stays valid across a drop");
+
+    let client = support::client(&sim, KEY, SECRET);
+    let order = OrderRequest {
+        symbol: Symbol::new("BTCUSDT").expect("symbol"),
+        side: Side::Buy,
+        position_side: PositionSide::Both,
+        kind: OrderKind::Market,
+        quantity: Some(dec!(0.010)),
+        reduce_only: false,
+        close_position: false,
+        client_order_id: ClientOrderId::new("pd-drop-1").expect("id"),
+    };
+    client.place_order(&order).await.expect("placed");
+    loop {
+        match next(&mut rx).await {
+            StreamEvent::Message(UserDataEvent::OrderTradeUpdate(e)) => {
+                assert_eq!(e.order.client_order_id, "pd-drop-1");
+                break;
+            }
+            StreamEvent::Message(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    drop(rx);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops")
+        .expect("task");
+}
+
+#[tokio::test]
+async fn the_admin_drop_route_cuts_market_streams_which_reconnect() {
+    let sim = support::start().await;
+    let ws = sim.url().replace("http://", "ws://");
+    let (tx, mut rx) = mpsc::channel::<StreamEvent<CombinedStream<MarketEvent>>>(256);
+    let names = vec!["btcusdt@kline_1m".to_owned()];
+    let task = tokio::spawn(MarketStream::new(&ws, &names, StreamConfig::default()).run(tx));
+    assert_eq!(next(&mut rx).await, StreamEvent::Connected { first: true });
+    // A kline proves the socket is live before the drop.
+    assert!(matches!(next(&mut rx).await, StreamEvent::Message(_)));
+
+    let text = reqwest::Client::new()
+        .post(format!("{}/admin/streams/drop", sim.url()))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("body");
+    let reply: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(reply["dropped"], 1, "one socket was open: {reply}");
+    assert!(matches!(
+        next_status(&mut rx).await,
+        StreamEvent::Disconnected { .. }
+    ));
+    assert_eq!(
+        next_status(&mut rx).await,
+        StreamEvent::Connected { first: false }
+    );
+    assert!(matches!(next(&mut rx).await, StreamEvent::Message(_)));
+    drop(rx);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops")
+        .expect("task");
+}

@@ -83,3 +83,55 @@ pub fn advance(sim: &Running, ms: i64) {
     let now = sim.shared.clock.now_ms();
     sim.shared.exchange.lock().expect("lock").advance(now);
 }
+
+/// A signed endpoint of the sim that perpdesk-binance has no constant for.
+pub fn signed(
+    method: perpdesk_binance::Method,
+    path: &'static str,
+) -> perpdesk_binance::rest::Endpoint {
+    perpdesk_binance::rest::Endpoint {
+        method,
+        path,
+        security: perpdesk_binance::Security::Signed,
+        weight: 1,
+        places_order: false,
+        spot: false,
+    }
+}
+
+/// Binance's error code of a refused call (panics when it was not refused).
+pub fn code_of(result: Result<serde_json::Value, perpdesk_binance::ExchangeError>) -> i64 {
+    match result {
+        Err(perpdesk_binance::ExchangeError::Rejected { code, .. }) => code,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+/// The replayed last price of `symbol` now.
+pub fn last(sim: &Running, symbol: &str) -> Decimal {
+    let now = sim.shared.clock.now_ms();
+    sim.shared
+        .exchange
+        .lock()
+        .expect("lock")
+        .market
+        .last_price(symbol, now)
+        .expect("price")
+}
+
+/// Waits up to 5 s for the first user-data event `pick` accepts.
+pub async fn event(
+    events: &mut tokio::sync::broadcast::Receiver<(usize, Arc<serde_json::Value>)>,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let (_, e) = events.recv().await.expect("event");
+            if pick(&e) {
+                return (*e).clone();
+            }
+        }
+    })
+    .await
+    .expect("the event within 5 s")
+}

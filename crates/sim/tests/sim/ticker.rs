@@ -1,4 +1,5 @@
-//! `GET /fapi/v1/ticker/24hr` from the replayed data, through the raw client.
+//! `GET /fapi/v1/ticker/24hr` and `GET /fapi/v1/ticker/bookTicker` from the replayed data,
+//! through the raw client.
 
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -52,4 +53,59 @@ async fn the_24h_ticker_is_the_replayed_days_statistics() {
         ),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn the_book_ticker_is_the_top_of_the_depth_book() {
+    let sim = support::start().await;
+    support::advance(&sim, 90 * 60_000);
+    let rest = support::client(&sim, KEY, SECRET).raw().rest().clone();
+    let book = perpdesk_binance::Endpoint {
+        method: perpdesk_binance::Method::Get,
+        path: "/fapi/v1/ticker/bookTicker",
+        security: perpdesk_binance::Security::None,
+        weight: 2,
+        places_order: false,
+        spot: false,
+    };
+    let one: serde_json::Value = rest
+        .call(&book, &[("symbol", "BTCUSDT".into())])
+        .await
+        .expect("one");
+    let depth: serde_json::Value = rest
+        .call(
+            &perpdesk_binance::endpoints::depth(5),
+            &[("symbol", "BTCUSDT".into()), ("limit", "5".into())],
+        )
+        .await
+        .expect("depth");
+    assert_eq!(
+        (one["bidPrice"].clone(), one["bidQty"].clone()),
+        (depth["bids"][0][0].clone(), depth["bids"][0][1].clone())
+    );
+    assert_eq!(
+        (one["askPrice"].clone(), one["askQty"].clone()),
+        (depth["asks"][0][0].clone(), depth["asks"][0][1].clone())
+    );
+    let price = |v: &serde_json::Value| {
+        v.as_str()
+            .expect("price")
+            .parse::<Decimal>()
+            .expect("decimal")
+    };
+    let last = support::last(&sim, "BTCUSDT");
+    assert!(price(&one["bidPrice"]) <= last && last < price(&one["askPrice"]));
+    assert_eq!(one["time"], sim.shared.clock.now_ms());
+    let all: Vec<serde_json::Value> = rest.call(&book, &[]).await.expect("all");
+    assert_eq!(
+        all.iter()
+            .map(|t| t["symbol"].as_str().expect("symbol"))
+            .collect::<Vec<_>>(),
+        vec!["BTCUSDT", "ETHUSDT"]
+    );
+    assert_eq!(all[0], one);
+    let err = rest
+        .call::<serde_json::Value>(&book, &[("symbol", "NOPEUSDT".into())])
+        .await;
+    assert_eq!(support::code_of(err), -1121);
 }

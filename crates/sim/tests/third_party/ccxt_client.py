@@ -2,8 +2,8 @@
 
 Starts the simulator binary on a free loopback port with one account, points ccxt's
 `binanceusdm` at it (only the base URLs change), and walks a trader's session: markets,
-balance, leverage, margin mode, market and limit orders, query and cancel, positions,
-stop-loss and take-profit algo orders, trades and income. Exits non-zero on any failure.
+balance, leverage, margin mode, market and limit orders, query and cancel, modify, batch
+cancel, the book ticker, positions, stop-loss and take-profit algo orders, trades and income. Exits non-zero on any failure.
 
 Usage: python3 crates/sim/tests/third_party/ccxt_client.py <path to perpdesk-sim> <shared/data dir>
 """
@@ -60,6 +60,16 @@ def main(binary, data):
         assert len(ex.fetch_open_orders(sym)) == 1
         assert ex.fetch_order(limit["id"], sym)["status"] == "open"
         assert ex.cancel_order(limit["id"], sym)["status"] == "canceled"
+        # Modify (PUT /fapi/v1/order), batch cancel (DELETE /fapi/v1/batchOrders), bookTicker.
+        first = ex.create_order(sym, "limit", "buy", 0.01, round(last * 0.97, 1))
+        second = ex.create_order(sym, "limit", "buy", 0.01, round(last * 0.96, 1))
+        edited = ex.edit_order(first["id"], sym, "limit", "buy", 0.02, round(last * 0.965, 1))
+        assert (edited["id"], edited["amount"], edited["price"]) == (first["id"], 0.02, round(last * 0.965, 1)), edited
+        cancelled = ex.cancel_orders([first["id"], second["id"]], sym)
+        assert [o["status"] for o in cancelled] == ["canceled", "canceled"], cancelled
+        assert ex.fetch_open_orders(sym) == []
+        top = ex.fetch_bids_asks([sym])[sym]
+        assert 0 < top["bid"] < top["ask"], top
         ex.create_order(sym, "STOP_MARKET", "sell", 0.01, None, {"stopPrice": round(last * 0.95, 1), "reduceOnly": True})
         ex.create_order(sym, "TAKE_PROFIT_MARKET", "sell", 0.01, None, {"stopPrice": round(last * 1.05, 1), "reduceOnly": True})
         assert len(ex.fetch_open_orders(sym, params={"trigger": True})) == 2
@@ -67,7 +77,8 @@ def main(binary, data):
         kinds = {row["type"] for row in ex.fetch_ledger()}
         assert {"transfer", "commission"} <= kinds, kinds
         print(f"ccxt {ccxt.__version__} against perpdesk-sim: markets, balance, leverage, margin mode, "
-              "market/limit orders, query/cancel, positions, SL/TP algo orders, trades, income: ok")
+              "market/limit orders, query/cancel, modify, batch cancel, book ticker, positions, "
+              "SL/TP algo orders, trades, income: ok")
     finally:
         sim.terminate()
         sim.wait(timeout=10)
