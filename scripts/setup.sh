@@ -19,6 +19,7 @@ APT_PACKAGES=(
   chromium                             # headless browser for the UI tests (playwright-core downloads none)
   fonts-dejavu-core fonts-noto-cjk     # Latin and Chinese glyphs (the UI is Chinese by default)
   imagemagick                          # `import`: a screenshot of the window on a virtual display
+  libclang-dev clang                   # bindgen (lightgbm3-sys) parses LightGBM's C API header with libclang
 )
 
 if ! command -v cargo >/dev/null; then
@@ -43,6 +44,18 @@ fi
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version '^2.1'
+
+# CMake >= 3.28, pinned: perpdesk-signal's gradient-boosted model is LightGBM, which
+# lightgbm3-sys builds from its vendored C++ sources (no download) with `cmake_minimum_required(3.28)`.
+# Debian 12 ships 3.25, so the PyPI wheel provides it; shared-env.sh points the cmake crate at it
+# (CMAKE=...) wherever pip put the launcher.
+if ! python3 -c 'import cmake, sys; sys.exit(0 if cmake.__version__ == "3.31.10" else 1)' 2>/dev/null; then
+  python3 -m pip --version >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  pip_args=(--quiet --disable-pip-version-check)
+  # Debian's own python refuses system-wide installs without this flag (PEP 668).
+  python3 -m pip install --help | grep -q -- --break-system-packages && pip_args+=(--break-system-packages)
+  python3 -m pip install "${pip_args[@]}" 'cmake==3.31.10'
+fi
 
 # ccxt, pinned: a third-party Binance USDⓈ-M client the tests point at perpdesk-sim, so the
 # simulator is checked against someone else's reading of the contract, not only ours.

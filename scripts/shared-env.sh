@@ -11,3 +11,5 @@ if [ -z "${PERPDESK_SHARED:-}" ]; then
   exit 1
 fi
 echo "shared fixtures and data from $PERPDESK_SHARED"
+# LightGBM (perpdesk-signal) builds with CMake >= 3.28: point the cmake crate at the pinned wheel setup.sh installed.
+if [ -z "${CMAKE:-}" ] && cm=$(python3 -c 'import cmake, os; print(os.path.join(cmake.CMAKE_BIN_DIR, "cmake"))' 2>/dev/null); then export CMAKE="$cm"; fi

@@ -39,9 +39,10 @@ use perpdesk_core::{Candle, Interval, Symbol};
 use perpdesk_signal::backtest::{BacktestConfig, FundingRates};
 use perpdesk_signal::signal::model_version;
 use perpdesk_signal::{
-    FEATURE_NAMES, FEATURE_SET_VERSION, LogisticModel, ModelCard, Ohlcv, Record, Signal,
+    FEATURE_NAMES, FEATURE_SET_VERSION, Model, ModelCard, ModelKind, Ohlcv, Record, Signal,
     SignalDirection, SignalError, WARMUP, WalkForwardConfig, compute_features,
-    default_walk_forward_1h, evaluate, indicators, make_signal_with_record, train_latest,
+    default_walk_forward_1h, evaluate_split_funding, indicators, make_signal_with_record,
+    train_model,
 };
 use perpdesk_store::{Store, StoreError};
 use rust_decimal::prelude::ToPrimitive;
@@ -269,7 +270,8 @@ fn fingerprint(config: &SignalLoopConfig) -> String {
 struct Watched {
     /// Closed candles, contiguous, oldest first.
     candles: Vec<Candle>,
-    model: LogisticModel,
+    /// The kind the evaluation chose (the better out-of-sample record).
+    model: Model,
     model_version: String,
     candles_since_training: usize,
     card: ModelCard,
@@ -629,9 +631,12 @@ impl SignalLoop {
     /// the old model (a signal from yesterday's model beats no signal).
     async fn retrain(&self, symbol: &Symbol, candles: Vec<Candle>) {
         let (interval, wf) = (self.0.config.interval, self.0.config.walk_forward);
+        let kind = self
+            .with(symbol, |w| w.card.model_kind)
+            .unwrap_or(ModelKind::Logistic);
         let trained = tokio::task::spawn_blocking(move || {
             let x = Ohlcv::from_candles(&candles, interval)?;
-            train_latest(&x, wf)
+            train_model(&x, wf, &FundingRates::default(), kind).map(|(m, w)| (m, w.last))
         })
         .await;
         let mut watched = self.write();
@@ -1027,7 +1032,11 @@ async fn prepare(
             let (x, wf, bt) = (x.clone(), config.walk_forward, config.backtest);
             let name = symbol.to_string();
             let (card, record) = blocking(symbol, "evaluation", move || {
-                let e = evaluate(&x, wf, bt, &rates)?;
+                // Live features see no funding series yet (`compute_features`), so the
+                // evaluated models do not either: the record shown is the live model's.
+                // Trades in the backtest still pay the real funding.
+                let none = FundingRates::default();
+                let e = evaluate_split_funding(&x, wf, bt, &none, &rates, &mut |_, _| {})?;
                 Ok((ModelCard::new(&name, &e), Record::new(&e)))
             })
             .await?;
@@ -1046,7 +1055,11 @@ async fn prepare(
     };
     let t = Instant::now();
     let wf = config.walk_forward;
-    let (model, until) = blocking(symbol, "training", move || train_latest(&x, wf)).await?;
+    let kind = card.model_kind;
+    let (model, until) = blocking(symbol, "training", move || {
+        train_model(&x, wf, &FundingRates::default(), kind).map(|(m, w)| (m, w.last))
+    })
+    .await?;
     let training = t.elapsed();
     let stored = store
         .latest_signals(symbol, config.interval, KEEP_SIGNALS as u32)

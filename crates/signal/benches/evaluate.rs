@@ -1,5 +1,6 @@
 //! Walk-forward evaluation + backtest + baselines on 3 years of 1h candles for BTCUSDT and
-//! ETHUSDT (the target: ≤ 10 s for both).
+//! ETHUSDT, both model kinds (logistic and LightGBM trees) on every fold (the target:
+//! ≤ 10 s for both symbols).
 
 use std::path::PathBuf;
 

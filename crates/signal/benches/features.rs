@@ -10,8 +10,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use perpdesk_core::{Candle, Interval};
 use perpdesk_signal::stream::{AtrStream, EmaStream, RsiStream};
 use perpdesk_signal::{
-    FEATURE_SET_VERSION, FeatureStream, LabelSpec, LogisticConfig, LogisticModel, Ohlcv,
-    compute_features, forward_labels,
+    FEATURE_SET_VERSION, FeatureStream, GbdtConfig, GbdtModel, LabelSpec, LogisticConfig,
+    LogisticModel, Model, Ohlcv, Scorer, compute_features, forward_labels,
 };
 use rust_decimal::Decimal;
 
@@ -126,36 +126,50 @@ fn live(c: &mut Criterion) {
             perpdesk_signal::Direction::Flat => None,
         })
         .collect();
-    let model = LogisticModel::fit(&rows, &ys, LogisticConfig::default()).expect("model");
+    // Both kinds the signal may use; the trees are fitted on one fold's worth of rows, the
+    // size the walk-forward and the live training use.
+    let n = rows.len().min(4_000);
+    let models = [
+        Model::Logistic(
+            LogisticModel::fit(&rows, &ys, LogisticConfig::default()).expect("logistic"),
+        ),
+        Model::Gbdt(GbdtModel::fit(&rows[..n], &ys[..n], GbdtConfig::default()).expect("gbdt")),
+    ];
     let warm = 2000;
-    let mut streams: Vec<FeatureStream> = (0..300)
-        .map(|_| {
-            let mut s = FeatureStream::new().expect("stream");
-            for i in 0..warm {
-                s.update(x.high[i], x.low[i], x.close[i], x.volume[i])
-                    .expect("warm");
-            }
-            s
-        })
-        .collect();
-    let mut i = warm;
-    c.bench_function("live_300_symbols_one_close_features_and_score", |b| {
-        b.iter(|| {
-            let mut acc = 0.0;
-            for s in &mut streams {
-                if let Some(row) = s
-                    .update(x.high[i], x.low[i], x.close[i], x.volume[i])
-                    .expect("update")
-                {
-                    acc += model
-                        .predict_proba(FEATURE_SET_VERSION, &row)
-                        .expect("score");
+    for model in &models {
+        let mut streams: Vec<FeatureStream> = (0..300)
+            .map(|_| {
+                let mut s = FeatureStream::new().expect("stream");
+                for i in 0..warm {
+                    s.update(x.high[i], x.low[i], x.close[i], x.volume[i])
+                        .expect("warm");
                 }
-            }
-            i = if i + 1 < x.len() { i + 1 } else { warm };
-            acc
-        })
-    });
+                s
+            })
+            .collect();
+        let mut i = warm;
+        let name = format!(
+            "live_300_symbols_one_close_features_and_score_{}",
+            model.kind().name()
+        );
+        c.bench_function(&name, |b| {
+            b.iter(|| {
+                let mut acc = 0.0;
+                for s in &mut streams {
+                    if let Some(row) = s
+                        .update(x.high[i], x.low[i], x.close[i], x.volume[i])
+                        .expect("update")
+                    {
+                        acc += model
+                            .predict_proba(FEATURE_SET_VERSION, &row)
+                            .expect("score");
+                    }
+                }
+                i = if i + 1 < x.len() { i + 1 } else { warm };
+                acc
+            })
+        });
+    }
 }
 
 criterion_group!(benches, bench, live);

@@ -21,9 +21,20 @@
 //!   `entry + horizon` (the label horizon).
 //! * Rule exits (EMA crossover, RSI reversion) close at the close of the bar whose
 //!   indicator says so; buy-and-hold closes at the last bar.
-//! * If equity reaches zero the strategy is ruined and stops trading (no liquidation
-//!   engine is modelled; with leverage the drawdown figures are therefore optimistic near
-//!   ruin).
+//! * Liquidation: the whole equity backs the one open position (cross margin), so with
+//!   quantity `q`, entry `EP` and cash `C` (equity after fees and funding so far) the
+//!   position is liquidated when `C + s·q·(P − EP) ≤ mmr · q · P`, i.e. at
+//!   `LP = (q·EP − C) / (q·(1 − mmr))` for a long and `LP = (C + q·EP) / (q·(1 + mmr))` for
+//!   a short, where `mmr` is the maintenance margin rate
+//!   ([`BacktestConfig::maint_margin_rate`], by default Binance's first-tier 0.4% for
+//!   BTCUSDT/ETHUSDT; tiers above 50k USDT notional ask more, which an equity-unit backtest
+//!   cannot size). A bar whose low (long) or high (short) reaches `LP` closes the position
+//!   at `LP` and the remaining margin is lost to the liquidation, as on Binance: equity
+//!   becomes 0 and the strategy stops trading. A stop-loss that lies before `LP` fills
+//!   first, unless the bar opened beyond `LP`. Binance liquidates on the mark price; the
+//!   candle's traded high/low reach further, so this errs towards liquidating. With
+//!   leverage 1 `LP` is within 0.1% of zero: no liquidation in practice.
+//! * If equity reaches zero the strategy is ruined and stops trading.
 //!
 //! # The model's rule
 //!
@@ -74,6 +85,16 @@ pub struct BacktestConfig {
     pub bars_per_year: f64,
     /// Seed of the coin-flip baseline.
     pub seed: u64,
+    /// Maintenance margin rate for the liquidation price (0.004: Binance's first tier).
+    #[serde(default = "default_mmr")]
+    pub maint_margin_rate: f64,
+}
+
+/// Binance USDⓈ-M's first-tier maintenance margin rate for BTCUSDT and ETHUSDT.
+pub const DEFAULT_MAINT_MARGIN_RATE: f64 = 0.004;
+
+fn default_mmr() -> f64 {
+    DEFAULT_MAINT_MARGIN_RATE
 }
 
 impl Default for BacktestConfig {
@@ -90,6 +111,7 @@ impl Default for BacktestConfig {
             default_funding_rate: DEFAULT_FUNDING_RATE,
             bars_per_year: 8760.0,
             seed: 42,
+            maint_margin_rate: DEFAULT_MAINT_MARGIN_RATE,
         }
     }
 }
@@ -108,6 +130,7 @@ impl BacktestConfig {
             && self.slippage >= 0.0
             && self.slippage < 1.0
             && self.default_funding_rate.is_finite()
+            && (0.0..0.5).contains(&self.maint_margin_rate)
             && self.bars_per_year > 0.0;
         if ok {
             Ok(())
@@ -143,6 +166,8 @@ pub enum ExitReason {
     Horizon,
     Rule,
     EndOfData,
+    /// The adverse move reached the liquidation price; the margin is lost.
+    Liquidation,
 }
 
 /// One round trip.
@@ -237,6 +262,19 @@ impl FundingRates {
         Ok(Self(map))
     }
 
+    /// The newest rate settled at or before `t` (matched to the hour, like every lookup).
+    pub fn settled_at_or_before(&self, t: DateTime<Utc>) -> Option<f64> {
+        self.0
+            .range(..=t.timestamp().div_euclid(3600))
+            .next_back()
+            .map(|(_, &r)| r)
+    }
+
+    /// Whether the table holds no rate.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn rate(&self, t: DateTime<Utc>, default: f64) -> f64 {
         self.0
             .get(&t.timestamp().div_euclid(3600))
@@ -258,6 +296,30 @@ struct Engine<'a> {
 }
 
 impl Engine<'_> {
+    /// The price at which the position's margin falls to the maintenance margin (module docs).
+    fn liquidation_price(&self, p: &Open, cash: f64) -> f64 {
+        let mmr = self.cfg.maint_margin_rate;
+        match p.side {
+            Side::Long => (p.qty * p.entry_price - cash) / (p.qty * (1.0 - mmr)),
+            Side::Short => (cash + p.qty * p.entry_price) / (p.qty * (1.0 + mmr)),
+        }
+    }
+
+    /// Whether bar `j` liquidates the position (a stop before the liquidation price fills
+    /// first, unless the bar opened beyond it).
+    fn liquidated(&self, p: &Open, cash: f64, j: usize) -> Option<f64> {
+        let x = self.x;
+        let lp = self.liquidation_price(p, cash);
+        let s = p.side.sign();
+        let extreme = if s > 0.0 { x.low[j] } else { x.high[j] };
+        if (extreme - lp) * s > 0.0 {
+            return None;
+        }
+        let opened_beyond = (x.open[j] - lp) * s <= 0.0;
+        let stop_first = self.barriers && (p.sl - lp) * s > 0.0;
+        (opened_beyond || !stop_first).then_some(lp)
+    }
+
     fn close_position(
         &self,
         pos: Open,
@@ -312,6 +374,24 @@ impl Engine<'_> {
                     cash -= pay;
                     funding_paid += pay;
                 }
+            }
+            let liquidation = pos.as_ref().and_then(|p| self.liquidated(p, cash, j));
+            if let (Some(lp), Some(p)) = (liquidation, pos.take_if(|_| liquidation.is_some())) {
+                // The margin left at the liquidation price is taken by the liquidation:
+                // everything the position was backed by is gone.
+                cash = 0.0;
+                fees_paid += p.fees;
+                trades.push(Trade {
+                    side: p.side,
+                    entry_index: p.entry_index,
+                    exit_index: j,
+                    entry_price: p.entry_price,
+                    exit_price: lp,
+                    net_return: -1.0,
+                    fees: p.fees,
+                    funding: p.funding,
+                    exit: ExitReason::Liquidation,
+                });
             }
             if self.barriers
                 && let Some(p) = pos.take()

@@ -1,6 +1,7 @@
 //! Walk-forward evaluation: rolling train / calibrate / test windows with embargo gaps.
 //!
-//! Windows are in candle indices. For each fold the model trains on `train` candles, an
+//! Windows are in candle indices. Every model kind ([`ModelKind::ALL`]) is fitted on the
+//! same folds, so their records compare like for like. For each fold the model trains on `train` candles, an
 //! embargo of `embargo` candles follows, Platt calibration uses the next `calibrate`
 //! candles, another embargo, then the model is scored on `test` candles; the next fold
 //! starts `test` candles later. Labels at `t` look `horizon` candles ahead, so an embargo
@@ -11,9 +12,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::SignalError;
-use crate::features::{FEATURE_SET_VERSION, Ohlcv, compute_features};
+use crate::backtest::FundingRates;
+use crate::features::{FEATURE_SET_VERSION, Ohlcv, compute_features_with_funding};
+use crate::gbdt::GbdtConfig;
 use crate::labels::{Direction, LabelSpec, forward_labels};
-use crate::model::{LogisticConfig, LogisticModel, Row};
+use crate::model::{LogisticConfig, Model, ModelKind, Row, Scorer};
 
 /// Window sizes and model settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -23,7 +26,11 @@ pub struct WalkForwardConfig {
     pub test: usize,
     pub embargo: usize,
     pub label: LabelSpec,
+    /// The logistic model's settings.
     pub model: LogisticConfig,
+    /// The boosted trees' settings.
+    #[serde(default)]
+    pub gbdt: GbdtConfig,
 }
 
 /// Out-of-sample scores of a set of probability forecasts.
@@ -54,6 +61,9 @@ pub struct FoldReport {
 /// The whole evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WalkForwardReport {
+    /// The model kind these forecasts come from.
+    #[serde(default = "logistic")]
+    pub model: ModelKind,
     pub feature_set_version: u32,
     pub config: WalkForwardConfig,
     pub folds: Vec<FoldReport>,
@@ -177,6 +187,10 @@ pub fn score(p: &[f64], y: &[bool], base: &[f64]) -> Result<Metrics, SignalError
     })
 }
 
+fn logistic() -> ModelKind {
+    ModelKind::Logistic
+}
+
 struct Sample {
     index: usize,
     row: Row,
@@ -191,21 +205,61 @@ fn split(samples: &[Sample], from: usize, to: usize) -> (Vec<Row>, Vec<bool>) {
         .unzip()
 }
 
-/// Runs the walk-forward evaluation over one symbol's candles.
+/// Runs the walk-forward evaluation of the logistic model over one symbol's candles,
+/// without a funding series (see [`walk_forward_models`]).
 ///
 /// # Errors
-/// [`SignalError::BadParam`] for zero-sized windows or an embargo shorter than the label
-/// horizon, [`SignalError::TooFewCandles`] when not even one fold fits, and anything the
-/// features, labels or model fitting reject.
+/// As [`walk_forward_models`].
 pub fn walk_forward(
     x: &Ohlcv,
     config: WalkForwardConfig,
 ) -> Result<WalkForwardReport, SignalError> {
+    let mut reports = walk_forward_models(
+        x,
+        config,
+        &FundingRates::default(),
+        &[ModelKind::Logistic],
+        &mut |_, _| {},
+    )?;
+    Ok(reports.remove(0))
+}
+
+/// Number of folds the walk-forward evaluation of `n` candles makes (0 when none fits),
+/// for a caller's progress display.
+pub fn fold_count(n: usize, config: &WalkForwardConfig) -> usize {
+    let c = config;
+    let span = c.train + c.embargo + c.calibrate + c.embargo + c.test;
+    let first = crate::features::WARMUP;
+    if c.test == 0 || n < first + span {
+        0
+    } else {
+        (n - first - span) / c.test + 1
+    }
+}
+
+/// Runs the walk-forward evaluation of each of `kinds` over one symbol's candles, on the
+/// same folds; returns one report per kind, in the order given. `progress(done, total)`
+/// is called after each fold (the crate does no I/O; a CLI draws a bar from it).
+///
+/// # Errors
+/// [`SignalError::BadParam`] for zero-sized windows, no kinds, or an embargo shorter than
+/// the label horizon, [`SignalError::TooFewCandles`] when not even one fold fits, and
+/// anything the features, labels or model fitting reject.
+pub fn walk_forward_models(
+    x: &Ohlcv,
+    config: WalkForwardConfig,
+    funding: &FundingRates,
+    kinds: &[ModelKind],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<WalkForwardReport>, SignalError> {
     let c = config;
     if c.train == 0 || c.calibrate == 0 || c.test == 0 {
         return Err(SignalError::BadParam(
             "window sizes must be positive".into(),
         ));
+    }
+    if kinds.is_empty() {
+        return Err(SignalError::BadParam("no model kinds to evaluate".into()));
     }
     if c.embargo < c.label.horizon {
         return Err(SignalError::BadParam(format!(
@@ -213,7 +267,7 @@ pub fn walk_forward(
             c.embargo, c.label.horizon
         )));
     }
-    let features = compute_features(x)?;
+    let features = compute_features_with_funding(x, funding)?;
     let labels = forward_labels(&x.close, c.label)?;
     let samples: Vec<Sample> = features
         .rows
@@ -239,10 +293,26 @@ pub fn walk_forward(
             got: x.len(),
         });
     }
-    let (mut folds, mut all_p, mut all_y, mut all_base) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut predictions = Vec::new();
+    let total = (x.len() - first - span) / c.test + 1;
+    struct Acc {
+        folds: Vec<FoldReport>,
+        p: Vec<f64>,
+        y: Vec<bool>,
+        base: Vec<f64>,
+        predictions: Vec<OosPrediction>,
+    }
+    let mut acc: Vec<Acc> = kinds
+        .iter()
+        .map(|_| Acc {
+            folds: Vec::new(),
+            p: Vec::new(),
+            y: Vec::new(),
+            base: Vec::new(),
+            predictions: Vec::new(),
+        })
+        .collect();
     let mut start = first;
+    let mut done = 0;
     while start + span <= x.len() {
         let cal_start = start + c.train + c.embargo;
         let test_start = cal_start + c.calibrate + c.embargo;
@@ -257,40 +327,52 @@ pub fn walk_forward(
             .collect();
         let train_start = x.open_time[start];
         start += c.test;
+        done += 1;
         if te_x.is_empty() {
+            progress(done, total);
             continue;
         }
-        let mut model = LogisticModel::fit(&tr_x, &tr_y, c.model)?;
-        model.calibrate(&ca_x, &ca_y)?;
-        let p = te_x
-            .iter()
-            .map(|r| model.predict_proba(FEATURE_SET_VERSION, r))
-            .collect::<Result<Vec<_>, _>>()?;
-        for r in te_rows {
-            predictions.push(OosPrediction {
-                index: r.index,
-                open_time: r.open_time,
-                p_up: model.predict_proba(FEATURE_SET_VERSION, &r.values)?,
-            });
-        }
         let rate = tr_y.iter().filter(|&&u| u).count() as f64 / tr_y.len().max(1) as f64;
-        let base = vec![rate; p.len()];
-        folds.push(FoldReport {
-            train_start,
-            test_start: x.open_time[test_start],
-            test_end: x.open_time[test_end - 1],
-            metrics: score(&p, &te_y, &base)?,
-        });
-        all_p.extend(p);
-        all_y.extend(te_y);
-        all_base.extend(base);
+        for (&kind, a) in kinds.iter().zip(&mut acc) {
+            let model =
+                Model::fit_calibrated(kind, (&tr_x, &tr_y), (&ca_x, &ca_y), c.model, c.gbdt)?;
+            let p = te_x
+                .iter()
+                .map(|r| model.predict_proba(FEATURE_SET_VERSION, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            for r in &te_rows {
+                a.predictions.push(OosPrediction {
+                    index: r.index,
+                    open_time: r.open_time,
+                    p_up: model.predict_proba(FEATURE_SET_VERSION, &r.values)?,
+                });
+            }
+            let base = vec![rate; p.len()];
+            a.folds.push(FoldReport {
+                train_start,
+                test_start: x.open_time[test_start],
+                test_end: x.open_time[test_end - 1],
+                metrics: score(&p, &te_y, &base)?,
+            });
+            a.p.extend(p);
+            a.y.extend(te_y.iter().copied());
+            a.base.extend(base);
+        }
+        progress(done, total);
     }
-    Ok(WalkForwardReport {
-        feature_set_version: FEATURE_SET_VERSION,
-        config: c,
-        folds,
-        pooled: score(&all_p, &all_y, &all_base)?,
-        calibration: calibration_table(&all_p, &all_y, 10)?,
-        predictions,
-    })
+    kinds
+        .iter()
+        .zip(acc)
+        .map(|(&kind, a)| {
+            Ok(WalkForwardReport {
+                model: kind,
+                feature_set_version: FEATURE_SET_VERSION,
+                config: c,
+                folds: a.folds,
+                pooled: score(&a.p, &a.y, &a.base)?,
+                calibration: calibration_table(&a.p, &a.y, 10)?,
+                predictions: a.predictions,
+            })
+        })
+        .collect()
 }

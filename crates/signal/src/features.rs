@@ -1,6 +1,6 @@
 //! The model's inputs: a documented, versioned feature set computed from candles.
 //!
-//! # Feature set version 1
+//! # Feature set version 2
 //!
 //! Every feature is scale-free, so one model can be read across symbols and price levels:
 //!
@@ -17,6 +17,16 @@
 //! | 8 | `adx14` | ADX(14) / 100 |
 //! | 9 | `volume_z20` | volume z-score over 20 bars |
 //! | 10 | `vol24` | std of the last 24 one-bar log returns |
+//! | 11 | `funding_bp` | the last **settled** funding rate at or before the candle's open time, in basis points (×10⁴) |
+//!
+//! Version 2 added `funding_bp`. Funding is known only once it settles (every 8 h on
+//! Binance USDⓈ-M), so the row of candle `t` takes the newest settlement whose time is at
+//! or before `t`'s open time: a rate settling during or after the candle is not used, even
+//! though the row is only read at its close. Without a funding series (spot data, or a
+//! series that starts later) the value is the 0.01% per 8 h the backtest also assumes
+//! ([`crate::backtest::DEFAULT_FUNDING_RATE`]), so such a column is constant and carries no
+//! signal rather than a wrong one. Models of version 1 are refused (their saved JSON says
+//! `feature_set_version: 1`; see [`crate::SignalError::FeatureVersion`]).
 //!
 //! A row exists for candle `t` only when every feature is defined; the first is at index
 //! [`WARMUP`] (MACD's lookback is the longest). Each value at `t` is computed from candles
@@ -29,6 +39,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::SignalError;
+use crate::backtest::{DEFAULT_FUNDING_RATE, FundingRates};
 use ta_lib::{Core, MAType};
 
 use crate::indicators::{self, check_finite, check_same_len};
@@ -37,10 +48,10 @@ use crate::stream::{
 };
 
 /// Version of the feature definitions in this module.
-pub const FEATURE_SET_VERSION: u32 = 1;
+pub const FEATURE_SET_VERSION: u32 = 2;
 
 /// Number of features per row.
-pub const N_FEATURES: usize = 11;
+pub const N_FEATURES: usize = 12;
 
 /// Feature names, in column order.
 pub const FEATURE_NAMES: [&str; N_FEATURES] = [
@@ -55,6 +66,7 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "adx14",
     "volume_z20",
     "vol24",
+    "funding_bp",
 ];
 
 /// Index of the first candle that has a full feature row.
@@ -189,7 +201,7 @@ pub struct Features {
     pub rows: Vec<FeatureRow>,
 }
 
-/// Computes feature set v1 from candles (see the module docs).
+/// Computes the feature set from candles without a funding series (see the module docs).
 ///
 /// # Errors
 /// Everything [`Ohlcv::from_candles`] rejects, and [`SignalError::TooFewCandles`] below
@@ -201,13 +213,26 @@ pub fn features_from_candles(
     compute_features(&Ohlcv::from_candles(candles, interval)?)
 }
 
-/// Computes feature set v1 from f64 columns (see the module docs).
+/// Computes the feature set from f64 columns without a funding series: `funding_bp` is
+/// the default rate on every row (see the module docs).
+///
+/// # Errors
+/// As [`compute_features_with_funding`].
+pub fn compute_features(x: &Ohlcv) -> Result<Features, SignalError> {
+    compute_features_with_funding(x, &FundingRates::default())
+}
+
+/// Computes the feature set from f64 columns and the settled funding rates (see the module
+/// docs).
 ///
 /// # Errors
 /// [`SignalError::LengthMismatch`], [`SignalError::NotFinite`],
 /// [`SignalError::InvalidCandle`] for a non-positive close, and
 /// [`SignalError::TooFewCandles`] below `WARMUP + 1` candles.
-pub fn compute_features(x: &Ohlcv) -> Result<Features, SignalError> {
+pub fn compute_features_with_funding(
+    x: &Ohlcv,
+    funding: &FundingRates,
+) -> Result<Features, SignalError> {
     x.check()?;
     let n = x.len();
     if n <= WARMUP {
@@ -278,6 +303,7 @@ pub fn compute_features(x: &Ohlcv) -> Result<Features, SignalError> {
             at(&adx, adx_r, t).map(|a| a / 100.0),
             Some(window_zscore(&v[t + 1 - 20..=t])),
             Some(window_sample_std_of_diffs(&lnc[t - 24..=t])),
+            Some(funding_bp(funding.settled_at_or_before(x.open_time[t]))),
         ];
         let mut values = [0.0; N_FEATURES];
         let mut complete = true;
@@ -299,6 +325,11 @@ pub fn compute_features(x: &Ohlcv) -> Result<Features, SignalError> {
         version: FEATURE_SET_VERSION,
         rows,
     })
+}
+
+/// The funding feature's value for a settled rate (or none known).
+fn funding_bp(rate: Option<f64>) -> f64 {
+    rate.unwrap_or(DEFAULT_FUNDING_RATE) * 1e4
 }
 
 /// z-score of the window's last value against the window (population std); 0 for a flat
@@ -328,10 +359,12 @@ fn window_sample_std_of_diffs(w: &[f64]) -> f64 {
     (ss / (k - 1.0)).sqrt()
 }
 
-/// Feature set v1 one closed candle at a time, for the live path.
+/// The feature set one closed candle at a time, for the live path.
 ///
 /// Holds O(1) state per indicator (the longest buffer is 25 closes), and produces exactly
-/// the row [`compute_features`] produces for the same candle of the same series.
+/// the row [`compute_features_with_funding`] produces for the same candle of the same
+/// series, when [`FeatureStream::set_funding_rate`] is told each settled rate before the
+/// first candle that opens at or after its settlement time.
 #[derive(Debug, Clone)]
 pub struct FeatureStream {
     seen: usize,
@@ -343,13 +376,14 @@ pub struct FeatureStream {
     adx: AdxStream,
     vz: VolumeZStream,
     vol: RollingVolStream,
+    funding: Option<f64>,
 }
 
 impl FeatureStream {
     /// Creates an empty stream; the first row comes with candle index [`WARMUP`].
     ///
     /// # Errors
-    /// None in practice; the fixed periods of v1 are valid. Kept fallible so a future
+    /// None in practice; the fixed periods of the feature set are valid. Kept fallible so a future
     /// version with parameters does not change the signature.
     pub fn new() -> Result<Self, SignalError> {
         Ok(Self {
@@ -362,7 +396,23 @@ impl FeatureStream {
             adx: AdxStream::new(14)?,
             vz: VolumeZStream::new(20)?,
             vol: RollingVolStream::new(24)?,
+            funding: None,
         })
+    }
+
+    /// Records a settled funding rate: it applies to candles fed from now on.
+    ///
+    /// # Errors
+    /// [`SignalError::NotFinite`] for a non-finite rate (the stream is unchanged).
+    pub fn set_funding_rate(&mut self, rate: f64) -> Result<(), SignalError> {
+        if !rate.is_finite() {
+            return Err(SignalError::NotFinite {
+                series: "funding rate",
+                index: self.seen,
+            });
+        }
+        self.funding = Some(rate);
+        Ok(())
     }
 
     /// Feeds the next closed candle (`high`, `low`, `close`, `volume`); returns its feature
@@ -421,6 +471,7 @@ impl FeatureStream {
             adx.map(|a| a / 100.0),
             vz,
             vol,
+            Some(funding_bp(self.funding)),
         ];
         let mut values = [0.0; N_FEATURES];
         for (slot, v) in values.iter_mut().zip(vals) {

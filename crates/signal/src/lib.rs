@@ -11,6 +11,12 @@
 //! ATR and ADX must use Wilder's smoothing to agree with TA-Lib, TradingView and Binance's
 //! own charts. Indicators TA-Lib lacks (rolling VWAP, fractional rate of change, rolling
 //! volatility, volume z-score) are ours.
+//!
+//! Two direction models are trained on the same walk-forward folds and compared with the
+//! same baselines: an L2 logistic regression ([`model`]) and gradient-boosted trees trained
+//! by LightGBM ([`gbdt`]; training is native and single-threaded for determinism, scoring
+//! walks the fitted trees in Rust). The live signal uses the one with the better
+//! out-of-sample record on the symbol.
 
 pub mod backtest;
 pub mod card;
@@ -18,9 +24,11 @@ pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod features;
+pub mod gbdt;
 pub mod indicators;
 pub mod labels;
 pub mod model;
+pub mod saved;
 pub mod signal;
 pub mod stream;
 
@@ -28,19 +36,25 @@ pub use backtest::{
     BacktestConfig, BacktestReport, BacktestResult, EquityPoint, FundingRates, Side, Trade,
     backtest,
 };
-pub use card::{Evaluation, ModelCard, StrategyCard, default_walk_forward_1h, evaluate};
+pub use card::{
+    Candidate, CandidateCard, Evaluation, ModelCard, StrategyCard, choose, default_walk_forward_1h,
+    evaluate, evaluate_split_funding, evaluate_with_progress,
+};
 pub use data::{parse_funding, parse_klines};
 pub use error::SignalError;
 pub use evaluate::{
     CalibrationBucket, FoldReport, Metrics, OosPrediction, WalkForwardConfig, WalkForwardReport,
-    calibration_table, walk_forward,
+    calibration_table, fold_count, walk_forward, walk_forward_models,
 };
 pub use features::{
     FEATURE_NAMES, FEATURE_SET_VERSION, FeatureRow, FeatureStream, Features, N_FEATURES, Ohlcv,
-    WARMUP, compute_features, features_from_candles,
+    WARMUP, compute_features, compute_features_with_funding, features_from_candles,
 };
+pub use gbdt::{GbdtConfig, GbdtModel};
 pub use labels::{Direction, LabelSpec, forward_labels};
-pub use model::{LogisticConfig, LogisticModel, Platt};
+pub use model::{LogisticConfig, LogisticModel, Model, ModelKind, Platt, Scorer};
+pub use saved::SavedModel;
 pub use signal::{
-    Record, Signal, SignalDirection, make_signal, make_signal_with_record, train_latest,
+    Record, Signal, SignalDirection, TrainingWindow, make_signal, make_signal_with_record,
+    train_latest, train_model,
 };

@@ -175,7 +175,30 @@ fn fit_newton(
     Ok((theta, intercept))
 }
 
-fn check_rows(rows: &[Row], labels: &[bool]) -> Result<(), SignalError> {
+/// Platt scaling `σ(a · z + b)` fitted to raw logits `z` by maximum likelihood.
+pub(crate) fn fit_platt(z: &[f64], labels: &[bool]) -> Result<Platt, SignalError> {
+    let (a, b) = fit_newton(z, 1, labels, 0.0, 100, 1e-12)?;
+    Ok(Platt { a: a[0], b })
+}
+
+/// Refuses features of another version than the model's, and non-finite features.
+pub(crate) fn check_version(model: u32, features: u32, row: &Row) -> Result<(), SignalError> {
+    if features != model {
+        return Err(SignalError::FeatureVersion {
+            expected: model,
+            found: features,
+        });
+    }
+    match row.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(SignalError::NotFinite {
+            series: "feature row",
+            index,
+        }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn check_rows(rows: &[Row], labels: &[bool]) -> Result<(), SignalError> {
     crate::indicators::check_same_len(rows.len(), labels.len())?;
     match rows.iter().position(|r| r.iter().any(|v| !v.is_finite())) {
         Some(index) => Err(SignalError::NotFinite {
@@ -262,8 +285,7 @@ impl LogisticModel {
     pub fn calibrate(&mut self, rows: &[Row], labels: &[bool]) -> Result<(), SignalError> {
         check_rows(rows, labels)?;
         let z: Vec<f64> = rows.iter().map(|r| self.logit(r)).collect();
-        let (a, b) = fit_newton(&z, 1, labels, 0.0, 100, 1e-12)?;
-        self.platt = Some(Platt { a: a[0], b });
+        self.platt = Some(fit_platt(&z, labels)?);
         Ok(())
     }
 
@@ -273,22 +295,138 @@ impl LogisticModel {
     /// [`SignalError::FeatureVersion`] when `feature_set_version` is not the model's,
     /// [`SignalError::NotFinite`] for a non-finite feature.
     pub fn predict_proba(&self, feature_set_version: u32, row: &Row) -> Result<f64, SignalError> {
-        if feature_set_version != self.feature_set_version {
-            return Err(SignalError::FeatureVersion {
-                expected: self.feature_set_version,
-                found: feature_set_version,
-            });
-        }
-        if row.iter().any(|v| !v.is_finite()) {
-            return Err(SignalError::NotFinite {
-                series: "feature row",
-                index: 0,
-            });
+        check_version(self.feature_set_version, feature_set_version, row)?;
+        if self.weights.len() != N_FEATURES {
+            return Err(SignalError::Fit(format!(
+                "the model has {} weights for {N_FEATURES} features",
+                self.weights.len()
+            )));
         }
         let z = self.logit(row);
         Ok(match self.platt {
             Some(Platt { a, b }) => sigmoid(a * z + b),
             None => sigmoid(z),
         })
+    }
+}
+
+/// The kinds of direction model the crate trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    Logistic,
+    Gbdt,
+}
+
+impl ModelKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [ModelKind; 2] = [ModelKind::Logistic, ModelKind::Gbdt];
+
+    /// The kind's short name (also the prefix of a model version).
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Logistic => "logistic",
+            ModelKind::Gbdt => "gbdt",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Anything that turns a feature row into a calibrated probability of "up".
+pub trait Scorer {
+    fn kind(&self) -> ModelKind;
+    /// The feature-set version the model was trained on.
+    fn feature_set_version(&self) -> u32;
+    /// Probability that the next move is up.
+    ///
+    /// # Errors
+    /// [`SignalError::FeatureVersion`] for features of another version,
+    /// [`SignalError::NotFinite`] for a non-finite feature.
+    fn predict_proba(&self, feature_set_version: u32, row: &Row) -> Result<f64, SignalError>;
+}
+
+impl Scorer for LogisticModel {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Logistic
+    }
+    fn feature_set_version(&self) -> u32 {
+        self.feature_set_version
+    }
+    fn predict_proba(&self, version: u32, row: &Row) -> Result<f64, SignalError> {
+        LogisticModel::predict_proba(self, version, row)
+    }
+}
+
+impl Scorer for crate::gbdt::GbdtModel {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Gbdt
+    }
+    fn feature_set_version(&self) -> u32 {
+        self.feature_set_version
+    }
+    fn predict_proba(&self, version: u32, row: &Row) -> Result<f64, SignalError> {
+        crate::gbdt::GbdtModel::predict_proba(self, version, row)
+    }
+}
+
+/// A fitted model of either kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Model {
+    Logistic(LogisticModel),
+    Gbdt(crate::gbdt::GbdtModel),
+}
+
+impl Model {
+    /// Fits a model of `kind` on the training rows and Platt-calibrates it on the
+    /// calibration rows (a fold it did not train on).
+    ///
+    /// # Errors
+    /// Whatever the kind's `fit` or `calibrate` rejects.
+    pub fn fit_calibrated(
+        kind: ModelKind,
+        train: (&[Row], &[bool]),
+        calibrate: (&[Row], &[bool]),
+        logistic: LogisticConfig,
+        gbdt: crate::gbdt::GbdtConfig,
+    ) -> Result<Self, SignalError> {
+        Ok(match kind {
+            ModelKind::Logistic => {
+                let mut m = LogisticModel::fit(train.0, train.1, logistic)?;
+                m.calibrate(calibrate.0, calibrate.1)?;
+                Model::Logistic(m)
+            }
+            ModelKind::Gbdt => {
+                let mut m = crate::gbdt::GbdtModel::fit(train.0, train.1, gbdt)?;
+                m.calibrate(calibrate.0, calibrate.1)?;
+                Model::Gbdt(m)
+            }
+        })
+    }
+}
+
+impl Scorer for Model {
+    fn kind(&self) -> ModelKind {
+        match self {
+            Model::Logistic(_) => ModelKind::Logistic,
+            Model::Gbdt(_) => ModelKind::Gbdt,
+        }
+    }
+    fn feature_set_version(&self) -> u32 {
+        match self {
+            Model::Logistic(m) => m.feature_set_version,
+            Model::Gbdt(m) => m.feature_set_version,
+        }
+    }
+    fn predict_proba(&self, version: u32, row: &Row) -> Result<f64, SignalError> {
+        match self {
+            Model::Logistic(m) => m.predict_proba(version, row),
+            Model::Gbdt(m) => m.predict_proba(version, row),
+        }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! # No claim without evidence
 //!
-//! The direction is [`SignalDirection::Flat`] unless the model's out-of-sample record on
+//! The live signal uses the model kind with the better out-of-sample record on the symbol
+//! ([`crate::card::choose`]). Its direction is [`SignalDirection::Flat`] unless that model's
+//! out-of-sample record on
 //! the symbol shows an edge: its walk-forward backtest's net PnL beats **every** baseline's
 //! (buy-and-hold, EMA crossover, RSI reversion, coin flip) **and** its pooled Brier score
 //! beats the base-rate forecast's. Without that, the probability is still reported, but no
@@ -12,12 +14,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::SignalError;
-use crate::backtest::BacktestConfig;
+use crate::backtest::{BacktestConfig, FundingRates};
 use crate::card::Evaluation;
 use crate::evaluate::WalkForwardConfig;
-use crate::features::{Features, Ohlcv, compute_features};
+use crate::features::{Features, Ohlcv, compute_features_with_funding};
 use crate::labels::{Direction, forward_labels};
-use crate::model::{LogisticModel, Row};
+use crate::model::{LogisticModel, Model, ModelKind, Row, Scorer};
 
 /// What the signal suggests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,11 +48,12 @@ pub struct Record {
 }
 
 impl Record {
-    /// Summarises an evaluation.
+    /// Summarises the chosen model's record in an evaluation.
     pub fn new(e: &Evaluation) -> Self {
-        let m = &e.walk_forward.pooled;
-        let model = &e.backtest.model;
-        let best = e
+        let c = e.chosen();
+        let m = &c.walk_forward.pooled;
+        let model = &c.backtest.model;
+        let best = c
             .backtest
             .baselines
             .iter()
@@ -66,7 +69,7 @@ impl Record {
             model_win_rate: model.win_rate,
             best_baseline: best.map_or_else(String::new, |b| b.name.clone()),
             best_baseline_net_pnl_pct: best.map_or(f64::NEG_INFINITY, |b| b.net_pnl_pct),
-            beats_baselines: e.backtest.model_beats_baselines(),
+            beats_baselines: c.backtest.model_beats_baselines(),
             beats_base_rate: m.brier < m.base_rate_brier,
         }
     }
@@ -94,25 +97,52 @@ pub struct Signal {
 }
 
 /// A version string naming the model kind, feature set and last training candle.
-pub fn model_version(model: &LogisticModel, trained_until: DateTime<Utc>) -> String {
+pub fn model_version<M: Scorer + ?Sized>(model: &M, trained_until: DateTime<Utc>) -> String {
     format!(
-        "logistic-fs{}-{}",
-        model.feature_set_version,
+        "{}-fs{}-{}",
+        model.kind().name(),
+        model.feature_set_version(),
         trained_until.format("%Y%m%dT%H%MZ")
     )
 }
 
-/// Trains the live model on the latest data: fit on the `train` candles before the last
-/// `calibrate` labelled candles (with the embargo between), Platt-calibrated on those.
-/// Returns the model and the open time of its last calibration candle.
+/// The candles a live model learnt from: the first training candle and the last
+/// calibration candle (whose label was known when the model was fitted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingWindow {
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+/// Trains the live logistic model on the latest data without a funding series (see
+/// [`train_model`]). Returns the model and the open time of its last calibration candle.
 ///
 /// # Errors
-/// [`SignalError::TooFewCandles`] when the windows do not fit, and fitting errors.
+/// As [`train_model`].
 pub fn train_latest(
     x: &Ohlcv,
     c: WalkForwardConfig,
 ) -> Result<(LogisticModel, DateTime<Utc>), SignalError> {
-    let features = compute_features(x)?;
+    match train_model(x, c, &FundingRates::default(), ModelKind::Logistic)? {
+        (Model::Logistic(m), w) => Ok((m, w.last)),
+        (Model::Gbdt(_), _) => Err(SignalError::Fit(
+            "asked for a logistic model, got trees".into(),
+        )),
+    }
+}
+
+/// Trains a live model of `kind` on the latest data: fit on the `train` candles before the
+/// last `calibrate` labelled candles (with the embargo between), Platt-calibrated on those.
+///
+/// # Errors
+/// [`SignalError::TooFewCandles`] when the windows do not fit, and fitting errors.
+pub fn train_model(
+    x: &Ohlcv,
+    c: WalkForwardConfig,
+    funding: &FundingRates,
+    kind: ModelKind,
+) -> Result<(Model, TrainingWindow), SignalError> {
+    let features = compute_features_with_funding(x, funding)?;
     let labels = forward_labels(&x.close, c.label)?;
     // The last candle with a known label.
     let labelled_end = x.len().saturating_sub(c.label.horizon);
@@ -140,9 +170,12 @@ pub fn train_latest(
     };
     let (tx, ty) = rows(train_start, train_start + c.train);
     let (cx, cy) = rows(cal_start, labelled_end);
-    let mut model = LogisticModel::fit(&tx, &ty, c.model)?;
-    model.calibrate(&cx, &cy)?;
-    Ok((model, x.open_time[labelled_end - 1]))
+    let model = Model::fit_calibrated(kind, (&tx, &ty), (&cx, &cy), c.model, c.gbdt)?;
+    let window = TrainingWindow {
+        first: x.open_time[train_start],
+        last: x.open_time[labelled_end - 1],
+    };
+    Ok((model, window))
 }
 
 /// Scores the latest candle: the signal at its close.
@@ -154,11 +187,11 @@ pub fn train_latest(
 /// # Errors
 /// [`SignalError::TooFewCandles`] when the last candle has no feature row, and model or
 /// indicator errors.
-pub fn make_signal(
+pub fn make_signal<M: Scorer + ?Sized>(
     symbol: &str,
     x: &Ohlcv,
     features: &Features,
-    model: &LogisticModel,
+    model: &M,
     model_version: &str,
     evaluation: &Evaluation,
 ) -> Result<Signal, SignalError> {
@@ -169,7 +202,7 @@ pub fn make_signal(
         model,
         model_version,
         &Record::new(evaluation),
-        evaluation.backtest.config,
+        evaluation.chosen().backtest.config,
     )
 }
 
@@ -180,11 +213,11 @@ pub fn make_signal(
 ///
 /// # Errors
 /// As [`make_signal`].
-pub fn make_signal_with_record(
+pub fn make_signal_with_record<M: Scorer + ?Sized>(
     symbol: &str,
     x: &Ohlcv,
     features: &Features,
-    model: &LogisticModel,
+    model: &M,
     model_version: &str,
     record: &Record,
     cfg: BacktestConfig,

@@ -45,6 +45,7 @@ fn cfg() -> BacktestConfig {
         default_funding_rate: 0.0001,
         bars_per_year: 8760.0,
         seed: 7,
+        maint_margin_rate: 0.004,
     }
 }
 
@@ -255,4 +256,96 @@ fn a_signal_on_the_last_bar_is_not_traded() {
     )
     .expect("backtest");
     assert_eq!(r.model.trades, 0, "no later bar to exit on");
+}
+
+/// Leverage 10, stop 5 ATRs away: the liquidation price comes first.
+fn leveraged() -> BacktestConfig {
+    BacktestConfig {
+        leverage: 10.0,
+        sl_atr: 5.0,
+        ..cfg()
+    }
+}
+
+#[test]
+fn liquidation_by_hand_loses_the_margin_and_ends_trading() {
+    let mut bars = BARS;
+    bars[2] = (100.0, 103.0, 90.0, 95.0);
+    let x = candles(1, &bars);
+    // Signals on every bar: none may trade after the liquidation.
+    let r = backtest(
+        &x,
+        &preds(&x, 1, &[(1, 0.7), (2, 0.7), (3, 0.7)]),
+        leveraged(),
+        &FundingRates::default(),
+    )
+    .expect("backtest");
+    let entry = 100.0 * 1.001;
+    let qty = 10.0 / entry;
+    let cash = 1.0 - 0.0005 * qty * entry;
+    // C + q (LP − EP) = mmr · q · LP  ⇒  LP = (q·EP − C) / (q (1 − mmr)) ≈ 90.50.
+    let lp: f64 = (qty * entry - cash) / (qty * (1.0 - 0.004));
+    assert!((lp - 90.503).abs() < 1e-3, "{lp}");
+    let m = &r.model;
+    assert_eq!(m.trades, 1);
+    let t = m.trade_log[0];
+    assert_eq!((t.exit, t.exit_index), (ExitReason::Liquidation, 2));
+    assert!(close(t.exit_price, lp));
+    assert!(close(t.net_return, -1.0));
+    assert!(close(t.fees, 0.0005 * qty * entry));
+    assert!(close(m.net_pnl_pct, -100.0));
+    assert!(m.equity[1..].iter().all(|p| p.equity == 0.0));
+    // Buy-and-hold at the same leverage meets the same fate.
+    let hold = &r.baselines[0];
+    assert_eq!(hold.trade_log[0].exit, ExitReason::Liquidation);
+    assert!(close(hold.net_pnl_pct, -100.0));
+}
+
+#[test]
+fn a_stop_before_the_liquidation_price_fills_first_unless_the_bar_gaps_through() {
+    let mut bars = BARS;
+    bars[2] = (100.0, 103.0, 90.0, 95.0);
+    let x = candles(1, &bars);
+    let tight = BacktestConfig {
+        sl_atr: 2.0,
+        ..leveraged()
+    };
+    let p = preds(&x, 1, &[(1, 0.7)]);
+    let r = backtest(&x, &p, tight, &FundingRates::default()).expect("backtest");
+    let t = r.model.trade_log[0];
+    assert_eq!(t.exit, ExitReason::StopLoss);
+    assert!(close(t.exit_price, (100.1 - 8.0) * (1.0 - 0.001)));
+    assert!(r.model.net_pnl_pct > -100.0);
+
+    // Opening below the liquidation price: liquidated even though the stop was nearer.
+    bars[2] = (85.0, 86.0, 84.0, 85.0);
+    let gap = candles(1, &bars);
+    let r = backtest(&gap, &p, tight, &FundingRates::default()).expect("backtest");
+    assert_eq!(r.model.trade_log[0].exit, ExitReason::Liquidation);
+    assert!(close(r.model.net_pnl_pct, -100.0));
+}
+
+#[test]
+fn without_leverage_the_same_crash_is_only_a_loss() {
+    let mut bars = BARS;
+    bars[2] = (100.0, 103.0, 90.0, 95.0);
+    let x = candles(1, &bars);
+    let one = BacktestConfig {
+        leverage: 1.0,
+        ..leveraged()
+    };
+    let r = backtest(
+        &x,
+        &preds(&x, 1, &[(1, 0.7)]),
+        one,
+        &FundingRates::default(),
+    )
+    .expect("backtest");
+    assert_ne!(r.model.trade_log[0].exit, ExitReason::Liquidation);
+    assert!(r.model.net_pnl_pct > -20.0);
+    let bad = BacktestConfig {
+        maint_margin_rate: -0.1,
+        ..one
+    };
+    assert!(backtest(&x, &preds(&x, 1, &[]), bad, &FundingRates::default()).is_err());
 }

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use perpdesk_core::{Candle, Interval};
+use perpdesk_signal::backtest::{DEFAULT_FUNDING_RATE, FundingRates};
 use perpdesk_signal::{
-    FEATURE_NAMES, FEATURE_SET_VERSION, N_FEATURES, Ohlcv, SignalError, WARMUP, compute_features,
-    features_from_candles,
+    FEATURE_NAMES, FEATURE_SET_VERSION, FeatureStream, N_FEATURES, Ohlcv, SignalError, WARMUP,
+    compute_features, compute_features_with_funding, features_from_candles,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -91,6 +92,100 @@ proptest! {
         prop_assert_eq!(&ra, &rb);
         prop_assert_eq!(&ra, &rp);
     }
+}
+
+/// Funding events every 8 h from `t0()` with rates from `rates` (in units of 1e-6).
+fn funding(rates: &[i64]) -> FundingRates {
+    let events: Vec<_> = rates
+        .iter()
+        .enumerate()
+        .map(|(k, &r)| (t0() + Duration::hours(8 * k as i64), r as f64 * 1e-6))
+        .collect();
+    FundingRates::new(&events).expect("finite rates")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn features_at_t_ignore_funding_settled_after_t(
+        steps in prop::collection::vec(step(), 80..120),
+        base in prop::collection::vec(-500i64..500, 16),
+        other in prop::collection::vec(-500i64..500, 16),
+        cut in 34usize..80,
+    ) {
+        let x = Ohlcv::from_candles(&candles_from(&steps), Interval::H1).unwrap();
+        // Change every rate that settles after candle `cut` opens.
+        let settled = cut / 8;
+        let mut changed = base.clone();
+        changed[settled + 1..].copy_from_slice(&other[settled + 1..]);
+        let fa = compute_features_with_funding(&x, &funding(&base)).unwrap();
+        let fb = compute_features_with_funding(&x, &funding(&changed)).unwrap();
+        let upto = |rows: &[perpdesk_signal::FeatureRow]| {
+            rows.iter().filter(|r| r.index <= cut).cloned().collect::<Vec<_>>()
+        };
+        prop_assert!(!upto(&fa.rows).is_empty());
+        prop_assert_eq!(upto(&fa.rows), upto(&fb.rows));
+    }
+}
+
+#[test]
+fn funding_feature_is_the_last_rate_settled_by_the_candle_open() {
+    let c = candles_from(&[(100, 10, 10, 1000); 60]);
+    let x = Ohlcv::from_candles(&c, Interval::H1).unwrap();
+    let f = compute_features_with_funding(&x, &funding(&[100, 200, 300, 400, 500, 600, 700, 800]))
+        .unwrap();
+    let col = FEATURE_NAMES
+        .iter()
+        .position(|n| *n == "funding_bp")
+        .expect("column");
+    for r in &f.rows {
+        // Settled at hours 0, 8, 16, ...: candle t (opening t hours after t0) knows t / 8.
+        let expected = [100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0][r.index / 8];
+        assert!(
+            (r.values[col] - expected * 1e-6 * 1e4).abs() < 1e-12,
+            "{}",
+            r.index
+        );
+    }
+    // No series: the default rate, constant.
+    let none = compute_features(&x).unwrap();
+    assert!(
+        none.rows
+            .iter()
+            .all(|r| r.values[col] == DEFAULT_FUNDING_RATE * 1e4)
+    );
+    // A series that starts later: the default before its first settlement.
+    let later = FundingRates::new(&[(x.open_time[40], 0.0005)]).unwrap();
+    let g = compute_features_with_funding(&x, &later).unwrap();
+    for r in &g.rows {
+        let want = if r.index >= 40 {
+            5.0
+        } else {
+            DEFAULT_FUNDING_RATE * 1e4
+        };
+        assert!((r.values[col] - want).abs() < 1e-12);
+    }
+    // The stream agrees when told each rate as it settles.
+    let mut s = FeatureStream::new().unwrap();
+    let mut streamed = Vec::new();
+    for (i, k) in c.iter().enumerate() {
+        if i == 40 {
+            s.set_funding_rate(0.0005).unwrap();
+        }
+        let v = |d: Decimal| d.to_string().parse::<f64>().unwrap();
+        if let Some(row) = s
+            .update(v(k.high), v(k.low), v(k.close), v(k.volume))
+            .unwrap()
+        {
+            streamed.push(row[col]);
+        }
+    }
+    assert_eq!(
+        streamed,
+        g.rows.iter().map(|r| r.values[col]).collect::<Vec<_>>()
+    );
+    assert!(s.set_funding_rate(f64::NAN).is_err());
 }
 
 #[test]

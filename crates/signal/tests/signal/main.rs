@@ -1,9 +1,11 @@
 //! Integration tests of perpdesk-signal against the real candles in ../shared/data.
 
 mod backtest;
+mod cli;
 mod common;
 mod evaluate_cli;
 mod features;
+mod gbdt;
 mod golden;
 mod labels;
 mod model;

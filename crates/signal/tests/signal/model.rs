@@ -3,8 +3,8 @@
 use perpdesk_core::Interval;
 use perpdesk_signal::model::Row;
 use perpdesk_signal::{
-    FEATURE_SET_VERSION, LabelSpec, LogisticConfig, LogisticModel, N_FEATURES, Ohlcv, SignalError,
-    WalkForwardConfig, calibration_table, walk_forward,
+    FEATURE_SET_VERSION, GbdtConfig, LabelSpec, LogisticConfig, LogisticModel, N_FEATURES, Ohlcv,
+    SignalError, WalkForwardConfig, calibration_table, walk_forward,
 };
 
 use crate::common::btc_1h;
@@ -112,6 +112,7 @@ fn btc_config() -> WalkForwardConfig {
         embargo: 4,
         label: LabelSpec::fee_aware(4, 0.0005, 0.0001).expect("label spec"),
         model: LogisticConfig::default(),
+        gbdt: GbdtConfig::default(),
     }
 }
 

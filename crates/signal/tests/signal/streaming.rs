@@ -150,10 +150,21 @@ fn a_rejected_bar_leaves_the_stream_unchanged() {
 #[test]
 fn feature_stream_equals_batch_features() {
     let x = data();
-    let batch = perpdesk_signal::compute_features(&x).expect("features");
+    let text = std::fs::read_to_string(
+        crate::common::shared_dir().join("data/binance_um_BTCUSDT_funding_2021-2023.csv"),
+    )
+    .expect("funding file");
+    let events = perpdesk_signal::parse_funding(&text).expect("funding");
+    let rates = perpdesk_signal::FundingRates::new(&events).expect("rates");
+    let batch = perpdesk_signal::compute_features_with_funding(&x, &rates).expect("features");
     let mut s = perpdesk_signal::FeatureStream::new().expect("stream");
     let mut rows = batch.rows.iter();
+    let mut settled = events.iter().peekable();
     for i in 0..x.len() {
+        // The live loop learns each rate when it settles, before the candle opening then.
+        while let Some((_, r)) = settled.next_if(|(t, _)| *t <= x.open_time[i]) {
+            s.set_funding_rate(*r).expect("finite rate");
+        }
         let live = s
             .update(x.high[i], x.low[i], x.close[i], x.volume[i])
             .unwrap();
