@@ -67,10 +67,10 @@ impl Store {
         request: &OrderRequest,
         at: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
-        let id = insert_intent(&mut tx, account_id, request, at).await?;
-        tx.commit().await?;
-        Ok(id)
+        let ids = self.journal_intents(account_id, &[request], at).await?;
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::invalid("no journal id returned"))
     }
 
     /// Records several intents (the legs of one ticket) in one transaction: all or none.
@@ -84,10 +84,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(requests.len());
-        for request in requests {
-            ids.push(insert_intent(&mut tx, account_id, request, at).await?);
-        }
+        let ids = insert_intents(&mut tx, account_id, requests, at).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -299,52 +296,86 @@ impl Store {
     }
 }
 
-/// Writes one intent and its first event inside `tx`.
-async fn insert_intent(
+/// Writes the intents and their first events inside `tx` (the caller commits or drops it).
+async fn insert_intents(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     account_id: i64,
-    request: &OrderRequest,
+    requests: &[&OrderRequest],
     at: DateTime<Utc>,
-) -> Result<i64> {
-    let (price, trigger) = match &request.kind {
-        OrderKind::Market => (None, None),
-        OrderKind::Limit { price, .. } => (Some(price.to_string()), None),
-        OrderKind::StopMarket { stop_price, .. }
-        | OrderKind::TakeProfitMarket { stop_price, .. } => (None, Some(stop_price.to_string())),
-    };
-    let state = name(&OrderState::Intent)?;
-    let done = sqlx::query(
-        "INSERT INTO orders_journal (client_order_id, account_id, symbol, side, kind, quantity,
-                 price, trigger_price, state, intent, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (client_order_id) DO NOTHING",
-    )
-    .bind(request.client_order_id.as_str())
-    .bind(account_id)
-    .bind(request.symbol.as_str())
-    .bind(crate::value::side_str(request.side))
-    .bind(kind_name(&request.kind))
-    .bind(request.quantity.map(|q| q.to_string()))
-    .bind(price)
-    .bind(trigger)
-    .bind(&state)
-    .bind(json(request)?)
-    .bind(ms(at))
-    .bind(ms(at))
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!(
-            "order {} is journalled already",
-            request.client_order_id
-        )));
+) -> Result<Vec<i64>> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
     }
-    let id = done.last_insert_rowid();
-    sqlx::query("INSERT INTO order_events (journal_id, state, detail, at) VALUES (?, ?, NULL, ?)")
-        .bind(id)
-        .bind(&state)
-        .bind(ms(at))
-        .execute(&mut **tx)
-        .await?;
-    Ok(id)
+    let state = name(&OrderState::Intent)?;
+    let mut intents = Vec::with_capacity(requests.len());
+    for request in requests {
+        intents.push(json(request)?);
+    }
+    // One statement for all legs of a ticket (a click writes three): the journal write
+    // sits on the click path, and each statement is a round trip to SQLite's thread.
+    let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+        "INSERT INTO orders_journal (client_order_id, account_id, symbol, side, kind, quantity,
+                 price, trigger_price, state, intent, created_at, updated_at) ",
+    );
+    q.push_values(requests.iter().zip(intents), |mut b, (request, intent)| {
+        let (price, trigger) = match &request.kind {
+            OrderKind::Market => (None, None),
+            OrderKind::Limit { price, .. } => (Some(price.to_string()), None),
+            OrderKind::StopMarket { stop_price, .. }
+            | OrderKind::TakeProfitMarket { stop_price, .. } => {
+                (None, Some(stop_price.to_string()))
+            }
+        };
+        b.push_bind(request.client_order_id.as_str().to_owned())
+            .push_bind(account_id)
+            .push_bind(request.symbol.as_str().to_owned())
+            .push_bind(crate::value::side_str(request.side))
+            .push_bind(kind_name(&request.kind))
+            .push_bind(request.quantity.map(|q| q.to_string()))
+            .push_bind(price)
+            .push_bind(trigger)
+            .push_bind(state.clone())
+            .push_bind(intent)
+            .push_bind(ms(at))
+            .push_bind(ms(at));
+    });
+    // SQLite does not promise RETURNING rows in insertion order: matched by client id.
+    q.push(" ON CONFLICT (client_order_id) DO NOTHING RETURNING id, client_order_id");
+    let inserted: std::collections::HashMap<String, i64> = q
+        .build_query_as::<(i64, String)>()
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|(id, coid)| (coid, id))
+        .collect();
+    // A client id twice in one batch inserts once: as much a conflict as one journalled before.
+    let mut ids = Vec::with_capacity(requests.len());
+    for request in requests {
+        let id = inserted
+            .get(request.client_order_id.as_str())
+            .copied()
+            .ok_or_else(|| {
+                StoreError::Conflict(format!(
+                    "order {} is journalled already",
+                    request.client_order_id
+                ))
+            })?;
+        if ids.contains(&id) {
+            return Err(StoreError::Conflict(format!(
+                "order {} appears twice in one ticket",
+                request.client_order_id
+            )));
+        }
+        ids.push(id);
+    }
+    let mut events: sqlx::QueryBuilder<sqlx::Sqlite> =
+        sqlx::QueryBuilder::new("INSERT INTO order_events (journal_id, state, detail, at) ");
+    events.push_values(&ids, |mut b, id| {
+        b.push_bind(*id)
+            .push_bind(state.clone())
+            .push_bind(None::<String>)
+            .push_bind(ms(at));
+    });
+    events.build().execute(&mut **tx).await?;
+    Ok(ids)
 }

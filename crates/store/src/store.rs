@@ -22,6 +22,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Every SQLite file starts with these 16 bytes.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+/// WAL pages after which a commit checkpoints by itself (about 40 MB with 4 KiB pages).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 /// A handle to the database; cheap to clone, safe to share between tasks.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -58,7 +61,14 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // SQLite's default checkpoints every 1,000 WAL pages inside whichever commit
+            // crosses the mark, and a checkpoint syncs the files: that commit is then the
+            // slowest write of the run, and it may be an order's journal entry on the
+            // click path. The app checkpoints in the background instead
+            // ([`Store::checkpoint`]); this larger mark is only the safety net for when
+            // nothing does.
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -107,6 +117,20 @@ impl Store {
             .map(|r| r.0)
             .filter(|r| r != "ok")
             .collect())
+    }
+
+    /// Copies what the WAL holds into the main file where no reader still needs it
+    /// (SQLite's PASSIVE checkpoint: it never waits for or blocks other connections).
+    /// Called off the order path, so commits on that path never pay for a checkpoint.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`] when SQLite refuses; nothing is lost then, the WAL
+    /// keeps the data.
+    pub async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Copies the WAL into the main file, then waits for every connection to finish and
@@ -436,6 +460,38 @@ mod tests {
             .await
             .expect("sync");
         assert_eq!(sync.0, 1, "NORMAL");
+        let mark: (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
+            .fetch_one(&store.pool)
+            .await
+            .expect("wal_autocheckpoint");
+        assert_eq!(mark.0, i64::from(WAL_AUTOCHECKPOINT_PAGES));
+    }
+
+    #[tokio::test]
+    async fn a_background_checkpoint_moves_the_wal_into_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p.db");
+        let store = Store::open(&path).await.expect("open");
+        let at = chrono::Utc::now();
+        for i in 0..50 {
+            store
+                .put_setting(&format!("k{i}"), &i, at)
+                .await
+                .expect("write");
+        }
+        let before = std::fs::metadata(&path).expect("file").len();
+        store.checkpoint().await.expect("checkpoint");
+        let after = std::fs::metadata(&path).expect("file").len();
+        assert!(
+            after > before,
+            "the main file grew from {before} to {after} bytes"
+        );
+        let busy: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&store.pool)
+            .await
+            .expect("again");
+        assert_eq!(busy.0, 0, "not blocked");
+        assert_eq!(busy.1, busy.2, "every WAL frame is in the file");
     }
 
     #[tokio::test]

@@ -115,3 +115,61 @@ async fn illegal_changes_and_duplicate_intents_are_refused() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_ticket_journals_all_its_legs_or_none() {
+    let (store, acc) = store_with_account().await;
+    let entry = request("T4");
+    let mut stop = request("T4");
+    stop.client_order_id = client_order_id("T4", Leg::StopLoss, 0).expect("id");
+    stop.kind = OrderKind::StopMarket {
+        stop_price: dec!(64000),
+        working_type: perpdesk_core::WorkingType::MarkPrice,
+    };
+    let ids = store
+        .journal_intents(acc, &[&entry, &stop], at(1))
+        .await
+        .expect("legs");
+    assert_eq!(ids.len(), 2);
+    assert!(ids[0] < ids[1], "legs keep their order");
+    let stored = store
+        .journal_entry(&stop.client_order_id)
+        .await
+        .expect("read")
+        .expect("stop leg");
+    assert_eq!((stored.id, stored.request), (ids[1], stop.clone()));
+    assert_eq!(
+        store
+            .journal_events(&entry.client_order_id)
+            .await
+            .expect("events")
+            .len(),
+        1
+    );
+
+    // One leg journalled before makes the whole ticket a conflict, and nothing of it lands.
+    let fresh = request("T5");
+    assert!(matches!(
+        store.journal_intents(acc, &[&fresh, &entry], at(2)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .journal_entry(&fresh.client_order_id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // So does the same client id twice in one ticket.
+    assert!(matches!(
+        store.journal_intents(acc, &[&fresh, &fresh], at(3)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .journal_entry(&fresh.client_order_id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
