@@ -50,6 +50,14 @@ pub struct NewAccount {
     pub secret_sealed: String,
 }
 
+/// An account's sealed secret as stored, for re-sealing under a new master password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecret {
+    pub account_id: i64,
+    /// The ciphertext as perpdesk-vault encoded it.
+    pub sealed: String,
+}
+
 /// A stored account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -174,6 +182,88 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::invalid(format!("no account {id}")));
         }
+        Ok(())
+    }
+
+    /// Every account's sealed secret, by id, archived accounts included (their rows stay,
+    /// and must stay readable under the current master password).
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`].
+    pub async fn sealed_secrets(&self) -> Result<Vec<SealedSecret>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, secret_sealed FROM exchange_accounts WHERE secret_sealed != '' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(account_id, sealed)| SealedSecret { account_id, sealed })
+            .collect())
+    }
+
+    /// Replaces the vault header stored as the setting `header_key` and every sealed secret,
+    /// in one transaction: afterwards either everything is under the new master password or
+    /// nothing changed. Each value is compared before it is replaced: the setting must still
+    /// hold `old_header`, each row its `old` value, and no other account may hold a sealed
+    /// secret; otherwise nothing is written. `header_key` names the setting because the
+    /// header is the app's (the store only keeps it).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when anything changed since it was read (the caller reads
+    /// again and retries); [`StoreError::Sqlx`] when SQLite refuses (rolled back).
+    pub async fn replace_sealed_secrets(
+        &self,
+        header_key: &str,
+        old_header: &str,
+        new_header: &str,
+        secrets: &[(SealedSecret, String)],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let conflict = |what: String| {
+            StoreError::Conflict(format!(
+                "{what} changed while the master password was being changed; nothing was \
+                 written, try again"
+            ))
+        };
+        let mut tx = self.pool.begin().await?;
+        // A write first, so the transaction holds SQLite's write lock from its first statement.
+        let done = sqlx::query(
+            "UPDATE settings SET value = ?, updated_at = ? WHERE key = ? AND value = ?",
+        )
+        .bind(json(new_header)?)
+        .bind(ms(at))
+        .bind(header_key)
+        .bind(json(old_header)?)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(conflict("the vault header".into()));
+        }
+        for (old, new) in secrets {
+            let done = sqlx::query(
+                "UPDATE exchange_accounts SET secret_sealed = ? WHERE id = ? AND secret_sealed = ?",
+            )
+            .bind(new)
+            .bind(old.account_id)
+            .bind(&old.sealed)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(conflict(format!(
+                    "the secret of account {}",
+                    old.account_id
+                )));
+            }
+        }
+        let sealed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM exchange_accounts WHERE secret_sealed != ''")
+                .fetch_one(&mut *tx)
+                .await?;
+        if usize::try_from(sealed).ok() != Some(secrets.len()) {
+            return Err(conflict("the set of accounts".into()));
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -385,5 +475,118 @@ mod tests {
         assert!(store.live_accounts().await.expect("live").is_empty());
         assert_eq!(store.accounts().await.expect("all").len(), 1);
         assert!(store.archive_account(id, t(3)).await.is_err());
+    }
+
+    async fn two_sealed(store: &Store) -> Vec<SealedSecret> {
+        let t = Utc.timestamp_millis_opt(1).single().expect("time");
+        for name in ["a", "b"] {
+            store
+                .create_account_sealed(name, Environment::Paper, "k", t, |id| {
+                    Ok::<_, String>(format!("old-{id}"))
+                })
+                .await
+                .expect("create");
+        }
+        store
+            .put_setting("vault.header", "H1", t)
+            .await
+            .expect("header");
+        store.sealed_secrets().await.expect("sealed")
+    }
+
+    fn renewed(old: &[SealedSecret]) -> Vec<(SealedSecret, String)> {
+        old.iter()
+            .map(|s| (s.clone(), format!("new-{}", s.account_id)))
+            .collect()
+    }
+
+    async fn unchanged(store: &Store, old: &[SealedSecret]) {
+        assert_eq!(&store.sealed_secrets().await.expect("sealed"), old);
+        assert_eq!(
+            store.setting::<String>("vault.header").await.expect("get"),
+            Some("H1".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn replacing_sealed_secrets_writes_header_and_every_row() {
+        let store = Store::open_in_memory().await.expect("store");
+        let old = two_sealed(&store).await;
+        assert_eq!(old.len(), 2);
+        // Archived accounts keep their secret and are re-sealed too.
+        let t = Utc.timestamp_millis_opt(2).single().expect("time");
+        store
+            .archive_account(old[1].account_id, t)
+            .await
+            .expect("archive");
+        store
+            .replace_sealed_secrets("vault.header", "H1", "H2", &renewed(&old), t)
+            .await
+            .expect("replace");
+        let now = store.sealed_secrets().await.expect("sealed");
+        assert!(
+            now.iter()
+                .all(|s| s.sealed == format!("new-{}", s.account_id))
+        );
+        assert_eq!(
+            store.setting::<String>("vault.header").await.expect("get"),
+            Some("H2".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_half_way_through_changes_nothing() {
+        let store = Store::open_in_memory().await.expect("store");
+        let old = two_sealed(&store).await;
+        // SQLite itself refuses the second row's update: the first row and the header were
+        // already written inside the transaction and must be rolled back.
+        sqlx::query(&format!(
+            "CREATE TEMP TRIGGER fail_second BEFORE UPDATE OF secret_sealed ON exchange_accounts
+             WHEN NEW.id = {} BEGIN SELECT RAISE(ABORT, 'injected write failure'); END",
+            old[1].account_id
+        ))
+        .execute(&store.pool)
+        .await
+        .expect("trigger");
+        let t = Utc.timestamp_millis_opt(2).single().expect("time");
+        let err = store
+            .replace_sealed_secrets("vault.header", "H1", "H2", &renewed(&old), t)
+            .await
+            .expect_err("injected");
+        assert!(err.to_string().contains("injected"), "{err}");
+        unchanged(&store, &old).await;
+    }
+
+    #[tokio::test]
+    async fn anything_changed_since_reading_is_a_conflict_and_nothing_is_written() {
+        let store = Store::open_in_memory().await.expect("store");
+        let old = two_sealed(&store).await;
+        let t = Utc.timestamp_millis_opt(2).single().expect("time");
+        // Another header than the one the secrets were re-sealed from.
+        assert!(matches!(
+            store
+                .replace_sealed_secrets("vault.header", "H0", "H2", &renewed(&old), t)
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        unchanged(&store, &old).await;
+        // A row left out (e.g. an account added meanwhile).
+        assert!(matches!(
+            store
+                .replace_sealed_secrets("vault.header", "H1", "H2", &renewed(&old[..1]), t)
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        unchanged(&store, &old).await;
+        // A row whose secret was replaced since it was read.
+        let mut stale = renewed(&old);
+        stale[1].0.sealed = "older".into();
+        assert!(matches!(
+            store
+                .replace_sealed_secrets("vault.header", "H1", "H2", &stale, t)
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        unchanged(&store, &old).await;
     }
 }

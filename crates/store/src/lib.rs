@@ -43,7 +43,7 @@ mod signals;
 mod store;
 mod value;
 
-pub use accounts::{Account, Environment, NewAccount};
+pub use accounts::{Account, Environment, NewAccount, SealedSecret};
 pub use audit::AuditEntry;
 pub use error::StoreError;
 pub use fills::{PnlSummary, SyncCounts};

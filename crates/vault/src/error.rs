@@ -34,6 +34,10 @@ pub enum VaultError {
     /// The operating system's random source failed; nothing was sealed.
     #[error("the operating system's random number source failed: {0}")]
     Rng(String),
+    /// A master-password change is being stored; sealing waits for it so that nothing new
+    /// is sealed under the key being replaced.
+    #[error("the master password is being changed; try again in a moment")]
+    Busy,
     /// AES-GCM refused to seal (only possible for absurdly large inputs).
     #[error("sealing failed: {0}")]
     SealFailed(&'static str),

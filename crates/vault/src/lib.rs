@@ -16,7 +16,11 @@
 //!   change brings a fresh key anyway.
 //! - A ciphertext opens only under the exact `Aad` it was sealed with.
 //! - [`Vault::change_password`] is all or nothing: it returns the full re-sealed set or an
-//!   error, and changes nothing in memory on error.
+//!   error, and changes nothing in memory on error. [`Vault::begin_password_change`] goes
+//!   further for callers whose store write can fail: the vault switches keys only when the
+//!   returned [`PasswordChange`] is committed, and refuses to seal until then.
+//! - Idle means no use and no [`Vault::touch`]: the UI reports user activity, background
+//!   work that only checks [`Vault::is_locked`] does not keep the key alive.
 //!
 //! # Threat model
 //!
@@ -55,6 +59,6 @@ pub use sealed::{Aad, NONCE_LEN, SEALED_VERSION, Sealed, TAG_LEN};
 pub use secret::{Secret, SecretString};
 pub use throttle::{Sleeper, ThreadSleeper, Throttle};
 pub use vault::{
-    Clock, DEFAULT_IDLE_TIMEOUT, HEADER_VERSION, ManualClock, SystemClock, UnlockedVault, Vault,
-    VaultHeader,
+    Clock, DEFAULT_IDLE_TIMEOUT, HEADER_VERSION, ManualClock, PasswordChange, SystemClock,
+    UnlockedVault, Vault, VaultHeader,
 };

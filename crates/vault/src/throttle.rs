@@ -108,12 +108,20 @@ impl<S: Sleeper> Throttle<S> {
             self.sleeper.sleep(delay);
         }
         let outcome = attempt();
-        match &outcome {
+        self.record(&outcome);
+        outcome
+    }
+
+    /// Counts an attempt made elsewhere: a [`VaultError::WrongPassword`] as a failure, a
+    /// success as a reset, anything else not at all. For async callers, which wait
+    /// [`Throttle::next_delay`] themselves (without blocking a thread) and then run the
+    /// attempt on a blocking task.
+    pub fn record<T>(&mut self, outcome: &Result<T>) {
+        match outcome {
             Ok(_) => self.failures = 0,
             Err(VaultError::WrongPassword) => self.failures = self.failures.saturating_add(1),
             Err(_) => {}
         }
-        outcome
     }
 
     /// [`Vault::unlock`] through [`Throttle::attempt`].

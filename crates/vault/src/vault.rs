@@ -198,6 +198,19 @@ struct Inner {
     last_use: Instant,
     idle_timeout: Option<Duration>,
     clock: Arc<dyn Clock>,
+    /// Set from the start of a [`Vault::begin_password_change`] until its [`PasswordChange`]
+    /// is committed or dropped: sealing is refused meanwhile, so nothing new can be sealed
+    /// under a key that is about to be replaced.
+    changing: bool,
+    /// The prepared header and key of a password change whose items are being stored.
+    pending: Option<Pending>,
+}
+
+/// The other half of a prepared password change.
+struct Pending {
+    header: VaultHeader,
+    /// `None` once [`Vault::lock`] ran during the change: committing then leaves it locked.
+    key: Option<Zeroizing<[u8; KEY_LEN]>>,
 }
 
 impl Inner {
@@ -221,6 +234,27 @@ impl Inner {
         self.key = Some(key);
         self.last_use = self.clock.now();
     }
+
+    /// The key of a pending password change, for values already stored under it.
+    fn pending_key(&self) -> Option<&[u8; KEY_LEN]> {
+        self.pending.as_ref()?.key.as_deref()
+    }
+}
+
+/// Opens every item under `old_key` and seals it again under `new_key`, all or nothing.
+fn reseal_all<'a>(
+    old_key: &[u8; KEY_LEN],
+    new_key: &[u8; KEY_LEN],
+    items: impl IntoIterator<Item = (Aad<'a>, Sealed)>,
+) -> Result<Vec<Sealed>> {
+    items
+        .into_iter()
+        .map(|(aad, sealed)| {
+            let aad = aad.to_bytes();
+            let plain = sealed.open(old_key, &aad)?;
+            Sealed::seal(new_key, &aad, &plain)
+        })
+        .collect()
 }
 
 impl Vault {
@@ -233,6 +267,8 @@ impl Vault {
                 last_use: clock.now(),
                 idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
                 clock,
+                changing: false,
+                pending: None,
             }),
         }
     }
@@ -309,9 +345,21 @@ impl Vault {
         self.inner().header.clone()
     }
 
-    /// Wipes the key now. Sealed data stays valid; [`Vault::resume`] brings the key back.
+    /// Wipes the key now (and the new key of a password change in progress, which then
+    /// commits locked). Sealed data stays valid; [`Vault::resume`] brings the key back.
     pub fn lock(&self) {
-        self.inner().key = None;
+        let mut inner = self.inner();
+        inner.key = None;
+        if let Some(p) = inner.pending.as_mut() {
+            p.key = None;
+        }
+    }
+
+    /// Records that the user is active: restarts the idle period if the vault is unlocked.
+    /// A key already idle past the timeout is wiped, never revived. Returns whether the vault
+    /// is unlocked. Cheap (no cryptography), so the UI may call it on every burst of input.
+    pub fn touch(&self) -> bool {
+        self.inner().live_key().is_ok()
     }
 
     /// Whether the key is gone (locked explicitly or idle past the timeout, which this call
@@ -375,14 +423,23 @@ impl Vault {
 
     fn seal_bytes(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Sealed> {
         let mut inner = self.inner();
+        if inner.changing {
+            return Err(VaultError::Busy);
+        }
         let key = inner.live_key()?;
         Sealed::seal(key, &aad.to_bytes(), plaintext)
     }
 
     fn open_raw(&self, aad: Aad<'_>, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>> {
         let mut inner = self.inner();
-        let key = inner.live_key()?;
-        sealed.open(key, &aad.to_bytes())
+        let aad = aad.to_bytes();
+        let opened = sealed.open(inner.live_key()?, &aad);
+        // Between the store's commit of a password change and its `commit()` here, a row may
+        // already hold the new ciphertext; the pending key opens it.
+        match (opened, inner.pending_key()) {
+            (Err(VaultError::Tampered), Some(next)) => sealed.open(next, &aad),
+            (opened, _) => opened,
+        }
     }
 
     /// Changes the master password and re-seals every item under the new key, all or nothing:
@@ -391,12 +448,14 @@ impl Vault {
     /// must store the returned header and items (in input order) in one transaction.
     ///
     /// Works on a locked vault too: the old password is checked against the stored header, not
-    /// the key in memory. Keeps the vault's current KDF parameters.
+    /// the key in memory. Keeps the vault's current KDF parameters. When storing can fail, use
+    /// [`Vault::begin_password_change`], which switches keys only once the caller commits.
     ///
     /// # Errors
     ///
     /// [`VaultError::WeakPassword`] for `new`; [`VaultError::WrongPassword`] for `old`;
     /// [`VaultError::Tampered`] if an item does not open under its `Aad`;
+    /// [`VaultError::Busy`] while another change is in progress;
     /// [`VaultError::Rng`] if the OS random source fails.
     pub fn change_password<'a>(
         &self,
@@ -408,19 +467,119 @@ impl Vault {
         // Held throughout so no seal under the old key can slip in between re-sealing and the
         // switch to the new key.
         let mut inner = self.inner();
+        if inner.changing {
+            return Err(VaultError::Busy);
+        }
         let old_key = inner.header.derive_checked(old)?;
         let (new_header, new_key) = VaultHeader::generate(new, inner.header.kdf)?;
-        let resealed = items
-            .into_iter()
-            .map(|(aad, sealed)| {
-                let aad = aad.to_bytes();
-                let plain = sealed.open(&old_key, &aad)?;
-                Sealed::seal(&new_key, &aad, &plain)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let resealed = reseal_all(&old_key, &new_key, items)?;
         inner.header = new_header.clone();
         inner.install(new_key);
         Ok((new_header, resealed))
+    }
+
+    /// The first half of a password change whose result must be stored before the vault
+    /// switches: checks both passwords, derives the new key and re-seals every item, without
+    /// holding the vault's lock during the (slow) key derivations. From here until the
+    /// returned [`PasswordChange`] is committed or dropped, sealing is refused with
+    /// [`VaultError::Busy`]; opening works for values under the old key and the new one.
+    /// Dropping it without [`PasswordChange::commit`] leaves the vault exactly as it was.
+    ///
+    /// Works on a locked vault too (the old password is checked against the header).
+    ///
+    /// # Errors
+    ///
+    /// As [`Vault::change_password`]; nothing changes on error.
+    pub fn begin_password_change<'a>(
+        self: &Arc<Self>,
+        old: &SecretString,
+        new: &SecretString,
+        items: impl IntoIterator<Item = (Aad<'a>, Sealed)>,
+    ) -> Result<PasswordChange> {
+        check_password_strength(new.expose()).map_err(VaultError::WeakPassword)?;
+        let header = {
+            let mut inner = self.inner();
+            if inner.changing {
+                return Err(VaultError::Busy);
+            }
+            inner.changing = true;
+            inner.header.clone()
+        };
+        // From here on the change must be released on every path; the token does that.
+        let mut change = PasswordChange {
+            vault: Arc::clone(self),
+            header: header.clone(),
+            resealed: Vec::new(),
+            committed: false,
+        };
+        let old_key = header.derive_checked(old)?;
+        let (new_header, new_key) = VaultHeader::generate(new, header.kdf)?;
+        change.resealed = reseal_all(&old_key, &new_key, items)?;
+        change.header = new_header.clone();
+        self.inner().pending = Some(Pending {
+            header: new_header,
+            key: Some(new_key),
+        });
+        Ok(change)
+    }
+}
+
+/// A password change prepared by [`Vault::begin_password_change`]: the header and items to
+/// store. The vault switches to the new key at [`PasswordChange::commit`]; dropping the value
+/// instead abandons the change and wipes the new key.
+#[must_use = "the vault keeps its old password unless the change is committed"]
+pub struct PasswordChange {
+    vault: Arc<Vault>,
+    header: VaultHeader,
+    resealed: Vec<Sealed>,
+    committed: bool,
+}
+
+impl PasswordChange {
+    /// The header to store in place of the current one.
+    #[must_use]
+    pub fn header(&self) -> &VaultHeader {
+        &self.header
+    }
+
+    /// The items re-sealed under the new key, in the order they were given.
+    #[must_use]
+    pub fn resealed(&self) -> &[Sealed] {
+        &self.resealed
+    }
+
+    /// Switches the vault to the new header and key; call it once the header and items are
+    /// stored. Unlocks the vault unless it was locked while the change was in progress.
+    pub fn commit(mut self) {
+        let mut inner = self.vault.inner();
+        if let Some(p) = inner.pending.take() {
+            inner.header = p.header;
+            match p.key {
+                Some(key) => inner.install(key),
+                None => inner.key = None,
+            }
+        }
+        inner.changing = false;
+        self.committed = true;
+    }
+}
+
+impl Drop for PasswordChange {
+    fn drop(&mut self) {
+        if !self.committed {
+            let mut inner = self.vault.inner();
+            inner.pending = None;
+            inner.changing = false;
+        }
+    }
+}
+
+impl fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("items", &self.resealed.len())
+            .field("committed", &self.committed)
+            .finish_non_exhaustive()
     }
 }
 

@@ -304,3 +304,160 @@ fn recommended_parameters_create_and_unlock() {
     let again = Vault::unlock(&header, &pw(PASSWORD)).unwrap();
     assert_eq!(again.open(Aad::new(1, "p"), &sealed).unwrap().expose(), "x");
 }
+
+#[test]
+fn user_activity_keeps_the_vault_open_and_idleness_locks_it() {
+    let clock = Arc::new(ManualClock::new());
+    let (vault, _) = cheap_vault();
+    let vault = vault.with_clock(clock.clone());
+    vault.set_idle_timeout(Some(Duration::from_secs(15 * 60)));
+    let aad = Aad::new(1, "p");
+    let sealed = vault.seal(aad, &pw("x")).unwrap();
+
+    // An hour of a user clicking every 10 minutes, with nothing sealed or opened meanwhile.
+    for _ in 0..6 {
+        clock.advance(Duration::from_secs(10 * 60));
+        assert!(vault.touch(), "activity within the timeout keeps it open");
+        assert!(!vault.is_locked());
+    }
+    // Checking the state is not activity: background polling must not keep the key alive.
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(5 * 60));
+        let _ = vault.is_locked();
+    }
+    assert!(vault.is_locked());
+    assert!(
+        !vault.touch(),
+        "a touch after the timeout does not revive the key"
+    );
+    assert_eq!(vault.open(aad, &sealed).unwrap_err(), VaultError::Locked);
+    vault.resume(&pw(PASSWORD)).unwrap();
+    assert!(vault.touch());
+}
+
+#[test]
+fn a_begun_password_change_switches_keys_only_on_commit() {
+    let (vault, old_header) = cheap_vault();
+    let vault = Arc::new(vault);
+    let items = seal_three(&vault);
+    let change = vault
+        .begin_password_change(&pw(PASSWORD), &pw(NEW_PASSWORD), items.clone())
+        .unwrap();
+    assert_ne!(change.header(), &old_header);
+    assert_eq!(change.resealed().len(), 3);
+    // Until commit: the old header, old and new ciphertexts both open, nothing new is sealed.
+    assert_eq!(vault.header(), old_header);
+    for ((aad, old), new) in items.iter().zip(change.resealed()) {
+        assert_eq!(
+            vault.open(*aad, old).unwrap().expose(),
+            vault.open(*aad, new).unwrap().expose()
+        );
+    }
+    assert_eq!(
+        vault.seal(Aad::new(9, "p"), &pw("late")).unwrap_err(),
+        VaultError::Busy
+    );
+    assert_eq!(
+        vault
+            .begin_password_change(&pw(PASSWORD), &pw(NEW_PASSWORD), Vec::new())
+            .unwrap_err(),
+        VaultError::Busy,
+        "one change at a time"
+    );
+    let (new_header, resealed) = (change.header().clone(), change.resealed().to_vec());
+    change.commit();
+    assert_eq!(vault.header(), new_header);
+    assert!(!vault.is_locked());
+    assert_eq!(
+        vault.open(items[0].0, &items[0].1).unwrap_err(),
+        VaultError::Tampered,
+        "the old key is gone"
+    );
+    assert_eq!(
+        vault.open(items[2].0, &resealed[2]).unwrap().expose(),
+        "secret-two"
+    );
+    vault.seal(Aad::new(9, "p"), &pw("after")).unwrap();
+    Vault::unlock(&new_header, &pw(NEW_PASSWORD)).unwrap();
+}
+
+#[test]
+fn an_abandoned_or_failed_password_change_leaves_the_vault_as_it_was() {
+    let (vault, header) = cheap_vault();
+    let vault = Arc::new(vault);
+    let items = seal_three(&vault);
+    let change = vault
+        .begin_password_change(&pw(PASSWORD), &pw(NEW_PASSWORD), items.clone())
+        .unwrap();
+    let orphan = change.resealed()[0].clone();
+    drop(change);
+    assert_eq!(vault.header(), header);
+    assert_eq!(
+        vault.open(items[0].0, &orphan).unwrap_err(),
+        VaultError::Tampered,
+        "the abandoned key was wiped"
+    );
+    vault.seal(Aad::new(9, "p"), &pw("ok")).unwrap();
+
+    let mut bad = items.clone();
+    bad[1].1 = items[2].1.clone();
+    for (old, new, items, want) in [
+        (
+            "wrong wrong wrong",
+            NEW_PASSWORD,
+            items.clone(),
+            VaultError::WrongPassword,
+        ),
+        (PASSWORD, NEW_PASSWORD, bad, VaultError::Tampered),
+    ] {
+        assert_eq!(
+            vault
+                .begin_password_change(&pw(old), &pw(new), items)
+                .unwrap_err(),
+            want
+        );
+        assert_eq!(vault.header(), header);
+        // The reservation was released: sealing works again.
+        vault.seal(Aad::new(9, "p"), &pw("ok")).unwrap();
+    }
+    assert!(matches!(
+        vault
+            .begin_password_change(&pw(PASSWORD), &pw("weak"), items)
+            .unwrap_err(),
+        VaultError::WeakPassword(_)
+    ));
+}
+
+#[test]
+fn locking_during_a_password_change_commits_it_locked() {
+    let (vault, _) = cheap_vault();
+    let vault = Arc::new(vault);
+    let items = seal_three(&vault);
+    let change = vault
+        .begin_password_change(&pw(PASSWORD), &pw(NEW_PASSWORD), items)
+        .unwrap();
+    let new_header = change.header().clone();
+    vault.lock();
+    change.commit();
+    assert!(vault.is_locked(), "a lock is never undone by a commit");
+    assert_eq!(vault.header(), new_header);
+    assert_eq!(
+        vault.resume(&pw(PASSWORD)).unwrap_err(),
+        VaultError::WrongPassword
+    );
+    vault.resume(&pw(NEW_PASSWORD)).unwrap();
+}
+
+#[test]
+fn throttle_records_attempts_made_elsewhere() {
+    let mut t = Throttle::with_sleeper(Recorder::default());
+    for _ in 0..3 {
+        t.record::<()>(&Err(VaultError::WrongPassword));
+    }
+    assert_eq!(t.next_delay(), Duration::from_secs(2));
+    t.record::<()>(&Err(VaultError::Busy));
+    assert_eq!(t.failures(), 3);
+    t.record(&Ok(()));
+    assert_eq!(t.next_delay(), Duration::ZERO);
+    assert!(t.sleeper().0.borrow().is_empty(), "record never sleeps");
+}
