@@ -36,6 +36,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::security::set_auto_lock,
             commands::security::export_backup,
             commands::security::import_backup,
+            commands::security::change_master_password,
+            commands::security::note_activity,
             commands::accounts::list_accounts,
             commands::accounts::create_paper_account,
             commands::accounts::add_account,
@@ -69,6 +71,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::records::ledger_settings,
             commands::records::set_ledger_settings,
             commands::records::settle,
+            commands::autotrade::get_auto_trade,
+            commands::autotrade::set_auto_trade,
         ])
 }
 

@@ -56,6 +56,10 @@ export const api = {
   setAutostart: (on) => call('set_autostart', { on }),
   exportBackup: (password) => call('export_backup', { password }),
   importBackup: (path, password) => call('import_backup', { path, password }),
+  changeMasterPassword: (currentPassword, newPassword) =>
+    call('change_master_password', { currentPassword, newPassword }),
+  /** Restarts the vault's idle time; main.js calls it on input, at most every 30 s. */
+  noteActivity: () => call('note_activity'),
 
   listAccounts: () => call('list_accounts'),
   createPaperAccount: (name, balance) => call('create_paper_account', { name, balance }),
@@ -78,6 +82,9 @@ export const api = {
   indicators: (symbol, interval, limit) => call('indicators', { symbol, interval, limit }),
   signals: (symbol, limit) => call('signals', { symbol, limit }),
   modelCard: (symbol) => call('model_card', { symbol }),
+  getAutoTrade: () => call('get_auto_trade'),
+  /** Replaces the auto-trade settings; `confirm` must be true to turn a symbol on. */
+  setAutoTrade: (settings, confirm) => call('set_auto_trade', { settings, confirm }),
   replayStatus: () => call('replay_status'),
   /** `changes` holds `speed` and/or `running`. */
   setReplay: (changes) => call('set_replay', changes),

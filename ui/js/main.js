@@ -265,6 +265,19 @@ function onAppEvent(ev) {
   for (const view of Object.values(ctx.views)) view.onEvent?.(ev);
 }
 
+// Auto-lock counts from the user's last input, so the dashboard reports input (at most every
+// 30 s; a burst costs one call). Nothing is reported while the gate is up: there is no open
+// vault to keep, and a locked vault is never revived by activity. When a report finds the
+// vault already expired, the engine sends the `locked` event, which opens the gate.
+const ACTIVITY_EVERY_MS = 30_000;
+let lastActivity = 0;
+function noteActivity() {
+  if (state.gate || Date.now() - lastActivity < ACTIVITY_EVERY_MS) return;
+  lastActivity = Date.now();
+  // A failure here changes nothing the user did; the next real command reports it.
+  api.noteActivity().catch(() => {});
+}
+
 async function start() {
   try {
     const [info, preferences] = await Promise.all([api.appInfo(), api.getPreferences()]);
@@ -283,6 +296,9 @@ async function start() {
     const b = e.target.closest('button[data-panel]');
     if (b) showPanel(b.dataset.panel, true);
   });
+  for (const type of ['pointerdown', 'pointermove', 'keydown', 'wheel']) {
+    document.addEventListener(type, noteActivity, { capture: true, passive: true });
+  }
   $('#language').addEventListener('change', (e) => {
     state.preferences.language = e.target.value;
     renderChrome();

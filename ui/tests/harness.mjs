@@ -174,6 +174,7 @@ function installFakeBackend(seed) {
     ledgerSettings: { platform_ratio: '0.7', mode: 'high_water_mark', include_manual: false, period: 'monthly' },
     settled: false,
     replay: { now_ms: NOW, speed: 60, start_ms: NOW - 300 * HOUR, end_ms: NOW + 100 * HOUR, running: true },
+    autoTrade: seed.autoTrade ?? { symbols: {} },
   };
   if (seed.activeEnvironment) fake.accounts.forEach((a) => { a.active = a.environment === seed.activeEnvironment; });
   const active = () => fake.accounts.find((a) => a.active) ?? null;
@@ -264,6 +265,15 @@ function installFakeBackend(seed) {
       if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
       return status();
     },
+    // As the engine: the new password's strength first, then the current one.
+    change_master_password: ({ currentPassword, newPassword }) => {
+      needUnlocked();
+      if (newPassword.length < 12) throw err('InvalidInput', `newPassword: it has ${newPassword.length} characters; use at least 12 (a phrase of several words is easiest to remember)`);
+      if (currentPassword !== fake.password) throw err('WrongPassword', 'wrong master password');
+      fake.password = newPassword;
+      return status();
+    },
+    note_activity: () => fake.vault.initialized && !fake.vault.locked,
 
     list_accounts: () => { needUnlocked(); return clone(fake.accounts); },
     create_paper_account: ({ name, balance }) => {
@@ -336,6 +346,23 @@ function installFakeBackend(seed) {
     },
     signals: ({ symbol }) => clone(empty ? [] : signals[symbol] ?? []),
     model_card: ({ symbol }) => clone(empty ? { calibration: [], equity: { model: [], baselines: {} } } : cards[symbol] ?? null),
+    // As crates/app/src/autotrade.rs: every field required, turning a symbol on needs confirm.
+    get_auto_trade: () => clone(fake.autoTrade),
+    set_auto_trade: ({ settings, confirm }) => {
+      const fields = ['enabled', 'usdt', 'leverage', 'margin_type', 'trade_lean'];
+      for (const [symbol, x] of Object.entries(settings?.symbols ?? {})) {
+        const keys = Object.keys(x).sort();
+        if (keys.join() !== [...fields].sort().join()) throw err('InvalidInput', `settings: ${symbol} needs exactly ${fields.join(', ')}`);
+        if (!(Number(x.usdt) > 0) || !(x.leverage >= 1 && x.leverage <= 125)) {
+          throw err('InvalidInput', `symbols: ${symbol}: notional must be positive and leverage 1–125`);
+        }
+        if (x.enabled && !fake.autoTrade.symbols[symbol]?.enabled && confirm !== true) {
+          throw err('InvalidInput', `confirm: auto-trading ${symbol} places orders without a click: confirm to turn it on`);
+        }
+      }
+      fake.autoTrade = clone(settings);
+      return clone(fake.autoTrade);
+    },
     replay_status: () => {
       if (active()?.environment !== 'paper') throw err('InvalidInput', 'replay: only in paper mode');
       return { ...fake.replay };

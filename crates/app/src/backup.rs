@@ -20,8 +20,9 @@
 //!   `quick_check` and the migration history) and staged as `perpdesk.db.restore`;
 //!   [`apply_pending_restore`] swaps it in at the next start, before the engine opens, and
 //!   keeps the replaced files as `perpdesk.db.before-restore-<stamp>`.
-//! - [`Engine::import_backup`] only accepts a backup of this vault (the same vault header),
-//!   so restoring cannot silently switch the master password; [`stage_restore`] is for a
+//! - [`Engine::import_backup`] only accepts a backup of this vault (the same vault header,
+//!   or one it had before a password change, opened with that day's password and named as
+//!   such to the user), so restoring cannot silently switch to another vault; [`stage_restore`] is for a
 //!   start whose database cannot be read, where there is no vault to compare with.
 //! - The plaintext copy exists on disk only beside the live database (the same place and
 //!   the same trust) or, while inspecting, as a private temporary file; never in the
@@ -189,19 +190,37 @@ impl Engine {
     ) -> Result<RestoreStaged, AppError> {
         let (header, _, _) = read_backup(path)?;
         // A fresh install has no vault yet; there is nothing to mix up.
+        let mut earlier_password = false;
         if let Some(current) = self.stored_vault_header().await?
             && current != header.vault
         {
-            return Err(AppError::invalid(
-                "backup",
-                format!(
-                    "{} was made by another vault (a different master password or \
-                     installation); only backups of this vault can be restored here",
-                    file_name(path)
-                ),
-            ));
+            // A backup made before a password change is this vault's, under the password
+            // of its day (which opening it checks).
+            earlier_password = self
+                .store
+                .setting::<Vec<String>>(crate::password::PREVIOUS_SALTS)
+                .await?
+                .unwrap_or_default()
+                .contains(&header.vault.salt);
+            if !earlier_password {
+                return Err(AppError::invalid(
+                    "backup",
+                    format!(
+                        "{} was made by another vault (a different master password or \
+                         installation); only backups of this vault can be restored here",
+                        file_name(path)
+                    ),
+                ));
+            }
         }
-        stage_restore(path, password, data_dir).await
+        let mut staged = stage_restore(path, password, data_dir).await?;
+        if earlier_password {
+            staged.message.push_str(
+                " The backup was made before the master password was last changed: after the \
+                 restart, unlock with the password you used for this backup.",
+            );
+        }
+        Ok(staged)
     }
 
     async fn stored_vault_header(&self) -> Result<Option<VaultHeader>, AppError> {

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use perpdesk_binance::{Client, RestConfig};
 use perpdesk_core::{MaintenanceBracket, MarginType, RiskLimits, Symbol, SymbolFilters};
 use perpdesk_store::{Account, Environment, Store};
-use perpdesk_vault::{Aad, KdfParams, Sealed, SecretString, Vault, VaultHeader};
+use perpdesk_vault::{Aad, KdfParams, Sealed, SecretString, Throttle, Vault, VaultHeader};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -129,6 +129,10 @@ pub struct Engine {
     pub(crate) events: Events,
     pub(crate) paper: Option<Arc<PaperVenue>>,
     vault: Mutex<Option<Arc<Vault>>>,
+    /// Slows repeated wrong master passwords (unlock and password change alike).
+    pub(crate) throttle: Mutex<Throttle>,
+    /// The clock the vault measures idle time with; `None` is the real one.
+    vault_clock: Option<Arc<dyn perpdesk_vault::Clock>>,
     sessions: Mutex<HashMap<i64, Arc<Session>>>,
     seq: AtomicU32,
     pub(crate) config: EngineConfig,
@@ -174,6 +178,8 @@ impl Engine {
             events,
             paper: paper.map(Arc::new),
             vault: Mutex::new(None),
+            throttle: Mutex::new(Throttle::new()),
+            vault_clock: None,
             sessions: Mutex::new(HashMap::new()),
             // A random start: a restarted process at the same (paused replay) millisecond
             // would otherwise make the ticket ids the last one used, and the journal
@@ -190,6 +196,14 @@ impl Engine {
     #[must_use]
     pub fn with_pause_flag(mut self, flag: Arc<std::sync::atomic::AtomicBool>) -> Self {
         self.signals_paused = flag;
+        self
+    }
+
+    /// Makes every vault this engine unlocks measure idle time with `clock` (tests of
+    /// auto-lock use a manual one).
+    #[must_use]
+    pub fn with_vault_clock(mut self, clock: Arc<dyn perpdesk_vault::Clock>) -> Self {
+        self.vault_clock = Some(clock);
         self
     }
 
@@ -247,7 +261,7 @@ impl Engine {
     /// [`AppError::Store`].
     pub async fn vault_status(&self) -> Result<VaultStatus, AppError> {
         let initialized = self.store.setting::<String>(VAULT_HEADER).await?.is_some();
-        let locked = lock(&self.vault).as_ref().is_none_or(|v| v.is_locked());
+        let locked = self.vault().is_err();
         Ok(VaultStatus {
             initialized,
             locked,
@@ -301,9 +315,9 @@ impl Engine {
             .ok_or(AppError::NotInitialized)?;
         let header = VaultHeader::from_json(&header)
             .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
-        let vault = tokio::task::spawn_blocking(move || Vault::unlock(&header, &password))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
+        let vault = self
+            .throttled(move || Vault::unlock(&header, &password))
+            .await?
             .map_err(|e| match e {
                 perpdesk_vault::VaultError::WrongPassword => AppError::WrongPassword,
                 other => AppError::Internal(format!("vault: {other}")),
@@ -312,7 +326,28 @@ impl Engine {
         self.vault_status().await
     }
 
+    /// Runs a master-password check on a blocking thread after the throttle's delay (waited
+    /// without holding a thread), and counts its outcome.
+    pub(crate) async fn throttled<T: Send + 'static>(
+        &self,
+        attempt: impl FnOnce() -> perpdesk_vault::Result<T> + Send + 'static,
+    ) -> Result<perpdesk_vault::Result<T>, AppError> {
+        let delay = lock(&self.throttle).next_delay();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let outcome = tokio::task::spawn_blocking(attempt)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        lock(&self.throttle).record(&outcome);
+        Ok(outcome)
+    }
+
     async fn install_vault(&self, vault: Vault) {
+        let vault = match &self.vault_clock {
+            Some(clock) => vault.with_clock(clock.clone()),
+            None => vault,
+        };
         let minutes = self.auto_lock_minutes().await.unwrap_or(15);
         vault.set_idle_timeout((minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)));
         *lock(&self.vault) = Some(Arc::new(vault));
@@ -326,7 +361,7 @@ impl Engine {
         if let Some(v) = lock(&self.vault).take() {
             v.lock();
         }
-        lock(&self.sessions).clear();
+        self.close_sessions();
         self.audit("user", "vault.locked", serde_json::json!({}))
             .await;
         self.events.emit(crate::AppEvent::Locked);
@@ -353,13 +388,37 @@ impl Engine {
         self.vault_status().await
     }
 
-    /// Returns the open vault, or `Locked`.
+    /// Returns the open vault, or `Locked`. Finding that the vault locked itself (idle past
+    /// its timeout) finishes the lock here: the sessions go (their signers hold secrets, and
+    /// background trading stops with them) and a `Locked` event tells the UI and the tray,
+    /// once. The background pass calls this every few seconds, so that happens promptly.
     pub(crate) fn vault(&self) -> Result<Arc<Vault>, AppError> {
-        let guard = lock(&self.vault);
+        let mut guard = lock(&self.vault);
         match guard.as_ref() {
             Some(v) if !v.is_locked() => Ok(v.clone()),
-            _ => Err(AppError::Locked),
+            Some(_) => {
+                guard.take();
+                drop(guard);
+                self.close_sessions();
+                tracing::info!("the vault locked itself after the idle time; sessions closed");
+                self.events.emit(crate::AppEvent::Locked);
+                Err(AppError::Locked)
+            }
+            None => Err(AppError::Locked),
         }
+    }
+
+    /// Records that the user is active (the UI reports input, at most every 30 s): the
+    /// vault's idle time restarts. Background work never calls this, so an unattended app
+    /// still locks. Returns whether the vault is unlocked; a vault already idle past its
+    /// timeout is locked now (with the event), not revived.
+    pub fn note_activity(&self) -> bool {
+        let live = lock(&self.vault).as_ref().is_some_and(|v| v.touch());
+        live || self.vault().is_ok()
+    }
+
+    fn close_sessions(&self) {
+        lock(&self.sessions).clear();
     }
 
     /// Seals an API secret for `account_id`.
@@ -381,10 +440,13 @@ impl Engine {
     /// # Errors
     /// [`AppError::Locked`], [`AppError::NotFound`].
     pub(crate) async fn session(&self, account_id: i64) -> Result<Arc<Session>, AppError> {
-        if let Some(s) = lock(&self.sessions).get(&account_id) {
+        // Cloned out first: the vault check below may close every session, which takes the
+        // sessions lock.
+        let cached = lock(&self.sessions).get(&account_id).cloned();
+        if let Some(s) = cached {
             // A session outlives the vault only until the next lock; check it is still open.
             self.vault()?;
-            return Ok(s.clone());
+            return Ok(s);
         }
         let account = self
             .store

@@ -19,6 +19,7 @@ mod error;
 pub mod events;
 mod info;
 mod mode;
+mod password;
 mod preferences;
 pub mod records;
 pub mod runtime;

@@ -407,12 +407,18 @@ impl Engine {
     /// changes, a reconnect after a gap) and wakes the sync pass on each, so the UI follows the
     /// exchange within a moment instead of at the next tick. `None` when it cannot start; the
     /// timer still syncs.
+    ///
+    /// A dropped connection is reported at once as a `Connection` event (a renewed
+    /// listenKey reconnects at once and is routine, so it is not); `link` tells the sync
+    /// loop, which reports the connection back once the stream is up again.
     async fn user_stream(
         &self,
         account_id: i64,
         wake: Arc<tokio::sync::Notify>,
+        link: Arc<StreamLink>,
     ) -> Option<tokio::task::JoinHandle<()>> {
         let session = self.session(account_id).await.ok()?;
+        let events = self.events.clone();
         let urls = crate::venue::urls(session.account.environment, self.paper.as_deref())?;
         let stream = perpdesk_binance::streams::UserStream::new(
             session.client.raw().rest().clone(),
@@ -428,14 +434,29 @@ impl Engine {
                 while let Some(event) = rx.recv().await {
                     use perpdesk_binance::streams::StreamEvent;
                     match event {
-                        StreamEvent::Message(_) | StreamEvent::Connected { first: false } => {
+                        StreamEvent::Message(_) => wake.notify_one(),
+                        StreamEvent::Connected { first: false } => {
+                            // This pass also fetches whatever was missed while it was down.
+                            if link.down.swap(false, Ordering::AcqRel) {
+                                link.back.store(true, Ordering::Release);
+                            }
                             wake.notify_one();
                         }
                         StreamEvent::Malformed { error, .. } => {
                             tracing::warn!(%error, "malformed user-stream message");
                         }
-                        StreamEvent::Disconnected { reason, .. } => {
+                        StreamEvent::Disconnected { reason, retry_in } => {
                             tracing::info!(%reason, "user stream dropped; reconnecting");
+                            if !retry_in.is_zero() && !link.down.swap(true, Ordering::AcqRel) {
+                                events.emit(AppEvent::Connection {
+                                    account_id,
+                                    connected: false,
+                                    message: format!(
+                                        "live updates from the exchange stopped ({reason}); \
+                                         reconnecting"
+                                    ),
+                                });
+                            }
                         }
                         StreamEvent::Connected { first: true } => {}
                     }
@@ -502,12 +523,17 @@ impl Engine {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut connected: Option<bool> = None;
             let wake = Arc::new(tokio::sync::Notify::new());
+            let mut link = Arc::new(StreamLink::default());
             let mut stream: Option<(i64, tokio::task::JoinHandle<()>)> = None;
             loop {
                 // A pass runs on the timer, or at once when the user stream reports a change.
                 tokio::select! {
                     _ = tick.tick() => {}
                     () = wake.notified() => {}
+                }
+                // Here, not in a commit on the order path (see `Store::checkpoint`).
+                if let Err(e) = me.store.checkpoint().await {
+                    tracing::warn!(error = %e, "database checkpoint failed; the WAL keeps the data");
                 }
                 if me.vault().is_err() {
                     if let Some((_, task)) = stream.take() {
@@ -525,8 +551,9 @@ impl Engine {
                     if let Some((_, task)) = stream.take() {
                         task.abort();
                     }
+                    link = Arc::new(StreamLink::default());
                     stream = me
-                        .user_stream(account_id, wake.clone())
+                        .user_stream(account_id, wake.clone(), link.clone())
                         .await
                         .map(|t| (account_id, t));
                 }
@@ -536,7 +563,12 @@ impl Engine {
                 }
                 .await;
                 let ok = result.is_ok();
-                if connected != Some(ok) {
+                // After the stream reported a drop, the first pass with it back says so;
+                // "connected" is not claimed while the stream is still down.
+                if link.back.swap(false, Ordering::AcqRel) {
+                    connected = None;
+                }
+                if connected != Some(ok) && !(ok && link.down.load(Ordering::Acquire)) {
                     me.events.emit(AppEvent::Connection {
                         account_id,
                         connected: ok,
@@ -553,6 +585,15 @@ impl Engine {
             }
         })
     }
+}
+
+/// The user-data stream's connection state as the sync loop needs it.
+#[derive(Debug, Default)]
+struct StreamLink {
+    /// The connection dropped (and a `Connection` event said so); it is reconnecting.
+    down: std::sync::atomic::AtomicBool,
+    /// It came back after a drop: the next pass reports the connection again.
+    back: std::sync::atomic::AtomicBool,
 }
 
 const WATCHLIST: &str = "signals.watchlist";

@@ -1185,7 +1185,14 @@ mod tests {
     fn a_stored_signal_round_trips_in_full() {
         let s = signal(SignalDirection::Short, 0.64);
         let symbol = Symbol::new("BTCUSDT").expect("symbol");
-        let row = stored_signal(&symbol, Interval::H1, &s, &[0.5; 11], 3_600_000).expect("row");
+        let row = stored_signal(
+            &symbol,
+            Interval::H1,
+            &s,
+            &[0.5; perpdesk_signal::N_FEATURES],
+            3_600_000,
+        )
+        .expect("row");
         assert_eq!(row.direction, perpdesk_store::Direction::Short);
         assert_eq!(row.candle_open_time, s.time);
         assert_eq!(

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use perpdesk_binance::rest::LocalClock;
 use perpdesk_binance::{BaseUrls, Client, Environment as Urls, HmacSigner, RestClient, RestConfig};
@@ -35,6 +36,9 @@ pub struct PaperVenue {
     /// Where the paper exchange keeps its state between runs, if anywhere.
     state_file: Option<PathBuf>,
     saver: Option<tokio::task::JoinHandle<()>>,
+    /// Added to the replay clock that signed paper sessions read (tests of a wrong local
+    /// clock); 0 outside tests.
+    clock_skew_ms: Arc<AtomicI64>,
 }
 
 impl Drop for PaperVenue {
@@ -126,6 +130,7 @@ impl PaperVenue {
             running,
             state_file,
             saver,
+            clock_skew_ms: Arc::new(AtomicI64::new(0)),
         })
     }
 
@@ -135,6 +140,7 @@ impl PaperVenue {
             running,
             state_file: None,
             saver: None,
+            clock_skew_ms: Arc::new(AtomicI64::new(0)),
         }
     }
 
@@ -295,9 +301,18 @@ impl PaperVenue {
         &self.running
     }
 
+    /// Makes the clock that signed paper sessions read run `ms` ahead of the exchange
+    /// (behind when negative), as on a computer whose clock is set wrong; it applies to
+    /// sessions already open too. For tests of the clock-offset handling.
+    #[doc(hidden)]
+    pub fn set_clock_skew(&self, ms: i64) {
+        self.clock_skew_ms.store(ms, Ordering::Release);
+    }
+
     fn clock(&self) -> LocalClock {
         let shared = self.running.shared.clone();
-        Arc::new(move || shared.clock.now_ms())
+        let skew = self.clock_skew_ms.clone();
+        Arc::new(move || shared.clock.now_ms() + skew.load(Ordering::Acquire))
     }
 }
 

@@ -307,35 +307,32 @@ impl UserStream {
 
     /// Runs until `sink` is dropped: keeps the key alive every `keepalive`, gets a new key on
     /// `listenKeyExpired` or -1125, and reconnects with backoff.
+    ///
+    /// The key is asked for before every connection. Binance returns the account's key while
+    /// it is valid (extending it) and a new one once it has expired, which it may have while
+    /// the socket was down (a network drop, a laptop asleep past 60 minutes): reconnecting
+    /// with the old key would then be refused for good.
     pub async fn run<T: DeserializeOwned>(self, sink: mpsc::Sender<StreamEvent<T>>) {
         let mut first = true;
         let mut delay = self.config.backoff_min;
-        let mut key: Option<String> = None;
         loop {
-            let current = match &key {
-                Some(k) => k.clone(),
-                None => match self.listen_key().await {
-                    Ok(k) => {
-                        key = Some(k.clone());
-                        k
+            let key = match self.listen_key().await {
+                Ok(k) => k,
+                Err(e) => {
+                    if !backoff(&sink, format!("listenKey: {e}"), &mut delay, self.config).await {
+                        return;
                     }
-                    Err(e) => {
-                        if !backoff(&sink, format!("listenKey: {e}"), &mut delay, self.config).await
-                        {
-                            return;
-                        }
-                        continue;
-                    }
-                },
+                    continue;
+                }
             };
-            let url = private_url(&self.streams_base, &current);
+            let url = private_url(&self.streams_base, &key);
             let ended = pump(
                 &url,
                 self.config,
                 &sink,
                 &mut first,
                 &mut delay,
-                Some((&self.rest, &current)),
+                Some((&self.rest, &key)),
                 |text| text.contains("\"listenKeyExpired\""),
             )
             .await;
@@ -352,7 +349,6 @@ impl UserStream {
                 }
                 Ended::NewKey(reason) => {
                     tracing::info!(%reason, "getting a new listenKey");
-                    key = None;
                     if !send(
                         &sink,
                         StreamEvent::Disconnected {

@@ -423,6 +423,145 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
     }
 
+    /// The rows of the Markdown table that follows `<!-- table: {name} -->` in `doc`, each
+    /// as its trimmed cells (the header and the separator line left out).
+    fn doc_table<'a>(doc: &'a str, name: &str) -> Vec<Vec<&'a str>> {
+        let marker = format!("<!-- table: {name} -->");
+        let at = doc
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{marker} in docs/profit-share.md"));
+        doc[at + marker.len()..]
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|l| {
+                l.trim()
+                    .trim_matches('|')
+                    .split('|')
+                    .map(str::trim)
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn doc_dec(cell: &str) -> Decimal {
+        cell.parse()
+            .unwrap_or_else(|e| panic!("{cell:?} in docs/profit-share.md: {e}"))
+    }
+
+    fn doc_time(cell: &str) -> DateTime<Utc> {
+        chrono::NaiveDateTime::parse_from_str(cell, "%Y-%m-%d %H:%M")
+            .unwrap_or_else(|e| panic!("{cell:?} in docs/profit-share.md: {e}"))
+            .and_utc()
+    }
+
+    /// docs/profit-share.md's worked example, read from the page itself: its fills and
+    /// funding rows go through the round-trip and ledger code the app books with, and every
+    /// number in its tables must come out exactly.
+    #[test]
+    fn the_worked_example_in_the_user_docs_holds() {
+        use crate::{Fill, Income, IncomeKind, PositionSide, Side, Symbol};
+        const DOC: &str = include_str!("../../../docs/profit-share.md");
+        let btc = Symbol::new("BTCUSDT").unwrap();
+        let fills: Vec<Fill> = doc_table(DOC, "fills")
+            .iter()
+            .map(|r| Fill {
+                symbol: btc.clone(),
+                trade_id: r[0].parse().unwrap(),
+                order_id: r[0].parse().unwrap(),
+                client_order_id: None,
+                side: if r[2] == "BUY" { Side::Buy } else { Side::Sell },
+                position_side: PositionSide::Both,
+                price: doc_dec(r[4]),
+                quantity: doc_dec(r[3]),
+                realized_pnl: doc_dec(r[5]),
+                commission: doc_dec(r[6]),
+                commission_asset: "USDT".into(),
+                maker: false,
+                time: doc_time(r[1]),
+            })
+            .collect();
+        let funding: Vec<Income> = doc_table(DOC, "funding")
+            .iter()
+            .map(|r| Income {
+                tran_id: r[0].parse().unwrap(),
+                symbol: Some(btc.clone()),
+                kind: IncomeKind::FundingFee,
+                amount: doc_dec(r[2]),
+                asset: "USDT".into(),
+                trade_id: None,
+                info: "FUNDING_FEE".into(),
+                time: doc_time(r[1]),
+            })
+            .collect();
+        let trips = crate::pnl::round_trips(&fills, &funding);
+        let rows = doc_table(DOC, "trades");
+        assert_eq!(trips.len(), rows.len(), "one table row per round trip");
+        let ratio = ShareRatio::default();
+        let mut state = LedgerState::default();
+        let mut entries = Vec::new();
+        for (trip, row) in trips.iter().zip(&rows) {
+            let ids: Vec<i64> = row[1]
+                .split(',')
+                .map(|i| i.trim().parse().unwrap())
+                .collect();
+            assert_eq!(trip.trade_ids, ids, "{row:?}");
+            let closed = trip.closed_trade().expect("closed");
+            assert_eq!(closed.realized_pnl, doc_dec(row[2]), "realized PnL {row:?}");
+            assert_eq!(closed.commission, doc_dec(row[3]), "commission {row:?}");
+            assert_eq!(closed.funding, doc_dec(row[4]), "funding {row:?}");
+            assert_eq!(closed.net(), doc_dec(row[5]), "net {row:?}");
+            assert_eq!(state.high_water_mark, doc_dec(row[7]), "HWM before {row:?}");
+            let (e, next) = book(&state, &closed, ratio, ShareMode::HighWaterMark);
+            assert_eq!(
+                e.cumulative_net_after,
+                doc_dec(row[6]),
+                "cumulative {row:?}"
+            );
+            assert_eq!(e.shareable, doc_dec(row[8]), "shareable {row:?}");
+            assert_eq!(e.platform_share, doc_dec(row[9]), "platform {row:?}");
+            assert_eq!(e.user_share, doc_dec(row[10]), "user {row:?}");
+            state = next;
+            entries.push(e);
+        }
+        let weeks = statements(&entries, crate::pnl::Period::Week);
+        let week_rows = doc_table(DOC, "weekly");
+        assert_eq!(weeks.len(), week_rows.len());
+        for (w, row) in weeks.iter().zip(&week_rows) {
+            assert_eq!(w.start.to_string(), row[0]);
+            assert_eq!(w.totals.trades.to_string(), row[1]);
+            assert_eq!(w.totals.net_pnl, doc_dec(row[2]), "{row:?}");
+            assert_eq!(w.totals.shareable, doc_dec(row[3]), "{row:?}");
+            assert_eq!(w.totals.platform_share, doc_dec(row[4]), "{row:?}");
+            assert_eq!(w.totals.user_share, doc_dec(row[5]), "{row:?}");
+        }
+        let months = statements(&entries, crate::pnl::Period::Month);
+        assert_eq!(months.len(), 1, "the example fits in November");
+        let modes = doc_table(DOC, "modes");
+        for (mode, row) in [ShareMode::HighWaterMark, ShareMode::PerTrade]
+            .into_iter()
+            .zip(&modes)
+        {
+            let mut state = LedgerState::default();
+            let mut booked = Vec::new();
+            for trip in &trips {
+                let (e, next) = book(&state, &trip.closed_trade().unwrap(), ratio, mode);
+                state = next;
+                booked.push(e);
+            }
+            let totals = ShareTotals::of(&booked);
+            assert_eq!(totals.net_pnl, doc_dec(row[1]), "{row:?}");
+            assert_eq!(totals.shareable, doc_dec(row[2]), "{row:?}");
+            assert_eq!(totals.platform_share, doc_dec(row[3]), "{row:?}");
+            assert_eq!(totals.user_share, doc_dec(row[4]), "{row:?}");
+            if mode == ShareMode::HighWaterMark {
+                assert_eq!(totals, months[0].totals);
+                assert_eq!(totals.shareable, state.high_water_mark);
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn shares_sum_to_profit_above_the_mark(

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod autotrade;
 pub mod records;
 pub mod replay;
 pub mod security;

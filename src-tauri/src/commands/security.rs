@@ -1,4 +1,4 @@
-//! The master password: first run, unlock, lock, auto-lock.
+//! The master password: first run, unlock, lock, auto-lock, changing it, user activity.
 
 use perpdesk_app::{UiError, VaultStatus};
 use perpdesk_vault::SecretString;
@@ -30,6 +30,29 @@ pub async fn vault_unlock(host: State<'_, Host>, password: String) -> Result<Vau
 #[tauri::command]
 pub async fn vault_lock(host: State<'_, Host>) -> Result<VaultStatus, UiError> {
     Ok(host.engine().await?.vault_lock().await?)
+}
+
+/// Changes the master password; every stored secret is re-sealed, all or nothing.
+#[tauri::command]
+pub async fn change_master_password(
+    host: State<'_, Host>,
+    current_password: String,
+    new_password: String,
+) -> Result<VaultStatus, UiError> {
+    let engine = host.engine().await?;
+    Ok(engine
+        .change_master_password(
+            SecretString::new(current_password),
+            SecretString::new(new_password),
+        )
+        .await?)
+}
+
+/// The user is active (the UI calls this at most every 30 s on input): restarts the
+/// vault's idle time. Returns whether the vault is unlocked.
+#[tauri::command]
+pub async fn note_activity(host: State<'_, Host>) -> Result<bool, UiError> {
+    Ok(host.engine().await?.note_activity())
 }
 
 /// Sets the idle minutes before the vault locks itself (0 = never).

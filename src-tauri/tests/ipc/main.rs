@@ -253,3 +253,77 @@ fn first_run_then_one_click_trade_through_the_commands() {
     .expect_err("wrong");
     assert_eq!(err["code"], "WrongPassword");
 }
+
+/// Auto-trade through the commands: off for every symbol at first, turning one on is
+/// refused without the confirmation (and saves nothing), saved with it, and malformed or
+/// out-of-range settings come back as `InvalidInput` naming the field.
+#[test]
+fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
+    let shell = shell();
+    let nothing = json!({"symbols": {}});
+    assert_eq!(
+        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
+        nothing
+    );
+    let on = json!({"symbols": {"BTCUSDT": {"enabled": true, "usdt": "500", "leverage": 5,
+                                            "margin_type": "ISOLATED", "trade_lean": false}}});
+    let err = invoke(
+        &shell,
+        "set_auto_trade",
+        json!({"settings": on, "confirm": false}),
+    )
+    .expect_err("needs confirmation");
+    assert_eq!(err["code"], "InvalidInput");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("confirm:")),
+        "{err}"
+    );
+    assert_eq!(
+        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
+        nothing,
+        "a refusal saves nothing"
+    );
+    let saved = invoke(
+        &shell,
+        "set_auto_trade",
+        json!({"settings": on, "confirm": true}),
+    )
+    .expect("confirmed");
+    assert_eq!(saved, on);
+    assert_eq!(
+        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
+        on
+    );
+
+    let partial = json!({"symbols": {"BTCUSDT": {"enabled": false}}});
+    let err = invoke(&shell, "set_auto_trade", json!({"settings": partial}))
+        .expect_err("every field is required");
+    assert_eq!(err["code"], "InvalidInput");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("settings:")),
+        "{err}"
+    );
+    let mut wild = on.clone();
+    wild["symbols"]["BTCUSDT"]["leverage"] = json!(0);
+    let err = invoke(
+        &shell,
+        "set_auto_trade",
+        json!({"settings": wild, "confirm": true}),
+    )
+    .expect_err("leverage 0");
+    assert_eq!(err["code"], "InvalidInput");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("symbols:")),
+        "{err}"
+    );
+    assert_eq!(
+        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
+        on
+    );
+}

@@ -1,6 +1,7 @@
 // API配置: accounts (paper, testnet, live) with only the key's last four characters shown,
 // add/edit/remove, a connection test whose checks are rows with icons and words, the active
-// account (a live one needs a red confirmation), lock, auto-lock and backups.
+// account (a live one needs a red confirmation), lock, auto-lock, the master password and
+// backups.
 import {
   button, card, clearFieldErrors, describeError, errorToField, field, fmtTime, h, header, input,
   isPositiveDecimal, select, setFieldError, setStatus, table,
@@ -187,6 +188,62 @@ export function create(ctx) {
     return card(t(isNew ? 'cfg.add-title' : 'cfg.edit-title'), form);
   }
 
+  /**
+   * Current password, new one twice. Missing, differing and unchanged passwords are caught
+   * here; strength and the current password are the engine's to judge, and each answer shows
+   * under the field it is about. Success re-renders, which also empties the fields.
+   */
+  function passwordForm() {
+    const pw = (name, id, autocomplete) => input(name, { id, type: 'password', autocomplete, 'data-testid': name });
+    const current = pw('current-password', 'cfg-current-pw', 'current-password');
+    const next = pw('new-password', 'cfg-new-pw', 'new-password');
+    const again = pw('new-password2', 'cfg-new-pw2', 'new-password');
+    const submit = h('button', { type: 'submit', class: 'btn', text: t('cfg.change-password'), 'data-testid': 'change-password-submit' });
+    const status = statusLine('password', s.status.password);
+    const form = h('form', { 'data-testid': 'change-password', novalidate: true },
+      h('h3', { text: t('cfg.change-password') }),
+      h('p', { class: 'muted', text: t('cfg.change-password-help') }),
+      field(t('cfg.current-password'), current),
+      field(t('cfg.new-password'), next, { help: t('gate.password-help') }),
+      field(t('cfg.new-password-again'), again),
+      h('p', {}, submit), status);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      for (const c of [current, next, again]) setFieldError(c, null);
+      let bad = null;
+      if (!current.value) bad = [current, t('gate.password-required')];
+      else if (!next.value) bad = [next, t('gate.password-required')];
+      else if (next.value !== again.value) bad = [again, t('gate.password-mismatch')];
+      else if (next.value === current.value) bad = [next, t('cfg.err.same-password')];
+      if (bad) {
+        setFieldError(bad[0], bad[1]);
+        bad[0].focus();
+        return;
+      }
+      submit.disabled = true;
+      setStatus(status, 'info', t('cfg.changing-password'));
+      try {
+        await ctx.api.changeMasterPassword(current.value, next.value);
+        s.status.password = { kind: 'ok', text: t('cfg.password-changed') };
+        render(root);
+      } catch (err) {
+        submit.disabled = false;
+        setStatus(status, 'info', '');
+        if (err.code === 'WrongPassword') {
+          setFieldError(current, describeError(t, err));
+          current.focus();
+        } else if (err.code === 'InvalidInput') {
+          setFieldError(next, describeError(t, err));
+          next.focus();
+        } else {
+          setStatus(status, 'error', describeError(t, err));
+          ctx.fail(err, false);
+        }
+      }
+    });
+    return form;
+  }
+
   function securityCard() {
     const minutes = input('minutes', { id: 'cfg-autolock', inputmode: 'numeric', value: s.autoLock ?? '', 'data-testid': 'autolock' });
     const autoForm = h('form', { class: 'row wrap', novalidate: true }, field(t('cfg.autolock'), minutes, { help: t('cfg.autolock-help') }),
@@ -226,6 +283,7 @@ export function create(ctx) {
         try { await ctx.api.vaultLock(); ctx.fail({ code: 'Locked', message: t('banner.locked') }, false); } catch (err) { ctx.fail(err); }
       } })),
       autoForm, statusLine('autolock', s.status.autolock),
+      passwordForm(),
       s.autostart === null || s.autostart === undefined ? null : (() => {
         const box = h('input', { type: 'checkbox', id: 'cfg-autostart', checked: Boolean(s.autostart), 'data-testid': 'autostart' });
         box.addEventListener('change', () => run('autostart', async () => { s.autostart = await ctx.api.setAutostart(box.checked); return s.autostart; }, () => t('common.saved-settings')));

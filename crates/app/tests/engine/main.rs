@@ -3,6 +3,8 @@
 mod backup;
 mod books;
 mod crash;
+mod faults;
+mod password;
 mod signals;
 mod soak;
 mod support;

@@ -280,7 +280,7 @@ impl Rng {
 }
 
 /// Closes every open position, reconciling after each failure.
-async fn go_flat(engine: &Engine, account: i64, figures: &mut Figures) {
+pub async fn go_flat(engine: &Engine, account: i64, figures: &mut Figures) {
     for _ in 0..50 {
         let positions = match engine.positions().await {
             Ok(p) => p,
@@ -386,7 +386,7 @@ fn sim_state(status: &str, algo: bool) -> OrderState {
 }
 
 /// No duplicate and no lost order: the journal and the exchange agree on every client id.
-async fn check_orders(engine: &Engine, account: i64, figures: &mut Figures) {
+pub async fn check_orders(engine: &Engine, account: i64, figures: &mut Figures) {
     let journal = engine
         .store()
         .journal_recent(account, 10_000_000)
@@ -466,7 +466,7 @@ async fn check_orders(engine: &Engine, account: i64, figures: &mut Figures) {
 }
 
 /// Local fills and income equal the exchange's; every ledger row ties to stored fills.
-async fn check_books(engine: &Engine, account: i64, figures: &mut Figures) {
+pub async fn check_books(engine: &Engine, account: i64, figures: &mut Figures) {
     let store = engine.store();
     let fills = store
         .fills(account, i64::MIN, i64::MAX)

@@ -1,0 +1,147 @@
+//! Changing the master password.
+//!
+//! Every sealed secret (each account's API secret, archived accounts included) is opened
+//! under the old key and sealed again under a key derived from the new password, and the
+//! new vault header and all the rows are written in one SQLite transaction that first checks
+//! nothing changed since it was read. The vault switches to the new key only after that
+//! commit, so on any failure (a wrong or weak password, a secret that does not open, a
+//! refused write) the old password still opens everything and no row changed. Cached
+//! sessions stay: the API secrets themselves are unchanged, so trading carries on.
+//!
+//! Backups are sealed with the key of their day; the salt of every replaced header is kept
+//! (`vault.previous_salts`, not secret: a salt alone verifies no guess) so that
+//! [`Engine::import_backup`] still recognises a backup made before the change as this
+//! vault's, to be opened with the password it was made under.
+
+use perpdesk_store::SealedSecret;
+use perpdesk_vault::{Aad, Sealed, SecretString, VaultError, VaultHeader};
+
+use crate::engine::{SECRET_PURPOSE, VAULT_HEADER};
+use crate::{AppError, Engine, VaultStatus};
+
+/// The salts of this vault's earlier headers, oldest first.
+pub(crate) const PREVIOUS_SALTS: &str = "vault.previous_salts";
+
+impl Engine {
+    /// Changes the master password: checks the current one (throttled like unlocking) and the
+    /// new one's strength, re-seals every stored secret and writes them with the new header
+    /// in one transaction. The vault stays unlocked, under the new key. All or nothing.
+    ///
+    /// # Errors
+    /// [`AppError::WrongPassword`] for the current password; [`AppError::InvalidInput`]
+    /// (field `newPassword`) for a weak or unchanged new one; [`AppError::Locked`],
+    /// [`AppError::NotInitialized`]; [`AppError::Conflict`] when a stored secret cannot be
+    /// opened (named) or something changed meanwhile. Nothing changes on any error.
+    pub async fn change_master_password(
+        &self,
+        current: SecretString,
+        new: SecretString,
+    ) -> Result<VaultStatus, AppError> {
+        // The cheap checks first, so a typo in the new password costs no throttle step.
+        perpdesk_vault::check_password_strength(new.expose())
+            .map_err(|w| AppError::invalid("newPassword", w.to_string()))?;
+        if current.expose() == new.expose() {
+            return Err(AppError::invalid(
+                "newPassword",
+                "it is the same as the current password",
+            ));
+        }
+        let vault = self.vault()?;
+        let stored = self
+            .store
+            .setting::<String>(VAULT_HEADER)
+            .await?
+            .ok_or(AppError::NotInitialized)?;
+        let header = VaultHeader::from_json(&stored)
+            .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
+        if header != vault.header() {
+            return Err(AppError::Conflict(
+                "the stored vault changed since it was unlocked; lock and unlock, then try again"
+                    .into(),
+            ));
+        }
+        let rows = self.store.sealed_secrets().await?;
+        let items = self.openable(&vault, &rows).await?;
+        self.remember_salt(&header).await?;
+
+        let changing = vault.clone();
+        let change = self
+            .throttled(move || changing.begin_password_change(&current, &new, items))
+            .await?
+            .map_err(|e| match e {
+                VaultError::WrongPassword => AppError::WrongPassword,
+                VaultError::WeakPassword(w) => AppError::invalid("newPassword", w.to_string()),
+                VaultError::Busy => AppError::Conflict(e.to_string()),
+                other => AppError::Internal(format!("changing the master password: {other}")),
+            })?;
+        let new_header = change
+            .header()
+            .to_json()
+            .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
+        let count = rows.len();
+        let pairs: Vec<(SealedSecret, String)> = rows
+            .into_iter()
+            .zip(change.resealed().iter().map(Sealed::encode))
+            .collect();
+        // Dropping `change` on this error path wipes the new key; the vault keeps the old one.
+        self.store
+            .replace_sealed_secrets(VAULT_HEADER, &stored, &new_header, &pairs, self.now(None))
+            .await?;
+        change.commit();
+        tracing::info!(secrets = count, "master password changed");
+        self.audit(
+            "user",
+            "vault.password_changed",
+            serde_json::json!({ "secrets_resealed": count }),
+        )
+        .await;
+        self.vault_status().await
+    }
+
+    /// The rows as vault items, after checking each opens under the current key: a damaged
+    /// row is named to the user, where the re-seal itself could only say that one failed.
+    async fn openable(
+        &self,
+        vault: &perpdesk_vault::Vault,
+        rows: &[SealedSecret],
+    ) -> Result<Vec<(Aad<'static>, Sealed)>, AppError> {
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let aad = Aad::new(row.account_id, SECRET_PURPOSE);
+            let opened = Sealed::decode(&row.sealed)
+                .ok()
+                .filter(|sealed| vault.open(aad, sealed).is_ok());
+            let Some(sealed) = opened else {
+                let name = self
+                    .store
+                    .account(row.account_id)
+                    .await?
+                    .map_or_else(|| format!("#{}", row.account_id), |a| a.name);
+                return Err(AppError::Conflict(format!(
+                    "the stored secret of account {name:?} cannot be opened with the current \
+                     password (it is damaged or was copied from elsewhere); nothing was changed. \
+                     Replace that account's key, then change the password"
+                )));
+            };
+            items.push((aad, sealed));
+        }
+        Ok(items)
+    }
+
+    /// Adds the current header's salt to [`PREVIOUS_SALTS`]. Written before the change: if
+    /// the change then fails, the list names the current vault, which is harmless.
+    async fn remember_salt(&self, header: &VaultHeader) -> Result<(), AppError> {
+        let mut salts = self
+            .store
+            .setting::<Vec<String>>(PREVIOUS_SALTS)
+            .await?
+            .unwrap_or_default();
+        if !salts.contains(&header.salt) {
+            salts.push(header.salt.clone());
+            self.store
+                .put_setting(PREVIOUS_SALTS, &salts, self.now(None))
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! Auto-trading of signals per symbol (the switch in 预测信号): off until the user turns it
+//! on, and turning it on needs their confirmation.
+
+use perpdesk_app::autotrade::AutoTrade;
+use perpdesk_app::{AppError, UiError};
+use tauri::State;
+
+use crate::host::Host;
+
+/// The auto-trade settings; a symbol not listed is not traded.
+#[tauri::command]
+pub async fn get_auto_trade(host: State<'_, Host>) -> Result<AutoTrade, UiError> {
+    Ok(host.engine().await?.auto_trade().await?)
+}
+
+/// Saves the auto-trade settings; turning a symbol on needs `confirm: true`.
+#[tauri::command]
+pub async fn set_auto_trade(
+    host: State<'_, Host>,
+    settings: serde_json::Value,
+    confirm: Option<bool>,
+) -> Result<AutoTrade, UiError> {
+    // Parsed here rather than by Tauri so a malformed value comes back as InvalidInput.
+    let settings: AutoTrade = serde_json::from_value(settings)
+        .map_err(|e| AppError::invalid("settings", e.to_string()))?;
+    Ok(host
+        .engine()
+        .await?
+        .set_auto_trade(settings, confirm.unwrap_or(false))
+        .await?)
+}
