@@ -60,6 +60,7 @@ async fn start_sim(fill: impl FnOnce(&mut Exchange)) -> Running {
     let shared = Shared::new(exchange, clock);
     // The benches measure the engine, not the limiter.
     shared.set_weight_limit(u32::MAX / 2);
+    shared.set_order_limits(u32::MAX / 2, u32::MAX / 2);
     serve(shared, "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind")

@@ -590,6 +590,19 @@ impl RestClient {
                 .map_err(|e| ExchangeError::decode(path, status, e, &raw.body));
         }
         let payload: Option<ErrorPayload> = serde_json::from_slice(&raw.body).ok();
+        // Too many new orders counts the account's orders, not the IP's weight: that order
+        // was refused (nothing executed), but queries and cancels may go on, so no pause.
+        if let Some(p) = payload
+            .as_ref()
+            .filter(|p| status == 429 && p.code == -1015)
+        {
+            return Err(ExchangeError::Rejected {
+                endpoint: path,
+                status,
+                code: p.code,
+                msg: p.msg.clone(),
+            });
+        }
         match status {
             429 => {
                 let wait = match raw.retry_after {

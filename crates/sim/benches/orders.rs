@@ -43,6 +43,7 @@ async fn main() {
     );
     let shared = Shared::new(exchange, clock);
     shared.set_weight_limit(u32::MAX / 2);
+    shared.set_order_limits(u32::MAX / 2, u32::MAX / 2);
     let sim = serve(shared, "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");

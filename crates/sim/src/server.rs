@@ -29,6 +29,10 @@ const WEIGHT_LIMIT: u32 = 2400;
 const BAN_AFTER_EXTRA: u32 = 200;
 /// How long a ban lasts (Binance: 2 minutes to 3 days, growing with repeat offences).
 const BAN_MS: i64 = 120_000;
+/// New orders allowed per account in 10 seconds and in a minute: Binance's `ORDERS` limits
+/// as exchangeInfo lists them (CONTRACT.md 3.2; the 10-second figure is the live one).
+const ORDER_LIMIT_10S: u32 = 300;
+const ORDER_LIMIT_1M: u32 = 1200;
 /// A listenKey lives 60 minutes (of replay time) after its creation or last keepalive.
 pub const LISTEN_KEY_TTL_MS: i64 = 60 * 60_000;
 
@@ -46,6 +50,28 @@ struct Limits {
     minute: i64,
     used: u32,
     banned_until: i64,
+    /// New-order counts per account (Binance counts orders per account, weight per IP).
+    orders: std::collections::HashMap<usize, OrderCount>,
+}
+
+/// One account's order counts in the current 10-second and 1-minute wall-clock windows.
+#[derive(Debug, Default, Clone, Copy)]
+struct OrderCount {
+    ten_s_window: i64,
+    ten_s: u32,
+    minute_window: i64,
+    minute: u32,
+}
+
+/// How much an endpoint counts against the order limits, per the contract's endpoint
+/// table: (10-second count, 1-minute count). Batch placement counts 5 and 1 whatever the
+/// number of items; cancels and queries count nothing.
+fn order_weight(method: &Method, path: &str) -> Option<(u32, u32)> {
+    match (method.as_str(), path) {
+        ("POST" | "PUT", "/fapi/v1/order") | ("POST", "/fapi/v1/algoOrder") => Some((1, 1)),
+        ("POST" | "PUT", "/fapi/v1/batchOrders") => Some((5, 1)),
+        _ => None,
+    }
 }
 
 /// Everything the handlers share.
@@ -57,6 +83,8 @@ pub struct Shared {
     limits: Mutex<Limits>,
     /// Request weight allowed per minute; Binance's 2400 unless a load test raises it.
     weight_limit: std::sync::atomic::AtomicU32,
+    /// New orders allowed per account per 10 seconds and per minute.
+    order_limits: Mutex<(u32, u32)>,
     listen_keys: Mutex<Vec<ListenKey>>,
     /// Injected faults (tests).
     faults: Mutex<crate::faults::Faults>,
@@ -80,6 +108,7 @@ impl Shared {
             clock,
             limits: Mutex::new(Limits::default()),
             weight_limit: std::sync::atomic::AtomicU32::new(WEIGHT_LIMIT),
+            order_limits: Mutex::new((ORDER_LIMIT_10S, ORDER_LIMIT_1M)),
             listen_keys: Mutex::new(Vec::new()),
             faults: Mutex::new(crate::faults::Faults::default()),
             events: tokio::sync::broadcast::channel(4096).0,
@@ -111,6 +140,15 @@ impl Shared {
     pub fn set_weight_limit(&self, limit: u32) {
         self.weight_limit
             .store(limit, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Changes the new-order limits per account (per 10 seconds, per minute); load tests and
+    /// the app's paper exchange raise them.
+    pub fn set_order_limits(&self, per_10s: u32, per_minute: u32) {
+        *self
+            .order_limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = (per_10s, per_minute);
     }
 
     /// Saves the exchange's state at the clock's time to `path` (atomically; see
@@ -230,6 +268,56 @@ fn charge(shared: &Shared, weight: u32) -> Result<u32, Refusal> {
         ));
     }
     Ok(l.used)
+}
+
+/// Counts an order request of `account` in the current windows: the counts after it, or
+/// Binance's 429 -1015 when either limit would be passed (the request is then not counted
+/// and not executed). Windows run on the wall clock, like the weight's.
+fn count_orders(
+    shared: &Shared,
+    account: usize,
+    (ten_s, minute): (u32, u32),
+) -> Result<(u32, u32), Refusal> {
+    let now = wall_ms();
+    let (limit_10s, limit_1m) = *shared
+        .order_limits
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut l = shared
+        .limits
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let c = l.orders.entry(account).or_default();
+    let (w10, w60) = (now.div_euclid(10_000), now.div_euclid(60_000));
+    if c.ten_s_window != w10 {
+        c.ten_s_window = w10;
+        c.ten_s = 0;
+    }
+    if c.minute_window != w60 {
+        c.minute_window = w60;
+        c.minute = 0;
+    }
+    let refusal = if c.ten_s.saturating_add(ten_s) > limit_10s {
+        Some((limit_10s, "10 SECOND", 10 - now.rem_euclid(10_000) / 1000))
+    } else if c.minute.saturating_add(minute) > limit_1m {
+        Some((limit_1m, "1 MINUTE", 60 - now.rem_euclid(60_000) / 1000))
+    } else {
+        None
+    };
+    if let Some((limit, interval, retry)) = refusal {
+        let msg = format!("Too many new orders; current limit is {limit} orders per {interval}.");
+        return Err((
+            ApiError {
+                status: 429,
+                code: -1015,
+                msg,
+            },
+            Some(retry),
+        ));
+    }
+    c.ten_s += ten_s;
+    c.minute += minute;
+    Ok((c.ten_s, c.minute))
 }
 
 /// The authenticated caller: account index (signed and key endpoints).
@@ -382,16 +470,35 @@ async fn endpoint(
             return r;
         }
     };
+    let mut order_counts = None;
+    let mut retry_after = None;
     let outcome = authenticate(shared, sec, headers, query.as_deref().unwrap_or(""), body)
-        .and_then(|caller| f(shared, &caller));
+        .and_then(|caller| {
+            if let (Some(weight), Some(account)) = (order_weight(method, path), caller.account) {
+                let counts = count_orders(shared, account, weight).map_err(|(e, retry)| {
+                    retry_after = retry;
+                    e
+                })?;
+                order_counts = Some(counts);
+            }
+            f(shared, &caller)
+        });
     shared.tick();
+    let outcome_ok = outcome.is_ok();
     let mut response = match outcome {
         Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
         Err(e) => e.into_response(),
     };
-    response
-        .headers_mut()
-        .insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
+    let headers = response.headers_mut();
+    headers.insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
+    if let Some(secs) = retry_after {
+        headers.insert("Retry-After", HeaderValue::from(secs));
+    }
+    // Binance sends the order counts on successful orders only.
+    if let Some((ten_s, minute)) = order_counts.filter(|_| outcome_ok) {
+        headers.insert("X-MBX-ORDER-COUNT-10S", HeaderValue::from(ten_s));
+        headers.insert("X-MBX-ORDER-COUNT-1M", HeaderValue::from(minute));
+    }
     match fault {
         Some(FaultKind::UnknownAfterExecute) => ApiError {
             status: 503,
@@ -485,10 +592,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/fapi/v1/marginType", post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_margin_type(a, &c.params) })))
         .route(
             "/fapi/v1/order",
-            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_order(a, &c.params, s.clock.now_ms()) }))
+            // IP weight 0: new and modified orders count against the order limits instead.
+            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_order(a, &c.params, s.clock.now_ms()) }))
                 .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_order(a, &c.params, s.clock.now_ms()) }))
                 .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_order(a, &c.params, s.clock.now_ms()) }))
-                .put(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().modify_order(a, &c.params, s.clock.now_ms()) })),
+                .put(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().modify_order(a, &c.params, s.clock.now_ms()) })),
         )
         .route("/fapi/v1/orderAmendment", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().order_amendments(a, &c.params, s.clock.now_ms()) })))
         .route("/fapi/v1/ticker/bookTicker", get(route!(Sec::None, 2, |s: &Shared, c: &Caller| {
@@ -531,7 +639,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/fapi/v1/openAlgoOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_algo_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
         .route(
             "/fapi/v1/algoOrder",
-            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_algo_order(a, &c.params, s.clock.now_ms()) }))
+            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_algo_order(a, &c.params, s.clock.now_ms()) }))
                 .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_algo(a, &c.params, s.clock.now_ms()) }))
                 .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_algo(a, &c.params, s.clock.now_ms()) })),
         )

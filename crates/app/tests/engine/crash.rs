@@ -330,6 +330,7 @@ async fn recover_and_check(sim: &Running, db: &Path, figures: &mut Figures) {
 async fn crash_cycles(cycles: u32, seed: u64) -> Figures {
     let sim = start_sim().await;
     sim.shared.set_weight_limit(100_000_000);
+    sim.shared.set_order_limits(10_000_000, 10_000_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let db: PathBuf = dir.path().join("perpdesk.sqlite");
     {

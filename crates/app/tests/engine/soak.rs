@@ -59,6 +59,8 @@ pub fn generous_limits() -> RiskLimits {
 /// An engine on `sim` after first run, with `rest` and an optional database file.
 pub async fn engine(sim: Running, rest: RestConfig, db: Option<std::path::PathBuf>) -> Engine {
     sim.shared.set_weight_limit(100_000_000);
+    // The client's own order pacing is lifted above, so the exchange's must be too.
+    sim.shared.set_order_limits(10_000_000, 10_000_000);
     let config = EngineConfig {
         database: db,
         kdf: perpdesk_vault::KdfParams::insecure_for_tests(),

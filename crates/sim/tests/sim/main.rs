@@ -13,6 +13,7 @@ mod invariants;
 mod listen_key;
 mod margin_call;
 mod modify;
+mod order_limits;
 mod persistence;
 mod raw;
 mod streams;
