@@ -40,7 +40,7 @@ use perpdesk_signal::backtest::{BacktestConfig, FundingRates};
 use perpdesk_signal::signal::model_version;
 use perpdesk_signal::{
     FEATURE_NAMES, FEATURE_SET_VERSION, Model, ModelCard, ModelKind, Ohlcv, Record, Signal,
-    SignalDirection, SignalError, WARMUP, WalkForwardConfig, compute_features,
+    SignalDirection, SignalError, WARMUP, WalkForwardConfig, compute_features_with_funding,
     default_walk_forward_1h, evaluate_split_funding, indicators, make_signal_with_record,
     train_model,
 };
@@ -260,6 +260,8 @@ fn cache_key(symbol: &Symbol, interval: Interval) -> String {
 fn fingerprint(config: &SignalLoopConfig) -> String {
     serde_json::json!({
         "feature_set_version": FEATURE_SET_VERSION,
+        // Evaluations cached before the live features saw the funding series are not reused.
+        "features_see_funding": true,
         "walk_forward": config.walk_forward,
         "backtest": config.backtest,
     })
@@ -280,6 +282,11 @@ struct Watched {
     signals: VecDeque<Signal>,
     /// Open time of the newest signalled candle (stored by this or an earlier run).
     last_signalled: Option<DateTime<Utc>>,
+    /// Settled funding rates, the `funding_bp` feature's source in evaluation, training and
+    /// live scoring alike.
+    funding: FundingRates,
+    /// Exchange time of the last successful funding refresh, UTC ms.
+    funding_checked_ms: i64,
 }
 
 struct Inner {
@@ -612,6 +619,7 @@ impl SignalLoop {
             (config.retrain_every > 0 && w.candles_since_training >= config.retrain_every)
                 .then(|| w.candles.clone())
         };
+        self.refresh_funding(symbol, now_ms).await;
         if let Some(candles) = retrain_on {
             self.retrain(symbol, candles).await;
         }
@@ -627,16 +635,61 @@ impl SignalLoop {
         self.signal_latest(symbol, now_ms).await
     }
 
+    /// Fetches the funding rates settled since the newest one known, once per funding time
+    /// (Binance settles at 00:00, 08:00 and 16:00 UTC). A failure keeps the known rates and
+    /// is retried at the next candle: the feature then holds the last settled rate it saw,
+    /// which is what it would hold between settlements anyway.
+    async fn refresh_funding(&self, symbol: &Symbol, now_ms: i64) {
+        const EIGHT_HOURS_MS: i64 = 8 * 3_600_000;
+        let Ok((checked, newest)) =
+            self.with(symbol, |w| (w.funding_checked_ms, w.funding.newest()))
+        else {
+            return;
+        };
+        let next_settlement = (checked.div_euclid(EIGHT_HOURS_MS) + 1) * EIGHT_HOURS_MS;
+        if now_ms < next_settlement {
+            return;
+        }
+        let from = newest.map_or(checked - EIGHT_HOURS_MS, |t| t.timestamp_millis() + 1);
+        match fetch_funding(&self.0.client, symbol, from, now_ms).await {
+            Ok(rates) => {
+                let mut watched = self.write();
+                let Some(w) = watched.get_mut(symbol) else {
+                    return;
+                };
+                let settled = now_ms.div_euclid(EIGHT_HOURS_MS) * EIGHT_HOURS_MS;
+                match w.funding.extend(&rates) {
+                    // Done once the latest settlement is in; until then (Binance records
+                    // funding a few milliseconds late) the next candle asks again.
+                    Ok(())
+                        if w.funding
+                            .newest()
+                            .is_some_and(|t| t.timestamp_millis() >= settled) =>
+                    {
+                        w.funding_checked_ms = now_ms;
+                    }
+                    Ok(()) => {}
+                    Err(error) => {
+                        tracing::warn!(%symbol, %error, "bad funding rate from the exchange; keeping the known ones")
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%symbol, %error, "funding rates not refreshed; retrying at the next candle");
+            }
+        }
+    }
+
     /// Trains on `candles` off the async threads and swaps the model in; a failure keeps
     /// the old model (a signal from yesterday's model beats no signal).
     async fn retrain(&self, symbol: &Symbol, candles: Vec<Candle>) {
         let (interval, wf) = (self.0.config.interval, self.0.config.walk_forward);
-        let kind = self
-            .with(symbol, |w| w.card.model_kind)
-            .unwrap_or(ModelKind::Logistic);
+        let (kind, rates) = self
+            .with(symbol, |w| (w.card.model_kind, w.funding.clone()))
+            .unwrap_or((ModelKind::Logistic, FundingRates::default()));
         let trained = tokio::task::spawn_blocking(move || {
             let x = Ohlcv::from_candles(&candles, interval)?;
-            train_model(&x, wf, &FundingRates::default(), kind).map(|(m, w)| (m, w.last))
+            train_model(&x, wf, &rates, kind).map(|(m, w)| (m, w.last))
         })
         .await;
         let mut watched = self.write();
@@ -738,7 +791,7 @@ fn score(
     };
     let window = &w.candles[w.candles.len().saturating_sub(FEATURE_WINDOW)..];
     let x = Ohlcv::from_candles(window, interval).map_err(model_err("candles"))?;
-    let features = compute_features(&x).map_err(model_err("features"))?;
+    let features = compute_features_with_funding(&x, &w.funding).map_err(model_err("features"))?;
     let signal = make_signal_with_record(
         symbol.as_str(),
         &x,
@@ -900,13 +953,13 @@ async fn load_history(
     Ok(out)
 }
 
-/// Funding rates from `from_ms` up to `now_ms`, paged forward.
-async fn load_funding(
+/// Funding rates settled from `from_ms` up to `now_ms`, paged forward.
+async fn fetch_funding(
     client: &Client,
     symbol: &Symbol,
     from_ms: i64,
     now_ms: i64,
-) -> Result<FundingRates, SignalLoopError> {
+) -> Result<Vec<(DateTime<Utc>, f64)>, SignalLoopError> {
     let mut rates = Vec::new();
     let mut from = from_ms;
     loop {
@@ -933,11 +986,7 @@ async fn load_funding(
         }
         from = last + 1;
     }
-    FundingRates::new(&rates).map_err(|source| SignalLoopError::Model {
-        symbol: symbol.to_string(),
-        what: "funding rates",
-        source,
-    })
+    Ok(rates)
 }
 
 /// Runs `f` on a blocking thread: evaluation and training are seconds of CPU that must not
@@ -1016,27 +1065,31 @@ async fn prepare(
                 && age >= 0
                 && age / iv <= i64::try_from(config.evaluation_max_age).unwrap_or(i64::MAX)
         });
-    let mut funding = Duration::ZERO;
     let mut evaluation = Duration::ZERO;
     let evaluation_cached = cached.is_some();
+    let t = Instant::now();
+    let first = candles
+        .first()
+        .map_or(0, |c| c.open_time.timestamp_millis());
+    let rates = FundingRates::new(&fetch_funding(client, symbol, first, now_ms).await?).map_err(
+        |source| SignalLoopError::Model {
+            symbol: symbol.to_string(),
+            what: "funding rates",
+            source,
+        },
+    )?;
+    let funding = t.elapsed();
     let (card, record) = match cached {
         Some(c) => (c.card, c.record),
         None => {
             let t = Instant::now();
-            let first = candles
-                .first()
-                .map_or(0, |c| c.open_time.timestamp_millis());
-            let rates = load_funding(client, symbol, first, now_ms).await?;
-            funding = t.elapsed();
-            let t = Instant::now();
             let (x, wf, bt) = (x.clone(), config.walk_forward, config.backtest);
             let name = symbol.to_string();
+            let rates = rates.clone();
             let (card, record) = blocking(symbol, "evaluation", move || {
-                // Live features see no funding series yet (`compute_features`), so the
-                // evaluated models do not either: the record shown is the live model's.
-                // Trades in the backtest still pay the real funding.
-                let none = FundingRates::default();
-                let e = evaluate_split_funding(&x, wf, bt, &none, &rates, &mut |_, _| {})?;
+                // The same settled rates feed the features (as live) and charge the
+                // backtest's positions.
+                let e = evaluate_split_funding(&x, wf, bt, &rates, &rates, &mut |_, _| {})?;
                 Ok((ModelCard::new(&name, &e), Record::new(&e)))
             })
             .await?;
@@ -1056,8 +1109,9 @@ async fn prepare(
     let t = Instant::now();
     let wf = config.walk_forward;
     let kind = card.model_kind;
+    let training_rates = rates.clone();
     let (model, until) = blocking(symbol, "training", move || {
-        train_model(&x, wf, &FundingRates::default(), kind).map(|(m, w)| (m, w.last))
+        train_model(&x, wf, &training_rates, kind).map(|(m, w)| (m, w.last))
     })
     .await?;
     let training = t.elapsed();
@@ -1086,6 +1140,8 @@ async fn prepare(
             record,
             signals,
             last_signalled,
+            funding: rates,
+            funding_checked_ms: now_ms,
         },
         timing,
     ))

@@ -270,6 +270,22 @@ impl FundingRates {
             .map(|(_, &r)| r)
     }
 
+    /// Adds newly settled rates (a rate for an hour already in the table replaces it).
+    ///
+    /// # Errors
+    /// [`SignalError::NotFinite`] for a non-finite rate (the table is unchanged).
+    pub fn extend(&mut self, rates: &[(DateTime<Utc>, f64)]) -> Result<(), SignalError> {
+        let more = Self::new(rates)?;
+        self.0.extend(more.0);
+        Ok(())
+    }
+
+    /// The hour of the newest settled rate in the table.
+    pub fn newest(&self) -> Option<DateTime<Utc>> {
+        let (&hour, _) = self.0.last_key_value()?;
+        DateTime::from_timestamp(hour.checked_mul(3600)?, 0)
+    }
+
     /// Whether the table holds no rate.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

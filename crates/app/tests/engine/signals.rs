@@ -205,6 +205,48 @@ async fn signals_every_closed_candle_once_and_never_before_it_closed() {
 }
 
 #[tokio::test]
+async fn live_features_see_each_funding_rate_once_it_settled() {
+    let h = Harness::new().await;
+    let lp = h.start(small_config(vec![btc()])).await;
+    // START is a funding time; 20 hours cross two more settlements (08:00 and 16:00).
+    for _ in 0..20 {
+        advance(&h.sim, HOUR);
+        lp.poll_once().await.expect("poll");
+    }
+    let rates = client(&h.sim)
+        .raw()
+        .funding_rate("BTCUSDT", Some(START - 9 * HOUR), 10)
+        .await
+        .expect("funding rates");
+    let settled_by = |open_ms: i64| {
+        rates
+            .iter()
+            .rfind(|r| r.funding_time.div_euclid(HOUR) <= open_ms.div_euclid(HOUR))
+            .and_then(|r| r.funding_rate.to_f64())
+            .expect("a rate settled before the candle")
+    };
+    let stored = h.stored().await;
+    assert_eq!(stored.len(), 21);
+    let mut seen = Vec::new();
+    for s in &stored {
+        let open = s.candle_open_time.timestamp_millis();
+        let feature = s.features.as_ref().expect("features")["features"]["funding_bp"]
+            .as_f64()
+            .expect("funding_bp");
+        let expected = settled_by(open) * 1e4;
+        assert!(
+            (feature - expected).abs() < 1e-12,
+            "candle {open}: funding_bp {feature}, settled {expected}"
+        );
+        if seen.last() != Some(&expected.to_bits()) {
+            seen.push(expected.to_bits());
+        }
+    }
+    // The data's rates differ between settlements, so the feature moved with them.
+    assert!(seen.len() >= 2, "the funding feature never changed");
+}
+
+#[tokio::test]
 async fn makes_no_signal_while_paused_but_keeps_the_candles_flowing() {
     let mut h = Harness::new().await;
     h.paused.store(true, Ordering::Release);

@@ -130,6 +130,24 @@ proptest! {
 }
 
 #[test]
+fn a_table_extended_with_later_rates_equals_one_built_at_once() {
+    let all: Vec<_> = (0..6)
+        .map(|k| (t0() + Duration::hours(8 * k), k as f64 * 1e-5))
+        .collect();
+    let mut grown = FundingRates::new(&all[..2]).expect("rates");
+    assert_eq!(grown.newest(), Some(t0() + Duration::hours(8)));
+    grown.extend(&all[2..]).expect("rates");
+    assert_eq!(grown, FundingRates::new(&all).expect("rates"));
+    assert_eq!(grown.newest(), Some(t0() + Duration::hours(40)));
+    // A non-finite rate is refused and changes nothing.
+    let before = grown.clone();
+    let bad = [(t0() + Duration::hours(48), f64::NAN)];
+    assert!(grown.extend(&bad).is_err());
+    assert_eq!(grown, before);
+    assert_eq!(FundingRates::default().newest(), None);
+}
+
+#[test]
 fn funding_feature_is_the_last_rate_settled_by_the_candle_open() {
     let c = candles_from(&[(100, 10, 10, 1000); 60]);
     let x = Ohlcv::from_candles(&c, Interval::H1).unwrap();
