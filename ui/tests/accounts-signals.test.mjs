@@ -137,6 +137,13 @@ describe('prediction signals', () => {
     await page.click('[data-testid=watchlist] button[data-symbol=ETHUSDT]');
     await page.waitForSelector('[data-testid=unproven]');
     assert.equal(await page.locator('[data-testid=calibration-plot] circle').count(), 9);
+    // Both models' out-of-sample numbers side by side, the one in use marked.
+    const models = await page.$$eval('[data-testid=model-candidates] tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
+    assert.deepEqual(models, [
+      '逻辑回归 0.5180 0.24990 / 0.25017 -89.51% 1735 -84.54% 否',
+      '梯度提升树 (LightGBM) 采用 0.5113 0.25102 / 0.25017 -96.79% 2372 -94.44% 否',
+    ]);
+    assert.equal(await page.getAttribute('[data-testid=model-candidates] tr[data-chosen=true]', 'data-kind'), 'gbdt');
     await page.screenshot({ path: 'test-output/ui-signals-eth.png', fullPage: true });
     assert.deepEqual(errors, []);
   });

@@ -133,6 +133,13 @@ function installFakeBackend(seed) {
       calibration: Array.from({ length: 10 }, (_, i) => ({ lower: i / 10, upper: (i + 1) / 10, count: i === 0 ? 0 : 15, mean_forecast: i / 10 + 0.05, observed_up: 0.5 })),
       model: { name: 'model', equity: curve(1, -0.0001).map(([t, v]) => ({ time: new Date(t).toISOString(), equity: v })) },
       baselines: [{ name: 'buy_and_hold', equity: curve(1, 0.0002).map(([t, v]) => ({ time: new Date(t).toISOString(), equity: v })) }],
+      model_kind: 'gbdt',
+      candidates: [
+        { kind: 'logistic', chosen: false, has_edge: false, metrics: { accuracy: 0.518, brier: 0.24990, base_rate_brier: 0.25017 },
+          strategy: { name: 'logistic', net_pnl_pct: -89.51, trades: 1735 }, coin_flip: { name: 'coin_flip', net_pnl_pct: -84.54, trades: 1735 } },
+        { kind: 'gbdt', chosen: true, has_edge: false, metrics: { accuracy: 0.5113, brier: 0.25102, base_rate_brier: 0.25017 },
+          strategy: { name: 'gbdt', net_pnl_pct: -96.79, trades: 2372 }, coin_flip: { name: 'coin_flip', net_pnl_pct: -94.44, trades: 2372 } },
+      ],
     },
   };
 

@@ -51,7 +51,47 @@ export function normalizeCard(c) {
     curves.model = c.model.equity.map((p) => [toMs(p.time), p.equity]);
     for (const b of c.baselines ?? []) curves[b.name] = (b.equity ?? []).map((p) => [toMs(p.time), p.equity]);
   }
-  return { calibration, curves, hasEdge: c.has_edge ?? null };
+  // Every model kind evaluated on the same out-of-sample windows (perpdesk-signal's
+  // `candidates`); docs/ipc.md's older shape has none.
+  const candidates = (c.candidates ?? []).map((k) => ({
+    kind: String(k.kind ?? ''),
+    chosen: k.chosen === true,
+    hasEdge: k.has_edge === true,
+    accuracy: k.metrics?.accuracy,
+    brier: k.metrics?.brier,
+    baseBrier: k.metrics?.base_rate_brier,
+    net: k.strategy?.net_pnl_pct,
+    trades: k.strategy?.trades,
+    coinNet: k.coin_flip?.net_pnl_pct,
+  }));
+  return { calibration, curves, hasEdge: c.has_edge ?? null, candidates };
+}
+
+const num = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+
+/** A model kind's name in the UI language; an unknown kind shows as the engine named it. */
+function kindName(t, kind) {
+  const key = `signals.kind-${kind}`;
+  const name = t(key);
+  return name === key ? kind : name;
+}
+
+/** The models side by side: the numbers the choice between them was made on. */
+function candidatesTable(t, candidates) {
+  const head = ['model', 'accuracy', 'brier', 'net', 'trades', 'coin', 'edge']
+    .map((k) => h('th', { scope: 'col', text: t(`signals.cand-${k}`) }));
+  const rows = candidates.map((k) => h('tr', { dataset: { kind: k.kind, chosen: String(k.chosen) } },
+    h('td', {}, kindName(t, k.kind), k.chosen ? ' ' : null,
+      k.chosen ? h('span', { class: 'chosen-tag', text: t('signals.cand-chosen') }) : null),
+    h('td', { class: 'num', text: num(k.accuracy, 4) }),
+    h('td', { class: 'num', text: `${num(k.brier, 5)} / ${num(k.baseBrier, 5)}` }),
+    h('td', { class: 'num', text: Number.isFinite(k.net) ? `${k.net.toFixed(2)}%` : '—' }),
+    h('td', { class: 'num', text: Number.isFinite(k.trades) ? String(k.trades) : '—' }),
+    h('td', { class: 'num', text: Number.isFinite(k.coinNet) ? `${k.coinNet.toFixed(2)}%` : '—' }),
+    h('td', { text: k.hasEdge ? t('signals.cand-yes') : t('signals.cand-no') })));
+  return h('figure', { class: 'candidates' },
+    h('table', { 'data-testid': 'model-candidates' }, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
+    h('figcaption', { text: t('signals.candidates') }));
 }
 
 /** Strictly increasing times, as the chart requires; later duplicates win. */
@@ -469,7 +509,8 @@ export function create(ctx) {
           s.card?.hasEdge === false ? h('p', { class: 'warn-box', text: t('signals.no-edge') }) : null,
           h('div', { class: 'model-card' },
             h('figure', {}, cal.length ? calibrationSvg(cal) : h('p', { class: 'empty', text: t('signals.no-card') }), h('figcaption', { text: t('signals.calibration') })),
-            h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))))));
+            h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))),
+          s.card?.candidates?.length ? candidatesTable(t, s.card.candidates) : null)));
     // Charts are drawn only while the panel is on screen (and again when it is shown): a
     // canvas in a hidden panel has no size and costs time for nothing.
     chartsDirty = root.hidden;
