@@ -110,7 +110,9 @@ impl Engine {
             .stored_vault_header()
             .await?
             .ok_or(AppError::NotInitialized)?;
-        let vault = unlock(header.clone(), password).await?;
+        // The password is checked like unlocking, throttle included: a backup is as good
+        // a password oracle as the unlock dialog.
+        let vault = self.unlock_throttled(header.clone(), password).await?;
         std::fs::create_dir_all(dir).map_err(io("create folder", dir))?;
 
         let now = Utc::now();
@@ -188,7 +190,8 @@ impl Engine {
         password: SecretString,
         data_dir: &Path,
     ) -> Result<RestoreStaged, AppError> {
-        let (header, _, _) = read_backup(path)?;
+        let backup = read_backup(path)?;
+        let header = &backup.0;
         // A fresh install has no vault yet; there is nothing to mix up.
         let mut earlier_password = false;
         if let Some(current) = self.stored_vault_header().await?
@@ -213,7 +216,12 @@ impl Engine {
                 ));
             }
         }
-        let mut staged = stage_restore(path, password, data_dir).await?;
+        let vault = self
+            .unlock_throttled(header.vault.clone(), password)
+            .await
+            .map_err(wrong_or_damaged(path))?;
+        let (info, database) = decrypt_backup(path, backup, vault).await?;
+        let mut staged = stage_database(path, info, database, data_dir).await?;
         if earlier_password {
             staged.message.push_str(
                 " The backup was made before the master password was last changed: after the \
@@ -221,6 +229,17 @@ impl Engine {
             );
         }
         Ok(staged)
+    }
+
+    /// Opens a vault header with `password` through the engine's throttle.
+    async fn unlock_throttled(
+        &self,
+        header: VaultHeader,
+        password: SecretString,
+    ) -> Result<Vault, AppError> {
+        self.throttled(move || Vault::unlock(&header, &password))
+            .await?
+            .map_err(vault_error)
     }
 
     async fn stored_vault_header(&self) -> Result<Option<VaultHeader>, AppError> {
@@ -266,6 +285,16 @@ pub async fn stage_restore(
     data_dir: &Path,
 ) -> Result<RestoreStaged, AppError> {
     let (info, database) = open_backup(path, password).await?;
+    stage_database(path, info, database, data_dir).await
+}
+
+/// Writes a decrypted backup's database as the staged restore, after checking it.
+async fn stage_database(
+    path: &Path,
+    info: BackupInfo,
+    database: Secret,
+    data_dir: &Path,
+) -> Result<RestoreStaged, AppError> {
     std::fs::create_dir_all(data_dir).map_err(io("create folder", data_dir))?;
     let staged = data_dir.join(RESTORE_FILE);
     let tmp = Scratch(data_dir.join(format!("{RESTORE_FILE}.tmp")));
@@ -440,14 +469,29 @@ async fn open_backup(
     path: &Path,
     password: SecretString,
 ) -> Result<(BackupInfo, Secret), AppError> {
-    let (header, header_json, sealed) = read_backup(path)?;
-    let name = file_name(path);
-    let vault = unlock(header.vault.clone(), password)
+    let backup = read_backup(path)?;
+    let vault = unlock(backup.0.vault.clone(), password)
         .await
-        .map_err(|e| match e {
-            AppError::WrongPassword => AppError::WrongPassword,
-            _ => damaged(&name),
-        })?;
+        .map_err(wrong_or_damaged(path))?;
+    decrypt_backup(path, backup, vault).await
+}
+
+/// A wrong password stays that; any other failure to open a backup's header means the
+/// file is damaged.
+fn wrong_or_damaged(path: &Path) -> impl FnOnce(AppError) -> AppError + '_ {
+    move |e| match e {
+        AppError::WrongPassword => AppError::WrongPassword,
+        _ => damaged(&file_name(path)),
+    }
+}
+
+/// Decrypts a read backup with its opened vault; returns its description and the database.
+async fn decrypt_backup(
+    path: &Path,
+    (header, header_json, sealed): (BackupHeader, String, Sealed),
+    vault: Vault,
+) -> Result<(BackupInfo, Secret), AppError> {
+    let name = file_name(path);
     let purpose = format!("{PURPOSE}{header_json}");
     let database = tokio::task::spawn_blocking(move || {
         vault.open_secret(Aad::new(AAD_ACCOUNT, &purpose), &sealed)
@@ -503,10 +547,14 @@ async fn unlock(header: VaultHeader, password: SecretString) -> Result<Vault, Ap
     tokio::task::spawn_blocking(move || Vault::unlock(&header, &password))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            VaultError::WrongPassword => AppError::WrongPassword,
-            other => AppError::Internal(format!("vault: {other}")),
-        })
+        .map_err(vault_error)
+}
+
+fn vault_error(e: VaultError) -> AppError {
+    match e {
+        VaultError::WrongPassword => AppError::WrongPassword,
+        other => AppError::Internal(format!("vault: {other}")),
+    }
 }
 
 // ----- files -----------------------------------------------------------------------------

@@ -358,3 +358,46 @@ async fn a_damaged_database_is_reported_with_the_last_backup_and_left_alone() {
     assert_eq!(journal_len(&engine).await, at_backup);
     engine.store().close().await;
 }
+
+#[tokio::test]
+async fn backup_passwords_are_throttled_like_unlocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine_with(start_sim().await, None).await;
+    let backups = dir.path().join("backups");
+    let info = engine
+        .export_backup(&backups, pw(PASSWORD))
+        .await
+        .expect("export");
+    let path = PathBuf::from(&info.path);
+    let data = dir.path().join("data");
+
+    // Export and import guess the same password the unlock dialog does, so misses on either
+    // count together: two free, then the wait grows (1 s before the third).
+    let mut took = Vec::new();
+    for attempt in 0..3 {
+        let started = std::time::Instant::now();
+        let err = if attempt % 2 == 0 {
+            engine
+                .export_backup(&backups, pw(OTHER_PASSWORD))
+                .await
+                .expect_err("wrong password")
+        } else {
+            engine
+                .import_backup(&path, pw(OTHER_PASSWORD), &data)
+                .await
+                .expect_err("wrong password")
+        };
+        assert_eq!(err.code(), ErrorCode::WrongPassword);
+        took.push(started.elapsed());
+    }
+    assert!(took[0] < std::time::Duration::from_millis(900), "{took:?}");
+    assert!(took[2] >= std::time::Duration::from_secs(1), "{took:?}");
+    assert!(!data.join(RESTORE_FILE).exists(), "nothing staged");
+    assert_eq!(files_in(&backups), vec![path.clone()], "nothing written");
+    // The right password still works and resets the count.
+    engine
+        .import_backup(&path, pw(PASSWORD), &data)
+        .await
+        .expect("import");
+    assert!(data.join(RESTORE_FILE).exists());
+}
