@@ -185,6 +185,18 @@ describe('prediction signals', () => {
     await page.waitForSelector('[data-testid=unproven]');
   });
 
+  test('while the model is still loading the panel waits for it instead of showing an error', async () => {
+    const loading = { code: 'NotFound', message: 'Not found: signals (the model is still loading history; try again shortly)' };
+    const { page, errors } = await onPanel('signals', 'en', { fail: { signals: loading } });
+    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'signals').length >= 2);
+    assert.equal(await page.isHidden('[data-testid=error-banner]'), true);
+    // The model is ready: the next retry shows the latest signal, with no event needed.
+    await page.evaluate(() => { delete window.__fake.fail.signals; });
+    await page.waitForSelector('[data-testid=signal-detail] [data-testid=trade-signal]');
+    assert.match(await page.textContent('[data-testid=signal-detail]'), /BTCUSDT/);
+    assert.deepEqual(errors, []);
+  });
+
   test('a failing watchlist is explained in words where the table is', async () => {
     const { page } = await onPanel('signals', 'en', { fail: { watchlist: { code: 'Unavailable', message: 'market data timed out' } } });
     assert.match(await page.textContent('[data-testid=watchlist-slot]'), /Exchange unavailable: market data timed out/);

@@ -324,6 +324,7 @@ export function create(ctx) {
     renderWatch();
   }
 
+  let retryLoad = null;
   async function loadSymbol() {
     const symbol = s.selected;
     if (!symbol) return;
@@ -337,6 +338,14 @@ export function create(ctx) {
       if (symbol !== s.selected) return;
       Object.assign(s, { candles, indicators, signals: sigs, card: normalizeCard(cardJson), chartError: null });
     } catch (err) {
+      if (err?.code === 'NotFound') {
+        // The model is still loading its history (the first start evaluates it): not an
+        // error to show, and its first signals may already have been announced, so ask
+        // again shortly instead of waiting for the next candle.
+        clearTimeout(retryLoad);
+        retryLoad = setTimeout(() => { if (symbol === s.selected) loadSymbol(); }, 1000);
+        return;
+      }
       s.chartError = err;
       ctx.fail(err, false);
     }
@@ -562,6 +571,12 @@ export function create(ctx) {
           renderWatch();
         }
         if (ev.symbol === s.selected) loadSymbol();
+        else if (!row || !s.selected) {
+          // The first signals can come while the panel's own load is still under way (the
+          // model finishes its history at start): read the watchlist again rather than lose
+          // them until the next candle closes.
+          loadWatch().then(() => { if (s.selected === ev.symbol) loadSymbol(); });
+        }
       } else if (ev.kind === 'candle') {
         const row = s.watch.find((w) => w.symbol === ev.symbol);
         if (row) {

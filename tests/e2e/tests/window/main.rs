@@ -10,30 +10,61 @@ use anyhow::{Context, Result, bail};
 use fantoccini::{Client, Locator};
 use perpdesk_e2e::{Driver, app_binary, output_dir};
 
+/// The panels re-render on every backend event (candles arrive every few seconds), so an
+/// element found a moment before a re-render can be stale by the time it is used. Such a
+/// miss is retried with a fresh lookup until `secs` run out; any other error is returned.
+async fn retry_stale<T, F, Fut>(secs: u64, mut attempt: F) -> Result<T, fantoccini::error::CmdError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match attempt().await {
+            Err(e)
+                if std::time::Instant::now() < deadline
+                    && e.to_string().to_lowercase().contains("stale element") =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn text(client: &Client, css: &str) -> Result<String> {
-    Ok(client.find(Locator::Css(css)).await?.text().await?)
+    retry_stale(10, || async {
+        client.find(Locator::Css(css)).await?.text().await
+    })
+    .await
+    .with_context(|| format!("text of {css}"))
 }
 
 async fn click(client: &Client, css: &str) -> Result<()> {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("no {css}"))?
-        .click()
-        .await
-        .with_context(|| format!("click {css}"))?;
-    Ok(())
+    retry_stale(20, || async {
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await?
+            .click()
+            .await
+    })
+    .await
+    .with_context(|| format!("click {css}"))
 }
 
-async fn wait_for(client: &Client, css: &str, secs: u64) -> Result<fantoccini::elements::Element> {
-    client
-        .wait()
-        .at_most(Duration::from_secs(secs))
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("{css} never appeared within {secs} s"))
+async fn wait_for(client: &Client, css: &str, secs: u64) -> Result<()> {
+    retry_stale(secs, || async {
+        client
+            .wait()
+            .at_most(Duration::from_secs(secs))
+            .for_element(Locator::Css(css))
+            .await
+            .map(drop)
+    })
+    .await
+    .with_context(|| format!("{css} never appeared within {secs} s"))
 }
 
 async fn shot(client: &Client, name: &str) -> Result<()> {
@@ -151,8 +182,7 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             "neither the take-profit nor the stop-loss triggered in 30 days"
         );
         // The round trip's fills are in the records (entry + exit).
-        let trades = wait_for(&client, "[data-testid=trades] tbody tr:nth-child(2)", 30).await?;
-        let _ = trades;
+        wait_for(&client, "[data-testid=trades] tbody tr:nth-child(2)", 30).await?;
         let fills = text(&client, "[data-testid=trades]").await?;
         assert!(
             fills.contains("signal") || fills.contains("信号"),
@@ -162,14 +192,13 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
 
         // 7. The ledger row with its platform 70% / user 30% split.
         navigate(&client, "profit-share").await?;
-        let row = wait_for(
+        wait_for(
             &client,
             "[data-testid=ps-ledger] tbody tr td:nth-child(6)",
             30,
         )
         .await?;
-        let platform: f64 = row
-            .text()
+        let platform: f64 = text(&client, "[data-testid=ps-ledger] tbody tr td:nth-child(6)")
             .await?
             .replace(',', "")
             .parse()
@@ -196,8 +225,8 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
 
         // 8. Export the statement as CSV: the file is where the UI says.
         click(&client, "[data-testid=ps-export-ledger]").await?;
-        let status = wait_for(&client, "[data-testid=ps-export-status][data-kind=ok]", 30).await?;
-        let said = status.text().await?;
+        wait_for(&client, "[data-testid=ps-export-status][data-kind=ok]", 30).await?;
+        let said = text(&client, "[data-testid=ps-export-status]").await?;
         let exports = driver.app_data_dir().join("exports");
         let files: Vec<_> = std::fs::read_dir(&exports)
             .with_context(|| format!("{} missing ({said})", exports.display()))?
