@@ -10,8 +10,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use perpdesk_core::{Candle, Interval};
 use perpdesk_signal::stream::{AtrStream, EmaStream, RsiStream};
 use perpdesk_signal::{
-    FEATURE_SET_VERSION, FeatureStream, GbdtConfig, GbdtModel, LabelSpec, LogisticConfig,
-    LogisticModel, Model, Ohlcv, Scorer, compute_features, forward_labels,
+    FEATURE_SET_VERSION, FeatureStream, FundingRates, GbdtConfig, GbdtModel, LabelSpec,
+    LogisticConfig, LogisticModel, Model, Ohlcv, Scorer, compute_features,
+    compute_features_with_funding, data::parse_funding, forward_labels,
 };
 use rust_decimal::Decimal;
 
@@ -42,6 +43,16 @@ fn load() -> Ohlcv {
     Ohlcv::from_candles(&candles, Interval::H1).expect("valid candles")
 }
 
+fn load_funding() -> FundingRates {
+    let dir = std::env::var_os("PERPDESK_SHARED").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")),
+        PathBuf::from,
+    );
+    let path = dir.join("data/binance_um_BTCUSDT_funding_2021-2023.csv");
+    let text = std::fs::read_to_string(&path).expect("shared BTCUSDT funding data");
+    FundingRates::new(&parse_funding(&text).expect("funding rows")).expect("finite rates")
+}
+
 fn naive_ema(close: &[f64], n: usize) -> Vec<f64> {
     let k = 2.0 / (n as f64 + 1.0);
     let mut out = Vec::with_capacity(close.len());
@@ -57,8 +68,13 @@ fn bench(c: &mut Criterion) {
     let x = load();
     let mut g = c.benchmark_group("btcusdt_1h_26k");
     g.throughput(Throughput::Elements(x.len() as u64));
-    g.bench_function("feature_pipeline_v1_batch", |b| {
+    g.bench_function("feature_pipeline_batch", |b| {
         b.iter(|| compute_features(black_box(&x)).expect("features"))
+    });
+    // As the app runs it: the funding feature from the real settled rates.
+    let funding = load_funding();
+    g.bench_function("feature_pipeline_batch_with_funding", |b| {
+        b.iter(|| compute_features_with_funding(black_box(&x), &funding).expect("features"))
     });
     g.bench_function("naive_single_ema_loop", |b| {
         b.iter(|| naive_ema(black_box(&x.close), 20))

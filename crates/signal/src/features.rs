@@ -287,6 +287,9 @@ pub fn compute_features_with_funding(
         }
     };
     let mut rows = Vec::with_capacity(n - WARMUP);
+    // Open times are strictly increasing (checked), so the funding lookups walk forward.
+    let mut settled = funding.cursor();
+    let (no_funding, default_bp) = (funding.is_empty(), funding_bp(None));
     for t in WARMUP..n {
         let close = c[t];
         let (u, mi, lw) = (at(&up, bb_r, t), at(&mid, bb_r, t), at(&lo, bb_r, t));
@@ -303,7 +306,11 @@ pub fn compute_features_with_funding(
             at(&adx, adx_r, t).map(|a| a / 100.0),
             Some(window_zscore(&v[t + 1 - 20..=t])),
             Some(window_sample_std_of_diffs(&lnc[t - 24..=t])),
-            Some(funding_bp(funding.settled_at_or_before(x.open_time[t]))),
+            Some(if no_funding {
+                default_bp
+            } else {
+                funding_bp(settled.at(x.open_time[t]))
+            }),
         ];
         let mut values = [0.0; N_FEATURES];
         let mut complete = true;
