@@ -16,11 +16,16 @@ use perpdesk_signal::{
 };
 use rust_decimal::Decimal;
 
-fn load() -> Ohlcv {
-    let dir = std::env::var_os("PERPDESK_SHARED").map_or_else(
+/// ../shared, or where PERPDESK_SHARED points.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("PERPDESK_SHARED").map_or_else(
         || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")),
         PathBuf::from,
-    );
+    )
+}
+
+fn load() -> Ohlcv {
+    let dir = shared_dir();
     let path = dir.join("data/binance_um_BTCUSDT_1h_2021-2023.csv");
     let text = std::fs::read_to_string(&path).expect("shared BTCUSDT 1h data");
     let candles: Vec<Candle> = text
@@ -44,10 +49,7 @@ fn load() -> Ohlcv {
 }
 
 fn load_funding() -> FundingRates {
-    let dir = std::env::var_os("PERPDESK_SHARED").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")),
-        PathBuf::from,
-    );
+    let dir = shared_dir();
     let path = dir.join("data/binance_um_BTCUSDT_funding_2021-2023.csv");
     let text = std::fs::read_to_string(&path).expect("shared BTCUSDT funding data");
     FundingRates::new(&parse_funding(&text).expect("funding rows")).expect("finite rates")

@@ -11,30 +11,17 @@ use perpdesk_app::{AppEvent, Engine, ErrorCode};
 use perpdesk_core::{OrderState, PositionSide, Side};
 use perpdesk_sim::faults::{FaultKind, FaultRule, Faults};
 use perpdesk_sim::server::LISTEN_KEY_TTL_MS;
-use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tokio::sync::broadcast;
 
 use crate::soak::{
-    Counter, Figures, PAPER, check_books, check_orders, generous_limits, go_flat, reconcile,
+    Counter, Figures, PAPER, check_books, check_orders, generous_limits, go_flat, mark, reconcile,
 };
 use crate::support::{engine_on, start_sim, ticket};
 
 /// Long enough that no timer pass runs during a test: what the records show arrived because
 /// the user stream (or its reconnect) woke the sync.
 const NO_TIMER: Duration = Duration::from_secs(600);
-
-fn mark(engine: &Engine) -> Decimal {
-    let sim = engine.paper().expect("paper").running();
-    let now = sim.shared.clock.now_ms();
-    sim.shared
-        .exchange
-        .lock()
-        .expect("exchange")
-        .market
-        .mark_price("BTCUSDT", now)
-        .expect("mark")
-}
 
 fn is_flat(engine: &Engine) -> bool {
     let sim = engine.paper().expect("paper").running();

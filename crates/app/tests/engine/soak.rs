@@ -233,7 +233,8 @@ fn note(figures: &mut Figures, e: &perpdesk_app::AppError) {
     }
 }
 
-fn mark(engine: &Engine) -> Decimal {
+/// The replayed mark price of BTCUSDT now.
+pub fn mark(engine: &Engine) -> Decimal {
     let sim = engine.paper().expect("paper").running();
     let now = sim.shared.clock.now_ms();
     sim.shared
