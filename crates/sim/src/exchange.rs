@@ -43,6 +43,35 @@ impl Default for Fees {
     }
 }
 
+/// Where a taker fill lands against the replayed price: the replay has one price per instant
+/// where a real market order walks the book. A fraction of the price against the taker,
+/// `base` plus `per_million` for every 1,000,000 of quote notional (a size impact), rounded
+/// to the tick against the taker. Zero by default: fills at the replayed price exactly.
+/// Limit orders never fill worse than their limit; liquidations are not slipped (Binance
+/// closes them at the bankruptcy side through its insurance engine).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Slippage {
+    /// Fraction of the price on every taker fill, e.g. 0.0001 for 1 basis point.
+    pub base: Decimal,
+    /// Extra fraction per 1,000,000 of quote notional.
+    pub per_million: Decimal,
+}
+
+impl Slippage {
+    /// The taker's fill price for `qty` at the replayed `price`.
+    pub fn fill_price(&self, side: Side, price: Decimal, qty: Decimal, tick: Decimal) -> Decimal {
+        let fraction = self.base + self.per_million * (price * qty / Decimal::from(1_000_000));
+        if fraction <= Decimal::ZERO || tick <= Decimal::ZERO {
+            return price;
+        }
+        let ticks = |p: Decimal| p / tick;
+        match side {
+            Side::Buy => ticks(price * (Decimal::ONE + fraction)).ceil() * tick,
+            Side::Sell => (ticks(price * (Decimal::ONE - fraction)).floor() * tick).max(tick),
+        }
+    }
+}
+
 /// What a key may do; `GET /sapi/v1/account/apiRestrictions` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
@@ -356,6 +385,8 @@ struct Execution {
 pub struct Exchange {
     pub market: MarketData,
     pub fees: Fees,
+    /// Taker fills' distance from the replayed price (a run's setting, not saved state).
+    pub slippage: Slippage,
     pub accounts: Vec<Account>,
     next_id: i64,
     /// The sim time up to which resting orders, triggers and funding have been processed.
@@ -374,6 +405,7 @@ impl Exchange {
         Self {
             market,
             fees: Fees::default(),
+            slippage: Slippage::default(),
             accounts: Vec::new(),
             next_id: 1,
             processed_to: start_ms,
@@ -478,6 +510,15 @@ impl Exchange {
     /// What new orders can still use.
     pub fn available(&self, a: &Account, now: i64) -> Decimal {
         (self.margin_balance(a, now) - self.used_margin(a, now)).max(Decimal::ZERO)
+    }
+
+    /// A taker's fill price for `qty` at the replayed `price` (see [`Slippage`]).
+    fn taker_price(&self, symbol: &str, side: Side, price: Decimal, qty: Decimal) -> Decimal {
+        let tick = self
+            .market
+            .spec(symbol)
+            .map_or(Decimal::ZERO, |s| s.tick_size);
+        self.slippage.fill_price(side, price, qty, tick)
     }
 
     /// Applies a fill to the account: position, realized PnL, commission, trade and income rows.
@@ -835,12 +876,13 @@ impl Exchange {
         };
         if marketable {
             // A marketable order takes at the replayed price (a limit order never worse than its limit).
+            let taken = self.taker_price(symbol, side, last, qty);
             let fill_price = if order_type == "MARKET" {
-                last
+                taken
             } else if side == Side::Buy {
-                last.min(price)
+                taken.min(price)
             } else {
-                last.max(price)
+                taken.max(price)
             };
             let exec = self.fill(
                 acct,
@@ -1471,6 +1513,12 @@ impl Exchange {
                     Side::Sell => o.price <= at,
                 };
             if marketable && o.time_in_force != "GTX" {
+                let taken = self.taker_price(&o.symbol, o.side, at, qty);
+                let fill_price = match (limit, o.side) {
+                    (false, _) => taken,
+                    (true, Side::Buy) => taken.min(o.price),
+                    (true, Side::Sell) => taken.max(o.price),
+                };
                 let exec = self.fill(
                     acct,
                     Fill {
@@ -1479,13 +1527,13 @@ impl Exchange {
                         side: o.side,
                         position_side: o.position_side,
                         qty,
-                        price: at,
+                        price: fill_price,
                         maker: false,
                     },
                     now,
                 );
                 triggered.executed_qty = qty;
-                triggered.cum_quote = (qty * at).round_dp(8);
+                triggered.cum_quote = (qty * fill_price).round_dp(8);
                 triggered.status = "FILLED";
                 self.emit_order(acct, &triggered, "TRADE", Some(&exec), now);
                 self.accounts[acct].orders.push(triggered);
@@ -2374,9 +2422,10 @@ impl Exchange {
             let amended = order.clone();
             self.emit_order(acct, &amended, "AMENDMENT", None, now);
             if marketable {
+                let taken = self.taker_price(symbol, side, last, remaining);
                 let fill_price = match side {
-                    Side::Buy => last.min(price),
-                    Side::Sell => last.max(price),
+                    Side::Buy => taken.min(price),
+                    Side::Sell => taken.max(price),
                 };
                 let exec = self.fill(
                     acct,
@@ -2993,6 +3042,7 @@ impl Exchange {
         Ok(Self {
             market,
             fees: snapshot.fees,
+            slippage: Slippage::default(),
             accounts: snapshot.accounts,
             next_id: snapshot.next_id,
             processed_to: snapshot.clock_ms,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use perpdesk_sim::exchange::{Exchange, Permissions};
+use perpdesk_sim::exchange::{Exchange, Permissions, Slippage};
 use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
 use perpdesk_sim::server::{Shared, serve};
 use rust_decimal::Decimal;
@@ -52,6 +52,13 @@ struct Args {
     /// Seconds between saves of --state.
     #[arg(long, default_value_t = 10, requires = "state")]
     save_every: u64,
+    /// Slippage of every taker fill against the taker, in basis points of the price (a
+    /// market order fills that much worse than the replayed price; limits are respected).
+    #[arg(long, default_value = "0")]
+    slippage_bps: Decimal,
+    /// Extra slippage in basis points per 1,000,000 USDT of the fill's notional (size impact).
+    #[arg(long, default_value = "0")]
+    impact_bps_per_million: Decimal,
 }
 
 fn parse_account(spec: &str) -> Result<(String, String, Decimal, Permissions)> {
@@ -112,6 +119,14 @@ async fn main() -> Result<()> {
         let start = args.start_ms.unwrap_or(min_ms + 30 * 86_400_000);
         let clock = SimClock::new(mode, start, min_ms, max_ms);
         (Exchange::new(market, clock.now_ms()), clock)
+    };
+    if args.slippage_bps < Decimal::ZERO || args.impact_bps_per_million < Decimal::ZERO {
+        bail!("--slippage-bps and --impact-bps-per-million cannot be negative");
+    }
+    let bp = Decimal::new(1, 4);
+    exchange.slippage = Slippage {
+        base: args.slippage_bps * bp,
+        per_million: args.impact_bps_per_million * bp,
     };
     for spec in &args.accounts {
         let (key, secret, balance, permissions) = parse_account(spec)?;

@@ -6,61 +6,11 @@
 //! The windows are wall-clock windows, so a burst may straddle a boundary; every assertion
 //! below reads the counts the server reported rather than assuming where the burst fell.
 
-use perpdesk_binance::{HmacSigner, Method};
+use perpdesk_binance::Method;
 use perpdesk_sim::server::Running;
 use serde_json::Value;
 
-use crate::support::{KEY, SECRET, WITHDRAW_KEY, last, signed, start};
-
-struct Reply {
-    status: u16,
-    count_10s: Option<u32>,
-    count_1m: Option<u32>,
-    retry_after: Option<u32>,
-    body: Value,
-}
-
-/// Sends a signed request by hand, so the test sees the headers.
-async fn send(
-    sim: &Running,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    params: &[(&str, String)],
-) -> Reply {
-    let query = perpdesk_binance::signing::signed_query(
-        params,
-        5_000,
-        sim.shared.clock.now_ms(),
-        &HmacSigner::new(key, SECRET),
-    );
-    let reply = reqwest::Client::new()
-        .request(method, format!("{}{path}?{query}", sim.url()))
-        .header("X-MBX-APIKEY", key)
-        .send()
-        .await
-        .expect("sent");
-    let header = |name: &str| {
-        reply
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().expect("ascii").parse::<u32>().expect("a count"))
-    };
-    let (count_10s, count_1m, retry_after) = (
-        header("X-MBX-ORDER-COUNT-10S"),
-        header("X-MBX-ORDER-COUNT-1M"),
-        header("Retry-After"),
-    );
-    let status = reply.status().as_u16();
-    let body = serde_json::from_str(&reply.text().await.expect("body")).expect("json");
-    Reply {
-        status,
-        count_10s,
-        count_1m,
-        retry_after,
-        body,
-    }
-}
+use crate::support::{KEY, SECRET, WITHDRAW_KEY, last, send, signed, start};
 
 /// A resting limit buy far below the market (it never fills), with a unique client id.
 fn resting_buy(sim: &Running, n: usize) -> Vec<(&'static str, String)> {

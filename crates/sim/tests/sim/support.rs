@@ -25,6 +25,11 @@ pub fn data_dir() -> PathBuf {
 pub const START: i64 = 1_646_092_800_000;
 
 pub async fn start() -> Running {
+    start_with(|_| {}).await
+}
+
+/// [`start`] with `setup` applied to the exchange before it serves.
+pub async fn start_with(setup: impl FnOnce(&mut Exchange)) -> Running {
     let market = MarketData::load_dir(&data_dir(), &["BTCUSDT", "ETHUSDT"]).expect("data loads");
     let clock = SimClock::new(ClockMode::Manual, START, market.start_ms(), market.end_ms());
     let mut exchange = Exchange::new(market, START);
@@ -45,6 +50,7 @@ pub async fn start() -> Running {
         },
         START,
     );
+    setup(&mut exchange);
     serve(
         Shared::new(exchange, clock),
         "127.0.0.1:0".parse().expect("addr"),
@@ -134,4 +140,55 @@ pub async fn event(
     })
     .await
     .expect("the event within 5 s")
+}
+
+/// A reply with the headers the limits tests read.
+pub struct Reply {
+    pub status: u16,
+    pub count_10s: Option<u32>,
+    pub count_1m: Option<u32>,
+    pub retry_after: Option<u32>,
+    pub body: serde_json::Value,
+}
+
+/// Sends a signed request by hand, so the test sees the headers.
+pub async fn send(
+    sim: &Running,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    params: &[(&str, String)],
+) -> Reply {
+    let query = perpdesk_binance::signing::signed_query(
+        params,
+        5_000,
+        sim.shared.clock.now_ms(),
+        &HmacSigner::new(key, SECRET),
+    );
+    let reply = reqwest::Client::new()
+        .request(method, format!("{}{path}?{query}", sim.url()))
+        .header("X-MBX-APIKEY", key)
+        .send()
+        .await
+        .expect("sent");
+    let header = |name: &str| {
+        reply
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().expect("ascii").parse::<u32>().expect("a count"))
+    };
+    let (count_10s, count_1m, retry_after) = (
+        header("X-MBX-ORDER-COUNT-10S"),
+        header("X-MBX-ORDER-COUNT-1M"),
+        header("Retry-After"),
+    );
+    let status = reply.status().as_u16();
+    let body = serde_json::from_str(&reply.text().await.expect("body")).expect("json");
+    Reply {
+        status,
+        count_10s,
+        count_1m,
+        retry_after,
+        body,
+    }
 }
