@@ -62,7 +62,8 @@ impl Engine {
             .unwrap_or_default())
     }
 
-    /// Saves the auto-trade settings. Enabling a symbol that was off needs `confirm`.
+    /// Saves the auto-trade settings. Enabling a symbol that was off, or its lean trading,
+    /// needs `confirm`.
     ///
     /// # Errors
     /// [`AppError::InvalidInput`] without confirmation or for bad values.
@@ -85,6 +86,19 @@ impl Engine {
                     "confirm",
                     format!(
                         "auto-trading {symbol} places orders without a click: confirm to turn it on"
+                    ),
+                ));
+            }
+            // Trading the unproven lean is a second, riskier choice: it asks on its own too.
+            let lean_was_on = before
+                .symbols
+                .get(symbol)
+                .is_some_and(|b| b.enabled && b.trade_lean);
+            if s.enabled && s.trade_lean && !lean_was_on && !confirm {
+                return Err(AppError::invalid(
+                    "confirm",
+                    format!(
+                        "trading {symbol}'s flat signals places orders the model has shown no                          edge for: confirm to turn it on"
                     ),
                 ));
             }

@@ -297,6 +297,50 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
         on
     );
 
+    // On an already enabled symbol, trading its unproven lean asks for its own confirmation.
+    let mut lean = on.clone();
+    lean["symbols"]["BTCUSDT"]["trade_lean"] = json!(true);
+    let err = invoke(
+        &shell,
+        "set_auto_trade",
+        json!({"settings": lean, "confirm": false}),
+    )
+    .expect_err("lean needs confirmation");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("confirm:")),
+        "{err}"
+    );
+    assert_eq!(
+        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
+        on
+    );
+    assert_eq!(
+        invoke(
+            &shell,
+            "set_auto_trade",
+            json!({"settings": lean, "confirm": true})
+        )
+        .expect("confirmed"),
+        lean
+    );
+    // Changing the notional later does not ask again.
+    let mut bigger = lean.clone();
+    bigger["symbols"]["BTCUSDT"]["usdt"] = json!("600");
+    invoke(
+        &shell,
+        "set_auto_trade",
+        json!({"settings": bigger, "confirm": false}),
+    )
+    .expect("no new choice to confirm");
+    invoke(
+        &shell,
+        "set_auto_trade",
+        json!({"settings": on, "confirm": false}),
+    )
+    .expect("turning the lean off needs no confirmation");
+
     let partial = json!({"symbols": {"BTCUSDT": {"enabled": false}}});
     let err = invoke(&shell, "set_auto_trade", json!({"settings": partial}))
         .expect_err("every field is required");
