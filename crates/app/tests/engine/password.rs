@@ -13,10 +13,9 @@ use perpdesk_app::{AppError, AppEvent, Engine, EngineConfig, ErrorCode, Events};
 use perpdesk_core::{Period, Side};
 use perpdesk_store::{Environment, NewAccount};
 use perpdesk_vault::{ManualClock, SecretString};
-use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::support::{PASSWORD, data_dir, engine_on, start_sim, ticket};
+use crate::support::{PASSWORD, data_dir, engine_on, previewed_mark, start_sim, ticket};
 
 const NEW_PASSWORD: &str = "a brand new passphrase 2026 ok";
 
@@ -43,21 +42,9 @@ async fn open(dir: &Path) -> Engine {
         .expect("engine opens")
 }
 
-async fn mark(engine: &Engine) -> Decimal {
-    let mut probe = ticket(Side::Buy, dec!(500), dec!(1), dec!(1), dec!(1));
-    probe.stop_loss = None;
-    probe.take_profit = None;
-    engine
-        .preview_order(&probe)
-        .await
-        .expect("preview")
-        .preview
-        .entry_price
-}
-
 /// A bracketed market buy small enough that three fit under the default per-symbol limit.
 async fn trade(engine: &Engine) {
-    let entry = mark(engine).await;
+    let entry = previewed_mark(engine).await;
     engine
         .place_order(&ticket(Side::Buy, dec!(300), entry, dec!(2), dec!(2)))
         .await

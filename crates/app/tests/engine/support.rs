@@ -140,3 +140,22 @@ pub fn ticket(
         signal_id: Some(1),
     }
 }
+
+/// The entry price a market ticket would use now (the mark, as the engine previews it).
+pub async fn previewed_mark(engine: &perpdesk_app::Engine) -> Decimal {
+    let mut probe = ticket(
+        perpdesk_core::Side::Buy,
+        Decimal::from(500),
+        Decimal::ONE,
+        Decimal::ONE,
+        Decimal::ONE,
+    );
+    probe.stop_loss = None;
+    probe.take_profit = None;
+    engine
+        .preview_order(&probe)
+        .await
+        .expect("preview")
+        .preview
+        .entry_price
+}

@@ -7,19 +7,7 @@ use perpdesk_sim::faults::{FaultKind, FaultRule, Faults};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::support::{engine_on, start_sim, ticket};
-
-async fn mark(engine: &perpdesk_app::Engine) -> Decimal {
-    let mut probe = ticket(Side::Buy, dec!(500), dec!(1), dec!(1), dec!(1));
-    probe.stop_loss = None;
-    probe.take_profit = None;
-    engine
-        .preview_order(&probe)
-        .await
-        .expect("preview")
-        .preview
-        .entry_price
-}
+use crate::support::{engine_on, previewed_mark, start_sim, ticket};
 
 async fn exchange_order_count(engine: &perpdesk_app::Engine) -> usize {
     let sim = engine.paper().expect("paper").running();
@@ -41,7 +29,7 @@ fn open_algo(engine: &perpdesk_app::Engine) -> usize {
 #[tokio::test]
 async fn one_click_places_entry_stop_and_target_and_the_target_closes_it() {
     let engine = engine_on(start_sim().await).await;
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     let placed = engine
         .place_order(&ticket(Side::Buy, dec!(1000), entry, dec!(1.5), dec!(1.5)))
         .await
@@ -109,7 +97,7 @@ async fn one_click_places_entry_stop_and_target_and_the_target_closes_it() {
 #[tokio::test]
 async fn a_refused_ticket_sends_and_writes_nothing() {
     let engine = engine_on(start_sim().await).await;
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     let before = exchange_order_count(&engine).await;
 
     let mut high = ticket(Side::Buy, dec!(500), entry, dec!(1), dec!(1));
@@ -189,7 +177,7 @@ async fn a_refused_ticket_sends_and_writes_nothing() {
 #[tokio::test]
 async fn the_kill_switch_flattens_and_blocks() {
     let engine = engine_on(start_sim().await).await;
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     engine
         .place_order(&ticket(Side::Sell, dec!(600), entry, dec!(2), dec!(2)))
         .await
@@ -210,7 +198,7 @@ async fn the_kill_switch_flattens_and_blocks() {
 #[tokio::test]
 async fn a_stop_loss_the_exchange_will_not_take_closes_the_position() {
     let engine = engine_on(start_sim().await).await;
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     let sim = engine.paper().expect("paper").running();
     sim.shared.set_faults(Faults::new(
         7,
@@ -244,7 +232,7 @@ async fn a_stop_loss_the_exchange_will_not_take_closes_the_position() {
 #[tokio::test]
 async fn reconcile_repairs_a_position_left_without_its_stop() {
     let engine = engine_on(start_sim().await).await;
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     let placed = engine
         .place_order(&ticket(Side::Buy, dec!(700), entry, dec!(2), dec!(2)))
         .await
@@ -322,7 +310,7 @@ async fn paper_positions_and_records_survive_a_restart() {
             .await
             .expect("engine");
         engine.first_run(password()).await.expect("first run");
-        let entry = mark(&engine).await;
+        let entry = previewed_mark(&engine).await;
         engine
             .place_order(&ticket(Side::Sell, dec!(900), entry, dec!(2), dec!(3)))
             .await
@@ -409,7 +397,7 @@ async fn the_api_secret_never_leaves_the_vault() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine =
         crate::support::engine_with(start_sim().await, Some(dir.path().join("perpdesk.db"))).await;
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     engine
         .place_order(&ticket(Side::Buy, dec!(700), entry, dec!(1), dec!(1)))
         .await
@@ -504,7 +492,7 @@ async fn the_api_secret_never_leaves_the_vault() {
 #[tokio::test]
 async fn a_fill_reported_on_the_user_stream_is_synced_at_once() {
     let engine = std::sync::Arc::new(engine_on(start_sim().await).await);
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     engine
         .place_order(&ticket(Side::Buy, dec!(1000), entry, dec!(1.5), dec!(1.5)))
         .await
@@ -566,7 +554,7 @@ async fn one_click_works_in_hedge_mode_with_cross_margin() {
             .set_position_mode(1, &params, now)
             .expect("hedge mode on");
     }
-    let entry = mark(&engine).await;
+    let entry = previewed_mark(&engine).await;
     let mut long = ticket(Side::Buy, dec!(600), entry, dec!(2), dec!(2));
     long.margin_type = MarginType::Cross;
     let mut short = ticket(Side::Sell, dec!(400), entry, dec!(2), dec!(2));
