@@ -12,7 +12,7 @@ use perpdesk_core::Side;
 use perpdesk_vault::SecretString;
 use rust_decimal_macros::dec;
 
-use crate::support::{PASSWORD, engine_with, start_sim, ticket};
+use crate::support::{PASSWORD, engine_with, secret_forms, start_sim, ticket};
 
 const OTHER_PASSWORD: &str = "another vault entirely 77 zebra";
 
@@ -52,27 +52,6 @@ fn paper_secret(engine: &Engine) -> String {
     let ex = sim.shared.exchange.lock().expect("lock");
     // Accounts: the support key (0) and the first-run paper account (1).
     ex.accounts[1].secret.clone()
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ABC[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -125,13 +104,7 @@ async fn a_backup_holds_no_secret_and_opens_only_with_the_password() {
 
     let secret = paper_secret(&engine);
     assert!(secret.len() >= 16, "a real secret: {secret:?}");
-    let forms = [
-        secret.clone(),
-        base64(secret.as_bytes()),
-        base64(secret.as_bytes()).trim_end_matches('=').to_owned(),
-        secret.bytes().map(|b| format!("{b:02x}")).collect(),
-        secret.bytes().map(|b| format!("{b:02X}")).collect(),
-    ];
+    let forms = secret_forms(&secret);
     for form in &forms {
         assert!(
             !contains(&bytes, form.as_bytes()),

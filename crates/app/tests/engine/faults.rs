@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use perpdesk_app::accounts::CheckStatus;
+use perpdesk_app::trading::PlacedTicket;
 use perpdesk_app::{AppEvent, Engine, ErrorCode};
 use perpdesk_core::{OrderState, PositionSide, Side};
 use perpdesk_sim::faults::{FaultKind, FaultRule, Faults};
@@ -17,11 +18,46 @@ use tokio::sync::broadcast;
 use crate::soak::{
     Counter, Figures, PAPER, check_books, check_orders, generous_limits, go_flat, mark, reconcile,
 };
-use crate::support::{engine_on, start_sim, ticket};
+use crate::support::{assert_bracket_working, engine_on, start_sim, ticket};
 
 /// Long enough that no timer pass runs during a test: what the records show arrived because
 /// the user stream (or its reconnect) woke the sync.
 const NO_TIMER: Duration = Duration::from_secs(600);
+
+/// An engine whose background timer is minutes away, so what reaches its records comes
+/// through the user stream: the stream is connected, one bracketed buy is placed and its
+/// entry fill is already booked (which proves the stream and its listenKey are up).
+async fn bracket_on_the_stream() -> (
+    Arc<Engine>,
+    broadcast::Receiver<AppEvent>,
+    tokio::task::JoinHandle<()>,
+    PlacedTicket,
+) {
+    let engine = Arc::new(engine_on(start_sim().await).await);
+    let mut rx = engine.events().subscribe();
+    let background = engine.spawn_background(NO_TIMER);
+    connection(&mut rx, true, Duration::from_secs(10)).await;
+    let placed = engine
+        .place_order(&ticket(
+            Side::Buy,
+            dec!(1000),
+            mark(&engine),
+            dec!(1.5),
+            dec!(1.5),
+        ))
+        .await
+        .expect("placed");
+    eventually(
+        Duration::from_secs(10),
+        "the entry fill via the stream",
+        || {
+            let engine = engine.clone();
+            async move { engine.trades(None, None, None).await.expect("trades").len() == 1 }
+        },
+    )
+    .await;
+    (engine, rx, background, placed)
+}
 
 fn is_flat(engine: &Engine) -> bool {
     let sim = engine.paper().expect("paper").running();
@@ -142,15 +178,7 @@ async fn trade_with_a_skewed_clock(first: i64, second: i64) {
             ))
             .await
             .unwrap_or_else(|e| panic!("skew {skew}: one click: {e}"));
-        assert_eq!(placed.entry.state, OrderState::Filled);
-        assert_eq!(
-            placed.stop_loss.as_ref().map(|o| o.state),
-            Some(OrderState::New)
-        );
-        assert_eq!(
-            placed.take_profit.as_ref().map(|o| o.state),
-            Some(OrderState::New)
-        );
+        assert_bracket_working(&placed);
         let synced = engine
             .sync_now()
             .await
@@ -310,34 +338,11 @@ async fn a_429_storm_is_waited_out_and_trading_resumes_on_its_own() {
 /// updates flow again on the new key.
 #[tokio::test]
 async fn an_expired_listen_key_is_renewed_and_the_fill_it_missed_is_synced_once() {
-    let engine = Arc::new(engine_on(start_sim().await).await);
+    let (engine, _rx, _background, placed) = bracket_on_the_stream().await;
     let paper = engine.paper().expect("paper");
     let sim = paper.running();
+    // The clock has not moved since the stream's listenKey was made.
     let key_made = paper.now_ms();
-    let mut rx = engine.events().subscribe();
-    let _background = engine.spawn_background(NO_TIMER);
-    connection(&mut rx, true, Duration::from_secs(10)).await;
-    let placed = engine
-        .place_order(&ticket(
-            Side::Buy,
-            dec!(1000),
-            mark(&engine),
-            dec!(1.5),
-            dec!(1.5),
-        ))
-        .await
-        .expect("placed");
-    // The timer is minutes away: the entry's fill reaches the records through the stream,
-    // so the stream and its listenKey (made at `key_made`, the clock has not moved) are up.
-    eventually(
-        Duration::from_secs(10),
-        "the entry fill via the stream",
-        || {
-            let engine = engine.clone();
-            async move { engine.trades(None, None, None).await.expect("trades").len() == 1 }
-        },
-    )
-    .await;
 
     // From here to the next await nothing else runs: the key expires, then the target
     // fills, and only then can the stream read its socket.
@@ -408,31 +413,9 @@ async fn an_expired_listen_key_is_renewed_and_the_fill_it_missed_is_synced_once(
 /// fetches the fill over REST and books it exactly once.
 #[tokio::test]
 async fn after_a_websocket_drop_the_fill_made_meanwhile_is_synced_once() {
-    let engine = Arc::new(engine_on(start_sim().await).await);
+    let (engine, mut rx, _background, placed) = bracket_on_the_stream().await;
     let paper = engine.paper().expect("paper");
     let sim = paper.running();
-    let mut rx = engine.events().subscribe();
-    let _background = engine.spawn_background(NO_TIMER);
-    connection(&mut rx, true, Duration::from_secs(10)).await;
-    let placed = engine
-        .place_order(&ticket(
-            Side::Buy,
-            dec!(1000),
-            mark(&engine),
-            dec!(1.5),
-            dec!(1.5),
-        ))
-        .await
-        .expect("placed");
-    eventually(
-        Duration::from_secs(10),
-        "the entry fill via the stream",
-        || {
-            let engine = engine.clone();
-            async move { engine.trades(None, None, None).await.expect("trades").len() == 1 }
-        },
-    )
-    .await;
 
     sim.shared.drop_streams();
     let dropped = connection(&mut rx, false, Duration::from_secs(10)).await;

@@ -15,7 +15,9 @@ use perpdesk_store::{Environment, NewAccount};
 use perpdesk_vault::{ManualClock, SecretString};
 use rust_decimal_macros::dec;
 
-use crate::support::{PASSWORD, data_dir, engine_on, previewed_mark, start_sim, ticket};
+use crate::support::{
+    PASSWORD, data_dir, engine_on, previewed_mark, secret_forms, start_sim, ticket,
+};
 
 const NEW_PASSWORD: &str = "a brand new passphrase 2026 ok";
 
@@ -414,37 +416,6 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
-fn forms(secret: &str) -> Vec<String> {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
-    // Base64 without padding, from each of the three alignments, so an encoded copy
-    // starting anywhere is found.
-    let b64 = |bytes: &[u8]| {
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .fold(0_u32, |acc, b| (acc << 8) | u32::from(*b))
-                << (8 * (3 - chunk.len()));
-            for i in 0..=chunk.len() {
-                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            }
-        }
-        // The last group depends on what follows; drop it.
-        out.truncate(out.len().saturating_sub(4));
-        out
-    };
-    let bytes = secret.as_bytes();
-    vec![
-        secret.to_owned(),
-        hex.clone(),
-        hex.to_uppercase(),
-        b64(bytes),
-        b64(&bytes[1..]),
-        b64(&bytes[2..]),
-    ]
-}
-
 fn assert_absent(what: &str, haystack: &[u8], forms: &[String]) {
     for form in forms {
         assert!(
@@ -525,7 +496,7 @@ async fn no_secret_reaches_logs_panics_or_views_across_a_password_change() {
         ex.accounts[0].secret.clone()
     };
     assert!(secret.len() >= 32);
-    let forms = forms(&secret);
+    let forms = secret_forms(&secret);
 
     // What the UI reads after the change.
     let views = serde_json::json!({

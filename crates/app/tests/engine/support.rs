@@ -159,3 +159,51 @@ pub async fn previewed_mark(engine: &perpdesk_app::Engine) -> Decimal {
         .preview
         .entry_price
 }
+
+/// The forms a leaked secret could take in a file: itself, lower and upper hex, and base64
+/// from each of the three byte alignments (so an encoded copy starting anywhere is found).
+pub fn secret_forms(secret: &str) -> Vec<String> {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    // Base64 without padding, from each of the three alignments, so an encoded copy
+    // starting anywhere is found.
+    let b64 = |bytes: &[u8]| {
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .fold(0_u32, |acc, b| (acc << 8) | u32::from(*b))
+                << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        // The last group depends on what follows; drop it.
+        out.truncate(out.len().saturating_sub(4));
+        out
+    };
+    let bytes = secret.as_bytes();
+    vec![
+        secret.to_owned(),
+        hex.clone(),
+        hex.to_uppercase(),
+        b64(bytes),
+        b64(&bytes[1..]),
+        b64(&bytes[2..]),
+    ]
+}
+
+/// A one-click market order's outcome: the entry filled, its stop-loss and take-profit
+/// working on the exchange.
+pub fn assert_bracket_working(placed: &perpdesk_app::trading::PlacedTicket) {
+    use perpdesk_core::OrderState;
+    assert_eq!(placed.entry.state, OrderState::Filled);
+    assert_eq!(
+        placed.stop_loss.as_ref().map(|o| o.state),
+        Some(OrderState::New)
+    );
+    assert_eq!(
+        placed.take_profit.as_ref().map(|o| o.state),
+        Some(OrderState::New)
+    );
+}

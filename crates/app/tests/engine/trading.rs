@@ -7,7 +7,9 @@ use perpdesk_sim::faults::{FaultKind, FaultRule, Faults};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::support::{engine_on, previewed_mark, start_sim, ticket};
+use crate::support::{
+    assert_bracket_working, engine_on, previewed_mark, secret_forms, start_sim, ticket,
+};
 
 async fn exchange_order_count(engine: &perpdesk_app::Engine) -> usize {
     let sim = engine.paper().expect("paper").running();
@@ -34,15 +36,7 @@ async fn one_click_places_entry_stop_and_target_and_the_target_closes_it() {
         .place_order(&ticket(Side::Buy, dec!(1000), entry, dec!(1.5), dec!(1.5)))
         .await
         .expect("placed");
-    assert_eq!(placed.entry.state, OrderState::Filled);
-    assert_eq!(
-        placed.stop_loss.as_ref().map(|o| o.state),
-        Some(OrderState::New)
-    );
-    assert_eq!(
-        placed.take_profit.as_ref().map(|o| o.state),
-        Some(OrderState::New)
-    );
+    assert_bracket_working(&placed);
     assert!(
         placed.ticket_id.starts_with('s'),
         "a signal ticket: {}",
@@ -410,24 +404,7 @@ async fn the_api_secret_never_leaves_the_vault() {
         ex.accounts[1].secret.clone()
     };
     assert!(secret.len() >= 32);
-    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
-    let b64 = {
-        // Standard base64 without padding, enough to find an encoded copy.
-        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let bytes = secret.as_bytes();
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .fold(0_u32, |acc, b| (acc << 8) | u32::from(*b))
-                << (8 * (3 - chunk.len()));
-            for i in 0..=chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            }
-        }
-        out
-    };
-    let forms = [secret.clone(), hex, b64];
+    let forms = secret_forms(&secret);
     let exports = dir.path().join("exports");
     for kind in ["trades", "orders", "ledger", "statement"] {
         engine
