@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 
 /// The perpdesk binary built by `cargo build --workspace` (or `PERPDESK_APP` when set).
 pub fn app_binary() -> PathBuf {
@@ -110,6 +110,99 @@ impl Driver {
             .await
             .context("WebDriver session with the app")
     }
+}
+
+/// The panels re-render on every backend event (candles arrive every few seconds), so an
+/// element found a moment before a re-render can be stale by the time it is used. Such a
+/// miss is retried with a fresh lookup until `secs` run out; any other error is returned.
+///
+/// # Errors
+/// The last error once `secs` have run out, or the first that is not a stale element.
+pub async fn retry_stale<T, F, Fut>(
+    secs: u64,
+    mut attempt: F,
+) -> Result<T, fantoccini::error::CmdError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match attempt().await {
+            Err(e)
+                if std::time::Instant::now() < deadline
+                    && e.to_string().to_lowercase().contains("stale element") =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The text of the element `css`.
+///
+/// # Errors
+/// When it is missing.
+pub async fn text(client: &Client, css: &str) -> Result<String> {
+    retry_stale(10, || async {
+        client.find(Locator::Css(css)).await?.text().await
+    })
+    .await
+    .with_context(|| format!("text of {css}"))
+}
+
+/// Waits up to 20 s for `css` and clicks it.
+///
+/// # Errors
+/// When it never appears or cannot be clicked.
+pub async fn click(client: &Client, css: &str) -> Result<()> {
+    retry_stale(20, || async {
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await?
+            .click()
+            .await
+    })
+    .await
+    .with_context(|| format!("click {css}"))
+}
+
+/// Waits up to `secs` for an element matching `css`.
+///
+/// # Errors
+/// When none appears in time.
+pub async fn wait_for(client: &Client, css: &str, secs: u64) -> Result<()> {
+    retry_stale(secs, || async {
+        client
+            .wait()
+            .at_most(Duration::from_secs(secs))
+            .for_element(Locator::Css(css))
+            .await
+            .map(drop)
+    })
+    .await
+    .with_context(|| format!("{css} never appeared within {secs} s"))
+}
+
+/// Saves a screenshot of the window as `test-output/e2e-{name}.png`.
+///
+/// # Errors
+/// When the screenshot or the file write fails.
+pub async fn shot(client: &Client, name: &str) -> Result<()> {
+    let png = client.screenshot().await?;
+    std::fs::write(output_dir()?.join(format!("e2e-{name}.png")), &png)?;
+    Ok(())
+}
+
+/// Opens a panel through the navigation bar.
+///
+/// # Errors
+/// When its button cannot be clicked.
+pub async fn navigate(client: &Client, panel: &str) -> Result<()> {
+    click(client, &format!("#nav button[data-panel='{panel}']")).await
 }
 
 impl Drop for Driver {

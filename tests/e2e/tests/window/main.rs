@@ -7,75 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use fantoccini::{Client, Locator};
-use perpdesk_e2e::{Driver, app_binary, output_dir};
-
-/// The panels re-render on every backend event (candles arrive every few seconds), so an
-/// element found a moment before a re-render can be stale by the time it is used. Such a
-/// miss is retried with a fresh lookup until `secs` run out; any other error is returned.
-async fn retry_stale<T, F, Fut>(secs: u64, mut attempt: F) -> Result<T, fantoccini::error::CmdError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
-{
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        match attempt().await {
-            Err(e)
-                if std::time::Instant::now() < deadline
-                    && e.to_string().to_lowercase().contains("stale element") =>
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-async fn text(client: &Client, css: &str) -> Result<String> {
-    retry_stale(10, || async {
-        client.find(Locator::Css(css)).await?.text().await
-    })
-    .await
-    .with_context(|| format!("text of {css}"))
-}
-
-async fn click(client: &Client, css: &str) -> Result<()> {
-    retry_stale(20, || async {
-        client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await?
-            .click()
-            .await
-    })
-    .await
-    .with_context(|| format!("click {css}"))
-}
-
-async fn wait_for(client: &Client, css: &str, secs: u64) -> Result<()> {
-    retry_stale(secs, || async {
-        client
-            .wait()
-            .at_most(Duration::from_secs(secs))
-            .for_element(Locator::Css(css))
-            .await
-            .map(drop)
-    })
-    .await
-    .with_context(|| format!("{css} never appeared within {secs} s"))
-}
-
-async fn shot(client: &Client, name: &str) -> Result<()> {
-    let png = client.screenshot().await?;
-    std::fs::write(output_dir()?.join(format!("e2e-{name}.png")), &png)?;
-    Ok(())
-}
-
-async fn navigate(client: &Client, panel: &str) -> Result<()> {
-    click(client, &format!("#nav button[data-panel='{panel}']")).await
-}
+use fantoccini::Locator;
+use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, text, wait_for};
 
 #[tokio::test]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver; run by scripts/test.sh"]

@@ -1,0 +1,398 @@
+//! Measures the desktop targets of the dashboard in the real window (issue 8): cold start to an
+//! interactive screen, memory once signals flow, CPU while idle with the chart open, and the
+//! chart's frame times while candles stream and while a day is fast-forwarded.
+//!
+//! A measurement, not a test: it asserts nothing and prints what it saw. Build the app in
+//! release first, then run it under a display and a session bus:
+//!
+//! ```text
+//! cargo build --release -p perpdesk-desktop
+//! PERPDESK_APP=target/release/perpdesk xvfb-run -a -s "-screen 0 1280x800x24" \
+//!   dbus-run-session -- cargo run -p perpdesk-e2e --example desktop_perf
+//! ```
+//!
+//! Linux only: it reads `/proc` for the app's process tree (the app and the WebKit processes
+//! it starts), RSS, PSS and private memory from `smaps_rollup`, and CPU ticks from `stat`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, Locator};
+use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, wait_for};
+
+const PASSWORD: &str = "measure the desktop app 42";
+/// Linux's USER_HZ; `stat` times and start times are in these ticks.
+const TICKS_PER_SEC: f64 = 100.0;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let idle_secs: u64 = std::env::var("PERF_IDLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    println!("app: {}", app_binary().display());
+    let driver = Driver::start()?;
+
+    // 1. First launch: an empty HOME, so the first-run screen.
+    let asked = Instant::now();
+    let client = driver.launch().await?;
+    wait_for(&client, "body[data-ready='true']", 60).await?;
+    let external = asked.elapsed();
+    let app = find_app(driver.home())?;
+    println!(
+        "first launch: interactive first-run screen {} after the process started \
+         (page {} ms after navigation start); {:.0} ms after the WebDriver session was asked for",
+        ms_or_unknown(in_app_start_ms(&client, app).await?),
+        ready_ms(&client).await?,
+        external.as_secs_f64() * 1000.0,
+    );
+    set_password(&client, "[data-testid=gate-password2]").await?;
+    let unlocked = Instant::now();
+    wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
+    println!(
+        "first run: password set and dashboard shown {:.0} ms after submit (Argon2id included)",
+        unlocked.elapsed().as_secs_f64() * 1000.0
+    );
+    wait_for(
+        &client,
+        "[data-testid=signal-detail] [data-testid=trade-signal]",
+        240,
+    )
+    .await?;
+    println!(
+        "first run: first signal shown {:.1} s after submit (model evaluated on this machine)",
+        unlocked.elapsed().as_secs_f64()
+    );
+    client.close().await?;
+    wait_gone(app).await;
+
+    // 2. A returning user's start: the same HOME, so the unlock screen, then the dashboard.
+    let asked = Instant::now();
+    let client = driver.launch().await?;
+    wait_for(&client, "body[data-ready='true']", 60).await?;
+    let external = asked.elapsed();
+    let app = find_app(driver.home())?;
+    println!(
+        "returning start: interactive unlock screen {} after the process started \
+         (page {} ms after navigation start); {:.0} ms after the WebDriver session was asked for",
+        ms_or_unknown(in_app_start_ms(&client, app).await?),
+        ready_ms(&client).await?,
+        external.as_secs_f64() * 1000.0,
+    );
+    set_password(&client, "").await?;
+    let unlocked = Instant::now();
+    wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
+    wait_for(&client, "[data-testid=chart] canvas", 60).await?;
+    println!(
+        "returning start: dashboard with chart {:.0} ms after unlock was submitted",
+        unlocked.elapsed().as_secs_f64() * 1000.0
+    );
+    wait_for(
+        &client,
+        "[data-testid=signal-detail] [data-testid=trade-signal]",
+        240,
+    )
+    .await?;
+    println!(
+        "returning start: first signal {:.1} s after unlock",
+        unlocked.elapsed().as_secs_f64()
+    );
+    navigate(&client, "signals").await?;
+    wait_for(&client, "[data-testid=chart] canvas", 30).await?;
+
+    // 3. Idle: signals panel with the chart, the paper market streaming at its own pace.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    memory_report(app, "idle, signals panel with chart, 20 s after unlock")?;
+    // CPU first, without the frame recorder: its callback on every frame is work of its own.
+    let before = cpu_ticks(app)?;
+    let t = Instant::now();
+    tokio::time::sleep(Duration::from_secs(idle_secs)).await;
+    let after = cpu_ticks(app)?;
+    cpu_report(&before, &after, t.elapsed());
+    start_frames(&client).await?;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    frames_report(&client, "30 s idle with candles streaming").await?;
+    shot(&client, "perf-idle").await?;
+
+    // 4. A burst: one simulated day fast-forwarded while the chart is on screen.
+    start_frames(&client).await?;
+    click(&client, "[data-testid=replay-day]").await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    frames_report(&client, "10 s from a one-day fast-forward").await?;
+    memory_report(app, "after the fast-forward")?;
+
+    client.close().await?;
+    Ok(())
+}
+
+async fn set_password(client: &Client, again: &str) -> Result<()> {
+    client
+        .find(Locator::Css("[data-testid=gate-password]"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    if !again.is_empty() {
+        client
+            .find(Locator::Css(again))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+    }
+    click(client, "[data-testid=gate-submit]").await
+}
+
+async fn ready_ms(client: &Client) -> Result<String> {
+    let v = client
+        .execute("return document.body.dataset.readyMs ?? null", vec![])
+        .await?;
+    Ok(v.as_str().map_or_else(|| "?".into(), str::to_owned))
+}
+
+fn ms_or_unknown(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "(unknown)".into(), |ms| format!("{ms:.0} ms"))
+}
+
+/// Process start to the page's first interactive screen. The page gives its ready moment as
+/// epoch ms (navigation start plus its ready time); the process's age comes from `/proc`
+/// (start ticks against the uptime, 10 ms resolution) and is taken from the same clock's now.
+/// `btime` is not used: it is whole seconds and moves when the wall clock is adjusted.
+async fn in_app_start_ms(client: &Client, pid: u32) -> Result<Option<f64>> {
+    let v = client
+        .execute(
+            "return [performance.timeOrigin + Number(document.body.dataset.readyMs), Date.now()]",
+            vec![],
+        )
+        .await?;
+    let (Some(ready), Some(page_now)) = (
+        v.get(0).and_then(serde_json::Value::as_f64),
+        v.get(1).and_then(serde_json::Value::as_f64),
+    ) else {
+        return Ok(None);
+    };
+    let age_ms = process_age_ms(pid)?;
+    // The process started `age_ms` before the page's now (the two reads are within a
+    // WebDriver round trip of each other, a few ms).
+    Ok(Some(ready - (page_now - age_ms)))
+}
+
+fn process_age_ms(pid: u32) -> Result<f64> {
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")?
+        .split_whitespace()
+        .next()
+        .context("/proc/uptime")?
+        .parse()?;
+    let fields = stat_fields(pid)?;
+    // Field 22 (1-based) of /proc/PID/stat is the start time in ticks after boot.
+    let start: f64 = fields.get(19).context("starttime")?.parse()?;
+    Ok((uptime - start / TICKS_PER_SEC) * 1000.0)
+}
+
+/// The fields of `/proc/PID/stat` after the command name (which may hold spaces): index 0 is
+/// the state (field 3).
+fn stat_fields(pid: u32) -> Result<Vec<String>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let rest = &s[s.rfind(')').context("stat format")? + 2..];
+    Ok(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// The app's process: the one running the app binary with this HOME.
+fn find_app(home: &Path) -> Result<u32> {
+    let want = std::fs::canonicalize(app_binary())?;
+    let home_var = format!("HOME={}", home.display());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        for pid in pids()? {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            if exe != want {
+                continue;
+            }
+            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            if env.split(|b| *b == 0).any(|kv| kv == home_var.as_bytes()) {
+                return Ok(pid);
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("no running {} with {home_var}", want.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn wait_gone(pid: u32) {
+    for _ in 0..100 {
+        if !PathBuf::from(format!("/proc/{pid}")).exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn pids() -> Result<Vec<u32>> {
+    Ok(std::fs::read_dir("/proc")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect())
+}
+
+/// The app and every process under it (WebKit's web and network processes), with names.
+fn tree(root: u32) -> Result<Vec<(u32, String)>> {
+    let mut parent = BTreeMap::new();
+    for pid in pids()? {
+        if let Ok(f) = stat_fields(pid)
+            && let Some(pp) = f.get(1).and_then(|p| p.parse::<u32>().ok())
+        {
+            parent.insert(pid, pp);
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parent.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    Ok(out
+        .into_iter()
+        .map(|pid| {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            (pid, name)
+        })
+        .collect())
+}
+
+fn kib(rollup: &str, key: &str) -> u64 {
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn memory_report(root: u32, when: &str) -> Result<()> {
+    println!("memory ({when}), MiB:");
+    println!(
+        "  {:<24} {:>8} {:>8} {:>8}",
+        "process", "RSS", "PSS", "private"
+    );
+    let (mut rss, mut pss, mut private) = (0, 0, 0);
+    for (pid, name) in tree(root)? {
+        let Ok(r) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
+            continue;
+        };
+        let (a, b, c) = (
+            kib(&r, "Rss:"),
+            kib(&r, "Pss:"),
+            kib(&r, "Private_Clean:") + kib(&r, "Private_Dirty:"),
+        );
+        rss += a;
+        pss += b;
+        private += c;
+        println!(
+            "  {name:<24} {:>8.1} {:>8.1} {:>8.1}",
+            mib(a),
+            mib(b),
+            mib(c)
+        );
+    }
+    println!(
+        "  {:<24} {:>8.1} {:>8.1} {:>8.1}",
+        "all",
+        mib(rss),
+        mib(pss),
+        mib(private)
+    );
+    Ok(())
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn cpu_ticks(root: u32) -> Result<BTreeMap<u32, (String, u64)>> {
+    let mut out = BTreeMap::new();
+    for (pid, name) in tree(root)? {
+        if let Ok(f) = stat_fields(pid) {
+            // utime and stime are fields 14 and 15.
+            let t = f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0);
+            out.insert(pid, (name, t));
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn cpu_report(
+    before: &BTreeMap<u32, (String, u64)>,
+    after: &BTreeMap<u32, (String, u64)>,
+    wall: Duration,
+) {
+    println!("CPU over {:.0} s idle (% of one core):", wall.as_secs_f64());
+    let mut total = 0.0;
+    for (pid, (name, t1)) in after {
+        let t0 = before.get(pid).map_or(0, |(_, t)| *t);
+        let pct = (t1 - t0) as f64 / TICKS_PER_SEC / wall.as_secs_f64() * 100.0;
+        total += pct;
+        println!("  {name:<24} {pct:>6.2}%");
+    }
+    println!("  {:<24} {total:>6.2}%", "all");
+}
+
+/// Records every animation frame's start time in the page; a new call stops the last one.
+async fn start_frames(client: &Client) -> Result<()> {
+    client
+        .execute(
+            "window.__frames = []; const g = (window.__framesGen ?? 0) + 1; \
+             window.__framesGen = g; const f = (t) => { if (window.__framesGen !== g) return; \
+             window.__frames.push(t); \
+             if (window.__frames.length < 100000) requestAnimationFrame(f); }; \
+             requestAnimationFrame(f); return true;",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn frames_report(client: &Client, when: &str) -> Result<()> {
+    let v = client
+        .execute(
+            "const t = window.__frames; window.__frames = []; \
+             const d = []; for (let i = 1; i < t.length; i++) d.push(t[i] - t[i - 1]); \
+             return d;",
+            vec![],
+        )
+        .await?;
+    let mut d: Vec<f64> = v
+        .as_array()
+        .context("frame deltas")?
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect();
+    if d.is_empty() {
+        println!("frames ({when}): none recorded");
+        return Ok(());
+    }
+    d.sort_by(f64::total_cmp);
+    let p = |q: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let i = ((d.len() - 1) as f64 * q).round() as usize;
+        d[i]
+    };
+    println!(
+        "frames ({when}): {} frames, interval p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} over 50 ms",
+        d.len() + 1,
+        p(0.5),
+        p(0.99),
+        d[d.len() - 1],
+        d.iter().filter(|x| **x > 50.0).count()
+    );
+    Ok(())
+}
