@@ -162,6 +162,43 @@ describe('prediction signals', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('a burst of signals refreshes the chart in place, with one load after the one under way', async () => {
+    const { page, errors } = await onPanel('signals');
+    await page.waitForSelector('[data-testid=chart] canvas');
+    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length === 1);
+    await page.evaluate(() => { window.__chartBox = document.querySelector('[data-testid=chart]'); });
+    // A replayed day: 24 signals for the selected symbol arrive faster than the loads they
+    // cause can answer.
+    await page.evaluate(() => {
+      for (let hour = 0; hour < 24; hour++) {
+        window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: Date.UTC(2026, 10, 25, hour), strong: false });
+      }
+    });
+    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length >= 2);
+    await page.waitForTimeout(300);
+    // The first load at start, then the one the burst started and one more after it.
+    const loads = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length);
+    assert.equal(loads, 3, `${loads} loads for 24 signals`);
+    // The model card did not change, so it was read once.
+    assert.equal((await callsTo(page, 'model_card')).length, 1);
+    // A signal from a retrained model: its card is read again.
+    await page.evaluate(() => {
+      const last = window.__fake.signals.BTCUSDT.at(-1);
+      window.__fake.signals.BTCUSDT.push({ ...last, id: 103, time_ms: last.time_ms + 3600000, model_version: 'gbdt-v2-2' });
+      window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: last.time_ms + 3600000, strong: false });
+    });
+    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'model_card').length === 2);
+    // The same chart element is still on screen (not rebuilt), with its canvas.
+    assert.equal(await page.evaluate(() => document.querySelector('[data-testid=chart]') === window.__chartBox), true);
+    await page.waitForSelector('[data-testid=chart] canvas');
+    // A different interval is a different chart.
+    await page.selectOption('#signals-interval', '4h');
+    await page.waitForFunction(() => window.__fake.calls.some((c) => c.cmd === 'candles' && c.args.interval === '4h'));
+    await page.waitForFunction(() => document.querySelector('[data-testid=chart]') !== window.__chartBox);
+    await page.waitForSelector('[data-testid=chart] canvas');
+    assert.deepEqual(errors, []);
+  });
+
   test('the watchlist can be edited and the paper replay paused', async () => {
     const { page } = await onPanel('signals');
     assert.match(await page.textContent('[data-testid=replay]'), /Replay clock 2026-11-25 12:00 UTC · ×60 · running/);

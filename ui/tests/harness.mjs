@@ -112,11 +112,11 @@ function installFakeBackend(seed) {
   const lastClose = (s) => market[s].candles.at(-1).c;
   const signals = {
     BTCUSDT: [
-      { id: 101, symbol: 'BTCUSDT', time_ms: NOW - 5 * HOUR, direction: 'short', lean: 'short', probability: 0.58, p_up: 0.42, entry: '64210.5', take_profit: '63100.0', stop_loss: '64800.0', strong: false, record },
-      { id: 102, symbol: 'BTCUSDT', time_ms: NOW - HOUR, direction: 'long', lean: 'long', probability: 0.63, p_up: 0.63, entry: lastClose('BTCUSDT'), take_profit: '66000.0', stop_loss: '63000.0', strong: true, record },
+      { id: 101, symbol: 'BTCUSDT', time_ms: NOW - 5 * HOUR, direction: 'short', lean: 'short', probability: 0.58, p_up: 0.42, entry: '64210.5', take_profit: '63100.0', stop_loss: '64800.0', strong: false, record, model_version: 'gbdt-v2-1' },
+      { id: 102, symbol: 'BTCUSDT', time_ms: NOW - HOUR, direction: 'long', lean: 'long', probability: 0.63, p_up: 0.63, entry: lastClose('BTCUSDT'), take_profit: '66000.0', stop_loss: '63000.0', strong: true, record, model_version: 'gbdt-v2-1' },
     ],
     ETHUSDT: [
-      { id: 201, symbol: 'ETHUSDT', time_ms: NOW - HOUR, direction: 'flat', lean: 'short', probability: 0.54, p_up: 0.46, entry: '3391.2', take_profit: '3300.0', stop_loss: '3440.0', strong: false, record: { ...record, beats_baselines: false, model_net_pnl_pct: -0.8 } },
+      { id: 201, symbol: 'ETHUSDT', time_ms: NOW - HOUR, direction: 'flat', lean: 'short', probability: 0.54, p_up: 0.46, entry: '3391.2', take_profit: '3300.0', stop_loss: '3440.0', strong: false, record: { ...record, beats_baselines: false, model_net_pnl_pct: -0.8 }, model_version: 'gbdt-v2-1' },
     ],
   };
   const curve = (start, drift) => Array.from({ length: 60 }, (_, i) => [NOW - (60 - i) * 24 * HOUR, start + drift * i + Math.sin(i / 4) * 0.01]);
@@ -152,6 +152,8 @@ function installFakeBackend(seed) {
     // cmd -> {code, message[, rule]}: that command rejects until cleared.
     fail: { ...(seed.fail ?? {}) },
     listeners: {},
+    // The stored signals, by symbol (tests add to them).
+    signals,
     vault: { initialized: true, locked: false, auto_lock_minutes: 15, ...(seed.vault ?? {}) },
     password: 'correct horse battery staple',
     accounts: empty ? [] : [

@@ -14,6 +14,13 @@ const LIMIT = 300;
 const SVG = 'http://www.w3.org/2000/svg';
 const COLORS = { up: '#22c55e', down: '#ef4444', ema20: '#facc15', ema50: '#38bdf8', bb: '#a78bfa', text: '#e5e9f2', grid: '#1f2a44', bg: '#111a2e' };
 const CURVE_COLORS = ['#facc15', '#38bdf8', '#a78bfa', '#f97316', '#94a3b8', '#22c55e'];
+const OVERLAYS = [['ema20', COLORS.ema20, 'EMA20'], ['ema50', COLORS.ema50, 'EMA50'], ['bb_upper', COLORS.bb, 'BB+'], ['bb_lower', COLORS.bb, 'BB−']];
+
+/** What the equity chart shows, compared to skip redrawing an unchanged model card. */
+function curvesKey(card) {
+  return JSON.stringify(Object.entries(card?.curves ?? {}).map(([name, pts]) => [name, pts?.length ?? 0, pts?.at?.(-1) ?? null]));
+}
+
 /**
  * The engine's settings for a symbol it has no auto-trade entry for yet
  * (`AutoTradeSymbol::default` in crates/app/src/autotrade.rs); the first switch-on saves them.
@@ -112,7 +119,7 @@ function lineData(points) {
 export function create(ctx) {
   const { t } = ctx;
   const s = {
-    watch: [], selected: null, interval: '1h', candles: [], indicators: null, signals: [], card: null,
+    watch: [], selected: null, interval: '1h', candles: [], indicators: null, signals: [], card: null, cardFor: null,
     error: null, chartError: null, replay: null, watchStatus: null,
     // Auto-trade: the saved settings, a failed load, the symbol being saved and, per symbol,
     // the outcome shown next to its switch.
@@ -123,6 +130,15 @@ export function create(ctx) {
   let candleSeries = null;
   let equityChart = null;
   let chartsDirty = false;
+  // What the drawn charts show, so a refresh of the same symbol and interval updates their
+  // data in place: rebuilding a chart on every signal cost frames of 100 ms and more while a
+  // replayed day streamed in, and threw away the user's zoom and scroll each time.
+  let chartBoxEl = null;
+  let chartKey = null;
+  let overlaySeries = new Map();
+  let seriesMarkers = null;
+  let equityBoxEl = null;
+  let equityKey = null;
 
   function directionText(sig) {
     if (!sig) return '—';
@@ -324,19 +340,41 @@ export function create(ctx) {
     renderWatch();
   }
 
+  // One load of the selected symbol at a time; what asks meanwhile gets one more load after
+  // it, so a burst of signals (a replayed day) costs two loads, not one per signal.
+  let symbolLoad = null;
+  let symbolAgain = false;
+  function loadSymbol() {
+    if (symbolLoad) {
+      symbolAgain = true;
+      return symbolLoad;
+    }
+    symbolLoad = (async () => {
+      do {
+        symbolAgain = false;
+        await fetchSymbol();
+      } while (symbolAgain);
+    })().finally(() => { symbolLoad = null; });
+    return symbolLoad;
+  }
+
   let retryLoad = null;
-  async function loadSymbol() {
+  async function fetchSymbol() {
     const symbol = s.selected;
     if (!symbol) return;
     try {
-      const [candles, indicators, sigs, cardJson] = await Promise.all([
+      const [candles, indicators, sigs] = await Promise.all([
         ctx.api.candles(symbol, s.interval, LIMIT),
         ctx.api.indicators(symbol, s.interval, LIMIT),
         ctx.api.signals(symbol, 50),
-        ctx.api.modelCard(symbol),
       ]);
+      // The model card (megabytes of equity curves) changes only with the model, so it is
+      // read again only for another symbol or when the signals name a new model version.
+      const newest = sigs.reduce((a, g) => (!a || g.time_ms > a.time_ms ? g : a), null);
+      const cardFor = `${symbol}|${newest?.model_version ?? ''}`;
+      const card = cardFor === s.cardFor ? s.card : normalizeCard(await ctx.api.modelCard(symbol));
       if (symbol !== s.selected) return;
-      Object.assign(s, { candles, indicators, signals: sigs, card: normalizeCard(cardJson), chartError: null });
+      Object.assign(s, { candles, indicators, signals: sigs, card, cardFor, chartError: null });
     } catch (err) {
       if (err?.code === 'NotFound') {
         // The model is still loading its history (the first start evaluates it): not an
@@ -405,16 +443,32 @@ export function create(ctx) {
     candleSeries = chart.addSeries(CandlestickSeries, {
       upColor: COLORS.up, downColor: COLORS.down, borderVisible: false, wickUpColor: COLORS.up, wickDownColor: COLORS.down,
     });
-    candleSeries.setData(s.candles.map((c) => ({ time: sec(c.t), open: +c.o, high: +c.h, low: +c.l, close: +c.c })));
+    candleSeries.setData(candleData());
     const ind = s.indicators ?? {};
-    const overlays = [['ema20', COLORS.ema20, 'EMA20'], ['ema50', COLORS.ema50, 'EMA50'], ['bb_upper', COLORS.bb, 'BB+'], ['bb_lower', COLORS.bb, 'BB−']];
-    for (const [key, color, title] of overlays) {
+    overlaySeries = new Map();
+    for (const [key, color, title] of OVERLAYS) {
       if (!ind[key]) continue;
       const line = chart.addSeries(LineSeries, { color, lineWidth: 1, title, priceLineVisible: false, lastValueVisible: false });
       line.setData(lineData(ind[key]));
+      overlaySeries.set(key, line);
     }
-    createSeriesMarkers(candleSeries, signalMarkers());
+    seriesMarkers = createSeriesMarkers(candleSeries, signalMarkers());
     chart.timeScale().fitContent();
+  }
+
+  function candleData() {
+    return s.candles.map((c) => ({ time: sec(c.t), open: +c.o, high: +c.h, low: +c.l, close: +c.c }));
+  }
+
+  /** New data into the drawn chart; false when its overlays no longer match (redraw then). */
+  function updateChart() {
+    const ind = s.indicators ?? {};
+    const keys = OVERLAYS.map(([key]) => key).filter((key) => ind[key]);
+    if (!chart || !s.candles.length || keys.length !== overlaySeries.size || !keys.every((k) => overlaySeries.has(k))) return false;
+    candleSeries.setData(candleData());
+    for (const key of keys) overlaySeries.get(key).setData(lineData(ind[key]));
+    seriesMarkers?.setMarkers(signalMarkers());
+    return true;
   }
 
   function signalMarkers() {
@@ -480,8 +534,12 @@ export function create(ctx) {
     const slot = root?.querySelector('[data-testid=detail-slot]');
     if (!slot) return;
     const sig = latestSignal();
-    const chartBox = h('div', { class: 'chart', 'data-testid': 'chart', role: 'img', 'aria-label': `${t('signals.chart')} ${s.selected ?? ''}` });
-    const equityBox = h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
+    const key = `${s.selected}|${s.interval}`;
+    const keepChart = Boolean(chart && chartBoxEl && chartKey === key && s.candles.length && !root.hidden);
+    const chartBox = keepChart ? chartBoxEl : h('div', { class: 'chart', 'data-testid': 'chart', role: 'img', 'aria-label': `${t('signals.chart')} ${s.selected ?? ''}` });
+    const curves = curvesKey(s.card);
+    const keepEquity = Boolean(equityChart && equityBoxEl && equityKey === curves && !root.hidden);
+    const equityBox = keepEquity ? equityBoxEl : h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
     const intervalSel = select('interval', INTERVALS.map((i) => [i, i]), { id: 'signals-interval', 'aria-label': t('signals.interval') });
     intervalSel.value = s.interval;
     intervalSel.addEventListener('change', () => { s.interval = intervalSel.value; loadSymbol(); });
@@ -524,19 +582,30 @@ export function create(ctx) {
     // canvas in a hidden panel has no size and costs time for nothing.
     chartsDirty = root.hidden;
     if (!chartsDirty) {
-      drawChart(chartBox);
-      drawEquity(equityBox);
+      if (!keepChart || !updateChart()) drawChart(chartBox);
+      if (!keepEquity) drawEquity(equityBox);
+      [chartBoxEl, chartKey, equityBoxEl, equityKey] = [chartBox, key, equityBox, curves];
     } else {
-      chart?.remove();
-      equityChart?.remove();
-      chart = null;
-      equityChart = null;
-      candleSeries = null;
+      forgetCharts();
     }
+  }
+
+  function forgetCharts() {
+    chart?.remove();
+    equityChart?.remove();
+    chart = null;
+    equityChart = null;
+    candleSeries = null;
+    seriesMarkers = null;
+    overlaySeries = new Map();
+    chartKey = null;
+    equityKey = null;
   }
 
   function render(section) {
     root = section;
+    // A full render (language change, first show) draws the charts afresh.
+    forgetCharts();
     fill(section, ...header(t, 'signals'),
       card(t('signals.watchlist'), h('div', { 'data-testid': 'watchlist-slot' })),
       h('div', { 'data-testid': 'detail-slot' }),
