@@ -11,6 +11,7 @@ pub mod host;
 mod logging;
 pub mod notify;
 mod tray;
+mod webview;
 
 use perpdesk_app::{App, AppPaths};
 use tauri::{Manager, Runtime};
@@ -134,6 +135,7 @@ pub fn run() {
         logging::init(&paths.log_dir);
         tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "perpdesk starting");
         manage_app(handle, paths)?;
+        webview::software_compositing(handle);
         tray::create(handle)?;
         // Open the engine now, in the background, so the window is up before the market
         // data has loaded; commands wait for it.
