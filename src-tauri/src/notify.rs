@@ -3,6 +3,7 @@
 
 use perpdesk_app::AppEvent;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
+#[cfg(not(target_os = "linux"))]
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -28,8 +29,8 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                     if let Err(e) = app.emit(APP_EVENT, &event) {
                         tracing::warn!(error = %e, "could not forward an event to the page");
                     }
-                    if let Some((title, body)) = notification(&event) {
-                        show(&app, title, &body);
+                    if let Some(notice) = notification(&event) {
+                        show(&app, notice);
                     }
                     if let Some(state) = tray_state(&event) {
                         set_tray(&app, state);
@@ -43,22 +44,33 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
     });
 }
 
-/// What deserves an OS notification, in both languages (the OS shows one string).
-pub fn notification(event: &AppEvent) -> Option<(&'static str, String)> {
-    match event {
+/// An OS notification: its words (both languages: the OS shows one string) and the panel a
+/// click on it opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: &'static str,
+    pub body: String,
+    /// A `data-panel` name of the dashboard (ui/index.html).
+    pub panel: &'static str,
+}
+
+/// What deserves an OS notification.
+pub fn notification(event: &AppEvent) -> Option<Notice> {
+    let (title, body, panel) = match event {
         AppEvent::Signal {
             symbol,
             direction,
             probability,
             strong: true,
             ..
-        } => Some((
+        } => (
             "perpdesk · 信号 Signal",
             format!("{symbol} {direction} · p = {:.0}%", probability * 100.0),
-        )),
+            "signals",
+        ),
         AppEvent::Order {
             symbol, leg, state, ..
-        } if state == "FILLED" && (leg == "TakeProfit" || leg == "StopLoss") => Some((
+        } if state == "FILLED" && (leg == "TakeProfit" || leg == "StopLoss") => (
             "perpdesk · 止盈/止损 TP/SL",
             format!(
                 "{symbol}: {} filled",
@@ -68,38 +80,48 @@ pub fn notification(event: &AppEvent) -> Option<(&'static str, String)> {
                     "stop-loss 止损"
                 }
             ),
-        )),
+            "records",
+        ),
         AppEvent::Order {
             symbol, leg, state, ..
-        } if state == "FILLED" && leg == "Entry" => {
-            Some(("perpdesk · 成交 Fill", format!("{symbol}: entry filled")))
-        }
+        } if state == "FILLED" && leg == "Entry" => (
+            "perpdesk · 成交 Fill",
+            format!("{symbol}: entry filled"),
+            "records",
+        ),
         AppEvent::Order {
             symbol,
             state,
             message,
             ..
-        } if state == "REJECTED" => Some((
+        } if state == "REJECTED" => (
             "perpdesk · 订单被拒 Order rejected",
             format!("{symbol}: {message}"),
-        )),
-        AppEvent::Risk { message, .. } => Some(("perpdesk · 风控 Risk", message.clone())),
+            "trade",
+        ),
+        AppEvent::Risk { message, .. } => ("perpdesk · 风控 Risk", message.clone(), "risk"),
         AppEvent::Connection {
             connected: false,
             message,
             ..
-        } => Some(("perpdesk · 连接断开 Disconnected", message.clone())),
+        } => (
+            "perpdesk · 连接断开 Disconnected",
+            message.clone(),
+            "api-config",
+        ),
         AppEvent::LiquidationWarning {
             symbol,
             mark_price,
             liquidation_price,
             ..
-        } => Some((
+        } => (
             "perpdesk · 强平预警 Liquidation warning",
             format!("{symbol}: mark {mark_price}, liquidation {liquidation_price}"),
-        )),
-        _ => None,
-    }
+            "records",
+        ),
+        _ => return None,
+    };
+    Some(Notice { title, body, panel })
 }
 
 /// The tray's state as the tooltip says it.
@@ -140,9 +162,89 @@ fn set_tray<R: Runtime>(app: &AppHandle<R>, state: TrayState) {
     }
 }
 
-fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+/// The event the page listens to for "open this panel" (ui/js/api.js `EVENTS.navigate`).
+pub const NAVIGATE_EVENT: &str = "navigate";
+
+/// Brings the window forward on the notice's panel (a click on the notification).
+pub fn open_panel<R: Runtime>(app: &AppHandle<R>, panel: &str) {
+    crate::focus_main_window(app);
+    if let Err(e) = app.emit(NAVIGATE_EVENT, panel) {
+        tracing::warn!(error = %e, panel, "could not open the panel");
+    }
+}
+
+/// On Linux the notification plugin cannot report a click, so perpdesk talks to the desktop's
+/// notification service itself (the same `notify-rust` the plugin uses): the notice carries a
+/// "default" action, which is what clicking a notification's body invokes, and a thread
+/// waits for it until the notification closes.
+#[cfg(target_os = "linux")]
+fn show<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
+    let app = app.clone();
+    // Sending and waiting block on D-Bus: never on the async runtime.
+    let spawned = std::thread::Builder::new()
+        .name("notification".into())
+        .spawn(move || linux::show_and_wait(&notice, |panel| open_panel(&app, panel)));
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "notification thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn show<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(notice.title)
+        .body(&notice.body)
+        .show()
+    {
         tracing::warn!(error = %e, "notification failed");
+    }
+}
+
+#[cfg(target_os = "linux")]
+pub mod linux {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::Notice;
+
+    /// Notifications whose click is still awaited, each by one parked thread. Past the cap a
+    /// notice is shown without the action (a daemon that never closes notifications must
+    /// not pile up threads).
+    static WAITING: AtomicUsize = AtomicUsize::new(0);
+    const MAX_WAITING: usize = 16;
+
+    struct Slot;
+    impl Drop for Slot {
+        fn drop(&mut self) {
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Shows `notice` and, when the user clicks it, calls `open` with its panel. Returns once
+    /// the notification is closed, clicked or could not be shown.
+    pub fn show_and_wait(notice: &Notice, open: impl FnOnce(&str)) {
+        let slot = (WAITING.fetch_add(1, Ordering::SeqCst) < MAX_WAITING).then_some(Slot);
+        if slot.is_none() {
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+        }
+        let mut n = notify_rust::Notification::new();
+        n.appname("perpdesk")
+            .summary(notice.title)
+            .body(&notice.body);
+        if slot.is_some() {
+            n.action("default", "打开 Open");
+        }
+        match n.show() {
+            Ok(handle) if slot.is_some() => handle.wait_for_action(|action| {
+                if action == "default" {
+                    open(notice.panel);
+                }
+            }),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "notification failed"),
+        }
+        drop(slot);
     }
 }
 
@@ -168,8 +270,60 @@ mod tests {
             state: "FILLED".into(),
             message: String::new(),
         };
-        let (_, body) = notification(&tp).expect("tp notifies");
-        assert!(body.contains("take-profit"));
+        let notice = notification(&tp).expect("tp notifies");
+        assert!(notice.body.contains("take-profit"));
+        assert_eq!(notice.panel, "records");
         assert_eq!(tray_state(&AppEvent::Locked), Some(TrayState::Locked));
+    }
+
+    #[test]
+    fn a_click_opens_the_panel_about_the_event() {
+        let html = include_str!("../../ui/index.html");
+        let order = |leg: &str, state: &str| AppEvent::Order {
+            account_id: 1,
+            symbol: "BTCUSDT".into(),
+            client_order_id: "pd-x".into(),
+            leg: leg.into(),
+            state: state.into(),
+            message: "Margin is insufficient.".into(),
+        };
+        let cases = [
+            (
+                AppEvent::Signal {
+                    symbol: "BTCUSDT".into(),
+                    direction: "long".into(),
+                    probability: 0.7,
+                    time_ms: 0,
+                    strong: true,
+                },
+                "signals",
+            ),
+            (order("Entry", "FILLED"), "records"),
+            (order("StopLoss", "FILLED"), "records"),
+            (order("Entry", "REJECTED"), "trade"),
+            (
+                AppEvent::Risk {
+                    rule: "daily_loss_limit".into(),
+                    message: "daily loss limit reached".into(),
+                },
+                "risk",
+            ),
+            (
+                AppEvent::Connection {
+                    account_id: 1,
+                    connected: false,
+                    message: "user stream closed".into(),
+                },
+                "api-config",
+            ),
+        ];
+        for (event, panel) in cases {
+            let notice = notification(&event).expect("notifies");
+            assert_eq!(notice.panel, panel, "{event:?}");
+            assert!(
+                html.contains(&format!("data-panel=\"{panel}\"")),
+                "{panel} is not a dashboard panel"
+            );
+        }
     }
 }

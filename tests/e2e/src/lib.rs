@@ -7,6 +7,8 @@
 //! The app runs with HOME pointed at a temporary folder, so a test never touches a real user's
 //! data and always starts from a first launch.
 
+pub mod notifications;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -8,11 +8,36 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use fantoccini::Locator;
+use perpdesk_e2e::notifications::FakeNotifications;
 use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, text, wait_for};
+
+/// The first notification whose title has `word`, waiting up to 30 s for it.
+async fn wait_notification(
+    notifications: &FakeNotifications,
+    word: &str,
+) -> Result<perpdesk_e2e::notifications::Shown> {
+    for _ in 0..300 {
+        if let Some(n) = notifications
+            .shown()
+            .into_iter()
+            .find(|n| n.summary.contains(word))
+        {
+            return Ok(n);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!(
+        "no notification with {word:?} in 30 s; shown: {:?}",
+        notifications.shown()
+    )
+}
 
 #[tokio::test]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver; run by scripts/test.sh"]
 async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
+    // The desktop's notification service, so the test sees the app's notifications and
+    // clicks one as a user would.
+    let notifications = FakeNotifications::start().await?;
     let driver = Driver::start()?;
     let client = driver.launch().await?;
     let outcome = async {
@@ -73,8 +98,30 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
         wait_for(&client, "[data-testid=order-result][data-kind=ok]", 30).await?;
         shot(&client, "05-placed").await?;
 
-        // 5. The position with its TP and SL in the records panel.
-        navigate(&client, "records").await?;
+        // 5. The fill's OS notification: clicking it opens the records panel with the
+        //    position and its TP and SL.
+        let fill = wait_notification(&notifications, "Fill").await?;
+        assert!(
+            fill.actions.first().is_some_and(|a| a == "default"),
+            "the fill notification has no click action: {fill:?}"
+        );
+        let mut opened = false;
+        // The app starts waiting for the click right after showing the notification; a
+        // click sent before that is lost, so it is sent again until the panel opens.
+        for _ in 0..10 {
+            notifications.click(fill.id).await?;
+            if wait_for(&client, "#panel-records:not([hidden])", 1)
+                .await
+                .is_ok()
+            {
+                opened = true;
+                break;
+            }
+        }
+        assert!(
+            opened,
+            "clicking the fill notification did not open the records panel"
+        );
         wait_for(
             &client,
             "[data-testid=positions] button[data-testid^=close-]",
