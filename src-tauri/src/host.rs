@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use perpdesk_app::venue::{DEFAULT_SPEED, PaperVenue};
+use perpdesk_app::venue::{DEFAULT_SPEED, PaperSymbol, PaperVenue};
 use perpdesk_app::{AppError, AppPaths, Engine, EngineConfig, Events, UiError};
 use tokio::sync::OnceCell;
 
@@ -76,10 +76,31 @@ pub fn market_data_dir() -> Option<PathBuf> {
         .find(|d| d.is_dir())
 }
 
+/// What the paper exchange lists: the built-in symbols, or a developer's load-test list from
+/// `PERPDESK_PAPER_SYMBOLS` (see [`PaperSymbol::parse_list`]; a bad list is reported and the
+/// built-in symbols are used).
+fn paper_symbols() -> Vec<PaperSymbol> {
+    match std::env::var("PERPDESK_PAPER_SYMBOLS") {
+        Ok(text) if !text.trim().is_empty() => PaperSymbol::parse_list(&text)
+            .inspect(|list| {
+                tracing::info!(
+                    symbols = list.len(),
+                    "paper symbols from PERPDESK_PAPER_SYMBOLS"
+                )
+            })
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "PERPDESK_PAPER_SYMBOLS ignored");
+                PaperSymbol::defaults()
+            }),
+        _ => PaperSymbol::defaults(),
+    }
+}
+
 async fn open(paths: AppPaths, paused: Arc<AtomicBool>) -> Result<Arc<Engine>, AppError> {
     let paper = match market_data_dir() {
-        Some(dir) => match PaperVenue::start(
+        Some(dir) => match PaperVenue::start_listing(
             &dir,
+            &paper_symbols(),
             Some(DEFAULT_SPEED),
             Some(paths.data_dir.join("paper-exchange.json")),
         )

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::signal_loop::{SignalLoop, SignalLoopConfig};
 use crate::sync::{SyncProgress, SyncReport, sync_account};
-use crate::venue::PAPER_SYMBOLS;
+use crate::venue::{PAPER_SYMBOLS, PaperVenue};
 use crate::{AppError, AppEvent, Engine};
 
 /// A signal as the UI shows it.
@@ -151,8 +151,15 @@ impl Engine {
         {
             return Ok(list);
         }
-        Ok(PAPER_SYMBOLS
+        // Paper mode watches what its exchange lists (a developer's load list can be longer
+        // than the built-in two); the watchlist holds at most 20.
+        let listed = self.paper().map_or_else(
+            || PAPER_SYMBOLS.iter().map(|s| (*s).to_owned()).collect(),
+            PaperVenue::symbols,
+        );
+        Ok(listed
             .iter()
+            .take(20)
             .filter_map(|s| Symbol::new(s).ok())
             .collect())
     }

@@ -22,6 +22,66 @@ use crate::AppError;
 /// The symbols the paper exchange lists (those with Binance USDⓈ-M data in `shared/data`).
 pub const PAPER_SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
 
+/// A symbol the paper exchange lists: its name and the symbol (one of [`PAPER_SYMBOLS`])
+/// whose real data and contract it replays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperSymbol {
+    pub name: String,
+    pub source: String,
+}
+
+impl PaperSymbol {
+    /// [`PAPER_SYMBOLS`], each under its own name: what a user's paper mode lists.
+    pub fn defaults() -> Vec<PaperSymbol> {
+        PAPER_SYMBOLS
+            .iter()
+            .map(|s| PaperSymbol {
+                name: (*s).into(),
+                source: (*s).into(),
+            })
+            .collect()
+    }
+
+    /// Reads a developer's list for load measurements (`PERPDESK_PAPER_SYMBOLS`): up to 20
+    /// comma-separated entries, `NAME` for a symbol with data of its own or `NAME=SOURCE` to
+    /// list SOURCE's series a second time under another name, e.g.
+    /// `BTCUSDT,ETHUSDT,BTC2USDT=BTCUSDT`. The names are what the watchlist then shows.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] naming the entry: an empty list, more than 20, a name that
+    /// is not a symbol, a source without data, a name given twice.
+    pub fn parse_list(text: &str) -> Result<Vec<PaperSymbol>, AppError> {
+        let field = "PERPDESK_PAPER_SYMBOLS";
+        let mut out: Vec<PaperSymbol> = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (name, source) = entry.split_once('=').unwrap_or((entry, entry));
+            let (name, source) = (name.trim(), source.trim());
+            perpdesk_core::Symbol::new(name)
+                .map_err(|e| AppError::invalid(field, format!("{entry}: {e}")))?;
+            if !PAPER_SYMBOLS.contains(&source) {
+                return Err(AppError::invalid(
+                    field,
+                    format!(
+                        "{entry}: the paper data has {}, not {source}",
+                        PAPER_SYMBOLS.join(" and ")
+                    ),
+                ));
+            }
+            if out.iter().any(|p| p.name == name) {
+                return Err(AppError::invalid(field, format!("{name} is listed twice")));
+            }
+            out.push(PaperSymbol {
+                name: name.into(),
+                source: source.into(),
+            });
+        }
+        if out.is_empty() || out.len() > 20 {
+            return Err(AppError::invalid(field, "list between 1 and 20 symbols"));
+        }
+        Ok(out)
+    }
+}
+
 /// Days of data kept behind a fresh paper exchange's clock for the signal model's history.
 pub const PAPER_HISTORY_DAYS: i64 = 540;
 
@@ -80,7 +140,24 @@ impl PaperVenue {
         speed: Option<f64>,
         state_file: Option<PathBuf>,
     ) -> Result<Self, AppError> {
-        let market = MarketData::load_dir(data_dir, &PAPER_SYMBOLS).map_err(|e| {
+        Self::start_listing(data_dir, &PaperSymbol::defaults(), speed, state_file).await
+    }
+
+    /// [`PaperVenue::start`] listing `symbols` instead of the defaults.
+    ///
+    /// # Errors
+    /// As [`PaperVenue::start`].
+    pub async fn start_listing(
+        data_dir: &Path,
+        symbols: &[PaperSymbol],
+        speed: Option<f64>,
+        state_file: Option<PathBuf>,
+    ) -> Result<Self, AppError> {
+        let pairs: Vec<(&str, &str)> = symbols
+            .iter()
+            .map(|p| (p.name.as_str(), p.source.as_str()))
+            .collect();
+        let market = MarketData::load_dir_as(data_dir, &pairs).map_err(|e| {
             AppError::Internal(format!("paper market data in {}: {e}", data_dir.display()))
         })?;
         let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });
@@ -157,6 +234,16 @@ impl PaperVenue {
                 .map_err(|e| AppError::Internal(format!("saving the paper exchange: {e}"))),
             None => Ok(()),
         }
+    }
+
+    /// The symbols this exchange lists, in listing order.
+    pub fn symbols(&self) -> Vec<String> {
+        self.running
+            .shared
+            .exchange
+            .lock()
+            .map(|x| x.market.symbols().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -387,4 +474,45 @@ fn random_token(len: usize) -> Result<String, AppError> {
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_list_names_sources_with_data_and_nothing_twice() {
+        let list = PaperSymbol::parse_list(" BTCUSDT, ETHUSDT ,BTC2USDT=BTCUSDT,").expect("valid");
+        assert_eq!(
+            list.iter()
+                .map(|p| (p.name.as_str(), p.source.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("BTCUSDT", "BTCUSDT"),
+                ("ETHUSDT", "ETHUSDT"),
+                ("BTC2USDT", "BTCUSDT")
+            ]
+        );
+        for (bad, says) in [
+            ("", "between 1 and 20"),
+            ("SOLUSDT", "not SOLUSDT"),
+            ("X=DOGEUSDT", "not DOGEUSDT"),
+            ("BTCUSDT,BTCUSDT", "listed twice"),
+            ("btc usdt=BTCUSDT", "btc usdt"),
+        ] {
+            let err = PaperSymbol::parse_list(bad).unwrap_err();
+            assert!(
+                matches!(err, AppError::InvalidInput { .. }) && err.to_string().contains(says),
+                "{bad:?}: {err}"
+            );
+        }
+        let many: Vec<String> = (0..21).map(|i| format!("B{i}USDT=BTCUSDT")).collect();
+        assert!(PaperSymbol::parse_list(&many.join(",")).is_err());
+        assert_eq!(
+            PaperSymbol::parse_list(&many[..20].join(","))
+                .expect("20 is the most")
+                .len(),
+            20
+        );
+    }
 }

@@ -592,14 +592,36 @@ impl MarketData {
         MarketData::load_dir_with_specs(dir, specs)
     }
 
+    /// Lists each `(name, source)` pair as symbol `name` trading `source`'s data with
+    /// `source`'s built-in spec: more symbols from the same real series, for load tests of
+    /// what watches many symbols. `(s, s)` is [`MarketData::load_dir`]'s `s`.
+    pub fn load_dir_as(dir: &Path, symbols: &[(&str, &str)]) -> Result<MarketData, DataError> {
+        let mut sources = Vec::with_capacity(symbols.len());
+        for (name, source) in symbols {
+            let mut spec = SymbolSpec::builtin(source).ok_or_else(|| DataError::NoSpec {
+                symbol: (*source).to_string(),
+            })?;
+            spec.symbol = (*name).to_string();
+            sources.push(((*source).to_string(), spec));
+        }
+        MarketData::load_sources(dir, sources)
+    }
+
     /// Like [`MarketData::load_dir`] with caller-supplied specs (for symbols without a built-in).
     pub fn load_dir_with_specs(
         dir: &Path,
         specs: Vec<SymbolSpec>,
     ) -> Result<MarketData, DataError> {
+        MarketData::load_sources(
+            dir,
+            specs.into_iter().map(|s| (s.symbol.clone(), s)).collect(),
+        )
+    }
+
+    /// Loads each spec's market from the files of the paired data symbol.
+    fn load_sources(dir: &Path, specs: Vec<(String, SymbolSpec)>) -> Result<MarketData, DataError> {
         let mut out = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let sym = spec.symbol.clone();
+        for (sym, spec) in specs {
             let (hourly, label) =
                 load_kind(dir, &sym, "1h_")?.ok_or_else(|| DataError::Missing {
                     path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
@@ -1081,6 +1103,24 @@ mod tests {
         spec.symbol = "DOGEUSDT".into();
         let err = MarketData::load_dir_with_specs(&shared_dir(), vec![spec]).unwrap_err();
         assert!(matches!(err, DataError::Missing { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_symbol_listed_under_another_name_trades_its_source() {
+        let m = MarketData::load_dir_as(
+            &shared_dir(),
+            &[("BTCUSDT", "BTCUSDT"), ("XBT01USDT", "BTCUSDT")],
+        )
+        .expect("loads");
+        assert_eq!(m.symbols(), vec!["BTCUSDT", "XBT01USDT"]);
+        let (a, b) = (m.spec("BTCUSDT").unwrap(), m.spec("XBT01USDT").unwrap());
+        assert_eq!(b.symbol, "XBT01USDT");
+        assert_eq!(b.tick_size, a.tick_size);
+        let t = T2021 + 86_400_000 * 200 + 1_234_567;
+        assert_eq!(m.last_price("XBT01USDT", t), m.last_price("BTCUSDT", t));
+        assert_eq!(m.mark_price("XBT01USDT", t), m.mark_price("BTCUSDT", t));
+        let err = MarketData::load_dir_as(&shared_dir(), &[("XBT01USDT", "DOGEUSDT")]).unwrap_err();
+        assert!(matches!(err, DataError::NoSpec { .. }), "{err}");
     }
 
     #[test]
