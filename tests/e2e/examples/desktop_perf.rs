@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! cargo build --release -p perpdesk-desktop
+//! # PERF_SYMBOLS=20 watches 20 symbols; PERF_IDLE_SECS sets the CPU window (60 s)
 //! PERPDESK_APP=target/release/perpdesk xvfb-run -a -s "-screen 0 1280x800x24" \
 //!   dbus-run-session -- cargo run -p perpdesk-e2e --example desktop_perf
 //! ```
@@ -32,22 +33,22 @@ async fn main() -> Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    println!("app: {}", app_binary().display());
-    let driver = Driver::start()?;
+    // How many symbols to watch: the paper data has two; past that, the real BTCUSDT and
+    // ETHUSDT series are listed again under other names (PERPDESK_PAPER_SYMBOLS), so the
+    // app does the work of watching that many.
+    let symbols: usize = std::env::var("PERF_SYMBOLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2)
+        .clamp(1, 20);
+    println!(
+        "app: {}; watching {symbols} symbols",
+        app_binary().display()
+    );
+    let driver = Driver::start_with_env(&[("PERPDESK_PAPER_SYMBOLS", paper_symbols(symbols))])?;
 
     // 1. First launch: an empty HOME, so the first-run screen.
-    let asked = Instant::now();
-    let client = driver.launch().await?;
-    wait_for(&client, "body[data-ready='true']", 60).await?;
-    let external = asked.elapsed();
-    let app = find_app(driver.home())?;
-    println!(
-        "first launch: interactive first-run screen {} after the process started \
-         (page {} ms after navigation start); {:.0} ms after the WebDriver session was asked for",
-        ms_or_unknown(in_app_start_ms(&client, app).await?),
-        ready_ms(&client).await?,
-        external.as_secs_f64() * 1000.0,
-    );
+    let (client, app) = launch(&driver, "first launch: interactive first-run screen").await?;
     set_password(&client, "[data-testid=gate-password2]").await?;
     let unlocked = Instant::now();
     wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
@@ -69,18 +70,7 @@ async fn main() -> Result<()> {
     wait_gone(app).await;
 
     // 2. A returning user's start: the same HOME, so the unlock screen, then the dashboard.
-    let asked = Instant::now();
-    let client = driver.launch().await?;
-    wait_for(&client, "body[data-ready='true']", 60).await?;
-    let external = asked.elapsed();
-    let app = find_app(driver.home())?;
-    println!(
-        "returning start: interactive unlock screen {} after the process started \
-         (page {} ms after navigation start); {:.0} ms after the WebDriver session was asked for",
-        ms_or_unknown(in_app_start_ms(&client, app).await?),
-        ready_ms(&client).await?,
-        external.as_secs_f64() * 1000.0,
-    );
+    let (client, app) = launch(&driver, "returning start: interactive unlock screen").await?;
     set_password(&client, "").await?;
     let unlocked = Instant::now();
     wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
@@ -101,6 +91,11 @@ async fn main() -> Result<()> {
     );
     navigate(&client, "signals").await?;
     wait_for(&client, "[data-testid=chart] canvas", 30).await?;
+    let rows = client
+        .find_all(Locator::Css("[data-testid=watchlist] tbody tr"))
+        .await?
+        .len();
+    println!("watchlist: {rows} symbols");
 
     // 3. Idle: signals panel with the chart, the paper market streaming at its own pace.
     tokio::time::sleep(Duration::from_secs(20)).await;
@@ -125,6 +120,36 @@ async fn main() -> Result<()> {
 
     client.close().await?;
     Ok(())
+}
+
+/// Launches the app and waits for its first interactive screen; prints how long that took
+/// from the process's start and from the WebDriver request. Returns the session and the
+/// app's pid.
+async fn launch(driver: &Driver, what: &str) -> Result<(Client, u32)> {
+    let asked = Instant::now();
+    let client = driver.launch().await?;
+    wait_for(&client, "body[data-ready='true']", 60).await?;
+    let external = asked.elapsed();
+    let app = find_app(driver.home())?;
+    println!(
+        "{what} {} after the process started (page {} ms after navigation start); \
+         {:.0} ms after the WebDriver session was asked for",
+        ms_or_unknown(in_app_start_ms(&client, app).await?),
+        ready_ms(&client).await?,
+        external.as_secs_f64() * 1000.0,
+    );
+    Ok((client, app))
+}
+
+/// `BTCUSDT,ETHUSDT` and then BTC01USDT=BTCUSDT, ETH02USDT=ETHUSDT, ... up to `n` symbols.
+fn paper_symbols(n: usize) -> String {
+    let mut list = vec!["BTCUSDT".to_owned(), "ETHUSDT".to_owned()];
+    for i in 1..=n.saturating_sub(2) {
+        let source = if i % 2 == 1 { "BTC" } else { "ETH" };
+        list.push(format!("{source}{i:02}USDT={source}USDT"));
+    }
+    list.truncate(n);
+    list.join(",")
 }
 
 async fn set_password(client: &Client, again: &str) -> Result<()> {

@@ -51,6 +51,15 @@ impl Driver {
     /// # Errors
     /// When the app binary is missing or `tauri-driver` does not start.
     pub fn start() -> Result<Self> {
+        Self::start_with_env(&[])
+    }
+
+    /// [`Driver::start`] with extra environment variables for the app (which inherits
+    /// tauri-driver's environment).
+    ///
+    /// # Errors
+    /// As [`Driver::start`].
+    pub fn start_with_env(env: &[(&str, String)]) -> Result<Self> {
         let app = app_binary();
         if !app.is_file() {
             bail!(
@@ -69,6 +78,7 @@ impl Driver {
                 &native_port.to_string(),
             ])
             .env("HOME", home.path())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env_remove("XDG_DATA_HOME")
             .env_remove("XDG_CONFIG_HOME")
             .stdout(Stdio::null())
