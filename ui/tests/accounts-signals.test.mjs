@@ -153,12 +153,14 @@ describe('prediction signals', () => {
     await page.waitForSelector('[data-testid=chart] canvas');
     await emitAppEvent(page, { kind: 'candle', symbol: 'ETHUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '3400', high: '3420', low: '3390', close: '3412.5', volume: '10' });
     await emitAppEvent(page, { kind: 'signal', symbol: 'ETHUSDT', direction: 'long', probability: 0.61, time_ms: Date.UTC(2026, 10, 25, 12), strong: false });
+    // The watchlist redraws on the next frame.
+    await page.waitForFunction(() => /61\.0%/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(2)')?.innerText ?? ''));
     const eth = await page.innerText('[data-testid=watchlist] tbody tr:nth-child(2)');
     assert.match(eth, /3412\.5/);
     assert.match(eth, /↑ Long/);
     assert.match(eth, /61\.0%/);
     await emitAppEvent(page, { kind: 'candle', symbol: 'BTCUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '65900', high: '66100', low: '65800', close: '66050.0', volume: '10' });
-    assert.match(await page.innerText('[data-testid=watchlist] tbody tr:nth-child(1)'), /66050\.0/);
+    await page.waitForFunction(() => /66050\.0/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(1)')?.innerText ?? ''));
     assert.deepEqual(errors, []);
   });
 

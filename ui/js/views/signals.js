@@ -390,6 +390,18 @@ export function create(ctx) {
     renderDetail();
   }
 
+  // Events re-render the watchlist at most once a frame: a replayed day brings a candle and
+  // a signal per symbol per hour, hundreds of events in a second with 20 symbols.
+  let watchQueued = false;
+  function queueWatch() {
+    if (watchQueued) return;
+    watchQueued = true;
+    requestAnimationFrame(() => {
+      watchQueued = false;
+      renderWatch();
+    });
+  }
+
   function renderWatch() {
     const slot = root?.querySelector('[data-testid=watchlist-slot]');
     if (!slot) return;
@@ -637,7 +649,7 @@ export function create(ctx) {
         if (row) {
           row.signal = { ...(row.signal ?? {}), direction: ev.direction, probability: ev.probability, time_ms: ev.time_ms, strong: ev.strong };
           if (!row.signal.lean) row.signal.lean = ev.direction === 'short' ? 'short' : 'long';
-          renderWatch();
+          queueWatch();
         }
         if (ev.symbol === s.selected) loadSymbol();
         else if (!row || !s.selected) {
@@ -650,7 +662,7 @@ export function create(ctx) {
         const row = s.watch.find((w) => w.symbol === ev.symbol);
         if (row) {
           row.price = ev.close;
-          renderWatch();
+          queueWatch();
         }
         if (ev.symbol === s.selected && candleSeries) {
           const c = { t: ev.open_time_ms, o: ev.open, h: ev.high, l: ev.low, c: ev.close, v: ev.volume };
