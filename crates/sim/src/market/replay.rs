@@ -618,10 +618,26 @@ impl MarketData {
         )
     }
 
-    /// Loads each spec's market from the files of the paired data symbol.
+    /// Loads each spec's market from the files of the paired data symbol. A source listed
+    /// again with the same contract (but another name) is copied, not read and parsed again.
     fn load_sources(dir: &Path, specs: Vec<(String, SymbolSpec)>) -> Result<MarketData, DataError> {
-        let mut out = Vec::with_capacity(specs.len());
+        let mut out: Vec<SymbolMarket> = Vec::with_capacity(specs.len());
+        let mut loaded: Vec<(String, usize)> = Vec::new();
         for (sym, spec) in specs {
+            let same = loaded.iter().find(|(source, i)| {
+                *source == sym
+                    && SymbolSpec {
+                        symbol: spec.symbol.clone(),
+                        ..out[*i].spec.clone()
+                    } == spec
+            });
+            if let Some((_, i)) = same {
+                let mut copy = out[*i].clone();
+                copy.spec = spec;
+                out.push(copy);
+                continue;
+            }
+            loaded.push((sym.clone(), out.len()));
             let (hourly, label) =
                 load_kind(dir, &sym, "1h_")?.ok_or_else(|| DataError::Missing {
                     path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
