@@ -23,6 +23,10 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
             }
         };
         let mut events = engine.events().subscribe();
+        // Until the user unlocks (the stream then reports the connection), the app is locked.
+        if engine.vault_status().await.is_ok_and(|v| v.locked) {
+            set_tray(&app, TrayState::Locked);
+        }
         loop {
             match events.recv().await {
                 Ok(event) => {
@@ -148,6 +152,48 @@ fn tray_state(event: &AppEvent) -> Option<TrayState> {
     }
 }
 
+impl TrayState {
+    /// The colour of the dot the tray icon wears in this state (RGBA).
+    pub fn badge_color(self) -> [u8; 4] {
+        match self {
+            TrayState::Connected => [0x22, 0xc5, 0x5e, 0xff],
+            TrayState::Disconnected => [0xef, 0x44, 0x44, 0xff],
+            TrayState::RiskBlocked => [0xf5, 0x9e, 0x0b, 0xff],
+            TrayState::Locked => [0x94, 0xa3, 0xb8, 0xff],
+        }
+    }
+}
+
+/// `rgba` (`width` × `height`, 4 bytes a pixel) with a filled dot of `color`, ringed in
+/// white so it reads on dark and light panels, in the lower-right quarter: the tray shows
+/// the state without hovering for the tooltip. A buffer of another size comes back as is.
+pub fn with_badge(rgba: &[u8], width: u32, height: u32, color: [u8; 4]) -> Vec<u8> {
+    let mut out = rgba.to_vec();
+    let (w, h) = (width as usize, height as usize);
+    if out.len() != w * h * 4 || w == 0 || h == 0 {
+        return out;
+    }
+    let size = w.min(h) as f32;
+    let radius = size * 0.22;
+    let ring = (size * 0.05).max(1.0);
+    let (cx, cy) = (w as f32 - radius - ring, h as f32 - radius - ring);
+    for y in 0..h {
+        for x in 0..w {
+            let d = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
+            let px = if d <= radius {
+                color
+            } else if d <= radius + ring {
+                [0xff, 0xff, 0xff, 0xff]
+            } else {
+                continue;
+            };
+            let i = (y * w + x) * 4;
+            out[i..i + 4].copy_from_slice(&px);
+        }
+    }
+    out
+}
+
 fn set_tray<R: Runtime>(app: &AppHandle<R>, state: TrayState) {
     let text = match state {
         TrayState::Connected => "perpdesk — 已连接 connected",
@@ -155,10 +201,23 @@ fn set_tray<R: Runtime>(app: &AppHandle<R>, state: TrayState) {
         TrayState::RiskBlocked => "perpdesk — 风控阻止 risk-blocked",
         TrayState::Locked => "perpdesk — 已锁定 locked",
     };
-    if let Some(tray) = app.tray_by_id("main")
-        && let Err(e) = tray.set_tooltip(Some(text))
-    {
+    let Some(tray) = app.tray_by_id("main") else {
+        return;
+    };
+    if let Err(e) = tray.set_tooltip(Some(text)) {
         tracing::warn!(error = %e, "tray tooltip");
+    }
+    if let Some(icon) = app.default_window_icon() {
+        let rgba = with_badge(
+            icon.rgba(),
+            icon.width(),
+            icon.height(),
+            state.badge_color(),
+        );
+        let badged = tauri::image::Image::new_owned(rgba, icon.width(), icon.height());
+        if let Err(e) = tray.set_icon(Some(badged)) {
+            tracing::warn!(error = %e, "tray icon");
+        }
     }
 }
 
@@ -274,6 +333,35 @@ mod tests {
         assert!(notice.body.contains("take-profit"));
         assert_eq!(notice.panel, "records");
         assert_eq!(tray_state(&AppEvent::Locked), Some(TrayState::Locked));
+    }
+
+    #[test]
+    fn the_tray_icon_wears_a_dot_of_its_state() {
+        let (w, h) = (32_u32, 32_u32);
+        let base = vec![10_u8; (w * h * 4) as usize];
+        let px = |buf: &[u8], x: u32, y: u32| {
+            let i = ((y * w + x) * 4) as usize;
+            [buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]
+        };
+        let colors: Vec<[u8; 4]> = [
+            TrayState::Connected,
+            TrayState::Disconnected,
+            TrayState::RiskBlocked,
+            TrayState::Locked,
+        ]
+        .into_iter()
+        .map(TrayState::badge_color)
+        .collect();
+        for (i, c) in colors.iter().enumerate() {
+            assert!(!colors[i + 1..].contains(c), "two states share a colour");
+            let out = with_badge(&base, w, h, *c);
+            // The dot's centre is the state's colour; the top-left stays the app's icon.
+            assert_eq!(px(&out, 24, 24), *c);
+            assert_eq!(px(&out, 2, 2), [10, 10, 10, 10]);
+            assert_eq!(out.len(), base.len());
+        }
+        // A buffer that does not match its size is left alone rather than misdrawn.
+        assert_eq!(with_badge(&[1, 2, 3], w, h, colors[0]), vec![1, 2, 3]);
     }
 
     #[test]
