@@ -49,46 +49,13 @@ async fn main() -> Result<()> {
 
     // 1. First launch: an empty HOME, so the first-run screen.
     let (client, app) = launch(&driver, "first launch: interactive first-run screen").await?;
-    set_password(&client, "[data-testid=gate-password2]").await?;
-    let unlocked = Instant::now();
-    wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
-    println!(
-        "first run: password set and dashboard shown {:.0} ms after submit (Argon2id included)",
-        unlocked.elapsed().as_secs_f64() * 1000.0
-    );
-    wait_for(
-        &client,
-        "[data-testid=signal-detail] [data-testid=trade-signal]",
-        240,
-    )
-    .await?;
-    println!(
-        "first run: first signal shown {:.1} s after submit (model evaluated on this machine)",
-        unlocked.elapsed().as_secs_f64()
-    );
+    enter(&client, true, "first run").await?;
     client.close().await?;
     wait_gone(app).await;
 
     // 2. A returning user's start: the same HOME, so the unlock screen, then the dashboard.
     let (client, app) = launch(&driver, "returning start: interactive unlock screen").await?;
-    set_password(&client, "").await?;
-    let unlocked = Instant::now();
-    wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
-    wait_for(&client, "[data-testid=chart] canvas", 60).await?;
-    println!(
-        "returning start: dashboard with chart {:.0} ms after unlock was submitted",
-        unlocked.elapsed().as_secs_f64() * 1000.0
-    );
-    wait_for(
-        &client,
-        "[data-testid=signal-detail] [data-testid=trade-signal]",
-        240,
-    )
-    .await?;
-    println!(
-        "returning start: first signal {:.1} s after unlock",
-        unlocked.elapsed().as_secs_f64()
-    );
+    enter(&client, false, "returning start").await?;
     navigate(&client, "signals").await?;
     wait_for(&client, "[data-testid=chart] canvas", 30).await?;
     let rows = client
@@ -150,6 +117,39 @@ fn paper_symbols(n: usize) -> String {
     }
     list.truncate(n);
     list.join(",")
+}
+
+/// Submits the password on the gate (twice on a first run) and prints how long the
+/// dashboard with its chart and then the first signal took from the submit (Argon2id and,
+/// on a first run, the model's evaluation on this machine included).
+async fn enter(client: &Client, first_run: bool, what: &str) -> Result<()> {
+    set_password(
+        client,
+        if first_run {
+            "[data-testid=gate-password2]"
+        } else {
+            ""
+        },
+    )
+    .await?;
+    let submitted = Instant::now();
+    wait_for(client, "[data-testid=gate][hidden]", 60).await?;
+    wait_for(client, "[data-testid=chart] canvas", 60).await?;
+    println!(
+        "{what}: dashboard with chart {:.0} ms after the password was submitted",
+        submitted.elapsed().as_secs_f64() * 1000.0
+    );
+    wait_for(
+        client,
+        "[data-testid=signal-detail] [data-testid=trade-signal]",
+        240,
+    )
+    .await?;
+    println!(
+        "{what}: first signal {:.1} s after the submit",
+        submitted.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn set_password(client: &Client, again: &str) -> Result<()> {
