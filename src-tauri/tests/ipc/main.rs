@@ -254,6 +254,29 @@ fn first_run_then_one_click_trade_through_the_commands() {
     assert_eq!(err["code"], "WrongPassword");
 }
 
+/// Saving `settings` without `confirm` is refused as `InvalidInput` on `confirm` and leaves
+/// `saved` as it was.
+fn refused_without_confirmation(shell: &Shell, settings: &Value, saved: &Value) {
+    let err = invoke(
+        shell,
+        "set_auto_trade",
+        json!({"settings": settings, "confirm": false}),
+    )
+    .expect_err("needs confirmation");
+    assert_eq!(err["code"], "InvalidInput");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("confirm:")),
+        "{err}"
+    );
+    assert_eq!(
+        &invoke(shell, "get_auto_trade", json!({})).expect("get"),
+        saved,
+        "a refusal saves nothing"
+    );
+}
+
 /// Auto-trade through the commands: off for every symbol at first, turning one on is
 /// refused without the confirmation (and saves nothing), saved with it, and malformed or
 /// out-of-range settings come back as `InvalidInput` naming the field.
@@ -267,24 +290,7 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
     );
     let on = json!({"symbols": {"BTCUSDT": {"enabled": true, "usdt": "500", "leverage": 5,
                                             "margin_type": "ISOLATED", "trade_lean": false}}});
-    let err = invoke(
-        &shell,
-        "set_auto_trade",
-        json!({"settings": on, "confirm": false}),
-    )
-    .expect_err("needs confirmation");
-    assert_eq!(err["code"], "InvalidInput");
-    assert!(
-        err["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("confirm:")),
-        "{err}"
-    );
-    assert_eq!(
-        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
-        nothing,
-        "a refusal saves nothing"
-    );
+    refused_without_confirmation(&shell, &on, &nothing);
     let saved = invoke(
         &shell,
         "set_auto_trade",
@@ -300,22 +306,7 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
     // On an already enabled symbol, trading its unproven lean asks for its own confirmation.
     let mut lean = on.clone();
     lean["symbols"]["BTCUSDT"]["trade_lean"] = json!(true);
-    let err = invoke(
-        &shell,
-        "set_auto_trade",
-        json!({"settings": lean, "confirm": false}),
-    )
-    .expect_err("lean needs confirmation");
-    assert!(
-        err["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("confirm:")),
-        "{err}"
-    );
-    assert_eq!(
-        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
-        on
-    );
+    refused_without_confirmation(&shell, &lean, &on);
     assert_eq!(
         invoke(
             &shell,
