@@ -19,6 +19,9 @@ use crate::sync::{SyncProgress, SyncReport, sync_account};
 use crate::venue::{PAPER_SYMBOLS, PaperVenue};
 use crate::{AppError, AppEvent, Engine};
 
+/// The most symbols a watchlist holds (and so the signal loop watches).
+pub const MAX_WATCHLIST: usize = 20;
+
 /// A signal as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SignalView {
@@ -152,14 +155,14 @@ impl Engine {
             return Ok(list);
         }
         // Paper mode watches what its exchange lists (a developer's load list can be longer
-        // than the built-in two); the watchlist holds at most 20.
+        // than the built-in two), up to the watchlist's limit.
         let listed = self.paper().map_or_else(
             || PAPER_SYMBOLS.iter().map(|s| (*s).to_owned()).collect(),
             PaperVenue::symbols,
         );
         Ok(listed
             .iter()
-            .take(20)
+            .take(MAX_WATCHLIST)
             .filter_map(|s| Symbol::new(s).ok())
             .collect())
     }
@@ -170,10 +173,10 @@ impl Engine {
     /// [`AppError::InvalidInput`] for an empty list, a bad symbol or one the venue does not
     /// list.
     pub async fn set_watchlist(&self, symbols: &[String]) -> Result<Vec<WatchRow>, AppError> {
-        if symbols.is_empty() || symbols.len() > 20 {
+        if symbols.is_empty() || symbols.len() > MAX_WATCHLIST {
             return Err(AppError::invalid(
                 "symbols",
-                "watch between 1 and 20 symbols",
+                format!("watch between 1 and {MAX_WATCHLIST} symbols"),
             ));
         }
         let info = self.market_client().await?.raw().exchange_info().await?;
@@ -546,6 +549,9 @@ impl Engine {
                     if let Some((_, task)) = stream.take() {
                         task.abort();
                     }
+                    // The first pass after an unlock says how the connection is, even if
+                    // it is as before the lock: the tray shows "locked" until then.
+                    connected = None;
                     continue;
                 }
                 let Ok(account_id) = me.active_account_id().await else {

@@ -129,6 +129,33 @@ async fn connection(
         .unwrap_or_else(|_| panic!("no connection event with connected={connected} in {within:?}"))
 }
 
+/// Locking stops the background work; after an unlock the first pass announces the
+/// connection again (the shell's tray shows "locked" until it hears so), without a
+/// disconnect having happened in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlock_announces_the_connection_again() {
+    let engine = Arc::new(engine_on(start_sim().await).await);
+    let mut rx = engine.events().subscribe();
+    let background = engine.spawn_background(Duration::from_millis(200));
+    assert_eq!(
+        connection(&mut rx, true, Duration::from_secs(10)).await,
+        "connected"
+    );
+    engine.vault_lock().await.expect("locked");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    engine
+        .vault_unlock(perpdesk_vault::SecretString::new(
+            crate::support::PASSWORD.into(),
+        ))
+        .await
+        .expect("unlocked");
+    assert_eq!(
+        connection(&mut rx, true, Duration::from_secs(10)).await,
+        "connected"
+    );
+    background.abort();
+}
+
 /// The paper session signs with a clock `first` ms off the exchange's, which then jumps to
 /// `second` (a clock corrected under a running app, a laptop waking up). The connection
 /// test, one click with TP/SL, a close and sync all work at both; the -1021 the jump causes
