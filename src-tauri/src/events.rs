@@ -2,6 +2,12 @@
 
 use serde::Serialize;
 
+/// The engine's events (`perpdesk_app::AppEvent`), one name; the payload is tagged by `kind`.
+pub const APP_EVENT: &str = "app-event";
+
+/// Opens a panel: the payload is its `data-panel` name (a click on a notification).
+pub const NAVIGATE: &str = "navigate";
+
 /// Emitted when signal generation is paused or resumed from outside the UI (the tray).
 pub const SIGNALS_PAUSED: &str = "signals-paused";
 

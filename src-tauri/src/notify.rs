@@ -7,10 +7,8 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::events::{APP_EVENT, NAVIGATE};
 use crate::host::Host;
-
-/// The one event name the page listens to; its payload is tagged by `kind`.
-pub const APP_EVENT: &str = "app-event";
 
 /// Starts forwarding once the engine is open. Runs until the app quits.
 pub fn spawn<R: Runtime>(app: AppHandle<R>) {
@@ -221,13 +219,10 @@ fn set_tray<R: Runtime>(app: &AppHandle<R>, state: TrayState) {
     }
 }
 
-/// The event the page listens to for "open this panel" (ui/js/api.js `EVENTS.navigate`).
-pub const NAVIGATE_EVENT: &str = "navigate";
-
 /// Brings the window forward on the notice's panel (a click on the notification).
 pub fn open_panel<R: Runtime>(app: &AppHandle<R>, panel: &str) {
     crate::focus_main_window(app);
-    if let Err(e) = app.emit(NAVIGATE_EVENT, panel) {
+    if let Err(e) = app.emit(NAVIGATE, panel) {
         tracing::warn!(error = %e, panel, "could not open the panel");
     }
 }
