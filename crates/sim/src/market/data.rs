@@ -120,6 +120,12 @@ pub enum DataError {
         /// The symbol.
         symbol: String,
     },
+    /// Two symbols of one market have the same name.
+    #[error("symbol {symbol} is listed twice")]
+    DuplicateSymbol {
+        /// The symbol.
+        symbol: String,
+    },
 }
 
 /// Header of every kline file.

@@ -624,6 +624,11 @@ impl MarketData {
         let mut out: Vec<SymbolMarket> = Vec::with_capacity(specs.len());
         let mut loaded: Vec<(String, usize)> = Vec::new();
         for (sym, spec) in specs {
+            if out.iter().any(|m| m.spec.symbol == spec.symbol) {
+                return Err(DataError::DuplicateSymbol {
+                    symbol: spec.symbol,
+                });
+            }
             let same = loaded.iter().find(|(source, i)| {
                 *source == sym
                     && SymbolSpec {
@@ -1137,6 +1142,12 @@ mod tests {
         assert_eq!(m.mark_price("XBT01USDT", t), m.mark_price("BTCUSDT", t));
         let err = MarketData::load_dir_as(&shared_dir(), &[("XBT01USDT", "DOGEUSDT")]).unwrap_err();
         assert!(matches!(err, DataError::NoSpec { .. }), "{err}");
+        let err = MarketData::load_dir_as(
+            &shared_dir(),
+            &[("XBT01USDT", "BTCUSDT"), ("XBT01USDT", "ETHUSDT")],
+        )
+        .unwrap_err();
+        assert!(matches!(err, DataError::DuplicateSymbol { .. }), "{err}");
     }
 
     #[test]
