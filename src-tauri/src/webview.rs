@@ -4,12 +4,11 @@ use tauri::Runtime;
 
 /// On Linux, turns off WebKitGTK's accelerated compositing for the main window.
 ///
-/// Measured (tests/e2e/examples/desktop_perf.rs, Xvfb, this repo's paper dashboard): the web
-/// process's private memory fell from 186 MiB to 101 MiB and no chart frame got slower; the
-/// dashboard is text, tables and 2D canvases, which gain nothing from GL layers, while the
-/// compositor's buffers (with Mesa's software GL where no GPU driver is loaded) cost memory.
-/// It also avoids the blank-window failures WebKitGTK's compositing has with some GPU drivers.
-/// Windows (WebView2) and macOS (WKWebView) manage this themselves.
+/// Measured (tests/e2e/examples/desktop_perf.rs, Xvfb without a GPU, the paper dashboard):
+/// the web process's private memory fell from 186 MiB to 106 MiB and no chart frame got
+/// slower; the dashboard is text, tables and 2D canvases, which gain nothing from GL layers,
+/// while the compositor's buffers cost memory. Not measured on a machine with a GPU driver.
+/// Windows (WebView2) and macOS (WKWebView) are left to manage this themselves.
 pub fn software_compositing<R: Runtime>(app: &tauri::AppHandle<R>) {
     #[cfg(target_os = "linux")]
     if let Some(window) = tauri::Manager::get_webview_window(app, "main") {

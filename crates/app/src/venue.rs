@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::AppError;
+use crate::runtime::MAX_WATCHLIST;
 
 /// The symbols the paper exchange lists (those with Binance USDⓈ-M data in `shared/data`).
 pub const PAPER_SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
@@ -42,13 +43,13 @@ impl PaperSymbol {
             .collect()
     }
 
-    /// Reads a developer's list for load measurements (`PERPDESK_PAPER_SYMBOLS`): up to 20
-    /// comma-separated entries, `NAME` for a symbol with data of its own or `NAME=SOURCE` to
-    /// list SOURCE's series a second time under another name, e.g.
+    /// Reads a developer's list for load measurements (`PERPDESK_PAPER_SYMBOLS`): up to
+    /// [`MAX_WATCHLIST`] comma-separated entries, `NAME` for a symbol with data of its own or
+    /// `NAME=SOURCE` to list SOURCE's series a second time under another name, e.g.
     /// `BTCUSDT,ETHUSDT,BTC2USDT=BTCUSDT`. The names are what the watchlist then shows.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`] naming the entry: an empty list, more than 20, a name that
+    /// [`AppError::InvalidInput`] naming the entry: an empty list, too many, a name that
     /// is not a symbol, a source without data, a name given twice.
     pub fn parse_list(text: &str) -> Result<Vec<PaperSymbol>, AppError> {
         let field = "PERPDESK_PAPER_SYMBOLS";
@@ -75,8 +76,11 @@ impl PaperSymbol {
                 source: source.into(),
             });
         }
-        if out.is_empty() || out.len() > 20 {
-            return Err(AppError::invalid(field, "list between 1 and 20 symbols"));
+        if out.is_empty() || out.len() > MAX_WATCHLIST {
+            return Err(AppError::invalid(
+                field,
+                format!("list between 1 and {MAX_WATCHLIST} symbols"),
+            ));
         }
         Ok(out)
     }
