@@ -3,7 +3,8 @@
 //!
 //! The tests that use it are `#[ignore]`d because they need an X display (Xvfb), a D-Bus
 //! session, `tauri-driver` on PATH and Debian's `WebKitWebDriver`; the README's test command
-//! runs them with `cargo test --workspace -- --ignored` under `xvfb-run` and `dbus-run-session`.
+//! runs them with `cargo test -p perpdesk-e2e -- --ignored` under `xvfb-run` and
+//! `dbus-run-session`.
 //! The app runs with HOME pointed at a temporary folder, so a test never touches a real user's
 //! data and always starts from a first launch.
 

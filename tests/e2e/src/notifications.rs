@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::OwnedValue;
 
@@ -108,6 +109,26 @@ impl FakeNotifications {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The first notification whose summary has `word`, waiting up to `within` for it.
+    ///
+    /// # Errors
+    /// None came in time; the error lists what was shown.
+    pub async fn wait_for(&self, word: &str, within: Duration) -> Result<Shown> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(n) = self.shown().into_iter().find(|n| n.summary.contains(word)) {
+                return Ok(n);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "no notification with {word:?} in {within:?}; shown: {:?}",
+                    self.shown()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Clicks notification `id` (its default action).

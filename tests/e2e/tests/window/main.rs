@@ -11,27 +11,6 @@ use fantoccini::Locator;
 use perpdesk_e2e::notifications::FakeNotifications;
 use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, text, wait_for};
 
-/// The first notification whose title has `word`, waiting up to 30 s for it.
-async fn wait_notification(
-    notifications: &FakeNotifications,
-    word: &str,
-) -> Result<perpdesk_e2e::notifications::Shown> {
-    for _ in 0..300 {
-        if let Some(n) = notifications
-            .shown()
-            .into_iter()
-            .find(|n| n.summary.contains(word))
-        {
-            return Ok(n);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!(
-        "no notification with {word:?} in 30 s; shown: {:?}",
-        notifications.shown()
-    )
-}
-
 #[tokio::test]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver; run by scripts/test.sh"]
 async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
@@ -100,7 +79,9 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
 
         // 5. The fill's OS notification: clicking it opens the records panel with the
         //    position and its TP and SL.
-        let fill = wait_notification(&notifications, "Fill").await?;
+        let fill = notifications
+            .wait_for("Fill", Duration::from_secs(30))
+            .await?;
         assert!(
             fill.actions.first().is_some_and(|a| a == "default"),
             "the fill notification has no click action: {fill:?}"
