@@ -1,4 +1,5 @@
 import { api, EVENTS } from './api.js';
+import { formatter } from './format.js';
 import { DEFAULT_LANGUAGE, LANGUAGES, applyLanguage, translator } from './i18n/index.js';
 import { describeError, field, h, input, setFieldError, setStatus } from './views/common.js';
 import * as apiConfig from './views/api-config.js';
@@ -29,6 +30,13 @@ const state = {
 
 const $ = (sel) => document.querySelector(sel);
 const t = (key, vars) => translator(state.preferences.language)(key, vars);
+const formatters = new Map();
+/** The number formats of the current UI language (ui/js/format.js). */
+function fmt() {
+  const { language } = state.preferences;
+  if (!formatters.has(language)) formatters.set(language, formatter(language));
+  return formatters.get(language);
+}
 
 function showError(err) {
   const banner = $('#error-banner');
@@ -73,6 +81,9 @@ function confirmDialog({ title, message, ok, danger = false }) {
 const ctx = {
   api,
   t,
+  get fmt() {
+    return fmt();
+  },
   confirm: confirmDialog,
   mode: () => state.mode,
   setMode(mode) {
@@ -257,7 +268,8 @@ function onAppEvent(ev) {
       openGate('unlock');
       break;
     case 'liquidation_warning':
-      setBanner('liq-banner', t('banner.liquidation', { symbol: ev.symbol, mark: ev.mark_price, liq: ev.liquidation_price }));
+      // Without the event's `tick_size` the prices keep 8 significant digits (ui/js/format.js).
+      setBanner('liq-banner', t('banner.liquidation', { symbol: ev.symbol, mark: fmt().price(ev.mark_price, ev.tick_size), liq: fmt().price(ev.liquidation_price, ev.tick_size) }));
       break;
     default:
       break;

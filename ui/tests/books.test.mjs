@@ -9,7 +9,12 @@ describe('trade records', () => {
   test('shows positions and closes one after a confirmation', async () => {
     const { page, errors } = await onPanel('records', 'zh-CN');
     const row = await page.innerText('[data-testid=positions] tbody tr');
-    assert.match(row, /BTCUSDT\s+多\s+0\.010\s+63500\.0\s+\d+\.\d\s+\+12\.35\s+51230\.4\s+5x 逐仓\s+66000\.0 \/ 62000\.0/);
+    assert.match(row, /BTCUSDT\s+多\s+0\.010\s+63,500\.0\s+\d{2},\d{3}\.\d\s+\+12\.35\s+51,230\.4\s+5x 逐仓\s+66,000\.0 \/ 62,000\.0/);
+    // Prices on the 0.10 tick, the PnL to the cent; the exact values the exchange sent are the tooltips.
+    const cells = page.locator('[data-testid=positions] tbody tr td');
+    assert.equal(await cells.nth(3).locator('.num').getAttribute('title'), '63500.04213371');
+    assert.equal(await cells.nth(5).locator('.num').getAttribute('title'), '12.34985000');
+    assert.equal(await cells.nth(5).locator('.num').getAttribute('class'), 'num up');
     await page.click('[data-testid=close-BTCUSDT]');
     assert.match(await page.textContent('[data-testid=confirm-message]'), /BTCUSDT 多 0\.010/);
     await page.click('[data-testid=confirm-ok]');
@@ -65,16 +70,16 @@ describe('profit share', () => {
   test('shows totals, high-water mark and what settling now would owe; settles after a confirmation', async () => {
     const { page, errors } = await onPanel('profit-share', 'zh-CN');
     const summary = await page.innerText('[data-testid=ps-summary]');
-    assert.match(summary, /高水位\s+33\.214/);
-    assert.match(summary, /现在结算：应付平台\s+23\.2498/);
-    assert.match(summary, /现在结算：归用户\s+9\.9642/);
-    assert.match(await page.innerText('[data-testid=ps-ledger] tbody'), /pd-5\s+ETHUSDT\s+\+33\.214\s+33\.214\s+23\.24980000\s+9\.96420000\s+70%\s+高水位/);
+    assert.match(summary, /高水位\s+33\.21\b/);
+    assert.match(summary, /现在结算：应付平台\s+23\.25\b/);
+    assert.match(summary, /现在结算：归用户\s+9\.96\b/);
+    assert.match(await page.innerText('[data-testid=ps-ledger] tbody'), /pd-5\s+ETHUSDT\s+\+33\.21\s+33\.21\s+23\.25\s+9\.96\s+70\.00%\s+高水位/);
     await page.click('[data-testid=ps-settle]');
-    assert.match(await page.textContent('[data-testid=confirm-message]'), /平台 23\.2498 USDT，用户 9\.9642 USDT/);
+    assert.match(await page.textContent('[data-testid=confirm-message]'), /平台 23\.25 USDT，用户 9\.96 USDT/);
     await page.click('[data-testid=confirm-ok]');
     await page.waitForSelector('[data-testid=ps-settle-status][data-kind=ok]');
     assert.match(await page.textContent('[data-testid=ps-settle-status]'), /已结算至 2026-11-25 12:00 UTC/);
-    assert.match(await page.innerText('[data-testid=ps-summary]'), /现在结算：应付平台\s+0\b/);
+    assert.match(await page.innerText('[data-testid=ps-summary]'), /现在结算：应付平台\s+0\.00\b/);
     assert.deepEqual(errors, []);
   });
 

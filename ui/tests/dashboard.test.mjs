@@ -123,7 +123,7 @@ describe('dashboard', () => {
     await emitAppEvent(page, { kind: 'connection', account_id: 1, connected: true, message: '' });
     assert.equal(await page.isVisible('[data-testid=conn-banner]'), false);
     await emitAppEvent(page, { kind: 'liquidation_warning', account_id: 1, symbol: 'BTCUSDT', mark_price: '52000', liquidation_price: '51230.4' });
-    assert.match(await page.textContent('[data-testid=liq-banner]'), /BTCUSDT.*52000.*51230\.4/);
+    assert.match(await page.textContent('[data-testid=liq-banner]'), /BTCUSDT.*52,000.*51,230\.4/);
     assert.deepEqual(errors, []);
   });
 

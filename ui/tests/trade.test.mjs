@@ -162,8 +162,9 @@ describe('trade execution', () => {
     await page.waitForSelector('#panel-trade:visible');
     assert.equal(await page.inputValue('[data-testid=ticket-side]'), 'SELL');
     assert.equal(await page.inputValue('[data-testid=ticket-type]'), 'MARKET');
-    assert.equal(await page.inputValue('[data-testid=ticket-tp]'), '3300');
-    assert.equal(await page.inputValue('[data-testid=ticket-sl]'), '3440');
+    // The signal's f64 levels (3299.996120181707, 3440.0023120181707) on ETHUSDT's 0.01 tick.
+    assert.equal(await page.inputValue('[data-testid=ticket-tp]'), '3300.00');
+    assert.equal(await page.inputValue('[data-testid=ticket-sl]'), '3440.00');
     assert.match(await page.textContent('[data-testid=ticket-signal]'), /From signal #201\. Unproven/);
     await page.click('[data-testid=preview-order]');
     await page.waitForSelector('[data-testid=risk-result]');

@@ -147,7 +147,7 @@ export default {
   'signals.replay-day': 'Skip 1 day',
   'signals.symbol': 'Symbol',
   'signals.price': 'Price',
-  'signals.change': '24h change %',
+  'signals.change': '24h change',
   'signals.direction': 'Direction',
   'signals.probability': 'Probability',
   'signals.track-record': 'Out-of-sample record',

@@ -147,7 +147,7 @@ export default {
   'signals.replay-day': '快进 1 天',
   'signals.symbol': '交易对',
   'signals.price': '最新价',
-  'signals.change': '24 小时涨跌 %',
+  'signals.change': '24 小时涨跌',
   'signals.direction': '方向',
   'signals.probability': '概率',
   'signals.track-record': '样本外战绩',

@@ -1,7 +1,7 @@
 // 交易记录: open positions with a close button, orders and trades with filters, PnL by
 // period, "Sync now" with progress from `sync_progress` events, and CSV export.
 import {
-  button, card, describeError, fmtDec, fmtTime, h, header, input, pnlCell, select, setStatus, table,
+  button, card, describeError, fmtTime, h, header, input, num, pnlCell, select, setStatus, table,
   word,
   fill,
 } from './common.js';
@@ -63,7 +63,7 @@ export function create(ctx) {
     const key = `${p.symbol}:${p.position_side}`;
     const yes = await ctx.confirm({
       title: t('records.close-title'),
-      message: t('records.close-message', { symbol: p.symbol, side: t(`pside.${p.side}`), qty: p.quantity }),
+      message: t('records.close-message', { symbol: p.symbol, side: t(`pside.${p.side}`), qty: ctx.fmt.qty(p.quantity, p.step_size) }),
       ok: t('records.close'),
       danger: ctx.mode() === 'live',
     });
@@ -122,20 +122,27 @@ export function create(ctx) {
   function render(section) {
     if (!section) return;
     root = section;
+    const { fmt } = ctx;
     const positions = s.positions.map((p) => {
       const key = `${p.symbol}:${p.position_side}`;
       const st = s.rowStatus[key];
-      return [p.symbol, t(`pside.${p.side}`), fmtDec(p.quantity), fmtDec(p.entry_price), fmtDec(p.mark_price),
-        pnlCell(p.unrealized_pnl), fmtDec(p.liquidation_price), p.leverage ? `${p.leverage}x ${p.margin_type ? t(`margin.${p.margin_type}`) : ''}`.trim() : '—',
-        `${fmtDec(p.take_profit)} / ${fmtDec(p.stop_loss)}`,
+      const price = (v) => num(fmt.price(v, p.tick_size), v);
+      return [p.symbol, t(`pside.${p.side}`), num(fmt.qty(p.quantity, p.step_size), p.quantity), price(p.entry_price), price(p.mark_price),
+        pnlCell(fmt.usdt(p.unrealized_pnl, { signed: true }), p.unrealized_pnl), price(p.liquidation_price),
+        p.leverage ? `${p.leverage}x ${p.margin_type ? t(`margin.${p.margin_type}`) : ''}`.trim() : '—',
+        h('span', {}, price(p.take_profit), ' / ', price(p.stop_loss)),
         h('td', {}, button(t('records.close'), { class: 'btn small', 'aria-label': `${t('records.close')} ${p.symbol}`, 'data-testid': `close-${p.symbol}`, onclick: () => closePosition(p) }),
           st ? h('div', { class: 'status-line', role: 'status', dataset: { kind: st.kind }, text: st.text }) : null)];
     });
     const orders = s.orders.map((o) => [fmtTime(o.updated_ms), o.symbol, t(`side.${o.side}`), o.kind, word(t, 'leg', o.leg),
-      fmtDec(o.quantity), fmtDec(o.price), fmtDec(o.trigger_price), word(t, 'state', o.state), o.client_order_id]);
-    const trades = s.trades.map((x) => [fmtTime(x.time_ms), x.symbol, t(`side.${x.side}`), fmtDec(x.price), fmtDec(x.quantity),
-      pnlCell(x.realized_pnl), fmtDec(x.commission), x.ticket ?? '—', x.origin ? word(t, 'origin', x.origin) : '—']);
-    const pnl = s.pnl.map((r) => [typeof r.start === 'number' ? fmtTime(r.start).slice(0, 10) : String(r.start), pnlCell(r.realized_pnl), fmtDec(r.commission), fmtDec(r.funding), pnlCell(r.net)]);
+      num(fmt.qty(o.quantity, o.step_size), o.quantity), num(fmt.price(o.price, o.tick_size), o.price),
+      num(fmt.price(o.trigger_price, o.tick_size), o.trigger_price), word(t, 'state', o.state), o.client_order_id]);
+    const trades = s.trades.map((x) => [fmtTime(x.time_ms), x.symbol, t(`side.${x.side}`), num(fmt.price(x.price, x.tick_size), x.price),
+      num(fmt.qty(x.quantity, x.step_size), x.quantity), pnlCell(fmt.usdt(x.realized_pnl, { signed: true }), x.realized_pnl),
+      num(fmt.fee(x.commission), x.commission), x.ticket ?? '—', x.origin ? word(t, 'origin', x.origin) : '—']);
+    const pnl = s.pnl.map((r) => [typeof r.start === 'number' ? fmtTime(r.start).slice(0, 10) : String(r.start),
+      pnlCell(fmt.usdt(r.realized_pnl, { signed: true }), r.realized_pnl), num(fmt.fee(r.commission), r.commission),
+      pnlCell(fmt.fee(r.funding, { signed: true }), r.funding), pnlCell(fmt.usdt(r.net, { signed: true }), r.net)]);
 
     const symbol = input('symbol', { id: 'rec-symbol', value: s.filter.symbol, placeholder: 'BTCUSDT', 'data-testid': 'filter-symbol' });
     const from = input('from', { id: 'rec-from', type: 'date', value: s.filter.from, 'data-testid': 'filter-from' });
