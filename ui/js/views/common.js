@@ -132,11 +132,14 @@ export function fmtTime(ms) {
 
 /**
  * A number formatted by `ctx.fmt` (ui/js/format.js) whose tooltip is the exact value the
- * backend sent, so rounding for the eye never hides a digit.
+ * backend sent, so rounding for the eye never hides a digit; `data-value` always holds it,
+ * for tests and tools that check sums.
  */
 export function num(text, exact) {
   const plainExact = exact === null || exact === undefined || exact === '' ? null : String(exact);
-  return h('span', { class: 'num', title: plainExact !== null && plainExact !== text ? plainExact : null, text });
+  return h('span', {
+    class: 'num', title: plainExact !== null && plainExact !== text ? plainExact : null, 'data-value': plainExact, text,
+  });
 }
 
 /**
