@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, emitAppEvent, failNext, useBrowser } from './harness.mjs';
+import { callsTo, emitAppEvent, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onPanel = (lastPanel, language = 'en', extra = {}) => open({ preferences: { language, lastPanel }, ...extra });
@@ -73,7 +73,7 @@ describe('API configuration', () => {
     assert.deepEqual((await callsTo(page, 'set_active_account'))[0].args, { id: 3, confirmLive: true });
     // The paper replay clock disappears with paper mode.
     await page.click('#nav button[data-panel=signals]');
-    assert.equal(await page.locator('[data-testid=replay]').count(), 0);
+    await expectDom(page, '[data-testid=replay]', 'count', 0);
     await page.click('#nav button[data-panel=api-config]');
     await page.click('[data-testid=activate-2]');
     await page.waitForSelector('[data-testid=mode-badge][data-mode=testnet]');
@@ -181,9 +181,9 @@ describe('prediction signals', () => {
         window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: Date.UTC(2026, 10, 25, hour), strong: false });
       }
     });
-    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length >= 2);
-    await page.waitForTimeout(300);
-    // The first load at start, then the one the burst started and one more after it.
+    // Once the fake has answered everything, the panel has stopped loading: the first load at
+    // start, then the one the burst started and one more after it.
+    await page.waitForFunction(() => window.__fake.pending === 0 && window.__fake.calls.filter((c) => c.cmd === 'candles').length >= 3);
     const loads = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length);
     assert.equal(loads, 3, `${loads} loads for 24 signals`);
     // The model card did not change, so it was read once.
@@ -195,7 +195,9 @@ describe('prediction signals', () => {
       window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: last.time_ms + 3600000, strong: false });
     });
     await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'model_card').length === 2);
-    // The same chart element is still on screen (not rebuilt), with its canvas.
+    // Drawn with the new signal (12:00), the same chart element is still on screen (not
+    // rebuilt), with its canvas.
+    await expectDom(page, '[data-testid=signal-detail]', 'text', /2026-11-25 12:00 UTC/);
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=chart]') === window.__chartBox), true);
     await page.waitForSelector('[data-testid=chart] canvas');
     // A different interval is a different chart.

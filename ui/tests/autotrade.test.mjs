@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, failNext, useBrowser } from './harness.mjs';
+import { callsTo, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onSignals = (language = 'zh-CN', extra = {}) => open({ preferences: { language, lastPanel: 'signals' }, ...extra });
@@ -46,9 +46,10 @@ describe('auto-trade switch (signals panel)', () => {
     assert.match(message, /place an order by itself on every BTCUSDT signal that has a direction.*500\.00 USDT each at 5x/);
     assert.doesNotMatch(message, /real money/, 'paper mode');
     await page.click('[data-testid=confirm-cancel]');
-    assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
-    assert.equal(await page.isChecked(sw('BTCUSDT')), false);
+    // The switch flipped under the click; the answer to the question puts it back.
+    await expectDom(page, sw('BTCUSDT'), 'checked', false);
     assert.equal(await stateOf(page, 'BTCUSDT'), 'Off');
+    assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
 
     await page.click(sw('BTCUSDT'));
     await page.click('[data-testid=confirm-ok]');
@@ -88,7 +89,7 @@ describe('auto-trade switch (signals panel)', () => {
     assert.match(await page.textContent('[data-testid=confirm-message]'), /没有任何已证明的优势/);
     assert.equal(await page.textContent('[data-testid=confirm-ok]'), '我了解风险，开启');
     await page.click('[data-testid=confirm-cancel]');
-    assert.equal(await page.isChecked(lean('ETHUSDT')), false);
+    await expectDom(page, lean('ETHUSDT'), 'checked', false);
     assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
 
     await page.click(lean('ETHUSDT'));
@@ -174,9 +175,11 @@ describe('auto-trade switch (signals panel)', () => {
     await page.waitForSelector('[data-testid=confirm-dialog][open]');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'confirm-cancel');
     await page.keyboard.press('Escape');
-    await page.waitForFunction(() => !document.querySelector('#confirm-dialog').open);
-    assert.equal(await page.isChecked(sw('BTCUSDT')), false);
+    // The dialog's close event comes as a task of its own after Escape: the switch is put
+    // back and focused when that has run.
+    await expectDom(page, sw('BTCUSDT'), 'checked', false);
     await page.waitForFunction(() => document.activeElement?.id === 'auto-BTCUSDT');
+    assert.equal(await page.evaluate(() => document.querySelector('#confirm-dialog').open), false);
     await page.keyboard.press('Space');
     await page.waitForSelector('[data-testid=confirm-dialog][open]');
     await page.keyboard.press('Tab');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, emitAppEvent, failNext, useBrowser } from './harness.mjs';
+import { callsTo, emitAppEvent, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onPanel = (lastPanel, language = 'en', extra = {}) => open({ preferences: { language, lastPanel }, ...extra });
@@ -45,7 +45,8 @@ describe('trade records', () => {
     await seen;
     await page.waitForSelector('[data-testid=sync-result][data-kind=ok]');
     assert.equal(await page.textContent('[data-testid=sync-result]'), 'Sync done: 2 new fills, 1 new income rows, 1 new ledger rows.');
-    assert.equal(await page.locator('[data-testid=sync-progress]').count(), 0);
+    // The result shows while the tables reload; the bar goes once they have.
+    await expectDom(page, '[data-testid=sync-progress]', 'count', 0);
     // A progress event alone (a sync the engine started) shows the bar at its value.
     await emitAppEvent(page, { kind: 'sync_progress', account_id: 1, done: 2, total: 5, message: 'income' });
     assert.equal(await page.getAttribute('[data-testid=sync-progress]', 'value'), '2');

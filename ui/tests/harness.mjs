@@ -2,6 +2,7 @@
 // desktop backend in place of window.__TAURI__, so the dashboard is tested the way a person
 // sees it. The fake implements every command of docs/ipc.md with plausible data, fires
 // `app-event`s on demand and can be told to fail any command with a given {code, message}.
+import { AssertionError } from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -165,6 +166,8 @@ function installFakeBackend(seed) {
 
   const fake = {
     calls: [],
+    // Commands asked and not yet answered: 0 once the page has heard back from everything.
+    pending: 0,
     printed: 0,
     preferences: seed.preferences ?? { language: 'zh-CN', lastPanel: 'signals' },
     info: seed.info,
@@ -500,10 +503,15 @@ function installFakeBackend(seed) {
     core: {
       invoke: async (cmd, args = {}) => {
         fake.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
-        if (fake.fail[cmd]) throw { ...fake.fail[cmd] };
-        const handler = commands[cmd];
-        if (!handler) throw `command ${cmd} not found`;
-        return handler(args);
+        fake.pending += 1;
+        try {
+          if (fake.fail[cmd]) throw { ...fake.fail[cmd] };
+          const handler = commands[cmd];
+          if (!handler) throw `command ${cmd} not found`;
+          return await handler(args);
+        } finally {
+          fake.pending -= 1;
+        }
       },
     },
     event: {
@@ -578,3 +586,40 @@ export const callsTo = (page, cmd) => page.evaluate((c) => window.__fake.calls.f
 export const emitAppEvent = (page, payload) => page.evaluate((p) => window.__fakeEmit('app-event', p), payload);
 /** Makes `cmd` reject with `error` until cleared with `null`. */
 export const failNext = (page, cmd, error) => page.evaluate(([c, e]) => { window.__fake.fail[c] = e; }, [cmd, error]);
+
+// Runs in the page: reads `what` of the element `selector` and, with `want`, says whether it
+// matches. One function for both uses, because only its own source travels to the page.
+function probeDom([selector, what, want]) {
+  let actual;
+  if (what === 'count') actual = document.querySelectorAll(selector).length;
+  else {
+    const el = document.querySelector(selector);
+    if (what === 'visible') actual = Boolean(el?.checkVisibility());
+    else if (!el) actual = null;
+    else if (what === 'text') actual = el.textContent;
+    else if (what === 'innerText') actual = el.innerText;
+    else if (what === 'checked' || what === 'disabled' || what === 'value') actual = el[what];
+    else if (what.startsWith('attr:')) actual = el.getAttribute(what.slice(5));
+    else throw new Error(`probeDom: unknown ${what}`);
+  }
+  if (!want) return actual;
+  return 're' in want ? typeof actual === 'string' && new RegExp(want.re, want.flags).test(actual) : actual === want.eq;
+}
+
+/**
+ * Waits until `what` of the element `selector` is `expected` (equal, or matching a RegExp),
+ * and fails with what was there if it never is. `what` is `text`, `innerText`, `checked`,
+ * `disabled`, `value`, `visible`, `count` (of matches) or `attr:<name>`. The condition itself is
+ * polled in the page on every frame (Playwright's waitForFunction), so a test never reads
+ * the DOM before the async handler or re-render that produces the state has run.
+ */
+export async function expectDom(page, selector, what, expected, { timeout = 15_000 } = {}) {
+  const want = expected instanceof RegExp ? { re: expected.source, flags: expected.flags } : { eq: expected };
+  try {
+    await page.waitForFunction(probeDom, [selector, what, want], { timeout });
+  } catch (err) {
+    if (err?.name !== 'TimeoutError') throw err;
+    const actual = await page.evaluate(probeDom, [selector, what, null]);
+    throw new AssertionError({ actual, expected, operator: 'expectDom', message: `${what} of ${selector} is ${JSON.stringify(actual)} after ${timeout} ms, expected ${expected}` });
+  }
+}
