@@ -22,6 +22,10 @@ const state = {
   preferences: { language: DEFAULT_LANGUAGE, lastPanel: 'signals' },
   info: null,
   signalsPaused: false,
+  // Whether the vault's state is known yet, and whether the engine's signal loop has loaded
+  // its history (its signal commands answer NotFound until then).
+  vaultKnown: false,
+  signalLoopReady: false,
   mode: 'paper',
   // 'first-run', 'unlock' or null when the dashboard is open.
   gate: null,
@@ -93,6 +97,15 @@ const ctx = {
     if (changed) for (const view of Object.values(ctx.views)) view.modeChanged?.();
   },
   navigate: (panel) => showPanel(panel, true),
+  /**
+   * The engine's signal loop answers (or announced a signal). Once started it runs until
+   * the app quits, so the header never goes back to `loading`.
+   */
+  signalsReady() {
+    if (state.signalLoopReady) return;
+    state.signalLoopReady = true;
+    renderBadges();
+  },
   views: {},
   /**
    * Shows a failed command in words next to what caused it (`node`), and reacts to the codes
@@ -111,13 +124,26 @@ const ctx = {
   },
 };
 
+/**
+ * What the header says about signals: `locked` while the vault is closed (the dashboard and
+ * its signals are behind the unlock dialog), `loading` until the engine's model has its
+ * history, then `paused` or `running`.
+ */
+function signalsState() {
+  if (!state.vaultKnown) return 'loading';
+  if (state.gate) return 'locked';
+  if (state.signalsPaused) return 'paused';
+  return state.signalLoopReady ? 'running' : 'loading';
+}
+
 function renderBadges() {
   const badge = $('#mode-badge');
   badge.dataset.mode = state.mode;
   badge.textContent = t(`mode.${state.mode}`);
   const pill = $('#signals-state');
-  pill.dataset.state = state.signalsPaused ? 'paused' : 'running';
-  pill.textContent = t(state.signalsPaused ? 'signals.paused' : 'signals.running');
+  const signals = signalsState();
+  pill.dataset.state = signals;
+  pill.textContent = t(`signals.${signals}`);
 }
 
 function renderChrome() {
@@ -162,6 +188,7 @@ function openGate(kind) {
   state.gate = kind;
   $('.layout').hidden = true;
   $('#gate').hidden = false;
+  renderBadges();
   renderGate();
 }
 
@@ -170,6 +197,7 @@ async function closeGate() {
   state.lockedByEvent = false;
   $('#gate').hidden = true;
   $('.layout').hidden = false;
+  renderBadges();
   setBanner('locked-banner', null);
   await loadAll();
 }
@@ -259,6 +287,9 @@ async function loadAll() {
 function onAppEvent(ev) {
   if (!ev || typeof ev !== 'object') return;
   switch (ev.kind) {
+    case 'signal':
+      ctx.signalsReady();
+      break;
     case 'connection':
       setBanner('conn-banner', ev.connected ? null : `${t('banner.disconnected')} ${ev.message ?? ''}`);
       break;
@@ -334,6 +365,8 @@ async function start() {
   } catch (err) {
     ctx.fail(err);
   }
+  state.vaultKnown = true;
+  renderBadges();
   if (status && !status.initialized) openGate('first-run');
   else if (status && status.locked) openGate('unlock');
   else await loadAll();

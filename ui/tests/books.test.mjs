@@ -38,6 +38,46 @@ describe('trade records', () => {
     assert.doesNotMatch(await page.innerText('[data-testid=orders] tbody'), /BTCUSDT/);
   });
 
+  test('the date filter ends on the exchange\'s day: the replay\'s in paper mode, followed as it moves', async () => {
+    // Until the user picks a day the filter shows the exchange's and sends no end.
+    const tradesTo = async (page) => (await callsTo(page, 'trades')).at(-1).args.toMs;
+    const reload = async (page) => {
+      const before = (await callsTo(page, 'trades')).length;
+      await emitAppEvent(page, { kind: 'order', account_id: 1, symbol: 'BTCUSDT', client_order_id: 'pd-7-tp', leg: 'take_profit', state: 'FILLED', message: '' });
+      await page.waitForFunction((n) => window.__fake.pending === 0 && window.__fake.calls.filter((c) => c.cmd === 'trades').length > n, before);
+    };
+    // The paper exchange replays 15 June 2022; the wall clock is years later.
+    const { page, errors } = await onPanel('records', 'en', { replayNowMs: Date.UTC(2022, 5, 15, 9, 30) });
+    await expectDom(page, '[data-testid=filter-to]', 'value', '2022-06-15');
+    assert.equal(await page.inputValue('[data-testid=filter-from]'), '');
+    for (const field of ['filter-from', 'filter-to']) assert.equal(await page.getAttribute(`[data-testid=${field}]`, 'max'), '2022-06-15');
+    assert.equal(await tradesTo(page), undefined);
+    // A replayed day later, the next reload (an order event) follows the exchange.
+    await page.evaluate(() => { window.__fake.replay.now_ms += 86_400_000; });
+    await reload(page);
+    await expectDom(page, '[data-testid=filter-to]', 'value', '2022-06-16');
+    assert.equal(await tradesTo(page), undefined);
+    // A day the user picks stays put.
+    await page.fill('[data-testid=filter-to]', '2022-06-10');
+    await page.click('[data-testid=filter-apply]');
+    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'trades').at(-1).args.toMs === Date.UTC(2022, 5, 11) - 1);
+    await page.evaluate(() => { window.__fake.replay.now_ms += 86_400_000; });
+    await reload(page);
+    assert.equal(await page.inputValue('[data-testid=filter-to]'), '2022-06-10');
+    assert.equal(await page.getAttribute('[data-testid=filter-to]', 'max'), '2022-06-17');
+    assert.equal(await tradesTo(page), Date.UTC(2022, 5, 11) - 1);
+    assert.deepEqual(errors, []);
+  });
+
+  test('on a live account the date filter ends on today, the exchange\'s day there too', async () => {
+    const { page, errors } = await onPanel('records', 'en', { activeEnvironment: 'live', clockMs: Date.UTC(2026, 0, 2, 23, 30) });
+    await expectDom(page, '[data-testid=filter-to]', 'value', '2026-01-02');
+    assert.equal(await page.getAttribute('[data-testid=filter-to]', 'max'), '2026-01-02');
+    assert.equal((await callsTo(page, 'trades')).at(-1).args.toMs, undefined);
+    assert.equal((await callsTo(page, 'replay_status')).length, 0, 'no replay outside paper mode');
+    assert.deepEqual(errors, []);
+  });
+
   test('sync now shows a progress bar from sync_progress events, then the counts', async () => {
     const { page, errors } = await onPanel('records');
     const seen = page.waitForSelector('[data-testid=sync-progress]');

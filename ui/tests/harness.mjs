@@ -205,7 +205,8 @@ function installFakeBackend(seed) {
     ],
     ledgerSettings: { platform_ratio: '0.7', mode: 'high_water_mark', include_manual: false, period: 'monthly' },
     settled: false,
-    replay: { now_ms: NOW, speed: 60, start_ms: NOW - 300 * HOUR, end_ms: NOW + 100 * HOUR, running: true },
+    // `replayNowMs` sets the replay clock elsewhere than the data's last hour (a 2022 replay).
+    replay: { now_ms: seed.replayNowMs ?? NOW, speed: 60, start_ms: NOW - 300 * HOUR, end_ms: NOW + 100 * HOUR, running: true },
     autoTrade: seed.autoTrade ?? { symbols: {} },
   };
   if (seed.activeEnvironment) fake.accounts.forEach((a) => { a.active = a.environment === seed.activeEnvironment; });
@@ -543,6 +544,8 @@ export async function openDashboard(browser, url, seed = {}) {
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
+  // `clockMs` fixes the page's wall clock (Date), for what depends on today's date.
+  if (seed.clockMs !== undefined) await page.clock.setFixedTime(seed.clockMs);
   await page.addInitScript(installFakeBackend, { info: DEFAULT_INFO, ...seed });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');

@@ -17,6 +17,8 @@ export default {
   'mode.live': 'Live',
   'signals.running': 'Signals running',
   'signals.paused': 'Signals paused',
+  'signals.locked': 'Locked: unlock to see signals',
+  'signals.loading': 'Signals loading',
   'footer.version': 'Version',
   'footer.data-dir': 'Data folder',
   'footer.charts': 'Charts:',

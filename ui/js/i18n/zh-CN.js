@@ -17,6 +17,8 @@ export default {
   'mode.live': '实盘',
   'signals.running': '信号运行中',
   'signals.paused': '信号已暂停',
+  'signals.locked': '已锁定，解锁后查看信号',
+  'signals.loading': '信号模型加载中',
   'footer.version': '版本',
   'footer.data-dir': '数据目录',
   'footer.charts': '图表：',

@@ -6,6 +6,9 @@ import {
   fill,
 } from './common.js';
 
+/** UTC ms as the `YYYY-MM-DD` a date input holds. */
+const utcDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+
 /** `YYYY-MM-DD` (a date input) as UTC ms at the start, or the end, of that day. */
 function dayMs(value, end) {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
@@ -17,7 +20,11 @@ export function create(ctx) {
   const { t } = ctx;
   const s = {
     positions: [], orders: [], trades: [], pnl: [], period: 'day',
-    filter: { symbol: '', from: '', to: '' },
+    // `to: null` shows the exchange's current day (`today`) until the user picks a day, and
+    // sends no end: the exchange has no record after its own now, and a fill just past its
+    // midnight stays in view before the day shown has moved on.
+    filter: { symbol: '', from: '', to: null },
+    today: null,
     sync: null, // {done, total, message}
     syncResult: null, exportResult: null, rowStatus: {}, errors: {},
   };
@@ -28,7 +35,7 @@ export function create(ctx) {
     const symbol = s.filter.symbol.trim().toUpperCase();
     if (symbol) f.symbol = symbol;
     const from = dayMs(s.filter.from, false);
-    const to = dayMs(s.filter.to, true);
+    const to = dayMs(s.filter.to ?? '', true);
     if (from !== undefined) f.fromMs = from;
     if (to !== undefined) f.toMs = to;
     return f;
@@ -49,7 +56,22 @@ export function create(ctx) {
     render(root);
   }
 
+  /**
+   * The exchange's current UTC day: the replay clock's in paper mode (a replay of 2022 files
+   * its records in 2022), the wall clock's on testnet and live, where it is the exchange's.
+   */
+  async function exchangeDay() {
+    if (ctx.mode() !== 'paper') return utcDay(Date.now());
+    try {
+      return utcDay((await ctx.api.replayStatus()).now_ms);
+    } catch {
+      // The replay is not answering: keep the day known last (none at first: no end).
+      return s.today;
+    }
+  }
+
   async function loadTables() {
+    s.today = await exchangeDay();
     const f = filterArgs();
     await Promise.all([
       get('orders', () => ctx.api.orders(f)),
@@ -145,16 +167,19 @@ export function create(ctx) {
       pnlCell(fmt.fee(r.funding, { signed: true }), r.funding), pnlCell(fmt.usdt(r.net, { signed: true }), r.net)]);
 
     const symbol = input('symbol', { id: 'rec-symbol', value: s.filter.symbol, placeholder: 'BTCUSDT', 'data-testid': 'filter-symbol' });
-    const from = input('from', { id: 'rec-from', type: 'date', value: s.filter.from, 'data-testid': 'filter-from' });
-    const to = input('to', { id: 'rec-to', type: 'date', value: s.filter.to, 'data-testid': 'filter-to' });
-    const filterForm = h('form', { class: 'row wrap', 'data-testid': 'records-filter' },
+    // No record is later than the exchange's today, so no day after it can be picked, and a
+    // date picker opens on the exchange's calendar, not the wall clock's.
+    const from = input('from', { id: 'rec-from', type: 'date', value: s.filter.from, max: s.today, 'data-testid': 'filter-from' });
+    const to = input('to', { id: 'rec-to', type: 'date', value: s.filter.to ?? s.today ?? '', max: s.today, 'data-testid': 'filter-to' });
+    const filterForm = h('form', { class: 'row wrap', novalidate: true, 'data-testid': 'records-filter' },
       h('label', { for: 'rec-symbol', text: t('trade.symbol') }), symbol,
       h('label', { for: 'rec-from', text: t('records.from') }), from,
       h('label', { for: 'rec-to', text: t('records.to') }), to,
       h('button', { type: 'submit', class: 'btn', text: t('records.apply'), 'data-testid': 'filter-apply' }));
     filterForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      s.filter = { symbol: symbol.value, from: from.value, to: to.value };
+      // Today's date left as it was keeps following the exchange's day.
+      s.filter = { symbol: symbol.value, from: from.value, to: to.value === s.today ? null : to.value };
       loadTables();
     });
     const periodSel = select('period', ['day', 'week', 'month'].map((p) => [p, t(`period.${p}`)]), { id: 'rec-period', 'aria-label': t('records.period') });

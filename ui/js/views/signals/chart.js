@@ -170,6 +170,8 @@ export function create(ctx, shared) {
         ctx.api.indicators(symbol, s.interval, LIMIT),
         ctx.api.signals(symbol, 50),
       ]);
+      // The engine's signal loop answers: the header can say signals run.
+      ctx.signalsReady();
       // The model card (megabytes of equity curves) changes only with the model, so it is
       // read again only for another symbol or when the signals name a new model version.
       const newest = sigs.reduce((a, g) => (!a || g.time_ms > a.time_ms ? g : a), null);
