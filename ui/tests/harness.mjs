@@ -2,6 +2,8 @@
 // desktop backend in place of window.__TAURI__, so the dashboard is tested the way a person
 // sees it. The fake implements every command of docs/ipc.md with plausible data, fires
 // `app-event`s on demand and can be told to fail any command with a given {code, message}.
+// A test asserts a state that an async handler produces only through `expectDom` (or another
+// wait on the condition itself), never right after the action that starts it.
 import { AssertionError } from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
