@@ -618,7 +618,7 @@ function probeDom([selector, what, want]) {
  * polled in the page on every frame (Playwright's waitForFunction), so a test never reads
  * the DOM before the async handler or re-render that produces the state has run.
  */
-export async function expectDom(page, selector, what, expected, { timeout = 15_000 } = {}) {
+export async function expectDom(page, selector, what, expected, { timeout = 30_000 } = {}) {
   const want = expected instanceof RegExp ? { re: expected.source, flags: expected.flags } : { eq: expected };
   try {
     await page.waitForFunction(probeDom, [selector, what, want], { timeout });
