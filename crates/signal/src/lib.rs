@@ -42,7 +42,7 @@ pub use card::{
     evaluate, evaluate_split_funding, evaluate_with_progress,
 };
 pub use data::{parse_funding, parse_klines};
-pub use edge::{Book, Costs, Simulation, daily, simulate};
+pub use edge::{Book, Costs, Simulation, TrialLog, TrialSummary, daily, simulate};
 pub use error::SignalError;
 pub use evaluate::{
     CalibrationBucket, FoldReport, Metrics, OosPrediction, WalkForwardConfig, WalkForwardReport,
