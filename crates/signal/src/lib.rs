@@ -42,7 +42,9 @@ pub use card::{
     evaluate, evaluate_split_funding, evaluate_with_progress,
 };
 pub use data::{parse_funding, parse_klines};
-pub use edge::{Book, Costs, Simulation, TrialLog, TrialSummary, daily, simulate};
+pub use edge::{
+    Book, Costs, EdgeTest, FlatReason, Simulation, TrialLog, TrialSummary, Verdict, daily, simulate,
+};
 pub use error::SignalError;
 pub use evaluate::{
     BrierSkill, CalibrationBucket, FoldReport, Metrics, OosPrediction, WalkForwardConfig,

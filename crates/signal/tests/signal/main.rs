@@ -3,6 +3,7 @@
 mod backtest;
 mod cli;
 mod common;
+mod edge;
 mod evaluate_cli;
 mod features;
 mod gbdt;
