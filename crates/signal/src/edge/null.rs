@@ -10,11 +10,13 @@
 //! times. Assets are rearranged independently.
 //!
 //! Two episodes of the same kind placed next to each other would merge into one, cutting
-//! the null's trades and turnover below the strategy's. The arrangement avoids that: each
-//! step draws the next kind (long, short, flat) with probability proportional to the
-//! episodes of that kind left, among the kinds that differ from the last one placed and
-//! still leave an arrangement without repeats. The strategy's own path shows such an
-//! arrangement exists, so the null keeps the strategy's number of trades exactly; its
+//! the null's trades and turnover below the strategy's. So the nulls are drawn uniformly
+//! from the arrangements where no two episodes of a kind touch and the first and last are
+//! positions, as the strategy's own is: a random walk from the strategy's arrangement swaps
+//! two episodes at a time and keeps a swap only when the result is such an arrangement
+//! (symmetric proposals, so the walk's stationary distribution is uniform). A no-skill
+//! strategy's arrangement is then one more draw from the nulls' distribution, which is what
+//! makes its percentile uniform. The null keeps the strategy's number of trades exactly; its
 //! turnover differs only where neighbouring episodes have other sizes at their joins.
 //!
 //! Each null is simulated with the book's returns, funding and costs and judged by the same
@@ -79,6 +81,10 @@ pub(crate) fn day_index(book: &Book) -> (Vec<usize>, usize) {
     (index, day + 1)
 }
 
+/// Swaps proposed per interior episode when rearranging: enough for the walk to forget its
+/// start (each episode is picked about 20 times).
+const SWAPS_PER_EPISODE: usize = 10;
+
 /// Rearranges one asset's weight path at random (see the module docs) into `out`.
 pub fn permute_episodes(weights: &[f64], rng: &mut SplitMix64, out: &mut Vec<f64>) {
     out.clear();
@@ -94,54 +100,34 @@ pub fn permute_episodes(weights: &[f64], rng: &mut SplitMix64, out: &mut Vec<f64
     if let Some(&(_, end)) = eps[..first].last() {
         out.extend_from_slice(&weights[..end]);
     }
-    // Pools by kind: 0 short, 1 flat, 2 long.
-    let mut pools: [Vec<(usize, usize)>; 3] = Default::default();
-    for e in &eps[first..=last] {
-        pools[(kind(e) + 1) as usize].push(*e);
+    let interior = &eps[first..=last];
+    let kinds: Vec<i8> = interior.iter().map(kind).collect();
+    let m = interior.len();
+    // A random walk over the arrangements, started at the strategy's own: swap two episodes
+    // and keep the swap only if no two episodes of a kind touch and the ends stay positions.
+    // The proposal is symmetric and every valid arrangement is equally acceptable, so the
+    // walk's stationary distribution is uniform over the valid arrangements: the one a
+    // no-skill strategy's own arrangement is drawn from.
+    let mut order: Vec<usize> = (0..m).collect();
+    let valid_at = |order: &[usize], p: usize| {
+        let k = kinds[order[p]];
+        // A flat run may not sit at either end, where it would merge with the fixed ones.
+        (k != 0 || (p > 0 && p + 1 < m))
+            && (p == 0 || kinds[order[p - 1]] != k)
+            && (p + 1 == m || kinds[order[p + 1]] != k)
+    };
+    for _ in 0..SWAPS_PER_EPISODE * m {
+        let (i, j) = (rng.below(m), rng.below(m));
+        let same = kinds[order[i]] == kinds[order[j]];
+        order.swap(i, j);
+        let keep = same || (valid_at(&order, i) && valid_at(&order, j));
+        if !keep {
+            order.swap(i, j);
+        }
     }
-    for pool in &mut pools {
-        rng.shuffle(pool);
-    }
-    // The run before the interior is flat (or the start), so a flat episode cannot go first.
-    let mut prev = 1usize;
-    loop {
-        let left: [usize; 3] = [pools[0].len(), pools[1].len(), pools[2].len()];
-        let total: usize = left.iter().sum();
-        if total == 0 {
-            break;
-        }
-        // A kind may go next when it differs from the last one and what is left can still be
-        // arranged without two of a kind in a row (the next may not be `k` again).
-        let feasible = |k: usize| {
-            left[k] > 0
-                && k != prev
-                && (0..3).all(|j| {
-                    let c = left[j] - usize::from(j == k);
-                    let rest = total - 1 - c;
-                    if j == k { c <= rest } else { c <= rest + 1 }
-                })
-        };
-        let mut weight = [0usize; 3];
-        for (k, w) in weight.iter_mut().enumerate() {
-            if feasible(k) {
-                *w = left[k];
-            }
-        }
-        // Cannot happen for a path that came from `episodes`, but a merge beats a panic.
-        if weight.iter().sum::<usize>() == 0 {
-            weight = left;
-        }
-        let mut pick = rng.below(weight.iter().sum());
-        let mut k = 0;
-        while pick >= weight[k] {
-            pick -= weight[k];
-            k += 1;
-        }
-        let (start, end) = pools[k]
-            .pop()
-            .expect("a kind is picked only while it has episodes");
+    for &e in &order {
+        let (start, end) = interior[e];
         out.extend_from_slice(&weights[start..end]);
-        prev = k;
     }
     out.extend_from_slice(&weights[eps[last].1..]);
 }
