@@ -2,7 +2,8 @@
 //!
 //! The master password is stretched with Argon2id (parameters stored in a [`VaultHeader`]
 //! beside the data) into a 256-bit key; each secret is sealed with AES-256-GCM under a fresh
-//! random 96-bit nonce, with associated data ([`Aad`]) naming the owning account and purpose.
+//! random 96-bit nonce, with associated data ([`Aad`]) naming the owning account and purpose
+//! and, for an API secret, its key id and environment.
 //!
 //! # Invariants
 //!
@@ -28,9 +29,11 @@
 //!   costs, verifier) and account ids. Cannot read secrets without the password; each guess
 //!   costs one Argon2id derivation at the stored cost (≥ OWASP's 19 MiB/2 passes; 128 MiB/4 by
 //!   default). Can tell how long each secret is. Can *destroy* or swap data: swapping a
-//!   ciphertext to another row or purpose, or flipping any byte, is detected
-//!   ([`VaultError::Tampered`]), but deleting or rolling back a row to an older sealed value
-//!   of the same row is not. A weak master password remains the weak point, hence the
+//!   ciphertext to another row or purpose, changing the key id or environment of an API
+//!   secret's row, or flipping any byte, is detected ([`VaultError::Tampered`]), but deleting
+//!   or rolling back a row to an older sealed value of the same row is not. Secrets sealed
+//!   before the key binding (associated data without key id and environment) are bound only
+//!   to account and purpose until moved with [`Vault::bind_legacy`]. A weak master password remains the weak point, hence the
 //!   strength check.
 //! - **The running process (debugger, memory dump, malicious code in-process):** while
 //!   unlocked, gets everything: the key and any opened secret. Locking and idle auto-lock
@@ -55,7 +58,7 @@ pub use kdf::{KEY_LEN, KdfParams, SALT_LEN};
 pub use password::{
     CharClass, MIN_DISTINCT_CHARS, MIN_PASSWORD_CHARS, PasswordWeakness, check_password_strength,
 };
-pub use sealed::{Aad, NONCE_LEN, SEALED_VERSION, Sealed, TAG_LEN};
+pub use sealed::{Aad, KeyBinding, NONCE_LEN, SEALED_VERSION, Sealed, TAG_LEN};
 pub use secret::{Secret, SecretString};
 pub use throttle::{Sleeper, ThreadSleeper, Throttle};
 pub use vault::{

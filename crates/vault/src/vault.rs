@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::error::{Result, VaultError};
 use crate::kdf::{KEY_LEN, KdfParams, SALT_LEN};
 use crate::password::check_password_strength;
-use crate::sealed::{Aad, Sealed, verifier_aad};
+use crate::sealed::{Aad, KeyBinding, Sealed, verifier_aad};
 use crate::secret::{Secret, SecretString};
 
 /// The header format this build writes and reads.
@@ -419,6 +419,32 @@ impl Vault {
     pub fn open_secret(&self, aad: Aad<'_>, sealed: &Sealed) -> Result<Secret> {
         let mut plain = self.open_raw(aad, sealed)?;
         Ok(Secret::new(std::mem::take(&mut *plain)))
+    }
+
+    /// Moves an API secret sealed in the first format (associated data naming only its
+    /// account and purpose) to one bound to its key id and environment as well: opens it
+    /// under `Aad::new(account_id, purpose)` and seals it again under
+    /// `Aad::for_key(account_id, purpose, key.key_id, key.environment)`. The caller stores
+    /// the result in place of the old value, and, once every row is moved, stops calling
+    /// this: until then a row whose key id or environment was swapped still opens.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`]; [`VaultError::Tampered`] if `sealed` does not open in the first
+    /// format (already moved, altered, or another account's); [`VaultError::Busy`] during a
+    /// password change; [`VaultError::Rng`].
+    pub fn bind_legacy(
+        &self,
+        account_id: i64,
+        purpose: &str,
+        key: KeyBinding<'_>,
+        sealed: &Sealed,
+    ) -> Result<Sealed> {
+        let plain = self.open_raw(Aad::new(account_id, purpose), sealed)?;
+        let bound = Aad {
+            key: Some(key),
+            ..Aad::new(account_id, purpose)
+        };
+        self.seal_bytes(bound, &plain)
     }
 
     fn seal_bytes(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Sealed> {
