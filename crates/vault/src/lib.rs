@@ -16,6 +16,8 @@
 //!   negligible: NIST's limit for random 96-bit nonces is 2³² seals per key, and a password
 //!   change brings a fresh key anyway.
 //! - A ciphertext opens only under the exact `Aad` it was sealed with.
+//! - A password change never lowers a KDF cost; [`Vault::begin_password_change_retuned`]
+//!   raises them to what this machine affords today ([`KdfTarget`]).
 //! - [`Vault::change_password`] is all or nothing: it returns the full re-sealed set or an
 //!   error, and changes nothing in memory on error. [`Vault::begin_password_change`] goes
 //!   further for callers whose store write can fail: the vault switches keys only when the
@@ -54,7 +56,7 @@ mod throttle;
 mod vault;
 
 pub use error::{Result, VaultError};
-pub use kdf::{KEY_LEN, KdfParams, SALT_LEN};
+pub use kdf::{KEY_LEN, KdfParams, KdfTarget, SALT_LEN};
 pub use password::{
     CharClass, MIN_DISTINCT_CHARS, MIN_PASSWORD_CHARS, PasswordWeakness, check_password_strength,
 };
