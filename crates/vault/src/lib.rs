@@ -16,6 +16,8 @@
 //!   negligible: NIST's limit for random 96-bit nonces is 2³² seals per key, and a password
 //!   change brings a fresh key anyway.
 //! - A ciphertext opens only under the exact `Aad` it was sealed with.
+//! - Every master-password check and every other Argon2id run goes through one
+//!   [`PasswordGate`]: one at a time, with the throttle's delay inside the same turn.
 //! - A password change never lowers a KDF cost; [`Vault::begin_password_change_retuned`]
 //!   raises them to what this machine affords today ([`KdfTarget`]).
 //! - [`Vault::change_password`] is all or nothing: it returns the full re-sealed set or an
@@ -44,10 +46,12 @@
 //!   allocator or the OS are outside its reach.
 //! - **The UI (someone at the unlocked screen, or a compromised webview):** can ask the
 //!   backend to *use* secrets (sign requests) but cannot read them: nothing secret is
-//!   serializable. Guessing the password through the UI is slowed by [`Throttle`] (in memory
-//!   only; a restart resets it, Argon2's cost still applies).
+//!   serializable. Guessing the password through the UI is slowed by [`PasswordGate`]
+//!   (in memory only; a restart resets it, Argon2's cost still applies), which also keeps
+//!   concurrent guesses from running side by side.
 
 mod error;
+mod gate;
 mod kdf;
 mod password;
 mod sealed;
@@ -56,6 +60,7 @@ mod throttle;
 mod vault;
 
 pub use error::{Result, VaultError};
+pub use gate::{MAX_QUEUED_CHECKS, PasswordGate};
 pub use kdf::{KEY_LEN, KdfParams, KdfTarget, SALT_LEN};
 pub use password::{
     CharClass, MIN_DISTINCT_CHARS, MIN_PASSWORD_CHARS, PasswordWeakness, check_password_strength,
