@@ -244,7 +244,9 @@ impl RestClient {
     /// Creates a client for `urls`, signing with `signer` when given.
     ///
     /// # Errors
-    /// [`ExchangeError::Transport`] when the HTTP stack cannot be built (no TLS roots).
+    /// [`ExchangeError::Transport`] when a base URL is not `https://` (streams: `wss://`)
+    /// and not loopback ([`crate::env::check_base_url`]), or when the HTTP stack cannot be
+    /// built (no TLS roots).
     pub fn new(
         urls: &crate::env::BaseUrls,
         signer: Option<Arc<dyn Signer>>,
@@ -267,6 +269,16 @@ impl RestClient {
             crate::env::check_base_url(url, false).map_err(|detail| ExchangeError::Transport {
                 endpoint: "(client)",
                 detail,
+            })?;
+        }
+        // The streams base is checked here too, so one refusal covers the whole set the app
+        // builds from; empty means this set has no streams.
+        if !urls.streams.is_empty() {
+            crate::env::check_base_url(&urls.streams, true).map_err(|detail| {
+                ExchangeError::Transport {
+                    endpoint: "(client)",
+                    detail,
+                }
             })?;
         }
         let http = reqwest::Client::builder()

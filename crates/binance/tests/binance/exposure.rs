@@ -178,6 +178,32 @@ fn exchange_urls_must_be_https_except_on_loopback() {
             "{rest} {spot:?}: {err}"
         );
     }
+    // The private stream's URL carries the listen key: wss:// as well, ws:// only to loopback.
+    let with_streams = |streams: &str| {
+        RestClient::new(
+            &BaseUrls {
+                rest: "https://fapi.binance.com".into(),
+                spot_rest: None,
+                streams: streams.into(),
+            },
+            None,
+            RestConfig::default(),
+        )
+    };
+    for streams in [
+        "ws://fstream.binance.com",
+        "https://fstream.binance.com",
+        "ws://10.0.0.5:9443",
+    ] {
+        let err = with_streams(streams).expect_err(streams);
+        assert!(
+            matches!(err, ExchangeError::Transport { .. }) && err.to_string().contains("wss"),
+            "{streams}: {err}"
+        );
+    }
+    for streams in ["wss://fstream.binance.com", "ws://127.0.0.1:8080", ""] {
+        with_streams(streams).unwrap_or_else(|e| panic!("{streams:?}: {e}"));
+    }
     for (rest, spot) in [
         ("https://fapi.binance.com", Some("https://api.binance.com")),
         ("http://127.0.0.1:8080", Some("http://127.0.0.1:8080")),
