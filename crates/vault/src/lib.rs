@@ -47,6 +47,7 @@ mod kdf;
 mod password;
 mod sealed;
 mod secret;
+mod signing;
 mod throttle;
 mod vault;
 
@@ -57,6 +58,7 @@ pub use password::{
 };
 pub use sealed::{Aad, NONCE_LEN, SEALED_VERSION, Sealed, TAG_LEN};
 pub use secret::{Secret, SecretString};
+pub use signing::{STATEMENT_KEY_PURPOSE, StatementSigningKey};
 pub use throttle::{Sleeper, ThreadSleeper, Throttle};
 pub use vault::{
     Clock, DEFAULT_IDLE_TIMEOUT, HEADER_VERSION, ManualClock, PasswordChange, SystemClock,
