@@ -549,3 +549,99 @@ fn a_settlement_made_before_the_settlement_mode_reads_under_its_own_rule() {
     .expect_err("settlement-mode rows under the old rule");
     assert_eq!(err, StatementError::RuleDoesNotFit { row: 0 });
 }
+
+/// Inside the first week the user lowers the split to 60% before the third trade and
+/// switches to the per-trade high-water mark before the fourth: the statement lists both
+/// changes at the rows they first apply to, verifies as genuine, and a row's basis edited
+/// after signing is caught.
+#[test]
+fn a_change_of_split_and_basis_inside_a_period_is_listed_and_checked() {
+    let desk = Desk::new();
+    let periods = book_and_settle(&example_trades(), &example_settlement_times(), |i| {
+        let ratio = ShareRatio::new(if i >= 2 { dec!(0.6) } else { dec!(0.7) }).expect("ratio");
+        let mode = if i >= 3 {
+            ShareMode::HighWaterMark
+        } else {
+            ShareMode::Settlement
+        };
+        (ratio, mode)
+    });
+    let statement = periods[0].statement(ACCOUNT, false);
+    assert_eq!(statement.rows.len(), 4, "the doc's first week");
+    let changes: Vec<(usize, ShareMode, Decimal, ShareMode, Decimal)> = statement
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.row,
+                c.from.mode,
+                c.from.platform_ratio.platform(),
+                c.to.mode,
+                c.to.platform_ratio.platform(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (
+                2,
+                ShareMode::Settlement,
+                dec!(0.7),
+                ShareMode::Settlement,
+                dec!(0.6)
+            ),
+            (
+                3,
+                ShareMode::Settlement,
+                dec!(0.6),
+                ShareMode::HighWaterMark,
+                dec!(0.6)
+            ),
+        ]
+    );
+    assert_eq!(statement.rows[1].platform_ratio, dec!(0.7));
+    assert_eq!(statement.rows[2].platform_ratio, dec!(0.6));
+    assert_eq!(statement.rows[3].mode, ShareMode::HighWaterMark);
+    // The fourth row shares the whole week's 15.2055413 above the mark of 0 as it closes;
+    // the settlement decides nothing more, and the totals are the same money at 60%.
+    assert_eq!(statement.rows[3].shareable, dec!(15.2055413));
+    assert_eq!(statement.totals.shareable, dec!(15.2055413));
+    assert_eq!(
+        statement.totals.platform_share + statement.totals.user_share,
+        statement.totals.shareable
+    );
+    assert_eq!(statement.totals.platform_share, dec!(9.12332478));
+    let text = statement.to_text();
+    assert!(text.contains("Terms changed"), "{text}");
+
+    let signed = desk.sign(statement);
+    let v = verify(
+        &signed,
+        &desk.public,
+        desk.records(),
+        Expectations {
+            agreed_ratio: None,
+            previous: None,
+        },
+    );
+    assert!(v.is_genuine(), "{}", v.report());
+
+    let mut edited = signed.clone();
+    edited.statement.rows[3].mode = ShareMode::Settlement;
+    let v = verify(
+        &edited,
+        &desk.public,
+        desk.records(),
+        Expectations {
+            agreed_ratio: None,
+            previous: None,
+        },
+    );
+    assert!(changed_after_signing(&v), "{}", v.report());
+    let m = mismatches(&v);
+    assert!(
+        m.iter().any(|(at, _)| at.starts_with("row 4")),
+        "the edited row is named: {m:?}"
+    );
+}
