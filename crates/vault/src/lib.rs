@@ -56,6 +56,7 @@ mod kdf;
 mod password;
 mod sealed;
 mod secret;
+mod signing;
 mod throttle;
 mod vault;
 
@@ -67,6 +68,7 @@ pub use password::{
 };
 pub use sealed::{Aad, KeyBinding, NONCE_LEN, SEALED_VERSION, Sealed, TAG_LEN};
 pub use secret::{Secret, SecretString};
+pub use signing::{STATEMENT_KEY_PURPOSE, StatementSigningKey};
 pub use throttle::{Sleeper, ThreadSleeper, Throttle};
 pub use vault::{
     Clock, DEFAULT_IDLE_TIMEOUT, HEADER_VERSION, ManualClock, PasswordChange, SystemClock,
