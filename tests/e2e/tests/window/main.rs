@@ -223,31 +223,29 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
 
         // 7. The ledger row with its platform 70% / user 30% split.
         navigate(&client, "profit-share").await?;
-        // The row's cells, read from one rendering of it.
-        let row = wait_until(
+        // The cells show cents; the exact amounts are each number's `data-value`, read from
+        // one rendering of the row in one script so a re-render cannot come between the cells.
+        let exact = wait_until(
             &client,
-            "the ledger row",
+            "the ledger row's exact amounts",
             "const tr = document.querySelector('[data-testid=ps-ledger] tbody tr'); \
-             if (!tr || !tr.querySelector('td:nth-child(7)')) return null; \
-             return [5, 6, 7].map((n) => tr.querySelector(`td:nth-child(${n})`).innerText);",
+             if (!tr) return null; \
+             const v = [5, 6, 7].map((n) => \
+               tr.querySelector(`td:nth-child(${n}) .num`)?.dataset.value ?? null); \
+             return v.every((x) => x !== null) ? v : null;",
             vec![],
             30,
             serde_json::Value::is_array,
         )
         .await?;
-        let cell = |i: usize, what: &str| -> Result<f64> {
-            row[i]
+        let amount = |i: usize| -> Result<f64> {
+            exact[i]
                 .as_str()
-                .unwrap_or_default()
-                .replace(',', "")
+                .with_context(|| format!("ledger amount {i} in {exact}"))?
                 .parse()
-                .with_context(|| format!("{what}: {row}"))
+                .with_context(|| format!("ledger amount {i} in {exact}"))
         };
-        let (shareable, platform, user) = (
-            cell(0, "shareable")?,
-            cell(1, "platform share")?,
-            cell(2, "user share")?,
-        );
+        let (shareable, platform, user) = (amount(0)?, amount(1)?, amount(2)?);
         assert!(
             (platform + user - shareable).abs() < 1e-9,
             "{platform} + {user} != {shareable}"
