@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder};
 
 /// The perpdesk binary built by `cargo build --workspace` (or `PERPDESK_APP` when set).
 pub fn app_binary() -> PathBuf {
