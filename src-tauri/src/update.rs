@@ -6,6 +6,9 @@
 //! the user's setting "check on start" (on by default; a check only looks), the one update
 //! found and offered, and its download, verification and installation when the user says so.
 //! A check never downloads; an install always verifies before it writes anything.
+//! `latest.json` itself is unsigned, so `requireSignedVersion` makes the plugin compare its
+//! announced version with the one inside the signature's trusted comment: an old release
+//! replayed under a newer number is refused, and only versions above the running one are offered.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
@@ -70,6 +73,12 @@ pub enum UpdateError {
         "the downloaded update is not signed by perpdesk's release key, so it was not installed ({0})"
     )]
     BadSignature(String),
+    /// Genuinely signed, but for another version than the server announced: an older release
+    /// replayed under a newer number (a downgrade), or a signature that names no version.
+    #[error(
+        "the downloaded update is signed as a different version than the update server announced, so it was not installed ({0})"
+    )]
+    WrongVersion(String),
     /// This build cannot update itself (no endpoints, unsupported system).
     #[error("this build cannot update itself: {0}")]
     Unsupported(String),
@@ -84,11 +93,8 @@ impl UpdateError {
         use tauri_plugin_updater::Error as E;
         let text = err.to_string();
         match err {
-            E::Minisign(_)
-            | E::Base64(_)
-            | E::SignatureUtf8(_)
-            | E::SignedVersionMismatch { .. }
-            | E::MissingSignedVersion => Self::BadSignature(text),
+            E::Minisign(_) | E::Base64(_) | E::SignatureUtf8(_) => Self::BadSignature(text),
+            E::SignedVersionMismatch { .. } | E::MissingSignedVersion => Self::WrongVersion(text),
             E::EmptyEndpoints
             | E::UnsupportedArch
             | E::UnsupportedOs
@@ -111,7 +117,10 @@ impl UpdateError {
         let code = match self {
             Self::NothingOffered => "NotFound",
             Self::Unreachable(_) => "Unavailable",
-            Self::BadSignature(_) | Self::Unsupported(_) | Self::Install(_) => "Internal",
+            Self::BadSignature(_)
+            | Self::WrongVersion(_)
+            | Self::Unsupported(_)
+            | Self::Install(_) => "Internal",
         };
         UiError {
             code,
@@ -184,7 +193,7 @@ impl Updates {
     ///
     /// # Errors
     /// [`UpdateError::NothingOffered`], [`UpdateError::Unreachable`],
-    /// [`UpdateError::BadSignature`] or [`UpdateError::Install`].
+    /// [`UpdateError::BadSignature`], [`UpdateError::WrongVersion`] or [`UpdateError::Install`].
     pub async fn install(&self) -> Result<UpdateInstalled, UpdateError> {
         let update = self
             .offered

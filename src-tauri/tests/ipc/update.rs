@@ -39,14 +39,22 @@ impl ReleaseKey {
         base64::engine::general_purpose::STANDARD.encode(file)
     }
 
-    /// The `signature` field of latest.json: base64 of the .sig file.
+    /// The `signature` field of latest.json: base64 of the .sig file, bound to `version` in
+    /// its trusted comment as `tauri build` binds it.
     fn sign(&self, bytes: &[u8], version: &str) -> String {
-        let trusted = format!("timestamp:1764547200\tfile:perpdesk.AppImage\tversion:{version}");
+        self.sign_with_comment(
+            bytes,
+            &format!("timestamp:1764547200\tfile:perpdesk.AppImage\tversion:{version}"),
+        )
+    }
+
+    /// As `sign`, with the trusted comment given (older CLIs wrote no version in it).
+    fn sign_with_comment(&self, bytes: &[u8], trusted: &str) -> String {
         let sig = minisign::sign(
             Some(&self.pair.pk),
             &self.pair.sk,
             bytes,
-            Some(&trusted),
+            Some(trusted),
             Some("signature from tauri secret key"),
         )
         .expect("sign");
@@ -186,13 +194,18 @@ fn installed(server: &ReleaseServer, key: &ReleaseKey) -> Installed {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut context = mock_context(noop_assets());
     context.package_info_mut().version = "0.1.0".parse().expect("version");
-    context.config_mut().plugins.0.insert(
-        "updater".into(),
-        json!({
-            "pubkey": key.public_for_config(),
-            "endpoints": [server.url("/latest.json")],
-        }),
-    );
+    // The shipped updater settings (requireSignedVersion above all), with this test's server
+    // and key in place of the release ones.
+    let shipped: Value = serde_json::from_str(include_str!("../../../tauri.conf.json"))
+        .expect("tauri.conf.json is JSON");
+    let mut updater = shipped["plugins"]["updater"].clone();
+    updater["pubkey"] = json!(key.public_for_config());
+    updater["endpoints"] = json!([server.url("/latest.json")]);
+    context
+        .config_mut()
+        .plugins
+        .0
+        .insert("updater".into(), updater);
     let app = perpdesk_desktop::builder(mock_builder())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .build(context)
@@ -346,4 +359,47 @@ fn checking_on_start_is_on_until_the_user_turns_it_off() {
     assert_eq!(saved, json!({ "checkOnStart": false }));
     let again = invoke(&app, "update_settings", json!({})).expect("settings");
     assert_eq!(again, json!({ "checkOnStart": false }));
+}
+
+#[test]
+fn an_older_release_announced_as_a_newer_version_is_refused() {
+    let server = ReleaseServer::start();
+    let key = ReleaseKey::generate();
+    // A genuine, genuinely signed 0.0.9 that the (unsigned) manifest calls 0.1.1: a downgrade.
+    let old = release_bytes("0.0.9");
+    server.put(ARTIFACT, old.clone());
+    server.publish("0.1.1", &key.sign(&old, "0.0.9"));
+    let app = installed(&server, &key);
+
+    invoke(&app, "check_update", json!({})).expect("check succeeds");
+    let err = invoke(&app, "install_update", json!({})).expect_err("replayed release refused");
+    assert_eq!(err["code"], "Internal");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("signed as a different version") && m.contains("0.0.9")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&app.appimage).expect("installed"), INSTALLED);
+}
+
+#[test]
+fn a_signature_that_names_no_version_is_refused() {
+    let server = ReleaseServer::start();
+    let key = ReleaseKey::generate();
+    let release = release_bytes("0.1.1");
+    server.put(ARTIFACT, release.clone());
+    let unbound = key.sign_with_comment(&release, "timestamp:1764547200\tfile:perpdesk.AppImage");
+    server.publish("0.1.1", &unbound);
+    let app = installed(&server, &key);
+
+    invoke(&app, "check_update", json!({})).expect("check succeeds");
+    let err = invoke(&app, "install_update", json!({})).expect_err("unbound signature refused");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("signed as a different version")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&app.appimage).expect("installed"), INSTALLED);
 }
