@@ -181,7 +181,7 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             wait_until(
                 &client,
                 "the sync to finish",
-                "return document.querySelector('[data-testid=sync-now]:not([disabled])') !== null \\
+                "return document.querySelector('[data-testid=sync-now]:not([disabled])') !== null \
                  && document.querySelector('[data-testid=sync-result][data-kind]') !== null;",
                 vec![],
                 60,
