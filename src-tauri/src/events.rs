@@ -11,6 +11,10 @@ pub const NAVIGATE: &str = "navigate";
 /// Emitted when signal generation is paused or resumed from outside the UI (the tray).
 pub const SIGNALS_PAUSED: &str = "signals-paused";
 
+/// A newer release was found at start; the payload is an `update::UpdateOffer` and the
+/// page asks the user whether to install it.
+pub const UPDATE_AVAILABLE: &str = "update-available";
+
 /// The payload of [`SIGNALS_PAUSED`].
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct SignalsPaused {

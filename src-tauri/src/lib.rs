@@ -7,10 +7,12 @@
 
 pub mod commands;
 pub mod events;
+mod floor;
 pub mod host;
 mod logging;
 pub mod notify;
 mod tray;
+pub mod update;
 mod webview;
 
 use perpdesk_app::{App, AppPaths};
@@ -74,6 +76,10 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::records::settle,
             commands::autotrade::get_auto_trade,
             commands::autotrade::set_auto_trade,
+            commands::update::update_settings,
+            commands::update::set_update_settings,
+            commands::update::check_update,
+            commands::update::install_update,
         ])
 }
 
@@ -111,6 +117,20 @@ pub fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
+/// The app's configuration and embedded `ui/` files (one copy for both modes).
+fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!()
+}
+
+/// `perpdesk --floor`: an empty window with the app's webview settings, the floor of the
+/// desktop footprint measurement (see `floor.rs`); blocks until it is closed.
+pub fn run_floor() {
+    if let Err(err) = floor::run(context()) {
+        eprintln!("perpdesk --floor: {err}");
+        std::process::exit(1);
+    }
+}
+
 /// Starts the desktop app and blocks until it quits.
 pub fn run() {
     // single-instance must be the first plugin, so a second launch exits before anything else
@@ -127,22 +147,28 @@ pub fn run() {
             .plugin(tauri_plugin_autostart::init(
                 tauri_plugin_autostart::MacosLauncher::LaunchAgent,
                 None,
-            )),
+            ))
+            // Signed updates: endpoints and the release key's public half in tauri.conf.json.
+            .plugin(tauri_plugin_updater::Builder::new().build()),
     )
     .setup(|app| {
         let handle = app.handle();
         let paths = resolve_paths(handle)?;
         logging::init(&paths.log_dir);
         tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "perpdesk starting");
+        let data_dir = paths.data_dir.clone();
         manage_app(handle, paths)?;
         webview::software_compositing(handle);
         tray::create(handle)?;
         // Open the engine now, in the background, so the window is up before the market
         // data has loaded; commands wait for it.
         notify::spawn(handle.clone());
+        // Beside the updater plugin, which exists only in the real app.
+        handle.manage(update::Updates::new());
+        update::check_on_start(handle.clone(), data_dir);
         Ok(())
     })
-    .run(tauri::generate_context!());
+    .run(context());
     if let Err(err) = result {
         tracing::error!(error = %err, "perpdesk stopped with an error");
         eprintln!("perpdesk: {err}");

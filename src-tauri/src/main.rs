@@ -2,5 +2,10 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    perpdesk_desktop::run();
+    // `--floor` is the desktop measurement's baseline (tests/e2e/examples/desktop_perf.rs).
+    if std::env::args().nth(1).as_deref() == Some("--floor") {
+        perpdesk_desktop::run_floor();
+    } else {
+        perpdesk_desktop::run();
+    }
 }

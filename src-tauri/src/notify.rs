@@ -282,23 +282,83 @@ pub mod linux {
         if slot.is_none() {
             WAITING.fetch_sub(1, Ordering::SeqCst);
         }
+        // Listen before showing: a click the moment the notification appears must find the
+        // listener there (notify-rust's own wait subscribes only after the notification is up).
+        let listener = match slot.as_ref().map(|_| Clicks::listen()).transpose() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for notification clicks");
+                None
+            }
+        };
         let mut n = notify_rust::Notification::new();
         n.appname("perpdesk")
             .summary(notice.title)
             .body(&notice.body);
-        if slot.is_some() {
+        if listener.is_some() {
             n.action("default", "打开 Open");
         }
         match n.show() {
-            Ok(handle) if slot.is_some() => handle.wait_for_action(|action| {
-                if action == "default" {
+            Ok(handle) => {
+                if let Some(listener) = listener
+                    && listener.clicked(handle.id())
+                {
                     open(notice.panel);
                 }
-            }),
-            Ok(_) => {}
+            }
             Err(e) => tracing::warn!(error = %e, "notification failed"),
         }
         drop(slot);
+    }
+
+    /// The notification service's `ActionInvoked` and `NotificationClosed` signals, subscribed
+    /// on a connection of their own.
+    struct Clicks {
+        messages: zbus::blocking::MessageIterator,
+    }
+
+    impl Clicks {
+        fn listen() -> zbus::Result<Self> {
+            let connection = zbus::blocking::Connection::session()?;
+            // The iterator first, so nothing that matches the rules below can come before it.
+            let messages = zbus::blocking::MessageIterator::from(&connection);
+            let bus = zbus::blocking::fdo::DBusProxy::new(&connection)?;
+            for member in ["ActionInvoked", "NotificationClosed"] {
+                let rule = zbus::MatchRule::builder()
+                    .msg_type(zbus::message::Type::Signal)
+                    .interface("org.freedesktop.Notifications")?
+                    .member(member)?
+                    .build();
+                bus.add_match_rule(rule)?;
+            }
+            Ok(Self { messages })
+        }
+
+        /// Whether notification `id` was clicked (its default action) before it closed.
+        fn clicked(self, id: u32) -> bool {
+            for message in self.messages.flatten() {
+                let header = message.header();
+                let member = header.member().map(|m| m.as_str().to_owned());
+                match member.as_deref() {
+                    Some("ActionInvoked") => {
+                        if let Ok((n, action)) = message.body().deserialize::<(u32, String)>()
+                            && n == id
+                        {
+                            return action == "default";
+                        }
+                    }
+                    Some("NotificationClosed") => {
+                        if let Ok((n, _reason)) = message.body().deserialize::<(u32, u32)>()
+                            && n == id
+                        {
+                            return false;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            false
+        }
     }
 }
 

@@ -39,7 +39,7 @@ async function call(command, args) {
 }
 
 /** Event names, mirrored from src-tauri/src/events.rs. */
-export const EVENTS = { signalsPaused: 'signals-paused', app: 'app-event', navigate: 'navigate' };
+export const EVENTS = { signalsPaused: 'signals-paused', app: 'app-event', navigate: 'navigate', updateAvailable: 'update-available' };
 
 export const api = {
   appInfo: () => call('app_info'),
@@ -54,6 +54,10 @@ export const api = {
   setAutoLock: (minutes) => call('set_auto_lock', { minutes }),
   autostart: () => call('autostart'),
   setAutostart: (on) => call('set_autostart', { on }),
+  updateSettings: () => call('update_settings'),
+  setUpdateSettings: (checkOnStart) => call('set_update_settings', { checkOnStart }),
+  checkUpdate: () => call('check_update'),
+  installUpdate: () => call('install_update'),
   exportBackup: (password) => call('export_backup', { password }),
   importBackup: (path, password) => call('import_backup', { path, password }),
   changeMasterPassword: (currentPassword, newPassword) =>

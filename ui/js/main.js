@@ -58,6 +58,24 @@ function setBanner(id, text) {
   el.hidden = !text;
 }
 
+/**
+ * Offers a newer release (from the check at start or the settings' button): nothing is
+ * downloaded unless the user says yes, and the shell verifies the release signature before it
+ * installs. Resolves to a sentence for the user; a failure rejects with the ApiError.
+ */
+async function offerUpdate(offer) {
+  if (!offer) return t('update.none');
+  const notes = offer.notes ? `\n\n${offer.notes}` : '';
+  const yes = await confirmDialog({
+    title: t('update.title'),
+    message: t('update.message', { version: offer.version, current: offer.currentVersion }) + notes,
+    ok: t('update.install'),
+  });
+  if (!yes) return t('update.later');
+  const done = await api.installUpdate();
+  return t('update.installed', { version: done.version });
+}
+
 /** A modal yes/no question; `danger` paints it red. Resolves to true only on the OK button. */
 function confirmDialog({ title, message, ok, danger = false }) {
   const dialog = $('#confirm-dialog');
@@ -89,6 +107,7 @@ const ctx = {
     return fmt();
   },
   confirm: confirmDialog,
+  offerUpdate,
   mode: () => state.mode,
   setMode(mode) {
     const changed = state.mode !== (mode ?? 'paper');
@@ -355,6 +374,9 @@ async function start() {
     await api.on(EVENTS.app, onAppEvent);
     // The shell sends a panel name; an object `{panel}` is accepted too.
     await api.on(EVENTS.navigate, (p) => showPanel(typeof p === 'string' ? p : p?.panel));
+    await api.on(EVENTS.updateAvailable, (offer) => {
+      offerUpdate(offer).then((text) => setBanner('update-banner', text), showError);
+    });
   } catch (err) {
     showError(err);
   }

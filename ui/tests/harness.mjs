@@ -210,6 +210,11 @@ function installFakeBackend(seed) {
     // `replayNowMs` sets the replay clock elsewhere than the data's last hour (a 2022 replay).
     replay: { now_ms: seed.replayNowMs ?? NOW, speed: 60, start_ms: NOW - 300 * HOUR, end_ms: NOW + 100 * HOUR, running: true },
     autoTrade: seed.autoTrade ?? { symbols: {} },
+    // The updater: `release` is what the update server would offer (null: this is the newest).
+    updates: { checkOnStart: seed.updates?.checkOnStart ?? true },
+    release: seed.release ?? null,
+    offered: null,
+    installed: null,
   };
   if (seed.activeEnvironment) fake.accounts.forEach((a) => { a.active = a.environment === seed.activeEnvironment; });
   const active = () => fake.accounts.find((a) => a.active) ?? null;
@@ -488,6 +493,23 @@ function installFakeBackend(seed) {
       return { period_end_ms: NOW, platform: '23.2498', user: '9.9642' };
     },
 
+    // As src-tauri/src/update.rs: a check downloads nothing; install takes only what it offered.
+    update_settings: () => clone(fake.updates),
+    set_update_settings: ({ checkOnStart }) => {
+      if (typeof checkOnStart !== 'boolean') throw err('InvalidInput', 'checkOnStart: must be true or false');
+      fake.updates = { checkOnStart };
+      return clone(fake.updates);
+    },
+    check_update: () => {
+      fake.offered = fake.release ? { version: fake.release.version, currentVersion: fake.info.version, notes: fake.release.notes ?? null } : null;
+      return clone(fake.offered);
+    },
+    install_update: () => {
+      if (!fake.offered) throw err('NotFound', 'there is no update to install; check for updates first');
+      fake.installed = fake.offered.version;
+      return { version: fake.installed };
+    },
+
     risk_limits: () => clone(fake.limits),
     set_risk_limits: ({ limits }) => {
       if (Number(limits.max_leverage) > 125) throw err('InvalidInput', 'max_leverage: must be at most 125');
@@ -500,6 +522,14 @@ function installFakeBackend(seed) {
   };
   window.__fake = fake;
   window.__fakeEmit = emit;
+  // What the shell does at start (src-tauri/src/update.rs `check_on_start`): looks only when the
+  // setting is on, and tells the page only when something newer is out.
+  window.__fakeStartCheck = () => {
+    if (!fake.updates.checkOnStart) return false;
+    const offer = commands.check_update();
+    if (offer) emit('update-available', offer);
+    return Boolean(offer);
+  };
   // window.print would open a dialog the test cannot close; count the calls instead.
   window.print = () => { fake.printed += 1; };
   window.__TAURI__ = {

@@ -9,3 +9,4 @@ pub mod replay;
 pub mod security;
 pub mod signals;
 pub mod trading;
+pub mod update;

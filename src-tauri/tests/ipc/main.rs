@@ -1,5 +1,7 @@
 //! The shell's IPC commands, invoked the way the webview invokes them, on Tauri's mock runtime.
 
+mod update;
+
 use perpdesk_app::AppPaths;
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -33,6 +35,11 @@ fn shell() -> Shell {
 }
 
 fn invoke(shell: &Shell, cmd: &str, body: Value) -> Result<Value, Value> {
+    invoke_in(&shell.window, cmd, body)
+}
+
+/// Invokes `cmd` from `window` as the page would; the command's `Ok` or `Err` as JSON.
+fn invoke_in(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -43,7 +50,7 @@ fn invoke(shell: &Shell, cmd: &str, body: Value) -> Result<Value, Value> {
         headers: Default::default(),
         invoke_key: INVOKE_KEY.into(),
     };
-    get_ipc_response(&shell.window, request)
+    get_ipc_response(window, request)
         .map(|body| body.deserialize::<Value>().expect("json response"))
 }
 

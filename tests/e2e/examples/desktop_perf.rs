@@ -1,13 +1,16 @@
-//! Measures the desktop targets of the dashboard in the real window (issue 8): cold start to an
-//! interactive screen, memory once signals flow, CPU while idle with the chart open, and the
-//! chart's frame times while candles stream and while a day is fast-forwarded.
+//! Measures the desktop targets of the dashboard in the real window (issues 8 and 18): cold
+//! start to an interactive screen, memory once signals flow, CPU while idle with the chart
+//! open, and the chart's frame times while candles stream and while a day is fast-forwarded,
+//! each against the floor measured first in the same run: `perpdesk --floor`, the same binary
+//! and webview settings with an empty page (`src-tauri/src/floor.rs`).
 //!
 //! A measurement, not a test: it asserts nothing and prints what it saw. Build the app in
 //! release first, then run it under a display and a session bus:
 //!
 //! ```text
 //! cargo build --release -p perpdesk-desktop
-//! # PERF_SYMBOLS=20 watches 20 symbols; PERF_IDLE_SECS sets the CPU window (60 s)
+//! # PERF_SYMBOLS=20 watches 20 symbols (30 once the paper universe is that wide);
+//! # PERF_IDLE_SECS sets the CPU window (60 s)
 //! PERPDESK_APP=target/release/perpdesk xvfb-run -a -s "-screen 0 1280x800x24" \
 //!   dbus-run-session -- cargo run -p perpdesk-e2e --example desktop_perf
 //! ```
@@ -40,12 +43,15 @@ async fn main() -> Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2)
-        .clamp(1, 20);
+        .max(1);
     println!(
         "app: {}; watching {symbols} symbols",
         app_binary().display()
     );
     let driver = Driver::start_with_env(&[("PERPDESK_PAPER_SYMBOLS", paper_symbols(symbols))])?;
+
+    // 0. The floor: an empty window with the same webview settings, measured the same way.
+    let floor = measure_floor(&driver).await?;
 
     // 1. First launch: an empty HOME, so the first-run screen.
     let (client, app) = launch(&driver, "first launch: interactive first-run screen").await?;
@@ -66,7 +72,7 @@ async fn main() -> Result<()> {
 
     // 3. Idle: signals panel with the chart, the paper market streaming at its own pace.
     tokio::time::sleep(Duration::from_secs(20)).await;
-    memory_report(app, "idle, signals panel with chart, 20 s after unlock")?;
+    let idle = memory_report(app, "idle, signals panel with chart, 20 s after unlock")?;
     // CPU first, without the frame recorder: its callback on every frame is work of its own.
     let before = cpu_ticks(app)?;
     let t = Instant::now();
@@ -86,7 +92,76 @@ async fn main() -> Result<()> {
     memory_report(app, "after the fast-forward")?;
 
     client.close().await?;
+    floor_table(&floor, &idle, symbols);
     Ok(())
+}
+
+/// What the floor window cost.
+struct Floor {
+    start_ms: Option<f64>,
+    memory: Totals,
+}
+
+/// `perpdesk --floor` through the same driver: cold start to its loaded empty page, memory
+/// after the same 20 s settle as the dashboard gets, and its idle frame intervals.
+async fn measure_floor(driver: &Driver) -> Result<Floor> {
+    let client = driver.launch_with_args(&["--floor"]).await?;
+    perpdesk_e2e::wait_until(
+        &client,
+        "the floor page to load",
+        "return document.readyState === 'complete';",
+        vec![],
+        60,
+        |v| *v == true,
+    )
+    .await?;
+    let app = find_app(driver.home())?;
+    let v = client
+        .execute(
+            "const n = performance.getEntriesByType('navigation')[0]; \
+             return [performance.timeOrigin + n.loadEventEnd, Date.now()];",
+            vec![],
+        )
+        .await?;
+    let start_ms = since_process_start(&v, app)?;
+    println!(
+        "floor: empty window loaded {} after the process started",
+        ms_or_unknown(start_ms)
+    );
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let memory = memory_report(app, "floor: empty window, 20 s after start")?;
+    start_frames(&client).await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    frames_report(&client, "floor: 10 s idle").await?;
+    client.close().await?;
+    wait_gone(app).await;
+    Ok(Floor { start_ms, memory })
+}
+
+/// The footprint table: the floor, perpdesk idle with its chart, and the difference.
+fn floor_table(floor: &Floor, app: &Totals, symbols: usize) {
+    println!("footprint against the floor (MiB; PSS/RSS/private summed over the process tree):");
+    println!("  {:<34} {:>8} {:>8} {:>8}", "", "PSS", "RSS", "private");
+    let row = |name: &str, t: &Totals| {
+        println!(
+            "  {name:<34} {:>8.1} {:>8.1} {:>8.1}",
+            mib(t.pss),
+            mib(t.rss),
+            mib(t.private)
+        );
+    };
+    row("floor (empty window)", &floor.memory);
+    row(&format!("perpdesk idle, {symbols} symbols"), app);
+    let diff = Totals {
+        rss: app.rss.saturating_sub(floor.memory.rss),
+        pss: app.pss.saturating_sub(floor.memory.pss),
+        private: app.private.saturating_sub(floor.memory.private),
+    };
+    row("perpdesk above the floor", &diff);
+    println!(
+        "  floor cold start to a loaded page: {}",
+        ms_or_unknown(floor.start_ms)
+    );
 }
 
 /// Launches the app and waits for its first interactive screen; prints how long that took
@@ -190,6 +265,11 @@ async fn in_app_start_ms(client: &Client, pid: u32) -> Result<Option<f64>> {
             vec![],
         )
         .await?;
+    since_process_start(&v, pid)
+}
+
+/// `[ready, page_now]` (epoch ms, from the page) as ms after process `pid` started.
+fn since_process_start(v: &serde_json::Value, pid: u32) -> Result<Option<f64>> {
     let (Some(ready), Some(page_now)) = (
         v.get(0).and_then(serde_json::Value::as_f64),
         v.get(1).and_then(serde_json::Value::as_f64),
@@ -297,7 +377,14 @@ fn kib(rollup: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn memory_report(root: u32, when: &str) -> Result<()> {
+/// Memory summed over a process tree, KiB.
+struct Totals {
+    rss: u64,
+    pss: u64,
+    private: u64,
+}
+
+fn memory_report(root: u32, when: &str) -> Result<Totals> {
     println!("memory ({when}), MiB:");
     println!(
         "  {:<24} {:>8} {:>8} {:>8}",
@@ -330,7 +417,7 @@ fn memory_report(root: u32, when: &str) -> Result<()> {
         mib(pss),
         mib(private)
     );
-    Ok(())
+    Ok(Totals { rss, pss, private })
 }
 
 #[allow(clippy::cast_precision_loss)]

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder};
 
 /// The perpdesk binary built by `cargo build --workspace` (or `PERPDESK_APP` when set).
 pub fn app_binary() -> PathBuf {
@@ -69,6 +69,16 @@ impl Driver {
             );
         }
         let home = tempfile::tempdir().context("temporary HOME")?;
+        // The app looks for updates at start by default, on the public release server; a test
+        // reaches nothing off this machine, so that setting starts off here (the update path
+        // is tested against a loopback server in src-tauri/tests/ipc/update.rs).
+        let data_dir = home.path().join(".local/share/com.perpdesk.desktop");
+        std::fs::create_dir_all(&data_dir).context("app data folder")?;
+        std::fs::write(
+            data_dir.join("updater.json"),
+            r#"{"settings":{"checkOnStart":false}}"#,
+        )
+        .context("update settings")?;
         let port = free_port()?;
         let native_port = free_port()?;
         let child = Command::new("tauri-driver")
@@ -111,11 +121,19 @@ impl Driver {
     /// # Errors
     /// When the session cannot be created (no display, WebKitWebDriver missing).
     pub async fn launch(&self) -> Result<Client> {
+        self.launch_with_args(&[]).await
+    }
+
+    /// [`Driver::launch`] with command-line arguments for the app (e.g. `--floor`).
+    ///
+    /// # Errors
+    /// As [`Driver::launch`].
+    pub async fn launch_with_args(&self, args: &[&str]) -> Result<Client> {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": app_binary() }),
+            serde_json::json!({ "application": app_binary(), "args": args }),
         );
         ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
@@ -125,62 +143,83 @@ impl Driver {
     }
 }
 
+/// How often a wait looks again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Evaluates `script` in the page until `done` accepts what it returns, or `secs` run out,
+/// and returns that value.
+///
 /// The panels re-render on every backend event (candles arrive every few seconds), so an
-/// element found a moment before a re-render can be stale by the time it is used. Such a
-/// miss is retried with a fresh lookup until `secs` run out; any other error is returned.
+/// element found by one WebDriver command can be replaced before the next one uses it. Every
+/// check here is therefore one script: it looks the element up afresh and reads (or clicks)
+/// it in the same turn of the page's event loop, where no re-render can come between.
 ///
 /// # Errors
-/// The last error once `secs` have run out, or the first that is not a stale element.
-pub async fn retry_stale<T, F, Fut>(
+/// When the script fails, or `done` never accepts its value in time (the last value is in the
+/// message).
+pub async fn wait_until(
+    client: &Client,
+    what: &str,
+    script: &str,
+    args: Vec<serde_json::Value>,
     secs: u64,
-    mut attempt: F,
-) -> Result<T, fantoccini::error::CmdError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
-{
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> Result<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        match attempt().await {
-            Err(e)
-                if std::time::Instant::now() < deadline
-                    && e.to_string().to_lowercase().contains("stale element") =>
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => return other,
+        let value = client
+            .execute(script, args.clone())
+            .await
+            .with_context(|| format!("evaluating the page while waiting for {what}"))?;
+        if done(&value) {
+            return Ok(value);
         }
+        if Instant::now() > deadline {
+            bail!("{what}: not within {secs} s; the page last said {value}");
+        }
+        tokio::time::sleep(POLL).await;
     }
 }
 
-/// The text of the element `css`.
+/// Present: neither `null` nor `false`.
+fn present(v: &serde_json::Value) -> bool {
+    !matches!(v, serde_json::Value::Null | serde_json::Value::Bool(false))
+}
+
+/// The text of the element `css`, waiting up to 10 s for it; found and read in one script.
 ///
 /// # Errors
 /// When it is missing.
 pub async fn text(client: &Client, css: &str) -> Result<String> {
-    retry_stale(10, || async {
-        client.find(Locator::Css(css)).await?.text().await
-    })
-    .await
-    .with_context(|| format!("text of {css}"))
+    let v = wait_until(
+        client,
+        &format!("text of {css}"),
+        "const el = document.querySelector(arguments[0]); return el ? el.innerText.trim() : null;",
+        vec![css.into()],
+        10,
+        present,
+    )
+    .await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
-/// Waits up to 20 s for `css` and clicks it.
+/// Waits up to 20 s for `css` to be shown and enabled, and clicks it in the same script.
 ///
 /// # Errors
-/// When it never appears or cannot be clicked.
+/// When it never becomes clickable.
 pub async fn click(client: &Client, css: &str) -> Result<()> {
-    retry_stale(20, || async {
-        client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await?
-            .click()
-            .await
-    })
+    wait_until(
+        client,
+        &format!("click {css}"),
+        "const el = document.querySelector(arguments[0]); \
+         if (!el || el.disabled || el.getClientRects().length === 0) return false; \
+         el.click(); return true;",
+        vec![css.into()],
+        20,
+        present,
+    )
     .await
-    .with_context(|| format!("click {css}"))
+    .map(drop)
 }
 
 /// Waits up to `secs` for an element matching `css`.
@@ -188,16 +227,85 @@ pub async fn click(client: &Client, css: &str) -> Result<()> {
 /// # Errors
 /// When none appears in time.
 pub async fn wait_for(client: &Client, css: &str, secs: u64) -> Result<()> {
-    retry_stale(secs, || async {
-        client
-            .wait()
-            .at_most(Duration::from_secs(secs))
-            .for_element(Locator::Css(css))
-            .await
-            .map(drop)
-    })
+    wait_until(
+        client,
+        &format!("{css} to appear"),
+        "return document.querySelector(arguments[0]) !== null;",
+        vec![css.into()],
+        secs,
+        present,
+    )
     .await
-    .with_context(|| format!("{css} never appeared within {secs} s"))
+    .map(drop)
+}
+
+/// Whether an element matching `css` is there now (one look, no waiting).
+///
+/// # Errors
+/// When the page cannot be evaluated.
+pub async fn exists(client: &Client, css: &str) -> Result<bool> {
+    let v = client
+        .execute(
+            "return document.querySelector(arguments[0]) !== null;",
+            vec![css.into()],
+        )
+        .await?;
+    Ok(v.as_bool().unwrap_or(false))
+}
+
+/// Counts, in the drawing area of the chart in `css` (its canvases larger than half the box
+/// each way: the pane, not the price or time axis), the pixels of each RGB colour in
+/// `colours`. Reads the canvases back in one script.
+const COUNT_COLOURS: &str = r"
+const [css, colours] = arguments;
+const box = document.querySelector(css);
+if (!box) return null;
+const r = box.getBoundingClientRect();
+const counts = colours.map(() => 0);
+for (const c of box.querySelectorAll('canvas')) {
+  if (!c.width || !c.height || c.clientWidth < r.width / 2 || c.clientHeight < r.height / 2) continue;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] !== 255) continue;
+    for (let k = 0; k < colours.length; k++) {
+      const [cr, cg, cb] = colours[k];
+      if (d[i] === cr && d[i + 1] === cg && d[i + 2] === cb) counts[k]++;
+    }
+  }
+}
+return counts;
+";
+
+/// Waits up to `secs` until the chart in `css` has drawn at least `min` pixels of every
+/// colour in `colours` (RGB) in its pane, and returns the counts.
+///
+/// # Errors
+/// When it has not, with the counts it had.
+pub async fn wait_drawn(
+    client: &Client,
+    css: &str,
+    colours: &[(&str, [u8; 3])],
+    min: u64,
+    secs: u64,
+) -> Result<Vec<u64>> {
+    let rgb: Vec<serde_json::Value> = colours.iter().map(|(_, c)| serde_json::json!(c)).collect();
+    let names: Vec<&str> = colours.iter().map(|(n, _)| *n).collect();
+    let v = wait_until(
+        client,
+        &format!("{css} to draw {names:?} (at least {min} px each)"),
+        COUNT_COLOURS,
+        vec![css.into(), rgb.into()],
+        secs,
+        |v| {
+            v.as_array().is_some_and(|a| {
+                a.len() == colours.len() && a.iter().all(|n| n.as_u64().unwrap_or(0) >= min)
+            })
+        },
+    )
+    .await?;
+    Ok(v.as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+        .unwrap_or_default())
 }
 
 /// Saves a screenshot of the window as `test-output/e2e-{name}.png`.

@@ -27,6 +27,7 @@ export function create(ctx) {
       s.autoLock = vault.auto_lock_minutes;
       // Not every shell offers it (the browser tests' fake may not): then the switch hides.
       s.autostart = await ctx.api.autostart().catch(() => null);
+      s.updates = await ctx.api.updateSettings().catch(() => null);
       s.error = null;
       const active = accounts.find((a) => a.active);
       if (active) ctx.setMode(active.environment);
@@ -288,6 +289,14 @@ export function create(ctx) {
         const box = h('input', { type: 'checkbox', id: 'cfg-autostart', checked: Boolean(s.autostart), 'data-testid': 'autostart' });
         box.addEventListener('change', () => run('autostart', async () => { s.autostart = await ctx.api.setAutostart(box.checked); return s.autostart; }, () => t('common.saved-settings')));
         return h('div', {}, h('div', { class: 'row' }, box, h('label', { for: 'cfg-autostart', text: t('cfg.autostart') })), statusLine('autostart', s.status.autostart));
+      })(),
+      s.updates === null || s.updates === undefined ? null : (() => {
+        const box = h('input', { type: 'checkbox', id: 'cfg-updates', checked: Boolean(s.updates.checkOnStart), 'data-testid': 'updates-on-start' });
+        box.addEventListener('change', () => run('updates', async () => { s.updates = await ctx.api.setUpdateSettings(box.checked); }, () => t('common.saved-settings')));
+        const check = button(t('cfg.check-updates'), { class: 'btn small', 'data-testid': 'check-updates',
+          onclick: () => run('updates', async () => ctx.offerUpdate(await ctx.api.checkUpdate()), (text) => text) });
+        return h('div', {}, h('div', { class: 'row' }, box, h('label', { for: 'cfg-updates', text: t('cfg.updates-on-start') }), check),
+          statusLine('updates', s.status.updates));
       })(),
       h('div', { class: 'grid2' }, expForm, impForm));
   }

@@ -9,7 +9,17 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use fantoccini::Locator;
 use perpdesk_e2e::notifications::FakeNotifications;
-use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, text, wait_for};
+use perpdesk_e2e::{
+    Driver, app_binary, click, exists, navigate, shot, text, wait_drawn, wait_for, wait_until,
+};
+
+/// The chart's candle colours and the equity chart's first two curves (`ui/js/views`).
+const UP: [u8; 3] = [0x22, 0xc5, 0x5e];
+const DOWN: [u8; 3] = [0xef, 0x44, 0x44];
+const MODEL_CURVE: [u8; 3] = [0xfa, 0xcc, 0x15];
+const BASELINE_CURVE: [u8; 3] = [0x38, 0xbd, 0xf8];
+/// Pixels of a colour that count as drawn: a few candles' bodies, a line across the pane.
+const DRAWN_PX: u64 = 50;
 
 #[tokio::test]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver; run by scripts/test.sh"]
@@ -55,23 +65,59 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
         .await?;
         shot(&client, "02-signals").await?;
 
-        // 3. The chart of the selected symbol.
-        wait_for(&client, "[data-testid=chart] canvas", 30).await?;
+        // 3. The chart of the selected symbol draws rising and falling candles, and the model
+        //    card its equity curves: counted in the canvases' own pixels, since a canvas
+        //    element is there even when nothing was drawn on it.
+        let candles = wait_drawn(
+            &client,
+            "[data-testid=chart]",
+            &[("rising candles", UP), ("falling candles", DOWN)],
+            DRAWN_PX,
+            60,
+        )
+        .await?;
+        let curves = wait_drawn(
+            &client,
+            "[data-testid=equity-chart]",
+            &[("model curve", MODEL_CURVE), ("baseline curve", BASELINE_CURVE)],
+            DRAWN_PX,
+            60,
+        )
+        .await?;
+        println!("chart pixels: candles up/down {candles:?}, equity model/baseline {curves:?}");
+        client
+            .execute(
+                "document.querySelector('[data-testid=chart]').scrollIntoView({block: 'center'}); return true;",
+                vec![],
+            )
+            .await?;
         shot(&client, "03-chart").await?;
+        if std::env::var_os("PERPDESK_README_SHOT").is_some() {
+            // The README's picture, made from this very window (see README.md).
+            let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+            std::fs::write(docs.join("screenshot.png"), client.screenshot().await?)?;
+        }
 
         // 4. One click from the signal: the ticket is filled, previewed, confirmed.
         click(&client, "[data-testid=trade-signal]").await?;
         wait_for(&client, "#panel-trade:not([hidden])", 10).await?;
         click(&client, "[data-testid=preview-order]").await?;
-        wait_for(&client, "[data-testid=risk-result]", 30).await?;
+        // The risk verdict and the confirm button are rendered together; read both at once.
+        let preview = wait_until(
+            &client,
+            "the preview's risk result",
+            "const r = document.querySelector('[data-testid=risk-result]'); \
+             if (!r) return null; \
+             const ok = document.querySelector('[data-testid=confirm-order]:not([disabled])'); \
+             return { risk: r.innerText, allowed: ok !== null };",
+            vec![],
+            30,
+            |v| v.is_object(),
+        )
+        .await?;
         shot(&client, "04-preview").await?;
-        let risk = text(&client, "[data-testid=risk-result]").await?;
-        if client
-            .find(Locator::Css("[data-testid=confirm-order]:not([disabled])"))
-            .await
-            .is_err()
-        {
-            bail!("the preview did not allow the order: {risk}");
+        if preview["allowed"] != true {
+            bail!("the preview did not allow the order: {}", preview["risk"]);
         }
         click(&client, "[data-testid=confirm-order]").await?;
         wait_for(&client, "[data-testid=order-result][data-kind=ok]", 30).await?;
@@ -86,31 +132,25 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             fill.actions.first().is_some_and(|a| a == "default"),
             "the fill notification has no click action: {fill:?}"
         );
-        let mut opened = false;
-        // The app starts waiting for the click right after showing the notification; a
-        // click sent before that is lost, so it is sent again until the panel opens.
-        for _ in 0..10 {
-            notifications.click(fill.id).await?;
-            if wait_for(&client, "#panel-records:not([hidden])", 1)
-                .await
-                .is_ok()
-            {
-                opened = true;
-                break;
-            }
-        }
-        assert!(
-            opened,
-            "clicking the fill notification did not open the records panel"
-        );
-        wait_for(
+        // The app listens for the click before it shows the notification, so once the
+        // service has it, one click is enough.
+        notifications.click(fill.id).await?;
+        wait_for(&client, "#panel-records:not([hidden])", 30)
+            .await
+            .context("clicking the fill notification did not open the records panel")?;
+        // The position's row and its TP / SL cell (both prices, not dashes), read together.
+        let tpsl = wait_until(
             &client,
-            "[data-testid=positions] button[data-testid^=close-]",
+            "the open position",
+            "const b = document.querySelector('[data-testid=positions] button[data-testid^=close-]'); \
+             const cell = b?.closest('tr')?.querySelector('td:nth-child(9)'); \
+             return cell ? cell.innerText : null;",
+            vec![],
             30,
+            serde_json::Value::is_string,
         )
         .await?;
-        // The TP / SL cell shows both prices, not dashes.
-        let tpsl = text(&client, "[data-testid=positions] tbody tr td:nth-child(9)").await?;
+        let tpsl = tpsl.as_str().unwrap_or_default();
         assert!(
             !tpsl.contains('—') && tpsl.contains('/'),
             "TP/SL cell: {tpsl}"
@@ -121,17 +161,38 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
         navigate(&client, "signals").await?;
         let mut closed = false;
         for _ in 0..30 {
+            // A day forward: done when the replay clock on screen shows it (it also moves
+            // by itself, a minute a second, so only a jump of most of a day counts).
+            let before = replay_clock_ms(&client).await?;
             click(&client, "[data-testid=replay-day]").await?;
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            wait_until(
+                &client,
+                "the replay clock to jump a day",
+                REPLAY_CLOCK_MS,
+                vec![],
+                30,
+                |v| v.as_f64().is_some_and(|ms| ms >= before + 23.0 * 3_600_000.0),
+            )
+            .await?;
             navigate(&client, "records").await?;
+            // The click disables the button and clears the last result before it returns, so
+            // an enabled button with a result is this sync's end, positions reloaded.
             click(&client, "[data-testid=sync-now]").await?;
-            wait_for(&client, "[data-testid=sync-now]:not([disabled])", 60).await?;
-            if client
-                .find(Locator::Css(
-                    "[data-testid=positions] button[data-testid^=close-]",
-                ))
-                .await
-                .is_err()
+            wait_until(
+                &client,
+                "the sync to finish",
+                "return document.querySelector('[data-testid=sync-now]:not([disabled])') !== null \
+                 && document.querySelector('[data-testid=sync-result][data-kind]') !== null;",
+                vec![],
+                60,
+                |v| *v == true,
+            )
+            .await?;
+            if !exists(
+                &client,
+                "[data-testid=positions] button[data-testid^=close-]",
+            )
+            .await?
             {
                 closed = true;
                 break;
@@ -143,8 +204,17 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             "neither the take-profit nor the stop-loss triggered in 30 days"
         );
         // The round trip's fills are in the records (entry + exit).
-        wait_for(&client, "[data-testid=trades] tbody tr:nth-child(2)", 30).await?;
-        let fills = text(&client, "[data-testid=trades]").await?;
+        let fills = wait_until(
+            &client,
+            "the round trip's two fills",
+            "const t = document.querySelector('[data-testid=trades]'); \
+             return t && t.querySelector('tbody tr:nth-child(2)') ? t.innerText : null;",
+            vec![],
+            30,
+            serde_json::Value::is_string,
+        )
+        .await?;
+        let fills = fills.as_str().unwrap_or_default();
         assert!(
             fills.contains("signal") || fills.contains("信号"),
             "{fills}"
@@ -153,21 +223,21 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
 
         // 7. The ledger row with its platform 70% / user 30% split.
         navigate(&client, "profit-share").await?;
-        wait_for(
+        // The cells show cents; the exact amounts are each number's `data-value`, read from
+        // one rendering of the row in one script so a re-render cannot come between the cells.
+        let exact = wait_until(
             &client,
-            "[data-testid=ps-ledger] tbody tr td:nth-child(6)",
+            "the ledger row's exact amounts",
+            "const tr = document.querySelector('[data-testid=ps-ledger] tbody tr'); \
+             if (!tr) return null; \
+             const v = [5, 6, 7].map((n) => \
+               tr.querySelector(`td:nth-child(${n}) .num`)?.dataset.value ?? null); \
+             return v.every((x) => x !== null) ? v : null;",
+            vec![],
             30,
+            serde_json::Value::is_array,
         )
         .await?;
-        // The cells show cents; the exact amounts are each number's `data-value`, read in one
-        // script so a re-render cannot come between the cells.
-        let exact = client
-            .execute(
-                "return [5, 6, 7].map((n) => document.querySelector(\
-                 `[data-testid=ps-ledger] tbody tr td:nth-child(${n}) .num`)?.dataset.value ?? null)",
-                vec![],
-            )
-            .await?;
         let amount = |i: usize| -> Result<f64> {
             exact[i]
                 .as_str()
@@ -236,4 +306,22 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
     }
     client.close().await?;
     outcome
+}
+
+/// The replay clock on screen ("2022-06-25 00:09 UTC" in the replay line) as epoch ms.
+const REPLAY_CLOCK_MS: &str = "const el = document.querySelector('[data-testid=replay]'); \
+    const m = el && el.innerText.match(/(\\d{4}-\\d{2}-\\d{2}) (\\d{2}:\\d{2})/); \
+    return m ? Date.parse(`${m[1]}T${m[2]}:00Z`) : null;";
+
+async fn replay_clock_ms(client: &fantoccini::Client) -> Result<f64> {
+    let v = wait_until(
+        client,
+        "the replay clock",
+        REPLAY_CLOCK_MS,
+        vec![],
+        30,
+        serde_json::Value::is_number,
+    )
+    .await?;
+    v.as_f64().context("replay clock")
 }

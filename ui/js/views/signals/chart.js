@@ -16,6 +16,16 @@ const LIMIT = 300;
 const SVG = 'http://www.w3.org/2000/svg';
 const COLORS = { up: '#22c55e', down: '#ef4444', ema20: '#facc15', ema50: '#38bdf8', bb: '#a78bfa', text: '#e5e9f2', grid: '#1f2a44', bg: '#111a2e' };
 const CURVE_COLORS = ['#facc15', '#38bdf8', '#a78bfa', '#f97316', '#94a3b8', '#22c55e'];
+
+/**
+ * The charts' locale: the UI's language, never the browser's. lightweight-charts formats the
+ * time scale with `navigator.language`, which WebKitGTK takes from the process's locale; under
+ * LANG=C (a fresh Debian, a container) that is "C", which `Intl` rejects, and the exception on
+ * every frame left the panes undrawn (candles, lines, equity curves) in the real window.
+ */
+function chartLocale() {
+  return document.documentElement.lang || 'en';
+}
 const OVERLAYS = [['ema20', COLORS.ema20, 'EMA20'], ['ema50', COLORS.ema50, 'EMA50'], ['bb_upper', COLORS.bb, 'BB+'], ['bb_lower', COLORS.bb, 'BB−']];
 
 /** What the equity chart shows, compared to skip redrawing an unchanged model card. */
@@ -211,8 +221,12 @@ export function create(ctx, shared) {
       // blocks; the attribution link is shown under the chart and in the footer instead.
       layout: { background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false },
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
+      // One object: a second `localization` key would replace the locale, not add to it.
+      localization: {
+        locale: chartLocale(),
+        ...(places === null ? {} : { priceFormatter: (p) => ctx.fmt.price(p, tick) }),
+      },
       timeScale: { timeVisible: true, secondsVisible: false },
-      ...(places === null ? {} : { localization: { priceFormatter: (p) => ctx.fmt.price(p, tick) } }),
     });
     candleSeries = chart.addSeries(CandlestickSeries, {
       upColor: COLORS.up, downColor: COLORS.down, borderVisible: false, wickUpColor: COLORS.up, wickDownColor: COLORS.down,
@@ -295,6 +309,7 @@ export function create(ctx, shared) {
       // blocks; the attribution link is shown under the chart and in the footer instead.
       layout: { background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false },
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
+      localization: { locale: chartLocale() },
     });
     curves.forEach(([name, pts], i) => {
       const line = equityChart.addSeries(LineSeries, {
