@@ -354,12 +354,57 @@ pub async fn wait_drawn(
         .unwrap_or_default())
 }
 
-/// A PNG of the window; `what` names it in messages.
+/// Starts a repaint on every animation frame (a 1 px dot in a corner changing between
+/// transparent and 1/255 alpha) until [`STOP_PAINTING`].
+///
+/// WebKitGTK's WebDriver takes a screenshot only after the page's next presentation update
+/// (`callAfterNextPresentationUpdate`). Measured in this window (software compositing, see
+/// src-tauri/src/webview.rs): a screenshot of a page with nothing left to paint waited for the
+/// next repaint some event happened to cause: 2 s on the signals panel, 50 s or never on the
+/// trade panel right after an order and on the ledger, which hung the e2e. A page that is
+/// painting answers at its next frame.
+const KEEP_PAINTING: &str = "
+if (!window.__e2ePaint) {
+  const dot = document.createElement('div');
+  dot.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+  document.documentElement.appendChild(dot);
+  const p = { dot, odd: false, raf: 0 };
+  const tick = () => {
+    p.odd = !p.odd;
+    dot.style.background = p.odd ? 'rgba(0,0,0,0.004)' : 'transparent';
+    p.raf = requestAnimationFrame(tick);
+  };
+  p.raf = requestAnimationFrame(tick);
+  window.__e2ePaint = p;
+}
+return true;";
+
+/// Ends what [`KEEP_PAINTING`] started.
+const STOP_PAINTING: &str = "
+const p = window.__e2ePaint;
+if (p) { cancelAnimationFrame(p.raf); p.dot.remove(); delete window.__e2ePaint; }
+return true;";
+
+/// A PNG of the window; `what` names it in messages. See [`KEEP_PAINTING`] for why the page
+/// paints while it is taken.
 ///
 /// # Errors
 /// When the screenshot fails or does not answer in time.
 pub async fn screenshot(client: &Client, what: &str) -> Result<Vec<u8>> {
-    bounded(&format!("screenshot {what}"), client.screenshot()).await
+    bounded(
+        &format!("repainting for screenshot {what}"),
+        client.execute(KEEP_PAINTING, vec![]),
+    )
+    .await?;
+    let png = bounded(&format!("screenshot {what}"), client.screenshot()).await;
+    let stopped = bounded(
+        &format!("stop repainting after screenshot {what}"),
+        client.execute(STOP_PAINTING, vec![]),
+    )
+    .await;
+    let png = png?;
+    stopped?;
+    Ok(png)
 }
 
 /// Saves a screenshot of the window as `test-output/e2e-{name}.png`.
