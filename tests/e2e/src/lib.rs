@@ -358,10 +358,11 @@ pub async fn wait_drawn(
 /// transparent and 1/255 alpha) until [`STOP_PAINTING`].
 ///
 /// WebKitGTK's WebDriver takes a screenshot only after the page's next presentation update
-/// (`callAfterNextPresentationUpdate`). Measured in this window (software compositing, see
-/// src-tauri/src/webview.rs): a screenshot of a page with nothing left to paint waited for the
-/// next repaint some event happened to cause: 2 s on the signals panel, 50 s or never on the
-/// trade panel right after an order and on the ledger, which hung the e2e. A page that is
+/// (`callAfterNextPresentationUpdate`). With the app's software compositing
+/// (src-tauri/src/webview.rs, kept for its memory) a page with nothing left to paint waited
+/// for whatever repaint an event happened to cause: 2 s on the signals panel, 50 s or never on
+/// the trade panel right after an order, which hung the e2e; with accelerated compositing on,
+/// no screenshot waited (measured both ways on a loaded 2-core machine). A page that is
 /// painting answers at its next frame.
 const KEEP_PAINTING: &str = "
 if (!window.__e2ePaint) {
