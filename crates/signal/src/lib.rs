@@ -19,10 +19,12 @@
 //! out-of-sample record on the symbol.
 
 pub mod backtest;
+pub mod bars;
 pub mod card;
 pub mod data;
 pub mod error;
 pub mod evaluate;
+pub mod families;
 pub mod features;
 pub mod gbdt;
 pub mod indicators;
@@ -30,7 +32,10 @@ pub mod labels;
 pub mod model;
 pub mod saved;
 pub mod signal;
+pub mod sizing;
+pub mod strategy;
 pub mod stream;
+pub mod universe;
 
 pub use backtest::{
     BacktestConfig, BacktestReport, BacktestResult, EquityPoint, FundingRates, Side, Trade,

@@ -10,3 +10,4 @@ mod golden;
 mod labels;
 mod model;
 mod streaming;
+mod universe;
