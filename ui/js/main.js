@@ -1,11 +1,11 @@
 import { api, EVENTS } from './api.js';
-import { DEFAULT_LANGUAGE, LANGUAGES, applyLanguage, translator } from './i18n.js';
+import { DEFAULT_LANGUAGE, LANGUAGES, applyLanguage, translator } from './i18n/index.js';
 import { describeError, field, h, input, setFieldError, setStatus } from './views/common.js';
 import * as apiConfig from './views/api-config.js';
 import * as profitShare from './views/profit-share.js';
 import * as records from './views/records.js';
 import * as risk from './views/risk.js';
-import * as signals from './views/signals.js';
+import * as signals from './views/signals/index.js';
 import * as trade from './views/trade.js';
 
 const FACTORIES = {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
-import { ALL_KEYS, KEYS_BY_LANGUAGE } from '../js/i18n.js';
+import { mkdir, readFile } from 'node:fs/promises';
 import { DEFAULT_INFO, emitAppEvent, useBrowser } from './harness.mjs';
 
 const PANELS = ['api-config', 'signals', 'trade', 'records', 'profit-share', 'risk'];
@@ -126,19 +125,6 @@ describe('dashboard', () => {
     await emitAppEvent(page, { kind: 'liquidation_warning', account_id: 1, symbol: 'BTCUSDT', mark_price: '52000', liquidation_price: '51230.4' });
     assert.match(await page.textContent('[data-testid=liq-banner]'), /BTCUSDT.*52000.*51230\.4/);
     assert.deepEqual(errors, []);
-  });
-
-  test('every interface string exists in both languages and every key the code uses exists', async () => {
-    for (const [language, keys] of Object.entries(KEYS_BY_LANGUAGE)) {
-      assert.deepEqual([...keys].sort(), [...ALL_KEYS].sort(), `${language} is missing or has extra keys`);
-    }
-    const dir = new URL('../js/', import.meta.url);
-    const files = ['main.js', ...(await readdir(new URL('views/', dir))).map((f) => `views/${f}`)];
-    const known = new Set(ALL_KEYS);
-    for (const f of files) {
-      const src = await readFile(new URL(f, dir), 'utf8');
-      for (const [, key] of src.matchAll(/\bt\('([a-zA-Z0-9._-]+)'/g)) assert.ok(known.has(key), `${f}: ${key}`);
-    }
   });
 
   test('the vendored chart library is the pinned npm build with its licence and notice', async () => {

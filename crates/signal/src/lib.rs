@@ -22,6 +22,7 @@ pub mod backtest;
 pub mod bars;
 pub mod card;
 pub mod data;
+pub mod edge;
 pub mod error;
 pub mod evaluate;
 pub mod families;
@@ -46,6 +47,7 @@ pub use card::{
     evaluate, evaluate_split_funding, evaluate_with_progress,
 };
 pub use data::{parse_funding, parse_klines};
+pub use edge::{Book, Costs, Simulation, daily, simulate};
 pub use error::SignalError;
 pub use evaluate::{
     CalibrationBucket, FoldReport, Metrics, OosPrediction, WalkForwardConfig, WalkForwardReport,

@@ -1,13 +1,14 @@
-// 预测信号: the watchlist, a candlestick chart with EMA/Bollinger overlays and signal
-// markers, the latest signal of the chosen symbol and its model card. A flat signal still
-// shows which way the model leans, always beside the warning that no edge was proven.
+// The chart of the selected symbol: candles with EMA/Bollinger overlays and signal markers,
+// the latest signal (a flat one still shows which way the model leans, always beside the
+// warning that no edge was proven) and the model card (calibration, equity curves, the
+// models compared).
 import {
   CandlestickSeries, LineSeries, createChart, createSeriesMarkers,
-} from '../../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs';
+} from '../../../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs';
 import {
-  button, card, describeError, field, fill, fmtDec, fmtPct, fmtTime, h, header, input, pnlCell, select,
-  setFieldError, setStatus, table,
-} from './common.js';
+  button, card, describeError, fmtDec, fmtPct, fmtTime, h, select,
+} from '../common.js';
+import { directionText, recordText } from './words.js';
 
 const INTERVALS = ['5m', '15m', '1h', '4h', '1d'];
 const LIMIT = 300;
@@ -20,12 +21,6 @@ const OVERLAYS = [['ema20', COLORS.ema20, 'EMA20'], ['ema50', COLORS.ema50, 'EMA
 function curvesKey(card) {
   return JSON.stringify(Object.entries(card?.curves ?? {}).map(([name, pts]) => [name, pts?.length ?? 0, pts?.at?.(-1) ?? null]));
 }
-
-/**
- * The engine's settings for a symbol it has no auto-trade entry for yet
- * (`AutoTradeSymbol::default` in crates/app/src/autotrade.rs); the first switch-on saves them.
- */
-const AUTO_DEFAULTS = { enabled: false, usdt: '500', leverage: 5, margin_type: 'ISOLATED', trade_lean: false };
 
 const sec = (ms) => Math.floor(Number(ms) / 1000);
 
@@ -116,16 +111,15 @@ function lineData(points) {
   return out;
 }
 
-export function create(ctx) {
+/**
+ * The chart part of the signals panel: it shows `shared.selected` inside `shared.root`.
+ * `load` reads the symbol again (one load at a time), `candle` puts a streamed candle into the
+ * drawn chart, `forget` drops the charts before a full render, `shown` draws what waited for
+ * the panel to be visible.
+ */
+export function create(ctx, shared) {
   const { t } = ctx;
-  const s = {
-    watch: [], selected: null, interval: '1h', candles: [], indicators: null, signals: [], card: null, cardFor: null,
-    error: null, chartError: null, replay: null, watchStatus: null,
-    // Auto-trade: the saved settings, a failed load, the symbol being saved and, per symbol,
-    // the outcome shown next to its switch.
-    auto: null, autoError: null, autoBusy: null, autoStatus: {},
-  };
-  let root = null;
+  const s = { interval: '1h', candles: [], indicators: null, signals: [], card: null, cardFor: null, chartError: null };
   let chart = null;
   let candleSeries = null;
   let equityChart = null;
@@ -140,204 +134,8 @@ export function create(ctx) {
   let equityBoxEl = null;
   let equityKey = null;
 
-  function directionText(sig) {
-    if (!sig) return '—';
-    if (sig.direction === 'flat') return `— ${t('dir.flat')} (${t('signals.lean')} ${t(`dir.${sig.lean}`)})`;
-    return `${sig.direction === 'long' ? '↑' : '↓'} ${t(`dir.${sig.direction}`)}`;
-  }
-
-  function recordText(rec) {
-    if (!rec) return '—';
-    const beat = rec.beats_baselines && rec.beats_base_rate ? `✓ ${t('signals.edge-yes')}` : `✗ ${t('signals.edge-no')}`;
-    return `${t('signals.accuracy')} ${fmtPct(rec.accuracy * 100)} · ${t('signals.net')} ${fmtPct(rec.model_net_pnl_pct)} · ${t('signals.best-baseline')} ${rec.best_baseline} ${fmtPct(rec.best_baseline_net_pnl_pct)} · ${beat}`;
-  }
-
   function latestSignal() {
     return [...s.signals].sort((a, b) => b.time_ms - a.time_ms)[0] ?? null;
-  }
-
-  async function loadWatch() {
-    try {
-      s.watch = await ctx.api.watchlist();
-      s.error = null;
-    } catch (err) {
-      s.error = err;
-      ctx.fail(err, false);
-    }
-    if (!s.selected && s.watch.length) s.selected = s.watch[0].symbol;
-    renderWatch();
-  }
-
-  async function loadAuto() {
-    try {
-      s.auto = await ctx.api.getAutoTrade();
-      s.autoError = null;
-    } catch (err) {
-      s.autoError = err;
-      ctx.fail(err, false);
-    }
-    renderAuto();
-  }
-
-  const autoEntry = (symbol) => ({ ...AUTO_DEFAULTS, ...(s.auto?.symbols?.[symbol] ?? {}) });
-
-  /** Saves `change` to one symbol's entry; the outcome is shown next to its switch. */
-  async function saveAuto(symbol, change, confirm, okKey, focusId) {
-    const symbols = { ...(s.auto?.symbols ?? {}), [symbol]: { ...autoEntry(symbol), ...change } };
-    s.autoBusy = symbol;
-    renderAuto();
-    try {
-      s.auto = await ctx.api.setAutoTrade({ symbols }, confirm);
-      s.autoStatus[symbol] = { kind: 'ok', text: t(okKey, { symbol }) };
-    } catch (err) {
-      s.autoStatus[symbol] = { kind: 'error', text: describeError(t, err) };
-      ctx.fail(err, false);
-    }
-    s.autoBusy = null;
-    renderAuto(focusId);
-  }
-
-  /** Live money makes every warning stronger. */
-  function withLiveWarning(message) {
-    return ctx.mode() === 'live' ? `${message} ${t('signals.auto-live-warning')}` : message;
-  }
-
-  async function switchAuto(symbol, on, focusId) {
-    if (!on) {
-      // Off also drops the unproven-lean choice, so turning it on again asks about it afresh.
-      await saveAuto(symbol, { enabled: false, trade_lean: false }, false, 'signals.auto-saved-off', focusId);
-      return;
-    }
-    const entry = autoEntry(symbol);
-    const yes = await ctx.confirm({
-      title: t('signals.auto-on-title', { symbol }),
-      message: withLiveWarning(t('signals.auto-on-message', { symbol, usdt: entry.usdt, leverage: entry.leverage })),
-      ok: t('signals.auto-on-ok'),
-      danger: true,
-    });
-    if (!yes) {
-      renderAuto(focusId);
-      return;
-    }
-    await saveAuto(symbol, { enabled: true }, true, 'signals.auto-saved-on', focusId);
-  }
-
-  async function switchLean(symbol, on, focusId) {
-    if (!on) {
-      await saveAuto(symbol, { trade_lean: false }, false, 'signals.auto-lean-saved-off', focusId);
-      return;
-    }
-    const yes = await ctx.confirm({
-      title: t('signals.auto-lean-title', { symbol }),
-      message: withLiveWarning(t('signals.auto-lean-message')),
-      ok: t('signals.auto-lean-ok'),
-      danger: true,
-    });
-    if (!yes) {
-      renderAuto(focusId);
-      return;
-    }
-    await saveAuto(symbol, { trade_lean: true }, true, 'signals.auto-lean-saved-on', focusId);
-  }
-
-  function renderAuto(focusId) {
-    const slot = root?.querySelector('[data-testid=auto-slot]');
-    if (!slot) return;
-    if (s.autoError && !s.auto) {
-      slot.replaceChildren(h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', 'data-testid': 'auto-error', text: describeError(t, s.autoError) }));
-      return;
-    }
-    // A symbol that trades by itself stays listed after it leaves the watchlist, so it can
-    // still be turned off.
-    const symbols = [...new Set([...s.watch.map((w) => w.symbol), ...Object.keys(s.auto?.symbols ?? {})])];
-    const rows = symbols.map((symbol) => {
-      const entry = autoEntry(symbol);
-      const busy = s.autoBusy !== null || !s.auto;
-      const id = `auto-${symbol}`;
-      const sw = h('input', {
-        type: 'checkbox', role: 'switch', id, checked: entry.enabled, disabled: busy,
-        'aria-label': t('signals.auto-switch', { symbol }), 'data-testid': `auto-switch-${symbol}`,
-        onchange: (e) => switchAuto(symbol, e.target.checked, id),
-      });
-      const leanId = `auto-lean-${symbol}`;
-      const lean = h('input', {
-        type: 'checkbox', id: leanId, checked: entry.trade_lean, disabled: busy || !entry.enabled,
-        'aria-label': t('signals.auto-lean-switch', { symbol }), 'data-testid': `auto-lean-${symbol}`,
-        onchange: (e) => switchLean(symbol, e.target.checked, leanId),
-      });
-      const status = h('span', { class: 'status-line', role: 'status', 'data-testid': `auto-status-${symbol}` });
-      const st = s.autoStatus[symbol];
-      if (st) {
-        setStatus(status, st.kind, st.text);
-        if (st.kind === 'error') status.setAttribute('role', 'alert');
-      }
-      return [
-        symbol,
-        h('div', { class: 'row wrap' },
-          h('label', { class: 'switch', 'data-state': entry.enabled ? 'on' : 'off' }, sw,
-            h('span', { 'data-testid': `auto-state-${symbol}`, text: t(entry.enabled ? 'signals.auto-on' : 'signals.auto-off') })),
-          status),
-        t('signals.auto-size', { usdt: entry.usdt, leverage: entry.leverage, margin: t(`margin.${entry.margin_type}`) }),
-        h('label', {}, lean, h('span', { text: t('signals.auto-lean') })),
-      ];
-    });
-    slot.replaceChildren(table(t, ['signals.symbol', 'signals.auto-state', 'signals.auto-order', 'signals.auto-lean-col'], rows, { testid: 'auto-trade' }));
-    if (focusId) document.getElementById(focusId)?.focus();
-  }
-
-  async function loadReplay() {
-    // The replay clock exists in paper mode only; elsewhere the line stays hidden.
-    if (ctx.mode() !== 'paper') {
-      s.replay = null;
-      return;
-    }
-    try {
-      s.replay = await ctx.api.replayStatus();
-    } catch {
-      s.replay = null;
-    }
-  }
-
-  async function saveWatchlist(control) {
-    const symbols = control.value.split(/[\s,，]+/).map((x) => x.trim().toUpperCase()).filter(Boolean);
-    if (!symbols.length || symbols.some((x) => !/^[A-Z0-9]{5,20}$/.test(x))) {
-      setFieldError(control, t('signals.err.watchlist'));
-      control.focus();
-      return;
-    }
-    try {
-      s.watch = await ctx.api.setWatchlist(symbols);
-      s.watchStatus = { kind: 'ok', text: t('common.saved-settings') };
-      if (!s.watch.some((w) => w.symbol === s.selected)) {
-        s.selected = s.watch[0]?.symbol ?? null;
-        loadSymbol();
-      }
-      renderAuto();
-    } catch (err) {
-      s.watchStatus = { kind: 'error', text: describeError(t, err) };
-      ctx.fail(err, false);
-    }
-    renderWatch();
-  }
-
-  async function advance(minutes) {
-    try {
-      s.replay = await ctx.api.advanceReplay(minutes);
-    } catch (err) {
-      s.watchStatus = { kind: 'error', text: describeError(t, err) };
-      ctx.fail(err, false);
-    }
-    renderWatch();
-  }
-
-  async function toggleReplay() {
-    try {
-      s.replay = await ctx.api.setReplay({ running: !s.replay.running });
-    } catch (err) {
-      s.watchStatus = { kind: 'error', text: describeError(t, err) };
-      ctx.fail(err, false);
-    }
-    renderWatch();
   }
 
   // One load of the selected symbol at a time; what asks meanwhile gets one more load after
@@ -360,7 +158,7 @@ export function create(ctx) {
 
   let retryLoad = null;
   async function fetchSymbol() {
-    const symbol = s.selected;
+    const symbol = shared.selected;
     if (!symbol) return;
     try {
       const [candles, indicators, sigs] = await Promise.all([
@@ -373,7 +171,7 @@ export function create(ctx) {
       const newest = sigs.reduce((a, g) => (!a || g.time_ms > a.time_ms ? g : a), null);
       const cardFor = `${symbol}|${newest?.model_version ?? ''}`;
       const card = cardFor === s.cardFor ? s.card : normalizeCard(await ctx.api.modelCard(symbol));
-      if (symbol !== s.selected) return;
+      if (symbol !== shared.selected) return;
       Object.assign(s, { candles, indicators, signals: sigs, card, cardFor, chartError: null });
     } catch (err) {
       if (err?.code === 'NotFound') {
@@ -381,60 +179,13 @@ export function create(ctx) {
         // error to show, and its first signals may already have been announced, so ask
         // again shortly instead of waiting for the next candle.
         clearTimeout(retryLoad);
-        retryLoad = setTimeout(() => { if (symbol === s.selected) loadSymbol(); }, 1000);
+        retryLoad = setTimeout(() => { if (symbol === shared.selected) loadSymbol(); }, 1000);
         return;
       }
       s.chartError = err;
       ctx.fail(err, false);
     }
     renderDetail();
-  }
-
-  // Events re-render the watchlist at most once a frame: a replayed day brings a candle and
-  // a signal per symbol per hour, hundreds of events in a second with 20 symbols.
-  let watchQueued = false;
-  function queueWatch() {
-    if (watchQueued) return;
-    watchQueued = true;
-    requestAnimationFrame(() => {
-      watchQueued = false;
-      renderWatch();
-    });
-  }
-
-  function renderWatch() {
-    const slot = root?.querySelector('[data-testid=watchlist-slot]');
-    if (!slot) return;
-    const rows = s.watch.map((w) => [
-      button(w.symbol, {
-        class: 'btn link', 'aria-pressed': String(w.symbol === s.selected), 'data-symbol': w.symbol,
-        'aria-label': `${t('signals.show-chart')} ${w.symbol}`,
-        onclick: () => { s.selected = w.symbol; renderWatch(); loadSymbol(); },
-      }),
-      fmtDec(w.price),
-      pnlCell(w.change_24h_pct === null || w.change_24h_pct === undefined ? null : `${Number(w.change_24h_pct).toFixed(2)}`),
-      directionText(w.signal),
-      w.signal ? fmtPct(w.signal.probability * 100) : '—',
-      recordText(w.signal?.record),
-    ]);
-    const parts = [table(t, ['signals.symbol', 'signals.price', 'signals.change', 'signals.direction', 'signals.probability', 'signals.track-record'], rows, { testid: 'watchlist' })];
-    if (s.error) parts.unshift(h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.error) }));
-    const symbols = input('watch-symbols', { id: 'watch-symbols', value: s.watch.map((w) => w.symbol).join(', '), 'data-testid': 'watch-symbols' });
-    const form = h('form', { class: 'row wrap', novalidate: true }, field(t('signals.edit-watchlist'), symbols, { help: t('signals.edit-watchlist-help') }),
-      h('button', { type: 'submit', class: 'btn', text: t('common.save'), 'data-testid': 'watch-save' }));
-    form.addEventListener('submit', (e) => { e.preventDefault(); saveWatchlist(symbols); });
-    parts.push(form);
-    const st = h('p', { class: 'status-line', role: 'status', 'data-testid': 'watch-status' });
-    if (s.watchStatus) setStatus(st, s.watchStatus.kind, s.watchStatus.text);
-    parts.push(st);
-    if (s.replay) {
-      parts.unshift(h('p', { class: 'muted row', 'data-testid': 'replay' },
-        t('signals.replay', { now: fmtTime(s.replay.now_ms), speed: s.replay.speed, state: t(s.replay.running ? 'signals.replay-running' : 'signals.replay-paused') }),
-        button(t(s.replay.running ? 'signals.replay-pause' : 'signals.replay-resume'), { class: 'btn small', 'data-testid': 'replay-toggle', onclick: toggleReplay }),
-        button(t('signals.replay-hour'), { class: 'btn small', 'data-testid': 'replay-hour', onclick: () => advance(60) }),
-        button(t('signals.replay-day'), { class: 'btn small', 'data-testid': 'replay-day', onclick: () => advance(24 * 60) })));
-    }
-    slot.replaceChildren(...parts);
   }
 
   function drawChart(container) {
@@ -543,14 +294,14 @@ export function create(ctx) {
   }
 
   function renderDetail() {
-    const slot = root?.querySelector('[data-testid=detail-slot]');
+    const slot = shared.root?.querySelector('[data-testid=detail-slot]');
     if (!slot) return;
     const sig = latestSignal();
-    const key = `${s.selected}|${s.interval}`;
-    const keepChart = Boolean(chart && chartBoxEl && chartKey === key && s.candles.length && !root.hidden);
-    const chartBox = keepChart ? chartBoxEl : h('div', { class: 'chart', 'data-testid': 'chart', role: 'img', 'aria-label': `${t('signals.chart')} ${s.selected ?? ''}` });
+    const key = `${shared.selected}|${s.interval}`;
+    const keepChart = Boolean(chart && chartBoxEl && chartKey === key && s.candles.length && !shared.root.hidden);
+    const chartBox = keepChart ? chartBoxEl : h('div', { class: 'chart', 'data-testid': 'chart', role: 'img', 'aria-label': `${t('signals.chart')} ${shared.selected ?? ''}` });
     const curves = curvesKey(s.card);
-    const keepEquity = Boolean(equityChart && equityBoxEl && equityKey === curves && !root.hidden);
+    const keepEquity = Boolean(equityChart && equityBoxEl && equityKey === curves && !shared.root.hidden);
     const equityBox = keepEquity ? equityBoxEl : h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
     const intervalSel = select('interval', INTERVALS.map((i) => [i, i]), { id: 'signals-interval', 'aria-label': t('signals.interval') });
     intervalSel.value = s.interval;
@@ -562,7 +313,7 @@ export function create(ctx) {
     } else {
       const flat = sig.direction === 'flat';
       signalBox = h('div', { 'data-testid': 'signal-detail' },
-        h('p', { class: 'big', text: `${sig.symbol} · ${directionText(sig)} · ${fmtPct(sig.probability * 100)}${sig.strong ? ` · ${t('signals.strong')}` : ''}` }),
+        h('p', { class: 'big', text: `${sig.symbol} · ${directionText(t, sig)} · ${fmtPct(sig.probability * 100)}${sig.strong ? ` · ${t('signals.strong')}` : ''}` }),
         flat ? h('p', { class: 'warn-box', role: 'note', 'data-testid': 'unproven', text: `⚠ ${t('signals.unproven')} ${t('signals.lean')}: ${t(`dir.${sig.lean}`)}` }) : null,
         h('dl', { class: 'kv' },
           h('dt', { text: t('signals.time') }), h('dd', { text: `${fmtTime(sig.time_ms)} UTC` }),
@@ -570,7 +321,7 @@ export function create(ctx) {
           h('dt', { text: t('trade.entry') }), h('dd', { text: fmtDec(sig.entry) }),
           h('dt', { text: t('trade.take-profit') }), h('dd', { text: fmtDec(sig.take_profit) }),
           h('dt', { text: t('trade.stop-loss') }), h('dd', { text: fmtDec(sig.stop_loss) }),
-          h('dt', { text: t('signals.track-record') }), h('dd', { text: recordText(sig.record) })),
+          h('dt', { text: t('signals.track-record') }), h('dd', { text: recordText(t, sig.record) })),
         button(flat ? t('signals.trade-lean') : t('signals.trade'), {
           class: flat ? 'btn' : 'btn primary', 'data-testid': 'trade-signal',
           onclick: () => { ctx.views.trade.prefill(sig); ctx.navigate('trade'); },
@@ -579,7 +330,7 @@ export function create(ctx) {
     const cal = s.card?.calibration ?? [];
     const err = s.chartError ? h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.chartError) }) : null;
     slot.replaceChildren(
-      card(`${t('signals.chart')} ${s.selected ?? ''}`, err, h('div', { class: 'row' }, h('label', { for: 'signals-interval', text: t('signals.interval') }), intervalSel,
+      card(`${t('signals.chart')} ${shared.selected ?? ''}`, err, h('div', { class: 'row' }, h('label', { for: 'signals-interval', text: t('signals.interval') }), intervalSel,
         h('span', { class: 'muted legend', text: t('signals.legend') })), chartBox,
         h('p', { class: 'muted legend' }, `${t('footer.charts')} `, h('a', { href: 'https://www.tradingview.com/', target: '_blank', rel: 'noopener noreferrer', text: 'TradingView Lightweight Charts™' }))),
       h('div', { class: 'grid2' },
@@ -592,7 +343,7 @@ export function create(ctx) {
           s.card?.candidates?.length ? candidatesTable(t, s.card.candidates) : null)));
     // Charts are drawn only while the panel is on screen (and again when it is shown): a
     // canvas in a hidden panel has no size and costs time for nothing.
-    chartsDirty = root.hidden;
+    chartsDirty = shared.root.hidden;
     if (!chartsDirty) {
       if (!keepChart || !updateChart()) drawChart(chartBox);
       if (!keepEquity) drawEquity(equityBox);
@@ -614,65 +365,25 @@ export function create(ctx) {
     equityKey = null;
   }
 
-  function render(section) {
-    root = section;
-    // A full render (language change, first show) draws the charts afresh.
-    forgetCharts();
-    fill(section, ...header(t, 'signals'),
-      card(t('signals.watchlist'), h('div', { 'data-testid': 'watchlist-slot' })),
-      h('div', { 'data-testid': 'detail-slot' }),
-      card(t('signals.auto-title'), h('p', { class: 'muted', text: t('signals.auto-lead') }), h('div', { 'data-testid': 'auto-slot' })));
-    renderWatch();
-    renderAuto();
-    renderDetail();
+  /** A streamed candle of the selected symbol goes into the drawn chart in place. */
+  function candle(ev) {
+    if (ev.symbol === shared.selected && candleSeries) {
+      const c = { t: ev.open_time_ms, o: ev.open, h: ev.high, l: ev.low, c: ev.close, v: ev.volume };
+      if (!s.candles.length || s.candles.at(-1).t <= c.t) {
+        if (s.candles.length && s.candles.at(-1).t === c.t) s.candles[s.candles.length - 1] = c;
+        else s.candles.push(c);
+        candleSeries.update({ time: sec(c.t), open: +c.o, high: +c.h, low: +c.l, close: +c.c });
+      }
+    }
   }
 
   return {
-    render,
+    load: loadSymbol,
+    render: renderDetail,
+    forget: forgetCharts,
+    candle,
     shown() {
       if (chartsDirty) renderDetail();
-    },
-    /** The replay clock belongs to paper mode: shown or hidden when the active account changes. */
-    async modeChanged() {
-      await loadReplay();
-      renderWatch();
-    },
-    async load() {
-      await loadReplay();
-      await loadWatch();
-      await loadAuto();
-      await loadSymbol();
-    },
-    onEvent(ev) {
-      if (ev.kind === 'signal') {
-        const row = s.watch.find((w) => w.symbol === ev.symbol);
-        if (row) {
-          row.signal = { ...(row.signal ?? {}), direction: ev.direction, probability: ev.probability, time_ms: ev.time_ms, strong: ev.strong };
-          if (!row.signal.lean) row.signal.lean = ev.direction === 'short' ? 'short' : 'long';
-          queueWatch();
-        }
-        if (ev.symbol === s.selected) loadSymbol();
-        else if (!row || !s.selected) {
-          // The first signals can come while the panel's own load is still under way (the
-          // model finishes its history at start): read the watchlist again rather than lose
-          // them until the next candle closes.
-          loadWatch().then(() => { if (s.selected === ev.symbol) loadSymbol(); });
-        }
-      } else if (ev.kind === 'candle') {
-        const row = s.watch.find((w) => w.symbol === ev.symbol);
-        if (row) {
-          row.price = ev.close;
-          queueWatch();
-        }
-        if (ev.symbol === s.selected && candleSeries) {
-          const c = { t: ev.open_time_ms, o: ev.open, h: ev.high, l: ev.low, c: ev.close, v: ev.volume };
-          if (!s.candles.length || s.candles.at(-1).t <= c.t) {
-            if (s.candles.length && s.candles.at(-1).t === c.t) s.candles[s.candles.length - 1] = c;
-            else s.candles.push(c);
-            candleSeries.update({ time: sec(c.t), open: +c.o, high: +c.h, low: +c.l, close: +c.c });
-          }
-        }
-      }
     },
   };
 }
