@@ -94,9 +94,9 @@ pub enum Rebalance {
     Weekly,
 }
 
-/// A configuration of a rule: one trial.
+/// A configuration of a rule: one trial. (Unknown fields are refused by [`Rule`]: serde's
+/// `deny_unknown_fields` does not combine with `flatten` here.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RuleFamily {
     pub id: String,
     #[serde(flatten)]

@@ -31,6 +31,7 @@ pub mod gbdt;
 pub mod indicators;
 pub mod labels;
 pub mod model;
+pub mod portfolio;
 pub mod saved;
 pub mod signal;
 pub mod sizing;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::SignalError;
 use crate::bars::{Panel, Window};
-use crate::edge::{Book, Costs, Simulation};
+use crate::edge::{Book, Costs};
 use crate::sizing::{EwmaCov, Limits, VolTarget, book_scale, ewma_vol, position_weight};
 
 /// `[asset][bar]` annualised EWMA volatility at each close (the estimate sizing uses).
@@ -134,22 +134,22 @@ pub fn book(
     if assets.is_empty() {
         return Err(SignalError::BadParam("a book needs an asset".into()));
     }
-    let row = |a: usize, f: &dyn Fn(usize) -> f64| range.clone().map(f).collect::<Vec<f64>>();
+    let row = |f: &dyn Fn(usize) -> f64| range.clone().map(f).collect::<Vec<f64>>();
     Ok(Book {
         bar: panel.bar,
         times: panel.times[range.clone()].to_vec(),
         assets: assets.iter().map(|&a| panel.assets[a].clone()).collect(),
         weights: assets
             .iter()
-            .map(|&a| row(a, &|t| held(panel, targets, a, t)))
+            .map(|&a| row(&|t| held(panel, targets, a, t)))
             .collect(),
         returns: assets
             .iter()
-            .map(|&a| row(a, &|t| panel.returns[a][t]))
+            .map(|&a| row(&|t| panel.returns[a][t]))
             .collect(),
         funding: assets
             .iter()
-            .map(|&a| row(a, &|t| panel.funding[a][t]))
+            .map(|&a| row(&|t| panel.funding[a][t]))
             .collect(),
         costs,
     })
@@ -212,24 +212,23 @@ pub struct Curve {
 }
 
 impl Curve {
-    /// The curve of a simulated book.
-    pub fn new(book: &Book, sim: &Simulation) -> Self {
+    /// The curve of per-period net returns `net` at `times`, with the exposure held.
+    pub fn new(times: Vec<chrono::DateTime<chrono::Utc>>, net: &[f64], exposure: Vec<f64>) -> Self {
         let mut e = 1.0_f64;
         let mut peak = 1.0_f64;
-        let mut equity = Vec::with_capacity(sim.net.len());
-        let mut drawdown = Vec::with_capacity(sim.net.len());
-        for r in &sim.net {
-            e *= 1.0 + r;
-            e = e.max(0.0);
+        let mut equity = Vec::with_capacity(net.len());
+        let mut drawdown = Vec::with_capacity(net.len());
+        for r in net {
+            e = (e * (1.0 + r)).max(0.0);
             peak = peak.max(e);
             equity.push(e);
             drawdown.push(if peak > 0.0 { e / peak - 1.0 } else { -1.0 });
         }
         Self {
-            times: book.times.clone(),
+            times,
             equity,
             drawdown,
-            exposure: sim.exposure.clone(),
+            exposure,
         }
     }
 

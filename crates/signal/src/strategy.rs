@@ -72,8 +72,6 @@ pub struct Strategy {
     pub stop_sigma_multiple: f64,
     /// The window the visible-data evaluation scores.
     pub evaluation: Days,
-    /// Seed of the edge test's resampling.
-    pub seed: u64,
     pub families: Vec<RuleFamily>,
     pub model_1h: ModelFamilies,
 }

@@ -47,7 +47,13 @@ fn panel(symbols: Vec<SymbolSeries>) -> Panel {
 }
 
 fn run(f: &RuleFamily, p: &Panel) -> Vec<Vec<f64>> {
-    let vol = asset_vol(p, &Strategy::from_json(SHIPPED).expect("shipped").strategy.vol_target);
+    let vol = asset_vol(
+        p,
+        &Strategy::from_json(SHIPPED)
+            .expect("shipped")
+            .strategy
+            .vol_target,
+    );
     f.run(p, &vol).expect("family").signal
 }
 
@@ -63,7 +69,10 @@ fn breakout_turns_on_a_new_high_and_holds_until_a_new_low() {
         },
     };
     // t=2: 12 > max(10, 11) → long; held until t=5: 10 < min(11.5, 11.6) → short.
-    assert_eq!(run(&f, &p)[0], vec![0.0, 0.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0]);
+    assert_eq!(
+        run(&f, &p)[0],
+        vec![0.0, 0.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0]
+    );
     let lf = RuleFamily {
         id: "b".into(),
         rule: Rule::TrendBreakout {
@@ -71,7 +80,10 @@ fn breakout_turns_on_a_new_high_and_holds_until_a_new_low() {
             sides: Sides::LongFlat,
         },
     };
-    assert_eq!(run(&lf, &p)[0], vec![0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(
+        run(&lf, &p)[0],
+        vec![0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    );
 }
 
 #[test]
@@ -99,7 +111,9 @@ fn reversal_longs_the_losers_and_shorts_the_winners_at_the_weekly_close() {
     let s = run(&f, &p);
     // 2024-01-01 is a Monday: the Sunday bars are days 6, 13, 20, 27, 34. Volatility needs
     // 20 returns (days 1 to 20), so the first ranking is day 20.
-    let first = (0..40).find(|&t| s.iter().any(|a| a[t] != 0.0)).expect("a ranking");
+    let first = (0..40)
+        .find(|&t| s.iter().any(|a| a[t] != 0.0))
+        .expect("a ranking");
     assert_eq!(first, 20);
     let at: Vec<f64> = s.iter().map(|a| a[20]).collect();
     let week = |i: usize| p.close[i][20].expect("close") / p.close[i][13].expect("close") - 1.0;
@@ -107,7 +121,11 @@ fn reversal_longs_the_losers_and_shorts_the_winners_at_the_weekly_close() {
     order.sort_by(|&x, &y| week(x).total_cmp(&week(y)));
     assert_eq!(at.iter().filter(|&&w| w == 1.0).count(), 2);
     assert_eq!(at.iter().filter(|&&w| w == -1.0).count(), 2);
-    assert_eq!((at[order[0]], at[order[1]]), (1.0, 1.0), "the two worst weeks go long");
+    assert_eq!(
+        (at[order[0]], at[order[1]]),
+        (1.0, 1.0),
+        "the two worst weeks go long"
+    );
     assert_eq!((at[order[4]], at[order[5]]), (-1.0, -1.0));
     // Held until the next Sunday, then re-ranked.
     for t in 20..27 {
@@ -143,8 +161,14 @@ fn funding_contrarian_needs_a_real_week_and_fades_the_crowded_side() {
     // After day 15 the average falls; a week of −0.02% is a crowded short: long.
     assert_eq!(sig[22], 1.0);
     assert_eq!(sig[26], 1.0);
-    assert_eq!(sig[27], 0.0, "more than 8h without a settlement: the series has ended");
-    let carry = funding_carry(&FundingSeries::new("X", &events).expect("series"), p.close_time(11));
+    assert_eq!(
+        sig[27], 0.0,
+        "more than 8h without a settlement: the series has ended"
+    );
+    let carry = funding_carry(
+        &FundingSeries::new("X", &events).expect("series"),
+        p.close_time(11),
+    );
     assert!(carry.real && (carry.annualised - 0.0005 * 3.0 * 365.0).abs() < 1e-12);
     let default = funding_carry(&FundingSeries::default(), p.close_time(11));
     assert!(!default.real && (default.annualised - 0.0001 * 3.0 * 365.0).abs() < 1e-12);

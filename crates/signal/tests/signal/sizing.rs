@@ -24,7 +24,10 @@ fn ewma_volatility_is_seeded_by_a_mean_then_decays() {
     let seed = (0.01f64.powi(2) + 0.03f64.powi(2)) / 2.0;
     let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-15);
     assert!(close(v[1], (seed * 365.0).sqrt()));
-    assert!(close(v[2], (seed * 365.0).sqrt()), "no return observed: carried");
+    assert!(
+        close(v[2], (seed * 365.0).sqrt()),
+        "no return observed: carried"
+    );
     let next = 0.94 * seed + 0.06 * 0.0;
     assert!(close(v[3], (next * 365.0).sqrt()));
 }
@@ -57,7 +60,11 @@ fn positions_target_the_volatility_within_the_limits() {
     assert!((position_weight(-0.5, 0.8, 0.2, 1.0) + 0.125).abs() < 1e-15);
     // A very calm asset is capped at the largest weight.
     assert_eq!(position_weight(1.0, 0.01, 0.2, 1.0), 1.0);
-    assert_eq!(position_weight(1.0, 0.0, 0.2, 1.0), 0.0, "no estimate, no size");
+    assert_eq!(
+        position_weight(1.0, 0.0, 0.2, 1.0),
+        0.0,
+        "no estimate, no size"
+    );
     assert_eq!(position_weight(f64::NAN, 0.5, 0.2, 1.0), 0.0);
     // The book: a 40% book is halved, a 10% one is left alone, the gross cap binds last.
     assert!((book_scale(&[0.5, 0.5], 0.4, 0.2, 3.0) - 0.5).abs() < 1e-15);
@@ -88,12 +95,23 @@ fn a_suggestion_is_a_decimal_notional_and_a_stop() {
     let s = suggest(-0.25, Decimal::from(10_000), 50.0, 0.04, 3.0, 1.0, &limits).expect("size");
     assert_eq!(s.notional, Decimal::from(2_500));
     assert!(s.stop.capped && (s.stop.price - 52.5).abs() < 1e-12);
-    let odd = suggest(0.123_456_789_123, Decimal::from(3), 1.0, 0.01, 3.0, 1.0, &limits)
-        .expect("size");
+    let odd = suggest(
+        0.123_456_789_123,
+        Decimal::from(3),
+        1.0,
+        0.01,
+        3.0,
+        1.0,
+        &limits,
+    )
+    .expect("size");
     assert_eq!(
         odd.notional,
         (Decimal::from(3) * Decimal::from_f64(0.123_456_789_123).expect("decimal")).round_dp(8)
     );
     assert!(suggest(0.0, Decimal::ONE, 1.0, 0.01, 3.0, 1.0, &limits).is_err());
-    assert!(suggest(1.5, Decimal::ONE, 1.0, 0.01, 3.0, 1.0, &limits).is_err(), "above the limit");
+    assert!(
+        suggest(1.5, Decimal::ONE, 1.0, 0.01, 3.0, 1.0, &limits).is_err(),
+        "above the limit"
+    );
 }
