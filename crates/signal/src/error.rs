@@ -59,6 +59,9 @@ pub enum SignalError {
         bar: usize,
         reason: &'static str,
     },
+    /// A line of the trial log is unusable.
+    #[error("trial log line {line}: {reason}")]
+    TrialLog { line: usize, reason: String },
     /// A model could not be fitted (e.g. a single class in the training window).
     #[error("cannot fit model: {0}")]
     Fit(String),

@@ -107,6 +107,17 @@ impl Book {
         self.times.is_empty()
     }
 
+    /// Buy-and-hold of the book's assets over the same bars: an equal-weight basket (`1/N`
+    /// of equity in each asset at every bar, entered from flat at the first bar), with the
+    /// same returns, funding and costs. For one asset it is simply holding it.
+    pub fn buy_and_hold(&self) -> Book {
+        let w = 1.0 / self.assets.len().max(1) as f64;
+        Book {
+            weights: vec![vec![w; self.times.len()]; self.assets.len()],
+            ..self.clone()
+        }
+    }
+
     /// Checks the book's shape and numbers.
     ///
     /// # Errors
@@ -244,9 +255,7 @@ pub fn simulate(book: &Book) -> Result<Simulation, SignalError> {
     Ok(simulate_unchecked(book))
 }
 
-/// [`simulate`] of a book already validated (the null distribution simulates hundreds of
-/// permutations of one validated book).
-pub(crate) fn simulate_unchecked(book: &Book) -> Simulation {
+fn simulate_unchecked(book: &Book) -> Simulation {
     let n = book.len();
     let cost = book.costs.per_turnover();
     let mut s = Simulation {
@@ -367,6 +376,19 @@ mod tests {
             vec![(0, 3), (3, 5), (5, 7), (7, 8)]
         );
         assert_eq!(episodes(&[]), vec![]);
+    }
+
+    #[test]
+    fn buy_and_hold_is_an_equal_weight_basket_entered_once() {
+        let b = book(
+            vec![vec![1.0, -1.0, 0.0], vec![0.0, 0.0, 1.0]],
+            vec![vec![0.02, 0.0, -0.01], vec![0.04, 0.01, 0.0]],
+            vec![vec![0.0; 3]; 2],
+        );
+        let s = simulate(&b.buy_and_hold()).expect("valid");
+        assert_eq!(s.turnover, vec![1.0, 0.0, 0.0]);
+        assert_eq!(s.trades, 2);
+        assert!((s.gross[0] - 0.03).abs() < 1e-15);
     }
 
     #[test]
