@@ -46,6 +46,7 @@ pub fn targets(
 
 /// Runs the book's volatility ceiling over weights `raw(asset, bar, σ_annual)`, asked only
 /// for assets with a volatility estimate (the others hold nothing: they cannot be sized).
+#[allow(clippy::needless_range_loop)] // `t` walks the bars of a column-major table: out[a][t]
 fn size(
     panel: &Panel,
     cfg: &VolTarget,
@@ -185,6 +186,7 @@ pub fn combine(
 
 /// Targets of the equal-weight basket: at each close, `1 / N` in each of the `N` assets
 /// that have a close at or before it and data after it, rebalanced every bar.
+#[allow(clippy::needless_range_loop)] // `t` walks the bars of a column-major table: out[a][t]
 pub fn basket_targets(panel: &Panel) -> Vec<Vec<f64>> {
     let n = panel.assets.len();
     let mut out = vec![vec![0.0; panel.len()]; n];

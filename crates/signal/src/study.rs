@@ -293,7 +293,15 @@ pub fn study(
     }
 
     let portfolio = portfolio(
-        strategy, window, log, &runs, &families, &extra, &baskets[0], panel, costs,
+        strategy,
+        window,
+        log,
+        &runs,
+        &families,
+        &extra,
+        &baskets[0],
+        panel,
+        costs,
     )?;
     let last = panel.len() - 1;
     let carry = universe
@@ -364,10 +372,19 @@ fn per_symbol(
         let Some((first, last)) = panel.span[a] else {
             continue;
         };
-        // A symbol counts where it has at least two days of data inside the window.
-        if last < range.start + 1 || first + 2 > range.end {
+        // A symbol's record covers the days it has data inside the window (at least two),
+        // so a symbol listed late is not diluted by the days before it existed.
+        let (from, to) = (
+            first.max(range.start),
+            last.min(range.end.saturating_sub(1)),
+        );
+        if to < from + 1 {
             continue;
         }
+        let window = Window {
+            from: panel.times[from],
+            to: panel.times[to],
+        };
         let b = book(panel, targets, window, costs, Some(&[a]))?;
         let (st, sim) = daily_stats(&b)?;
         let hold: Vec<Vec<f64>> = (0..panel.assets.len())
@@ -385,8 +402,8 @@ fn per_symbol(
             .collect();
         let h = book(panel, &hold, window, costs, Some(&[a]))?;
         let bars = b.len() as f64;
-        let per_year = DAYS_PER_YEAR * Duration::days(1).num_seconds() as f64
-            / b.bar.num_seconds() as f64;
+        let per_year =
+            DAYS_PER_YEAR * Duration::days(1).num_seconds() as f64 / b.bar.num_seconds() as f64;
         out.push(SymbolRecord {
             symbol: panel.assets[a].clone(),
             stats: st,

@@ -175,7 +175,7 @@ fn round_to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Whether `t` is one of the default schedule's settlements (00:00, 08:00, 16:00 UTC).
 fn default_settlement(t: DateTime<Utc>) -> bool {
-    t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0 && t.hour() % 8 == 0
+    t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0 && t.hour().is_multiple_of(8)
 }
 
 impl FundingSeries {

@@ -7,6 +7,7 @@ mod edge;
 mod edge_false_rate;
 mod evaluate_cli;
 mod families;
+mod families_cli;
 mod features;
 mod gbdt;
 mod golden;

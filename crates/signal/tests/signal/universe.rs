@@ -251,7 +251,7 @@ fn the_shared_universe_has_its_28_symbols_with_their_funding_flags() {
     assert_eq!(sui.hourly.open_time[0], t("2023-05-03T16:00:00Z"));
     assert_eq!(sui.hourly.len(), 5_816);
     assert!(u.funding_without_candles.is_empty());
-    let p = Panel::new(&u, Duration::days(1)).expect("panel");
+    let p = Panel::new(u, Duration::days(1)).expect("panel");
     assert_eq!(p.len(), 1_095);
     let sui_i = p.assets.iter().position(|a| a == "SUIUSDT").expect("SUI");
     // Listed at 16:00: its first day closes at 00:00 with 8 hours.
