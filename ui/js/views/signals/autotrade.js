@@ -59,7 +59,7 @@ export function create(ctx, shared) {
     const entry = autoEntry(symbol);
     const yes = await ctx.confirm({
       title: t('signals.auto-on-title', { symbol }),
-      message: withLiveWarning(t('signals.auto-on-message', { symbol, usdt: entry.usdt, leverage: entry.leverage })),
+      message: withLiveWarning(t('signals.auto-on-message', { symbol, usdt: ctx.fmt.usdt(entry.usdt), leverage: entry.leverage })),
       ok: t('signals.auto-on-ok'),
       danger: true,
     });
@@ -125,7 +125,7 @@ export function create(ctx, shared) {
           h('label', { class: 'switch', 'data-state': entry.enabled ? 'on' : 'off' }, sw,
             h('span', { 'data-testid': `auto-state-${symbol}`, text: t(entry.enabled ? 'signals.auto-on' : 'signals.auto-off') })),
           status),
-        t('signals.auto-size', { usdt: entry.usdt, leverage: entry.leverage, margin: t(`margin.${entry.margin_type}`) }),
+        t('signals.auto-size', { usdt: ctx.fmt.usdt(entry.usdt), leverage: entry.leverage, margin: t(`margin.${entry.margin_type}`) }),
         h('label', {}, lean, h('span', { text: t('signals.auto-lean') })),
       ];
     });

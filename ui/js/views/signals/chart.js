@@ -6,8 +6,9 @@ import {
   CandlestickSeries, LineSeries, createChart, createSeriesMarkers,
 } from '../../../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs';
 import {
-  button, card, describeError, fmtDec, fmtPct, fmtTime, h, select,
+  button, card, describeError, fmtTime, h, num, select,
 } from '../common.js';
+import { incrementPlaces } from '../../format.js';
 import { directionText, recordText } from './words.js';
 
 const INTERVALS = ['5m', '15m', '1h', '4h', '1d'];
@@ -69,8 +70,6 @@ export function normalizeCard(c) {
   return { calibration, curves, hasEdge: c.has_edge ?? null, candidates };
 }
 
-const num = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
-
 /** A model kind's name in the UI language; an unknown kind shows as the engine named it. */
 function kindName(t, kind) {
   const key = `signals.kind-${kind}`;
@@ -79,17 +78,17 @@ function kindName(t, kind) {
 }
 
 /** The models side by side: the numbers the choice between them was made on. */
-function candidatesTable(t, candidates) {
+function candidatesTable(t, fmt, candidates) {
   const head = ['model', 'accuracy', 'brier', 'net', 'trades', 'coin', 'edge']
     .map((k) => h('th', { scope: 'col', text: t(`signals.cand-${k}`) }));
   const rows = candidates.map((k) => h('tr', { dataset: { kind: k.kind, chosen: String(k.chosen) } },
     h('td', {}, kindName(t, k.kind), k.chosen ? ' ' : null,
       k.chosen ? h('span', { class: 'chosen-tag', text: t('signals.cand-chosen') }) : null),
-    h('td', { class: 'num', text: num(k.accuracy, 4) }),
-    h('td', { class: 'num', text: `${num(k.brier, 5)} / ${num(k.baseBrier, 5)}` }),
-    h('td', { class: 'num', text: Number.isFinite(k.net) ? `${k.net.toFixed(2)}%` : '—' }),
-    h('td', { class: 'num', text: Number.isFinite(k.trades) ? String(k.trades) : '—' }),
-    h('td', { class: 'num', text: Number.isFinite(k.coinNet) ? `${k.coinNet.toFixed(2)}%` : '—' }),
+    h('td', { class: 'num', text: fmt.fixed(k.accuracy, 4) }),
+    h('td', { class: 'num', text: `${fmt.fixed(k.brier, 5)} / ${fmt.fixed(k.baseBrier, 5)}` }),
+    h('td', { class: 'num', text: fmt.pct(k.net) }),
+    h('td', { class: 'num', text: fmt.number(k.trades) }),
+    h('td', { class: 'num', text: fmt.pct(k.coinNet) }),
     h('td', { text: k.hasEdge ? t('signals.cand-yes') : t('signals.cand-no') })));
   return h('figure', { class: 'candidates' },
     h('table', { 'data-testid': 'model-candidates' }, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
@@ -134,6 +133,11 @@ export function create(ctx, shared) {
   let equityBoxEl = null;
   let equityKey = null;
 
+  /** A signal's tick size, else its watchlist row's (docs/ipc.md); undefined when neither has one. */
+  function tickSize(sig) {
+    return sig?.tick_size ?? shared.watch.find((w) => w.symbol === sig?.symbol)?.tick_size;
+  }
+
   function latestSignal() {
     return [...s.signals].sort((a, b) => b.time_ms - a.time_ms)[0] ?? null;
   }
@@ -166,6 +170,8 @@ export function create(ctx, shared) {
         ctx.api.indicators(symbol, s.interval, LIMIT),
         ctx.api.signals(symbol, 50),
       ]);
+      // The engine's signal loop answers: the header can say signals run.
+      ctx.signalsReady();
       // The model card (megabytes of equity curves) changes only with the model, so it is
       // read again only for another symbol or when the signals name a new model version.
       const newest = sigs.reduce((a, g) => (!a || g.time_ms > a.time_ms ? g : a), null);
@@ -195,6 +201,10 @@ export function create(ctx, shared) {
       container.replaceChildren(h('p', { class: 'empty', text: t('signals.no-candles') }));
       return;
     }
+    // The price axis and crosshair read like every other price: on the symbol's tick (the
+    // chart's own 2 decimals without one).
+    const tick = shared.watch.find((w) => w.symbol === shared.selected)?.tick_size;
+    const places = incrementPlaces(tick);
     chart = createChart(container, {
       autoSize: true,
       // The built-in logo injects a <style> element, which the app's CSP (style-src 'self')
@@ -202,9 +212,11 @@ export function create(ctx, shared) {
       layout: { background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false },
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
       timeScale: { timeVisible: true, secondsVisible: false },
+      ...(places === null ? {} : { localization: { priceFormatter: (p) => ctx.fmt.price(p, tick) } }),
     });
     candleSeries = chart.addSeries(CandlestickSeries, {
       upColor: COLORS.up, downColor: COLORS.down, borderVisible: false, wickUpColor: COLORS.up, wickDownColor: COLORS.down,
+      ...(places === null ? {} : { priceFormat: { type: 'price', precision: places, minMove: Number(tick) } }),
     });
     candleSeries.setData(candleData());
     const ind = s.indicators ?? {};
@@ -244,7 +256,8 @@ export function create(ctx, shared) {
         position: long ? 'belowBar' : 'aboveBar',
         color: flat ? '#8a96b2' : long ? COLORS.up : COLORS.down,
         shape: flat ? 'circle' : long ? 'arrowUp' : 'arrowDown',
-        text: `${flat ? '?' : long ? 'L' : 'S'} ${Math.round(g.probability * 100)}%`,
+        // A marker's label has room for whole percents; the signal's detail has two decimals.
+        text: `${flat ? '?' : long ? 'L' : 'S'} ${ctx.fmt.pct(g.probability, { fraction: true, digits: 0 })}`,
       };
     });
   }
@@ -260,7 +273,7 @@ export function create(ctx, shared) {
     const max = Math.max(1, ...cal.map((b) => b.count));
     for (const b of cal) {
       const dot = svg('circle', { cx: scale(b.p), cy: flip(b.hit), r: 2.5 + 4 * Math.sqrt(b.count / max), fill: COLORS.ema20 });
-      dot.append(svg('title', {}, `${t('signals.forecast')} ${fmtPct(b.p * 100)} → ${t('signals.observed')} ${fmtPct(b.hit * 100)} (n=${b.count})`));
+      dot.append(svg('title', {}, `${t('signals.forecast')} ${ctx.fmt.pct(b.p, { fraction: true })} → ${t('signals.observed')} ${ctx.fmt.pct(b.hit, { fraction: true })} (n=${ctx.fmt.number(b.count)})`));
       plot.append(dot);
     }
     plot.append(svg('text', { x: size / 2, y: size - 6, 'text-anchor': 'middle', fill: COLORS.text, 'font-size': 10 }, t('signals.forecast')));
@@ -296,6 +309,7 @@ export function create(ctx, shared) {
   function renderDetail() {
     const slot = shared.root?.querySelector('[data-testid=detail-slot]');
     if (!slot) return;
+    const { fmt } = ctx;
     const sig = latestSignal();
     const key = `${shared.selected}|${s.interval}`;
     const keepChart = Boolean(chart && chartBoxEl && chartKey === key && s.candles.length && !shared.root.hidden);
@@ -312,19 +326,20 @@ export function create(ctx, shared) {
       signalBox = h('p', { class: 'empty', 'data-testid': 'signal-detail', text: t('signals.no-signal') });
     } else {
       const flat = sig.direction === 'flat';
+      const tick = tickSize(sig);
       signalBox = h('div', { 'data-testid': 'signal-detail' },
-        h('p', { class: 'big', text: `${sig.symbol} · ${directionText(t, sig)} · ${fmtPct(sig.probability * 100)}${sig.strong ? ` · ${t('signals.strong')}` : ''}` }),
+        h('p', { class: 'big', text: `${sig.symbol} · ${directionText(t, sig)} · ${fmt.pct(sig.probability, { fraction: true })}${sig.strong ? ` · ${t('signals.strong')}` : ''}` }),
         flat ? h('p', { class: 'warn-box', role: 'note', 'data-testid': 'unproven', text: `⚠ ${t('signals.unproven')} ${t('signals.lean')}: ${t(`dir.${sig.lean}`)}` }) : null,
         h('dl', { class: 'kv' },
           h('dt', { text: t('signals.time') }), h('dd', { text: `${fmtTime(sig.time_ms)} UTC` }),
-          h('dt', { text: t('signals.p-up') }), h('dd', { text: fmtPct(sig.p_up * 100) }),
-          h('dt', { text: t('trade.entry') }), h('dd', { text: fmtDec(sig.entry) }),
-          h('dt', { text: t('trade.take-profit') }), h('dd', { text: fmtDec(sig.take_profit) }),
-          h('dt', { text: t('trade.stop-loss') }), h('dd', { text: fmtDec(sig.stop_loss) }),
-          h('dt', { text: t('signals.track-record') }), h('dd', { text: recordText(t, sig.record) })),
+          h('dt', { text: t('signals.p-up') }), h('dd', { text: fmt.pct(sig.p_up, { fraction: true }) }),
+          h('dt', { text: t('trade.entry') }), h('dd', { 'data-field': 'entry' }, num(fmt.price(sig.entry, tick), sig.entry)),
+          h('dt', { text: t('trade.take-profit') }), h('dd', { 'data-field': 'take-profit' }, num(fmt.price(sig.take_profit, tick), sig.take_profit)),
+          h('dt', { text: t('trade.stop-loss') }), h('dd', { 'data-field': 'stop-loss' }, num(fmt.price(sig.stop_loss, tick), sig.stop_loss)),
+          h('dt', { text: t('signals.track-record') }), h('dd', { text: recordText(t, fmt, sig.record) })),
         button(flat ? t('signals.trade-lean') : t('signals.trade'), {
           class: flat ? 'btn' : 'btn primary', 'data-testid': 'trade-signal',
-          onclick: () => { ctx.views.trade.prefill(sig); ctx.navigate('trade'); },
+          onclick: () => { ctx.views.trade.prefill(sig, tick); ctx.navigate('trade'); },
         }));
     }
     const cal = s.card?.calibration ?? [];
@@ -340,7 +355,7 @@ export function create(ctx, shared) {
           h('div', { class: 'model-card' },
             h('figure', {}, cal.length ? calibrationSvg(cal) : h('p', { class: 'empty', text: t('signals.no-card') }), h('figcaption', { text: t('signals.calibration') })),
             h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))),
-          s.card?.candidates?.length ? candidatesTable(t, s.card.candidates) : null)));
+          s.card?.candidates?.length ? candidatesTable(t, fmt, s.card.candidates) : null)));
     // Charts are drawn only while the panel is on screen (and again when it is shown): a
     // canvas in a hidden panel has no size and costs time for nothing.
     chartsDirty = shared.root.hidden;

@@ -1,7 +1,7 @@
 // The watchlist: watched symbols with price, 24 h change and latest signal, the form that
 // edits the list and, in paper mode, the replay clock with its buttons.
 import {
-  button, describeError, field, fmtDec, fmtPct, fmtTime, h, input, pnlCell, setFieldError, setStatus, table,
+  button, describeError, field, fmtTime, h, input, num, pnlCell, setFieldError, setStatus, table,
 } from '../common.js';
 import { directionText, recordText } from './words.js';
 
@@ -96,17 +96,18 @@ export function create(ctx, shared, { selectionChanged, watchChanged }) {
   function render() {
     const slot = shared.root?.querySelector('[data-testid=watchlist-slot]');
     if (!slot) return;
+    const { fmt } = ctx;
     const rows = shared.watch.map((w) => [
       button(w.symbol, {
         class: 'btn link', 'aria-pressed': String(w.symbol === shared.selected), 'data-symbol': w.symbol,
         'aria-label': `${t('signals.show-chart')} ${w.symbol}`,
         onclick: () => { shared.selected = w.symbol; render(); selectionChanged(); },
       }),
-      fmtDec(w.price),
-      pnlCell(w.change_24h_pct === null || w.change_24h_pct === undefined ? null : `${Number(w.change_24h_pct).toFixed(2)}`),
+      num(fmt.price(w.price, w.tick_size), w.price),
+      pnlCell(fmt.pct(w.change_24h_pct, { signed: true }), w.change_24h_pct),
       directionText(t, w.signal),
-      w.signal ? fmtPct(w.signal.probability * 100) : '—',
-      recordText(t, w.signal?.record),
+      w.signal ? fmt.pct(w.signal.probability, { fraction: true }) : '—',
+      recordText(t, fmt, w.signal?.record),
     ]);
     const parts = [table(t, ['signals.symbol', 'signals.price', 'signals.change', 'signals.direction', 'signals.probability', 'signals.track-record'], rows, { testid: 'watchlist' })];
     if (s.error) parts.unshift(h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.error) }));
@@ -120,7 +121,7 @@ export function create(ctx, shared, { selectionChanged, watchChanged }) {
     parts.push(st);
     if (s.replay) {
       parts.unshift(h('p', { class: 'muted row', 'data-testid': 'replay' },
-        t('signals.replay', { now: fmtTime(s.replay.now_ms), speed: s.replay.speed, state: t(s.replay.running ? 'signals.replay-running' : 'signals.replay-paused') }),
+        t('signals.replay', { now: fmtTime(s.replay.now_ms), speed: fmt.number(s.replay.speed), state: t(s.replay.running ? 'signals.replay-running' : 'signals.replay-paused') }),
         button(t(s.replay.running ? 'signals.replay-pause' : 'signals.replay-resume'), { class: 'btn small', 'data-testid': 'replay-toggle', onclick: toggleReplay }),
         button(t('signals.replay-hour'), { class: 'btn small', 'data-testid': 'replay-hour', onclick: () => advance(60) }),
         button(t('signals.replay-day'), { class: 'btn small', 'data-testid': 'replay-day', onclick: () => advance(24 * 60) })));

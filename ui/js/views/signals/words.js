@@ -1,6 +1,4 @@
 // The words for a signal and its track record, shared by the watchlist and the chart's detail.
-import { fmtPct } from '../common.js';
-
 /** "↑ 做多", or for a flat signal the word "flat" with the way the model leans. */
 export function directionText(t, sig) {
   if (!sig) return '—';
@@ -9,8 +7,8 @@ export function directionText(t, sig) {
 }
 
 /** The model's out-of-sample record in one line, ending in whether it beat every baseline. */
-export function recordText(t, rec) {
+export function recordText(t, fmt, rec) {
   if (!rec) return '—';
   const beat = rec.beats_baselines && rec.beats_base_rate ? `✓ ${t('signals.edge-yes')}` : `✗ ${t('signals.edge-no')}`;
-  return `${t('signals.accuracy')} ${fmtPct(rec.accuracy * 100)} · ${t('signals.net')} ${fmtPct(rec.model_net_pnl_pct)} · ${t('signals.best-baseline')} ${rec.best_baseline} ${fmtPct(rec.best_baseline_net_pnl_pct)} · ${beat}`;
+  return `${t('signals.accuracy')} ${fmt.pct(rec.accuracy, { fraction: true })} · ${t('signals.net')} ${fmt.pct(rec.model_net_pnl_pct)} · ${t('signals.best-baseline')} ${rec.best_baseline} ${fmt.pct(rec.best_baseline_net_pnl_pct)} · ${beat}`;
 }
