@@ -1225,6 +1225,7 @@ mod tests {
                 best_baseline_net_pnl_pct: 0.5,
                 beats_baselines: true,
                 beats_base_rate: true,
+                verdict: None,
             },
         }
     }
