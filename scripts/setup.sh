@@ -44,6 +44,9 @@ fi
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version '^2.1'
+# cargo-deny, pinned: scripts/deny.sh relies on this version's folder name for the offline
+# advisory database.
+cargo deny --version 2>/dev/null | grep -qx 'cargo-deny 0.20.2' || cargo install cargo-deny --locked --version 0.20.2
 
 # CMake >= 3.28, pinned: perpdesk-signal's gradient-boosted model is LightGBM, which
 # lightgbm3-sys builds from its vendored C++ sources (no download) with `cmake_minimum_required(3.28)`.

@@ -21,6 +21,8 @@ step cargo fmt --all --check
 # features, so nothing is compiled twice.
 step cargo build --workspace --all-targets --locked
 step cargo clippy --workspace --all-targets --locked -- -D warnings
+# Licences, bans, sources and RustSec advisories (deny.toml), offline against ../shared's snapshot.
+step scripts/deny.sh
 step cargo test --workspace --locked
 step python3 crates/sim/tests/third_party/ccxt_client.py "${CARGO_TARGET_DIR:-target}/debug/perpdesk-sim" "$PERPDESK_SHARED/data"
 step node --test ui/tests/

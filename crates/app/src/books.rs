@@ -35,15 +35,28 @@ use perpdesk_store::{Settlement, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// The profit-share settings of an account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShareSettings {
     /// The platform's fraction (0.7 by default); the user keeps the rest.
     pub platform_ratio: ShareRatio,
-    /// High-water mark (default) or per trade.
+    /// High-water mark (default here) or per trade.
     pub mode: ShareMode,
     /// Also share trips opened manually or outside perpdesk (off by default).
     pub include_manual: bool,
+}
+
+impl Default for ShareSettings {
+    /// Stays on the per-trade high-water mark until the app decides at settlement too:
+    /// `core`'s default is [`ShareMode::Settlement`], whose share only a settlement that
+    /// calls `perpdesk_core::ledger::settle` pays, and `owed_now` does not yet.
+    fn default() -> Self {
+        Self {
+            platform_ratio: ShareRatio::default(),
+            mode: ShareMode::HighWaterMark,
+            include_manual: false,
+        }
+    }
 }
 
 /// Why booking or settling failed.

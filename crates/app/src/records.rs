@@ -66,6 +66,14 @@ impl LedgerSettings {
     /// # Errors
     /// [`AppError::InvalidInput`] for a ratio outside 0..=1.
     pub fn share(&self) -> Result<ShareSettings, AppError> {
+        // Booking at settlement needs the settlement (and "owed if settled now") to decide
+        // the share, which this app does not do yet; refused rather than booked unpaid.
+        if self.mode == ShareMode::Settlement {
+            return Err(AppError::invalid(
+                "mode",
+                "the settlement mode is not available yet: choose high_water_mark or per_trade",
+            ));
+        }
         Ok(ShareSettings {
             platform_ratio: ShareRatio::new(self.platform_ratio)
                 .map_err(|e| AppError::invalid("platform_ratio", e.to_string()))?,

@@ -1,4 +1,10 @@
 //! Where each environment's servers are. Only base URLs differ between paper, demo and live.
+//!
+//! Exchange traffic carries the API key in a header and a signature in the query, so it
+//! travels encrypted: `https`/`wss` everywhere except to this machine's loopback interface,
+//! where the paper exchange (and a test stub) may speak plain `http`/`ws`.
+
+use std::net::IpAddr;
 
 /// A set of base URLs (no trailing slash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,4 +59,40 @@ impl Environment {
             Self::Custom(urls) => urls.clone(),
         }
     }
+}
+
+/// Checks that `url` is a base URL exchange traffic may use: `https://` (or `wss://` when
+/// `stream` is set) with a host, or the plain scheme to a loopback address (`127.0.0.0/8`,
+/// `::1`, `localhost`). The reason for a refusal is returned in words.
+///
+/// # Errors
+/// The refusal, naming the URL's scheme and host but never its query.
+pub fn check_base_url(url: &str, stream: bool) -> Result<(), String> {
+    let (secure, plain) = if stream {
+        ("wss", "ws")
+    } else {
+        ("https", "http")
+    };
+    let parsed = url::Url::parse(url).map_err(|e| {
+        format!("{url:?} is not a base URL ({e}); exchange URLs are {secure}:// addresses")
+    })?;
+    let host = parsed.host();
+    let loopback = match &host {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(*ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(*ip).is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    let scheme = parsed.scheme();
+    if host.is_some() && (scheme == secure || (scheme == plain && loopback)) {
+        return Ok(());
+    }
+    let shown = format!(
+        "{scheme}://{}",
+        host.map(|h| h.to_string()).unwrap_or_default()
+    );
+    Err(format!(
+        "{shown} is refused: exchange traffic must use {secure}:// (plain {plain}:// only to \
+         this machine's loopback address)"
+    ))
 }

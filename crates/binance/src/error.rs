@@ -4,6 +4,7 @@
 //! must not be retried as is; a [`ExchangeError::UnknownExecution`] order may have been
 //! placed, so the caller looks it up by its client id before sending anything again.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -192,14 +193,121 @@ impl ExchangeError {
         detail: impl ToString,
         body: &[u8],
     ) -> Self {
-        let text = String::from_utf8_lossy(&body[..body.len().min(800)]);
         Self::Decode {
             endpoint,
             status,
             detail: detail.to_string(),
-            snippet: text.chars().take(200).collect(),
+            snippet: body_snippet(body, 200),
         }
     }
+
+    /// The same error with every signed query (`timestamp`, `signature`) cut out of its text.
+    /// The transport applies it to every error it returns: a server, a proxy's error page or
+    /// the HTTP stack may repeat the request's URL, and errors end up in the UI, the log and
+    /// stored connection reports.
+    #[must_use]
+    pub fn without_signed_query(self) -> Self {
+        let clean = |text: String| match strip_signed_query(&text) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(cleaned) => cleaned,
+        };
+        match self {
+            Self::Rejected {
+                endpoint,
+                status,
+                code,
+                msg,
+            } => Self::Rejected {
+                endpoint,
+                status,
+                code,
+                msg: clean(msg),
+            },
+            Self::UnknownExecution { endpoint, detail } => Self::UnknownExecution {
+                endpoint,
+                detail: clean(detail),
+            },
+            Self::Unavailable {
+                endpoint,
+                status,
+                detail,
+            } => Self::Unavailable {
+                endpoint,
+                status,
+                detail: clean(detail),
+            },
+            Self::Transport { endpoint, detail } => Self::Transport {
+                endpoint,
+                detail: clean(detail),
+            },
+            Self::Decode {
+                endpoint,
+                status,
+                detail,
+                snippet,
+            } => Self::Decode {
+                endpoint,
+                status,
+                detail: clean(detail),
+                snippet: clean(snippet),
+            },
+            other @ (Self::RateLimited { .. }
+            | Self::IpBanned { .. }
+            | Self::Firewall { .. }
+            | Self::NoCredentials { .. }) => other,
+        }
+    }
+}
+
+/// The start of a reply body as text for an error: at most `chars` characters, with signed
+/// queries cut out first (cutting after truncating could leave half a marker and its value).
+pub(crate) fn body_snippet(body: &[u8], chars: usize) -> String {
+    // Four bytes per character at most, so this prefix holds the first `chars` characters.
+    let text = String::from_utf8_lossy(&body[..body.len().min(chars.saturating_mul(4))]);
+    strip_signed_query(&text).chars().take(chars).collect()
+}
+
+/// Parameters whose presence marks a signed query (also percent-encoded, as a page that
+/// re-encodes the URL shows them).
+const SIGNED_MARKERS: [&str; 4] = ["signature=", "timestamp=", "signature%3d", "timestamp%3d"];
+
+/// Cuts every signed query out of `text`. Text is split into words at whitespace, quotes,
+/// angle brackets and parentheses; a word holding `signature=` or `timestamp=` loses
+/// everything from its `?` on (a URL keeps its scheme, host and path), or the whole word
+/// when it has no `?` (a bare query string).
+pub(crate) fn strip_signed_query(text: &str) -> Cow<'_, str> {
+    let lower = text.to_ascii_lowercase();
+    if !SIGNED_MARKERS.iter().any(|m| lower.contains(m)) {
+        return Cow::Borrowed(text);
+    }
+    let is_break = |c: char| c.is_whitespace() || "\"'<>()[]{}`,;".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut word_start = 0;
+    // ASCII lowercasing keeps byte offsets, so `lower`'s indices are `text`'s.
+    let flush = |out: &mut String, start: usize, end: usize| {
+        let word = &text[start..end];
+        let word_lower = &lower[start..end];
+        if SIGNED_MARKERS.iter().any(|m| word_lower.contains(m)) {
+            match word.find('?') {
+                Some(q) => {
+                    out.push_str(&word[..q]);
+                    out.push_str("?[signed query removed]");
+                }
+                None => out.push_str("[signed query removed]"),
+            }
+        } else {
+            out.push_str(word);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if is_break(c) {
+            flush(&mut out, word_start, i);
+            out.push(c);
+            word_start = i + c.len_utf8();
+        }
+    }
+    flush(&mut out, word_start, text.len());
+    Cow::Owned(out)
 }
 
 /// Reads the end of an IP ban from Binance's -1003 message ("IP banned until 1700000000000").
@@ -240,6 +348,38 @@ mod tests {
             Some(1_700_000_000_000)
         );
         assert_eq!(ban_end("Too many requests"), None);
+    }
+
+    #[test]
+    fn signed_queries_are_cut_from_error_text() {
+        let url = "http://127.0.0.1:9/fapi/v1/order?symbol=BTCUSDT&recvWindow=5000&timestamp=1700000000000&signature=ab12";
+        assert_eq!(
+            strip_signed_query(&format!("error sending request for url ({url})")),
+            "error sending request for url (http://127.0.0.1:9/fapi/v1/order?[signed query removed])"
+        );
+        assert_eq!(
+            strip_signed_query("<p>bad: symbol=X&TIMESTAMP=1&Signature=f</p> ok"),
+            "<p>bad: [signed query removed]</p> ok"
+        );
+        assert_eq!(
+            strip_signed_query("{\"msg\":\"x%3Fa%3D1%26timestamp%3D5\"}"),
+            "{\"msg\":\"[signed query removed]\"}"
+        );
+        let plain = "Timestamp for this request is outside of the recvWindow.";
+        assert!(matches!(strip_signed_query(plain), Cow::Borrowed(_)));
+        assert_eq!(
+            strip_signed_query("ключ timestamp=1 é"),
+            "ключ [signed query removed] é"
+        );
+    }
+
+    #[test]
+    fn a_snippet_is_cleaned_before_it_is_cut() {
+        let mut body = "x".repeat(190).into_bytes();
+        body.extend_from_slice(b" /p?timestamp=1&signature=abcdef");
+        let snippet = body_snippet(&body, 200);
+        assert!(!snippet.contains("timest"), "{snippet}");
+        assert!(snippet.ends_with("/p?[signe"), "{snippet}");
     }
 
     #[test]

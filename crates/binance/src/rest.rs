@@ -4,6 +4,12 @@
 //! All parameters travel in the query string, for every method, as Binance's own connector
 //! sends them; the body stays empty, so `totalParams` is the query string. `signature` is
 //! always the last parameter.
+//!
+//! What leaves this machine goes only where the base URL says: redirects are never followed
+//! (a followed redirect would carry `X-MBX-APIKEY` and, as `Referer`, the signed query to
+//! whichever host the reply names), no `Referer` is sent, base URLs are `https` unless they
+//! are loopback ([`crate::env::check_base_url`]), and no error keeps a signed query
+//! ([`ExchangeError::without_signed_query`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -13,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
-use crate::error::{ExchangeError, RejectKind, ban_end};
+use crate::error::{ExchangeError, RejectKind, ban_end, body_snippet, strip_signed_query};
 use crate::signing::{API_KEY_HEADER, Signer};
 
 /// How an endpoint is authenticated (General Info, "Endpoint Security Type").
@@ -238,7 +244,9 @@ impl RestClient {
     /// Creates a client for `urls`, signing with `signer` when given.
     ///
     /// # Errors
-    /// [`ExchangeError::Transport`] when the HTTP stack cannot be built (no TLS roots).
+    /// [`ExchangeError::Transport`] when a base URL is not `https://` (streams: `wss://`)
+    /// and not loopback ([`crate::env::check_base_url`]), or when the HTTP stack cannot be
+    /// built (no TLS roots).
     pub fn new(
         urls: &crate::env::BaseUrls,
         signer: Option<Arc<dyn Signer>>,
@@ -257,9 +265,27 @@ impl RestClient {
         config: RestConfig,
         local_clock: LocalClock,
     ) -> Result<Self, ExchangeError> {
+        for url in std::iter::once(&urls.rest).chain(&urls.spot_rest) {
+            crate::env::check_base_url(url, false).map_err(|detail| ExchangeError::Transport {
+                endpoint: "(client)",
+                detail,
+            })?;
+        }
+        // The streams base is checked here too, so one refusal covers the whole set the app
+        // builds from; empty means this set has no streams.
+        if !urls.streams.is_empty() {
+            crate::env::check_base_url(&urls.streams, true).map_err(|detail| {
+                ExchangeError::Transport {
+                    endpoint: "(client)",
+                    detail,
+                }
+            })?;
+        }
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .user_agent(concat!("perpdesk/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| ExchangeError::Transport {
                 endpoint: "(client)",
@@ -512,7 +538,7 @@ impl RestClient {
         let mut response = request
             .send()
             .await
-            .map_err(|e| self.send_failure(endpoint, &e))?;
+            .map_err(|e| Self::send_failure(endpoint, e))?;
         self.observe_headers(response.headers()).await;
         let status = response.status().as_u16();
         let retry_after = response
@@ -536,7 +562,7 @@ impl RestClient {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(self.send_failure(endpoint, &e)),
+                Err(e) => return Err(Self::send_failure(endpoint, e)),
             }
         }
         Ok(RawResponse {
@@ -548,23 +574,25 @@ impl RestClient {
 
     /// Sorts a transport failure: before the request left, nothing happened; after it left,
     /// an order may exist.
-    fn send_failure(&self, endpoint: &Endpoint, e: &reqwest::Error) -> ExchangeError {
+    fn send_failure(endpoint: &Endpoint, e: reqwest::Error) -> ExchangeError {
         let sent = !e.is_connect() && !e.is_builder();
+        let timed_out = e.is_timeout();
+        let detail = transport_detail(e);
         if sent && endpoint.places_order {
             ExchangeError::UnknownExecution {
                 endpoint: endpoint.path,
-                detail: e.to_string(),
+                detail,
             }
-        } else if e.is_timeout() {
+        } else if timed_out {
             ExchangeError::Unavailable {
                 endpoint: endpoint.path,
                 status: 0,
-                detail: format!("timed out: {e}"),
+                detail: format!("timed out: {detail}"),
             }
         } else {
             ExchangeError::Transport {
                 endpoint: endpoint.path,
-                detail: e.to_string(),
+                detail,
             }
         }
     }
@@ -574,8 +602,11 @@ impl RestClient {
         endpoint: &Endpoint,
         params: &[(&str, String)],
     ) -> Result<T, ExchangeError> {
-        let raw = self.exchange(endpoint, params).await?;
-        self.judge(endpoint, raw).await
+        let outcome = match self.exchange(endpoint, params).await {
+            Ok(raw) => self.judge(endpoint, raw).await,
+            Err(e) => Err(e),
+        };
+        outcome.map_err(ExchangeError::without_signed_query)
     }
 
     async fn judge<T: DeserializeOwned>(
@@ -637,11 +668,30 @@ impl RestClient {
                 Err(ExchangeError::IpBanned { until })
             }
             403 => Err(ExchangeError::Firewall { endpoint: path }),
-            408 | 500..=599 => {
-                let detail = payload.as_ref().map_or_else(
-                    || String::from_utf8_lossy(&raw.body[..raw.body.len().min(200)]).into_owned(),
-                    |p| p.msg.clone(),
+            // Binance never redirects an API call; a redirect comes from something else on the
+            // path and was not followed (see the module doc). The Location is left out: it is
+            // the other host's choice and may repeat the signed query.
+            300..=399 => {
+                let detail = format!(
+                    "redirected elsewhere (HTTP {status}); exchange requests never follow redirects"
                 );
+                if endpoint.places_order {
+                    Err(ExchangeError::UnknownExecution {
+                        endpoint: path,
+                        detail,
+                    })
+                } else {
+                    Err(ExchangeError::Unavailable {
+                        endpoint: path,
+                        status,
+                        detail,
+                    })
+                }
+            }
+            408 | 500..=599 => {
+                let detail = payload
+                    .as_ref()
+                    .map_or_else(|| body_snippet(&raw.body, 200), |p| p.msg.clone());
                 // Binance documents two 503 messages that mean "not executed"; anything else
                 // after an order was sent may have executed.
                 let not_executed = detail.contains("Service Unavailable")
@@ -684,6 +734,26 @@ impl RestClient {
             },
         }
     }
+}
+
+/// The words of a transport error and of every error under it (reqwest's own text is
+/// generic; the reason, e.g. "Connection refused", is further down), without the request's
+/// URL: `without_url` drops reqwest's copy, and the strip catches a layer below that repeats
+/// it.
+fn transport_detail(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        // hyper and reqwest often wrap an error and print its words again.
+        if !detail.contains(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
+        source = s.source();
+    }
+    strip_signed_query(&detail).into_owned()
 }
 
 #[derive(serde::Deserialize)]

@@ -3,6 +3,18 @@
 //! Binance signs `totalParams`: the query string immediately followed by the form body, with
 //! no `&` between them (General Info, "SIGNED Endpoint Examples", example 3). The signature is
 //! appended as the last `signature` parameter and the key goes in `X-MBX-APIKEY`.
+//!
+//! # What is wiped, and what is not
+//!
+//! [`HmacSigner`] owns one copy of the secret, in a buffer zeroized on drop, and is not
+//! `Clone` (share it behind an `Arc`), so that copy is the only one it makes. The HMAC state
+//! is not kept: each [`Signer::sign`] builds it from the secret on the stack and drops it.
+//! The `hmac` 0.12 and `sha2` 0.10 crates cannot zeroize that state (no `zeroize` support),
+//! and safe Rust cannot wipe it for them, so after each signature the calling thread's stack
+//! may still hold the padded key block and the inner/outer SHA-256 midstates (each as good as
+//! the secret for signing) until later calls overwrite them. No heap copy is left behind.
+//! Copies the caller made before handing the secret over (the string it came from) are the
+//! caller's to wipe.
 
 use std::fmt;
 
@@ -24,19 +36,20 @@ pub trait Signer: Send + Sync {
     fn sign(&self, total_params: &str) -> String;
 }
 
-/// An HMAC-SHA256 key pair. The secret is wiped from memory on drop and never printed.
-#[derive(Clone)]
+/// An HMAC-SHA256 key pair. The secret is wiped from memory on drop and never printed; the
+/// signer is not `Clone`, so it never multiplies the secret (share it behind an `Arc`).
 pub struct HmacSigner {
     api_key: String,
-    secret: Zeroizing<String>,
+    secret: Zeroizing<Vec<u8>>,
 }
 
 impl HmacSigner {
-    /// Creates a signer from an API key and its secret.
+    /// Creates a signer from an API key and its secret. An owned `String` is taken over as
+    /// it is (no copy); a `&str` is copied once, into the wiped buffer.
     pub fn new(api_key: impl Into<String>, secret: impl Into<String>) -> Self {
         Self {
             api_key: api_key.into(),
-            secret: Zeroizing::new(secret.into()),
+            secret: Zeroizing::new(secret.into().into_bytes()),
         }
     }
 }
@@ -57,8 +70,10 @@ impl Signer for HmacSigner {
 
     fn sign(&self, total_params: &str) -> String {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes())
-            .expect("HMAC takes keys of any length");
+        // Built per call rather than kept: a kept state would be one more key-equivalent
+        // copy that nothing can wipe (see the module doc).
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
         mac.update(total_params.as_bytes());
         hex(&mac.finalize().into_bytes())
     }
@@ -139,6 +154,28 @@ mod tests {
         );
         assert_eq!(signature, signer.sign(payload));
     }
+
+    #[test]
+    fn the_secret_lives_only_in_a_buffer_wiped_on_drop() {
+        let signer = HmacSigner::new("k", String::from("topsecret"));
+        let owned: &Zeroizing<Vec<u8>> = &signer.secret;
+        assert_eq!(owned.as_slice(), b"topsecret");
+    }
+
+    /// Inherent consts win over trait consts only when their bounds hold, so `IS` reads
+    /// `true` exactly for types that implement `Clone`.
+    struct CloneProbe<T>(std::marker::PhantomData<T>);
+    trait NotClone {
+        const IS: bool = false;
+    }
+    impl<T> NotClone for CloneProbe<T> {}
+    impl<T: Clone> CloneProbe<T> {
+        const IS: bool = true;
+    }
+
+    // Checked when the test build compiles: a `Clone` signer would copy the secret.
+    const _: () = assert!(CloneProbe::<String>::IS, "the probe itself must work");
+    const _: () = assert!(!CloneProbe::<HmacSigner>::IS);
 
     #[test]
     fn hex_is_lowercase_and_two_digits_per_byte() {

@@ -1,12 +1,24 @@
 //! The profit-share rule (the original system's "自动7:3分润"): net realised profit is split
 //! between the platform and the user, by default platform 70% / user 30%.
 //!
-//! Two modes:
-//! - [`ShareMode::HighWaterMark`] (default, the market norm): the basis is the account's
-//!   cumulative net profit; a share accrues only on the part above its previous peak, so a
-//!   loss must be earned back before anything more is shared.
+//! Every closed trade is booked as one append-only row ([`book`]): the evidence. *When* its
+//! share is decided depends on the [`ShareMode`] the row was booked under:
+//! - [`ShareMode::Settlement`] (default; how performance fees are usually charged): nothing
+//!   is decided at booking. Each settlement ([`settle`]) decides on the period's result:
+//!   shareable = max(0, cumulative net now − the mark), and the mark moves only at a
+//!   settlement that reaches a new high. Losses inside a period offset gains inside it, and a
+//!   period that ends at or below the mark owes nothing.
+//! - [`ShareMode::HighWaterMark`] (perpdesk before issue 20): each trade shares the part of
+//!   the cumulative net that rises above the mark as it closes, so gains lost later in the
+//!   same period have been shared already.
 //! - [`ShareMode::PerTrade`] (the original system's literal rule): each profitable trade is
-//!   split on its own; losing trades share nothing and are not carried forward.
+//!   split on its own; losses share nothing and are not carried forward.
+//!
+//! The mark ([`LedgerState::high_water_mark`]) is the cumulative net up to which profit has
+//! been shared: it starts at 0 and never falls. One mark serves every mode, so switching
+//! modes never shares the same money twice: a high-water-mark row or a settlement shares
+//! exactly what it lifts the mark by, and a per-trade row lifts it by no more than its own
+//! share (gains still waiting for a settlement keep waiting).
 //!
 //! Net profit of a trade = realised PnL − commission + funding (funding is signed: received
 //! is positive). Rounding: the platform share is rounded toward zero to
@@ -14,17 +26,17 @@
 //! shares always add up to the shareable amount exactly and rounding never favours the
 //! platform.
 //!
-//! Worked example (70/30, high-water mark, starting at zero):
-//!
-//! | trade | net     | cumulative | mark before | shareable | platform | user  |
-//! |-------|---------|------------|-------------|-----------|----------|-------|
-//! | A     | +100    | 100        | 0           | 100       | 70       | 30    |
-//! | B     | −40     | 60         | 100         | 0         | 0        | 0     |
-//! | C     | +50     | 110        | 100         | 10        | 7        | 3     |
+//! A change of split or mode applies from the next booked row: every row records the ratio
+//! and mode it was booked under, and a settlement decides with those of the period's newest
+//! row, so the terms behind every number are in the ledger itself. `docs/profit-share.md`
+//! works an example through; a test recomputes its tables with this code.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
+
+use crate::journal::{TicketOrigin, parse_client_order_id, ticket_origin};
+use crate::pnl::RoundTrip;
 
 /// The platform's fraction of shareable profit; the user receives the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,13 +100,24 @@ impl From<ShareRatio> for Decimal {
     }
 }
 
-/// How the basis of the share is computed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// When and how a row's share is decided. Each row records the mode it was booked under.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShareMode {
+    /// Decided at settlement, on the period's result above the mark (the default).
     #[default]
+    Settlement,
+    /// Decided as each trade closes, on the part of the cumulative net above the mark.
     HighWaterMark,
+    /// Decided as each trade closes, on the trade's own profit (the original system's rule).
     PerTrade,
+}
+
+impl ShareMode {
+    /// Returns true when rows of this mode leave their share to the next settlement.
+    pub fn decides_at_settlement(self) -> bool {
+        self == Self::Settlement
+    }
 }
 
 /// A closed trade's outcome, with the exchange records it derives from.
@@ -126,8 +149,66 @@ impl ClosedTrade {
 pub struct LedgerState {
     /// Sum of net profit of every trade booked so far.
     pub cumulative_net: Decimal,
-    /// The highest `cumulative_net` ever reached (never below zero).
+    /// The mark: the cumulative net up to which profit has been shared. Starts at 0 and
+    /// never falls; under [`ShareMode::Settlement`] it moves only at a settlement.
     pub high_water_mark: Decimal,
+}
+
+impl LedgerState {
+    /// Returns the amount shared when a row with net profit `net` is booked under `mode`,
+    /// and the state after it. This is the whole per-row rule; [`book`] dresses it as a row.
+    pub fn book_net(&self, net: Decimal, mode: ShareMode) -> (Decimal, LedgerState) {
+        let cumulative = self.cumulative_net + net;
+        let mark = self.high_water_mark;
+        let (shareable, mark_after) = match mode {
+            ShareMode::Settlement => (Decimal::ZERO, mark),
+            ShareMode::HighWaterMark => {
+                let above = (cumulative - mark).max(Decimal::ZERO);
+                (above, mark + above)
+            }
+            ShareMode::PerTrade => {
+                let own = net.max(Decimal::ZERO);
+                // Lifting the mark to a new high means that profit is shared. The trade's
+                // own share is all this row pays, so the mark rises by at most that much:
+                // gains booked earlier and still waiting for a settlement keep waiting.
+                // With nothing waiting (every ledger booked before the settlement mode
+                // existed) this is max(mark, cumulative), the rule those rows were booked by.
+                (own, mark.max(cumulative.min(mark + own)))
+            }
+        };
+        (
+            shareable,
+            LedgerState {
+                cumulative_net: cumulative,
+                high_water_mark: mark_after,
+            },
+        )
+    }
+
+    /// Returns what a settlement would decide now, with `ratio` and `mode` as the terms it
+    /// records: the part of the cumulative net above the mark, split by `ratio`.
+    pub fn decide(&self, ratio: ShareRatio, mode: ShareMode) -> Decision {
+        let shareable = (self.cumulative_net - self.high_water_mark).max(Decimal::ZERO);
+        let (platform, user) = ratio.split(shareable);
+        Decision {
+            platform_ratio: ratio,
+            mode,
+            cumulative_net: self.cumulative_net,
+            mark_before: self.high_water_mark,
+            shareable,
+            platform_share: platform,
+            user_share: user,
+            mark_after: self.high_water_mark + shareable,
+        }
+    }
+
+    /// Returns the state after a settlement that decided `decision`.
+    pub fn settled(&self, decision: &Decision) -> LedgerState {
+        LedgerState {
+            cumulative_net: self.cumulative_net,
+            high_water_mark: self.high_water_mark.max(decision.mark_after),
+        }
+    }
 }
 
 /// One append-only ledger row, as the original `profit_shares` table plus its sources.
@@ -136,13 +217,15 @@ pub struct ShareEntry {
     pub trade_ref: String,
     /// The trade's net profit (the original `total_pnl`).
     pub total_pnl: Decimal,
-    /// The part of it that is shared (above the mark in high-water-mark mode).
+    /// The part shared when the row was booked (always 0 under [`ShareMode::Settlement`],
+    /// whose share the settlement decides).
     pub shareable: Decimal,
     pub platform_share: Decimal,
     pub user_share: Decimal,
     pub platform_ratio: Decimal,
     pub mode: ShareMode,
     pub cumulative_net_after: Decimal,
+    /// The mark after this row.
     pub high_water_mark_after: Decimal,
     pub time: DateTime<Utc>,
     pub trade_ids: Vec<i64>,
@@ -157,22 +240,8 @@ pub fn book(
     mode: ShareMode,
 ) -> (ShareEntry, LedgerState) {
     let net = trade.net();
-    let cumulative = state.cumulative_net + net;
-    let (shareable, mark) = match mode {
-        ShareMode::HighWaterMark => {
-            let above = (cumulative - state.high_water_mark).max(Decimal::ZERO);
-            (above, state.high_water_mark.max(cumulative))
-        }
-        ShareMode::PerTrade => (
-            net.max(Decimal::ZERO),
-            state.high_water_mark.max(cumulative),
-        ),
-    };
+    let (shareable, next) = state.book_net(net, mode);
     let (platform, user) = ratio.split(shareable);
-    let next = LedgerState {
-        cumulative_net: cumulative,
-        high_water_mark: mark,
-    };
     let entry = ShareEntry {
         trade_ref: trade.trade_ref.clone(),
         total_pnl: net,
@@ -181,13 +250,84 @@ pub fn book(
         user_share: user,
         platform_ratio: ratio.platform(),
         mode,
-        cumulative_net_after: cumulative,
-        high_water_mark_after: mark,
+        cumulative_net_after: next.cumulative_net,
+        high_water_mark_after: next.high_water_mark,
         time: trade.closed_at,
         trade_ids: trade.trade_ids.clone(),
         income_ids: trade.income_ids.clone(),
     };
     (entry, next)
+}
+
+/// Says whether a round trip is shared: trips opened from a perpdesk signal ticket always
+/// are, manual and outside trips only with `include_manual`. The origin is read from the
+/// opening fill's client order id, which the exchange keeps, so anyone holding the
+/// exchange's records reaches the same answer.
+pub fn is_shared(trip: &RoundTrip, include_manual: bool) -> bool {
+    let origin = trip
+        .open_client_order_id
+        .as_ref()
+        .and_then(parse_client_order_id)
+        .and_then(|(ticket, _, _)| ticket_origin(&ticket));
+    origin == Some(TicketOrigin::Signal) || include_manual
+}
+
+/// What a settlement decides itself, on top of the shares its rows decided when booked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The split applied: the one the period's newest row was booked with.
+    pub platform_ratio: ShareRatio,
+    /// The newest row's mode, recorded as the terms in force.
+    pub mode: ShareMode,
+    /// The cumulative net at the settlement.
+    pub cumulative_net: Decimal,
+    /// The mark after the period's rows, before deciding.
+    pub mark_before: Decimal,
+    /// max(0, `cumulative_net` − `mark_before`).
+    pub shareable: Decimal,
+    pub platform_share: Decimal,
+    pub user_share: Decimal,
+    /// `mark_before` + `shareable`: the mark moves only when the period ends above it.
+    pub mark_after: Decimal,
+}
+
+/// A settlement worked out: the period's rows, what the settlement decides, and the sum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodSettlement {
+    /// The rows' own shares (decided when they were booked).
+    pub rows: ShareTotals,
+    pub decision: Decision,
+    /// `rows` plus the decision: what the settlement pays.
+    pub totals: ShareTotals,
+}
+
+/// Settles a period: `rows` are the ledger rows since the last settlement (oldest first)
+/// and `state` the ledger's state after them. Returns `None` when there are no rows (no
+/// trade since the last settlement: nothing can be owed, since a settlement leaves the
+/// mark at or above the cumulative net).
+///
+/// # Errors
+/// [`RatioError`] when the newest row's stored ratio is not a valid split.
+pub fn settle(
+    state: &LedgerState,
+    rows: &[ShareEntry],
+) -> Result<Option<PeriodSettlement>, RatioError> {
+    let Some(newest) = rows.last() else {
+        return Ok(None);
+    };
+    let decision = state.decide(ShareRatio::new(newest.platform_ratio)?, newest.mode);
+    let row_totals = ShareTotals::of(rows);
+    let totals = ShareTotals {
+        shareable: row_totals.shareable + decision.shareable,
+        platform_share: row_totals.platform_share + decision.platform_share,
+        user_share: row_totals.user_share + decision.user_share,
+        ..row_totals.clone()
+    };
+    Ok(Some(PeriodSettlement {
+        rows: row_totals,
+        decision,
+        totals,
+    }))
 }
 
 /// Totals of a set of ledger rows, such as one settlement period.
@@ -259,6 +399,7 @@ impl Statement {
         );
         for e in &self.entries {
             let mode = match e.mode {
+                ShareMode::Settlement => "settlement",
                 ShareMode::HighWaterMark => "high_water_mark",
                 ShareMode::PerTrade => "per_trade",
             };
@@ -305,7 +446,6 @@ fn csv_field(s: &str) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
     fn trade(id: &str, pnl: Decimal, fee: Decimal, funding: Decimal) -> ClosedTrade {
@@ -320,35 +460,156 @@ mod tests {
         }
     }
 
+    /// Books trades with these nets under `mode`, returning the rows and the final state.
+    fn book_all(
+        state: &LedgerState,
+        nets: &[Decimal],
+        mode: ShareMode,
+    ) -> (Vec<ShareEntry>, LedgerState) {
+        let mut state = state.clone();
+        let mut rows = Vec::new();
+        for (i, n) in nets.iter().enumerate() {
+            let (e, next) = book(
+                &state,
+                &trade(&format!("t{i}"), *n, Decimal::ZERO, Decimal::ZERO),
+                ShareRatio::default(),
+                mode,
+            );
+            rows.push(e);
+            state = next;
+        }
+        (rows, state)
+    }
+
     #[test]
-    fn worked_example_from_the_docs() {
-        let r = ShareRatio::default();
-        let s0 = LedgerState::default();
-        let (a, s1) = book(
-            &s0,
-            &trade("A", dec!(100), dec!(0), dec!(0)),
-            r,
-            ShareMode::HighWaterMark,
-        );
-        assert_eq!((a.platform_share, a.user_share), (dec!(70), dec!(30)));
-        let (b, s2) = book(
-            &s1,
-            &trade("B", dec!(-40), dec!(0), dec!(0)),
-            r,
-            ShareMode::HighWaterMark,
-        );
-        assert_eq!((b.shareable, b.platform_share), (dec!(0), dec!(0)));
-        let (c, s3) = book(
-            &s2,
-            &trade("C", dec!(50), dec!(0), dec!(0)),
-            r,
+    fn high_water_mark_mode_shares_each_new_high_as_the_trade_closes() {
+        let (rows, state) = book_all(
+            &LedgerState::default(),
+            &[dec!(100), dec!(-40), dec!(50)],
             ShareMode::HighWaterMark,
         );
         assert_eq!(
-            (c.shareable, c.platform_share, c.user_share),
+            (rows[0].platform_share, rows[0].user_share),
+            (dec!(70), dec!(30))
+        );
+        assert_eq!(
+            (rows[1].shareable, rows[1].platform_share),
+            (dec!(0), dec!(0))
+        );
+        assert_eq!(
+            (
+                rows[2].shareable,
+                rows[2].platform_share,
+                rows[2].user_share
+            ),
             (dec!(10), dec!(7), dec!(3))
         );
-        assert_eq!(s3.high_water_mark, dec!(110));
+        assert_eq!(state.high_water_mark, dec!(110));
+    }
+
+    #[test]
+    fn settlement_mode_decides_nothing_at_booking_and_everything_at_settlement() {
+        let (rows, state) = book_all(
+            &LedgerState::default(),
+            &[dec!(100), dec!(-40), dec!(50)],
+            ShareMode::Settlement,
+        );
+        for r in &rows {
+            assert_eq!(
+                (r.shareable, r.platform_share, r.user_share),
+                (dec!(0), dec!(0), dec!(0))
+            );
+            assert_eq!(
+                r.high_water_mark_after,
+                dec!(0),
+                "the mark waits for the settlement"
+            );
+        }
+        let settled = settle(&state, &rows).unwrap().expect("three rows");
+        let d = &settled.decision;
+        assert_eq!((d.cumulative_net, d.mark_before), (dec!(110), dec!(0)));
+        assert_eq!(
+            (d.shareable, d.platform_share, d.user_share),
+            (dec!(110), dec!(77), dec!(33))
+        );
+        assert_eq!(d.mark_after, dec!(110));
+        assert_eq!(settled.totals.platform_share, dec!(77));
+        assert_eq!(settled.totals.trades, 3);
+        assert_eq!(settled.totals.net_pnl, dec!(110));
+        assert_eq!(state.settled(d).high_water_mark, dec!(110));
+        assert_eq!(settle(&state, &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_period_whose_early_gains_are_lost_later_owes_nothing() {
+        let opening = LedgerState {
+            cumulative_net: dec!(20),
+            high_water_mark: dec!(20),
+        };
+        let (rows, state) = book_all(&opening, &[dec!(15), dec!(-18)], ShareMode::Settlement);
+        assert_eq!(
+            rows[0].cumulative_net_after,
+            dec!(35),
+            "above the mark in the middle"
+        );
+        let settled = settle(&state, &rows).unwrap().expect("rows");
+        assert_eq!(settled.decision.shareable, dec!(0));
+        assert_eq!(settled.totals.platform_share, dec!(0));
+        assert_eq!(settled.decision.mark_after, dec!(20), "the mark stays");
+        // The per-trade high-water mark would have shared the 15 already.
+        let (hwm_rows, _) = book_all(&opening, &[dec!(15), dec!(-18)], ShareMode::HighWaterMark);
+        assert_eq!(ShareTotals::of(&hwm_rows).shareable, dec!(15));
+    }
+
+    /// issue 20's measured replay (2022-06-25 → 06-28): 23 trades, net −10.78 over the
+    /// period after reaching 13.22, owed 9.25 under the per-trade high-water mark. Built
+    /// here from synthetic trades of the same shape: up to 13.22 in eleven trades, then down
+    /// to −10.78 in twelve.
+    #[test]
+    fn the_measured_replay_owes_nothing_when_decided_at_settlement() {
+        let mut nets = vec![
+            dec!(2.5),
+            dec!(-0.8),
+            dec!(3.1),
+            dec!(1.42),
+            dec!(-1.2),
+            dec!(2.9),
+        ];
+        nets.extend([dec!(0.6), dec!(-0.5), dec!(2.2), dec!(1.5), dec!(1.5)]);
+        nets.extend([
+            dec!(-3.1),
+            dec!(1.2),
+            dec!(-4.4),
+            dec!(-2.05),
+            dec!(0.9),
+            dec!(-6.3),
+        ]);
+        nets.extend([
+            dec!(-1.75),
+            dec!(2.2),
+            dec!(-3.9),
+            dec!(-1.6),
+            dec!(-3.4),
+            dec!(-1.80),
+        ]);
+        assert_eq!(nets.len(), 23);
+        let (hwm, hwm_state) = book_all(&LedgerState::default(), &nets, ShareMode::HighWaterMark);
+        assert_eq!(hwm_state.cumulative_net, dec!(-10.78));
+        assert_eq!(hwm_state.high_water_mark, dec!(13.22));
+        let owed = settle(&hwm_state, &hwm).unwrap().expect("rows").totals;
+        assert_eq!(
+            owed.platform_share,
+            dec!(9.254),
+            "the bug: a loss of 10.78 owes 9.25"
+        );
+
+        let (rows, state) = book_all(&LedgerState::default(), &nets, ShareMode::Settlement);
+        let owed = settle(&state, &rows).unwrap().expect("rows");
+        assert_eq!(owed.totals.net_pnl, dec!(-10.78));
+        assert_eq!(owed.totals.shareable, dec!(0));
+        assert_eq!(owed.totals.platform_share, dec!(0));
+        assert_eq!(owed.totals.user_share, dec!(0));
+        assert_eq!(owed.decision.mark_after, dec!(0));
     }
 
     #[test]
@@ -367,21 +628,103 @@ mod tests {
 
     #[test]
     fn per_trade_mode_shares_each_win_and_ignores_losses() {
-        let r = ShareRatio::default();
-        let (_, s) = book(
+        let (rows, state) = book_all(
             &LedgerState::default(),
-            &trade("A", dec!(-50), dec!(0), dec!(0)),
-            r,
+            &[dec!(-50), dec!(20)],
             ShareMode::PerTrade,
         );
-        let (e, _) = book(
-            &s,
-            &trade("B", dec!(20), dec!(0), dec!(0)),
-            r,
+        assert_eq!(rows[1].shareable, dec!(20));
+        assert_eq!(rows[1].platform_share, dec!(14));
+        assert_eq!(state.high_water_mark, dec!(0), "still 30 below the start");
+    }
+
+    #[test]
+    fn a_per_trade_row_leaves_gains_waiting_for_a_settlement_waiting() {
+        let (mut rows, state) =
+            book_all(&LedgerState::default(), &[dec!(30)], ShareMode::Settlement);
+        let (e, state) = book(
+            &state,
+            &trade("pt", dec!(10), Decimal::ZERO, Decimal::ZERO),
+            ShareRatio::default(),
             ShareMode::PerTrade,
         );
-        assert_eq!(e.shareable, dec!(20));
-        assert_eq!(e.platform_share, dec!(14));
+        assert_eq!(e.shareable, dec!(10));
+        assert_eq!(
+            state.high_water_mark,
+            dec!(10),
+            "lifted by its own share only"
+        );
+        rows.push(e);
+        let settled = settle(&state, &rows).unwrap().expect("rows");
+        assert_eq!(settled.decision.shareable, dec!(30), "the waiting 30, once");
+        assert_eq!(settled.totals.shareable, dec!(40));
+        assert_eq!(settled.decision.mark_after, dec!(40));
+    }
+
+    #[test]
+    fn a_high_water_mark_row_shares_what_was_waiting_and_the_settlement_nothing_more() {
+        let (mut rows, state) =
+            book_all(&LedgerState::default(), &[dec!(30)], ShareMode::Settlement);
+        let (e, state) = book(
+            &state,
+            &trade("h", dec!(5), Decimal::ZERO, Decimal::ZERO),
+            ShareRatio::default(),
+            ShareMode::HighWaterMark,
+        );
+        assert_eq!(e.shareable, dec!(35));
+        rows.push(e);
+        let settled = settle(&state, &rows).unwrap().expect("rows");
+        assert_eq!(settled.decision.shareable, dec!(0));
+        assert_eq!(settled.totals.shareable, dec!(35));
+    }
+
+    #[test]
+    fn a_settlement_decides_with_the_newest_rows_split() {
+        let (mut rows, state) =
+            book_all(&LedgerState::default(), &[dec!(10)], ShareMode::Settlement);
+        let (e, state) = book(
+            &state,
+            &trade("b", dec!(10), Decimal::ZERO, Decimal::ZERO),
+            ShareRatio::new(dec!(0.5)).unwrap(),
+            ShareMode::Settlement,
+        );
+        rows.push(e);
+        let settled = settle(&state, &rows).unwrap().expect("rows");
+        assert_eq!(settled.decision.platform_ratio.platform(), dec!(0.5));
+        assert_eq!(settled.decision.platform_share, dec!(10));
+        rows[1].platform_ratio = dec!(1.5);
+        assert!(
+            settle(&state, &rows).is_err(),
+            "a stored ratio that is no split"
+        );
+    }
+
+    #[test]
+    fn rows_booked_before_the_settlement_mode_book_the_same_today() {
+        // Old ledgers only held these two modes, whose rows keep the mark at or above the
+        // cumulative net; the rule then reduces to the one they were booked by.
+        let nets = [dec!(5), dec!(-8), dec!(4), dec!(6), dec!(-1), dec!(9)];
+        for mode in [ShareMode::HighWaterMark, ShareMode::PerTrade] {
+            let (rows, _) = book_all(&LedgerState::default(), &nets, mode);
+            let mut old = LedgerState::default();
+            for r in &rows {
+                let cumulative = old.cumulative_net + r.total_pnl;
+                let mark = old.high_water_mark.max(cumulative);
+                let shareable = match mode {
+                    ShareMode::PerTrade => r.total_pnl.max(Decimal::ZERO),
+                    _ => (cumulative - old.high_water_mark).max(Decimal::ZERO),
+                };
+                assert_eq!(
+                    (r.shareable, r.high_water_mark_after),
+                    (shareable, mark),
+                    "{mode:?}"
+                );
+                old = LedgerState {
+                    cumulative_net: cumulative,
+                    high_water_mark: mark,
+                };
+            }
+        }
     }
 
     #[test]
@@ -392,6 +735,18 @@ mod tests {
         assert_eq!(p + u, dec!(0.000000019));
         assert!(ShareRatio::new(dec!(1.1)).is_err());
         assert!(ShareRatio::new(dec!(-0.1)).is_err());
+    }
+
+    #[test]
+    fn modes_keep_their_stored_names() {
+        for (mode, name) in [
+            (ShareMode::Settlement, "\"settlement\""),
+            (ShareMode::HighWaterMark, "\"high_water_mark\""),
+            (ShareMode::PerTrade, "\"per_trade\""),
+        ] {
+            assert_eq!(serde_json::to_string(&mode).unwrap(), name);
+        }
+        assert_eq!(ShareMode::default(), ShareMode::Settlement);
     }
 
     #[test]
@@ -421,175 +776,5 @@ mod tests {
         assert!(lines[3].starts_with("TOTAL 2023-11-01,2 trades,15,15,10.5,4.5"));
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
-    }
-
-    /// The rows of the Markdown table that follows `<!-- table: {name} -->` in `doc`, each
-    /// as its trimmed cells (the header and the separator line left out).
-    fn doc_table<'a>(doc: &'a str, name: &str) -> Vec<Vec<&'a str>> {
-        let marker = format!("<!-- table: {name} -->");
-        let at = doc
-            .find(&marker)
-            .unwrap_or_else(|| panic!("{marker} in docs/profit-share.md"));
-        doc[at + marker.len()..]
-            .lines()
-            .skip_while(|l| !l.starts_with('|'))
-            .take_while(|l| l.starts_with('|'))
-            .skip(2)
-            .map(|l| {
-                l.trim()
-                    .trim_matches('|')
-                    .split('|')
-                    .map(str::trim)
-                    .collect()
-            })
-            .collect()
-    }
-
-    fn doc_dec(cell: &str) -> Decimal {
-        cell.parse()
-            .unwrap_or_else(|e| panic!("{cell:?} in docs/profit-share.md: {e}"))
-    }
-
-    fn doc_time(cell: &str) -> DateTime<Utc> {
-        chrono::NaiveDateTime::parse_from_str(cell, "%Y-%m-%d %H:%M")
-            .unwrap_or_else(|e| panic!("{cell:?} in docs/profit-share.md: {e}"))
-            .and_utc()
-    }
-
-    /// docs/profit-share.md's worked example, read from the page itself: its fills and
-    /// funding rows go through the round-trip and ledger code the app books with, and every
-    /// number in its tables must come out exactly.
-    #[test]
-    fn the_worked_example_in_the_user_docs_holds() {
-        use crate::{Fill, Income, IncomeKind, PositionSide, Side, Symbol};
-        const DOC: &str = include_str!("../../../docs/profit-share.md");
-        let btc = Symbol::new("BTCUSDT").unwrap();
-        let fills: Vec<Fill> = doc_table(DOC, "fills")
-            .iter()
-            .map(|r| Fill {
-                symbol: btc.clone(),
-                trade_id: r[0].parse().unwrap(),
-                order_id: r[0].parse().unwrap(),
-                client_order_id: None,
-                side: if r[2] == "BUY" { Side::Buy } else { Side::Sell },
-                position_side: PositionSide::Both,
-                price: doc_dec(r[4]),
-                quantity: doc_dec(r[3]),
-                realized_pnl: doc_dec(r[5]),
-                commission: doc_dec(r[6]),
-                commission_asset: "USDT".into(),
-                maker: false,
-                time: doc_time(r[1]),
-            })
-            .collect();
-        let funding: Vec<Income> = doc_table(DOC, "funding")
-            .iter()
-            .map(|r| Income {
-                tran_id: r[0].parse().unwrap(),
-                symbol: Some(btc.clone()),
-                kind: IncomeKind::FundingFee,
-                amount: doc_dec(r[2]),
-                asset: "USDT".into(),
-                trade_id: None,
-                info: "FUNDING_FEE".into(),
-                time: doc_time(r[1]),
-            })
-            .collect();
-        let trips = crate::pnl::round_trips(&fills, &funding);
-        let rows = doc_table(DOC, "trades");
-        assert_eq!(trips.len(), rows.len(), "one table row per round trip");
-        let ratio = ShareRatio::default();
-        let mut state = LedgerState::default();
-        let mut entries = Vec::new();
-        for (trip, row) in trips.iter().zip(&rows) {
-            let ids: Vec<i64> = row[1]
-                .split(',')
-                .map(|i| i.trim().parse().unwrap())
-                .collect();
-            assert_eq!(trip.trade_ids, ids, "{row:?}");
-            let closed = trip.closed_trade().expect("closed");
-            assert_eq!(closed.realized_pnl, doc_dec(row[2]), "realized PnL {row:?}");
-            assert_eq!(closed.commission, doc_dec(row[3]), "commission {row:?}");
-            assert_eq!(closed.funding, doc_dec(row[4]), "funding {row:?}");
-            assert_eq!(closed.net(), doc_dec(row[5]), "net {row:?}");
-            assert_eq!(state.high_water_mark, doc_dec(row[7]), "HWM before {row:?}");
-            let (e, next) = book(&state, &closed, ratio, ShareMode::HighWaterMark);
-            assert_eq!(
-                e.cumulative_net_after,
-                doc_dec(row[6]),
-                "cumulative {row:?}"
-            );
-            assert_eq!(e.shareable, doc_dec(row[8]), "shareable {row:?}");
-            assert_eq!(e.platform_share, doc_dec(row[9]), "platform {row:?}");
-            assert_eq!(e.user_share, doc_dec(row[10]), "user {row:?}");
-            state = next;
-            entries.push(e);
-        }
-        let weeks = statements(&entries, crate::pnl::Period::Week);
-        let week_rows = doc_table(DOC, "weekly");
-        assert_eq!(weeks.len(), week_rows.len());
-        for (w, row) in weeks.iter().zip(&week_rows) {
-            assert_eq!(w.start.to_string(), row[0]);
-            assert_eq!(w.totals.trades.to_string(), row[1]);
-            assert_eq!(w.totals.net_pnl, doc_dec(row[2]), "{row:?}");
-            assert_eq!(w.totals.shareable, doc_dec(row[3]), "{row:?}");
-            assert_eq!(w.totals.platform_share, doc_dec(row[4]), "{row:?}");
-            assert_eq!(w.totals.user_share, doc_dec(row[5]), "{row:?}");
-        }
-        let months = statements(&entries, crate::pnl::Period::Month);
-        assert_eq!(months.len(), 1, "the example fits in November");
-        let modes = doc_table(DOC, "modes");
-        for (mode, row) in [ShareMode::HighWaterMark, ShareMode::PerTrade]
-            .into_iter()
-            .zip(&modes)
-        {
-            let mut state = LedgerState::default();
-            let mut booked = Vec::new();
-            for trip in &trips {
-                let (e, next) = book(&state, &trip.closed_trade().unwrap(), ratio, mode);
-                state = next;
-                booked.push(e);
-            }
-            let totals = ShareTotals::of(&booked);
-            assert_eq!(totals.net_pnl, doc_dec(row[1]), "{row:?}");
-            assert_eq!(totals.shareable, doc_dec(row[2]), "{row:?}");
-            assert_eq!(totals.platform_share, doc_dec(row[3]), "{row:?}");
-            assert_eq!(totals.user_share, doc_dec(row[4]), "{row:?}");
-            if mode == ShareMode::HighWaterMark {
-                assert_eq!(totals, months[0].totals);
-                assert_eq!(totals.shareable, state.high_water_mark);
-            }
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn shares_sum_to_profit_above_the_mark(
-            nets in prop::collection::vec(-1_000_000i64..1_000_000, 1..80),
-            ratio_pct in 0u32..=100,
-        ) {
-            let ratio = ShareRatio::new(Decimal::new(i64::from(ratio_pct), 2)).unwrap();
-            let mut state = LedgerState::default();
-            let mut entries = Vec::new();
-            for (i, n) in nets.iter().enumerate() {
-                let t = trade(&i.to_string(), Decimal::new(*n, 4), Decimal::ZERO, Decimal::ZERO);
-                let (e, s) = book(&state, &t, ratio, ShareMode::HighWaterMark);
-                prop_assert_eq!(e.platform_share + e.user_share, e.shareable);
-                prop_assert!(e.shareable >= Decimal::ZERO);
-                if e.total_pnl <= Decimal::ZERO {
-                    prop_assert_eq!(e.shareable, Decimal::ZERO);
-                }
-                let exact = e.shareable * ratio.platform();
-                prop_assert!(e.platform_share <= exact);
-                prop_assert!(exact - e.platform_share < Decimal::new(1, ShareRatio::SCALE));
-                state = s;
-                entries.push(e);
-            }
-            let totals = ShareTotals::of(&entries);
-            // Everything shared is exactly the final high-water mark: profit above every
-            // earlier peak, counted once.
-            prop_assert_eq!(totals.shareable, state.high_water_mark);
-            prop_assert_eq!(totals.net_pnl, state.cumulative_net);
-        }
     }
 }

@@ -12,7 +12,10 @@
 //! without an exchange: [`risk`] (pre-trade limits; only [`RiskLimits::check`] makes the
 //! [`RiskApproved`] proof an order needs), [`preview`] (sizing, margin, liquidation
 //! estimate, worst-case loss), [`pnl`] (round trips and period totals from the exchange's
-//! fills and income) and [`ledger`] (the 70/30 profit share over a high-water mark).
+//! fills and income) and [`ledger`] (the 70/30 profit share, decided at settlement above
+//! the mark by default). [`statement`] turns a settlement into a statement to sign (the key
+//! itself lives in the vault) and [`verify`] lets the platform check one against the
+//! exchange's own records: both are pure, like everything here.
 
 pub mod clock;
 pub mod filters;
@@ -24,13 +27,16 @@ pub mod pnl;
 pub mod position;
 pub mod preview;
 pub mod risk;
+pub mod statement;
 pub mod symbol;
+pub mod verify;
 
 pub use clock::{Clock, ManualClock};
 pub use filters::{FilterError, SymbolFilters};
 pub use journal::{Leg, OrderState, TicketOrigin, ticket_id, ticket_origin};
 pub use ledger::{
-    ClosedTrade, LedgerState, ShareEntry, ShareMode, ShareRatio, ShareTotals, Statement,
+    ClosedTrade, Decision, LedgerState, PeriodSettlement, ShareEntry, ShareMode, ShareRatio,
+    ShareTotals, Statement,
 };
 pub use market::{Candle, CandleError, Interval};
 pub use order::{
@@ -41,4 +47,5 @@ pub use pnl::{Period, PeriodPnl, RoundTrip};
 pub use position::{Fill, Income, IncomeKind, Position};
 pub use preview::{MaintenanceBracket, Preview, PreviewError, PreviewInput, Sizing};
 pub use risk::{OrderIntent, RiskApproved, RiskContext, RiskLimits, RiskRefusal};
+pub use statement::{PublicKey, SettlementRule, SettlementStatement, SignedStatement};
 pub use symbol::{Symbol, SymbolError};

@@ -1,17 +1,40 @@
 //! `profit_share_ledger`: the append-only profit-share book, linked to the fills and
 //! income each row derives from. Triggers refuse UPDATE and DELETE; corrections are new
-//! rows.
+//! rows. Settlements, their decisions and statements are in `settlements`.
+//!
+//! A row's [`ShareMode`] is stored in two columns: `mode`, the mark rule
+//! (`high_water_mark` or `per_trade`, the only names the original CHECK allows), and
+//! `share_decided`, when the share is decided (`at_booking`, the default every row booked
+//! before the settlement mode has, or `at_settlement`).
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use perpdesk_core::{LedgerState, ShareEntry, Symbol};
-use rust_decimal::Decimal;
+use perpdesk_core::{LedgerState, ShareEntry, ShareMode, Symbol};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use crate::value::{dec, from_name, ms, name, symbol, time};
+use crate::value::{dec, ms, symbol, time};
 use crate::{Result, Store, StoreError};
+
+/// The stored (`mode`, `share_decided`) of a mode.
+pub(crate) fn stored_mode(mode: ShareMode) -> (&'static str, &'static str) {
+    match mode {
+        ShareMode::Settlement => ("high_water_mark", "at_settlement"),
+        ShareMode::HighWaterMark => ("high_water_mark", "at_booking"),
+        ShareMode::PerTrade => ("per_trade", "at_booking"),
+    }
+}
+
+/// Reads a mode back from its stored (`mode`, `share_decided`).
+pub(crate) fn read_mode(mode: &str, decided: &str) -> Result<ShareMode> {
+    match (mode, decided) {
+        ("high_water_mark", "at_settlement") => Ok(ShareMode::Settlement),
+        ("high_water_mark", "at_booking") => Ok(ShareMode::HighWaterMark),
+        ("per_trade", "at_booking") => Ok(ShareMode::PerTrade),
+        other => Err(StoreError::invalid(format!("ledger mode {other:?}"))),
+    }
+}
 
 /// A stored ledger row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,38 +44,6 @@ pub struct LedgerRow {
     pub symbol: Symbol,
     pub entry: ShareEntry,
     pub booked_at: DateTime<Utc>,
-}
-
-/// One settlement: the ledger rows through `through_ledger_id` (and after the previous
-/// settlement) paid out, with their exact totals.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settlement {
-    pub id: i64,
-    pub account_id: i64,
-    /// The newest ledger row covered; rows with a higher id are owed in the next period.
-    pub through_ledger_id: i64,
-    pub entries: u64,
-    pub net_pnl: Decimal,
-    pub shareable: Decimal,
-    pub platform_share: Decimal,
-    pub user_share: Decimal,
-    pub settled_at: DateTime<Utc>,
-}
-
-fn settlement(row: &SqliteRow) -> Result<Settlement> {
-    let entries: i64 = row.try_get("entries")?;
-    Ok(Settlement {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        through_ledger_id: row.try_get("through_ledger_id")?,
-        entries: u64::try_from(entries)
-            .map_err(|_| StoreError::invalid(format!("settlement entries {entries}")))?,
-        net_pnl: dec(row.try_get("net_pnl")?)?,
-        shareable: dec(row.try_get("shareable")?)?,
-        platform_share: dec(row.try_get("platform_share")?)?,
-        user_share: dec(row.try_get("user_share")?)?,
-        settled_at: time(row.try_get("settled_at")?)?,
-    })
 }
 
 fn ledger_row(row: &SqliteRow, trade_ids: Vec<i64>, income_ids: Vec<i64>) -> Result<LedgerRow> {
@@ -67,7 +58,7 @@ fn ledger_row(row: &SqliteRow, trade_ids: Vec<i64>, income_ids: Vec<i64>) -> Res
             platform_share: dec(row.try_get("platform_share")?)?,
             user_share: dec(row.try_get("user_share")?)?,
             platform_ratio: dec(row.try_get("platform_ratio")?)?,
-            mode: from_name(row.try_get("mode")?)?,
+            mode: read_mode(row.try_get("mode")?, row.try_get("share_decided")?)?,
             cumulative_net_after: dec(row.try_get("cumulative_net_after")?)?,
             high_water_mark_after: dec(row.try_get("high_water_mark_after")?)?,
             time: time(row.try_get("time")?)?,
@@ -78,7 +69,7 @@ fn ledger_row(row: &SqliteRow, trade_ids: Vec<i64>, income_ids: Vec<i64>) -> Res
     })
 }
 
-/// Ledger rows per multi-row statement: 13 parameters each stays far below SQLite's
+/// Ledger rows per multi-row statement: 14 parameters each stays far below SQLite's
 /// parameter limit, and 100 rows cut a 20,000-row booking from 120,000 statements (one
 /// per row and per link) to a few hundred.
 const ENTRY_CHUNK: usize = 100;
@@ -100,15 +91,11 @@ async fn insert_entries(
     for chunk in entries.chunks(ENTRY_CHUNK) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO profit_share_ledger (account_id, symbol, trade_ref, total_pnl, shareable,
-                 platform_share, user_share, platform_ratio, mode, cumulative_net_after,
-                 high_water_mark_after, time, booked_at) ",
+                 platform_share, user_share, platform_ratio, mode, share_decided,
+                 cumulative_net_after, high_water_mark_after, time, booked_at) ",
         );
-        let mut bad_mode = None;
         q.push_values(chunk, |mut b, (symbol, entry)| {
-            let mode = name(&entry.mode).unwrap_or_else(|e| {
-                bad_mode = Some(e);
-                String::new()
-            });
+            let (mode, decided) = stored_mode(entry.mode);
             b.push_bind(account_id)
                 .push_bind(symbol.as_str().to_owned())
                 .push_bind(entry.trade_ref.clone())
@@ -118,14 +105,12 @@ async fn insert_entries(
                 .push_bind(entry.user_share.to_string())
                 .push_bind(entry.platform_ratio.to_string())
                 .push_bind(mode)
+                .push_bind(decided)
                 .push_bind(entry.cumulative_net_after.to_string())
                 .push_bind(entry.high_water_mark_after.to_string())
                 .push_bind(ms(entry.time))
                 .push_bind(ms(booked_at));
         });
-        if let Some(e) = bad_mode {
-            return Err(e);
-        }
         // SQLite does not promise RETURNING rows in insertion order, so they are matched
         // back by trade_ref (unique per account).
         q.push(" ON CONFLICT (account_id, trade_ref) DO NOTHING RETURNING id, trade_ref");
@@ -334,53 +319,8 @@ impl Store {
         account_id: i64,
         after_id: i64,
     ) -> Result<Vec<LedgerRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM profit_share_ledger WHERE account_id = ? AND id > ? ORDER BY id",
-        )
-        .bind(account_id)
-        .bind(after_id)
-        .fetch_all(&self.pool)
-        .await?;
-        // The sources of all rows in two queries (not two per row): a statement over
-        // 20,000 rows would otherwise cost 40,000 round trips.
-        let mut trades: HashMap<i64, Vec<i64>> = HashMap::new();
-        let fill_links: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT l.ledger_id, f.trade_id FROM profit_share_fills l
-             JOIN profit_share_ledger p ON p.id = l.ledger_id
-             JOIN fills f ON f.id = l.fill_id
-             WHERE p.account_id = ? AND p.id > ? ORDER BY l.ledger_id, f.trade_id",
-        )
-        .bind(account_id)
-        .bind(after_id)
-        .fetch_all(&self.pool)
-        .await?;
-        for (ledger_id, trade_id) in fill_links {
-            trades.entry(ledger_id).or_default().push(trade_id);
-        }
-        let mut trans: HashMap<i64, Vec<i64>> = HashMap::new();
-        let income_links: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT DISTINCT l.ledger_id, i.tran_id FROM profit_share_income l
-             JOIN profit_share_ledger p ON p.id = l.ledger_id
-             JOIN income i ON i.id = l.income_id
-             WHERE p.account_id = ? AND p.id > ? ORDER BY l.ledger_id, i.tran_id",
-        )
-        .bind(account_id)
-        .bind(after_id)
-        .fetch_all(&self.pool)
-        .await?;
-        for (ledger_id, tran_id) in income_links {
-            trans.entry(ledger_id).or_default().push(tran_id);
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            out.push(ledger_row(
-                row,
-                trades.remove(&id).unwrap_or_default(),
-                trans.remove(&id).unwrap_or_default(),
-            )?);
-        }
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        rows_between(&mut conn, account_id, after_id, i64::MAX).await
     }
 
     /// Returns the `trade_ref` of every ledger row of the account, so a booking run can
@@ -397,91 +337,6 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
-    /// Settles every ledger row of the account not covered by an earlier settlement, as of
-    /// `settled_at`, and returns the new settlement; `None` when nothing was unsettled
-    /// (nothing is written then).
-    ///
-    /// Totals are exact [`rust_decimal::Decimal`] sums of the rows' stored text. The read
-    /// and the insert share one transaction, so a row booked meanwhile is either in this
-    /// settlement or left for the next, never in both.
-    ///
-    /// # Errors
-    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
-    pub async fn settle_ledger(
-        &self,
-        account_id: i64,
-        settled_at: DateTime<Utc>,
-    ) -> Result<Option<Settlement>> {
-        let mut tx = self.pool.begin().await?;
-        let (after,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(MAX(through_ledger_id), 0) FROM profit_share_settlements
-             WHERE account_id = ?",
-        )
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT id, total_pnl, shareable, platform_share, user_share FROM profit_share_ledger
-             WHERE account_id = ? AND id > ? ORDER BY id",
-        )
-        .bind(account_id)
-        .bind(after)
-        .fetch_all(&mut *tx)
-        .await?;
-        let Some(through) = rows.last().map(|r| r.0) else {
-            return Ok(None);
-        };
-        let mut s = Settlement {
-            id: 0,
-            account_id,
-            through_ledger_id: through,
-            entries: rows.len() as u64,
-            net_pnl: Decimal::ZERO,
-            shareable: Decimal::ZERO,
-            platform_share: Decimal::ZERO,
-            user_share: Decimal::ZERO,
-            settled_at,
-        };
-        for (_, net, shareable, platform, user) in &rows {
-            s.net_pnl += dec(net)?;
-            s.shareable += dec(shareable)?;
-            s.platform_share += dec(platform)?;
-            s.user_share += dec(user)?;
-        }
-        let done = sqlx::query(
-            "INSERT INTO profit_share_settlements (account_id, through_ledger_id, entries,
-                 net_pnl, shareable, platform_share, user_share, settled_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(account_id)
-        .bind(through)
-        .bind(rows.len() as i64)
-        .bind(s.net_pnl.to_string())
-        .bind(s.shareable.to_string())
-        .bind(s.platform_share.to_string())
-        .bind(s.user_share.to_string())
-        .bind(ms(settled_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        s.id = done.last_insert_rowid();
-        Ok(Some(s))
-    }
-
-    /// Returns the account's settlements, oldest first.
-    ///
-    /// # Errors
-    /// Returns [`StoreError::Sqlx`] or [`StoreError::InvalidData`] for an unreadable row.
-    pub async fn settlements(&self, account_id: i64) -> Result<Vec<Settlement>> {
-        sqlx::query("SELECT * FROM profit_share_settlements WHERE account_id = ? ORDER BY id")
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(settlement)
-            .collect()
-    }
-
     /// Returns the ledger's running state after its newest row (zero for an empty ledger),
     /// which is what the next booking continues from.
     ///
@@ -493,8 +348,71 @@ impl Store {
     }
 }
 
-/// The ledger's running state after its newest row, read on `conn`.
-async fn state_on(conn: &mut SqliteConnection, account_id: i64) -> Result<LedgerState> {
+/// Returns an account's ledger rows with `after_id < id <= through_id`, oldest first, with
+/// their source ids, read on `conn`.
+pub(crate) async fn rows_between(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    after_id: i64,
+    through_id: i64,
+) -> Result<Vec<LedgerRow>> {
+    let rows = sqlx::query(
+        "SELECT * FROM profit_share_ledger WHERE account_id = ? AND id > ? AND id <= ?
+         ORDER BY id",
+    )
+    .bind(account_id)
+    .bind(after_id)
+    .bind(through_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    // The sources of all rows in two queries (not two per row): a statement over 20,000
+    // rows would otherwise cost 40,000 round trips.
+    let mut trades: HashMap<i64, Vec<i64>> = HashMap::new();
+    let fill_links: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT l.ledger_id, f.trade_id FROM profit_share_fills l
+         JOIN profit_share_ledger p ON p.id = l.ledger_id
+         JOIN fills f ON f.id = l.fill_id
+         WHERE p.account_id = ? AND p.id > ? AND p.id <= ? ORDER BY l.ledger_id, f.trade_id",
+    )
+    .bind(account_id)
+    .bind(after_id)
+    .bind(through_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (ledger_id, trade_id) in fill_links {
+        trades.entry(ledger_id).or_default().push(trade_id);
+    }
+    let mut trans: HashMap<i64, Vec<i64>> = HashMap::new();
+    let income_links: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT DISTINCT l.ledger_id, i.tran_id FROM profit_share_income l
+         JOIN profit_share_ledger p ON p.id = l.ledger_id
+         JOIN income i ON i.id = l.income_id
+         WHERE p.account_id = ? AND p.id > ? AND p.id <= ? ORDER BY l.ledger_id, i.tran_id",
+    )
+    .bind(account_id)
+    .bind(after_id)
+    .bind(through_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (ledger_id, tran_id) in income_links {
+        trans.entry(ledger_id).or_default().push(tran_id);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        out.push(ledger_row(
+            row,
+            trades.remove(&id).unwrap_or_default(),
+            trans.remove(&id).unwrap_or_default(),
+        )?);
+    }
+    Ok(out)
+}
+
+/// The ledger's running state now, read on `conn`: the cumulative net after the newest row
+/// and the mark, the higher of that row's and the newest settlement decision's (the mark
+/// never falls, so the higher of the two is the later).
+pub(crate) async fn state_on(conn: &mut SqliteConnection, account_id: i64) -> Result<LedgerState> {
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT cumulative_net_after, high_water_mark_after FROM profit_share_ledger
          WHERE account_id = ? ORDER BY id DESC LIMIT 1",
@@ -502,13 +420,25 @@ async fn state_on(conn: &mut SqliteConnection, account_id: i64) -> Result<Ledger
     .bind(account_id)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        None => Ok(LedgerState::default()),
-        Some((cumulative, mark)) => Ok(LedgerState {
+    let decided: Option<(String,)> = sqlx::query_as(
+        "SELECT d.mark_after FROM profit_share_decisions d
+         JOIN profit_share_settlements s ON s.id = d.settlement_id
+         WHERE s.account_id = ? ORDER BY s.id DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let mut state = match row {
+        None => LedgerState::default(),
+        Some((cumulative, mark)) => LedgerState {
             cumulative_net: dec(&cumulative)?,
             high_water_mark: dec(&mark)?,
-        }),
+        },
+    };
+    if let Some((mark,)) = decided {
+        state.high_water_mark = state.high_water_mark.max(dec(&mark)?);
     }
+    Ok(state)
 }
 
 #[cfg(test)]

@@ -18,8 +18,9 @@
 //! - **Sync is idempotent.** Fills are keyed by `(account_id, symbol, trade_id)` and income
 //!   by `(account_id, income_type, tran_id)`; inserts use `ON CONFLICT DO NOTHING` and
 //!   report how many rows were new, so re-fetching an overlapping window is harmless.
-//! - **History is append-only.** `profit_share_ledger` (and its source links),
-//!   `order_events` and `audit_log` refuse UPDATE and DELETE through triggers.
+//! - **History is append-only.** `profit_share_ledger` (and its source links), its
+//!   settlements, their decisions and signed statements, `order_events` and `audit_log`
+//!   refuse UPDATE and DELETE through triggers.
 //! - **A damaged file is never replaced.** [`Store::open`] runs `PRAGMA quick_check` before
 //!   migrating and returns [`StoreError::Corrupt`] (or [`StoreError::NotSqlite`]) without
 //!   writing to the file.
@@ -39,6 +40,7 @@ mod journal;
 mod ledger;
 mod positions;
 mod settings;
+mod settlements;
 mod signals;
 mod store;
 mod value;
@@ -48,8 +50,9 @@ pub use audit::AuditEntry;
 pub use error::StoreError;
 pub use fills::{PnlSummary, SyncCounts};
 pub use journal::{JournalEntry, OrderEvent};
-pub use ledger::{LedgerRow, Settlement};
+pub use ledger::LedgerRow;
 pub use positions::PositionSnapshot;
+pub use settlements::{SettledPeriod, Settlement};
 pub use signals::{Direction, Signal};
 pub use store::Store;
 

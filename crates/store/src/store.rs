@@ -41,16 +41,23 @@ impl Store {
     /// roll back the last few transactions, and never corrupts the file. Everything lost
     /// that way is exchange data that the next sync fetches again idempotently.
     ///
+    /// On Unix the database, its `-wal` and its `-shm` are readable by their owner only,
+    /// whatever the umask: a new database is created 0600, and an existing one (with any
+    /// `-wal`/`-shm`/`-journal` beside it) loses group and other access before it is opened.
+    ///
     /// # Errors
     /// - [`StoreError::NotSqlite`] when the file exists but is not an SQLite database;
     /// - [`StoreError::Corrupt`] when `PRAGMA quick_check` fails or the file cannot be read
     ///   as a database (truncated, overwritten); the file is left untouched in both cases;
-    /// - [`StoreError::Io`] when the file cannot be read;
+    /// - [`StoreError::Io`] when the file cannot be created, read or made private;
     /// - [`StoreError::Migration`] when a migration fails or the file was migrated by a
     ///   newer build;
     /// - [`StoreError::Sqlx`] for other driver failures.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
+        // Before SQLite touches anything: it gives the `-wal`/`-shm` it creates the
+        // database's own mode, so a private database keeps all three private.
+        make_private(path)?;
         if has_content(path)? {
             check_header(path)?;
             quick_check(path).await?;
@@ -154,18 +161,40 @@ impl Store {
     /// # Errors
     /// - [`StoreError::Conflict`] when `path` exists (it is never overwritten);
     /// - [`StoreError::InvalidData`] when the path is not UTF-8;
-    /// - [`StoreError::Sqlx`] when SQLite cannot write the copy.
+    /// - [`StoreError::Io`] when the copy cannot be created;
+    /// - [`StoreError::Sqlx`] when SQLite cannot write the copy (no file is left then).
+    ///
+    /// On Unix the copy is readable by its owner only, whatever the umask.
     pub async fn backup_to(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        if path.exists() {
-            return Err(StoreError::Conflict(format!(
-                "{} exists already; a backup never overwrites a file",
-                path.display()
-            )));
-        }
         let target = path
             .to_str()
             .ok_or_else(|| StoreError::invalid(format!("{} is not UTF-8", path.display())))?;
+        // SQLite would create the copy with the umask's mode; an empty file made here,
+        // private, is one `VACUUM INTO` accepts. `create_new` also makes "never
+        // overwrite" atomic.
+        create_private(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                StoreError::Conflict(format!(
+                    "{} exists already; a backup never overwrites a file",
+                    path.display()
+                ))
+            } else {
+                StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        })?;
+        let result = self.vacuum_into(target).await;
+        if result.is_err() {
+            // No half-written or empty copy is left to be mistaken for a backup.
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    async fn vacuum_into(&self, target: &str) -> Result<()> {
         // An in-memory database would VACUUM INTO another in-memory database (SQLite
         // opens the target with the source's flags); a URI with `mode=rwc` asks for a file.
         let (file,): (String,) =
@@ -262,6 +291,55 @@ async fn check_migrations(path: &Path, conn: &mut sqlx::SqliteConnection) -> Res
 }
 
 /// A missing or zero-length file is a new database; SQLite itself treats both that way.
+/// Creates an empty file that only its owner may read or write (on Unix; elsewhere the
+/// folder's ACL decides). Fails if the file exists.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
+}
+
+/// Makes the database private before it is opened: creates it 0600 when missing, and
+/// takes group and other access away from it and from any `-wal`, `-shm` or `-journal`
+/// an earlier build or a crash left beside it. Windows: nothing to do, the files inherit
+/// the ACL of the user's profile folder.
+#[cfg(unix)]
+fn make_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let io = |path: &Path, source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match create_private(path) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(source) => return Err(io(path, source)),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let mode = match std::fs::metadata(&file) {
+            Ok(m) => m.permissions().mode(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(io(&file, source)),
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                .map_err(|source| io(&file, source))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
 fn has_content(path: &Path) -> Result<bool> {
     match std::fs::metadata(path) {
         Ok(m) => Ok(m.len() > 0),

@@ -38,6 +38,13 @@ pub enum VaultError {
     /// is sealed under the key being replaced.
     #[error("the master password is being changed; try again in a moment")]
     Busy,
+    /// So many master-password checks are already queued that this one was refused without
+    /// waiting (see [`crate::PasswordGate`]).
+    #[error("too many password attempts are waiting; try again when the current one has finished")]
+    TooManyAttempts,
+    /// The runtime shut down while a password check was running; its outcome is unknown.
+    #[error("the password check was interrupted")]
+    Interrupted,
     /// AES-GCM refused to seal (only possible for absurdly large inputs).
     #[error("sealing failed: {0}")]
     SealFailed(&'static str),

@@ -179,6 +179,60 @@ impl KdfParams {
     }
 }
 
+impl KdfParams {
+    /// Each cost the larger of `self`'s and `other`'s: a re-keying aims at today's target
+    /// but never weakens the vault it replaces in any dimension (memory, passes, lanes).
+    #[must_use]
+    pub fn raised_to(self, other: Self) -> Self {
+        Self {
+            m_cost_kib: self.m_cost_kib.max(other.m_cost_kib),
+            t_cost: self.t_cost.max(other.t_cost),
+            p_cost: self.p_cost.max(other.p_cost),
+        }
+    }
+}
+
+/// The Argon2id cost a vault should have on this machine today: what a password change
+/// re-tunes to ([`crate::Vault::begin_password_change_retuned`]), so costs follow faster
+/// hardware instead of staying at whatever the vault was created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfTarget {
+    /// How long one derivation should take here.
+    pub time: Duration,
+    /// The most memory one derivation may use, in KiB; the rest of the budget goes to passes.
+    pub max_m_cost_kib: u32,
+    /// Costs never chosen below, whatever the timing says.
+    pub floor: KdfParams,
+}
+
+impl KdfTarget {
+    /// About half a second per derivation, at most 128 MiB (the memory one unlock uses
+    /// today, which the password gate allows one at a time), never below
+    /// [`KdfParams::RECOMMENDED`].
+    pub const DEFAULT: Self = Self {
+        time: Duration::from_millis(500),
+        max_m_cost_kib: 128 * 1024,
+        floor: KdfParams::RECOMMENDED,
+    };
+
+    /// Measures this machine ([`KdfParams::calibrate`]) and returns the parameters for the
+    /// target, raised to the floor. Costs about one derivation of the target's length.
+    ///
+    /// # Errors
+    /// [`VaultError::InvalidParams`] if a timing derivation fails or the floor is out of range.
+    pub fn params(&self) -> Result<KdfParams> {
+        let tuned = KdfParams::calibrate(self.time, self.max_m_cost_kib)?.raised_to(self.floor);
+        tuned.validate()?;
+        Ok(tuned)
+    }
+}
+
+impl Default for KdfTarget {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 impl Default for KdfParams {
     fn default() -> Self {
         Self::RECOMMENDED
@@ -221,6 +275,29 @@ mod tests {
         let c = p.derive(b"pw", &[2; SALT_LEN]).unwrap();
         assert_eq!(*a, *b);
         assert_ne!(*a, *c);
+    }
+
+    #[test]
+    fn raised_to_takes_the_larger_of_each_cost() {
+        let old = KdfParams::new(256 * 1024, 2, 1);
+        let target = KdfParams::new(128 * 1024, 6, 1);
+        assert_eq!(old.raised_to(target), KdfParams::new(256 * 1024, 6, 1));
+        assert_eq!(target.raised_to(old), KdfParams::new(256 * 1024, 6, 1));
+        assert_eq!(old.raised_to(old), old);
+    }
+
+    #[test]
+    fn the_default_target_never_goes_below_the_recommended_costs() {
+        let t = KdfTarget::DEFAULT;
+        assert_eq!(t.floor, KdfParams::RECOMMENDED);
+        assert!(t.max_m_cost_kib >= KdfParams::RECOMMENDED.m_cost_kib);
+        // A target of no time at all still yields the floor.
+        let none = KdfTarget {
+            time: Duration::ZERO,
+            max_m_cost_kib: 64 * 1024,
+            floor: KdfParams::new(24 * 1024, 3, 1),
+        };
+        assert_eq!(none.params().unwrap(), KdfParams::new(24 * 1024, 3, 1));
     }
 
     #[test]

@@ -23,41 +23,99 @@ pub const NONCE_LEN: usize = 12;
 /// Bytes in the GCM authentication tag appended to every ciphertext.
 pub const TAG_LEN: usize = 16;
 
-/// Domain prefixes keep user AAD and the verifier's AAD from ever colliding.
+/// Domain prefixes keep user AAD and the verifier's AAD from ever colliding, and tell the
+/// two formats of user AAD apart.
 const AAD_DOMAIN: &[u8] = b"perpdesk-vault/aad/v1\0";
+const KEY_AAD_DOMAIN: &[u8] = b"perpdesk-vault/aad/v2\0";
 const VERIFIER_DOMAIN: &[u8] = b"perpdesk-vault/verifier/v1\0";
 
-/// Associated data: who a secret belongs to and what it is for. It is authenticated but not
-/// stored, so a ciphertext copied to another account's row, or from the `api_secret` slot to
-/// another purpose, fails to open with [`VaultError::Tampered`].
+/// Associated data: who a secret belongs to, what it is for and, for an exchange API secret,
+/// which key and environment its row names. It is authenticated but not stored, so a
+/// ciphertext copied to another account's row or purpose, or left in a row whose key id or
+/// environment was changed, fails to open with [`VaultError::Tampered`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Aad<'a> {
     /// The owning row's id (e.g. `accounts.id`).
     pub account_id: i64,
     /// What the secret is, e.g. `"binance.api_secret"`.
     pub purpose: &'a str,
+    /// The API key the secret belongs to; `None` for secrets that are not half of an API key
+    /// (backups) and for the first format of API secrets ([`crate::Vault::bind_legacy`]).
+    pub key: Option<KeyBinding<'a>>,
+}
+
+/// The row fields an API secret is bound to besides its account: with them in the associated
+/// data, pairing a secret with another key id or moving it to another environment (say, from
+/// the testnet to a custom server) is detected when it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyBinding<'a> {
+    /// The API key id the secret signs for, as the row stores it (`accounts.api_key_id`).
+    pub key_id: &'a str,
+    /// The environment the key is for, as the row stores it (`"paper"`, `"testnet"`,
+    /// `"live"`, ...). The exact text counts: renaming an environment needs a re-seal.
+    pub environment: &'a str,
 }
 
 impl<'a> Aad<'a> {
-    /// Associated data for `purpose` of `account_id`.
+    /// Associated data for `purpose` of `account_id`, bound to nothing else: for secrets that
+    /// have no API key (a backup's payload).
     #[must_use]
     pub const fn new(account_id: i64, purpose: &'a str) -> Self {
         Self {
             account_id,
             purpose,
+            key: None,
         }
     }
 
-    /// The exact bytes authenticated: domain, big-endian id, length-prefixed purpose. The length
-    /// prefix makes the encoding injective, so no two different `Aad`s share bytes.
+    /// Associated data for the API secret of `account_id`, bound to its key id and
+    /// environment as well.
+    #[must_use]
+    pub const fn for_key(
+        account_id: i64,
+        purpose: &'a str,
+        key_id: &'a str,
+        environment: &'a str,
+    ) -> Self {
+        Self {
+            account_id,
+            purpose,
+            key: Some(KeyBinding {
+                key_id,
+                environment,
+            }),
+        }
+    }
+
+    /// The same associated data without the key binding: the form API secrets sealed before
+    /// the binding existed were sealed under.
+    #[must_use]
+    pub const fn without_key(self) -> Self {
+        Self { key: None, ..self }
+    }
+
+    /// The exact bytes authenticated: domain, big-endian id, then each text length-prefixed
+    /// (purpose; key id and environment when bound). The length prefixes and the two domains
+    /// make the encoding injective, so no two different `Aad`s share bytes.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        let purpose = self.purpose.as_bytes();
-        let mut out = Vec::with_capacity(AAD_DOMAIN.len() + 8 + 8 + purpose.len());
-        out.extend_from_slice(AAD_DOMAIN);
+        let texts: &[&str] = match &self.key {
+            None => &[self.purpose],
+            Some(k) => &[self.purpose, k.key_id, k.environment],
+        };
+        let domain = if self.key.is_some() {
+            KEY_AAD_DOMAIN
+        } else {
+            AAD_DOMAIN
+        };
+        let len = texts.iter().map(|t| 8 + t.len()).sum::<usize>();
+        let mut out = Vec::with_capacity(domain.len() + 8 + len);
+        out.extend_from_slice(domain);
         out.extend_from_slice(&self.account_id.to_be_bytes());
-        out.extend_from_slice(&(purpose.len() as u64).to_be_bytes());
-        out.extend_from_slice(purpose);
+        for text in texts {
+            out.extend_from_slice(&(text.len() as u64).to_be_bytes());
+            out.extend_from_slice(text.as_bytes());
+        }
         out
     }
 }
@@ -209,7 +267,25 @@ mod tests {
     const KEY: [u8; KEY_LEN] = [7; KEY_LEN];
 
     #[test]
+    fn the_first_aad_format_is_unchanged() {
+        // Secrets sealed before key binding existed are opened with these exact bytes.
+        let mut v1 = b"perpdesk-vault/aad/v1\0".to_vec();
+        v1.extend_from_slice(&7_i64.to_be_bytes());
+        v1.extend_from_slice(&2_u64.to_be_bytes());
+        v1.extend_from_slice(b"ab");
+        assert_eq!(Aad::new(7, "ab").to_bytes(), v1);
+        assert_eq!(
+            Aad::for_key(7, "ab", "k", "live").without_key().to_bytes(),
+            v1
+        );
+    }
+
+    #[test]
     fn aad_encoding_is_injective_on_tricky_pairs() {
+        let key = |id, env| Aad::for_key(1, "p", id, env).to_bytes();
+        assert_ne!(key("ab", "c"), key("a", "bc"));
+        assert_ne!(key("k", "live"), key("k", "testnet"));
+        assert_ne!(key("", ""), Aad::new(1, "p").to_bytes());
         assert_ne!(Aad::new(1, "ab").to_bytes(), Aad::new(1, "a").to_bytes());
         assert_ne!(Aad::new(1, "x").to_bytes(), Aad::new(2, "x").to_bytes());
         assert_ne!(

@@ -3,6 +3,9 @@
 //! This slows someone guessing through the UI; it does nothing against an attacker with the
 //! vault file, whom only the Argon2 cost slows. It lives in memory, so restarting the app
 //! resets it: the Argon2 cost per attempt still applies.
+//!
+//! A `Throttle` is the schedule, not the queue: callers that may run concurrently go through
+//! [`crate::PasswordGate`], which holds one turn across the delay and the attempt.
 
 use std::time::Duration;
 
@@ -113,9 +116,9 @@ impl<S: Sleeper> Throttle<S> {
     }
 
     /// Counts an attempt made elsewhere: a [`VaultError::WrongPassword`] as a failure, a
-    /// success as a reset, anything else not at all. For async callers, which wait
-    /// [`Throttle::next_delay`] themselves (without blocking a thread) and then run the
-    /// attempt on a blocking task.
+    /// success as a reset, anything else not at all. Reading [`Throttle::next_delay`],
+    /// waiting and recording as separate steps lets concurrent callers all read the same
+    /// small delay: [`crate::PasswordGate`] does the three in one turn.
     pub fn record<T>(&mut self, outcome: &Result<T>) {
         match outcome {
             Ok(_) => self.failures = 0,

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{Result, VaultError};
-use crate::kdf::{KEY_LEN, KdfParams, SALT_LEN};
+use crate::kdf::{KEY_LEN, KdfParams, KdfTarget, SALT_LEN};
 use crate::password::check_password_strength;
-use crate::sealed::{Aad, Sealed, verifier_aad};
+use crate::sealed::{Aad, KeyBinding, Sealed, verifier_aad};
 use crate::secret::{Secret, SecretString};
 
 /// The header format this build writes and reads.
@@ -421,6 +421,32 @@ impl Vault {
         Ok(Secret::new(std::mem::take(&mut *plain)))
     }
 
+    /// Moves an API secret sealed in the first format (associated data naming only its
+    /// account and purpose) to one bound to its key id and environment as well: opens it
+    /// under `Aad::new(account_id, purpose)` and seals it again under
+    /// `Aad::for_key(account_id, purpose, key.key_id, key.environment)`. The caller stores
+    /// the result in place of the old value, and, once every row is moved, stops calling
+    /// this: until then a row whose key id or environment was swapped still opens.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`]; [`VaultError::Tampered`] if `sealed` does not open in the first
+    /// format (already moved, altered, or another account's); [`VaultError::Busy`] during a
+    /// password change; [`VaultError::Rng`].
+    pub fn bind_legacy(
+        &self,
+        account_id: i64,
+        purpose: &str,
+        key: KeyBinding<'_>,
+        sealed: &Sealed,
+    ) -> Result<Sealed> {
+        let plain = self.open_raw(Aad::new(account_id, purpose), sealed)?;
+        let bound = Aad {
+            key: Some(key),
+            ..Aad::new(account_id, purpose)
+        };
+        self.seal_bytes(bound, &plain)
+    }
+
     fn seal_bytes(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Sealed> {
         let mut inner = self.inner();
         if inner.changing {
@@ -496,6 +522,35 @@ impl Vault {
         new: &SecretString,
         items: impl IntoIterator<Item = (Aad<'a>, Sealed)>,
     ) -> Result<PasswordChange> {
+        self.begin_change(old, new, items, None)
+    }
+
+    /// [`Vault::begin_password_change`] that also re-tunes Argon2id: once the old password
+    /// is verified, it measures this machine for `target` ([`KdfTarget::params`]) and gives
+    /// the new key each cost the larger of that and the current header's, so a password
+    /// change follows faster hardware and never lowers any cost. The new header records
+    /// the parameters. Costs one extra derivation of about the target's length.
+    ///
+    /// # Errors
+    /// As [`Vault::begin_password_change`]; [`VaultError::InvalidParams`] if the measurement
+    /// fails. Nothing changes on error.
+    pub fn begin_password_change_retuned<'a>(
+        self: &Arc<Self>,
+        old: &SecretString,
+        new: &SecretString,
+        items: impl IntoIterator<Item = (Aad<'a>, Sealed)>,
+        target: &KdfTarget,
+    ) -> Result<PasswordChange> {
+        self.begin_change(old, new, items, Some(target))
+    }
+
+    fn begin_change<'a>(
+        self: &Arc<Self>,
+        old: &SecretString,
+        new: &SecretString,
+        items: impl IntoIterator<Item = (Aad<'a>, Sealed)>,
+        target: Option<&KdfTarget>,
+    ) -> Result<PasswordChange> {
         check_password_strength(new.expose()).map_err(VaultError::WeakPassword)?;
         let header = {
             let mut inner = self.inner();
@@ -513,7 +568,12 @@ impl Vault {
             committed: false,
         };
         let old_key = header.derive_checked(old)?;
-        let (new_header, new_key) = VaultHeader::generate(new, header.kdf)?;
+        // Measured only after the old password proved right: a wrong guess costs no timing run.
+        let params = match target {
+            Some(target) => target.params()?.raised_to(header.kdf),
+            None => header.kdf,
+        };
+        let (new_header, new_key) = VaultHeader::generate(new, params)?;
         change.resealed = reseal_all(&old_key, &new_key, items)?;
         change.header = new_header.clone();
         self.inner().pending = Some(Pending {

@@ -21,6 +21,10 @@ use sha2::Sha256;
 pub const API_KEY: &str = "stub-key";
 pub const SECRET: &str = "stub-secret";
 
+/// In a scripted body, replaced by the path and query the stub received: a server (or a
+/// proxy's error page) that echoes the request back, signature and all.
+pub const ECHO_URI: &str = "%URI%";
+
 /// A reply the stub gives instead of the normal one.
 pub struct Scripted {
     pub status: u16,
@@ -84,11 +88,12 @@ impl StubState {
     pub fn push(&self, reply: Scripted) {
         self.script.lock().expect("script lock").push_back(reply);
     }
-    fn next_scripted(&self) -> Option<Response> {
+    fn next_scripted(&self, uri: &axum::http::Uri) -> Option<Response> {
         let reply = self.script.lock().expect("script lock").pop_front()?;
+        let body = String::from_utf8_lossy(&reply.body).replace(ECHO_URI, &uri.to_string());
         let mut response = (
             StatusCode::from_u16(reply.status).expect("valid status"),
-            reply.body,
+            body.into_bytes(),
         )
             .into_response();
         for (k, v) in reply.headers {
@@ -214,10 +219,11 @@ fn reject(code: i64, msg: &str) -> Response {
 async fn signed(
     State(s): State<Arc<StubState>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
     s.calls.fetch_add(1, Ordering::SeqCst);
-    if let Some(r) = s.next_scripted() {
+    if let Some(r) = s.next_scripted(&uri) {
         return r;
     }
     let query = query.unwrap_or_default();
@@ -274,19 +280,20 @@ async fn scripted(
         .lock()
         .expect("requests lock")
         .push(format!("{method} {uri}"));
-    s.next_scripted()
+    s.next_scripted(&uri)
         .unwrap_or_else(|| axum::Json(json!({"ok": true})).into_response())
 }
 
 async fn listen_key(
     State(s): State<Arc<StubState>>,
     method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
     if headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
         return reject(-2015, "Invalid API-key, IP, or permissions for action.");
     }
-    if let Some(r) = s.next_scripted() {
+    if let Some(r) = s.next_scripted(&uri) {
         return r;
     }
     match method {
@@ -335,4 +342,31 @@ async fn websocket(
         }
         let _ = socket.send(Message::Close(None)).await;
     })
+}
+
+/// What a [`recorder`] received: `METHOD /path?query` and the headers of each request.
+pub type Received = Arc<Mutex<Vec<(String, HeaderMap)>>>;
+
+/// A second server that answers every request with `{"ok": true}` and records it: the place a
+/// redirect would send the client to, so a test can see whether anything arrived.
+pub async fn recorder() -> (SocketAddr, Received) {
+    let received: Received = Arc::default();
+    let log = received.clone();
+    let app = Router::new().fallback(
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap| {
+            let log = log.clone();
+            async move {
+                log.lock()
+                    .expect("recorder lock")
+                    .push((format!("{method} {uri}"), headers));
+                axum::Json(json!({"ok": true, "serverTime": 0}))
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("recorder") });
+    (addr, received)
 }

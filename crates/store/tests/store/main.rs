@@ -3,6 +3,8 @@
 mod crash;
 mod files;
 mod journal;
+#[cfg(unix)]
+mod permissions;
 mod settlement;
 mod sync;
 

@@ -2,11 +2,13 @@
 //! trade refs, and append-only settlements.
 
 use perpdesk_core::journal::{Leg, client_order_id};
+use perpdesk_core::verify::{Records, verify_chain};
 use perpdesk_core::{
     Income, IncomeKind, OrderKind, OrderRequest, OrderState, PositionSide, ShareEntry, ShareMode,
     Side, Symbol,
 };
-use perpdesk_store::Store;
+use perpdesk_core::{PublicKey, SignedStatement};
+use perpdesk_store::{Store, StoreError};
 use rust_decimal_macros::dec;
 
 use crate::{at, btc, fill, funding, store_with_account};
@@ -209,4 +211,185 @@ async fn a_batch_booked_from_a_stale_state_writes_nothing() {
         "booked twice"
     );
     assert_eq!(store.share_entries(acc).await.expect("rows").len(), 1);
+}
+
+/// Syncs signal round trips closing with these nets (one fill opens, one closes; nets in
+/// 1e-2 USDT) and books them at settlement with `core`'s rule.
+async fn book_trips(store: &Store, acc: i64, first_id: i64, nets: &[i64]) {
+    let mut fills = Vec::new();
+    for (i, n) in nets.iter().enumerate() {
+        let id = first_id + 2 * i64::try_from(i).expect("small");
+        let mut open = fill(id, id * 10, dec!(0), dec!(0));
+        open.client_order_id = Some(signal_entry(id));
+        let mut close = fill(
+            id + 1,
+            id * 10 + 5,
+            rust_decimal::Decimal::new(*n, 2),
+            dec!(0),
+        );
+        close.side = Side::Sell;
+        fills.extend([open, close]);
+    }
+    store.sync_batch(acc, &fills, &[]).await.expect("sync");
+    let from = store.ledger_state(acc).await.expect("state");
+    let mut state = from.clone();
+    let mut rows = Vec::new();
+    let mut trips = perpdesk_core::pnl::round_trips(&fills, &[]);
+    trips.sort_by_key(|t| t.closed_at);
+    for trip in trips {
+        let trade = trip.closed_trade().expect("closed");
+        let (e, next) = perpdesk_core::ledger::book(
+            &state,
+            &trade,
+            perpdesk_core::ShareRatio::default(),
+            ShareMode::Settlement,
+        );
+        state = next;
+        rows.push((btc(), e));
+    }
+    store
+        .append_share_entries(acc, &from, &rows, at(first_id * 10 + 9))
+        .await
+        .expect("book");
+}
+
+fn signal_entry(id: i64) -> perpdesk_core::ClientOrderId {
+    let ticket = perpdesk_core::journal::ticket_id(perpdesk_core::TicketOrigin::Signal, id, 0);
+    client_order_id(&ticket, Leg::Entry, 0).expect("client id")
+}
+
+#[tokio::test]
+async fn settling_decides_above_the_mark_which_moves_only_at_a_new_high() {
+    let (store, acc) = store_with_account().await;
+    book_trips(&store, acc, 10, &[1000, -400, 500]).await;
+    let rows = store.share_entries(acc).await.expect("rows");
+    assert!(
+        rows.iter().all(|r| r.entry.shareable.is_zero()),
+        "nothing at booking"
+    );
+    let first = store
+        .settle_ledger(acc, at(1000))
+        .await
+        .expect("settle")
+        .expect("three rows");
+    let d = first.decision.clone().expect("decided");
+    assert_eq!(
+        (d.mark_before, d.cumulative_net, d.mark_after),
+        (dec!(0), dec!(11), dec!(11))
+    );
+    assert_eq!(
+        (first.shareable, first.platform_share, first.user_share),
+        (dec!(11), dec!(7.7), dec!(3.3))
+    );
+    assert_eq!(
+        store
+            .ledger_state(acc)
+            .await
+            .expect("state")
+            .high_water_mark,
+        dec!(11)
+    );
+
+    // Up to 19 and back to 8: the period ends below the mark and owes nothing.
+    book_trips(&store, acc, 100, &[800, -1100]).await;
+    let second = store
+        .settle_ledger(acc, at(2000))
+        .await
+        .expect("settle")
+        .expect("two rows");
+    assert_eq!(second.net_pnl, dec!(-3));
+    assert_eq!(
+        (second.shareable, second.platform_share),
+        (dec!(0), dec!(0))
+    );
+    assert_eq!(second.decision.expect("decided").mark_after, dec!(11));
+    assert_eq!(store.settlements(acc).await.expect("list").len(), 2);
+}
+
+#[tokio::test]
+async fn a_settlement_gets_one_signed_statement_that_verifies_against_the_records() {
+    let (store, acc) = store_with_account().await;
+    book_trips(&store, acc, 10, &[1000, -400]).await;
+    let first = store
+        .settle_ledger(acc, at(1000))
+        .await
+        .expect("settle")
+        .expect("rows");
+    book_trips(&store, acc, 100, &[300, 600]).await;
+    let second = store
+        .settle_ledger(acc, at(2000))
+        .await
+        .expect("settle")
+        .expect("rows");
+    assert_eq!(
+        store
+            .settlements_without_statement(acc)
+            .await
+            .expect("unsigned"),
+        vec![first.id, second.id]
+    );
+
+    let key = perpdesk_vault::StatementSigningKey::generate().expect("key");
+    let public = PublicKey::from_bytes(key.public_key()).expect("public key");
+    let mut chain = Vec::new();
+    for id in [first.id, second.id] {
+        let period = store
+            .settled_period(acc, id)
+            .await
+            .expect("read")
+            .expect("exists");
+        let statement = period.statement("main", false).expect("builds");
+        let signature = key.sign(&statement.canonical_bytes());
+        let signed = SignedStatement::new(statement, public, signature).expect("signed");
+        store
+            .append_statement(acc, id, &signed, at(3000))
+            .await
+            .expect("stored");
+        assert!(matches!(
+            store.append_statement(acc, id, &signed, at(3001)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            store.statement(acc, id).await.expect("read"),
+            Some(signed.clone())
+        );
+        chain.push(signed);
+    }
+    assert!(
+        store
+            .settlements_without_statement(acc)
+            .await
+            .expect("unsigned")
+            .is_empty()
+    );
+    assert_eq!(chain[1].statement.opening.high_water_mark, dec!(6));
+    assert_eq!(
+        chain[1].statement.totals.shareable,
+        dec!(9),
+        "15 over the mark of 6"
+    );
+    assert_eq!(chain[1].statement.totals.platform_share, dec!(6.3));
+
+    // A statement of another settlement is refused.
+    assert!(matches!(
+        store
+            .append_statement(acc, first.id + 100, &chain[0], at(3002))
+            .await,
+        Err(StoreError::InvalidData(_))
+    ));
+
+    let fills = store.fills(acc, i64::MIN, i64::MAX).await.expect("fills");
+    let income = store.income(acc, i64::MIN, i64::MAX).await.expect("income");
+    let results = verify_chain(
+        &chain,
+        &public,
+        Records {
+            fills: &fills,
+            income: &income,
+        },
+        Some(perpdesk_core::ShareRatio::default()),
+    );
+    for v in &results {
+        assert!(v.is_genuine(), "{}", v.report());
+    }
 }

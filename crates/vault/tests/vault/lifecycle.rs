@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use perpdesk_vault::{
-    Aad, KdfParams, ManualClock, Sealed, Sleeper, Throttle, Vault, VaultError, VaultHeader,
+    Aad, KdfParams, KdfTarget, ManualClock, Sealed, Sleeper, Throttle, Vault, VaultError,
+    VaultHeader,
 };
 
 use crate::{NEW_PASSWORD, PASSWORD, cheap_vault, pw};
@@ -460,4 +461,64 @@ fn throttle_records_attempts_made_elsewhere() {
     t.record(&Ok(()));
     assert_eq!(t.next_delay(), Duration::ZERO);
     assert!(t.sleeper().0.borrow().is_empty(), "record never sleeps");
+}
+
+/// A target that asks for no time at all, so the measurement settles on OWASP's minimum and
+/// `floor` decides: deterministic, whatever the machine's load.
+fn target_with_floor(floor: KdfParams) -> KdfTarget {
+    KdfTarget {
+        time: Duration::ZERO,
+        max_m_cost_kib: 64 * 1024,
+        floor,
+    }
+}
+
+fn change_retuned(old: KdfParams, target: &KdfTarget) -> (Arc<Vault>, VaultHeader) {
+    let (vault, _) = Vault::create(&pw(PASSWORD), old).expect("test costs are valid");
+    let vault = Arc::new(vault);
+    let items = seal_three(&vault);
+    let change = vault
+        .begin_password_change_retuned(&pw(PASSWORD), &pw(NEW_PASSWORD), items.clone(), target)
+        .expect("the right password and a strong new one");
+    let header = change.header().clone();
+    let resealed = change.resealed().to_vec();
+    change.commit();
+    // The new header records the new costs, the new password opens it, and every secret
+    // survived the re-keying.
+    let again = Vault::unlock(&header, &pw(NEW_PASSWORD)).expect("the new password opens it");
+    for ((aad, _), sealed) in items.iter().zip(&resealed) {
+        again
+            .open(*aad, sealed)
+            .expect("re-sealed under the new key");
+    }
+    (vault, header)
+}
+
+#[test]
+fn a_password_change_raises_the_kdf_costs_to_todays_target() {
+    let target = target_with_floor(KdfParams::new(24 * 1024, 3, 1));
+    let (vault, header) = change_retuned(KdfParams::insecure_for_tests(), &target);
+    assert_eq!(header.kdf, KdfParams::new(24 * 1024, 3, 1));
+    assert_eq!(vault.header().kdf, header.kdf);
+}
+
+#[test]
+fn a_password_change_never_lowers_a_kdf_cost() {
+    let owasp = target_with_floor(KdfParams::OWASP_MINIMUM);
+    // Costlier than the target everywhere: kept as they are.
+    let (_, header) = change_retuned(KdfParams::new(32 * 1024, 3, 2), &owasp);
+    assert_eq!(header.kdf, KdfParams::new(32 * 1024, 3, 2));
+    // More passes but less memory than the target: each cost is the larger of the two.
+    let (_, header) = change_retuned(KdfParams::new(8, 5, 1), &owasp);
+    assert_eq!(header.kdf, KdfParams::new(19 * 1024, 5, 1));
+}
+
+#[test]
+fn a_plain_password_change_keeps_the_costs() {
+    let (vault, header) = cheap_vault();
+    let vault = Arc::new(vault);
+    let change = vault
+        .begin_password_change(&pw(PASSWORD), &pw(NEW_PASSWORD), Vec::new())
+        .unwrap();
+    assert_eq!(change.header().kdf, header.kdf);
 }

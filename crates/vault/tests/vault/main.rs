@@ -1,5 +1,6 @@
 //! The vault's public contract, exercised as the store and app crates will use it.
 
+mod gate;
 mod lifecycle;
 mod sealing;
 

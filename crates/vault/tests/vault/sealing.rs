@@ -1,6 +1,6 @@
 //! Sealing, opening, tampering and encodings.
 
-use perpdesk_vault::{Aad, NONCE_LEN, Sealed, TAG_LEN, VaultError};
+use perpdesk_vault::{Aad, KeyBinding, NONCE_LEN, Sealed, TAG_LEN, VaultError};
 
 use crate::{cheap_vault, pw};
 
@@ -71,6 +71,81 @@ fn ciphertext_moved_to_another_row_or_purpose_fails() {
             "{wrong:?}"
         );
     }
+}
+
+const PURPOSE: &str = "binance.api_secret";
+
+#[test]
+fn a_swapped_key_id_or_environment_fails_to_open() {
+    let (vault, _) = cheap_vault();
+    let aad = Aad::for_key(1, PURPOSE, "key-A", "testnet");
+    let sealed = vault.seal(aad, &pw(SECRET)).unwrap();
+    assert_eq!(vault.open(aad, &sealed).unwrap().expose(), SECRET);
+    for wrong in [
+        Aad::for_key(1, PURPOSE, "key-B", "testnet"),
+        Aad::for_key(1, PURPOSE, "key-A", "live"),
+        Aad::for_key(1, PURPOSE, "key-A", "custom"),
+        Aad::for_key(1, PURPOSE, "key-A", ""),
+        Aad::for_key(1, PURPOSE, "", "testnet"),
+        Aad::for_key(1, PURPOSE, "key-", "Atestnet"),
+        Aad::for_key(2, PURPOSE, "key-A", "testnet"),
+        Aad::new(1, PURPOSE),
+    ] {
+        assert_eq!(
+            vault.open(wrong, &sealed).unwrap_err(),
+            VaultError::Tampered,
+            "{wrong:?}"
+        );
+    }
+}
+
+#[test]
+fn a_legacy_secret_moves_to_the_bound_format_once() {
+    let (vault, _) = cheap_vault();
+    let legacy = vault.seal(Aad::new(1, PURPOSE), &pw(SECRET)).unwrap();
+    let key = KeyBinding {
+        key_id: "key-A",
+        environment: "live",
+    };
+    let bound = vault.bind_legacy(1, PURPOSE, key, &legacy).unwrap();
+    let aad = Aad::for_key(1, PURPOSE, "key-A", "live");
+    assert_eq!(vault.open(aad, &bound).unwrap().expose(), SECRET);
+    // The moved value is bound: the first format no longer opens it, a swapped row field
+    // does not either, and it cannot be "moved" again under other fields.
+    assert_eq!(
+        vault.open(Aad::new(1, PURPOSE), &bound).unwrap_err(),
+        VaultError::Tampered
+    );
+    assert_eq!(
+        vault
+            .open(Aad::for_key(1, PURPOSE, "key-A", "testnet"), &bound)
+            .unwrap_err(),
+        VaultError::Tampered
+    );
+    let elsewhere = KeyBinding {
+        key_id: "key-A",
+        environment: "testnet",
+    };
+    assert_eq!(
+        vault
+            .bind_legacy(1, PURPOSE, elsewhere, &bound)
+            .unwrap_err(),
+        VaultError::Tampered
+    );
+    // The first format still names the account and purpose.
+    assert_eq!(
+        vault.bind_legacy(2, PURPOSE, key, &legacy).unwrap_err(),
+        VaultError::Tampered
+    );
+    assert_eq!(
+        vault.bind_legacy(1, "other", key, &legacy).unwrap_err(),
+        VaultError::Tampered
+    );
+    vault.lock();
+    assert_eq!(
+        vault.bind_legacy(1, PURPOSE, key, &legacy).unwrap_err(),
+        VaultError::Locked
+    );
 }
 
 #[test]
