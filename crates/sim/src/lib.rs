@@ -21,6 +21,7 @@ pub mod exchange;
 pub mod faults;
 pub mod info;
 pub mod market;
+pub mod params;
 pub mod server;
 pub mod streams;
 
