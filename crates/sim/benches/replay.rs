@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use perpdesk_sim::exchange::{Exchange, Params, Permissions};
+use perpdesk_sim::exchange::{Exchange, Permissions, Side};
 use perpdesk_sim::market::{MarketData, SymbolSpec};
+use perpdesk_sim::params::NewOrder;
 use rust_decimal::Decimal;
 
 const YEAR_MS: i64 = 365 * 86_400_000;
@@ -64,16 +65,8 @@ fn year_of_minutes(c: &mut Criterion) {
                     start,
                 );
                 for name in &names {
-                    let mut p = Params::default();
-                    for (k, v) in [
-                        ("symbol", name.as_str()),
-                        ("side", "BUY"),
-                        ("type", "MARKET"),
-                        ("quantity", "0.01"),
-                    ] {
-                        p.0.insert(k.to_owned(), v.to_owned());
-                    }
-                    ex.new_order(0, &p, start).expect("position opens");
+                    let order = NewOrder::market(name, Side::Buy, Decimal::new(1, 2));
+                    ex.new_order(0, &order, start).expect("position opens");
                 }
                 ex
             },

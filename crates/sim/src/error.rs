@@ -75,6 +75,11 @@ impl ApiError {
         Self::bad(-2013, "Order does not exist.")
     }
 
+    /// -2011: a cancel of an order that is unknown or no longer open.
+    pub fn unknown_order() -> Self {
+        Self::bad(-2011, "Unknown order sent.")
+    }
+
     /// -2019: not enough margin.
     pub fn margin() -> Self {
         Self::bad(-2019, "Margin is insufficient.")

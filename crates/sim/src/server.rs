@@ -20,8 +20,15 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::error::ApiError;
-use crate::exchange::{Exchange, Params, Permissions};
+use crate::exchange::{Exchange, Permissions};
+use crate::info;
 use crate::market::SimClock;
+use crate::params::{
+    AllAlgoOrders, AllOrders, Amendments, BatchModify, BatchOrders, CancelBatch, Depth,
+    FundingRate, Income, Klines, ModifyOrder, NewAlgoOrder, NewOrder, OrderLookup, OrderRef,
+    Params, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter, UserTrades,
+};
+use crate::replies::{self, account as account_reply, trading};
 
 /// Request weight allowed per minute from one IP (Binance: 2400).
 const WEIGHT_LIMIT: u32 = 2400;
@@ -171,7 +178,9 @@ impl Shared {
         };
         for (account, event) in events {
             // No subscriber is fine: nobody is listening to that account.
-            let _ = self.events.send((account, Arc::new(event)));
+            let _ = self
+                .events
+                .send((account, Arc::new(replies::events::user_event(&event))));
         }
         self.expire_listen_keys(now);
     }
@@ -190,10 +199,16 @@ impl Shared {
             gone
         };
         for k in expired {
-            // The docs' example sends `E` as a string.
-            let event = json!({"e": "listenKeyExpired", "E": now.to_string(), "listenKey": k.key});
+            let event = replies::events::listen_key_expired(&k.key, now);
             let _ = self.events.send((k.account, Arc::new(event)));
         }
+    }
+
+    /// The exchange, locked, and the clock's time read under the lock (so a request never
+    /// acts at a time before one the exchange has already processed).
+    fn locked(&self) -> (std::sync::MutexGuard<'_, Exchange>, i64) {
+        let ex = self.exchange();
+        (ex, self.clock.now_ms())
     }
 
     fn exchange(&self) -> std::sync::MutexGuard<'_, Exchange> {
@@ -326,15 +341,6 @@ struct Caller {
     params: Params,
 }
 
-fn parse_pairs(raw: &str, into: &mut Params) {
-    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
-        // The query string wins over the body when both carry a parameter.
-        into.0
-            .entry(k.into_owned())
-            .or_insert_with(|| v.into_owned());
-    }
-}
-
 fn authenticate(
     shared: &Shared,
     sec: Sec,
@@ -344,9 +350,7 @@ fn authenticate(
 ) -> Result<Caller, ApiError> {
     let body = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad(-1100, "Illegal characters found in a parameter."))?;
-    let mut params = Params::default();
-    parse_pairs(query, &mut params);
-    parse_pairs(body, &mut params);
+    let params = Params::parse(query, body);
     if sec == Sec::None {
         return Ok(Caller {
             account: None,
@@ -542,142 +546,406 @@ macro_rules! route {
     };
 }
 
-fn dec(v: Decimal) -> String {
-    v.normalize().to_string()
-}
-
-/// The router with every endpoint.
+/// The router with every endpoint. Each handler parses its typed request, asks the exchange
+/// (or the market data) and renders the reply.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/fapi/v1/ping", get(route!(Sec::None, 1, |_, _| Ok(json!({})))))
-        .route("/fapi/v1/time", get(route!(Sec::None, 1, |s: &Shared, _| Ok(json!({"serverTime": s.clock.now_ms()})))))
-        .route("/fapi/v1/exchangeInfo", get(route!(Sec::None, 1, |s: &Shared, _| Ok(crate::info::exchange_info(&s.exchange().market, s.clock.now_ms())))))
-        .route("/fapi/v1/klines", get(route!(Sec::None, 5, |s: &Shared, c: &Caller| crate::info::klines(&s.exchange().market, &c.params, s.clock.now_ms()))))
-        .route("/fapi/v1/ticker/price", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::ticker_price(&s.exchange().market, &c.params, s.clock.now_ms()))))
-        .route("/fapi/v2/ticker/price", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::ticker_price(&s.exchange().market, &c.params, s.clock.now_ms()))))
-        .route("/fapi/v1/premiumIndex", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::premium_index(&s.exchange().market, &c.params, s.clock.now_ms()))))
-        .route("/fapi/v1/fundingRate", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| crate::info::funding_rate(&s.exchange().market, &c.params, s.clock.now_ms()))))
-        .route("/fapi/v1/allAlgoOrders", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
-            let a = account(c)?;
-            let symbol = c.params.req("symbol")?;
-            s.exchange().spec(symbol)?;
-            let limit = match c.params.get("limit") { Some(v) => v.parse::<usize>().map_err(|_| ApiError::invalid("limit"))?.clamp(1, 1000), None => 500 };
-            Ok(s.exchange().all_algo_orders(a, symbol, limit, s.clock.now_ms()))
-        })))
-        .route("/fapi/v1/algoOpenOrders", axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
-            let a = account(c)?;
-            let symbol = c.params.req("symbol")?;
-            s.exchange().spec(symbol)?;
-            Ok(s.exchange().cancel_all_algo(a, symbol, s.clock.now_ms()))
-        })))
-        .route("/fapi/v1/depth", get(route!(Sec::None, 5, |s: &Shared, c: &Caller| crate::info::depth(&s.exchange().market, &c.params, s.clock.now_ms()))))
-        .route("/fapi/v3/account", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().account(a, false, s.clock.now_ms())) })))
-        .route("/fapi/v2/account", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().account(a, true, s.clock.now_ms())) })))
-        .route("/fapi/v3/balance", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().balance(a, s.clock.now_ms())) })))
-        .route("/fapi/v3/positionRisk", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().position_risk(a, c.params.get("symbol"), s.clock.now_ms())) })))
+        .route(
+            "/fapi/v1/ping",
+            get(route!(Sec::None, 1, |_, _| Ok(replies::empty()))),
+        )
+        .route(
+            "/fapi/v1/time",
+            get(route!(Sec::None, 1, |s: &Shared, _| Ok(
+                replies::server_time(s.clock.now_ms())
+            ))),
+        )
+        .route(
+            "/fapi/v1/exchangeInfo",
+            get(route!(Sec::None, 1, |s: &Shared, _| {
+                let (ex, now) = s.locked();
+                Ok(info::exchange_info(&ex.market, now))
+            })),
+        )
+        .route(
+            "/fapi/v1/klines",
+            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
+                let req = Klines::parse(&c.params)?;
+                let (ex, now) = s.locked();
+                info::klines(&ex.market, &req, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/ticker/price",
+            get(route!(Sec::None, 1, ticker_price)),
+        )
+        .route(
+            "/fapi/v2/ticker/price",
+            get(route!(Sec::None, 1, ticker_price)),
+        )
+        .route(
+            "/fapi/v1/premiumIndex",
+            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
+                let (ex, now) = s.locked();
+                info::premium_index(&ex.market, &SymbolFilter::parse(&c.params), now)
+            })),
+        )
+        .route(
+            "/fapi/v1/fundingRate",
+            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
+                let req = FundingRate::parse(&c.params)?;
+                let (ex, now) = s.locked();
+                info::funding_rate(&ex.market, &req, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/allAlgoOrders",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = AllAlgoOrders::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algos(&ex.all_algo_orders(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/algoOpenOrders",
+            axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let symbol = c.params.req("symbol")?;
+                let (mut ex, now) = s.locked();
+                ex.cancel_all_algo(a, symbol, now)?;
+                Ok(replies::all_cancelled())
+            })),
+        )
+        .route(
+            "/fapi/v1/depth",
+            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
+                let req = Depth::parse(&c.params)?;
+                let (ex, now) = s.locked();
+                info::depth(&ex.market, &req, now)
+            })),
+        )
+        .route(
+            "/fapi/v3/account",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                account_view(s, c, false)
+            })),
+        )
+        .route(
+            "/fapi/v2/account",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                account_view(s, c, true)
+            })),
+        )
+        .route(
+            "/fapi/v3/balance",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let (mut ex, now) = s.locked();
+                Ok(account_reply::balance(&ex.balance(a, now), now))
+            })),
+        )
+        .route(
+            "/fapi/v3/positionRisk",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let filter = SymbolFilter::parse(&c.params);
+                let (mut ex, now) = s.locked();
+                Ok(account_reply::position_risk(&ex.position_risk(
+                    a,
+                    filter.get(),
+                    now,
+                )))
+            })),
+        )
         .route(
             "/fapi/v1/positionSide/dual",
-            get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(json!({"dualSidePosition": s.exchange().accounts[a].dual_side})) }))
-                .post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_position_mode(a, &c.params, s.clock.now_ms()) })),
+            get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                Ok(account_reply::position_mode(
+                    s.exchange().accounts[a].dual_side,
+                ))
+            }))
+            .post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = SetPositionMode::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                ex.set_position_mode(a, req, now)?;
+                Ok(replies::success())
+            })),
         )
-        .route("/fapi/v1/ticker/24hr", get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
-            // Weight 1 with a symbol, 40 for all of them.
-            if c.params.get("symbol").is_none() {
-                charge(s, 39).map_err(|(e, _)| e)?;
-            }
-            crate::info::ticker_24hr(&s.exchange().market, &c.params, s.clock.now_ms())
-        })))
-        .route("/fapi/v1/multiAssetsMargin", get(route!(Sec::Signed, 30, |_, c: &Caller| { account(c)?; Ok(json!({"multiAssetsMargin": false})) })))
-        .route("/fapi/v1/leverage", post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_leverage(a, &c.params) })))
-        .route("/fapi/v1/marginType", post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().set_margin_type(a, &c.params) })))
+        .route(
+            "/fapi/v1/ticker/24hr",
+            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
+                let filter = SymbolFilter::parse(&c.params);
+                // Weight 1 with a symbol, 40 for all of them.
+                if filter.get().is_none() {
+                    charge(s, 39).map_err(|(e, _)| e)?;
+                }
+                let (ex, now) = s.locked();
+                info::ticker_24hr(&ex.market, &filter, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/multiAssetsMargin",
+            get(route!(Sec::Signed, 30, |_, c: &Caller| {
+                account(c)?;
+                Ok(account_reply::multi_assets_margin())
+            })),
+        )
+        .route(
+            "/fapi/v1/leverage",
+            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = SetLeverage::parse(&c.params)?;
+                let cap = s.exchange().set_leverage(a, &req)?;
+                Ok(account_reply::leverage(&req.symbol, req.leverage, cap))
+            })),
+        )
+        .route(
+            "/fapi/v1/marginType",
+            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = SetMarginType::parse(&c.params)?;
+                s.exchange().set_margin_type(a, &req)?;
+                Ok(replies::success())
+            })),
+        )
         .route(
             "/fapi/v1/order",
             // IP weight 0: new and modified orders count against the order limits instead.
-            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_order(a, &c.params, s.clock.now_ms()) }))
-                .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_order(a, &c.params, s.clock.now_ms()) }))
-                .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_order(a, &c.params, s.clock.now_ms()) }))
-                .put(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().modify_order(a, &c.params, s.clock.now_ms()) })),
+            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = NewOrder::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::new_order(
+                    &ex.new_order(a, &req, now)?,
+                    req.resp_type,
+                ))
+            }))
+            .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = OrderLookup::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::order(ex.query_order(a, &req, now)?, true))
+            }))
+            .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                // A cancel answers -2011 whatever kept it from finding the order.
+                let req = OrderLookup::parse(&c.params).map_err(|_| ApiError::unknown_order())?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::order(&ex.cancel_order(a, &req, now)?, true))
+            }))
+            .put(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = ModifyOrder::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::modified(&ex.modify_order(a, &req, now)?, &req))
+            })),
         )
-        .route("/fapi/v1/orderAmendment", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().order_amendments(a, &c.params, s.clock.now_ms()) })))
-        .route("/fapi/v1/ticker/bookTicker", get(route!(Sec::None, 2, |s: &Shared, c: &Caller| {
-            // Weight 2 with a symbol, 5 for all of them.
-            if c.params.get("symbol").is_none() {
-                charge(s, 3).map_err(|(e, _)| e)?;
-            }
-            crate::info::book_ticker(&s.exchange().market, &c.params, s.clock.now_ms())
-        })))
-        .route("/fapi/v1/openOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
+        .route(
+            "/fapi/v1/orderAmendment",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = Amendments::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::amendments(&ex.order_amendments(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/ticker/bookTicker",
+            get(route!(Sec::None, 2, |s: &Shared, c: &Caller| {
+                let filter = SymbolFilter::parse(&c.params);
+                // Weight 2 with a symbol, 5 for all of them.
+                if filter.get().is_none() {
+                    charge(s, 3).map_err(|(e, _)| e)?;
+                }
+                let (ex, now) = s.locked();
+                info::book_ticker(&ex.market, &filter, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/openOrders",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let filter = SymbolFilter::parse(&c.params);
+                let (mut ex, now) = s.locked();
+                Ok(trading::orders(&ex.open_orders(a, filter.get(), now)))
+            })),
+        )
         .route(
             "/fapi/v1/batchOrders",
             post(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
                 let a = account(c)?;
-                s.exchange().batch_orders(a, &c.params, s.clock.now_ms())
+                let req = BatchOrders::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::batch_placed(&req, &ex.batch_orders(a, &req, now)))
             }))
             .put(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
                 let a = account(c)?;
-                s.exchange().batch_modify(a, &c.params, s.clock.now_ms())
+                let req = BatchModify::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::batch_modified(
+                    &req,
+                    &ex.batch_modify(a, &req, now),
+                ))
             }))
             .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
                 let a = account(c)?;
-                s.exchange().cancel_batch(a, &c.params, s.clock.now_ms())
+                let req = CancelBatch::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(replies::batch(&ex.cancel_batch(a, &req, now)?, |o| {
+                    trading::order(o, true)
+                }))
             })),
         )
         .route(
             "/fapi/v1/leverageBracket",
             get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
                 account(c)?;
-                s.exchange().leverage_bracket(c.params.get("symbol"))
+                let filter = SymbolFilter::parse(&c.params);
+                let ex = s.exchange();
+                match filter.get() {
+                    Some(symbol) => Ok(account_reply::brackets(ex.spec(symbol)?)),
+                    None => Ok(Value::Array(
+                        ex.market
+                            .symbols()
+                            .into_iter()
+                            .filter_map(|s| ex.market.spec(s))
+                            .map(account_reply::brackets)
+                            .collect(),
+                    )),
+                }
             })),
         )
-        .route("/fapi/v1/allOrders", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().all_orders(a, &c.params, s.clock.now_ms()) })))
-        .route("/fapi/v1/allOpenOrders", axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
-            let a = account(c)?;
-            let symbol = c.params.req("symbol")?;
-            s.exchange().spec(symbol)?;
-            Ok(s.exchange().cancel_all(a, symbol, s.clock.now_ms()))
-        })))
-        .route("/fapi/v1/openAlgoOrders", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; Ok(s.exchange().open_algo_orders(a, c.params.get("symbol"), s.clock.now_ms())) })))
+        .route(
+            "/fapi/v1/allOrders",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = AllOrders::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::orders(&ex.all_orders(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/allOpenOrders",
+            axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let symbol = c.params.req("symbol")?;
+                let (mut ex, now) = s.locked();
+                ex.cancel_all(a, symbol, now)?;
+                Ok(replies::all_cancelled())
+            })),
+        )
+        .route(
+            "/fapi/v1/openAlgoOrders",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let filter = SymbolFilter::parse(&c.params);
+                let (mut ex, now) = s.locked();
+                Ok(trading::algos(&ex.open_algo_orders(a, filter.get(), now)))
+            })),
+        )
         .route(
             "/fapi/v1/algoOrder",
-            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().new_algo_order(a, &c.params, s.clock.now_ms()) }))
-                .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().query_algo(a, &c.params, s.clock.now_ms()) }))
-                .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().cancel_algo(a, &c.params, s.clock.now_ms()) })),
-        )
-        .route("/fapi/v1/userTrades", get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| { let a = account(c)?; s.exchange().user_trades(a, &c.params, s.clock.now_ms()) })))
-        .route("/fapi/v1/income", get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| {
-            let a = account(c)?;
-            let start = match c.params.get("startTime") { Some(v) => v.parse().map_err(|_| ApiError::invalid("startTime"))?, None => 0 };
-            let limit = match c.params.get("limit") { Some(v) => v.parse::<usize>().map_err(|_| ApiError::invalid("limit"))?.clamp(1, 1000), None => 100 };
-            Ok(s.exchange().income(a, start, c.params.get("incomeType"), limit, s.clock.now_ms()))
-        })))
-        .route("/sapi/v1/account/apiRestrictions", get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
-            let a = account(c)?;
-            let ex = s.exchange();
-            let p: Permissions = ex.accounts[a].permissions;
-            Ok(json!({
-                "ipRestrict": p.ip_restrict, "createTime": 1_700_000_000_000_i64, "enableReading": p.reading,
-                "enableWithdrawals": p.withdrawals, "enableInternalTransfer": false, "enableMargin": false,
-                "enableFutures": p.futures, "permitsUniversalTransfer": false, "enableVanillaOptions": false,
-                "enableFixApiTrade": false, "enableFixReadOnly": false, "enableSpotAndMarginTrading": false,
-                "enablePortfolioMarginTrading": false,
+            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = NewAlgoOrder::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algo(&ex.new_algo_order(a, &req, now)?))
             }))
-        })))
+            .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let by = OrderRef::algo(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algo(ex.query_algo(a, &by, now)?))
+            }))
+            .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                // A cancel answers -2011 whatever kept it from finding the order.
+                let by = OrderRef::algo(&c.params).map_err(|_| ApiError::unknown_order())?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algo_cancelled(&ex.cancel_algo(a, &by, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/userTrades",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = UserTrades::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::trades(&ex.user_trades(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/income",
+            get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = Income::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(account_reply::income(&ex.income(a, &req, now)))
+            })),
+        )
+        .route(
+            "/sapi/v1/account/apiRestrictions",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                Ok(account_reply::api_restrictions(
+                    &s.exchange().accounts[a].permissions,
+                ))
+            })),
+        )
         .route(
             "/fapi/v1/listenKey",
-            post(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::POST)))
-                .put(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::PUT)))
-                .delete(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(s, c, Method::DELETE))),
+            post(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(
+                s,
+                c,
+                Method::POST
+            )))
+            .put(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(
+                s,
+                c,
+                Method::PUT
+            )))
+            .delete(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(
+                s,
+                c,
+                Method::DELETE
+            ))),
         )
         .route("/private/ws", get(crate::streams::private))
-        .route("/private/ws/{listen_key}", get(crate::streams::private_path))
+        .route(
+            "/private/ws/{listen_key}",
+            get(crate::streams::private_path),
+        )
         .route("/market/stream", get(crate::streams::market_combined))
         .route("/market/ws/{streams}", get(crate::streams::market_raw))
         .route("/admin/accounts", post(admin_account))
         .route("/admin/clock", post(admin_clock))
         .route("/admin/faults", post(admin_faults))
         .route("/admin/streams/drop", post(admin_drop_streams))
-        .fallback(|| async { ApiError { status: 404, code: -1000, msg: "Unknown endpoint.".into() }.into_response() })
+        .fallback(|| async {
+            ApiError {
+                status: 404,
+                code: -1000,
+                msg: "Unknown endpoint.".into(),
+            }
+            .into_response()
+        })
         .with_state(shared)
+}
+
+/// `GET /fapi/v1/ticker/price` (v1 and v2).
+fn ticker_price(s: &Shared, c: &Caller) -> Result<Value, ApiError> {
+    let (ex, now) = s.locked();
+    info::ticker_price(&ex.market, &SymbolFilter::parse(&c.params), now)
+}
+
+/// `GET /fapi/v3/account`, or v2 with its extra fields.
+fn account_view(s: &Shared, c: &Caller, v2: bool) -> Result<Value, ApiError> {
+    let a = account(c)?;
+    let (mut ex, now) = s.locked();
+    Ok(account_reply::account(&ex.account(a, now), v2, now))
 }
 
 /// The account that owns `key`, if the key is live.
@@ -720,17 +988,17 @@ fn listen_key(s: &Shared, c: &Caller, method: Method) -> Result<Value, ApiError>
                     key
                 }
             };
-            Ok(json!({"listenKey": key}))
+            Ok(replies::listen_key(&key))
         }
         Method::PUT => existing
             .map(|k| {
                 k.expires_ms = now + LISTEN_KEY_TTL_MS;
-                json!({"listenKey": k.key})
+                replies::listen_key(&k.key)
             })
             .ok_or_else(|| ApiError::bad(-1125, "This listenKey does not exist.")),
         _ => {
             keys.retain(|k| k.account != a);
-            Ok(json!({}))
+            Ok(replies::empty())
         }
     }
 }
@@ -756,7 +1024,7 @@ async fn admin_account(
         return ApiError::bad(-1130, "an account with this apiKey exists").into_response();
     }
     ex.add_account(key, secret, balance, permissions, s.clock.now_ms());
-    axum::Json(json!({"apiKey": key, "balance": dec(balance)})).into_response()
+    axum::Json(json!({"apiKey": key, "balance": replies::dec(balance)})).into_response()
 }
 
 /// `POST /admin/faults` `{seed, rules: [{path, method?, kind, ms?, probability?, count?}]}`:

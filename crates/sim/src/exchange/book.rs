@@ -1,12 +1,16 @@
-//! The matching engine: resting LIMIT orders against the replayed path, taker prices, and the
-//! booking of every execution (position, realized PnL, commission, trade and income rows).
+//! The matching engine: takers at the replayed price, resting LIMIT orders against the
+//! replayed path, `priceMatch` levels of the synthetic book, and the booking of every
+//! execution (position, realized PnL, commission, trade and income rows).
 
 use rust_decimal::Decimal;
 
-use super::Exchange;
-use super::state::{IncomeRow, PositionSide, Side, Trade};
+use super::state::{Code, IncomeRow, PositionSide, Side, SimOrder, Trade};
+use super::{Exchange, OrderType};
+use crate::error::ApiError;
+use crate::params::PriceMatch;
 
 /// One execution to book.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Fill<'a> {
     pub(super) order_id: i64,
     pub(super) symbol: &'a str,
@@ -14,38 +18,50 @@ pub(super) struct Fill<'a> {
     pub(super) position_side: PositionSide,
     pub(super) qty: Decimal,
     pub(super) price: Decimal,
-    pub(super) maker: bool,
 }
 
 /// What one fill did, for the order's stream event.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Execution {
-    pub(super) trade_id: i64,
-    pub(super) price: Decimal,
-    pub(super) qty: Decimal,
-    pub(super) commission: Decimal,
-    pub(super) realized: Decimal,
-    pub(super) maker: bool,
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Execution {
+    /// The trade's id.
+    pub trade_id: i64,
+    /// The fill price.
+    pub price: Decimal,
+    /// The filled quantity.
+    pub qty: Decimal,
+    /// Commission paid, in USDT.
+    pub commission: Decimal,
+    /// Realized PnL of the part that closed a position.
+    pub realized: Decimal,
+    /// Whether the order was the maker.
+    pub maker: bool,
 }
 
 impl Exchange {
-    /// A taker's fill price for `qty` at the replayed `price` (see [`Slippage`]).
-    pub(super) fn taker_price(
-        &self,
-        symbol: &str,
-        side: Side,
-        price: Decimal,
-        qty: Decimal,
-    ) -> Decimal {
+    /// A taker's execution at the replayed price `f.price`: slipped against the taker (see
+    /// [`super::Slippage`]) but never past `limit`.
+    pub(super) fn take(
+        &mut self,
+        acct: usize,
+        f: Fill<'_>,
+        limit: Option<Decimal>,
+        now: i64,
+    ) -> Execution {
         let tick = self
             .market
-            .spec(symbol)
+            .spec(f.symbol)
             .map_or(Decimal::ZERO, |s| s.tick_size);
-        self.slippage.fill_price(side, price, qty, tick)
+        let taken = self.slippage.fill_price(f.side, f.price, f.qty, tick);
+        let price = match (limit, f.side) {
+            (None, _) => taken,
+            (Some(l), Side::Buy) => taken.min(l),
+            (Some(l), Side::Sell) => taken.max(l),
+        };
+        self.fill(acct, Fill { price, ..f }, false, now)
     }
 
     /// Applies a fill to the account: position, realized PnL, commission, trade and income rows.
-    pub(super) fn fill(&mut self, acct: usize, f: Fill<'_>, now: i64) -> Execution {
+    pub(super) fn fill(&mut self, acct: usize, f: Fill<'_>, maker: bool, now: i64) -> Execution {
         let Fill {
             order_id,
             symbol,
@@ -53,7 +69,6 @@ impl Exchange {
             position_side,
             qty,
             price,
-            maker,
         } = f;
         let rate = if maker {
             self.fees.maker
@@ -139,73 +154,106 @@ impl Exchange {
         execution
     }
 
+    /// Books that the open order at `i` filled what it had left (`exec`) and tells the
+    /// stream.
+    pub(super) fn fill_open(&mut self, acct: usize, i: usize, exec: &Execution, now: i64) {
+        let a = &mut self.accounts[acct];
+        let o = &mut a.orders[i];
+        o.executed_qty += exec.qty;
+        o.cum_quote += (exec.qty * exec.price).round_dp(8);
+        o.status = "FILLED";
+        o.update_time = now;
+        let order = o.clone();
+        a.open.retain(|&j| j != i);
+        self.emit_order(acct, &order, "TRADE", Some(exec), now);
+    }
+
+    /// Ends the open order at `i` with `status` (CANCELED or EXPIRED, which is also the
+    /// stream's execution type) and tells the stream.
+    pub(super) fn close_order(
+        &mut self,
+        acct: usize,
+        i: usize,
+        status: Code,
+        now: i64,
+    ) -> SimOrder {
+        let a = &mut self.accounts[acct];
+        let o = &mut a.orders[i];
+        o.status = status;
+        o.update_time = now;
+        let order = o.clone();
+        a.open.retain(|&j| j != i);
+        self.emit_order(acct, &order, status, None, now);
+        order
+    }
+
+    /// Fills resting LIMIT orders the path touched in `(from, now]`, at their limit, as
+    /// makers.
     pub(super) fn match_resting(&mut self, acct: usize, from: i64, now: i64) {
         let a = &self.accounts[acct];
-        let open: Vec<(usize, String, Side, PositionSide, Decimal, Decimal, i64)> = a
+        let open: Vec<(usize, SimOrder)> = a
             .open
             .iter()
             .map(|&i| (i, &a.orders[i]))
-            .filter(|(_, o)| o.order_type == "LIMIT")
-            .map(|(i, o)| {
-                (
-                    i,
-                    o.symbol.clone(),
-                    o.side,
-                    o.position_side,
-                    o.price,
-                    o.orig_qty - o.executed_qty,
-                    o.order_id,
-                )
-            })
+            .filter(|(_, o)| o.order_type == OrderType::Limit)
+            .map(|(i, o)| (i, o.clone()))
             .collect();
-        for (i, symbol, side, position_side, price, qty, order_id) in open {
-            let Some((low, high)) = self.market.price_range(&symbol, from, now) else {
+        for (i, o) in open {
+            let Some((low, high)) = self.market.price_range(&o.symbol, from, now) else {
                 continue;
             };
-            let touched = match side {
-                Side::Buy => low <= price,
-                Side::Sell => high >= price,
+            let touched = match o.side {
+                Side::Buy => low <= o.price,
+                Side::Sell => high >= o.price,
             };
-            if touched && position_side.closed_by(side) {
+            if !touched {
+                continue;
+            }
+            let qty = o.orig_qty - o.executed_qty;
+            if o.position_side.closed_by(o.side) {
                 // A hedge-mode closing order never opens the other way: when its position
                 // has shrunk below it (a stop closed it meanwhile), it expires instead.
                 let left = self.accounts[acct]
-                    .positions
-                    .get(&(symbol.clone(), position_side))
-                    .map_or(Decimal::ZERO, |p| p.amount.abs());
+                    .position(&o.symbol, o.position_side)
+                    .amount
+                    .abs();
                 if left < qty {
-                    let o = &mut self.accounts[acct].orders[i];
-                    o.status = "EXPIRED";
-                    o.update_time = now;
-                    let order = o.clone();
-                    self.accounts[acct].open.retain(|&j| j != i);
-                    self.emit_order(acct, &order, "EXPIRED", None, now);
+                    self.close_order(acct, i, "EXPIRED", now);
                     continue;
                 }
             }
-            if touched {
-                let exec = self.fill(
-                    acct,
-                    Fill {
-                        order_id,
-                        symbol: &symbol,
-                        side,
-                        position_side,
-                        qty,
-                        price,
-                        maker: true,
-                    },
-                    now,
-                );
-                let o = &mut self.accounts[acct].orders[i];
-                o.executed_qty += qty;
-                o.cum_quote += (qty * price).round_dp(8);
-                o.status = "FILLED";
-                o.update_time = now;
-                let order = o.clone();
-                self.accounts[acct].open.retain(|&j| j != i);
-                self.emit_order(acct, &order, "TRADE", Some(&exec), now);
-            }
+            let fill = Fill {
+                order_id: o.order_id,
+                symbol: &o.symbol,
+                side: o.side,
+                position_side: o.position_side,
+                qty,
+                price: o.price,
+            };
+            let exec = self.fill(acct, fill, true, now);
+            self.fill_open(acct, i, &exec, now);
         }
+    }
+
+    /// The price `priceMatch` names on the book at `now`.
+    ///
+    /// # Errors
+    /// -1112 when that side of the book has no such level.
+    pub(super) fn match_price(
+        &self,
+        symbol: &str,
+        side: Side,
+        mode: PriceMatch,
+        now: i64,
+    ) -> Result<Decimal, ApiError> {
+        let (bids, asks) = self.market.depth(symbol, now, mode.level + 1);
+        let book = if mode.opponent == (side == Side::Buy) {
+            asks
+        } else {
+            bids
+        };
+        book.get(mode.level)
+            .map(|(price, _)| *price)
+            .ok_or_else(|| ApiError::bad(-1112, "No orders on book for symbol."))
     }
 }

@@ -1,66 +1,114 @@
-//! Positions and margin: leverage, margin type, position mode, margin balance and available
-//! margin, the position and account views, funding, liquidation and MARGIN_CALL.
+//! Positions and margin: margin balance and available margin, leverage, margin type and
+//! position mode, the position and account views, funding, liquidation and MARGIN_CALL.
+
+use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
 
+use super::Exchange;
 use super::book::Fill;
-use super::state::{Account, IncomeRow, Position, PositionKey, PositionSide, Side, SimOrder};
-use super::{Exchange, dec};
+use super::events::{MarginCallRow, UserEvent};
+use super::state::{
+    Account, IncomeRow, OrderType, Permissions, PositionKey, PositionSide, Side, SimOrder,
+    TimeInForce,
+};
 use crate::error::ApiError;
-use crate::market::SymbolSpec;
-use crate::params::Params;
+use crate::params::{Income, SetLeverage, SetMarginType, SetPositionMode};
 
 /// The margin ratio (maintenance margin over margin balance) at which MARGIN_CALL is sent.
 /// Binance's docs say only "when the user's position risk ratio is too high"; 80 % is the
 /// sim's choice, a fifth of the way before liquidation at 100 %.
 pub const MARGIN_CALL_RATIO: Decimal = Decimal::from_parts(8, 0, 0, false, 1);
 
-/// One position in a margin-call check, at the step's worst mark price.
-struct MarginCallRow {
-    key: PositionKey,
-    amount: Decimal,
-    mark: Decimal,
-    maint: Decimal,
-    pnl: Decimal,
-    isolated: bool,
+/// One row of `GET /fapi/v3/positionRisk` (and of the account's positions), with the money
+/// values rounded to 8 decimals as they are shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PositionRow {
+    /// Symbol.
+    pub symbol: String,
+    /// BOTH, LONG or SHORT.
+    pub position_side: PositionSide,
+    /// Signed amount.
+    pub amount: Decimal,
+    /// Entry price.
+    pub entry_price: Decimal,
+    /// Mark price now.
+    pub mark: Decimal,
+    /// Unrealized PnL at the mark.
+    pub unrealized: Decimal,
+    /// Signed notional at the mark.
+    pub notional: Decimal,
+    /// Initial margin at the symbol's leverage.
+    pub initial: Decimal,
+    /// Maintenance margin from the brackets.
+    pub maint: Decimal,
+    /// Last change.
+    pub update_time: i64,
+    /// The symbol's leverage.
+    pub leverage: u32,
+    /// Isolated margin on the symbol.
+    pub isolated: bool,
+}
+
+/// `GET /fapi/v3/account` (and v2): the wallet, margins and positions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountView {
+    /// Wallet balance.
+    pub wallet: Decimal,
+    /// Wallet + unrealized PnL.
+    pub margin_balance: Decimal,
+    /// Unrealized PnL of every position.
+    pub unrealized: Decimal,
+    /// What new orders can still use.
+    pub available: Decimal,
+    /// Initial margin of positions and open orders.
+    pub initial: Decimal,
+    /// Maintenance margin of the positions (the rows' sum).
+    pub maint: Decimal,
+    /// Initial margin of the positions (the rows' sum).
+    pub position_initial: Decimal,
+    /// The positions.
+    pub positions: Vec<PositionRow>,
+    /// What the key may do.
+    pub permissions: Permissions,
+}
+
+/// `GET /fapi/v3/balance`: the USDT wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BalanceView {
+    /// Wallet balance.
+    pub wallet: Decimal,
+    /// Unrealized PnL of every position.
+    pub unrealized: Decimal,
+    /// What new orders can still use.
+    pub available: Decimal,
 }
 
 impl Exchange {
-    /// Unrealized PnL of one position at mark price.
-    fn unrealized(&self, symbol: &str, p: &Position, now: i64) -> Decimal {
-        let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
-        (mark - p.entry_price) * p.amount
+    /// Unrealized PnL of the account's positions at mark price.
+    fn unrealized(&self, a: &Account, now: i64) -> Decimal {
+        a.positions
+            .iter()
+            .map(|((s, _), p)| (self.mark_or(s, now, p.entry_price) - p.entry_price) * p.amount)
+            .sum()
     }
 
     /// Margin the account's positions and open orders hold (initial margin at their leverage).
     fn used_margin(&self, a: &Account, now: i64) -> Decimal {
         let mut used = Decimal::ZERO;
         for ((symbol, _), p) in &a.positions {
-            let lev = Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
-            let mark = self.market.mark_price(symbol, now).unwrap_or(p.entry_price);
-            used += (p.amount.abs() * mark) / lev;
+            let mark = self.mark_or(symbol, now, p.entry_price);
+            used += (p.amount.abs() * mark) / a.settings_of(symbol).leverage();
         }
-        for o in a.open.iter().map(|&i| &a.orders[i]) {
-            let lev = Decimal::from(
-                a.settings
-                    .get(&o.symbol)
-                    .copied()
-                    .unwrap_or_default()
-                    .leverage,
-            );
-            used += ((o.orig_qty - o.executed_qty) * o.price) / lev;
+        for o in a.open_orders() {
+            used += ((o.orig_qty - o.executed_qty) * o.price) / a.settings_of(&o.symbol).leverage();
         }
         used
     }
 
     /// Wallet + unrealized PnL: Binance's margin balance.
     pub fn margin_balance(&self, a: &Account, now: i64) -> Decimal {
-        a.wallet
-            + a.positions
-                .iter()
-                .map(|((s, _), p)| self.unrealized(s, p, now))
-                .sum::<Decimal>()
+        a.wallet + self.unrealized(a, now)
     }
 
     /// What new orders can still use.
@@ -68,41 +116,24 @@ impl Exchange {
         (self.margin_balance(a, now) - self.used_margin(a, now)).max(Decimal::ZERO)
     }
 
-    /// `GET /fapi/v1/leverageBracket`: one object for `symbol`, else an array of all symbols.
-    /// Values are JSON numbers, as Binance sends them.
-    ///
-    /// # Errors
-    /// -1121 for an unknown symbol.
-    pub fn leverage_bracket(&self, symbol: Option<&str>) -> Result<Value, ApiError> {
-        let one = |spec: &SymbolSpec| -> Value {
-            let number = |d: Decimal| {
-                serde_json::Number::from_f64(d.to_string().parse().unwrap_or(0.0))
-                    .map_or(Value::Null, Value::Number)
-            };
-            let brackets: Vec<Value> = spec
-                .brackets
-                .iter()
-                .map(|b| {
-                    json!({
-                        "bracket": b.bracket, "initialLeverage": b.initial_leverage,
-                        "notionalCap": number(b.notional_cap), "notionalFloor": number(b.notional_floor),
-                        "maintMarginRatio": number(b.maint_margin_ratio), "cum": number(b.cum),
-                    })
-                })
-                .collect();
-            json!({"symbol": spec.symbol, "brackets": brackets})
-        };
-        match symbol {
-            Some(s) => Ok(one(self.spec(s)?)),
-            None => Ok(Value::Array(
-                self.market
-                    .symbols()
-                    .into_iter()
-                    .filter_map(|s| self.market.spec(s))
-                    .map(one)
-                    .collect(),
-            )),
-        }
+    /// What opening `qty` at `price` on `symbol` costs: its initial margin at the symbol's
+    /// leverage plus the taker commission.
+    pub(super) fn margin_for(
+        &self,
+        a: &Account,
+        symbol: &str,
+        qty: Decimal,
+        price: Decimal,
+    ) -> Decimal {
+        (qty * price) / a.settings_of(symbol).leverage() + qty * price * self.fees.taker
+    }
+
+    /// The maintenance margin of `notional` (absolute) on `symbol`, from its brackets.
+    fn maint_margin(&self, symbol: &str, notional: Decimal) -> Decimal {
+        self.market.spec(symbol).map_or(Decimal::ZERO, |s| {
+            let b = s.maint_bracket(notional);
+            notional * b.maint_margin_ratio - b.cum
+        })
     }
 
     /// Closes positions whose margin no longer covers their maintenance margin, at the worst
@@ -122,16 +153,9 @@ impl Exchange {
             } else {
                 high
             };
-            let isolated = a.settings.get(symbol).copied().unwrap_or_default().isolated;
+            let isolated = a.settings_of(symbol).isolated;
             worst.push((key.clone(), price, p.amount, isolated));
         }
-        let maint = |symbol: &str, amount: Decimal, price: Decimal| -> Decimal {
-            let notional = (amount * price).abs();
-            self.market.spec(symbol).map_or(Decimal::ZERO, |s| {
-                let b = s.maint_bracket(notional);
-                notional * b.maint_margin_ratio - b.cum
-            })
-        };
         let mut doomed: Vec<(PositionKey, Decimal)> = Vec::new();
         let mut cross_equity = a.wallet;
         let mut cross_maint = Decimal::ZERO;
@@ -144,7 +168,13 @@ impl Exchange {
             let symbol = &key.0;
             let p = &a.positions[key];
             let pnl = (*price - p.entry_price) * *amount;
-            let mm = maint(symbol, *amount, *price);
+            let mm = self.maint_margin(symbol, (*amount * *price).abs());
+            // An isolated position's own margin: what it was opened with.
+            let isolated_wallet = if *isolated {
+                (p.entry_price * amount.abs()) / a.settings_of(symbol).leverage()
+            } else {
+                Decimal::ZERO
+            };
             let row = MarginCallRow {
                 key: key.clone(),
                 amount: *amount,
@@ -152,11 +182,10 @@ impl Exchange {
                 maint: mm,
                 pnl,
                 isolated: *isolated,
+                isolated_wallet,
             };
             if *isolated {
-                let lev =
-                    Decimal::from(a.settings.get(symbol).copied().unwrap_or_default().leverage);
-                let margin = (p.entry_price * amount.abs()) / lev + pnl;
+                let margin = isolated_wallet + pnl;
                 if margin <= mm {
                     doomed.push((key.clone(), *price));
                     isolated_clear.push(key.clone());
@@ -204,19 +233,16 @@ impl Exchange {
             };
             let qty = p.amount.abs();
             let order_id = self.id();
-            let exec = self.fill(
-                acct,
-                Fill {
-                    order_id,
-                    symbol: &symbol,
-                    side,
-                    position_side,
-                    qty,
-                    price,
-                    maker: false,
-                },
-                now,
-            );
+            // Binance closes at the bankruptcy side through its insurance engine: no slippage.
+            let fill = Fill {
+                order_id,
+                symbol: &symbol,
+                side,
+                position_side,
+                qty,
+                price,
+            };
+            let exec = self.fill(acct, fill, false, now);
             let fee_rate = self
                 .market
                 .spec(&symbol)
@@ -241,8 +267,8 @@ impl Exchange {
                 symbol: symbol.clone(),
                 side,
                 position_side,
-                order_type: "LIQUIDATION".into(),
-                time_in_force: "IOC".into(),
+                order_type: OrderType::Liquidation,
+                time_in_force: TimeInForce::Ioc,
                 price,
                 orig_qty: qty,
                 executed_qty: qty,
@@ -253,7 +279,8 @@ impl Exchange {
                 update_time: now,
             };
             a.orders.push(forced.clone());
-            // Open orders of a liquidated symbol are cancelled, as Binance does.
+            // Open orders of a liquidated symbol are cancelled, as Binance does (without an
+            // event of their own).
             let (cancel, keep): (Vec<usize>, Vec<usize>) =
                 a.open.iter().partition(|&&i| a.orders[i].symbol == symbol);
             a.open = keep;
@@ -288,6 +315,7 @@ impl Exchange {
             .retain(|k| positions.get(k).is_some_and(|p| !p.amount.is_zero()));
         let mut events = Vec::new();
         if cross_call && !a.margin_called_cross {
+            // `cw` is only sent with a cross margin call (docs).
             events.push((Some(a.wallet), cross_rows));
         }
         a.margin_called_cross = cross_call;
@@ -296,39 +324,12 @@ impl Exchange {
                 events.push((None, vec![row]));
             }
         }
-        for (cross_wallet, rows) in events {
-            let positions: Vec<Value> = rows
-                .iter()
-                .map(|r| {
-                    let margin = if r.isolated {
-                        let lev = Decimal::from(
-                            a.settings
-                                .get(&r.key.0)
-                                .copied()
-                                .unwrap_or_default()
-                                .leverage,
-                        );
-                        let entry = a
-                            .positions
-                            .get(&r.key)
-                            .map_or(Decimal::ZERO, |p| p.entry_price);
-                        (entry * r.amount.abs()) / lev
-                    } else {
-                        Decimal::ZERO
-                    };
-                    json!({
-                        "s": r.key.0, "ps": r.key.1.as_str(), "pa": dec(r.amount),
-                        "mt": if r.isolated { "ISOLATED" } else { "CROSSED" },
-                        "iw": dec(margin.round_dp(8)), "mp": dec(r.mark),
-                        "up": dec(r.pnl.round_dp(8)), "mm": dec(r.maint.round_dp(8)),
-                    })
-                })
-                .collect();
-            let mut event = json!({"e": "MARGIN_CALL", "E": now, "p": positions});
-            // `cw` is only sent with a cross margin call (docs).
-            if let Some(w) = cross_wallet {
-                event["cw"] = json!(dec(w));
-            }
+        for (cross_wallet, positions) in events {
+            let event = UserEvent::MarginCall {
+                time: now,
+                cross_wallet,
+                positions,
+            };
             self.outbox.push((acct, event));
         }
     }
@@ -367,17 +368,13 @@ impl Exchange {
         }
     }
 
-    /// `POST /fapi/v1/leverage`.
+    /// `POST /fapi/v1/leverage`: the leverage set and the largest notional it allows.
     ///
     /// # Errors
-    /// -4028 when the leverage is out of the symbol's range.
-    pub fn set_leverage(&mut self, acct: usize, p: &Params) -> Result<Value, ApiError> {
-        let symbol = p.req("symbol")?;
-        let spec = self.spec(symbol)?.clone();
-        let leverage: u32 = p
-            .req("leverage")?
-            .parse()
-            .map_err(|_| ApiError::invalid("leverage"))?;
+    /// -1121 for an unknown symbol, -4028 when the leverage is out of the symbol's range.
+    pub fn set_leverage(&mut self, acct: usize, req: &SetLeverage) -> Result<Decimal, ApiError> {
+        let spec = self.spec(&req.symbol)?;
+        let leverage = req.leverage;
         let max = spec.brackets.first().map_or(125, |b| b.initial_leverage);
         if leverage == 0 || leverage > max {
             return Err(ApiError::bad(
@@ -394,10 +391,10 @@ impl Exchange {
             .unwrap_or_default();
         self.accounts[acct]
             .settings
-            .entry(symbol.to_owned())
+            .entry(req.symbol.clone())
             .or_default()
             .leverage = leverage;
-        Ok(json!({"leverage": leverage, "maxNotionalValue": dec(cap), "symbol": symbol}))
+        Ok(cap)
     }
 
     /// `POST /fapi/v1/positionSide/dual`: switches the account between one-way
@@ -409,15 +406,12 @@ impl Exchange {
     pub fn set_position_mode(
         &mut self,
         acct: usize,
-        p: &Params,
+        req: SetPositionMode,
         now: i64,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<(), ApiError> {
         self.advance(now);
-        let dual = p
-            .bool("dualSidePosition")?
-            .ok_or_else(|| ApiError::mandatory("dualSidePosition"))?;
         let a = &mut self.accounts[acct];
-        if a.dual_side == dual {
+        if a.dual_side == req.dual {
             return Err(ApiError::bad(-4059, "No need to change position side."));
         }
         if !a.open.is_empty() || a.algo_orders.iter().any(|o| o.status == "NEW") {
@@ -432,51 +426,52 @@ impl Exchange {
                 "Position side cannot be changed if there exists position.",
             ));
         }
-        a.dual_side = dual;
-        Ok(json!({"code": 200, "msg": "success"}))
+        a.dual_side = req.dual;
+        Ok(())
     }
 
     /// `POST /fapi/v1/marginType`.
     ///
     /// # Errors
-    /// -4046 when unchanged; -4048 with an open position or orders.
-    pub fn set_margin_type(&mut self, acct: usize, p: &Params) -> Result<Value, ApiError> {
-        let symbol = p.req("symbol")?;
+    /// -1121 for an unknown symbol, -4046 when unchanged, -4048 with an open position or
+    /// orders.
+    pub fn set_margin_type(&mut self, acct: usize, req: &SetMarginType) -> Result<(), ApiError> {
+        let symbol = req.symbol.as_str();
         self.spec(symbol)?;
-        let isolated = match p.req("marginType")? {
-            "ISOLATED" => true,
-            "CROSSED" => false,
-            _ => return Err(ApiError::invalid("marginType")),
-        };
         let a = &mut self.accounts[acct];
         let s = a.settings.entry(symbol.to_owned()).or_default();
-        if s.isolated == isolated {
+        if s.isolated == req.isolated {
             return Err(ApiError::bad(-4046, "No need to change margin type."));
         }
         let busy = a
             .positions
             .iter()
             .any(|((s, _), p)| s == symbol && !p.amount.is_zero())
-            || a.open.iter().any(|&i| a.orders[i].symbol == symbol);
+            || a.open_orders().any(|o| o.symbol == symbol);
         if busy {
             return Err(ApiError::bad(
                 -4048,
                 "Margin type cannot be changed if there exists position.",
             ));
         }
-        a.settings.entry(symbol.to_owned()).or_default().isolated = isolated;
-        Ok(json!({"code": 200, "msg": "success"}))
+        a.settings.entry(symbol.to_owned()).or_default().isolated = req.isolated;
+        Ok(())
     }
 
     /// `GET /fapi/v3/positionRisk`: symbols with a position (v3 lists only those). One-way
     /// mode gives one `BOTH` row per symbol; hedge mode gives the `LONG` and the `SHORT` row
     /// of every symbol with a position on either side.
-    pub fn position_risk(&mut self, acct: usize, symbol: Option<&str>, now: i64) -> Value {
+    pub fn position_risk(
+        &mut self,
+        acct: usize,
+        symbol: Option<&str>,
+        now: i64,
+    ) -> Vec<PositionRow> {
         self.advance(now);
         let a = &self.accounts[acct];
         let wanted = |s: &String| symbol.is_none_or(|x| x == s.as_str());
-        let keys: Vec<(PositionKey, Position)> = if a.dual_side {
-            let held: std::collections::BTreeSet<&String> = a
+        let keys: Vec<PositionKey> = if a.dual_side {
+            let held: BTreeSet<&String> = a
                 .positions
                 .iter()
                 .filter(|((s, ps), p)| {
@@ -486,10 +481,6 @@ impl Exchange {
                 .collect();
             held.into_iter()
                 .flat_map(|s| [PositionSide::Long, PositionSide::Short].map(|ps| (s.clone(), ps)))
-                .map(|k| {
-                    let p = a.positions.get(&k).cloned().unwrap_or_default();
-                    (k, p)
-                })
                 .collect()
         } else {
             a.positions
@@ -497,155 +488,78 @@ impl Exchange {
                 .filter(|((s, ps), p)| {
                     *ps == PositionSide::Both && !p.amount.is_zero() && wanted(s)
                 })
-                .map(|(k, p)| (k.clone(), p.clone()))
+                .map(|(k, _)| k.clone())
                 .collect()
         };
-        let rows: Vec<Value> = keys
-            .iter()
-            .map(|((s, ps), p)| {
-                let mark = self.market.mark_price(s, now).unwrap_or(p.entry_price);
-                let settings = a.settings.get(s).copied().unwrap_or_default();
+        keys.into_iter()
+            .map(|(s, ps)| {
+                let p = a.position(&s, ps);
+                let mark = self.mark_or(&s, now, p.entry_price);
+                let settings = a.settings_of(&s);
                 let notional = p.amount * mark;
-                let initial = notional.abs() / Decimal::from(settings.leverage);
-                let maint = self.market.spec(s).map_or(Decimal::ZERO, |spec| {
-                    let b = spec.maint_bracket(notional.abs());
-                    notional.abs() * b.maint_margin_ratio - b.cum
-                });
-                json!({
-                    "symbol": s, "positionSide": ps.as_str(), "positionAmt": dec(p.amount),
-                    "entryPrice": dec(p.entry_price), "breakEvenPrice": dec(p.entry_price),
-                    "markPrice": dec(mark), "unRealizedProfit": dec(((mark - p.entry_price) * p.amount).round_dp(8)),
-                    "liquidationPrice": "0", "isolatedMargin": "0", "notional": dec(notional.round_dp(8)),
-                    "marginAsset": "USDT", "isolatedWallet": "0", "initialMargin": dec(initial.round_dp(8)),
-                    "maintMargin": dec(maint.round_dp(8)), "positionInitialMargin": dec(initial.round_dp(8)),
-                    "openOrderInitialMargin": "0", "adl": 0, "bidNotional": "0", "askNotional": "0",
-                    "updateTime": p.update_time,
-                })
+                let initial = notional.abs() / settings.leverage();
+                let maint = self.maint_margin(&s, notional.abs());
+                PositionRow {
+                    position_side: ps,
+                    amount: p.amount,
+                    entry_price: p.entry_price,
+                    mark,
+                    unrealized: ((mark - p.entry_price) * p.amount).round_dp(8),
+                    notional: notional.round_dp(8),
+                    initial: initial.round_dp(8),
+                    maint: maint.round_dp(8),
+                    update_time: p.update_time,
+                    leverage: settings.leverage,
+                    isolated: settings.isolated,
+                    symbol: s,
+                }
             })
-            .collect();
-        Value::Array(rows)
+            .collect()
     }
 
-    /// `GET /fapi/v3/account` (and `/fapi/v2/account` with its extra fields when `v2`).
-    pub fn account(&mut self, acct: usize, v2: bool, now: i64) -> Value {
-        self.advance(now);
-        let risk = self.position_risk(acct, None, now);
+    /// `GET /fapi/v3/account` (and `/fapi/v2/account`).
+    pub fn account(&mut self, acct: usize, now: i64) -> AccountView {
+        let positions = self.position_risk(acct, None, now);
         let a = &self.accounts[acct];
         let margin_balance = self.margin_balance(a, now);
-        let unrealized = margin_balance - a.wallet;
-        let available = self.available(a, now);
-        let used = self.used_margin(a, now);
-        let field = |row: &Value, k: &str| {
-            row[k]
-                .as_str()
-                .and_then(|v| v.parse::<Decimal>().ok())
-                .unwrap_or_default()
-        };
-        let rows: Vec<&Value> = risk
-            .as_array()
-            .map(|r| r.iter().collect())
-            .unwrap_or_default();
-        let maint: Decimal = rows.iter().map(|r| field(r, "maintMargin")).sum();
-        let position_im: Decimal = rows.iter().map(|r| field(r, "initialMargin")).sum();
-        let positions: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                let mut p = json!({
-                    "symbol": r["symbol"], "positionSide": r["positionSide"], "positionAmt": r["positionAmt"],
-                    "unrealizedProfit": r["unRealizedProfit"], "isolatedMargin": r["isolatedMargin"],
-                    "notional": r["notional"], "isolatedWallet": r["isolatedWallet"],
-                    "initialMargin": r["initialMargin"], "maintMargin": r["maintMargin"], "updateTime": r["updateTime"],
-                });
-                if v2 {
-                    let symbol = r["symbol"].as_str().unwrap_or_default();
-                    let s = a.settings.get(symbol).copied().unwrap_or_default();
-                    p["leverage"] = json!(s.leverage.to_string());
-                    p["isolated"] = json!(s.isolated);
-                    p["entryPrice"] = r["entryPrice"].clone();
-                    p["maxNotional"] = json!("0");
-                    p["bidNotional"] = json!("0");
-                    p["askNotional"] = json!("0");
-                    p["positionInitialMargin"] = r["positionInitialMargin"].clone();
-                    p["openOrderInitialMargin"] = json!("0");
-                }
-                p
-            })
-            .collect();
-        let d = |v: Decimal| dec(v.round_dp(8));
-        let mut reply = json!({
-            "totalInitialMargin": d(used), "totalMaintMargin": d(maint), "totalWalletBalance": d(a.wallet),
-            "totalUnrealizedProfit": d(unrealized), "totalMarginBalance": d(margin_balance),
-            "totalPositionInitialMargin": d(position_im), "totalOpenOrderInitialMargin": d(used - position_im),
-            "totalCrossWalletBalance": d(a.wallet), "totalCrossUnPnl": d(unrealized), "availableBalance": d(available),
-            "maxWithdrawAmount": d(available),
-            "assets": [{
-                "asset": "USDT", "walletBalance": d(a.wallet), "unrealizedProfit": d(unrealized),
-                "marginBalance": d(margin_balance), "maintMargin": d(maint), "initialMargin": d(used),
-                "positionInitialMargin": d(position_im), "openOrderInitialMargin": d(used - position_im),
-                "crossWalletBalance": d(a.wallet), "crossUnPnl": d(unrealized), "availableBalance": d(available),
-                "maxWithdrawAmount": d(available), "marginAvailable": true, "updateTime": now,
-            }],
-            "positions": positions,
-        });
-        if v2 {
-            for (k, v) in [
-                ("feeTier", json!(0)),
-                ("feeBurn", json!(false)),
-                ("canTrade", json!(a.permissions.futures)),
-                ("canDeposit", json!(true)),
-                ("canWithdraw", json!(a.permissions.withdrawals)),
-                ("updateTime", json!(0)),
-                ("multiAssetsMargin", json!(false)),
-                ("tradeGroupId", json!(-1)),
-            ] {
-                reply[k] = v;
-            }
+        AccountView {
+            wallet: a.wallet,
+            unrealized: margin_balance - a.wallet,
+            margin_balance,
+            available: self.available(a, now),
+            initial: self.used_margin(a, now),
+            maint: positions.iter().map(|r| r.maint).sum(),
+            position_initial: positions.iter().map(|r| r.initial).sum(),
+            positions,
+            permissions: a.permissions,
         }
-        reply
     }
 
     /// `GET /fapi/v3/balance`.
-    pub fn balance(&mut self, acct: usize, now: i64) -> Value {
+    pub fn balance(&mut self, acct: usize, now: i64) -> BalanceView {
         self.advance(now);
         let a = &self.accounts[acct];
-        let unrealized: Decimal = a
-            .positions
-            .iter()
-            .map(|((s, _), p)| self.unrealized(s, p, now))
-            .sum();
-        let available = self.available(a, now);
-        json!([{
-            "accountAlias": "SimAccount", "asset": "USDT", "balance": dec(a.wallet),
-            "crossWalletBalance": dec(a.wallet), "crossUnPnl": dec(unrealized.round_dp(8)),
-            "availableBalance": dec(available.round_dp(8)), "maxWithdrawAmount": dec(available.round_dp(8)),
-            "marginAvailable": true, "updateTime": now,
-        }])
+        BalanceView {
+            wallet: a.wallet,
+            unrealized: self.unrealized(a, now),
+            available: self.available(a, now),
+        }
     }
 
-    /// `GET /fapi/v1/income` from `start` (inclusive), oldest first, at most `limit`.
-    pub fn income(
-        &mut self,
-        acct: usize,
-        start: i64,
-        income_type: Option<&str>,
-        limit: usize,
-        now: i64,
-    ) -> Value {
+    /// `GET /fapi/v1/income`: rows from `start` (inclusive), oldest first, at most `limit`.
+    pub fn income(&mut self, acct: usize, req: &Income, now: i64) -> Vec<&IncomeRow> {
         self.advance(now);
-        Value::Array(
-            self.accounts[acct]
-                .income
-                .iter()
-                .filter(|r| r.time >= start && income_type.is_none_or(|t| t == r.income_type))
-                .take(limit)
-                .map(|r| {
-                    json!({
-                        "symbol": r.symbol, "incomeType": r.income_type, "income": dec(r.income), "asset": "USDT",
-                        "info": r.info, "time": r.time, "tranId": r.tran_id,
-                        "tradeId": r.trade_id.map_or_else(String::new, |t| t.to_string()),
-                    })
-                })
-                .collect(),
-        )
+        self.accounts[acct]
+            .income
+            .iter()
+            .filter(|r| {
+                r.time >= req.start
+                    && req
+                        .income_type
+                        .as_deref()
+                        .is_none_or(|t| t == r.income_type)
+            })
+            .take(req.limit)
+            .collect()
     }
 }

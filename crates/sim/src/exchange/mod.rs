@@ -12,6 +12,18 @@
 //! Every state change happens under one lock, after every check has passed, so a refused
 //! request changes nothing. The state (everything but the market data) saves to and loads
 //! from a JSON [`Snapshot`], written atomically.
+//!
+//! Requests come in typed ([`crate::params`]) and results go out as the state's own types
+//! or the views here; [`crate::replies`] renders both as Binance's JSON, and the user-data
+//! events queued in [`Exchange::outbox`] as its stream events.
+//!
+//! - `state`: accounts, orders, algo orders, positions, trades, income; the vocabulary.
+//! - `book`: the matching engine: takers, resting orders, executions.
+//! - `orders`: the order endpoints and the history queries.
+//! - `algo`: conditional orders, their triggers and the trailing stop.
+//! - `margin`: positions, leverage, margin type and mode, funding, liquidation, MARGIN_CALL.
+//! - `events`: the user-data events of the outbox.
+//! - `snapshot`: save and load.
 
 mod algo;
 mod book;
@@ -24,17 +36,19 @@ mod state;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
-use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::market::{MarketData, SymbolSpec};
+use crate::params::OrderRef;
 
-pub use crate::params::Params;
-pub use margin::MARGIN_CALL_RATIO;
+pub use book::Execution;
+pub use events::{MarginCallRow, UserEvent};
+pub use margin::{AccountView, BalanceView, MARGIN_CALL_RATIO, PositionRow};
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot, StateError};
 pub use state::{
-    Account, AlgoOrder, Amendment, Code, Fees, IncomeRow, Permissions, Position, PositionKey,
-    PositionSide, Side, SimOrder, Slippage, SymbolSettings, Trade,
+    Account, AlgoKind, AlgoOrder, Amendment, Code, Fees, IncomeRow, Listed, OrderType, Permissions,
+    Position, PositionKey, PositionSide, Side, SimOrder, Slippage, SymbolSettings, TimeInForce,
+    Trade, WorkingType,
 };
 
 /// The whole exchange.
@@ -49,11 +63,22 @@ pub struct Exchange {
     /// The sim time up to which resting orders, triggers and funding have been processed.
     processed_to: i64,
     /// User-data events (account index, event) waiting to be pushed to `/private` sockets.
-    pub outbox: Vec<(usize, Value)>,
+    pub outbox: Vec<(usize, UserEvent)>,
 }
 
-fn dec(v: Decimal) -> String {
-    v.normalize().to_string()
+/// The index of the order `by` names in `items` (on `symbol` when given): by id, or the
+/// latest with that client id. Ids only grow, so every history is sorted by id.
+fn locate<T: Listed>(items: &[T], by: &OrderRef, symbol: Option<&str>) -> Option<usize> {
+    let on_symbol = |o: &T| symbol.is_none_or(|s| o.symbol() == s);
+    match by {
+        OrderRef::Id(id) => items
+            .binary_search_by_key(id, T::id)
+            .ok()
+            .filter(|&i| on_symbol(&items[i])),
+        OrderRef::Client(cid) => items
+            .iter()
+            .rposition(|o| o.client_id() == cid && on_symbol(o)),
+    }
 }
 
 impl Exchange {
@@ -126,6 +151,11 @@ impl Exchange {
         self.market.last_price(symbol, now).ok_or_else(|| {
             ApiError::bad(-1121, "No market data for this symbol at the current time.")
         })
+    }
+
+    /// The mark price of `symbol` now, or `last` where the data has none.
+    fn mark_or(&self, symbol: &str, now: i64, last: Decimal) -> Decimal {
+        self.market.mark_price(symbol, now).unwrap_or(last)
     }
 
     /// Processes the market from the last processed time to `now`: resting limit orders,

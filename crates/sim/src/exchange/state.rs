@@ -92,8 +92,8 @@ pub struct SimOrder {
     /// `BOTH` in one-way mode, `LONG`/`SHORT` in hedge mode.
     #[serde(default)]
     pub position_side: PositionSide,
-    pub order_type: String,
-    pub time_in_force: String,
+    pub order_type: OrderType,
+    pub time_in_force: TimeInForce,
     pub price: Decimal,
     pub orig_qty: Decimal,
     pub executed_qty: Decimal,
@@ -103,6 +103,13 @@ pub struct SimOrder {
     pub status: Code,
     pub time: i64,
     pub update_time: i64,
+}
+
+impl SimOrder {
+    /// Whether it is still in the book (NEW or PARTIALLY_FILLED).
+    pub fn is_open(&self) -> bool {
+        self.status == "NEW" || self.status == "PARTIALLY_FILLED"
+    }
 }
 
 /// A conditional order held by the algo service until its trigger.
@@ -115,10 +122,10 @@ pub struct AlgoOrder {
     /// `BOTH` in one-way mode, `LONG`/`SHORT` in hedge mode.
     #[serde(default)]
     pub position_side: PositionSide,
-    pub order_type: String,
+    pub order_type: AlgoKind,
     pub quantity: Decimal,
     pub trigger_price: Decimal,
-    pub working_type: String,
+    pub working_type: WorkingType,
     pub close_position: bool,
     pub reduce_only: bool,
     pub price_protect: bool,
@@ -132,8 +139,8 @@ pub struct AlgoOrder {
     #[serde(default)]
     pub price: Decimal,
     /// The time in force of the LIMIT order a STOP or TAKE_PROFIT becomes.
-    #[serde(default = "gtc")]
-    pub time_in_force: String,
+    #[serde(default)]
+    pub time_in_force: TimeInForce,
     /// TRAILING_STOP_MARKET: the price at which the trail starts (none: at once).
     #[serde(default)]
     pub activate_price: Option<Decimal>,
@@ -144,10 +151,6 @@ pub struct AlgoOrder {
     /// highest for a SELL, the lowest for a BUY.
     #[serde(default)]
     pub extreme: Option<Decimal>,
-}
-
-pub(super) fn gtc() -> String {
-    "GTC".to_owned()
 }
 
 /// One modification of an order (`PUT /fapi/v1/order`), as `GET /fapi/v1/orderAmendment`
@@ -185,7 +188,8 @@ impl Side {
             _ => None,
         }
     }
-    pub(super) fn sign(self) -> Decimal {
+    /// +1 for a buy, -1 for a sell: the direction it moves a position.
+    pub fn sign(self) -> Decimal {
         match self {
             Self::Buy => Decimal::ONE,
             Self::Sell => Decimal::NEGATIVE_ONE,
@@ -240,6 +244,158 @@ impl PositionSide {
     }
 }
 
+/// The type of an order in the book: what was placed, or a forced close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderType {
+    Market,
+    Limit,
+    /// The exchange's forced close of a position.
+    Liquidation,
+}
+
+impl OrderType {
+    /// Binance's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Market => "MARKET",
+            Self::Limit => "LIMIT",
+            Self::Liquidation => "LIQUIDATION",
+        }
+    }
+}
+
+/// How long a LIMIT order works: until cancelled, immediate-or-cancel, fill-or-kill, or
+/// post-only (GTX: refused when it would take).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TimeInForce {
+    #[default]
+    Gtc,
+    Ioc,
+    Fok,
+    Gtx,
+}
+
+impl TimeInForce {
+    /// Parses Binance's `GTC`/`IOC`/`FOK`/`GTX`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "GTC" => Some(Self::Gtc),
+            "IOC" => Some(Self::Ioc),
+            "FOK" => Some(Self::Fok),
+            "GTX" => Some(Self::Gtx),
+            _ => None,
+        }
+    }
+
+    /// Binance's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gtc => "GTC",
+            Self::Ioc => "IOC",
+            Self::Fok => "FOK",
+            Self::Gtx => "GTX",
+        }
+    }
+
+    /// IOC and FOK never rest: what does not fill at once expires.
+    pub fn expires_unfilled(self) -> bool {
+        matches!(self, Self::Ioc | Self::Fok)
+    }
+}
+
+/// The kinds of conditional order the algo service holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlgoKind {
+    StopMarket,
+    TakeProfitMarket,
+    /// Becomes a LIMIT order when it triggers.
+    Stop,
+    /// Becomes a LIMIT order when it triggers.
+    TakeProfit,
+    TrailingStopMarket,
+}
+
+impl AlgoKind {
+    /// Parses Binance's order type names of the algo kinds.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "STOP_MARKET" => Some(Self::StopMarket),
+            "TAKE_PROFIT_MARKET" => Some(Self::TakeProfitMarket),
+            "STOP" => Some(Self::Stop),
+            "TAKE_PROFIT" => Some(Self::TakeProfit),
+            "TRAILING_STOP_MARKET" => Some(Self::TrailingStopMarket),
+            _ => None,
+        }
+    }
+
+    /// Binance's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StopMarket => "STOP_MARKET",
+            Self::TakeProfitMarket => "TAKE_PROFIT_MARKET",
+            Self::Stop => "STOP",
+            Self::TakeProfit => "TAKE_PROFIT",
+            Self::TrailingStopMarket => "TRAILING_STOP_MARKET",
+        }
+    }
+
+    /// STOP and TAKE_PROFIT: a LIMIT order at `price` once triggered.
+    pub fn is_limit(self) -> bool {
+        matches!(self, Self::Stop | Self::TakeProfit)
+    }
+
+    /// The type of the order it places when it triggers.
+    pub fn then(self) -> OrderType {
+        if self.is_limit() {
+            OrderType::Limit
+        } else {
+            OrderType::Market
+        }
+    }
+
+    /// Whether a `side` order of this kind triggers when the price falls to its trigger (a
+    /// SELL stop, a BUY take-profit) rather than when it rises to it.
+    pub fn triggers_below(self, side: Side) -> bool {
+        matches!(
+            (self, side),
+            (Self::StopMarket | Self::Stop, Side::Sell)
+                | (Self::TakeProfitMarket | Self::TakeProfit, Side::Buy)
+        )
+    }
+}
+
+/// Which price a trigger watches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkingType {
+    /// The last traded price.
+    #[default]
+    ContractPrice,
+    MarkPrice,
+}
+
+impl WorkingType {
+    /// Parses Binance's `CONTRACT_PRICE`/`MARK_PRICE`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "CONTRACT_PRICE" => Some(Self::ContractPrice),
+            "MARK_PRICE" => Some(Self::MarkPrice),
+            _ => None,
+        }
+    }
+
+    /// Binance's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ContractPrice => "CONTRACT_PRICE",
+            Self::MarkPrice => "MARK_PRICE",
+        }
+    }
+}
+
 /// A position's key: symbol and position side (`BOTH` in one-way mode).
 pub type PositionKey = (String, PositionSide);
 
@@ -251,11 +407,26 @@ pub struct Position {
     pub update_time: i64,
 }
 
+impl Position {
+    /// Whether an order on `side` makes this position smaller (a SELL against a long, a BUY
+    /// against a short); never for a flat position.
+    pub fn reduced_by(&self, side: Side) -> bool {
+        !self.amount.is_zero() && self.amount.is_sign_positive() != (side == Side::Buy)
+    }
+}
+
 /// Per-symbol account settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SymbolSettings {
     pub leverage: u32,
     pub isolated: bool,
+}
+
+impl SymbolSettings {
+    /// The leverage as a divisor of notional.
+    pub fn leverage(&self) -> Decimal {
+        Decimal::from(self.leverage)
+    }
 }
 
 impl Default for SymbolSettings {
@@ -297,6 +468,40 @@ pub struct IncomeRow {
     pub trade_id: Option<i64>,
 }
 
+/// What the id-or-client-id lookups need of an order or an algo order.
+pub trait Listed {
+    /// The exchange's id (they only grow, so a history is sorted by it).
+    fn id(&self) -> i64;
+    /// The client's id.
+    fn client_id(&self) -> &str;
+    /// The symbol.
+    fn symbol(&self) -> &str;
+}
+
+impl Listed for SimOrder {
+    fn id(&self) -> i64 {
+        self.order_id
+    }
+    fn client_id(&self) -> &str {
+        &self.client_order_id
+    }
+    fn symbol(&self) -> &str {
+        &self.symbol
+    }
+}
+
+impl Listed for AlgoOrder {
+    fn id(&self) -> i64 {
+        self.algo_id
+    }
+    fn client_id(&self) -> &str {
+        &self.client_algo_id
+    }
+    fn symbol(&self) -> &str {
+        &self.symbol
+    }
+}
+
 /// One account: a key pair, a USDT wallet and everything traded with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
@@ -327,4 +532,42 @@ pub struct Account {
     /// The isolated positions in the same state.
     #[serde(skip)]
     pub margin_called_isolated: BTreeSet<PositionKey>,
+}
+
+impl Account {
+    /// The settings of `symbol` (Binance's defaults until changed).
+    pub fn settings_of(&self, symbol: &str) -> SymbolSettings {
+        self.settings.get(symbol).copied().unwrap_or_default()
+    }
+
+    /// The position of `symbol` on `side` (flat when there is none).
+    pub fn position(&self, symbol: &str, side: PositionSide) -> Position {
+        self.positions
+            .get(&(symbol.to_owned(), side))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The open orders, oldest first.
+    pub fn open_orders(&self) -> impl Iterator<Item = &SimOrder> {
+        self.open.iter().map(|&i| &self.orders[i])
+    }
+
+    /// What the open `side` orders on `symbol`/`position_side` (but the one at `except`)
+    /// still have to fill: the part of a position that closing orders already claim.
+    pub fn claimed(
+        &self,
+        symbol: &str,
+        position_side: PositionSide,
+        side: Side,
+        except: Option<usize>,
+    ) -> Decimal {
+        self.open
+            .iter()
+            .filter(|&&i| Some(i) != except)
+            .map(|&i| &self.orders[i])
+            .filter(|o| o.symbol == symbol && o.position_side == position_side && o.side == side)
+            .map(|o| o.orig_qty - o.executed_qty)
+            .sum()
+    }
 }
