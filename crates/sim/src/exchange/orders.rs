@@ -8,7 +8,7 @@ use super::state::{Amendment, OrderType, PositionSide, Side, SimOrder, TimeInFor
 use super::{Exchange, locate};
 use crate::error::ApiError;
 use crate::market::SymbolSpec;
-use crate::params::trading::position_side_mismatch;
+use crate::params::orders::position_side_mismatch;
 use crate::params::{
     AllOrders, Amendments, BatchModify, BatchOrders, CancelBatch, ModifyOrder, ModifyPrice,
     NewOrder, OrderKind, OrderLookup, OrderRef, UserTrades,

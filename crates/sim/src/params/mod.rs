@@ -7,13 +7,17 @@
 //! mode, the filters). A request type names its endpoint; the `parse` of each lists the
 //! parameters it reads, so a new endpoint or parameter is a new field and a line here.
 //!
-//! - [`trading`]: orders and algo orders (place, modify, cancel, query, batches, history).
+//! - [`orders`]: orders (place, query, cancel, modify, batches).
+//! - [`algo`]: algo orders.
+//! - [`history`]: amendments, trades and orders over time.
 //! - [`account`]: leverage, margin type, position mode, income, per-symbol filters.
 //! - [`market`]: klines, depth, funding history.
 
 pub mod account;
+pub mod algo;
+pub mod history;
 pub mod market;
-pub mod trading;
+pub mod orders;
 
 use std::collections::BTreeMap;
 
@@ -24,11 +28,12 @@ use crate::error::ApiError;
 pub use account::{
     AllAlgoOrders, Income, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter,
 };
+pub use algo::NewAlgoOrder;
+pub use history::{AllOrders, Amendments, HistoryWindow, UserTrades};
 pub use market::{Depth, FundingRate, Klines};
-pub use trading::{
-    AllOrders, Amendments, BatchModify, BatchOrders, CancelBatch, HistoryWindow, ModifyOrder,
-    ModifyPrice, NewAlgoOrder, NewOrder, OrderKind, OrderLookup, OrderRef, PriceMatch, RespType,
-    UserTrades,
+pub use orders::{
+    BatchModify, BatchOrders, CancelBatch, ModifyOrder, ModifyPrice, NewOrder, OrderKind,
+    OrderLookup, OrderRef, PriceMatch, RespType,
 };
 
 /// Request parameters as received: the query string and the form body merged, the query's

@@ -1,12 +1,12 @@
-//! Requests of the order endpoints: `order`, `batchOrders`, `algoOrder`, `orderAmendment`,
-//! `userTrades`, `allOrders`.
+//! Requests of the order endpoints: `order` (place, query, cancel, modify) and
+//! `batchOrders`, and the checks of form the algo endpoint shares.
 
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::Params;
 use crate::error::ApiError;
-use crate::exchange::{AlgoKind, PositionSide, Side, TimeInForce, WorkingType};
+use crate::exchange::{AlgoKind, PositionSide, Side, TimeInForce};
 
 /// What an order is named by: the exchange's id or the client's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -425,288 +425,13 @@ impl CancelBatch {
     }
 }
 
-/// `GET /fapi/v1/orderAmendment`: the modifications of one order within an inclusive time
-/// range, at most `limit` (default 50, at most 100).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Amendments {
-    /// The order.
-    pub order: OrderLookup,
-    /// `startTime` (none: from the first).
-    pub start: Option<i64>,
-    /// `endTime` (none: to the last).
-    pub end: Option<i64>,
-    /// At most this many.
-    pub limit: usize,
-}
-
-impl Amendments {
-    /// Parses the query.
-    ///
-    /// # Errors
-    /// -1102 without `symbol` or either id, -1130 for a malformed number.
-    pub fn parse(p: &Params) -> Result<Self, ApiError> {
-        Ok(Self {
-            order: OrderLookup::parse(p)?,
-            start: p.int("startTime")?,
-            end: p.int("endTime")?,
-            limit: p.clamped_limit(50, 100)?,
-        })
-    }
-}
-
-/// How far back `userTrades` and `allOrders` look by default, and the widest window they
-/// accept (7 days).
-const HISTORY_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
-
-/// `startTime`/`endTime` of a history query.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HistoryWindow {
-    /// `startTime`.
-    pub start: Option<i64>,
-    /// `endTime`.
-    pub end: Option<i64>,
-}
-
-impl HistoryWindow {
-    /// Parses `startTime` and `endTime`.
-    ///
-    /// # Errors
-    /// -1130 when either is not an integer.
-    pub fn parse(p: &Params) -> Result<Self, ApiError> {
-        Ok(Self {
-            start: p.int("startTime")?,
-            end: p.int("endTime")?,
-        })
-    }
-
-    /// Whether a time was sent.
-    pub fn is_timed(&self) -> bool {
-        self.start.is_some() || self.end.is_some()
-    }
-
-    /// The inclusive window at `now`: the last 7 days without times, 7 days from
-    /// `startTime` or up to `endTime` with one of them, and at most 7 days with both.
-    ///
-    /// # Errors
-    /// -1023 when `startTime` is after `endTime`, -1127 when they are more than 7 days apart.
-    pub fn at(&self, now: i64) -> Result<(i64, i64), ApiError> {
-        match (self.start, self.end) {
-            (None, None) => Ok((now - HISTORY_WINDOW_MS, now)),
-            (Some(s), None) => Ok((s, s.saturating_add(HISTORY_WINDOW_MS).min(now))),
-            (None, Some(e)) => Ok((e - HISTORY_WINDOW_MS, e)),
-            (Some(s), Some(e)) if s > e => {
-                Err(ApiError::bad(-1023, "Start time is greater than end time."))
-            }
-            (Some(s), Some(e)) if e - s > HISTORY_WINDOW_MS => Err(ApiError::bad(
-                -1127,
-                "More than 168 hours between startTime and endTime.",
-            )),
-            (Some(s), Some(e)) => Ok((s, e)),
-        }
-    }
-}
-
-/// `GET /fapi/v1/userTrades`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserTrades {
-    /// The symbol.
-    pub symbol: String,
-    /// At most this many (default 500, at most 1000).
-    pub limit: usize,
-    /// `fromId`: the trades from this id on, whatever their time.
-    pub from_id: Option<i64>,
-    /// `orderId`: that order's trades.
-    pub order_id: Option<i64>,
-    /// The time window.
-    pub window: HistoryWindow,
-}
-
-impl UserTrades {
-    /// Parses the query.
-    ///
-    /// # Errors
-    /// -1102 without `symbol`, -1130 for a malformed number, -1128 `fromId` with times.
-    pub fn parse(p: &Params) -> Result<Self, ApiError> {
-        let symbol = p.string("symbol")?;
-        let limit = p.clamped_limit(500, 1000)?;
-        let from_id = p.int("fromId")?;
-        let order_id = p.int("orderId")?;
-        // `fromId` may not be sent with times (whatever they hold).
-        if from_id.is_some() && (p.has("startTime") || p.has("endTime")) {
-            return Err(ApiError::bad(
-                -1128,
-                "Combination of optional parameters invalid.",
-            ));
-        }
-        Ok(Self {
-            symbol,
-            limit,
-            from_id,
-            order_id,
-            window: HistoryWindow::parse(p)?,
-        })
-    }
-}
-
-/// `GET /fapi/v1/allOrders`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllOrders {
-    /// The symbol, or every symbol.
-    pub symbol: Option<String>,
-    /// At most this many (default 500, at most 1000).
-    pub limit: usize,
-    /// `orderId`: the orders from this id on, whatever their time.
-    pub from_id: Option<i64>,
-    /// The time window of creation times.
-    pub window: HistoryWindow,
-}
-
-impl AllOrders {
-    /// Parses the query.
-    ///
-    /// # Errors
-    /// -1130 for a malformed number.
-    pub fn parse(p: &Params) -> Result<Self, ApiError> {
-        Ok(Self {
-            symbol: p.get("symbol").map(str::to_owned),
-            limit: p.clamped_limit(500, 1000)?,
-            from_id: p.int("orderId")?,
-            window: HistoryWindow::parse(p)?,
-        })
-    }
-}
-
-/// `POST /fapi/v1/algoOrder` (conditional orders): STOP_MARKET and TAKE_PROFIT_MARKET
-/// (`triggerPrice`, `closePosition`), STOP and TAKE_PROFIT (`triggerPrice`, `price`,
-/// `timeInForce`) and TRAILING_STOP_MARKET (`callbackRate` 0.1–20 %, `activatePrice`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAlgoOrder {
-    /// The symbol.
-    pub symbol: String,
-    /// Buy or sell.
-    pub side: Side,
-    /// The conditional kind.
-    pub kind: AlgoKind,
-    /// `positionSide` as sent (checked against the account's mode by the exchange).
-    pub position_side: Option<PositionSide>,
-    /// The trigger (zero for a trailing stop, which has none).
-    pub trigger_price: Decimal,
-    /// The LIMIT price of STOP and TAKE_PROFIT (zero for the market kinds).
-    pub price: Decimal,
-    /// The time in force of the LIMIT order a STOP or TAKE_PROFIT becomes.
-    pub time_in_force: TimeInForce,
-    /// Closes the whole position when it triggers (market kinds only).
-    pub close_position: bool,
-    /// `reduceOnly` as sent (hedge mode refuses it even when false).
-    pub reduce_only: Option<bool>,
-    /// The quantity (zero with `closePosition`).
-    pub quantity: Decimal,
-    /// The price the trigger watches.
-    pub working_type: WorkingType,
-    /// Trailing stops: how far back from the best price it triggers, in percent.
-    pub callback_rate: Option<Decimal>,
-    /// Trailing stops: the price at which the trail starts (none: at once).
-    pub activate_price: Option<Decimal>,
-    /// `clientAlgoId` (or `newClientOrderId`), when sent.
-    pub client_algo_id: Option<String>,
-    /// `priceProtect`.
-    pub price_protect: bool,
-}
-
-impl NewAlgoOrder {
-    /// Parses an algo order.
-    ///
-    /// # Errors
-    /// -1102 for a missing parameter, -1130 a malformed value (or `algoType` other than
-    /// CONDITIONAL, a callback rate outside 0.1–20), -1117 a bad side, -1116 a bad type,
-    /// -1106 a parameter the kind does not take, -1115 a bad time in force, -4061 a bad
-    /// position side.
-    pub fn parse(p: &Params) -> Result<Self, ApiError> {
-        if p.req("algoType")? != "CONDITIONAL" {
-            return Err(ApiError::invalid("algoType"));
-        }
-        let symbol = p.string("symbol")?;
-        let side = side(p)?;
-        let kind = AlgoKind::parse(p.req("type")?)
-            .ok_or_else(|| ApiError::bad(-1116, "Invalid orderType."))?;
-        let trailing = kind == AlgoKind::TrailingStopMarket;
-        let limit = kind.is_limit();
-        let trigger_price = if trailing {
-            refuse_sent(p, "triggerPrice")?;
-            Decimal::ZERO
-        } else {
-            p.req_decimal("triggerPrice")?
-        };
-        let (price, time_in_force) = if limit {
-            let price = p.req_decimal("price")?;
-            (price, time_in_force(p.get("timeInForce").unwrap_or("GTC"))?)
-        } else {
-            refuse_sent(p, "price")?;
-            (Decimal::ZERO, TimeInForce::Gtc)
-        };
-        let close_position = p.bool("closePosition")?.unwrap_or(false);
-        if close_position && (limit || trailing) {
-            // Only the market kinds can close the whole position.
-            return Err(not_required("closePosition"));
-        }
-        let reduce_only = p.bool("reduceOnly")?;
-        let quantity = p.decimal("quantity")?;
-        if close_position && (quantity.is_some() || reduce_only.unwrap_or(false)) {
-            return Err(not_required("quantity"));
-        }
-        let quantity = match (close_position, quantity) {
-            (true, _) => Decimal::ZERO,
-            (false, Some(q)) => q,
-            (false, None) => return Err(ApiError::mandatory("quantity")),
-        };
-        let working_type = match p.get("workingType") {
-            None => WorkingType::ContractPrice,
-            Some(w) => WorkingType::parse(w).ok_or_else(|| ApiError::invalid("workingType"))?,
-        };
-        let (callback_rate, activate_price) = if trailing {
-            let rate = p.req_decimal("callbackRate")?;
-            // 0.1 % to 20 % since 2026-10-23 (it was 10 % before; CONTRACT.md section 0).
-            if rate < Decimal::new(1, 1) || rate > Decimal::from(20) {
-                return Err(ApiError::invalid("callbackRate"));
-            }
-            (Some(rate), p.decimal("activatePrice")?)
-        } else {
-            refuse_sent(p, "callbackRate")?;
-            refuse_sent(p, "activatePrice")?;
-            (None, None)
-        };
-        let client_algo_id = p
-            .get("clientAlgoId")
-            .or_else(|| p.get("newClientOrderId"))
-            .map(valid_client_id)
-            .transpose()?;
-        Ok(Self {
-            symbol,
-            side,
-            kind,
-            position_side: position_side(p)?,
-            trigger_price,
-            price,
-            time_in_force,
-            close_position,
-            reduce_only,
-            quantity,
-            working_type,
-            callback_rate,
-            activate_price,
-            client_algo_id,
-            price_protect: p.bool("priceProtect")?.unwrap_or(false),
-        })
-    }
-}
-
 /// -1117 unless `side` is BUY or SELL.
-fn side(p: &Params) -> Result<Side, ApiError> {
+pub(super) fn side(p: &Params) -> Result<Side, ApiError> {
     Side::parse(p.req("side")?).ok_or_else(|| ApiError::bad(-1117, "Invalid side."))
 }
 
 /// `positionSide` as sent; a value Binance does not know is a mismatch with any mode.
-fn position_side(p: &Params) -> Result<Option<PositionSide>, ApiError> {
+pub(super) fn position_side(p: &Params) -> Result<Option<PositionSide>, ApiError> {
     p.get("positionSide")
         .map(|s| PositionSide::parse(s).ok_or_else(position_side_mismatch))
         .transpose()
@@ -721,7 +446,7 @@ pub(crate) fn position_side_mismatch() -> ApiError {
 }
 
 /// -1115 unless one of GTC, IOC, FOK, GTX.
-fn time_in_force(s: &str) -> Result<TimeInForce, ApiError> {
+pub(super) fn time_in_force(s: &str) -> Result<TimeInForce, ApiError> {
     TimeInForce::parse(s).ok_or_else(|| ApiError::bad(-1115, "Invalid timeInForce."))
 }
 
@@ -730,7 +455,7 @@ pub(crate) fn not_required(name: &str) -> ApiError {
     ApiError::bad(-1106, format!("Parameter '{name}' sent when not required."))
 }
 
-fn refuse_sent(p: &Params, name: &str) -> Result<(), ApiError> {
+pub(super) fn refuse_sent(p: &Params, name: &str) -> Result<(), ApiError> {
     if p.has(name) {
         Err(not_required(name))
     } else {
@@ -739,7 +464,7 @@ fn refuse_sent(p: &Params, name: &str) -> Result<(), ApiError> {
 }
 
 /// Binance's client ids: `^[.A-Z:/a-z0-9_-]{1,36}$`.
-fn valid_client_id(id: &str) -> Result<String, ApiError> {
+pub(super) fn valid_client_id(id: &str) -> Result<String, ApiError> {
     let ok = !id.is_empty()
         && id.len() <= 36
         && id
