@@ -346,7 +346,7 @@ impl Exchange {
     /// `callback_rate` percent from the best. Returns the new best price and, when it fired,
     /// the price it fired at.
     ///
-    /// The path is monotone inside each quarter of a candle (see `market::replay`), and every
+    /// The path is monotone inside each quarter of a candle (see `market::path`), and every
     /// data interval's quarters are whole multiples of 15 s, so walking 15-second windows
     /// aligned to the clock sees the moves in their true order.
     fn trail(&self, o: &AlgoOrder, from: i64, now: i64) -> (Option<Decimal>, Option<Decimal>) {
