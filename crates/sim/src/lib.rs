@@ -16,6 +16,8 @@
 //! - Typed requests in, typed replies out: the server parses each request's parameters once
 //!   into a typed request ([`params`]); the [`exchange`] acts on it and returns its own types;
 //!   [`replies`] is the one place that renders JSON, REST bodies and stream events alike.
+//! - Feature `testing` ([`testing`]) starts a simulator for tests and benches; it is a
+//!   dev-dependency feature only, never part of the app's build.
 //! - Tests can cut every open WebSocket at once ([`Shared::drop_streams`],
 //!   `POST /admin/streams/drop`) the way a network drop does; listenKeys outlive it.
 
@@ -28,6 +30,8 @@ pub mod params;
 pub mod replies;
 pub mod server;
 pub mod streams;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use exchange::{Exchange, Permissions};
 pub use server::{Running, Shared, serve};
