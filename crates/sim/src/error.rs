@@ -34,6 +34,11 @@ impl ApiError {
         )
     }
 
+    /// -1101: the query or the body names a parameter twice.
+    pub fn duplicate_parameter() -> Self {
+        Self::bad(-1101, "Duplicate values for a parameter detected.")
+    }
+
     /// -1130: a parameter has an invalid value.
     pub fn invalid(name: &str) -> Self {
         Self::bad(

@@ -43,17 +43,26 @@ pub struct Params(BTreeMap<String, String>);
 
 impl Params {
     /// The parameters of a request with this query string and form body.
-    pub fn parse(query: &str, body: &str) -> Self {
+    ///
+    /// # Errors
+    /// -1101 when the query or the body names a parameter twice: which value was meant is
+    /// unknown, so nothing is done (CONTRACT.md's error table). A name in both the query and
+    /// the body is not a duplicate: the query's value wins (CONTRACT.md 2.1).
+    pub fn parse(query: &str, body: &str) -> Result<Self, ApiError> {
         let mut params = Self::default();
         for part in [query, body] {
+            let mut seen = std::collections::BTreeSet::new();
             for (k, v) in url::form_urlencoded::parse(part.as_bytes()) {
+                if !seen.insert(k.clone()) {
+                    return Err(ApiError::duplicate_parameter());
+                }
                 params
                     .0
                     .entry(k.into_owned())
                     .or_insert_with(|| v.into_owned());
             }
         }
-        params
+        Ok(params)
     }
 
     /// Parameters from `(name, value)` pairs (an item of a batch, a test); a later pair of

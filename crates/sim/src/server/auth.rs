@@ -33,7 +33,7 @@ pub(super) fn authenticate(
 ) -> Result<Caller, ApiError> {
     let body = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad(-1100, "Illegal characters found in a parameter."))?;
-    let params = Params::parse(query, body);
+    let params = Params::parse(query, body)?;
     if sec == Sec::None {
         return Ok(Caller {
             account: None,
@@ -52,13 +52,7 @@ pub(super) fn authenticate(
             .ok_or_else(|| ApiError::mandatory("signature"))?
             .to_owned();
         // Binance signs the bytes as sent: the query then the body, minus the signature itself.
-        let strip = |s: &str| -> String {
-            s.rsplit_once("&signature=")
-                .map(|(a, _)| a.to_owned())
-                .or_else(|| s.strip_prefix("signature=").map(|_| String::new()))
-                .unwrap_or_else(|| s.to_owned())
-        };
-        let total = format!("{}{}", strip(query), strip(body));
+        let total = format!("{}{}", signed_part(query)?, signed_part(body)?);
         let mut mac = Hmac::<Sha256>::new_from_slice(ex.accounts[account].secret.as_bytes())
             .map_err(|_| ApiError::bad_signature())?;
         mac.update(total.as_bytes());
@@ -100,6 +94,25 @@ pub(super) fn authenticate(
         account: Some(account),
         params,
     })
+}
+
+/// `part` (the query or the body) without its `signature=…` pair, which must come last
+/// (CONTRACT.md 2.2): a parameter after it is not covered by the signature, so the request is
+/// refused as an invalid signature (-1022) rather than acted on unsigned. Empty pieces (a
+/// trailing `&`) are not parameters.
+fn signed_part(part: &str) -> Result<&str, ApiError> {
+    let mut pieces = part.split('&');
+    let mut end = 0;
+    while let Some(piece) = pieces.next() {
+        if piece.split('=').next() == Some("signature") {
+            if pieces.any(|rest| !rest.is_empty()) {
+                return Err(ApiError::bad_signature());
+            }
+            return Ok(part[..end].strip_suffix('&').unwrap_or(&part[..end]));
+        }
+        end += piece.len() + 1;
+    }
+    Ok(part)
 }
 
 pub(super) fn account(c: &Caller) -> Result<usize, ApiError> {
