@@ -1,11 +1,12 @@
 import { api, EVENTS } from './api.js';
-import { DEFAULT_LANGUAGE, LANGUAGES, applyLanguage, translator } from './i18n.js';
+import { formatter } from './format.js';
+import { DEFAULT_LANGUAGE, LANGUAGES, applyLanguage, translator } from './i18n/index.js';
 import { describeError, field, h, input, setFieldError, setStatus } from './views/common.js';
 import * as apiConfig from './views/api-config.js';
 import * as profitShare from './views/profit-share.js';
 import * as records from './views/records.js';
 import * as risk from './views/risk.js';
-import * as signals from './views/signals.js';
+import * as signals from './views/signals/index.js';
 import * as trade from './views/trade.js';
 
 const FACTORIES = {
@@ -21,6 +22,10 @@ const state = {
   preferences: { language: DEFAULT_LANGUAGE, lastPanel: 'signals' },
   info: null,
   signalsPaused: false,
+  // Whether the vault's state is known yet, and whether the engine's signal loop has loaded
+  // its history (its signal commands answer NotFound until then).
+  vaultKnown: false,
+  signalLoopReady: false,
   mode: 'paper',
   // 'first-run', 'unlock' or null when the dashboard is open.
   gate: null,
@@ -29,6 +34,13 @@ const state = {
 
 const $ = (sel) => document.querySelector(sel);
 const t = (key, vars) => translator(state.preferences.language)(key, vars);
+const formatters = new Map();
+/** The number formats of the current UI language (ui/js/format.js). */
+function fmt() {
+  const { language } = state.preferences;
+  if (!formatters.has(language)) formatters.set(language, formatter(language));
+  return formatters.get(language);
+}
 
 function showError(err) {
   const banner = $('#error-banner');
@@ -73,6 +85,9 @@ function confirmDialog({ title, message, ok, danger = false }) {
 const ctx = {
   api,
   t,
+  get fmt() {
+    return fmt();
+  },
   confirm: confirmDialog,
   mode: () => state.mode,
   setMode(mode) {
@@ -82,6 +97,15 @@ const ctx = {
     if (changed) for (const view of Object.values(ctx.views)) view.modeChanged?.();
   },
   navigate: (panel) => showPanel(panel, true),
+  /**
+   * The engine's signal loop answers (or announced a signal). Once started it runs until
+   * the app quits, so the header never goes back to `loading`.
+   */
+  signalsReady() {
+    if (state.signalLoopReady) return;
+    state.signalLoopReady = true;
+    renderBadges();
+  },
   views: {},
   /**
    * Shows a failed command in words next to what caused it (`node`), and reacts to the codes
@@ -100,13 +124,26 @@ const ctx = {
   },
 };
 
+/**
+ * What the header says about signals: `locked` while the vault is closed (the dashboard and
+ * its signals are behind the unlock dialog), `loading` until the engine's model has its
+ * history, then `paused` or `running`.
+ */
+function signalsState() {
+  if (!state.vaultKnown) return 'loading';
+  if (state.gate) return 'locked';
+  if (state.signalsPaused) return 'paused';
+  return state.signalLoopReady ? 'running' : 'loading';
+}
+
 function renderBadges() {
   const badge = $('#mode-badge');
   badge.dataset.mode = state.mode;
   badge.textContent = t(`mode.${state.mode}`);
   const pill = $('#signals-state');
-  pill.dataset.state = state.signalsPaused ? 'paused' : 'running';
-  pill.textContent = t(state.signalsPaused ? 'signals.paused' : 'signals.running');
+  const signals = signalsState();
+  pill.dataset.state = signals;
+  pill.textContent = t(`signals.${signals}`);
 }
 
 function renderChrome() {
@@ -151,6 +188,7 @@ function openGate(kind) {
   state.gate = kind;
   $('.layout').hidden = true;
   $('#gate').hidden = false;
+  renderBadges();
   renderGate();
 }
 
@@ -159,6 +197,7 @@ async function closeGate() {
   state.lockedByEvent = false;
   $('#gate').hidden = true;
   $('.layout').hidden = false;
+  renderBadges();
   setBanner('locked-banner', null);
   await loadAll();
 }
@@ -248,6 +287,9 @@ async function loadAll() {
 function onAppEvent(ev) {
   if (!ev || typeof ev !== 'object') return;
   switch (ev.kind) {
+    case 'signal':
+      ctx.signalsReady();
+      break;
     case 'connection':
       setBanner('conn-banner', ev.connected ? null : `${t('banner.disconnected')} ${ev.message ?? ''}`);
       break;
@@ -257,7 +299,8 @@ function onAppEvent(ev) {
       openGate('unlock');
       break;
     case 'liquidation_warning':
-      setBanner('liq-banner', t('banner.liquidation', { symbol: ev.symbol, mark: ev.mark_price, liq: ev.liquidation_price }));
+      // Without the event's `tick_size` the prices keep 8 significant digits (ui/js/format.js).
+      setBanner('liq-banner', t('banner.liquidation', { symbol: ev.symbol, mark: fmt().price(ev.mark_price, ev.tick_size), liq: fmt().price(ev.liquidation_price, ev.tick_size) }));
       break;
     default:
       break;
@@ -322,6 +365,8 @@ async function start() {
   } catch (err) {
     ctx.fail(err);
   }
+  state.vaultKnown = true;
+  renderBadges();
   if (status && !status.initialized) openGate('first-run');
   else if (status && status.locked) openGate('unlock');
   else await loadAll();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, emitAppEvent, failNext, useBrowser } from './harness.mjs';
+import { callsTo, emitAppEvent, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onPanel = (lastPanel, language = 'en', extra = {}) => open({ preferences: { language, lastPanel }, ...extra });
@@ -73,7 +73,7 @@ describe('API configuration', () => {
     assert.deepEqual((await callsTo(page, 'set_active_account'))[0].args, { id: 3, confirmLive: true });
     // The paper replay clock disappears with paper mode.
     await page.click('#nav button[data-panel=signals]');
-    assert.equal(await page.locator('[data-testid=replay]').count(), 0);
+    await expectDom(page, '[data-testid=replay]', 'count', 0);
     await page.click('#nav button[data-panel=api-config]');
     await page.click('[data-testid=activate-2]');
     await page.waitForSelector('[data-testid=mode-badge][data-mode=testnet]');
@@ -125,14 +125,19 @@ describe('prediction signals', () => {
     const { page, errors } = await onPanel('signals', 'zh-CN');
     const rows = await page.$$eval('[data-testid=watchlist] tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ')));
     assert.equal(rows.length, 2);
-    assert.match(rows[0], /^BTCUSDT \d+\.\d \+1\.84 ↑ 做多 63\.0% 准确率 54\.1% · 净收益 3\.2% · 最佳基准 ema_crossover 1\.1% · ✓ 优于所有基准/);
-    assert.match(rows[1], /ETHUSDT .* -2\.31 — 观望 \(倾向 做空\) 54\.0%/);
+    assert.match(rows[0], /^BTCUSDT \d{2},\d{3}\.\d \+1\.84% ↑ 做多 63\.00% 准确率 54\.10% · 净收益 3\.20% · 最佳基准 ema_crossover 1\.10% · ✓ 优于所有基准/);
+    assert.match(rows[1], /ETHUSDT \d,\d{3}\.\d{2} -2\.31% — 观望 \(倾向 做空\) 54\.00%/);
     await page.waitForSelector('[data-testid=chart] canvas');
     await page.waitForSelector('[data-testid=equity-chart] canvas');
     assert.equal(await page.locator('[data-testid=calibration-plot] circle').count(), 10);
     const ind = await callsTo(page, 'indicators');
     assert.deepEqual(ind[0].args, { symbol: 'BTCUSDT', interval: '1h', limit: 300 });
-    assert.match(await page.textContent('[data-testid=signal-detail]'), /BTCUSDT · ↑ 做多 · 63\.0% · 强信号/);
+    assert.match(await page.textContent('[data-testid=signal-detail]'), /BTCUSDT · ↑ 做多 · 63\.00% · 强信号/);
+    // The engine's f64 take-profit (66000.04213371) on BTCUSDT's 0.10 tick; the exact value in the tooltip.
+    const tp = page.locator('[data-testid=signal-detail] [data-field=take-profit] .num');
+    assert.equal(await tp.textContent(), '66,000.0');
+    assert.equal(await tp.getAttribute('title'), '66000.04213371');
+    assert.equal(await page.textContent('[data-testid=signal-detail] [data-field=stop-loss]'), '63,000.0');
     // The ETH card arrives in perpdesk-signal's own ModelCard shape; empty buckets are skipped.
     await page.click('[data-testid=watchlist] button[data-symbol=ETHUSDT]');
     await page.waitForSelector('[data-testid=unproven]');
@@ -140,8 +145,8 @@ describe('prediction signals', () => {
     // Both models' out-of-sample numbers side by side, the one in use marked.
     const models = await page.$$eval('[data-testid=model-candidates] tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
     assert.deepEqual(models, [
-      '逻辑回归 0.5180 0.24990 / 0.25017 -89.51% 1735 -84.54% 否',
-      '梯度提升树 (LightGBM) 采用 0.5113 0.25102 / 0.25017 -96.79% 2372 -94.44% 否',
+      '逻辑回归 0.5180 0.24990 / 0.25017 -89.51% 1,735 -84.54% 否',
+      '梯度提升树 (LightGBM) 采用 0.5113 0.25102 / 0.25017 -96.79% 2,372 -94.44% 否',
     ]);
     assert.equal(await page.getAttribute('[data-testid=model-candidates] tr[data-chosen=true]', 'data-kind'), 'gbdt');
     await page.screenshot({ path: 'test-output/ui-signals-eth.png', fullPage: true });
@@ -154,13 +159,13 @@ describe('prediction signals', () => {
     await emitAppEvent(page, { kind: 'candle', symbol: 'ETHUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '3400', high: '3420', low: '3390', close: '3412.5', volume: '10' });
     await emitAppEvent(page, { kind: 'signal', symbol: 'ETHUSDT', direction: 'long', probability: 0.61, time_ms: Date.UTC(2026, 10, 25, 12), strong: false });
     // The watchlist redraws on the next frame.
-    await page.waitForFunction(() => /61\.0%/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(2)')?.innerText ?? ''));
+    await page.waitForFunction(() => /61\.00%/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(2)')?.innerText ?? ''));
     const eth = await page.innerText('[data-testid=watchlist] tbody tr:nth-child(2)');
-    assert.match(eth, /3412\.5/);
+    assert.match(eth, /3,412\.50/);
     assert.match(eth, /↑ Long/);
-    assert.match(eth, /61\.0%/);
+    assert.match(eth, /61\.00%/);
     await emitAppEvent(page, { kind: 'candle', symbol: 'BTCUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '65900', high: '66100', low: '65800', close: '66050.0', volume: '10' });
-    await page.waitForFunction(() => /66050\.0/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(1)')?.innerText ?? ''));
+    await page.waitForFunction(() => /66,050\.0/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(1)')?.innerText ?? ''));
     assert.deepEqual(errors, []);
   });
 
@@ -176,9 +181,9 @@ describe('prediction signals', () => {
         window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: Date.UTC(2026, 10, 25, hour), strong: false });
       }
     });
-    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length >= 2);
-    await page.waitForTimeout(300);
-    // The first load at start, then the one the burst started and one more after it.
+    // Once the fake has answered everything, the panel has stopped loading: the first load at
+    // start, then the one the burst started and one more after it.
+    await page.waitForFunction(() => window.__fake.pending === 0 && window.__fake.calls.filter((c) => c.cmd === 'candles').length >= 3);
     const loads = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length);
     assert.equal(loads, 3, `${loads} loads for 24 signals`);
     // The model card did not change, so it was read once.
@@ -190,7 +195,9 @@ describe('prediction signals', () => {
       window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: last.time_ms + 3600000, strong: false });
     });
     await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'model_card').length === 2);
-    // The same chart element is still on screen (not rebuilt), with its canvas.
+    // Drawn with the new signal (12:00), the same chart element is still on screen (not
+    // rebuilt), with its canvas.
+    await expectDom(page, '[data-testid=signal-detail]', 'text', /2026-11-25 12:00 UTC/);
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=chart]') === window.__chartBox), true);
     await page.waitForSelector('[data-testid=chart] canvas');
     // A different interval is a different chart.

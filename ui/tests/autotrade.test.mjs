@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, failNext, useBrowser } from './harness.mjs';
+import { callsTo, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onSignals = (language = 'zh-CN', extra = {}) => open({ preferences: { language, lastPanel: 'signals' }, ...extra });
@@ -23,14 +23,14 @@ describe('auto-trade switch (signals panel)', () => {
       assert.equal(await page.isDisabled(lean(symbol)), true, 'the lean choice waits for the switch');
     }
     const table = page.locator('[data-testid=auto-trade]');
-    assert.match(await table.textContent(), /500 USDT · 5x · 逐仓/);
+    assert.match(await table.textContent(), /500\.00 USDT · 5x · 逐仓/);
     assert.match(await page.textContent('#panel-signals'), /自动交易.*默认关闭/s);
 
     await page.selectOption('[data-testid=language]', 'en');
     await page.waitForSelector(`${sw('BTCUSDT')}[aria-label="Auto-trade BTCUSDT"]`);
     assert.equal(await stateOf(page, 'BTCUSDT'), 'Off');
     assert.equal(await page.getAttribute(lean('ETHUSDT'), 'aria-label'), 'Also trade the unproven lean of ETHUSDT');
-    assert.match(await table.textContent(), /500 USDT · 5x · Isolated/);
+    assert.match(await table.textContent(), /500\.00 USDT · 5x · Isolated/);
     assert.match(await page.textContent('#panel-signals'), /Off by default/);
     assert.equal((await callsTo(page, 'get_auto_trade')).length >= 1, true);
     assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
@@ -43,12 +43,13 @@ describe('auto-trade switch (signals panel)', () => {
     await page.waitForSelector('[data-testid=confirm-dialog][data-danger=true]');
     assert.equal(await page.textContent('#confirm-title'), 'Turn on auto-trading for BTCUSDT?');
     const message = await page.textContent('[data-testid=confirm-message]');
-    assert.match(message, /place an order by itself on every BTCUSDT signal that has a direction.*500 USDT each at 5x/);
+    assert.match(message, /place an order by itself on every BTCUSDT signal that has a direction.*500\.00 USDT each at 5x/);
     assert.doesNotMatch(message, /real money/, 'paper mode');
     await page.click('[data-testid=confirm-cancel]');
-    assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
-    assert.equal(await page.isChecked(sw('BTCUSDT')), false);
+    // The switch flipped under the click; the answer to the question puts it back.
+    await expectDom(page, sw('BTCUSDT'), 'checked', false);
     assert.equal(await stateOf(page, 'BTCUSDT'), 'Off');
+    assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
 
     await page.click(sw('BTCUSDT'));
     await page.click('[data-testid=confirm-ok]');
@@ -78,7 +79,7 @@ describe('auto-trade switch (signals panel)', () => {
     const { page, errors } = await onSignals('zh-CN', { autoTrade: saved });
     await page.waitForSelector(sw('ETHUSDT'));
     assert.equal(await stateOf(page, 'ETHUSDT'), '已开启');
-    assert.match(await page.textContent('[data-testid=auto-trade]'), /250 USDT · 3x · 逐仓/);
+    assert.match(await page.textContent('[data-testid=auto-trade]'), /250\.00 USDT · 3x · 逐仓/);
     // A symbol that still trades by itself stays listed after it left the watchlist.
     assert.equal(await stateOf(page, 'SOLUSDT'), '已开启');
 
@@ -88,7 +89,7 @@ describe('auto-trade switch (signals panel)', () => {
     assert.match(await page.textContent('[data-testid=confirm-message]'), /没有任何已证明的优势/);
     assert.equal(await page.textContent('[data-testid=confirm-ok]'), '我了解风险，开启');
     await page.click('[data-testid=confirm-cancel]');
-    assert.equal(await page.isChecked(lean('ETHUSDT')), false);
+    await expectDom(page, lean('ETHUSDT'), 'checked', false);
     assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
 
     await page.click(lean('ETHUSDT'));
@@ -174,9 +175,11 @@ describe('auto-trade switch (signals panel)', () => {
     await page.waitForSelector('[data-testid=confirm-dialog][open]');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'confirm-cancel');
     await page.keyboard.press('Escape');
-    await page.waitForFunction(() => !document.querySelector('#confirm-dialog').open);
-    assert.equal(await page.isChecked(sw('BTCUSDT')), false);
+    // The dialog's close event comes as a task of its own after Escape: the switch is put
+    // back and focused when that has run.
+    await expectDom(page, sw('BTCUSDT'), 'checked', false);
     await page.waitForFunction(() => document.activeElement?.id === 'auto-BTCUSDT');
+    assert.equal(await page.evaluate(() => document.querySelector('#confirm-dialog').open), false);
     await page.keyboard.press('Space');
     await page.waitForSelector('[data-testid=confirm-dialog][open]');
     await page.keyboard.press('Tab');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, emitAppEvent, failNext, useBrowser } from './harness.mjs';
+import { callsTo, emitAppEvent, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onPanel = (lastPanel, language = 'en', extra = {}) => open({ preferences: { language, lastPanel }, ...extra });
@@ -9,7 +9,12 @@ describe('trade records', () => {
   test('shows positions and closes one after a confirmation', async () => {
     const { page, errors } = await onPanel('records', 'zh-CN');
     const row = await page.innerText('[data-testid=positions] tbody tr');
-    assert.match(row, /BTCUSDT\s+多\s+0\.010\s+63500\.0\s+\d+\.\d\s+\+12\.35\s+51230\.4\s+5x 逐仓\s+66000\.0 \/ 62000\.0/);
+    assert.match(row, /BTCUSDT\s+多\s+0\.010\s+63,500\.0\s+\d{2},\d{3}\.\d\s+\+12\.35\s+51,230\.4\s+5x 逐仓\s+66,000\.0 \/ 62,000\.0/);
+    // Prices on the 0.10 tick, the PnL to the cent; the exact values the exchange sent are the tooltips.
+    const cells = page.locator('[data-testid=positions] tbody tr td');
+    assert.equal(await cells.nth(3).locator('.num').getAttribute('title'), '63500.04213371');
+    assert.equal(await cells.nth(5).locator('.num').getAttribute('title'), '12.34985000');
+    assert.equal(await cells.nth(5).locator('.num').getAttribute('class'), 'num up');
     await page.click('[data-testid=close-BTCUSDT]');
     assert.match(await page.textContent('[data-testid=confirm-message]'), /BTCUSDT 多 0\.010/);
     await page.click('[data-testid=confirm-ok]');
@@ -33,6 +38,46 @@ describe('trade records', () => {
     assert.doesNotMatch(await page.innerText('[data-testid=orders] tbody'), /BTCUSDT/);
   });
 
+  test('the date filter ends on the exchange\'s day: the replay\'s in paper mode, followed as it moves', async () => {
+    // Until the user picks a day the filter shows the exchange's and sends no end.
+    const tradesTo = async (page) => (await callsTo(page, 'trades')).at(-1).args.toMs;
+    const reload = async (page) => {
+      const before = (await callsTo(page, 'trades')).length;
+      await emitAppEvent(page, { kind: 'order', account_id: 1, symbol: 'BTCUSDT', client_order_id: 'pd-7-tp', leg: 'take_profit', state: 'FILLED', message: '' });
+      await page.waitForFunction((n) => window.__fake.pending === 0 && window.__fake.calls.filter((c) => c.cmd === 'trades').length > n, before);
+    };
+    // The paper exchange replays 15 June 2022; the wall clock is years later.
+    const { page, errors } = await onPanel('records', 'en', { replayNowMs: Date.UTC(2022, 5, 15, 9, 30) });
+    await expectDom(page, '[data-testid=filter-to]', 'value', '2022-06-15');
+    assert.equal(await page.inputValue('[data-testid=filter-from]'), '');
+    for (const field of ['filter-from', 'filter-to']) assert.equal(await page.getAttribute(`[data-testid=${field}]`, 'max'), '2022-06-15');
+    assert.equal(await tradesTo(page), undefined);
+    // A replayed day later, the next reload (an order event) follows the exchange.
+    await page.evaluate(() => { window.__fake.replay.now_ms += 86_400_000; });
+    await reload(page);
+    await expectDom(page, '[data-testid=filter-to]', 'value', '2022-06-16');
+    assert.equal(await tradesTo(page), undefined);
+    // A day the user picks stays put.
+    await page.fill('[data-testid=filter-to]', '2022-06-10');
+    await page.click('[data-testid=filter-apply]');
+    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'trades').at(-1).args.toMs === Date.UTC(2022, 5, 11) - 1);
+    await page.evaluate(() => { window.__fake.replay.now_ms += 86_400_000; });
+    await reload(page);
+    assert.equal(await page.inputValue('[data-testid=filter-to]'), '2022-06-10');
+    assert.equal(await page.getAttribute('[data-testid=filter-to]', 'max'), '2022-06-17');
+    assert.equal(await tradesTo(page), Date.UTC(2022, 5, 11) - 1);
+    assert.deepEqual(errors, []);
+  });
+
+  test('on a live account the date filter ends on today, the exchange\'s day there too', async () => {
+    const { page, errors } = await onPanel('records', 'en', { activeEnvironment: 'live', clockMs: Date.UTC(2026, 0, 2, 23, 30) });
+    await expectDom(page, '[data-testid=filter-to]', 'value', '2026-01-02');
+    assert.equal(await page.getAttribute('[data-testid=filter-to]', 'max'), '2026-01-02');
+    assert.equal((await callsTo(page, 'trades')).at(-1).args.toMs, undefined);
+    assert.equal((await callsTo(page, 'replay_status')).length, 0, 'no replay outside paper mode');
+    assert.deepEqual(errors, []);
+  });
+
   test('sync now shows a progress bar from sync_progress events, then the counts', async () => {
     const { page, errors } = await onPanel('records');
     const seen = page.waitForSelector('[data-testid=sync-progress]');
@@ -40,7 +85,8 @@ describe('trade records', () => {
     await seen;
     await page.waitForSelector('[data-testid=sync-result][data-kind=ok]');
     assert.equal(await page.textContent('[data-testid=sync-result]'), 'Sync done: 2 new fills, 1 new income rows, 1 new ledger rows.');
-    assert.equal(await page.locator('[data-testid=sync-progress]').count(), 0);
+    // The result shows while the tables reload; the bar goes once they have.
+    await expectDom(page, '[data-testid=sync-progress]', 'count', 0);
     // A progress event alone (a sync the engine started) shows the bar at its value.
     await emitAppEvent(page, { kind: 'sync_progress', account_id: 1, done: 2, total: 5, message: 'income' });
     assert.equal(await page.getAttribute('[data-testid=sync-progress]', 'value'), '2');
@@ -65,16 +111,16 @@ describe('profit share', () => {
   test('shows totals, high-water mark and what settling now would owe; settles after a confirmation', async () => {
     const { page, errors } = await onPanel('profit-share', 'zh-CN');
     const summary = await page.innerText('[data-testid=ps-summary]');
-    assert.match(summary, /高水位\s+33\.214/);
-    assert.match(summary, /现在结算：应付平台\s+23\.2498/);
-    assert.match(summary, /现在结算：归用户\s+9\.9642/);
-    assert.match(await page.innerText('[data-testid=ps-ledger] tbody'), /pd-5\s+ETHUSDT\s+\+33\.214\s+33\.214\s+23\.24980000\s+9\.96420000\s+70%\s+高水位/);
+    assert.match(summary, /高水位\s+33\.21\b/);
+    assert.match(summary, /现在结算：应付平台\s+23\.25\b/);
+    assert.match(summary, /现在结算：归用户\s+9\.96\b/);
+    assert.match(await page.innerText('[data-testid=ps-ledger] tbody'), /pd-5\s+ETHUSDT\s+\+33\.21\s+33\.21\s+23\.25\s+9\.96\s+70\.00%\s+高水位/);
     await page.click('[data-testid=ps-settle]');
-    assert.match(await page.textContent('[data-testid=confirm-message]'), /平台 23\.2498 USDT，用户 9\.9642 USDT/);
+    assert.match(await page.textContent('[data-testid=confirm-message]'), /平台 23\.25 USDT，用户 9\.96 USDT/);
     await page.click('[data-testid=confirm-ok]');
     await page.waitForSelector('[data-testid=ps-settle-status][data-kind=ok]');
     assert.match(await page.textContent('[data-testid=ps-settle-status]'), /已结算至 2026-11-25 12:00 UTC/);
-    assert.match(await page.innerText('[data-testid=ps-summary]'), /现在结算：应付平台\s+0\b/);
+    assert.match(await page.innerText('[data-testid=ps-summary]'), /现在结算：应付平台\s+0\.00\b/);
     assert.deepEqual(errors, []);
   });
 

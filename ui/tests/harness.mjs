@@ -2,6 +2,9 @@
 // desktop backend in place of window.__TAURI__, so the dashboard is tested the way a person
 // sees it. The fake implements every command of docs/ipc.md with plausible data, fires
 // `app-event`s on demand and can be told to fail any command with a given {code, message}.
+// A test asserts a state that an async handler produces only through `expectDom` (or another
+// wait on the condition itself), never right after the action that starts it.
+import { AssertionError } from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -105,18 +108,38 @@ function installFakeBackend(seed) {
     best_baseline: 'ema_crossover', best_baseline_net_pnl_pct: 1.1, beats_baselines: true,
     beats_base_rate: true, model_trades: 84, model_win_rate: 0.52,
   };
+  // Binance's filters for the two symbols (tick and step as its exchangeInfo writes them).
   const market = {
-    BTCUSDT: { candles: makeCandles(64000), change: 1.84 },
-    ETHUSDT: { candles: makeCandles(3400), change: -2.31 },
+    BTCUSDT: { candles: makeCandles(64000), change: '1.84', tick_size: '0.10', step_size: '0.001' },
+    ETHUSDT: { candles: makeCandles(3400), change: '-2.31', tick_size: '0.01', step_size: '0.001' },
   };
   const lastClose = (s) => market[s].candles.at(-1).c;
+  // `noFilters` plays a backend that sends no tick or step sizes (the UI falls back).
+  const rules = (s) => (seed.noFilters ? {} : { tick_size: market[s].tick_size, step_size: market[s].step_size });
+  const tick = (s) => (seed.noFilters ? {} : { tick_size: market[s].tick_size });
+  // The mark price as the exchange sends it: 8 decimals, off the tick (a test can set it).
+  const marks = { ...(seed.marks ?? {}) };
+  const markOf = (s) => marks[s] ?? `${lastClose(s)}5358223`;
+  /** The exact product of two decimal strings, with the scale the engine's Decimal gives it. */
+  function mul(a, b) {
+    const parse = (x) => {
+      const [i, f = ''] = String(x).split('.');
+      return [BigInt(`${i}${f}`), f.length];
+    };
+    const [ca, sa] = parse(a);
+    const [cb, sb] = parse(b);
+    const digits = (ca * cb).toString().padStart(sa + sb + 1, '0');
+    const scale = sa + sb;
+    return scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  }
   const signals = {
     BTCUSDT: [
-      { id: 101, symbol: 'BTCUSDT', time_ms: NOW - 5 * HOUR, direction: 'short', lean: 'short', probability: 0.58, p_up: 0.42, entry: '64210.5', take_profit: '63100.0', stop_loss: '64800.0', strong: false, record, model_version: 'gbdt-v2-1' },
-      { id: 102, symbol: 'BTCUSDT', time_ms: NOW - HOUR, direction: 'long', lean: 'long', probability: 0.63, p_up: 0.63, entry: lastClose('BTCUSDT'), take_profit: '66000.0', stop_loss: '63000.0', strong: true, record, model_version: 'gbdt-v2-1' },
+      { id: 101, symbol: 'BTCUSDT', time_ms: NOW - 5 * HOUR, direction: 'short', lean: 'short', probability: 0.58, p_up: 0.42, entry: 64210.5, take_profit: 63100.04213371, stop_loss: 64799.98120001, strong: false, record, model_version: 'gbdt-v2-1', ...tick('BTCUSDT') },
+      { id: 102, symbol: 'BTCUSDT', time_ms: NOW - HOUR, direction: 'long', lean: 'long', probability: 0.63, p_up: 0.63, entry: Number(lastClose('BTCUSDT')), take_profit: 66000.04213371, stop_loss: 62999.98120001, strong: true, record, model_version: 'gbdt-v2-1', ...tick('BTCUSDT') },
     ],
     ETHUSDT: [
-      { id: 201, symbol: 'ETHUSDT', time_ms: NOW - HOUR, direction: 'flat', lean: 'short', probability: 0.54, p_up: 0.46, entry: '3391.2', take_profit: '3300.0', stop_loss: '3440.0', strong: false, record: { ...record, beats_baselines: false, model_net_pnl_pct: -0.8 }, model_version: 'gbdt-v2-1' },
+      // As the engine sends them: entry, take-profit and stop-loss are JSON numbers (f64).
+      { id: 201, symbol: 'ETHUSDT', time_ms: NOW - HOUR, direction: 'flat', lean: 'short', probability: 0.54, p_up: 0.46, entry: 3391.2, take_profit: 3299.996120181707, stop_loss: 3440.0023120181707, strong: false, record: { ...record, beats_baselines: false, model_net_pnl_pct: -0.8 }, model_version: 'gbdt-v2-1', ...tick('ETHUSDT') },
     ],
   };
   const curve = (start, drift) => Array.from({ length: 60 }, (_, i) => [NOW - (60 - i) * 24 * HOUR, start + drift * i + Math.sin(i / 4) * 0.01]);
@@ -145,6 +168,8 @@ function installFakeBackend(seed) {
 
   const fake = {
     calls: [],
+    // Commands asked and not yet answered: 0 once the page has heard back from everything.
+    pending: 0,
     printed: 0,
     preferences: seed.preferences ?? { language: 'zh-CN', lastPanel: 'signals' },
     info: seed.info,
@@ -168,21 +193,22 @@ function installFakeBackend(seed) {
       kill_switch: false,
     },
     positions: empty ? [] : [
-      { symbol: 'BTCUSDT', position_side: 'BOTH', side: 'LONG', quantity: '0.010', entry_price: '63500.0', mark_price: lastClose('BTCUSDT'), unrealized_pnl: '12.35', liquidation_price: '51230.4', leverage: 5, margin_type: 'ISOLATED', take_profit: '66000.0', stop_loss: '62000.0' },
+      { symbol: 'BTCUSDT', position_side: 'BOTH', side: 'LONG', quantity: '0.010', entry_price: '63500.04213371', mark_price: markOf('BTCUSDT'), unrealized_pnl: '12.34985000', liquidation_price: '51230.41234567', leverage: 5, margin_type: 'ISOLATED', take_profit: '66000.0', stop_loss: '62000.0', ...rules('BTCUSDT') },
     ],
     orders: empty ? [] : [
-      { client_order_id: 'pd-7-entry', symbol: 'BTCUSDT', side: 'BUY', kind: 'MARKET', leg: 'entry', quantity: '0.010', price: null, trigger_price: null, state: 'FILLED', updated_ms: NOW - 3 * HOUR },
-      { client_order_id: 'pd-7-tp', symbol: 'BTCUSDT', side: 'SELL', kind: 'TAKE_PROFIT_MARKET', leg: 'take_profit', quantity: '0.010', price: null, trigger_price: '66000.0', state: 'NEW', updated_ms: NOW - 3 * HOUR },
-      { client_order_id: 'pd-5-entry', symbol: 'ETHUSDT', side: 'SELL', kind: 'LIMIT', leg: 'entry', quantity: '0.500', price: '3450.0', trigger_price: null, state: 'FILLED', updated_ms: NOW - 50 * HOUR },
+      { client_order_id: 'pd-7-entry', symbol: 'BTCUSDT', side: 'BUY', kind: 'MARKET', leg: 'entry', quantity: '0.010', price: null, trigger_price: null, state: 'FILLED', updated_ms: NOW - 3 * HOUR, ...rules('BTCUSDT') },
+      { client_order_id: 'pd-7-tp', symbol: 'BTCUSDT', side: 'SELL', kind: 'TAKE_PROFIT_MARKET', leg: 'take_profit', quantity: '0.010', price: null, trigger_price: '66000.0', state: 'NEW', updated_ms: NOW - 3 * HOUR, ...rules('BTCUSDT') },
+      { client_order_id: 'pd-5-entry', symbol: 'ETHUSDT', side: 'SELL', kind: 'LIMIT', leg: 'entry', quantity: '0.500', price: '3450.0', trigger_price: null, state: 'FILLED', updated_ms: NOW - 50 * HOUR, ...rules('ETHUSDT') },
     ],
     trades: empty ? [] : [
-      { trade_id: 9001, symbol: 'BTCUSDT', side: 'BUY', price: '63500.0', quantity: '0.010', realized_pnl: '0', commission: '0.254', time_ms: NOW - 3 * HOUR, ticket: 'pd-7', origin: 'signal' },
-      { trade_id: 8001, symbol: 'ETHUSDT', side: 'SELL', price: '3450.0', quantity: '0.500', realized_pnl: '0', commission: '0.690', time_ms: NOW - 50 * HOUR, ticket: 'pd-5', origin: 'manual' },
-      { trade_id: 8002, symbol: 'ETHUSDT', side: 'BUY', price: '3380.0', quantity: '0.500', realized_pnl: '35.00', commission: '0.676', time_ms: NOW - 30 * HOUR, ticket: 'pd-5', origin: 'manual' },
+      { trade_id: 9001, symbol: 'BTCUSDT', side: 'BUY', price: '63500.0', quantity: '0.010', realized_pnl: '0', commission: '0.25400000', time_ms: NOW - 3 * HOUR, ticket: 'pd-7', origin: 'signal', ...rules('BTCUSDT') },
+      { trade_id: 8001, symbol: 'ETHUSDT', side: 'SELL', price: '3450.0', quantity: '0.500', realized_pnl: '0', commission: '0.690', time_ms: NOW - 50 * HOUR, ticket: 'pd-5', origin: 'manual', ...rules('ETHUSDT') },
+      { trade_id: 8002, symbol: 'ETHUSDT', side: 'BUY', price: '3380.0', quantity: '0.500', realized_pnl: '35.00', commission: '0.676', time_ms: NOW - 30 * HOUR, ticket: 'pd-5', origin: 'manual', ...rules('ETHUSDT') },
     ],
     ledgerSettings: { platform_ratio: '0.7', mode: 'high_water_mark', include_manual: false, period: 'monthly' },
     settled: false,
-    replay: { now_ms: NOW, speed: 60, start_ms: NOW - 300 * HOUR, end_ms: NOW + 100 * HOUR, running: true },
+    // `replayNowMs` sets the replay clock elsewhere than the data's last hour (a 2022 replay).
+    replay: { now_ms: seed.replayNowMs ?? NOW, speed: 60, start_ms: NOW - 300 * HOUR, end_ms: NOW + 100 * HOUR, running: true },
     autoTrade: seed.autoTrade ?? { symbols: {} },
   };
   if (seed.activeEnvironment) fake.accounts.forEach((a) => { a.active = a.environment === seed.activeEnvironment; });
@@ -201,9 +227,12 @@ function installFakeBackend(seed) {
     && (fromMs === undefined || r[timeKey] >= fromMs) && (toMs === undefined || r[timeKey] <= toMs));
   const emit = (event, payload) => (fake.listeners[event] ?? []).forEach((h) => h({ event, payload }));
 
+  // As the engine: a market entry is the mark price as the exchange sends it, the notional
+  // its exact product with the quantity, and the filters come along for the UI's formats.
   function preview(ticket) {
     if (!market[ticket.symbol]) throw err('InvalidInput', `symbol: unknown symbol ${ticket.symbol}`);
-    const entry = Number(ticket.order_type === 'LIMIT' ? ticket.price : lastClose(ticket.symbol));
+    const entryText = ticket.order_type === 'LIMIT' ? ticket.price : markOf(ticket.symbol);
+    const entry = Number(entryText);
     const buy = ticket.side === 'BUY';
     const sl = ticket.stop_loss ? Number(ticket.stop_loss) : null;
     let qty;
@@ -211,24 +240,29 @@ function installFakeBackend(seed) {
     else if (ticket.sizing.kind === 'fixed_notional') qty = Number(ticket.sizing.usdt) / entry;
     else qty = sl ? (10000 * Number(ticket.sizing.percent) / 100) / Math.abs(entry - sl) : 0.001;
     qty = Math.max(0.001, Math.floor(qty * 1000) / 1000);
-    const notional = qty * entry;
+    const notionalText = mul(qty.toFixed(3), entryText);
+    const notional = Number(notionalText);
     const lev = Number(ticket.leverage);
     const L = fake.limits;
     let risk = { ok: true };
     if (L.kill_switch) risk = { ok: false, rule: 'kill_switch', message: 'the kill switch is on' };
     else if (lev > L.max_leverage) risk = { ok: false, rule: 'max_leverage', message: `leverage ${lev}x is above the limit of ${L.max_leverage}x` };
     else if (L.require_stop_loss && !sl) risk = { ok: false, rule: 'require_stop_loss', message: 'a stop-loss is required' };
-    else if (notional > Number(L.max_position_notional)) risk = { ok: false, rule: 'max_position_notional', message: `position notional ${notional.toFixed(2)} USDT is above the limit of ${L.max_position_notional} USDT` };
+    else if (notional > Number(L.max_position_notional)) risk = { ok: false, rule: 'max_position_notional', message: `position notional ${notionalText} USDT is above the limit of ${L.max_position_notional} USDT` };
     const fee = notional * 0.0005;
     return {
-      quantity: qty.toFixed(3), entry_price: entry.toFixed(1), notional: notional.toFixed(2),
-      margin_required: (notional / lev).toFixed(2), take_profit: ticket.take_profit ?? null, stop_loss: ticket.stop_loss ?? null,
-      liquidation_price: (buy ? entry * (1 - 1 / lev + 0.004) : entry * (1 + 1 / lev - 0.004)).toFixed(1),
-      worst_case_loss: sl ? (Math.abs(entry - sl) * qty + 2 * fee).toFixed(2) : (notional / lev).toFixed(2),
-      reward_at_take_profit: ticket.take_profit ? (Math.abs(Number(ticket.take_profit) - entry) * qty - 2 * fee).toFixed(2) : null,
-      entry_fee: fee.toFixed(4), risk,
+      quantity: qty.toFixed(3), entry_price: entryText, notional: notionalText,
+      margin_required: (notional / lev).toFixed(8), take_profit: ticket.take_profit ?? null, stop_loss: ticket.stop_loss ?? null,
+      liquidation_price: (buy ? entry * (1 - 1 / lev + 0.004) : entry * (1 + 1 / lev - 0.004)).toFixed(8),
+      worst_case_loss: sl ? (Math.abs(entry - sl) * qty + 2 * fee).toFixed(8) : (notional / lev).toFixed(8),
+      reward_at_take_profit: ticket.take_profit ? (Math.abs(Number(ticket.take_profit) - entry) * qty - 2 * fee).toFixed(8) : null,
+      entry_fee: fee.toFixed(8), risk, position_side: 'BOTH', ...rules(ticket.symbol),
     };
   }
+
+  const watchRow = (symbol) => ({
+    symbol, price: lastClose(symbol), change_24h_pct: market[symbol].change, signal: clone(signals[symbol].at(-1)), ...tick(symbol),
+  });
 
   const commands = {
     app_info: () => ({ ...fake.info }),
@@ -340,13 +374,11 @@ function installFakeBackend(seed) {
       return clone(report);
     },
 
-    watchlist: () => (empty ? [] : Object.keys(market).map((symbol) => ({
-      symbol, price: lastClose(symbol), change_24h_pct: market[symbol].change, signal: clone(signals[symbol].at(-1)),
-    }))),
+    watchlist: () => (empty ? [] : Object.keys(market).map(watchRow)),
     set_watchlist: ({ symbols }) => {
       const unknown = symbols.find((x) => !market[x]);
       if (unknown) throw err('InvalidInput', `symbols: ${unknown} is not a USDⓈ-M perpetual`);
-      return symbols.map((symbol) => ({ symbol, price: lastClose(symbol), change_24h_pct: market[symbol].change, signal: clone(signals[symbol].at(-1)) }));
+      return symbols.map(watchRow);
     },
     candles: ({ symbol }) => clone(empty ? [] : market[symbol]?.candles ?? []),
     indicators: ({ symbol }) => {
@@ -393,7 +425,7 @@ function installFakeBackend(seed) {
       const p = preview(ticket);
       if (!p.risk.ok) throw err('RiskRefused', p.risk.message, { rule: p.risk.rule });
       const id = `pd-${fake.nextId++}`;
-      const order = (leg, kind, side) => ({ client_order_id: `${id}-${leg === 'take_profit' ? 'tp' : leg === 'stop_loss' ? 'sl' : 'entry'}`, symbol: ticket.symbol, side, kind, leg, quantity: p.quantity, price: ticket.price ?? null, trigger_price: null, state: kind === 'MARKET' ? 'FILLED' : 'NEW', updated_ms: NOW });
+      const order = (leg, kind, side) => ({ client_order_id: `${id}-${leg === 'take_profit' ? 'tp' : leg === 'stop_loss' ? 'sl' : 'entry'}`, symbol: ticket.symbol, side, kind, leg, quantity: p.quantity, price: ticket.price ?? null, trigger_price: null, state: kind === 'MARKET' ? 'FILLED' : 'NEW', updated_ms: NOW, ...rules(ticket.symbol) });
       const exit = ticket.side === 'BUY' ? 'SELL' : 'BUY';
       const result = {
         ticket_id: id,
@@ -408,7 +440,7 @@ function installFakeBackend(seed) {
       const p = fake.positions.find((x) => x.symbol === symbol && x.position_side === positionSide);
       if (!p) throw err('NotFound', `no open ${symbol} position`);
       fake.positions = fake.positions.filter((x) => x !== p);
-      return { client_order_id: 'pd-99-close', symbol, side: p.side === 'LONG' ? 'SELL' : 'BUY', kind: 'MARKET', leg: 'close', quantity: p.quantity, price: null, trigger_price: null, state: 'FILLED', updated_ms: NOW };
+      return { client_order_id: 'pd-99-close', symbol, side: p.side === 'LONG' ? 'SELL' : 'BUY', kind: 'MARKET', leg: 'close', quantity: p.quantity, price: null, trigger_price: null, state: 'FILLED', updated_ms: NOW, ...rules(symbol) };
     },
     set_kill_switch: ({ on }) => {
       fake.limits.kill_switch = on;
@@ -474,10 +506,15 @@ function installFakeBackend(seed) {
     core: {
       invoke: async (cmd, args = {}) => {
         fake.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
-        if (fake.fail[cmd]) throw { ...fake.fail[cmd] };
-        const handler = commands[cmd];
-        if (!handler) throw `command ${cmd} not found`;
-        return handler(args);
+        fake.pending += 1;
+        try {
+          if (fake.fail[cmd]) throw { ...fake.fail[cmd] };
+          const handler = commands[cmd];
+          if (!handler) throw `command ${cmd} not found`;
+          return await handler(args);
+        } finally {
+          fake.pending -= 1;
+        }
       },
     },
     event: {
@@ -509,6 +546,8 @@ export async function openDashboard(browser, url, seed = {}) {
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
+  // `clockMs` fixes the page's wall clock (Date), for what depends on today's date.
+  if (seed.clockMs !== undefined) await page.clock.setFixedTime(seed.clockMs);
   await page.addInitScript(installFakeBackend, { info: DEFAULT_INFO, ...seed });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
@@ -552,3 +591,40 @@ export const callsTo = (page, cmd) => page.evaluate((c) => window.__fake.calls.f
 export const emitAppEvent = (page, payload) => page.evaluate((p) => window.__fakeEmit('app-event', p), payload);
 /** Makes `cmd` reject with `error` until cleared with `null`. */
 export const failNext = (page, cmd, error) => page.evaluate(([c, e]) => { window.__fake.fail[c] = e; }, [cmd, error]);
+
+// Runs in the page: reads `what` of the element `selector` and, with `want`, says whether it
+// matches. One function for both uses, because only its own source travels to the page.
+function probeDom([selector, what, want]) {
+  let actual;
+  if (what === 'count') actual = document.querySelectorAll(selector).length;
+  else {
+    const el = document.querySelector(selector);
+    if (what === 'visible') actual = Boolean(el?.checkVisibility());
+    else if (!el) actual = null;
+    else if (what === 'text') actual = el.textContent;
+    else if (what === 'innerText') actual = el.innerText;
+    else if (what === 'checked' || what === 'disabled' || what === 'value') actual = el[what];
+    else if (what.startsWith('attr:')) actual = el.getAttribute(what.slice(5));
+    else throw new Error(`probeDom: unknown ${what}`);
+  }
+  if (!want) return actual;
+  return 're' in want ? typeof actual === 'string' && new RegExp(want.re, want.flags).test(actual) : actual === want.eq;
+}
+
+/**
+ * Waits until `what` of the element `selector` is `expected` (equal, or matching a RegExp),
+ * and fails with what was there if it never is. `what` is `text`, `innerText`, `checked`,
+ * `disabled`, `value`, `visible`, `count` (of matches) or `attr:<name>`. The condition itself is
+ * polled in the page on every frame (Playwright's waitForFunction), so a test never reads
+ * the DOM before the async handler or re-render that produces the state has run.
+ */
+export async function expectDom(page, selector, what, expected, { timeout = 30_000 } = {}) {
+  const want = expected instanceof RegExp ? { re: expected.source, flags: expected.flags } : { eq: expected };
+  try {
+    await page.waitForFunction(probeDom, [selector, what, want], { timeout });
+  } catch (err) {
+    if (err?.name !== 'TimeoutError') throw err;
+    const actual = await page.evaluate(probeDom, [selector, what, null]);
+    throw new AssertionError({ actual, expected, operator: 'expectDom', message: `${what} of ${selector} is ${JSON.stringify(actual)} after ${timeout} ms, expected ${expected}` });
+  }
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, failNext, useBrowser } from './harness.mjs';
+import { callsTo, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onTrade = (language = 'zh-CN', extra = {}) => open({ preferences: { language, lastPanel: 'trade' }, ...extra });
@@ -93,7 +93,9 @@ describe('trade execution', () => {
     assert.equal(await page.textContent('[data-testid=order-result]'), 'Rejected by the exchange: Binance -2019: Margin is insufficient.');
     await failNext(page, 'place_order', { code: 'RiskRefused', rule: 'max_trades_per_day', message: '20 trades today, the limit is 20' });
     await page.click('[data-testid=preview-order]');
-    await page.waitForSelector('[data-testid=confirm-order]:enabled');
+    // The new preview replaces the result line; confirming before it arrives would confirm
+    // the old preview, and the new one would then wipe the answer.
+    await expectDom(page, '[data-testid=order-result]', 'text', '');
     await page.click('[data-testid=confirm-order]');
     await page.waitForSelector('[data-testid=order-result].risk-box');
     assert.equal(await page.textContent('[data-testid=order-result]'), 'Refused by risk check [max_trades_per_day]: 20 trades today, the limit is 20');
@@ -162,8 +164,9 @@ describe('trade execution', () => {
     await page.waitForSelector('#panel-trade:visible');
     assert.equal(await page.inputValue('[data-testid=ticket-side]'), 'SELL');
     assert.equal(await page.inputValue('[data-testid=ticket-type]'), 'MARKET');
-    assert.equal(await page.inputValue('[data-testid=ticket-tp]'), '3300');
-    assert.equal(await page.inputValue('[data-testid=ticket-sl]'), '3440');
+    // The signal's f64 levels (3299.996120181707, 3440.0023120181707) on ETHUSDT's 0.01 tick.
+    assert.equal(await page.inputValue('[data-testid=ticket-tp]'), '3300.00');
+    assert.equal(await page.inputValue('[data-testid=ticket-sl]'), '3440.00');
     assert.match(await page.textContent('[data-testid=ticket-signal]'), /From signal #201\. Unproven/);
     await page.click('[data-testid=preview-order]');
     await page.waitForSelector('[data-testid=risk-result]');

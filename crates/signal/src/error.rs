@@ -51,6 +51,17 @@ pub enum SignalError {
     /// Features of one version were given to a model trained on another.
     #[error("feature-set version {found} does not match the model's version {expected}")]
     FeatureVersion { expected: u32, found: u32 },
+    /// A value of a strategy book is unusable (`series` is weights, returns or funding).
+    #[error("{series} of {asset} at bar {bar}: {reason}")]
+    BookValue {
+        series: &'static str,
+        asset: String,
+        bar: usize,
+        reason: &'static str,
+    },
+    /// A line of the trial log is unusable.
+    #[error("trial log line {line}: {reason}")]
+    TrialLog { line: usize, reason: String },
     /// A model could not be fitted (e.g. a single class in the training window).
     #[error("cannot fit model: {0}")]
     Fit(String),

@@ -6,7 +6,15 @@
 //! candles, another embargo, then the model is scored on `test` candles; the next fold
 //! starts `test` candles later. Labels at `t` look `horizon` candles ahead, so an embargo
 //! shorter than the horizon would let a training label see the test period: it is refused.
-//! Only up/down rows are used (the dead zone's flat rows are neither trained nor scored).
+//!
+//! The model trains and calibrates on up/down rows only (a move inside the fee-aware dead zone
+//! teaches nothing about direction). It is **scored on every test bar** whose outcome is in the
+//! data, dead-zone bars included, against the sign of the realised move (`close[t + h] >
+//! close[t]`): scoring only bars whose move left the dead zone would select bars by their
+//! outcome. The Brier score's bar to beat is climatology **of the scored rows themselves**
+//! (their own up-rate, which the model never saw), not the training fold's up-rate: a short
+//! test window whose up-rate drifted from the training fold's made a skill-less forecast look
+//! skilful against the stale rate.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,20 +41,81 @@ pub struct WalkForwardConfig {
     pub gbdt: GbdtConfig,
 }
 
-/// Out-of-sample scores of a set of probability forecasts.
+/// Out-of-sample scores of a set of probability forecasts, over every scored bar.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
+    /// Scored bars (every test bar with a known outcome, dead-zone bars included).
     pub n: usize,
-    /// Share of rows whose label was up.
+    /// Share of scored bars whose close `horizon` bars later was above.
     pub up_rate: f64,
-    /// Share of rows where `p ≥ 0.5` matched the label.
+    /// Share of scored bars where `p ≥ 0.5` matched the realised direction.
     pub accuracy: f64,
     /// Mean of the per-class accuracies.
     pub balanced_accuracy: f64,
     pub log_loss: f64,
     pub brier: f64,
-    /// Brier score of always forecasting the training base rate: the bar to beat.
+    /// Brier score of climatology: always forecasting the scored bars' own up-rate,
+    /// `up_rate · (1 − up_rate)`. The bar to beat.
     pub base_rate_brier: f64,
+    /// `1 − brier / base_rate_brier`: above 0 only when the forecasts beat climatology.
+    #[serde(default)]
+    pub brier_skill: f64,
+}
+
+/// Brier skill of probability forecasts against climatology on the same rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BrierSkill {
+    /// Rows scored.
+    pub n: usize,
+    /// The rows' own share of "up": climatology's forecast.
+    pub base_rate: f64,
+    pub brier: f64,
+    /// `base_rate · (1 − base_rate)`.
+    pub climatology_brier: f64,
+    /// `1 − brier / climatology_brier` (0 when climatology is perfect, i.e. one class only).
+    pub skill: f64,
+}
+
+/// Scores probability forecasts `p` of "up" against outcomes `y` by the Brier score and
+/// its skill against climatology of the same rows. Give it rows the model never saw.
+///
+/// # Errors
+/// [`SignalError::LengthMismatch`], or [`SignalError::BadParam`] for no rows or a forecast
+/// that is not a probability.
+pub fn brier_skill(p: &[f64], y: &[bool]) -> Result<BrierSkill, SignalError> {
+    crate::indicators::check_same_len(p.len(), y.len())?;
+    if p.is_empty() {
+        return Err(SignalError::BadParam("no rows to score".into()));
+    }
+    if let Some(bad) = p.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+        return Err(SignalError::BadParam(format!(
+            "forecast {bad} is not a probability"
+        )));
+    }
+    let n = p.len() as f64;
+    let base_rate = y.iter().filter(|&&u| u).count() as f64 / n;
+    let brier = p
+        .iter()
+        .zip(y)
+        .map(|(&pi, &yi)| (pi - f64::from(u8::from(yi))).powi(2))
+        .sum::<f64>()
+        / n;
+    let climatology_brier = base_rate * (1.0 - base_rate);
+    Ok(BrierSkill {
+        n: p.len(),
+        base_rate,
+        brier,
+        climatology_brier,
+        skill: skill(brier, climatology_brier),
+    })
+}
+
+fn skill(brier: f64, climatology: f64) -> f64 {
+    if climatology > 0.0 {
+        1.0 - brier / climatology
+    } else {
+        0.0
+    }
 }
 
 /// One fold's windows and scores.
@@ -72,7 +141,8 @@ pub struct WalkForwardReport {
     /// Pooled reliability table: 10 equal-width probability buckets.
     pub calibration: Vec<CalibrationBucket>,
     /// Calibrated out-of-sample forecasts for every candle of every test window that has a
-    /// feature row (including rows labelled flat, which are not scored): the backtest
+    /// feature row (rows labelled flat included; the last `horizon` bars of the data, whose
+    /// outcome is unknown, are forecast but not scored): the backtest
     /// trades these, so it only ever sees forecasts from models that did not train on them.
     pub predictions: Vec<OosPrediction>,
 }
@@ -145,21 +215,21 @@ pub fn calibration_table(
         .collect())
 }
 
-/// Scores forecasts `p` of "up" against `y`; `base` is the base-rate forecast.
+/// Scores forecasts `p` of "up" against outcomes `y`, with climatology (the rows' own
+/// up-rate) as the Brier score's bar.
 ///
 /// # Errors
 /// [`SignalError::LengthMismatch`] or [`SignalError::BadParam`] for no rows.
-pub fn score(p: &[f64], y: &[bool], base: &[f64]) -> Result<Metrics, SignalError> {
+pub fn score(p: &[f64], y: &[bool]) -> Result<Metrics, SignalError> {
     crate::indicators::check_same_len(p.len(), y.len())?;
-    crate::indicators::check_same_len(p.len(), base.len())?;
     if p.is_empty() {
         return Err(SignalError::BadParam("no rows to score".into()));
     }
     let n = p.len() as f64;
     let eps = 1e-15;
-    let (mut hit, mut ll, mut brier, mut base_brier) = (0.0, 0.0, 0.0, 0.0);
+    let (mut hit, mut ll, mut brier) = (0.0, 0.0, 0.0);
     let (mut ups, mut up_hits, mut down_hits) = (0.0, 0.0, 0.0);
-    for ((&pi, &yi), &bi) in p.iter().zip(y).zip(base) {
+    for (&pi, &yi) in p.iter().zip(y) {
         let t = if yi { 1.0 } else { 0.0 };
         let correct = (pi >= 0.5) == yi;
         hit += f64::from(u8::from(correct));
@@ -172,18 +242,20 @@ pub fn score(p: &[f64], y: &[bool], base: &[f64]) -> Result<Metrics, SignalError
         let q = pi.clamp(eps, 1.0 - eps);
         ll -= t * q.ln() + (1.0 - t) * (1.0 - q).ln();
         brier += (pi - t).powi(2);
-        base_brier += (bi - t).powi(2);
     }
     let downs = n - ups;
     let per_class = |hits: f64, total: f64| if total > 0.0 { hits / total } else { 0.0 };
+    let up_rate = ups / n;
+    let base_rate_brier = up_rate * (1.0 - up_rate);
     Ok(Metrics {
         n: p.len(),
-        up_rate: ups / n,
+        up_rate,
         accuracy: hit / n,
         balanced_accuracy: 0.5 * (per_class(up_hits, ups) + per_class(down_hits, downs)),
         log_loss: ll / n,
         brier: brier / n,
-        base_rate_brier: base_brier / n,
+        base_rate_brier,
+        brier_skill: skill(brier / n, base_rate_brier),
     })
 }
 
@@ -269,6 +341,9 @@ pub fn walk_forward_models(
     }
     let features = compute_features_with_funding(x, funding)?;
     let labels = forward_labels(&x.close, c.label)?;
+    let h = c.label.horizon;
+    // The realised direction of every bar whose outcome is in the data, for scoring.
+    let outcome = |i: usize| (i + h < x.len()).then(|| x.close[i + h] > x.close[i]);
     let samples: Vec<Sample> = features
         .rows
         .iter()
@@ -298,7 +373,6 @@ pub fn walk_forward_models(
         folds: Vec<FoldReport>,
         p: Vec<f64>,
         y: Vec<bool>,
-        base: Vec<f64>,
         predictions: Vec<OosPrediction>,
     }
     let mut acc: Vec<Acc> = kinds
@@ -307,7 +381,6 @@ pub fn walk_forward_models(
             folds: Vec::new(),
             p: Vec::new(),
             y: Vec::new(),
-            base: Vec::new(),
             predictions: Vec::new(),
         })
         .collect();
@@ -319,44 +392,43 @@ pub fn walk_forward_models(
         let test_end = test_start + c.test;
         let (tr_x, tr_y) = split(&samples, start, start + c.train);
         let (ca_x, ca_y) = split(&samples, cal_start, cal_start + c.calibrate);
-        let (te_x, te_y) = split(&samples, test_start, test_end);
         let te_rows: Vec<&crate::features::FeatureRow> = features
             .rows
             .iter()
             .filter(|r| r.index >= test_start && r.index < test_end)
             .collect();
+        let te_outcome: Vec<Option<bool>> = te_rows.iter().map(|r| outcome(r.index)).collect();
+        let te_y: Vec<bool> = te_outcome.iter().flatten().copied().collect();
         let train_start = x.open_time[start];
         start += c.test;
         done += 1;
-        if te_x.is_empty() {
+        if te_y.is_empty() {
             progress(done, total);
             continue;
         }
-        let rate = tr_y.iter().filter(|&&u| u).count() as f64 / tr_y.len().max(1) as f64;
         for (&kind, a) in kinds.iter().zip(&mut acc) {
             let model =
                 Model::fit_calibrated(kind, (&tr_x, &tr_y), (&ca_x, &ca_y), c.model, c.gbdt)?;
-            let p = te_x
-                .iter()
-                .map(|r| model.predict_proba(FEATURE_SET_VERSION, r))
-                .collect::<Result<Vec<_>, _>>()?;
-            for r in &te_rows {
+            let mut p = Vec::with_capacity(te_y.len());
+            for (r, y) in te_rows.iter().zip(&te_outcome) {
+                let p_up = model.predict_proba(FEATURE_SET_VERSION, &r.values)?;
                 a.predictions.push(OosPrediction {
                     index: r.index,
                     open_time: r.open_time,
-                    p_up: model.predict_proba(FEATURE_SET_VERSION, &r.values)?,
+                    p_up,
                 });
+                if y.is_some() {
+                    p.push(p_up);
+                }
             }
-            let base = vec![rate; p.len()];
             a.folds.push(FoldReport {
                 train_start,
                 test_start: x.open_time[test_start],
                 test_end: x.open_time[test_end - 1],
-                metrics: score(&p, &te_y, &base)?,
+                metrics: score(&p, &te_y)?,
             });
             a.p.extend(p);
             a.y.extend(te_y.iter().copied());
-            a.base.extend(base);
         }
         progress(done, total);
     }
@@ -369,10 +441,100 @@ pub fn walk_forward_models(
                 feature_set_version: FEATURE_SET_VERSION,
                 config: c,
                 folds: a.folds,
-                pooled: score(&a.p, &a.y, &a.base)?,
+                pooled: score(&a.p, &a.y)?,
                 calibration: calibration_table(&a.p, &a.y, 10)?,
                 predictions: a.predictions,
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::edge::SplitMix64;
+
+    #[test]
+    fn climatology_is_the_scored_rows_own_base_rate() {
+        let y = [true, true, true, false];
+        // Forecasting the rows' own rate is climatology: no skill, whatever the training
+        // rate was.
+        let m = score(&[0.75; 4], &y).expect("valid");
+        assert!((m.base_rate_brier - 0.1875).abs() < 1e-15);
+        assert!((m.brier - m.base_rate_brier).abs() < 1e-15);
+        assert!(m.brier_skill.abs() < 1e-12);
+        let b = brier_skill(&[0.75; 4], &y).expect("valid");
+        assert_eq!((b.n, b.base_rate), (4, 0.75));
+        assert!((b.brier - m.brier).abs() < 1e-15 && b.skill.abs() < 1e-12);
+        let sharp = brier_skill(&[0.9, 0.9, 0.9, 0.1], &y).expect("valid");
+        assert!((sharp.skill - (1.0 - 0.01 / 0.1875)).abs() < 1e-12);
+        // One class only: climatology is perfect and nothing beats it.
+        assert_eq!(
+            brier_skill(&[0.9, 0.9], &[true, true])
+                .expect("valid")
+                .skill,
+            0.0
+        );
+        assert!(brier_skill(&[], &[]).is_err());
+        assert!(brier_skill(&[1.2], &[true]).is_err());
+        assert!(brier_skill(&[0.5], &[true, false]).is_err());
+    }
+
+    #[test]
+    fn walk_forward_scores_every_test_bar_with_a_known_outcome() {
+        let n = 1_600;
+        let mut rng = SplitMix64::new(4);
+        let mut close = Vec::with_capacity(n);
+        let mut price = 100.0;
+        for i in 0..n {
+            // Every fifth bar does not move: a dead-zone bar the old scoring skipped.
+            if i % 5 != 0 {
+                price *= 1.0 + 0.01 * (rng.unit() - 0.5);
+            }
+            close.push(price);
+        }
+        let x = Ohlcv {
+            open_time: (0..n as i64)
+                .map(|i| {
+                    DateTime::from_timestamp(1_609_459_200, 0).expect("time") + Duration::hours(i)
+                })
+                .collect(),
+            open: close.clone(),
+            high: close.iter().map(|c| c * 1.002).collect(),
+            low: close.iter().map(|c| c * 0.998).collect(),
+            volume: (0..n).map(|i| 10.0 + (i % 7) as f64).collect(),
+            close,
+        };
+        let label = LabelSpec::fee_aware(4, 0.0005, 0.0001).expect("spec");
+        let config = WalkForwardConfig {
+            train: 600,
+            calibrate: 300,
+            test: 200,
+            embargo: 4,
+            label,
+            model: LogisticConfig::default(),
+            gbdt: GbdtConfig::default(),
+        };
+        let r = walk_forward(&x, config).expect("one fold at least");
+        let scored: Vec<&OosPrediction> =
+            r.predictions.iter().filter(|p| p.index + 4 < n).collect();
+        assert_eq!(r.pooled.n, scored.len());
+        let labels = forward_labels(&x.close, label).expect("labels");
+        let flat = scored
+            .iter()
+            .filter(|p| labels[p.index] == Some(Direction::Flat))
+            .count();
+        assert!(flat > 0, "dead-zone bars are among the scored ones");
+        let ups = scored
+            .iter()
+            .filter(|p| x.close[p.index + 4] > x.close[p.index])
+            .count();
+        assert!((r.pooled.up_rate - ups as f64 / scored.len() as f64).abs() < 1e-12);
+        let p = r.pooled.up_rate;
+        assert!((r.pooled.base_rate_brier - p * (1.0 - p)).abs() < 1e-12);
+        let folds: usize = r.folds.iter().map(|f| f.metrics.n).sum();
+        assert_eq!(folds, r.pooled.n);
+    }
 }

@@ -21,6 +21,7 @@
 pub mod backtest;
 pub mod card;
 pub mod data;
+pub mod edge;
 pub mod error;
 pub mod evaluate;
 pub mod features;
@@ -41,10 +42,14 @@ pub use card::{
     evaluate, evaluate_split_funding, evaluate_with_progress,
 };
 pub use data::{parse_funding, parse_klines};
+pub use edge::{
+    Book, Costs, EdgeTest, FlatReason, Simulation, TrialLog, TrialSummary, Verdict, daily, simulate,
+};
 pub use error::SignalError;
 pub use evaluate::{
-    CalibrationBucket, FoldReport, Metrics, OosPrediction, WalkForwardConfig, WalkForwardReport,
-    calibration_table, fold_count, walk_forward, walk_forward_models,
+    BrierSkill, CalibrationBucket, FoldReport, Metrics, OosPrediction, WalkForwardConfig,
+    WalkForwardReport, brier_skill, calibration_table, fold_count, walk_forward,
+    walk_forward_models,
 };
 pub use features::{
     FEATURE_NAMES, FEATURE_SET_VERSION, FeatureRow, FeatureStream, Features, N_FEATURES, Ohlcv,

@@ -1,6 +1,7 @@
 // Small DOM builders shared by the panel views. Everything that shows data from outside goes
 // through `textContent` (via `h`), never through HTML strings, so a symbol or an exchange
 // message can never become markup.
+import { sign } from '../format.js';
 
 /**
  * Makes an element. `attrs` keys: `class`, `text`, `on<event>` handlers, `dataset` (object),
@@ -129,27 +130,33 @@ export function fmtTime(ms) {
   return d.toISOString().slice(0, 16).replace('T', ' ');
 }
 
-export function fmtDec(value) {
-  return value === null || value === undefined || value === '' ? '—' : String(value);
+/**
+ * A number formatted by `ctx.fmt` (ui/js/format.js) whose tooltip is the exact value the
+ * backend sent, so rounding for the eye never hides a digit; `data-value` always holds it,
+ * for tests and tools that check sums.
+ */
+export function num(text, exact) {
+  const plainExact = exact === null || exact === undefined || exact === '' ? null : String(exact);
+  return h('span', {
+    class: 'num', title: plainExact !== null && plainExact !== text ? plainExact : null, 'data-value': plainExact, text,
+  });
 }
 
-export function fmtPct(value, digits = 1) {
-  if (value === null || value === undefined || Number.isNaN(Number(value))) return '—';
-  return `${Number(value).toFixed(digits)}%`;
-}
-
-/** A signed decimal string with an up/down class; the sign carries the meaning, not colour. */
-export function pnlCell(value) {
-  const s = fmtDec(value);
-  const neg = s.startsWith('-');
-  const shown = s === '—' || neg || Number(s) === 0 ? s : `+${s}`;
-  return h('span', { class: neg ? 'down' : Number(s) > 0 ? 'up' : '', text: shown });
+/**
+ * A signed amount formatted by `ctx.fmt` (`{ signed: true }`) with an up/down class; the sign
+ * carries the meaning, not colour. The tooltip has the exact value.
+ */
+export function pnlCell(text, exact) {
+  const cell = num(text, exact);
+  if (text.startsWith('-')) cell.classList.add('down');
+  else if (text.startsWith('+')) cell.classList.add('up');
+  return cell;
 }
 
 /** A positive decimal string as the exchange accepts it (no exponent, no sign). */
 export const DECIMAL_RE = /^(?:\d+)(?:\.\d+)?$/;
 export function isPositiveDecimal(s) {
-  return DECIMAL_RE.test(s) && Number(s) > 0;
+  return DECIMAL_RE.test(s) && sign(s) === 1;
 }
 
 /** A translated word for an exchange value (`state.FILLED`), or the value itself if unknown. */

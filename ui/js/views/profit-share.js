@@ -1,8 +1,9 @@
 // 分润: the ledger, totals, high-water mark, what settling now would owe, period statements,
 // the settings, settle, CSV export and a printable statement (window.print with print.css).
+import { movePoint } from '../format.js';
 import {
-  button, card, clearFieldErrors, describeError, errorToField, field, fmtDec, fmtTime, h, header,
-  input, pnlCell, select, setFieldError, setStatus, table,
+  button, card, clearFieldErrors, describeError, errorToField, field, fmtTime, h, header,
+  input, num, pnlCell, select, setFieldError, setStatus, table,
   fill,
 } from './common.js';
 
@@ -38,8 +39,7 @@ export function create(ctx) {
   }
 
   function ratioPercent(settings) {
-    const r = Number(settings?.platform_ratio);
-    return Number.isFinite(r) ? String(Math.round(r * 10000) / 100) : '';
+    return movePoint(settings?.platform_ratio, 2);
   }
 
   async function saveSettings(e) {
@@ -52,7 +52,7 @@ export function create(ctx) {
       return;
     }
     // The backend keeps the ratio as a decimal fraction ("0.7"); the user types a percent.
-    const ratio = (Number(pct) / 100).toFixed(4).replace(/0+$/, '').replace(/\.$/, '');
+    const ratio = movePoint(pct, -2);
     const settings = {
       platform_ratio: ratio, mode: controls.mode.value, include_manual: controls.manual.checked, period: controls.period.value,
     };
@@ -71,13 +71,13 @@ export function create(ctx) {
     const owed = s.ledger?.owed_now ?? {};
     const yes = await ctx.confirm({
       title: t('ps.settle-title'),
-      message: t('ps.settle-message', { platform: fmtDec(owed.platform), user: fmtDec(owed.user) }),
+      message: t('ps.settle-message', { platform: ctx.fmt.usdt(owed.platform), user: ctx.fmt.usdt(owed.user) }),
       ok: t('ps.settle'),
     });
     if (!yes) return;
     try {
       const r = await ctx.api.settle();
-      s.status.settle = { kind: 'ok', text: t('ps.settled', { end: fmtTime(r.period_end_ms), platform: r.platform, user: r.user }) };
+      s.status.settle = { kind: 'ok', text: t('ps.settled', { end: fmtTime(r.period_end_ms), platform: ctx.fmt.usdt(r.platform), user: ctx.fmt.usdt(r.user) }) };
       await load();
     } catch (err) {
       s.status.settle = { kind: 'error', text: describeError(t, err) };
@@ -133,20 +133,23 @@ export function create(ctx) {
     stPeriod.value = s.period;
     stPeriod.addEventListener('change', () => { s.period = stPeriod.value; loadStatements(); });
 
-    const ledgerRows = (l?.rows ?? []).map((r) => [fmtTime(r.time_ms), r.trade_ref, r.symbol, pnlCell(r.total_pnl), fmtDec(r.shareable),
-      fmtDec(r.platform_share), fmtDec(r.user_share), `${Math.round(Number(r.platform_ratio) * 10000) / 100}%`, t(`ps.mode.${r.mode}`), fmtDec(r.high_water_mark_after)]);
+    const { fmt } = ctx;
+    const usdt = (v) => num(fmt.usdt(v), v);
+    const signed = (v) => pnlCell(fmt.usdt(v, { signed: true }), v);
+    const ledgerRows = (l?.rows ?? []).map((r) => [fmtTime(r.time_ms), r.trade_ref, r.symbol, signed(r.total_pnl), usdt(r.shareable),
+      usdt(r.platform_share), usdt(r.user_share), num(fmt.pct(r.platform_ratio, { fraction: true }), r.platform_ratio), t(`ps.mode.${r.mode}`), usdt(r.high_water_mark_after)]);
     const stmtRows = s.statements.map((r) => [typeof r.period_start === 'number' ? fmtTime(r.period_start).slice(0, 10) : String(r.period_start),
-      String(r.trades), pnlCell(r.net_pnl), fmtDec(r.platform_share), fmtDec(r.user_share)]);
+      fmt.number(r.trades), signed(r.net_pnl), usdt(r.platform_share), usdt(r.user_share)]);
 
     fill(section, ...header(t, 'profit-share'),
       s.error ? h('p', { class: 'status-line', role: 'alert', dataset: { kind: 'error' }, text: describeError(t, s.error) }) : null,
       h('div', { class: 'print-area', 'data-testid': 'ps-print-area' },
         h('h2', { class: 'print-only', text: `perpdesk — ${t('ps.statement')} (${t(`ps.period.${s.period}`)})` }),
         card(t('ps.summary'), kv([
-          ['ps.trades', String(totals.trades ?? 0)], ['ps.net-pnl', pnlCell(totals.net_pnl)], ['ps.shareable', fmtDec(totals.shareable)],
-          ['ps.platform-share', fmtDec(totals.platform_share)], ['ps.user-share', fmtDec(totals.user_share)],
-          ['ps.hwm', fmtDec(l?.high_water_mark)], ['ps.cumulative', pnlCell(l?.cumulative_net)],
-          ['ps.owed-platform', fmtDec(l?.owed_now?.platform)], ['ps.owed-user', fmtDec(l?.owed_now?.user)],
+          ['ps.trades', fmt.number(totals.trades ?? 0)], ['ps.net-pnl', signed(totals.net_pnl)], ['ps.shareable', usdt(totals.shareable)],
+          ['ps.platform-share', usdt(totals.platform_share)], ['ps.user-share', usdt(totals.user_share)],
+          ['ps.hwm', usdt(l?.high_water_mark)], ['ps.cumulative', signed(l?.cumulative_net)],
+          ['ps.owed-platform', usdt(l?.owed_now?.platform)], ['ps.owed-user', usdt(l?.owed_now?.user)],
         ]), h('div', { class: 'row wrap no-print' },
           button(t('ps.settle'), { class: 'btn primary', 'data-testid': 'ps-settle', onclick: settle }),
           button(t('ps.export-statement'), { 'data-testid': 'ps-export-statement', onclick: () => exportCsv('statement') }),

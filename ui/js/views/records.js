@@ -1,10 +1,13 @@
 // 交易记录: open positions with a close button, orders and trades with filters, PnL by
 // period, "Sync now" with progress from `sync_progress` events, and CSV export.
 import {
-  button, card, describeError, fmtDec, fmtTime, h, header, input, pnlCell, select, setStatus, table,
+  button, card, describeError, fmtTime, h, header, input, num, pnlCell, select, setStatus, table,
   word,
   fill,
 } from './common.js';
+
+/** UTC ms as the `YYYY-MM-DD` a date input holds. */
+const utcDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /** `YYYY-MM-DD` (a date input) as UTC ms at the start, or the end, of that day. */
 function dayMs(value, end) {
@@ -17,7 +20,11 @@ export function create(ctx) {
   const { t } = ctx;
   const s = {
     positions: [], orders: [], trades: [], pnl: [], period: 'day',
-    filter: { symbol: '', from: '', to: '' },
+    // `to: null` shows the exchange's current day (`today`) until the user picks a day, and
+    // sends no end: the exchange has no record after its own now, and a fill just past its
+    // midnight stays in view before the day shown has moved on.
+    filter: { symbol: '', from: '', to: null },
+    today: null,
     sync: null, // {done, total, message}
     syncResult: null, exportResult: null, rowStatus: {}, errors: {},
   };
@@ -28,7 +35,7 @@ export function create(ctx) {
     const symbol = s.filter.symbol.trim().toUpperCase();
     if (symbol) f.symbol = symbol;
     const from = dayMs(s.filter.from, false);
-    const to = dayMs(s.filter.to, true);
+    const to = dayMs(s.filter.to ?? '', true);
     if (from !== undefined) f.fromMs = from;
     if (to !== undefined) f.toMs = to;
     return f;
@@ -49,7 +56,22 @@ export function create(ctx) {
     render(root);
   }
 
+  /**
+   * The exchange's current UTC day: the replay clock's in paper mode (a replay of 2022 files
+   * its records in 2022), the wall clock's on testnet and live, where it is the exchange's.
+   */
+  async function exchangeDay() {
+    if (ctx.mode() !== 'paper') return utcDay(Date.now());
+    try {
+      return utcDay((await ctx.api.replayStatus()).now_ms);
+    } catch {
+      // The replay is not answering: keep the day known last (none at first: no end).
+      return s.today;
+    }
+  }
+
   async function loadTables() {
+    s.today = await exchangeDay();
     const f = filterArgs();
     await Promise.all([
       get('orders', () => ctx.api.orders(f)),
@@ -63,7 +85,7 @@ export function create(ctx) {
     const key = `${p.symbol}:${p.position_side}`;
     const yes = await ctx.confirm({
       title: t('records.close-title'),
-      message: t('records.close-message', { symbol: p.symbol, side: t(`pside.${p.side}`), qty: p.quantity }),
+      message: t('records.close-message', { symbol: p.symbol, side: t(`pside.${p.side}`), qty: ctx.fmt.qty(p.quantity, p.step_size) }),
       ok: t('records.close'),
       danger: ctx.mode() === 'live',
     });
@@ -122,32 +144,42 @@ export function create(ctx) {
   function render(section) {
     if (!section) return;
     root = section;
+    const { fmt } = ctx;
     const positions = s.positions.map((p) => {
       const key = `${p.symbol}:${p.position_side}`;
       const st = s.rowStatus[key];
-      return [p.symbol, t(`pside.${p.side}`), fmtDec(p.quantity), fmtDec(p.entry_price), fmtDec(p.mark_price),
-        pnlCell(p.unrealized_pnl), fmtDec(p.liquidation_price), p.leverage ? `${p.leverage}x ${p.margin_type ? t(`margin.${p.margin_type}`) : ''}`.trim() : '—',
-        `${fmtDec(p.take_profit)} / ${fmtDec(p.stop_loss)}`,
+      const price = (v) => num(fmt.price(v, p.tick_size), v);
+      return [p.symbol, t(`pside.${p.side}`), num(fmt.qty(p.quantity, p.step_size), p.quantity), price(p.entry_price), price(p.mark_price),
+        pnlCell(fmt.usdt(p.unrealized_pnl, { signed: true }), p.unrealized_pnl), price(p.liquidation_price),
+        p.leverage ? `${p.leverage}x ${p.margin_type ? t(`margin.${p.margin_type}`) : ''}`.trim() : '—',
+        h('span', {}, price(p.take_profit), ' / ', price(p.stop_loss)),
         h('td', {}, button(t('records.close'), { class: 'btn small', 'aria-label': `${t('records.close')} ${p.symbol}`, 'data-testid': `close-${p.symbol}`, onclick: () => closePosition(p) }),
           st ? h('div', { class: 'status-line', role: 'status', dataset: { kind: st.kind }, text: st.text }) : null)];
     });
     const orders = s.orders.map((o) => [fmtTime(o.updated_ms), o.symbol, t(`side.${o.side}`), o.kind, word(t, 'leg', o.leg),
-      fmtDec(o.quantity), fmtDec(o.price), fmtDec(o.trigger_price), word(t, 'state', o.state), o.client_order_id]);
-    const trades = s.trades.map((x) => [fmtTime(x.time_ms), x.symbol, t(`side.${x.side}`), fmtDec(x.price), fmtDec(x.quantity),
-      pnlCell(x.realized_pnl), fmtDec(x.commission), x.ticket ?? '—', x.origin ? word(t, 'origin', x.origin) : '—']);
-    const pnl = s.pnl.map((r) => [typeof r.start === 'number' ? fmtTime(r.start).slice(0, 10) : String(r.start), pnlCell(r.realized_pnl), fmtDec(r.commission), fmtDec(r.funding), pnlCell(r.net)]);
+      num(fmt.qty(o.quantity, o.step_size), o.quantity), num(fmt.price(o.price, o.tick_size), o.price),
+      num(fmt.price(o.trigger_price, o.tick_size), o.trigger_price), word(t, 'state', o.state), o.client_order_id]);
+    const trades = s.trades.map((x) => [fmtTime(x.time_ms), x.symbol, t(`side.${x.side}`), num(fmt.price(x.price, x.tick_size), x.price),
+      num(fmt.qty(x.quantity, x.step_size), x.quantity), pnlCell(fmt.usdt(x.realized_pnl, { signed: true }), x.realized_pnl),
+      num(fmt.fee(x.commission), x.commission), x.ticket ?? '—', x.origin ? word(t, 'origin', x.origin) : '—']);
+    const pnl = s.pnl.map((r) => [typeof r.start === 'number' ? fmtTime(r.start).slice(0, 10) : String(r.start),
+      pnlCell(fmt.usdt(r.realized_pnl, { signed: true }), r.realized_pnl), num(fmt.fee(r.commission), r.commission),
+      pnlCell(fmt.fee(r.funding, { signed: true }), r.funding), pnlCell(fmt.usdt(r.net, { signed: true }), r.net)]);
 
     const symbol = input('symbol', { id: 'rec-symbol', value: s.filter.symbol, placeholder: 'BTCUSDT', 'data-testid': 'filter-symbol' });
-    const from = input('from', { id: 'rec-from', type: 'date', value: s.filter.from, 'data-testid': 'filter-from' });
-    const to = input('to', { id: 'rec-to', type: 'date', value: s.filter.to, 'data-testid': 'filter-to' });
-    const filterForm = h('form', { class: 'row wrap', 'data-testid': 'records-filter' },
+    // No record is later than the exchange's today, so no day after it can be picked, and a
+    // date picker opens on the exchange's calendar, not the wall clock's.
+    const from = input('from', { id: 'rec-from', type: 'date', value: s.filter.from, max: s.today, 'data-testid': 'filter-from' });
+    const to = input('to', { id: 'rec-to', type: 'date', value: s.filter.to ?? s.today ?? '', max: s.today, 'data-testid': 'filter-to' });
+    const filterForm = h('form', { class: 'row wrap', novalidate: true, 'data-testid': 'records-filter' },
       h('label', { for: 'rec-symbol', text: t('trade.symbol') }), symbol,
       h('label', { for: 'rec-from', text: t('records.from') }), from,
       h('label', { for: 'rec-to', text: t('records.to') }), to,
       h('button', { type: 'submit', class: 'btn', text: t('records.apply'), 'data-testid': 'filter-apply' }));
     filterForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      s.filter = { symbol: symbol.value, from: from.value, to: to.value };
+      // Today's date left as it was keeps following the exchange's day.
+      s.filter = { symbol: symbol.value, from: from.value, to: to.value === s.today ? null : to.value };
       loadTables();
     });
     const periodSel = select('period', ['day', 'week', 'month'].map((p) => [p, t(`period.${p}`)]), { id: 'rec-period', 'aria-label': t('records.period') });

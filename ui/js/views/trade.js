@@ -1,9 +1,10 @@
 // 交易执行: the manual ticket. Enter (or "Preview") asks the backend for a preview with the
 // risk check; "Confirm" places exactly the ticket that was previewed. Any edit after a
 // preview throws the preview away, so what is confirmed is always what was shown.
+import { priceInput } from '../format.js';
 import {
-  button, card, clearFieldErrors, describeError, errorToField, field, fmtDec, h, header,
-  input, isPositiveDecimal, select, setFieldError, setStatus,
+  button, card, clearFieldErrors, describeError, errorToField, field, h, header,
+  input, isPositiveDecimal, num, select, setFieldError, setStatus,
   word,
   fill,
 } from './common.js';
@@ -119,7 +120,7 @@ export function create(ctx) {
     if (live) {
       const yes = await ctx.confirm({
         title: t('trade.live-title'),
-        message: t('trade.live-message', { side: t(`side.${preview.ticket.side}`), qty: preview.result.quantity, symbol: preview.ticket.symbol }),
+        message: t('trade.live-message', { side: t(`side.${preview.ticket.side}`), qty: ctx.fmt.qty(preview.result.quantity, preview.result.step_size), symbol: preview.ticket.symbol }),
         ok: t('trade.live-ok'),
         danger: true,
       });
@@ -150,13 +151,16 @@ export function create(ctx) {
     box.replaceChildren();
     if (preview) {
       const r = preview.result;
+      const { fmt } = ctx;
+      const tick = r.tick_size;
       const rows = [
-        ['trade.quantity', r.quantity], ['trade.entry', r.entry_price], ['trade.notional', r.notional],
-        ['trade.margin', r.margin_required], ['trade.take-profit', r.take_profit], ['trade.stop-loss', r.stop_loss],
-        ['trade.liquidation', r.liquidation_price], ['trade.worst-loss', r.worst_case_loss],
-        ['trade.reward', r.reward_at_take_profit], ['trade.fee', r.entry_fee],
+        ['trade.quantity', r.quantity, fmt.qty(r.quantity, r.step_size)], ['trade.entry', r.entry_price, fmt.price(r.entry_price, tick)],
+        ['trade.notional', r.notional, fmt.usdt(r.notional)], ['trade.margin', r.margin_required, fmt.usdt(r.margin_required)],
+        ['trade.take-profit', r.take_profit, fmt.price(r.take_profit, tick)], ['trade.stop-loss', r.stop_loss, fmt.price(r.stop_loss, tick)],
+        ['trade.liquidation', r.liquidation_price, fmt.price(r.liquidation_price, tick)], ['trade.worst-loss', r.worst_case_loss, fmt.usdt(r.worst_case_loss)],
+        ['trade.reward', r.reward_at_take_profit, fmt.usdt(r.reward_at_take_profit)], ['trade.fee', r.entry_fee, fmt.fee(r.entry_fee)],
       ];
-      box.append(h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', { text: t(k) }), h('dd', { 'data-field': k, text: fmtDec(v) })])));
+      box.append(h('dl', { class: 'kv' }, rows.map(([k, exact, shown]) => [h('dt', { text: t(k) }), h('dd', { 'data-field': k }, num(shown, exact))])));
       const risk = r.risk ?? { ok: false, message: '?' };
       box.append(risk.ok
         ? h('p', { class: 'ok-box', 'data-testid': 'risk-result', text: `✓ ${t('trade.risk-ok')}` })
@@ -223,9 +227,12 @@ export function create(ctx) {
 
   return {
     render,
-    /** Fills the ticket from a signal: the lean's side, entry as a limit price, TP and SL. */
-    prefill(signal) {
-      const price = (v) => (Number.isFinite(Number(v)) ? String(Number(Number(v).toPrecision(8))) : '');
+    /**
+     * Fills the ticket from a signal: the lean's side, a market entry, TP and SL on the
+     * symbol's tick (`tick` when the signal carries none).
+     */
+    prefill(signal, tick) {
+      const price = (v) => priceInput(v, signal.tick_size ?? tick);
       const side = signal.lean ?? signal.direction;
       Object.assign(s, {
         // A market entry: the signal is for the candle that just closed, and a limit at its

@@ -3,6 +3,8 @@
 mod backtest;
 mod cli;
 mod common;
+mod edge;
+mod edge_false_rate;
 mod evaluate_cli;
 mod features;
 mod gbdt;

@@ -159,21 +159,23 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             30,
         )
         .await?;
-        let platform: f64 = text(&client, "[data-testid=ps-ledger] tbody tr td:nth-child(6)")
-            .await?
-            .replace(',', "")
-            .parse()
-            .context("platform share")?;
-        let user: f64 = text(&client, "[data-testid=ps-ledger] tbody tr td:nth-child(7)")
-            .await?
-            .replace(',', "")
-            .parse()
-            .context("user share")?;
-        let shareable: f64 = text(&client, "[data-testid=ps-ledger] tbody tr td:nth-child(5)")
-            .await?
-            .replace(',', "")
-            .parse()
-            .context("shareable")?;
+        // The cells show cents; the exact amounts are each number's `data-value`, read in one
+        // script so a re-render cannot come between the cells.
+        let exact = client
+            .execute(
+                "return [5, 6, 7].map((n) => document.querySelector(\
+                 `[data-testid=ps-ledger] tbody tr td:nth-child(${n}) .num`)?.dataset.value ?? null)",
+                vec![],
+            )
+            .await?;
+        let amount = |i: usize| -> Result<f64> {
+            exact[i]
+                .as_str()
+                .with_context(|| format!("ledger amount {i} in {exact}"))?
+                .parse()
+                .with_context(|| format!("ledger amount {i} in {exact}"))
+        };
+        let (shareable, platform, user) = (amount(0)?, amount(1)?, amount(2)?);
         assert!(
             (platform + user - shareable).abs() < 1e-9,
             "{platform} + {user} != {shareable}"
