@@ -16,6 +16,18 @@ use serde_json::Value;
 const CONNECTIONS: [usize; 2] = [16, 32];
 const PAIRS_PER_CONNECTION: usize = 400;
 
+/// Sends a call of the `load` account; its JSON reply and the time to it.
+async fn timed(request: reqwest::RequestBuilder) -> (Value, Duration) {
+    let started = Instant::now();
+    let reply = request
+        .header("X-MBX-APIKEY", "load")
+        .send()
+        .await
+        .expect("sent");
+    let body = serde_json::from_str(&reply.text().await.expect("body")).expect("json");
+    (body, started.elapsed())
+}
+
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run a tiny load then.
@@ -75,16 +87,8 @@ async fn load(base: &str, bid: &str, start: i64, connections: usize, pairs: usiz
                     start,
                     signer.as_ref(),
                 );
-                let t = Instant::now();
-                let r = http
-                    .post(format!("{base}/fapi/v1/order?{q}"))
-                    .header("X-MBX-APIKEY", "load")
-                    .send()
-                    .await
-                    .expect("sent");
-                let body: Value =
-                    serde_json::from_str(&r.text().await.expect("body")).expect("json");
-                latencies.push(t.elapsed());
+                let (body, took) = timed(http.post(format!("{base}/fapi/v1/order?{q}"))).await;
+                latencies.push(took);
                 assert_eq!(body["status"], "NEW", "{body}");
                 let q = signed_query(
                     &[("symbol", "BTCUSDT".into()), ("origClientOrderId", id)],
@@ -92,16 +96,8 @@ async fn load(base: &str, bid: &str, start: i64, connections: usize, pairs: usiz
                     start,
                     signer.as_ref(),
                 );
-                let t = Instant::now();
-                let r = http
-                    .delete(format!("{base}/fapi/v1/order?{q}"))
-                    .header("X-MBX-APIKEY", "load")
-                    .send()
-                    .await
-                    .expect("sent");
-                let body: Value =
-                    serde_json::from_str(&r.text().await.expect("body")).expect("json");
-                latencies.push(t.elapsed());
+                let (body, took) = timed(http.delete(format!("{base}/fapi/v1/order?{q}"))).await;
+                latencies.push(took);
                 assert_eq!(body["status"], "CANCELED", "{body}");
             }
             latencies
