@@ -241,16 +241,15 @@ async fn reconcile_repairs_a_position_left_without_its_stop() {
         .clone();
     {
         let now = sim.shared.clock.now_ms();
-        let params = perpdesk_sim::exchange::Params(
-            [("clientAlgoId".to_owned(), stop_id.clone())]
-                .into_iter()
-                .collect(),
-        );
         sim.shared
             .exchange
             .lock()
             .expect("lock")
-            .cancel_algo(1, &params, now)
+            .cancel_algo(
+                1,
+                &perpdesk_sim::params::OrderRef::Client(stop_id.clone()),
+                now,
+            )
             .expect("canceled");
     }
     let report = engine
@@ -519,16 +518,11 @@ async fn one_click_works_in_hedge_mode_with_cross_margin() {
     {
         let sim = engine.paper().expect("paper").running();
         let now = sim.shared.clock.now_ms();
-        let params = perpdesk_sim::exchange::Params(
-            [("dualSidePosition".to_owned(), "true".to_owned())]
-                .into_iter()
-                .collect(),
-        );
         sim.shared
             .exchange
             .lock()
             .expect("lock")
-            .set_position_mode(1, &params, now)
+            .set_position_mode(1, perpdesk_sim::params::SetPositionMode { dual: true }, now)
             .expect("hedge mode on");
     }
     let entry = previewed_mark(&engine).await;
