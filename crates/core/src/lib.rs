@@ -20,6 +20,7 @@ pub mod journal;
 pub mod ledger;
 pub mod market;
 pub mod order;
+pub mod plan;
 pub mod pnl;
 pub mod position;
 pub mod preview;
@@ -37,6 +38,7 @@ pub use order::{
     ClientOrderId, ClientOrderIdError, MarginType, OrderKind, OrderRequest, PositionSide, Side,
     TimeInForce, WorkingType,
 };
+pub use plan::SymbolRules;
 pub use pnl::{Period, PeriodPnl, RoundTrip};
 pub use position::{Fill, Income, IncomeKind, Position};
 pub use preview::{MaintenanceBracket, Preview, PreviewError, PreviewInput, Sizing};
