@@ -74,9 +74,8 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
         position_mode: None,
         multi_assets: None,
     };
-    let raw = client.raw();
     let started = Instant::now();
-    if let Err(e) = raw.ping().await {
+    if let Err(e) = client.ping().await {
         r.push("reachability", CheckStatus::Fail, e.to_string());
         return r;
     }
@@ -85,9 +84,9 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
         CheckStatus::Ok,
         format!("answered in {} ms", started.elapsed().as_millis()),
     );
-    match raw.time().await {
-        Ok(t) => {
-            let offset = t.server_time - raw.rest().server_now_ms() + raw.rest().time_offset_ms();
+    match client.clock_offset().await {
+        Ok(offset) => {
+            let offset = offset.num_milliseconds();
             // The client corrects any offset itself; a large one is still worth knowing,
             // since it means this computer's clock is wrong.
             let status = if offset.abs() > 1_000 {
@@ -103,7 +102,7 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
         }
         Err(e) => r.push("clock_offset", CheckStatus::Warn, e.to_string()),
     }
-    match raw.balance().await {
+    match client.available_balance("USDT").await {
         Ok(_) => r.push("signature", CheckStatus::Ok, "signed request accepted"),
         Err(e) => {
             r.push("signature", CheckStatus::Fail, e.to_string());
@@ -164,21 +163,14 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
             format!("permissions could not be read ({e}); the testnet has no such endpoint"),
         ),
     }
-    match raw.position_side_dual().await {
-        Ok(m) => {
-            r.position_mode = Some(
-                if m.dual_side_position {
-                    "hedge"
-                } else {
-                    "one_way"
-                }
-                .to_owned(),
-            );
+    match client.hedge_mode().await {
+        Ok(hedge) => {
+            r.position_mode = Some(if hedge { "hedge" } else { "one_way" }.to_owned());
         }
         Err(e) => r.push("position_mode", CheckStatus::Warn, e.to_string()),
     }
-    if let Ok(m) = raw.multi_assets_margin().await {
-        r.multi_assets = Some(m.multi_assets_margin);
+    if let Ok(multi) = client.multi_assets_mode().await {
+        r.multi_assets = Some(multi);
     }
     r
 }

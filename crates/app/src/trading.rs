@@ -18,11 +18,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use perpdesk_binance::wire::account::PositionRisk;
-use perpdesk_binance::wire::algo::{AlgoOrder, AlgoOrderRef};
-use perpdesk_binance::wire::trade::{Order, OrderRef};
-use perpdesk_binance::wire::{self, AlgoStatus, OrderStatus};
-use perpdesk_binance::{ExchangeError, Placed, RejectKind};
+use perpdesk_binance::{
+    ExchangeError, ExitKind, ExitOrder, OpenOrder, OrderReport, PositionReport, RejectKind,
+};
 use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
 use perpdesk_core::{
     ClientOrderId, MarginType, OrderIntent, OrderKind, OrderRequest, OrderState, PositionSide,
@@ -33,7 +31,7 @@ use perpdesk_store::JournalEntry;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Session, SymbolRules, lock, positive};
+use crate::engine::{Session, lock, positive};
 use crate::{AppError, AppEvent, Engine};
 
 /// Binance's default USDⓈ-M taker commission (0.05%); the preview assumes every leg takes.
@@ -171,9 +169,9 @@ pub struct PositionView {
 pub(crate) struct Snapshot {
     pub mark: Decimal,
     pub available: Decimal,
-    pub positions: Vec<PositionRisk>,
+    pub positions: Vec<PositionReport>,
     pub dual_side: bool,
-    pub rules: SymbolRules,
+    pub rules: perpdesk_core::SymbolRules,
 }
 
 /// A ticket checked and sized, ready to journal and send.
@@ -198,51 +196,6 @@ fn position_side_for(side: Side, dual: bool) -> PositionSide {
     }
 }
 
-fn wire_position_side(p: &wire::PositionSide) -> PositionSide {
-    match p {
-        wire::PositionSide::Long => PositionSide::Long,
-        wire::PositionSide::Short => PositionSide::Short,
-        _ => PositionSide::Both,
-    }
-}
-
-fn order_state(s: &OrderStatus) -> OrderState {
-    match s {
-        OrderStatus::New => OrderState::New,
-        OrderStatus::PartiallyFilled => OrderState::PartiallyFilled,
-        OrderStatus::Filled => OrderState::Filled,
-        OrderStatus::Canceled => OrderState::Canceled,
-        OrderStatus::Rejected => OrderState::Rejected,
-        // Expired by the book or by self-trade prevention; either way nothing more fills.
-        _ => OrderState::Expired,
-    }
-}
-
-fn algo_state(s: &AlgoStatus) -> OrderState {
-    match s {
-        AlgoStatus::New | AlgoStatus::Triggering => OrderState::New,
-        AlgoStatus::Triggered | AlgoStatus::Finished => OrderState::Filled,
-        AlgoStatus::Canceled => OrderState::Canceled,
-        AlgoStatus::Rejected => OrderState::Rejected,
-        _ => OrderState::Expired,
-    }
-}
-
-fn placed_state(p: &Placed) -> (OrderState, i64, serde_json::Value) {
-    match p {
-        Placed::Order(o) => (
-            order_state(&o.status),
-            o.order_id,
-            serde_json::to_value(o).unwrap_or_default(),
-        ),
-        Placed::Algo(a) => (
-            algo_state(&a.algo_status),
-            a.algo_id,
-            serde_json::to_value(a).unwrap_or_default(),
-        ),
-    }
-}
-
 /// Start of the UTC day of `t`: the risk rules count trades and losses per UTC day.
 fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
     t.date_naive()
@@ -258,25 +211,12 @@ impl Engine {
         symbol: &Symbol,
     ) -> Result<Snapshot, AppError> {
         let rules = session.rules(symbol).await?;
-        let raw = session.client.raw();
-        let (mark, balances, positions, mode) = tokio::try_join!(
-            raw.premium_index(symbol.as_str()),
-            raw.balance(),
-            raw.position_risk(None),
-            raw.position_side_dual(),
-        )?;
-        let available = balances
-            .iter()
-            .find(|b| b.asset == "USDT")
-            .map_or(Decimal::ZERO, |b| b.available_balance);
+        let account = session.client.account_snapshot(symbol).await?;
         Ok(Snapshot {
-            mark: mark.mark_price,
-            available,
-            positions: positions
-                .into_iter()
-                .filter(|p| !p.position_amt.is_zero())
-                .collect(),
-            dual_side: mode.dual_side_position,
+            mark: account.mark_price,
+            available: account.available,
+            positions: account.positions,
+            dual_side: account.hedge_mode,
             rules,
         })
     }
@@ -291,36 +231,17 @@ impl Engine {
     ) -> Result<RiskContext, AppError> {
         let mut open_notional = BTreeMap::new();
         for p in &snapshot.positions {
-            if let Ok(s) = Symbol::new(&p.symbol) {
-                *open_notional.entry(s).or_insert(Decimal::ZERO) += p.notional.abs();
-            }
+            *open_notional
+                .entry(p.position.symbol.clone())
+                .or_insert(Decimal::ZERO) += p.notional.abs();
         }
         let since = day_start(now);
         let trades_today = self
             .store
             .journal_entries_since(session.account.id, since)
             .await?;
-        // Page through the day: a busy account has more than one page of income rows.
-        // Pages restart at the last row's millisecond (rows sharing it may straddle the
-        // cut) and rows already seen are dropped by their exchange key.
-        let mut income = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut from = since;
-        loop {
-            let page = session.client.income_since(from, 1000).await?;
-            let full = page.len() >= 1000;
-            let last = page.last().map(|i| i.time);
-            let before = income.len();
-            for row in page {
-                if seen.insert((format!("{:?}", row.kind), row.tran_id)) {
-                    income.push(row);
-                }
-            }
-            match last {
-                Some(t) if full && income.len() > before => from = t,
-                _ => break,
-            }
-        }
+        // The whole day: a busy account has more than one page of income rows.
+        let income = session.client.income_from(since, |_| {}).await?;
         let realized_today = income
             .iter()
             .filter(|i| {
@@ -781,13 +702,20 @@ impl Engine {
         self.store
             .journal_transition(id, OrderState::Sent, None, None, self.now(Some(session)))
             .await?;
-        let result = session.client.place_order(request).await;
+        let result = session
+            .client
+            .place_order(request)
+            .await
+            .map(|p| p.report());
         let now = self.now(Some(session));
         match result {
-            Ok(placed) => {
-                let (state, exchange_id, detail) = placed_state(&placed);
+            Ok(OrderReport {
+                state,
+                exchange_id,
+                record,
+            }) => {
                 self.store
-                    .journal_transition(id, state, Some(exchange_id), Some(&detail), now)
+                    .journal_transition(id, state, Some(exchange_id), Some(&record), now)
                     .await?;
                 self.emit_order(account, request, leg, state, "");
                 Ok(state)
@@ -887,17 +815,15 @@ impl Engine {
         symbol: &Symbol,
         position_side: PositionSide,
     ) -> Result<(), AppError> {
-        let rows = session
-            .client
-            .raw()
-            .position_risk(Some(symbol.as_str()))
-            .await?;
-        let Some(row) = rows.iter().find(|p| {
-            !p.position_amt.is_zero() && wire_position_side(&p.position_side) == position_side
-        }) else {
+        let rows = session.client.position_reports(Some(symbol)).await?;
+        let Some(row) = rows
+            .iter()
+            .map(|r| &r.position)
+            .find(|p| p.position_side == position_side)
+        else {
             return Ok(());
         };
-        let amount = row.position_amt;
+        let amount = row.quantity;
         let side = match position_side {
             PositionSide::Long => Side::Sell,
             PositionSide::Short => Side::Buy,
@@ -963,14 +889,10 @@ impl Engine {
         symbol: &Symbol,
         position_side: PositionSide,
     ) -> Result<(), AppError> {
-        let open = session
-            .client
-            .raw()
-            .open_algo_orders(Some(symbol.as_str()))
-            .await?;
+        let open = session.client.open_exits(Some(symbol)).await?;
         for a in open.iter().filter(|a| {
-            wire_position_side(&a.position_side) == position_side
-                && a.client_algo_id
+            a.position_side == position_side
+                && a.client_id
                     .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
         }) {
             self.cancel_algo(session, a).await?;
@@ -978,24 +900,14 @@ impl Engine {
         Ok(())
     }
 
-    async fn cancel_algo(&self, session: &Session, a: &AlgoOrder) -> Result<(), AppError> {
-        let result = session
-            .client
-            .raw()
-            .cancel_algo_order(&AlgoOrderRef::AlgoId(a.algo_id))
-            .await
-            .map(drop);
-        self.record_cancel(session, result, &a.client_algo_id, a.algo_id)
+    async fn cancel_algo(&self, session: &Session, a: &ExitOrder) -> Result<(), AppError> {
+        let result = session.client.cancel_exit(a.algo_id).await;
+        self.record_cancel(session, result, &a.client_id, a.algo_id)
             .await
     }
 
-    async fn cancel_regular(&self, session: &Session, o: &Order) -> Result<(), AppError> {
-        let result = session
-            .client
-            .raw()
-            .cancel_order(&o.symbol, &OrderRef::OrderId(o.order_id))
-            .await
-            .map(drop);
+    async fn cancel_regular(&self, session: &Session, o: &OpenOrder) -> Result<(), AppError> {
+        let result = session.client.cancel_order(&o.symbol, o.order_id).await;
         self.record_cancel(session, result, &o.client_order_id, o.order_id)
             .await
     }
@@ -1063,7 +975,7 @@ impl Engine {
             for p in &positions {
                 self.flatten(&session, &p.symbol, p.position_side).await?;
             }
-            let open = session.client.raw().open_orders(None).await?;
+            let open = session.client.open_orders().await?;
             for o in open.iter().filter(|o| {
                 o.client_order_id
                     .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
@@ -1093,48 +1005,46 @@ impl Engine {
     /// Exchange and vault errors.
     pub async fn positions(&self) -> Result<Vec<PositionView>, AppError> {
         let session = self.active_session().await?;
-        let raw = session.client.raw();
-        let (positions, algos) =
-            tokio::try_join!(raw.position_risk(None), raw.open_algo_orders(None))?;
-        let margins: std::collections::HashMap<String, (u32, MarginType)> = lock(&session.margin)
-            .iter()
-            .map(|(s, m)| (s.to_string(), *m))
-            .collect();
+        let (positions, exits) = tokio::try_join!(
+            session.client.position_reports(None),
+            session.client.open_exits(None)
+        )?;
+        let margins: std::collections::HashMap<Symbol, (u32, MarginType)> =
+            lock(&session.margin).clone();
         Ok(positions
             .iter()
-            .filter(|p| !p.position_amt.is_zero())
-            .map(|p| {
-                let ps = wire_position_side(&p.position_side);
-                let trigger = |t: &wire::OrderType| {
-                    algos
+            .map(|r| {
+                let p = &r.position;
+                let trigger = |kind: ExitKind| {
+                    exits
                         .iter()
                         .find(|a| {
                             a.symbol == p.symbol
-                                && wire_position_side(&a.position_side) == ps
-                                && &a.order_type == t
+                                && a.position_side == p.position_side
+                                && a.kind == kind
                         })
                         .and_then(|a| a.trigger_price)
                 };
-                let long = match ps {
+                let long = match p.position_side {
                     PositionSide::Long => true,
                     PositionSide::Short => false,
-                    PositionSide::Both => p.position_amt > Decimal::ZERO,
+                    PositionSide::Both => p.quantity > Decimal::ZERO,
                 };
                 PositionView {
-                    symbol: p.symbol.clone(),
-                    position_side: ps,
+                    symbol: p.symbol.to_string(),
+                    position_side: p.position_side,
                     side: if long { "LONG" } else { "SHORT" },
-                    quantity: p.position_amt.abs(),
+                    quantity: p.quantity.abs(),
                     entry_price: p.entry_price,
                     mark_price: p.mark_price,
-                    unrealized_pnl: p.un_realized_profit,
+                    unrealized_pnl: r.unrealized_pnl,
                     liquidation_price: (!p.liquidation_price.is_zero())
                         .then_some(p.liquidation_price),
-                    notional: p.notional.abs(),
+                    notional: r.notional.abs(),
                     leverage: margins.get(&p.symbol).map(|m| m.0),
                     margin_type: margins.get(&p.symbol).map(|m| m.1),
-                    take_profit: trigger(&wire::OrderType::TakeProfitMarket),
-                    stop_loss: trigger(&wire::OrderType::StopMarket),
+                    take_profit: trigger(ExitKind::TakeProfitMarket),
+                    stop_loss: trigger(ExitKind::StopMarket),
                 }
             })
             .collect())
@@ -1181,13 +1091,14 @@ impl Engine {
         }
         // Orders the journal thinks are working may have filled, triggered or been canceled
         // since (a target hit while the app was closed): ask about those no longer listed.
-        let raw = session.client.raw();
-        let (open_orders, open_algos) =
-            tokio::try_join!(raw.open_orders(None), raw.open_algo_orders(None))?;
+        let (open_orders, open_exits) = tokio::try_join!(
+            session.client.open_orders(),
+            session.client.open_exits(None)
+        )?;
         for e in self.store.journal_working(account_id).await? {
             let id = e.request.client_order_id.as_str();
             let listed = open_orders.iter().any(|o| o.client_order_id == id)
-                || open_algos.iter().any(|a| a.client_algo_id == id);
+                || open_exits.iter().any(|a| a.client_id == id);
             if !listed {
                 self.look_up(&session, &e).await?;
                 report.looked_up += 1;
@@ -1261,15 +1172,14 @@ impl Engine {
         }
         // 3. Orphaned exits and missing stops, from the exchange's own lists.
         let positions = session.client.positions().await?;
-        let algos = session.client.raw().open_algo_orders(None).await?;
+        let algos = session.client.open_exits(None).await?;
         for a in &algos {
-            let ps = wire_position_side(&a.position_side);
             let ours = a
-                .client_algo_id
+                .client_id
                 .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX);
             let open = positions
                 .iter()
-                .any(|p| p.symbol.as_str() == a.symbol && p.position_side == ps);
+                .any(|p| p.symbol == a.symbol && p.position_side == a.position_side);
             if ours && a.close_position && !open {
                 self.cancel_algo(&session, a).await?;
                 report.orphans_canceled += 1;
@@ -1280,10 +1190,10 @@ impl Engine {
             for p in &positions {
                 let ps = p.position_side;
                 let has_stop = algos.iter().any(|a| {
-                    a.symbol == p.symbol.as_str()
-                        && wire_position_side(&a.position_side) == ps
-                        && a.order_type == wire::OrderType::StopMarket
-                        && a.algo_status == AlgoStatus::New
+                    a.symbol == p.symbol
+                        && a.position_side == ps
+                        && a.kind == ExitKind::StopMarket
+                        && a.awaiting_trigger
                 });
                 if !has_stop {
                     self.replace_stop(&session, p, &limits).await?;
@@ -1299,33 +1209,21 @@ impl Engine {
 
     /// Looks one order up by its client id and records what the exchange says.
     async fn look_up(&self, session: &Session, e: &JournalEntry) -> Result<OrderState, AppError> {
-        let id = e.request.client_order_id.as_str().to_owned();
-        let found = if e.request.kind.is_conditional() {
-            session
-                .client
-                .raw()
-                .query_algo_order(&AlgoOrderRef::ClientAlgoId(id))
-                .await
-                .map(Placed::Algo)
-        } else {
-            session
-                .client
-                .raw()
-                .query_order(e.request.symbol.as_str(), &OrderRef::ClientOrderId(id))
-                .await
-                .map(Placed::Order)
-        };
+        let found = session.client.order_report(&e.request).await?;
         let now = self.now(Some(session));
         let client_id = &e.request.client_order_id;
         match found {
-            Ok(placed) => {
-                let (state, exchange_id, detail) = placed_state(&placed);
+            Some(OrderReport {
+                state,
+                exchange_id,
+                record,
+            }) => {
                 self.store
-                    .journal_transition(client_id, state, Some(exchange_id), Some(&detail), now)
+                    .journal_transition(client_id, state, Some(exchange_id), Some(&record), now)
                     .await?;
                 Ok(state)
             }
-            Err(err) if err.reject_kind() == Some(RejectKind::NoSuchOrder) => {
+            None => {
                 self.store
                     .journal_transition(client_id, OrderState::NotFound, None, None, now)
                     .await?;
@@ -1337,7 +1235,6 @@ impl Engine {
                     .await?;
                 Ok(OrderState::Abandoned)
             }
-            Err(err) => Err(err.into()),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod backup;
 mod books;
+mod boundaries;
 mod crash;
 mod faults;
 mod password;
