@@ -4,7 +4,7 @@
 //! The order of a click:
 //! 1. read the market (mark, balance, positions, position mode) and the symbol's rules;
 //! 2. compute the preview (size rounded to the filters, liquidation, worst case);
-//! 3. check the risk limits: only a `RiskApproved` intent goes on;
+//! 3. check the risk limits: only the `RiskApproved` bracket (the exact orders) goes on;
 //! 4. journal all three legs (entry, stop-loss, take-profit) as intents, with
 //!    deterministic client ids, **before** anything is sent;
 //! 5. set margin type and leverage if they differ from what perpdesk last set;
@@ -22,51 +22,20 @@ use perpdesk_binance::{
     ExchangeError, ExitKind, ExitOrder, OpenOrder, OrderReport, PositionReport, RejectKind,
 };
 use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
+use perpdesk_core::plan::{Bracket, Market, Plan, PlanError, plan, position_side_for};
+use perpdesk_core::risk::approve_exit;
 use perpdesk_core::{
-    ClientOrderId, MarginType, OrderIntent, OrderKind, OrderRequest, OrderState, PositionSide,
-    Preview, PreviewInput, RiskApproved, RiskContext, RiskLimits, Side, Sizing, Symbol,
-    TicketOrigin, TimeInForce, WorkingType,
+    ClientOrderId, MarginType, OrderKind, OrderRequest, OrderState, PositionSide, Preview,
+    RiskApproved, RiskContext, RiskLimits, Side, Symbol, TicketOrigin, WorkingType,
 };
 use perpdesk_store::JournalEntry;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::engine::{Session, lock, positive};
+use crate::engine::{Session, lock};
 use crate::{AppError, AppEvent, Engine};
 
-/// Binance's default USDⓈ-M taker commission (0.05%); the preview assumes every leg takes.
-pub const TAKER_FEE_RATE: Decimal = Decimal::from_parts(5, 0, 0, false, 4);
-
-/// How the entry is sent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EntryType {
-    #[default]
-    Market,
-    Limit,
-}
-
-/// A trade as the user (or a signal) asks for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ticket {
-    pub symbol: String,
-    pub side: Side,
-    pub sizing: Sizing,
-    pub leverage: u32,
-    pub margin_type: MarginType,
-    #[serde(default)]
-    pub order_type: EntryType,
-    #[serde(default)]
-    pub price: Option<Decimal>,
-    #[serde(default)]
-    pub take_profit: Option<Decimal>,
-    #[serde(default)]
-    pub stop_loss: Option<Decimal>,
-    /// The signal the ticket came from; `None` for a manual ticket.
-    #[serde(default)]
-    pub signal_id: Option<i64>,
-}
+pub use perpdesk_core::plan::{EntryType, TAKER_FEE_RATE, Ticket};
 
 /// The risk check's verdict, shown in the preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,35 +134,22 @@ pub struct PositionView {
     pub stop_loss: Option<Decimal>,
 }
 
-/// The market as one click sees it.
+/// The market and account as one click sees them.
 pub(crate) struct Snapshot {
-    pub mark: Decimal,
-    pub available: Decimal,
+    pub market: Market,
     pub positions: Vec<PositionReport>,
-    pub dual_side: bool,
-    pub rules: perpdesk_core::SymbolRules,
-}
-
-/// A ticket checked and sized, ready to journal and send.
-pub(crate) struct Prepared {
-    pub approved: RiskApproved<OrderIntent>,
-    pub preview: Preview,
-    pub entry: OrderRequest,
-    pub stop_loss: Option<OrderRequest>,
-    pub take_profit: Option<OrderRequest>,
-    pub margin_type: MarginType,
 }
 
 fn symbol(s: &str) -> Result<Symbol, AppError> {
     Symbol::new(s.trim()).map_err(|e| AppError::invalid("symbol", e.to_string()))
 }
 
-fn position_side_for(side: Side, dual: bool) -> PositionSide {
-    match (dual, side) {
-        (false, _) => PositionSide::Both,
-        (true, Side::Buy) => PositionSide::Long,
-        (true, Side::Sell) => PositionSide::Short,
-    }
+/// Plans `ticket` against the snapshot (pure; see `perpdesk_core::plan`).
+fn plan_ticket(ticket: &Ticket, snapshot: &Snapshot, ticket_id: &str) -> Result<Plan, AppError> {
+    plan(ticket, &snapshot.market, ticket_id).map_err(|e| match e {
+        PlanError::Invalid { field, reason } => AppError::invalid(field, reason),
+        PlanError::ClientOrderId(e) => AppError::Internal(format!("client order id: {e}")),
+    })
 }
 
 /// Start of the UTC day of `t`: the risk rules count trades and losses per UTC day.
@@ -213,11 +169,13 @@ impl Engine {
         let rules = session.rules(symbol).await?;
         let account = session.client.account_snapshot(symbol).await?;
         Ok(Snapshot {
-            mark: account.mark_price,
-            available: account.available,
+            market: Market {
+                mark: account.mark_price,
+                available: account.available,
+                hedge_mode: account.hedge_mode,
+                rules,
+            },
             positions: account.positions,
-            dual_side: account.hedge_mode,
-            rules,
         })
     }
 
@@ -261,143 +219,6 @@ impl Engine {
         })
     }
 
-    /// Sizes and checks a ticket against a snapshot; pure apart from the ids it makes.
-    pub(crate) fn prepare(
-        &self,
-        ticket: &Ticket,
-        snapshot: &Snapshot,
-        limits: &RiskLimits,
-        context: &RiskContext,
-        ticket_id: &str,
-    ) -> Result<Prepared, AppError> {
-        let symbol = symbol(&ticket.symbol)?;
-        if ticket.leverage == 0 || ticket.leverage > 125 {
-            return Err(AppError::invalid(
-                "leverage",
-                format!("must be between 1 and 125, got {}", ticket.leverage),
-            ));
-        }
-        let entry_price = match (ticket.order_type, ticket.price) {
-            (EntryType::Market, _) => snapshot.mark,
-            (EntryType::Limit, Some(p)) => positive("price", p)?,
-            (EntryType::Limit, None) => {
-                return Err(AppError::invalid("price", "a limit order needs a price"));
-            }
-        };
-        for (field, v) in [
-            ("take_profit", ticket.take_profit),
-            ("stop_loss", ticket.stop_loss),
-        ] {
-            if let Some(v) = v {
-                positive(field, v)?;
-            }
-        }
-        let filters = &snapshot.rules.filters;
-        let round = |p: Option<Decimal>| p.map(|p| filters.round_price(p));
-        let (take_profit, stop_loss) = (round(ticket.take_profit), round(ticket.stop_loss));
-        let market_order = ticket.order_type == EntryType::Market;
-        if !market_order {
-            filters
-                .check_price(entry_price)
-                .map_err(|e| AppError::invalid("price", e.to_string()))?;
-        }
-        let preview = perpdesk_core::preview::preview(&PreviewInput {
-            side: ticket.side,
-            entry_price,
-            sizing: ticket.sizing,
-            leverage: ticket.leverage,
-            margin_type: ticket.margin_type,
-            stop_loss,
-            take_profit,
-            balance: snapshot.available,
-            taker_fee_rate: TAKER_FEE_RATE,
-            filters: filters.clone(),
-            brackets: snapshot.rules.brackets.clone(),
-            market_order,
-        })
-        .map_err(|e| AppError::invalid("ticket", e.to_string()))?;
-        let approved = limits
-            .check(
-                context,
-                OrderIntent {
-                    symbol: symbol.clone(),
-                    side: ticket.side,
-                    quantity: preview.quantity,
-                    price: entry_price,
-                    leverage: ticket.leverage,
-                    stop_loss,
-                    take_profit,
-                    reduce_only: false,
-                },
-            )
-            .map_err(AppError::Risk)?;
-        let position_side = position_side_for(ticket.side, snapshot.dual_side);
-        let id = |leg| {
-            client_order_id(ticket_id, leg, 0)
-                .map_err(|e| AppError::Internal(format!("client order id: {e}")))
-        };
-        let entry = OrderRequest {
-            symbol: symbol.clone(),
-            side: ticket.side,
-            position_side,
-            kind: match ticket.order_type {
-                EntryType::Market => OrderKind::Market,
-                EntryType::Limit => OrderKind::Limit {
-                    price: entry_price,
-                    time_in_force: TimeInForce::Gtc,
-                },
-            },
-            quantity: Some(preview.quantity),
-            reduce_only: false,
-            close_position: false,
-            client_order_id: id(Leg::Entry)?,
-        };
-        let exit = |kind: OrderKind, leg| -> Result<OrderRequest, AppError> {
-            Ok(OrderRequest {
-                symbol: symbol.clone(),
-                side: ticket.side.opposite(),
-                position_side,
-                kind,
-                quantity: None,
-                reduce_only: false,
-                close_position: true,
-                client_order_id: id(leg)?,
-            })
-        };
-        // Stops trigger on the mark price, as Binance recommends: a wick on the last price
-        // of a thin book should not close a position the mark never reached.
-        let stop_loss_req = stop_loss
-            .map(|p| {
-                exit(
-                    OrderKind::StopMarket {
-                        stop_price: p,
-                        working_type: WorkingType::MarkPrice,
-                    },
-                    Leg::StopLoss,
-                )
-            })
-            .transpose()?;
-        let take_profit_req = take_profit
-            .map(|p| {
-                exit(
-                    OrderKind::TakeProfitMarket {
-                        stop_price: p,
-                        working_type: WorkingType::MarkPrice,
-                    },
-                    Leg::TakeProfit,
-                )
-            })
-            .transpose()?;
-        Ok(Prepared {
-            approved,
-            preview,
-            entry,
-            stop_loss: stop_loss_req,
-            take_profit: take_profit_req,
-            margin_type: ticket.margin_type,
-        })
-    }
-
     /// The pre-trade preview with the risk verdict; nothing is sent or written.
     ///
     /// # Errors
@@ -410,55 +231,27 @@ impl Engine {
         let now = self.now(Some(&session));
         let limits = self.risk_limits().await?;
         let context = self.risk_context(&session, &snapshot, now).await?;
-        let position_side = position_side_for(ticket.side, snapshot.dual_side);
-        match self.prepare(ticket, &snapshot, &limits, &context, "preview") {
-            Ok(p) => Ok(PreviewView {
-                preview: p.preview,
-                risk: RiskVerdict {
-                    ok: true,
-                    rule: None,
-                    message: None,
-                },
-                position_side,
-            }),
-            Err(AppError::Risk(refusal)) => {
-                // The preview still shows the numbers, so the user sees what to change.
-                let unchecked = RiskLimits {
-                    kill_switch: false,
-                    max_leverage: 125,
-                    max_trades_per_day: u32::MAX,
-                    require_stop_loss: false,
-                    max_stop_distance_pct: Decimal::ONE_HUNDRED,
-                    daily_loss_limit: Decimal::MAX,
-                    max_concurrent_positions: u32::MAX,
-                    max_position_notional: Decimal::MAX,
-                    max_total_notional: Decimal::MAX,
-                };
-                let preview = self
-                    .prepare(
-                        ticket,
-                        &snapshot,
-                        &unchecked,
-                        &RiskContext::default(),
-                        "preview",
-                    )
-                    .map(|p| p.preview);
-                let preview = match preview {
-                    Ok(p) => p,
-                    Err(_) => return Err(AppError::Risk(refusal)),
-                };
-                Ok(PreviewView {
-                    preview,
-                    risk: RiskVerdict {
-                        ok: false,
-                        rule: Some(refusal.rule()),
-                        message: Some(refusal.to_string()),
-                    },
-                    position_side,
-                })
-            }
-            Err(e) => Err(e),
-        }
+        let position_side = position_side_for(ticket.side, snapshot.market.hedge_mode);
+        let plan = plan_ticket(ticket, &snapshot, "preview")?;
+        // The same rules the click's approval applies, on the same intent: a refusal is the
+        // verdict, and the numbers still show so the user sees what to change.
+        let risk = match limits.check(&context, &plan.intent()) {
+            Ok(()) => RiskVerdict {
+                ok: true,
+                rule: None,
+                message: None,
+            },
+            Err(refusal) => RiskVerdict {
+                ok: false,
+                rule: Some(refusal.rule()),
+                message: Some(refusal.to_string()),
+            },
+        };
+        Ok(PreviewView {
+            preview: plan.preview,
+            risk,
+            position_side,
+        })
     }
 
     /// [`Engine::place_order`] from a UI: a live account needs `confirm_live`.
@@ -502,19 +295,18 @@ impl Engine {
             TicketOrigin::Manual
         };
         let ticket_id = self.fresh_ticket(origin, now).await?;
-        let prepared = match self.prepare(ticket, &snapshot, &limits, &context, &ticket_id) {
-            Ok(p) => p,
-            Err(AppError::Risk(refusal)) => {
+        let plan = plan_ticket(ticket, &snapshot, &ticket_id)?;
+        let approved = match limits.approve(&context, plan) {
+            Ok(approved) => approved,
+            Err(refusal) => {
                 self.events.emit(AppEvent::Risk {
                     rule: refusal.rule().to_owned(),
                     message: refusal.to_string(),
                 });
                 return Err(AppError::Risk(refusal));
             }
-            Err(e) => return Err(e),
         };
-        self.execute(&session, prepared, ticket.leverage, ticket_id, now)
-            .await
+        self.execute(&session, approved, ticket_id, now).await
     }
 
     /// A ticket id no journalled order uses. Ids are made from the exchange's time, and a
@@ -540,45 +332,65 @@ impl Engine {
         Err(AppError::Internal("no free ticket id".into()))
     }
 
-    /// Sends a prepared ticket. Taking the `RiskApproved` intent inside `Prepared` is
-    /// what makes an unchecked order impossible to send from here.
+    /// Sends an approved bracket: journals every leg, sets the margin, sends the entry and
+    /// protects it. Only the risk check makes a `RiskApproved<Bracket>`.
     pub(crate) async fn execute(
         &self,
         session: &Session,
-        prepared: Prepared,
-        leverage: u32,
+        approved: RiskApproved<Bracket>,
         ticket_id: String,
         now: DateTime<Utc>,
     ) -> Result<PlacedTicket, AppError> {
-        let Prepared {
-            approved,
-            entry,
-            stop_loss,
-            take_profit,
-            margin_type,
-            ..
-        } = prepared;
-        let intent = approved.into_inner();
+        let bracket = approved.get();
         let account = session.account.id;
+        let (stop_price, target_price) = bracket.triggers();
+        let mut audit = serde_json::json!({
+            "account": account,
+            "ticket": ticket_id,
+            "symbol": bracket.entry.symbol,
+            "side": bracket.entry.side,
+            "quantity": bracket.entry.quantity.unwrap_or_default(),
+            "leverage": bracket.leverage,
+            "stop_loss": stop_price,
+            "take_profit": target_price,
+        });
         // Every leg is journalled before the first byte leaves: after a crash the journal
         // knows the stop price of a position whose stop was never sent.
-        let legs: Vec<&OrderRequest> = std::iter::once(&entry)
-            .chain(stop_loss.iter())
-            .chain(take_profit.iter())
-            .collect();
-        self.store.journal_intents(account, &legs, now).await?;
+        self.store
+            .journal_intents(account, &bracket.legs(), now)
+            .await?;
         if let Err(e) = self
-            .ensure_margin(session, &intent.symbol, leverage, margin_type)
+            .ensure_margin(
+                session,
+                &bracket.entry.symbol,
+                bracket.leverage,
+                bracket.margin_type,
+            )
             .await
         {
-            self.abandon(&[&Some(entry.clone()), &stop_loss, &take_profit], now)
-                .await;
+            self.abandon(&bracket.legs(), now).await;
             return Err(e);
         }
-        let entry_state = match self.send(session, &entry, Leg::Entry).await {
+        let legs = approved.into_legs();
+        let entry = legs.entry.get().clone();
+        let (stop_id, target_id) = (
+            legs.stop_loss
+                .as_ref()
+                .map(|o| o.get().client_order_id.clone()),
+            legs.take_profit
+                .as_ref()
+                .map(|o| o.get().client_order_id.clone()),
+        );
+        let entry_state = match self.send(session, &legs.entry, Leg::Entry).await {
             Ok(state) => state,
             Err(e) => {
-                self.abandon(&[&stop_loss, &take_profit], now).await;
+                let exits: Vec<&OrderRequest> = legs
+                    .stop_loss
+                    .iter()
+                    .chain(legs.take_profit.iter())
+                    .map(RiskApproved::get)
+                    .collect();
+                self.abandon(&exits, now).await;
                 return Err(e);
             }
         };
@@ -587,8 +399,8 @@ impl Engine {
             self.protect(
                 session,
                 &entry,
-                stop_loss.as_ref(),
-                take_profit.as_ref(),
+                legs.stop_loss,
+                legs.take_profit,
                 &mut warnings,
             )
             .await?;
@@ -601,32 +413,18 @@ impl Engine {
         self.events.emit(AppEvent::Positions {
             account_id: account,
         });
-        self.audit(
-            "user",
-            "order.ticket",
-            serde_json::json!({
-                "account": account,
-                "ticket": ticket_id,
-                "symbol": intent.symbol,
-                "side": intent.side,
-                "quantity": intent.quantity,
-                "leverage": leverage,
-                "entry_state": entry_state,
-                "stop_loss": intent.stop_loss,
-                "take_profit": intent.take_profit,
-            }),
-        )
-        .await;
+        audit["entry_state"] = serde_json::json!(entry_state);
+        self.audit("user", "order.ticket", audit).await;
         let entry_view = self
             .order_view(&entry.client_order_id)
             .await?
             .ok_or_else(|| AppError::Internal("the entry vanished from the journal".into()))?;
-        let stop_loss = match &stop_loss {
-            Some(r) => self.order_view(&r.client_order_id).await?,
+        let stop_loss = match &stop_id {
+            Some(id) => self.order_view(id).await?,
             None => None,
         };
-        let take_profit = match &take_profit {
-            Some(r) => self.order_view(&r.client_order_id).await?,
+        let take_profit = match &target_id {
+            Some(id) => self.order_view(id).await?,
             None => None,
         };
         Ok(PlacedTicket {
@@ -652,21 +450,20 @@ impl Engine {
         &self,
         session: &Session,
         entry: &OrderRequest,
-        stop_loss: Option<&OrderRequest>,
-        take_profit: Option<&OrderRequest>,
+        stop_loss: Option<RiskApproved<OrderRequest>>,
+        take_profit: Option<RiskApproved<OrderRequest>>,
         warnings: &mut Vec<String>,
     ) -> Result<(), AppError> {
-        if let Some(sl) = stop_loss
+        if let Some(sl) = &stop_loss
             && let Err(e) = self.send(session, sl, Leg::StopLoss).await
         {
             let why = e.to_string();
-            tracing::error!(error = %why, order = %sl.client_order_id, "stop-loss refused; closing the position");
+            tracing::error!(error = %why, order = %sl.get().client_order_id, "stop-loss refused; closing the position");
             let closed = self
                 .flatten(session, &entry.symbol, entry.position_side)
                 .await;
-            if let Some(tp) = take_profit {
-                self.abandon(&[&Some(tp.clone())], self.now(Some(session)))
-                    .await;
+            if let Some(tp) = &take_profit {
+                self.abandon(&[tp.get()], self.now(Some(session))).await;
             }
             let message = match closed {
                 Ok(()) => format!(
@@ -682,7 +479,7 @@ impl Engine {
             });
             return Err(AppError::Conflict(message));
         }
-        if let Some(tp) = take_profit
+        if let Some(tp) = &take_profit
             && let Err(e) = self.send(session, tp, Leg::TakeProfit).await
         {
             warnings.push(format!("the take-profit could not be placed: {e}"));
@@ -690,23 +487,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Sends one journalled order and records the outcome. Returns the exchange's state.
+    /// Sends one journalled, approved order and records the outcome. Returns the exchange's
+    /// state. The only way an order leaves perpdesk: it takes nothing but an approval.
     async fn send(
         &self,
         session: &Session,
-        request: &OrderRequest,
+        approved: &RiskApproved<OrderRequest>,
         leg: Leg,
     ) -> Result<OrderState, AppError> {
+        let request = approved.get();
         let id = &request.client_order_id;
         let account = session.account.id;
         self.store
             .journal_transition(id, OrderState::Sent, None, None, self.now(Some(session)))
             .await?;
-        let result = session
-            .client
-            .place_order(request)
-            .await
-            .map(|p| p.report());
+        let result = session.client.place_order(approved).await;
         let now = self.now(Some(session));
         match result {
             Ok(OrderReport {
@@ -768,8 +563,8 @@ impl Engine {
     }
 
     /// Marks never-sent legs as given up.
-    async fn abandon(&self, legs: &[&Option<OrderRequest>], now: DateTime<Utc>) {
-        for leg in legs.iter().filter_map(|l| l.as_ref()) {
+    async fn abandon(&self, legs: &[&OrderRequest], now: DateTime<Utc>) {
+        for leg in legs {
             if let Err(e) = self
                 .store
                 .journal_transition(&leg.client_order_id, OrderState::Abandoned, None, None, now)
@@ -847,28 +642,14 @@ impl Engine {
             client_order_id: client_order_id(&ticket, Leg::Close, 0)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
-        // A close only shrinks risk; the rules pass it by design, and going through them
+        // A close only shrinks risk: the exit rule passes it by design, and going through it
         // keeps "every order is approved" true without exceptions.
-        let limits = self.risk_limits().await?;
-        let _approved = limits
-            .check(
-                &RiskContext::default(),
-                OrderIntent {
-                    symbol: symbol.clone(),
-                    side,
-                    quantity: amount.abs(),
-                    price: row.mark_price,
-                    leverage: 1,
-                    stop_loss: None,
-                    take_profit: None,
-                    reduce_only: true,
-                },
-            )
-            .map_err(AppError::Risk)?;
+        let approved = approve_exit(request).map_err(AppError::Risk)?;
         self.store
-            .journal_intent(session.account.id, &request, now)
+            .journal_intent(session.account.id, approved.get(), now)
             .await?;
-        self.send(session, &request, Leg::Close).await?;
+        self.send(session, &approved, Leg::Close).await?;
+        let request = approved.into_inner();
         self.audit(
             "app",
             "order.close",
@@ -1143,7 +924,11 @@ impl Engine {
                     );
                     let waiting = matches!(entry_state, Some(OrderState::New));
                     if filled && is_open(&e.request.symbol, e.request.position_side) {
-                        match self.send(&session, &e.request, leg).await {
+                        let sent = match approve_exit(e.request.clone()) {
+                            Ok(exit) => self.send(&session, &exit, leg).await,
+                            Err(refusal) => Err(AppError::Risk(refusal)),
+                        };
+                        match sent {
                             Ok(_) => report.placed += 1,
                             Err(err) if leg == Leg::StopLoss => {
                                 tracing::error!(error = %err, "stop-loss refused on reconcile; closing");
@@ -1311,10 +1096,11 @@ impl Engine {
             client_order_id: client_order_id(&ticket, Leg::StopLoss, attempt)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
+        let approved = approve_exit(request).map_err(AppError::Risk)?;
         self.store
-            .journal_intent(session.account.id, &request, self.now(Some(session)))
+            .journal_intent(session.account.id, approved.get(), self.now(Some(session)))
             .await?;
-        if let Err(e) = self.send(session, &request, Leg::StopLoss).await {
+        if let Err(e) = self.send(session, &approved, Leg::StopLoss).await {
             // The stop would trigger at once (price already through it): the position is
             // beyond its stop, so it is closed rather than left naked.
             tracing::error!(error = %e, %symbol, "re-placing the stop failed; closing");
@@ -1374,20 +1160,14 @@ impl Engine {
         ticket_id: &str,
         now: DateTime<Utc>,
     ) -> Result<OrderRequest, AppError> {
-        let p = self.prepare(
-            ticket,
-            &bench.snapshot,
-            &bench.limits,
-            &bench.context,
-            ticket_id,
-        )?;
-        let legs: Vec<&OrderRequest> = std::iter::once(&p.entry)
-            .chain(p.stop_loss.iter())
-            .chain(p.take_profit.iter())
-            .collect();
+        let plan = plan_ticket(ticket, &bench.snapshot, ticket_id)?;
+        let approved = bench
+            .limits
+            .approve(&bench.context, plan)
+            .map_err(AppError::Risk)?;
         self.store
-            .journal_intents(bench.account_id, &legs, now)
+            .journal_intents(bench.account_id, &approved.get().legs(), now)
             .await?;
-        Ok(p.entry)
+        Ok(approved.into_inner().entry)
     }
 }

@@ -9,9 +9,10 @@
 //! unrealised PnL and liquidation.
 //!
 //! The pure rules of the trading engine live here too, so they can be property-tested
-//! without an exchange: [`risk`] (pre-trade limits; only [`RiskLimits::check`] makes the
-//! [`RiskApproved`] proof an order needs), [`preview`] (sizing, margin, liquidation
-//! estimate, worst-case loss), [`pnl`] (round trips and period totals from the exchange's
+//! without an exchange: [`plan`] (a click's ticket → the exact orders it sends), [`risk`]
+//! (pre-trade limits; only [`RiskLimits::approve`] and [`approve_exit`] make the
+//! [`RiskApproved`] proof an order needs to be sent), [`preview`] (sizing, margin,
+//! liquidation estimate, worst-case loss), [`pnl`] (round trips and period totals from the exchange's
 //! fills and income) and [`ledger`] (the 70/30 profit share over a high-water mark).
 
 pub mod clock;
@@ -38,9 +39,11 @@ pub use order::{
     ClientOrderId, ClientOrderIdError, MarginType, OrderKind, OrderRequest, PositionSide, Side,
     TimeInForce, WorkingType,
 };
-pub use plan::SymbolRules;
+pub use plan::{Bracket, EntryType, Market, Plan, PlanError, SymbolRules, Ticket};
 pub use pnl::{Period, PeriodPnl, RoundTrip};
 pub use position::{Fill, Income, IncomeKind, Position};
 pub use preview::{MaintenanceBracket, Preview, PreviewError, PreviewInput, Sizing};
-pub use risk::{OrderIntent, RiskApproved, RiskContext, RiskLimits, RiskRefusal};
+pub use risk::{
+    ApprovedLegs, OrderIntent, RiskApproved, RiskContext, RiskLimits, RiskRefusal, approve_exit,
+};
 pub use symbol::{Symbol, SymbolError};

@@ -69,13 +69,21 @@ impl Client {
         &self.raw
     }
 
-    /// Places `order` exactly once (see [`Raw::place_order`]).
+    /// Places an approved order exactly once: conditional kinds go to the algo endpoint, the
+    /// rest to the order endpoint, both with the order's client id; an unknown outcome is
+    /// looked up by that id before anything is sent again (see [`Raw::place_order`]).
+    ///
+    /// It takes only a [`core::RiskApproved`] order, which only `perpdesk_core::risk` makes,
+    /// so an order the risk check did not see does not compile here.
     ///
     /// # Errors
     /// [`ExchangeError::Rejected`] when Binance refused it; `UnknownExecution` when its fate
     /// could not be learned (the caller must not place it again under another id).
-    pub async fn place_order(&self, order: &core::OrderRequest) -> Result<Placed, ExchangeError> {
-        self.raw.place_order(order).await
+    pub async fn place_order(
+        &self,
+        order: &core::RiskApproved<core::OrderRequest>,
+    ) -> Result<OrderReport, ExchangeError> {
+        Ok(self.raw.place_order(order.get()).await?.report())
     }
 
     /// What the exchange says about the order `order` was placed as, found by its client id;
@@ -248,6 +256,12 @@ impl Client {
     /// See [`ExchangeError`].
     pub async fn multi_assets_mode(&self) -> Result<bool, ExchangeError> {
         Ok(self.raw.multi_assets_margin().await?.multi_assets_margin)
+    }
+
+    /// Whether [`Client::key_permissions`] can be asked at all: the demo environment has no
+    /// spot API, so there the permissions cannot be read.
+    pub fn has_spot_api(&self) -> bool {
+        self.raw.rest().has_spot_api()
     }
 
     /// What the bound key may do.
