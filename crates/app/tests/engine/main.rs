@@ -6,6 +6,7 @@ mod boundaries;
 mod crash;
 mod faults;
 mod password;
+mod permissions;
 mod signals;
 mod soak;
 mod support;
