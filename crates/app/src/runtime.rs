@@ -515,14 +515,12 @@ impl Engine {
             }
         });
         let trader = self.clone();
+        // Auto-trading reads its own lossless feed, not the broadcast: a lagging broadcast
+        // receiver skips events, and a skipped signal would be a trade silently not taken.
+        let mut feed = trader.events.auto_trade_feed();
         tokio::spawn(async move {
-            let mut events = trader.events.subscribe();
-            loop {
-                match events.recv().await {
-                    Ok(AppEvent::Signal { symbol, .. }) => trader.auto_trade_latest(&symbol).await,
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
+            while let Some(symbol) = feed.recv().await {
+                trader.auto_trade_latest(&symbol).await;
             }
         });
         let me = self.clone();
