@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use perpdesk_binance::{Client, RestConfig};
-use perpdesk_core::{MaintenanceBracket, MarginType, RiskLimits, Symbol, SymbolFilters};
+use perpdesk_core::{MarginType, RiskLimits, Symbol, SymbolRules};
 use perpdesk_store::{Account, Environment, Store};
 use perpdesk_vault::{Aad, KdfParams, Sealed, SecretString, Throttle, Vault, VaultHeader};
 use rust_decimal::Decimal;
@@ -61,13 +61,6 @@ pub struct VaultStatus {
     pub auto_lock_minutes: u32,
 }
 
-/// A symbol's trading rules, read once per session.
-#[derive(Debug, Clone)]
-pub(crate) struct SymbolRules {
-    pub filters: SymbolFilters,
-    pub brackets: Vec<MaintenanceBracket>,
-}
-
 /// An account with an open, signed client.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -86,38 +79,9 @@ impl Session {
         if let Some(r) = rules.get(symbol) {
             return Ok(r.clone());
         }
-        let filters = match self.client.symbol_filters(symbol).await {
-            Ok(f) => f,
-            Err(perpdesk_binance::ExchangeError::Decode { detail, .. })
-                if detail.starts_with("no symbol") =>
-            {
-                return Err(AppError::invalid(
-                    "symbol",
-                    format!("{symbol} is not traded on this exchange"),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let brackets = self
-            .client
-            .raw()
-            .leverage_bracket(Some(symbol.as_str()))
-            .await?
-            .into_iter()
-            .find(|b| b.symbol == symbol.as_str())
-            .map(|b| {
-                b.brackets
-                    .iter()
-                    .map(|x| MaintenanceBracket {
-                        notional_cap: x.notional_cap,
-                        max_leverage: x.initial_leverage,
-                        maint_margin_ratio: x.maint_margin_ratio,
-                        cum: x.cum,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let r = SymbolRules { filters, brackets };
+        let r = self.client.symbol_rules(symbol).await?.ok_or_else(|| {
+            AppError::invalid("symbol", format!("{symbol} is not traded on this exchange"))
+        })?;
         rules.insert(symbol.clone(), r.clone());
         Ok(r)
     }
@@ -243,13 +207,13 @@ impl Engine {
     /// "Now" for records: the wall clock, except in a paper-only world where the replay
     /// clock is the exchange's time.
     pub(crate) fn now(&self, session: Option<&Session>) -> DateTime<Utc> {
-        let ms = match session {
-            Some(s) => s.client.raw().rest().server_now_ms(),
-            None => self
-                .paper
-                .as_ref()
-                .map_or_else(|| Utc::now().timestamp_millis(), |p| p.now_ms()),
-        };
+        if let Some(s) = session {
+            return s.client.now();
+        }
+        let ms = self
+            .paper
+            .as_ref()
+            .map_or_else(|| Utc::now().timestamp_millis(), |p| p.now_ms());
         DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
     }
 

@@ -325,6 +325,11 @@ impl RestClient {
         self.offset_ms.load(Ordering::Acquire)
     }
 
+    /// Whether this environment has a spot API (`/sapi/...`); the demo has none.
+    pub fn has_spot_api(&self) -> bool {
+        self.spot_base.is_some()
+    }
+
     /// Measures the exchange's clock against ours with `GET /fapi/v1/time`.
     ///
     /// # Errors

@@ -9,10 +9,12 @@
 //! * Fills pay `slippage` (a fraction of price) against the trader on each side, and the
 //!   taker `taker_fee` (0.05% by default, Binance USDⓈ-M's base rate) on each side's
 //!   notional.
-//! * Funding is settled at 00:00, 08:00 and 16:00 UTC: when bar `j` opens at such a time
-//!   and the position was opened before it, a long pays (a short receives)
-//!   `rate × quantity × open[j]`. The rate comes from the optional per-timestamp series
-//!   (matched to the hour) and otherwise defaults to 0.01% per 8h, Binance's usual rate.
+//! * Funding is settled at the symbol's own funding times: when bar `j` opens at a time the
+//!   series has a rate for (matched to the hour) and the position was opened before it, a
+//!   long pays (a short receives) `rate × quantity × open[j]`. Symbols on 4h or 1h funding
+//!   are charged every 4h or 1h that way. Before the series' first rate, after its last and
+//!   without a series, Binance's default 0.01% per 8h is charged at 00:00, 08:00 and 16:00
+//!   UTC ([`FundingRates::charge_at`]).
 //! * Barrier exits (the model and the coin flip): take-profit and stop-loss at
 //!   `tp_atr × ATR(14)` and `sl_atr × ATR(14)` from the entry, ATR taken at the signal bar;
 //!   checked on each later bar's high/low. When one bar touches both, the stop is assumed
@@ -301,11 +303,18 @@ impl FundingRates {
         self.0.is_empty()
     }
 
-    fn rate(&self, t: DateTime<Utc>, default: f64) -> f64 {
-        self.0
-            .get(&t.timestamp().div_euclid(3600))
-            .copied()
-            .unwrap_or(default)
+    /// The rate settled at the hour of `t`, if any: inside the span of the series, at the
+    /// series' own settlement times (8h, 4h or 1h apart, whatever the symbol uses); before its
+    /// first and after its last rate (or without a series), `default` at Binance's default
+    /// times 00:00, 08:00 and 16:00 UTC.
+    pub fn charge_at(&self, t: DateTime<Utc>, default: f64) -> Option<f64> {
+        let hour = t.timestamp().div_euclid(3600);
+        match (self.0.first_key_value(), self.0.last_key_value()) {
+            (Some((&first, _)), Some((&last, _))) if (first..=last).contains(&hour) => {
+                self.0.get(&hour).copied()
+            }
+            _ => is_funding_time(t).then_some(default),
+        }
     }
 }
 
@@ -410,8 +419,10 @@ impl Engine<'_> {
             // 1. Funding and barriers of a position opened at an earlier close.
             if let Some(p) = pos.as_mut() {
                 exposed += 1;
-                if is_funding_time(x.open_time[j]) {
-                    let rate = self.funding.rate(x.open_time[j], cfg.default_funding_rate);
+                if let Some(rate) = self
+                    .funding
+                    .charge_at(x.open_time[j], cfg.default_funding_rate)
+                {
                     let pay = p.side.sign() * rate * p.qty * x.open[j];
                     p.funding += pay;
                     cash -= pay;

@@ -1,11 +1,24 @@
 //! The evaluation pipeline in one call and the model card the UI renders from it.
+//!
+//! Whether a model may show a direction is decided by the edge test ([`crate::edge`]): its
+//! out-of-sample trades, as a 1h book of the symbol with the backtest's costs and the real
+//! funding at the symbol's own times, must beat random timing of the same positions, stay
+//! significant after every configuration in the trial log (both model kinds evaluated here
+//! count as two more), keep a positive bootstrap interval, beat buy-and-hold of the symbol
+//! on Sharpe over the same bars, make at least 30 independent trades, and beat climatology
+//! on the Brier score. (It used to be "more net profit than buy-and-hold and one seeded coin
+//! flip", which rewarded market direction and passed skill-less forecasts.)
 
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::SignalError;
-use crate::backtest::{BacktestConfig, BacktestReport, BacktestResult, EquityPoint, FundingRates};
+use crate::backtest::{
+    BacktestConfig, BacktestReport, BacktestResult, DEFAULT_FUNDING_RATE, EquityPoint, FundingRates,
+};
+use crate::edge::{Book, Costs, EdgeTest, TrialLog, Verdict, daily, simulate, stats};
 use crate::evaluate::{
-    CalibrationBucket, FoldReport, Metrics, WalkForwardConfig, WalkForwardReport,
+    BrierSkill, CalibrationBucket, FoldReport, Metrics, WalkForwardConfig, WalkForwardReport,
     walk_forward_models,
 };
 use crate::features::Ohlcv;
@@ -14,12 +27,13 @@ use crate::model::ModelKind;
 /// Most points an equity curve keeps in a model card: enough for a chart, small as JSON.
 pub const MAX_CURVE_POINTS: usize = 500;
 
-/// One model kind's out-of-sample record on a symbol: its walk-forward forecasts and the
-/// backtest of them next to the baselines.
+/// One model kind's out-of-sample record on a symbol: its walk-forward forecasts, the
+/// backtest of them next to the baselines, and the edge test's verdict on them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     pub walk_forward: WalkForwardReport,
     pub backtest: BacktestReport,
+    pub verdict: Verdict,
 }
 
 impl Candidate {
@@ -28,13 +42,90 @@ impl Candidate {
         self.walk_forward.model
     }
 
-    /// The "no claim without evidence" rule: the model may show a direction only when its
-    /// out-of-sample backtest beats every baseline's net PnL **and** its pooled Brier score
-    /// beats the base-rate forecast's.
+    /// The "no claim without evidence" rule: the model may show a direction only when the
+    /// edge test finds an edge in its out-of-sample record (module docs).
     pub fn has_edge(&self) -> bool {
-        let m = &self.walk_forward.pooled;
-        self.backtest.model_beats_baselines() && m.brier < m.base_rate_brier
+        self.verdict.edge
     }
+}
+
+/// The backtest's positions as a 1h book of the symbol over the tested bars: each trade's
+/// side × leverage from the bar after its entry close through its exit bar, close to close
+/// (a barrier fill inside a bar counts at that bar's close), with the backtest's costs and
+/// the funding settled inside each bar (at the series' own times, the default outside it).
+///
+/// # Errors
+/// [`SignalError::BadParam`] when the report's span does not index the candles.
+pub fn trade_book(
+    x: &Ohlcv,
+    report: &BacktestReport,
+    funding: &FundingRates,
+) -> Result<Book, SignalError> {
+    let from = x.open_time.partition_point(|&t| t < report.start);
+    let to = x.open_time.partition_point(|&t| t <= report.end);
+    if from >= to || from == 0 {
+        return Err(SignalError::BadParam(
+            "the backtest's span does not index the candles after the first".into(),
+        ));
+    }
+    let cfg = report.config;
+    let mut weights = vec![0.0; to - from];
+    for t in &report.model.trade_log {
+        let s = match t.side {
+            crate::backtest::Side::Long => cfg.leverage,
+            crate::backtest::Side::Short => -cfg.leverage,
+        };
+        for w in weights
+            .iter_mut()
+            .take(t.exit_index + 1 - from)
+            .skip(t.entry_index + 1 - from)
+        {
+            *w = s;
+        }
+    }
+    let hour = Duration::hours(1);
+    Ok(Book {
+        bar: hour,
+        times: x.open_time[from..to].to_vec(),
+        assets: vec!["symbol".into()],
+        weights: vec![weights],
+        returns: vec![
+            (from..to)
+                .map(|i| x.close[i] / x.close[i - 1] - 1.0)
+                .collect(),
+        ],
+        funding: vec![
+            (from..to)
+                .map(|i| {
+                    funding
+                        .charge_at(x.open_time[i] + hour, DEFAULT_FUNDING_RATE)
+                        .unwrap_or(0.0)
+                })
+                .collect(),
+        ],
+        costs: Costs {
+            taker_fee: cfg.taker_fee,
+            slippage: cfg.slippage,
+        },
+    })
+}
+
+/// The Brier skill behind a walk-forward's pooled metrics.
+pub fn pooled_brier(m: &Metrics) -> BrierSkill {
+    BrierSkill {
+        n: m.n,
+        base_rate: m.up_rate,
+        brier: m.brier,
+        climatology_brier: m.base_rate_brier,
+        skill: m.brier_skill,
+    }
+}
+
+/// The annualised Sharpe of a book's daily net returns.
+fn book_sharpe(book: &Book) -> Result<f64, SignalError> {
+    let sim = simulate(book)?;
+    let (_, net) = daily(&book.times, &sim.net);
+    Ok(stats(&net)?.sharpe)
 }
 
 /// Every model kind's record on one symbol and the one the live signal uses.
@@ -46,17 +137,16 @@ pub struct Evaluation {
     pub chosen: usize,
 }
 
-/// Picks the model with the better out-of-sample record: one that has the edge (beat
-/// every baseline and the base rate) over one that has not; then the higher backtest net
-/// PnL; then the lower Brier score; a full tie keeps the earlier (simpler) kind. Choosing
-/// between two records on the same test windows is itself a mild selection, so the
-/// chosen record is a little optimistic; with two candidates that bias is small, and the
-/// rule never turns a record without edge into one with it.
+/// Picks the model with the better out-of-sample record: one that has the edge over one
+/// that has not; then the higher Sharpe of its daily net returns; then the lower Brier
+/// score; a full tie keeps the earlier (simpler) kind. Choosing between two records on the
+/// same test windows is a selection: the edge test counts both kinds as trials, so the
+/// choice is paid for in the deflated Sharpe.
 pub fn choose(candidates: &[Candidate]) -> usize {
     let mut best = 0;
     for (i, c) in candidates.iter().enumerate().skip(1) {
         let b = &candidates[best];
-        let key = |c: &Candidate| (c.has_edge(), c.backtest.model.net_pnl_pct);
+        let key = |c: &Candidate| (c.has_edge(), c.verdict.strategy.sharpe);
         let (ck, bk) = (key(c), key(b));
         let better = match (ck.0, bk.0) {
             (true, false) => true,
@@ -123,13 +213,28 @@ pub fn evaluate_split_funding(
         horizon: wf.label.horizon,
         ..bt
     };
-    let candidates = reports
+    let tested = reports
         .into_iter()
         .map(|walk| {
             let backtest = crate::backtest::backtest(x, &walk.predictions, bt, funding)?;
+            let book = trade_book(x, &backtest, funding)?;
+            let sharpe = book_sharpe(&book)?;
+            Ok((walk, backtest, book, sharpe))
+        })
+        .collect::<Result<Vec<_>, SignalError>>()?;
+    // Every kind evaluated here is one more trial on top of the log.
+    let sharpes: Vec<f64> = tested.iter().map(|t| t.3).collect();
+    let trials = TrialLog::shipped()?.summary_with(&sharpes);
+    let candidates = tested
+        .into_iter()
+        .map(|(walk, backtest, book, _)| {
+            let brier = pooled_brier(&walk.pooled);
+            let verdict =
+                EdgeTest::STANDARD.judge(&book, &book.buy_and_hold(), &trials, Some(brier))?;
             Ok(Candidate {
                 walk_forward: walk,
                 backtest,
+                verdict,
             })
         })
         .collect::<Result<Vec<_>, SignalError>>()?;
@@ -222,6 +327,9 @@ pub struct CandidateCard {
     /// The coin flip with this model's trade count (the other baselines are the card's).
     pub coin_flip: StrategyCard,
     pub has_edge: bool,
+    /// The edge test's verdict (its numbers and every reason it is flat).
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
 }
 
 /// The model card: what the UI shows next to every signal, as JSON. The top-level fields
@@ -239,8 +347,11 @@ pub struct ModelCard {
     pub calibration: Vec<CalibrationBucket>,
     pub model: StrategyCard,
     pub baselines: Vec<StrategyCard>,
-    /// Whether the "no claim without evidence" rule lets the model show a direction.
+    /// Whether the edge test lets the model show a direction.
     pub has_edge: bool,
+    /// The chosen model's verdict.
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
     /// The kind of the chosen model.
     #[serde(default = "logistic")]
     pub model_kind: ModelKind,
@@ -278,6 +389,7 @@ impl ModelCard {
                     strategy,
                     coin_flip: coin,
                     has_edge: k.has_edge(),
+                    verdict: Some(k.verdict.clone()),
                 }
             })
             .collect();
@@ -292,6 +404,7 @@ impl ModelCard {
             model: (&c.backtest.model).into(),
             baselines: c.backtest.baselines.iter().map(Into::into).collect(),
             has_edge: c.has_edge(),
+            verdict: Some(c.verdict.clone()),
             model_kind: c.kind(),
             candidates,
         }

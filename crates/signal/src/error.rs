@@ -65,6 +65,18 @@ pub enum SignalError {
     /// A model could not be fitted (e.g. a single class in the training window).
     #[error("cannot fit model: {0}")]
     Fit(String),
+    /// A data file could not be parsed (`file` is its name).
+    #[error("{file}: {reason}")]
+    DataFile { file: String, reason: String },
+    /// Two different candles of one symbol share an open time (e.g. in two files).
+    #[error("{symbol}: two different candles open at {open_time}")]
+    ConflictingCandles {
+        symbol: String,
+        open_time: DateTime<Utc>,
+    },
+    /// A strategy file is malformed or asks for something impossible.
+    #[error("strategy file: {0}")]
+    Strategy(String),
 }
 
 impl SignalError {

@@ -16,22 +16,41 @@
 //! same baselines: an L2 logistic regression ([`model`]) and gradient-boosted trees trained
 //! by LightGBM ([`gbdt`]; training is native and single-threaded for determinism, scoring
 //! walks the fitted trees in Rust). The live signal uses the one with the better
-//! out-of-sample record on the symbol.
+//! out-of-sample record on the symbol, and shows a direction only where the edge test
+//! ([`edge`]) finds an edge.
+//!
+//! The signal families work on the whole universe at daily horizons: [`universe`] (every
+//! symbol's 1h candles and funding, parsed from text; the funding source per symbol),
+//! [`bars`] (daily and 4h bars with explicit gaps, the [`bars::Panel`] of all symbols),
+//! [`families`] (plain rules with the parameters of a versioned [`strategy`] file),
+//! [`sizing`] (volatility targets per position and per book, stops), [`portfolio`] (books,
+//! the equal-risk portfolio, the equal-weight basket), [`model_family`] (the 1h models as
+//! families) and [`study`] (the full record of a strategy over a window, judged per family
+//! on the universe book). Invariant: a family's target at a bar's close uses only data
+//! settled by that close, and is held over the next bar.
 
 pub mod backtest;
+pub mod bars;
 pub mod card;
 pub mod data;
 pub mod edge;
 pub mod error;
 pub mod evaluate;
+pub mod families;
 pub mod features;
 pub mod gbdt;
 pub mod indicators;
 pub mod labels;
 pub mod model;
+pub mod model_family;
+pub mod portfolio;
 pub mod saved;
 pub mod signal;
+pub mod sizing;
+pub mod strategy;
 pub mod stream;
+pub mod study;
+pub mod universe;
 
 pub use backtest::{
     BacktestConfig, BacktestReport, BacktestResult, EquityPoint, FundingRates, Side, Trade,

@@ -3,12 +3,13 @@
 //! # No claim without evidence
 //!
 //! The live signal uses the model kind with the better out-of-sample record on the symbol
-//! ([`crate::card::choose`]). Its direction is [`SignalDirection::Flat`] unless that model's
-//! out-of-sample record on
-//! the symbol shows an edge: its walk-forward backtest's net PnL beats **every** baseline's
-//! (buy-and-hold, EMA crossover, RSI reversion, coin flip) **and** its pooled Brier score
-//! beats the base-rate forecast's. Without that, the probability is still reported, but no
-//! arrow is drawn: a confident arrow without evidence is worse than none.
+//! ([`crate::card::choose`]). Its direction is [`SignalDirection::Flat`] unless the edge test
+//! ([`crate::edge::Verdict`]) finds an edge in that model's out-of-sample record on the
+//! symbol: better than random timing of the same positions, significant after every
+//! configuration tried, a bootstrap interval above 0, above buy-and-hold's Sharpe, enough
+//! independent trades, and Brier skill against climatology. Without that, the probability is
+//! still reported with the verdict's reasons, but no arrow is drawn: a confident arrow
+//! without evidence is worse than none.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::SignalError;
 use crate::backtest::{BacktestConfig, FundingRates};
 use crate::card::Evaluation;
+use crate::edge::{FlatReason, Verdict};
 use crate::evaluate::WalkForwardConfig;
 use crate::features::{Features, Ohlcv, compute_features_with_funding};
 use crate::labels::{Direction, forward_labels};
@@ -43,8 +45,22 @@ pub struct Record {
     /// The strongest baseline by net PnL and its PnL.
     pub best_baseline: String,
     pub best_baseline_net_pnl_pct: f64,
+    /// The edge test holds on every criterion but the Brier score (random timing, trials,
+    /// interval, buy-and-hold, trade count).
     pub beats_baselines: bool,
+    /// Brier skill against climatology of the test windows is above 0.
     pub beats_base_rate: bool,
+    /// The edge test's verdict; a record without one (made before the test existed) has no
+    /// edge.
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+}
+
+impl Record {
+    /// Whether the signal may show a direction: the verdict found an edge.
+    pub fn has_edge(&self) -> bool {
+        self.verdict.as_ref().is_some_and(|v| v.edge)
+    }
 }
 
 impl Record {
@@ -69,8 +85,13 @@ impl Record {
             model_win_rate: model.win_rate,
             best_baseline: best.map_or_else(String::new, |b| b.name.clone()),
             best_baseline_net_pnl_pct: best.map_or(f64::NEG_INFINITY, |b| b.net_pnl_pct),
-            beats_baselines: c.backtest.model_beats_baselines(),
-            beats_base_rate: m.brier < m.base_rate_brier,
+            beats_baselines: c
+                .verdict
+                .reasons
+                .iter()
+                .all(|r| *r == FlatReason::NoBrierSkill),
+            beats_base_rate: !c.verdict.reasons.contains(&FlatReason::NoBrierSkill),
+            verdict: Some(c.verdict.clone()),
         }
     }
 }
@@ -247,7 +268,7 @@ pub fn make_signal_with_record<M: Scorer + ?Sized>(
     } else {
         SignalDirection::Flat
     };
-    let direction = if record.beats_baselines && record.beats_base_rate {
+    let direction = if record.has_edge() {
         raw
     } else {
         SignalDirection::Flat

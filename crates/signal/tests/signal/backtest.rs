@@ -133,6 +133,52 @@ fn short_pays_no_funding_receives_it_and_series_overrides_default() {
 }
 
 #[test]
+fn funding_is_charged_at_the_series_own_times_and_the_default_outside_it() {
+    // Bars open 02:00 … 10:00; a short opens at the close of the 03:00 bar (04:00) and closes
+    // at the close of the 10:00 bar. Funding falls at the opens of the 04:00 and 08:00 bars.
+    let x = candles(2, &[(100.0, 101.0, 99.0, 100.0); 9]);
+    let p = preds(&x, 1, &[(1, 0.3)]);
+    let c = BacktestConfig {
+        horizon: 7,
+        ..cfg()
+    };
+    let at = |h: u32| {
+        Utc.with_ymd_and_hms(2024, 1, 1, h, 0, 0)
+            .single()
+            .expect("time")
+    };
+    let qty = 2.0 / (100.0 * (1.0 - 0.001));
+    let four_hourly = [
+        (at(0), 0.0002),
+        (at(4), 0.0003),
+        (at(8), 0.0005),
+        (at(12), 0.0007),
+    ];
+    // A series on 4h funding covering the trade: charged at 04:00 and 08:00 (the old rule
+    // charged 08:00 only).
+    // A series ending at 04:00: its 04:00 rate, then the default at 08:00.
+    // No series: the default at 08:00 only.
+    for (rates, paid) in [
+        (&four_hourly[..], 0.0003 + 0.0005),
+        (&four_hourly[..2], 0.0003 + 0.0001),
+        (&[][..], 0.0001),
+    ] {
+        let rates = FundingRates::new(rates).expect("rates");
+        let r = backtest(&x, &p, c, &rates).expect("backtest");
+        let t = r.model.trade_log[0];
+        assert_eq!(
+            (t.side, t.exit, t.exit_index),
+            (Side::Short, ExitReason::Horizon, 8)
+        );
+        assert!(
+            close(t.funding, -paid * qty * 100.0),
+            "{} vs {paid}",
+            t.funding
+        );
+    }
+}
+
+#[test]
 fn stop_is_assumed_first_when_a_bar_touches_both() {
     let mut bars = BARS;
     bars[2] = (100.0, 110.0, 90.0, 100.0);

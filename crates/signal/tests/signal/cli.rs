@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use perpdesk_signal::{FEATURE_SET_VERSION, SavedModel, Signal};
+use perpdesk_signal::{FEATURE_SET_VERSION, SavedModel, Scorer, Signal};
 
 use crate::common::shared_dir;
 
@@ -97,6 +97,39 @@ fn train_saves_a_model_and_score_uses_it() {
         .expect("run score"));
     assert_eq!(again, scored);
 
+    // The frozen model scored out of time by `backtest`, next to the rule families, on a
+    // folder holding the same slice.
+    let folder = dir.join("folder");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::copy(&data, folder.join("binance_um_BTCUSDT_1h_slice.csv")).expect("copy");
+    std::fs::copy(
+        &funding,
+        folder.join("binance_um_BTCUSDT_funding_2021-2023.csv"),
+    )
+    .expect("copy");
+    let strategy = Path::new(env!("CARGO_MANIFEST_DIR")).join("strategies/perpdesk-v1.json");
+    let report = ok(bin()
+        .arg("backtest")
+        .arg("--strategy")
+        .arg(&strategy)
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(&folder)
+        .args(["--from", "2021-10-01", "--to", "2021-12-31", "--json"])
+        .output()
+        .expect("run backtest"));
+    let report: perpdesk_signal::study::StudyReport =
+        serde_json::from_str(&report).expect("report json");
+    let frozen = report
+        .families
+        .iter()
+        .find(|f| f.id == format!("model_1h_frozen_{}", saved.model.kind().name()))
+        .expect("the frozen model's record");
+    assert_eq!(frozen.verdict.strategy.days, 92);
+    assert!(frozen.verdict.brier.is_some_and(|b| b.n > 2_000));
+    assert!(frozen.verdict.activity.trades > 0);
+
     // A model saved for feature set v1 is refused, naming the versions.
     let text = std::fs::read_to_string(&model).expect("model file");
     let v1 = text.replacen(
@@ -127,7 +160,7 @@ fn evaluate_prints_both_models_and_writes_the_card() {
     let (dir, data, funding) = slice("evaluate");
     let card = dir.join("card.json");
     let out = ok(bin()
-        .args(["evaluate", "--symbol", "BTCUSDT", "--data"])
+        .args(["evaluate-1h", "--symbol", "BTCUSDT", "--data"])
         .arg(&data)
         .arg("--funding")
         .arg(&funding)
@@ -155,7 +188,7 @@ fn bad_input_files_are_clear_errors() {
     let (dir, _, _) = slice("bad");
     let missing = dir.join("nope.csv");
     let out = bin()
-        .args(["evaluate", "--data"])
+        .args(["evaluate-1h", "--data"])
         .arg(&missing)
         .output()
         .expect("run");

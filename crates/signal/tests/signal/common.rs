@@ -1,10 +1,13 @@
 //! Loading the shared real candles.
 
+use std::io::Read;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use perpdesk_core::Candle;
+use perpdesk_signal::universe::{Universe, UniverseBuilder};
 use rust_decimal::Decimal;
 
 pub fn shared_dir() -> PathBuf {
@@ -42,4 +45,42 @@ pub fn btc_1h() -> Vec<Candle> {
 
 pub fn close_enough(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The text of a data file, gunzipped when its name ends in `.gz`.
+pub fn read_text(path: &std::path::Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        text
+    } else {
+        String::from_utf8(bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+}
+
+/// Every universe file of `shared/data` and `shared/data/wide` (30 symbols), parsed once
+/// per test binary.
+pub fn shared_universe() -> &'static Universe {
+    static U: OnceLock<Universe> = OnceLock::new();
+    U.get_or_init(|| {
+        let data = shared_dir().join("data");
+        let mut b = UniverseBuilder::new();
+        for dir in [data.clone(), data.join("wide")] {
+            let mut names: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|e| e.expect("dir entry").path())
+                .collect();
+            names.sort();
+            for path in names {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if perpdesk_signal::universe::classify_file(name).is_some() {
+                    b.add_file(name, &read_text(&path)).expect("universe file");
+                }
+            }
+        }
+        b.build().expect("shared universe")
+    })
 }

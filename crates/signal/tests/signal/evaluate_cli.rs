@@ -4,6 +4,7 @@
 use perpdesk_core::Interval;
 use perpdesk_signal::backtest::{BacktestConfig, FundingRates};
 use perpdesk_signal::card::downsample;
+use perpdesk_signal::edge::FlatReason;
 use perpdesk_signal::signal::model_version;
 use perpdesk_signal::{
     ModelCard, ModelKind, Ohlcv, SignalDirection, choose, compute_features,
@@ -59,6 +60,13 @@ fn evaluate_btc_is_deterministic_and_the_card_is_small() {
     assert!(card.baselines[3].trades <= card.model.trades);
 }
 
+/// Sets the chosen model's verdict to pass or to fail for `reasons`.
+fn set_verdict(e: &mut perpdesk_signal::Evaluation, reasons: &[FlatReason]) {
+    let v = &mut e.chosen_mut().verdict;
+    v.reasons = reasons.to_vec();
+    v.edge = reasons.is_empty();
+}
+
 #[test]
 fn signal_is_flat_without_evidence_and_directional_with_it() {
     let (x, rates) = btc();
@@ -75,19 +83,27 @@ fn signal_is_flat_without_evidence_and_directional_with_it() {
     let score = |e: &perpdesk_signal::Evaluation| {
         make_signal("BTCUSDT", &x, &features, &model, &version, e).expect("signal")
     };
+    // The record carries the real verdict and its reasons.
+    let real = score(&e);
+    let verdict = real.record.verdict.clone().expect("a verdict");
+    assert_eq!(verdict.edge, real.record.has_edge());
+    assert_eq!(verdict.edge, verdict.reasons.is_empty());
+    assert!(verdict.random_timing.count >= 500 && verdict.interval.resamples >= 1_000);
     // Force both branches of the rule on the same forecast.
-    e.chosen_mut().backtest.model.net_pnl_pct = -1e9;
+    set_verdict(
+        &mut e,
+        &[FlatReason::BelowRandomTiming, FlatReason::BelowBuyAndHold],
+    );
     let flat = score(&e);
     assert_eq!(flat.direction, SignalDirection::Flat);
-    assert!(!flat.record.beats_baselines);
-    e.chosen_mut().backtest.model.net_pnl_pct = 1e9;
-    let pooled = &mut e.chosen_mut().walk_forward.pooled;
-    pooled.brier = pooled.base_rate_brier + 0.01;
-    assert_eq!(score(&e).direction, SignalDirection::Flat, "Brier loses");
-    let pooled = &mut e.chosen_mut().walk_forward.pooled;
-    pooled.brier = pooled.base_rate_brier - 0.01;
+    assert!(!flat.record.beats_baselines && flat.record.beats_base_rate);
+    set_verdict(&mut e, &[FlatReason::NoBrierSkill]);
+    let no_brier = score(&e);
+    assert_eq!(no_brier.direction, SignalDirection::Flat, "Brier loses");
+    assert!(no_brier.record.beats_baselines && !no_brier.record.beats_base_rate);
+    set_verdict(&mut e, &[]);
     let s = score(&e);
-    assert!(s.record.beats_baselines && s.record.beats_base_rate);
+    assert!(s.record.beats_baselines && s.record.beats_base_rate && s.record.has_edge());
     let expected = if s.p_up >= 0.5 {
         SignalDirection::Long
     } else {
@@ -101,6 +117,10 @@ fn signal_is_flat_without_evidence_and_directional_with_it() {
     assert_eq!(s.take_profit > s.entry, up);
     assert_eq!(s.stop_loss < s.entry, up);
     assert!(s.model_version.starts_with("logistic-fs2-"));
+    // A record saved before the edge test existed has no verdict: no edge.
+    let mut old = s.record.clone();
+    old.verdict = None;
+    assert!(!old.has_edge());
 }
 
 #[test]
@@ -165,27 +185,34 @@ fn the_signal_uses_the_model_with_the_better_record() {
     )
     .expect("evaluate");
     assert_eq!(choose(&e.candidates), e.chosen);
-    let give_edge = |c: &mut perpdesk_signal::Candidate, pnl: f64| {
-        c.backtest.model.net_pnl_pct = pnl;
-        c.walk_forward.pooled.brier = c.walk_forward.pooled.base_rate_brier - 0.01;
+    let set = |c: &mut perpdesk_signal::Candidate, edge: bool, sharpe: f64| {
+        c.verdict.edge = edge;
+        c.verdict.reasons = if edge {
+            vec![]
+        } else {
+            vec![FlatReason::IntervalIncludesZero]
+        };
+        c.verdict.strategy.sharpe = sharpe;
     };
-    // An edge beats a bigger PnL without one.
-    give_edge(&mut e.candidates[1], 1e6);
-    e.candidates[0].backtest.model.net_pnl_pct = 2e6;
-    e.candidates[0].walk_forward.pooled.brier = 1.0;
+    // An edge beats a bigger Sharpe without one.
+    set(&mut e.candidates[1], true, 1.0);
+    set(&mut e.candidates[0], false, 2.0);
     assert!(e.candidates[1].has_edge() && !e.candidates[0].has_edge());
     assert_eq!(choose(&e.candidates), 1);
-    // Both with the edge: the higher PnL.
-    give_edge(&mut e.candidates[0], 2e6);
+    // Both with the edge: the higher Sharpe.
+    set(&mut e.candidates[0], true, 2.0);
     assert_eq!(choose(&e.candidates), 0);
-    // Neither: still the higher PnL (its signals stay Flat anyway).
-    e.candidates[0].walk_forward.pooled.brier = 1.0;
-    e.candidates[1].walk_forward.pooled.brier = 1.0;
-    e.candidates[1].backtest.model.net_pnl_pct = 3e6;
+    // Neither: still the higher Sharpe (its signals stay Flat anyway).
+    set(&mut e.candidates[0], false, 2.0);
+    set(&mut e.candidates[1], false, 3.0);
     assert_eq!(choose(&e.candidates), 1);
     e.chosen = 1;
     let card = ModelCard::new("BTCUSDT", &e);
     assert_eq!(card.model_kind, ModelKind::Gbdt);
     assert!(!card.has_edge);
-    assert_eq!(perpdesk_signal::Record::new(&e).model_net_pnl_pct, 3e6);
+    assert_eq!(
+        card.verdict.as_ref().map(|v| v.reasons.clone()),
+        Some(vec![FlatReason::IntervalIncludesZero])
+    );
+    assert!(!perpdesk_signal::Record::new(&e).has_edge());
 }

@@ -1,0 +1,193 @@
+//! The 1h learned models as families over the universe, judged by the same edge test as the
+//! rules: their out-of-sample positions become one 1h book across every symbol.
+//!
+//! Two sources of forecasts:
+//! * [`walk_forward_books`]: each symbol's own walk-forward (the app's per-symbol evaluation,
+//!   unchanged windows), one configuration per model kind;
+//! * [`frozen_books`]: one saved model, frozen at its training date, scored on every symbol
+//!   over any window (the held-back test's path).
+//!
+//! Either way the 1h backtest's rule (threshold, ATR barriers, horizon) makes the trades, and
+//! the book holds each trade's side × leverage from the bar after its entry close through its
+//! exit bar, close to close. A barrier fill inside a bar is replaced by that bar's close in the
+//! book (the backtest's record keeps the exact fill). Symbols whose candles have gaps are
+//! evaluated on each gap-free run long enough for the model.
+
+use chrono::Duration;
+
+use crate::SignalError;
+use crate::backtest::{BacktestConfig, FundingRates, Side, Trade, backtest};
+use crate::bars::{Panel, Window};
+use crate::card::evaluate;
+use crate::evaluate::{OosPrediction, WalkForwardConfig, brier_skill, fold_count};
+use crate::features::{Ohlcv, compute_features_with_funding};
+use crate::model::{ModelKind, Scorer};
+use crate::saved::SavedModel;
+use crate::strategy::model_family_id;
+use crate::study::ModelBooks;
+use crate::universe::Universe;
+
+/// The 1h panel of the universe (what model books are built on).
+///
+/// # Errors
+/// As [`Panel::new`].
+pub fn hourly_panel(universe: &Universe) -> Result<Panel, SignalError> {
+    Panel::new(universe, Duration::hours(1))
+}
+
+/// Where each run's candle `i` sits on the panel.
+fn offset(panel: &Panel, x: &Ohlcv) -> Option<usize> {
+    let first = *x.open_time.first()?;
+    let h = (first - *panel.times.first()?).num_hours();
+    usize::try_from(h).ok()
+}
+
+/// Writes a trade's positions into targets decided at closes (held over the next bar).
+fn place(targets: &mut [f64], at: usize, trades: &[Trade], leverage: f64) {
+    for t in trades {
+        let s = match t.side {
+            Side::Long => leverage,
+            Side::Short => -leverage,
+        };
+        for slot in targets
+            .iter_mut()
+            .take(at + t.exit_index)
+            .skip(at + t.entry_index)
+        {
+            *slot = s;
+        }
+    }
+}
+
+/// Outcomes of forecasts: whether the close `horizon` bars later is above the forecast
+/// bar's close (rows without a known outcome are left out).
+fn outcomes(x: &Ohlcv, preds: &[OosPrediction], horizon: usize) -> (Vec<f64>, Vec<bool>) {
+    preds
+        .iter()
+        .filter_map(|p| {
+            let later = x.close.get(p.index + horizon)?;
+            Some((p.p_up, *later > x.close[p.index]))
+        })
+        .unzip()
+}
+
+/// Each symbol's walk-forward forecasts per model kind, traded by the 1h rule, as one book
+/// per kind on the 1h panel. `progress(symbols done, symbols)` after each symbol.
+///
+/// # Errors
+/// What the walk-forward, the backtest or the Brier score refuse.
+pub fn walk_forward_books(
+    universe: &Universe,
+    panel: &Panel,
+    kinds: &[ModelKind],
+    wf: WalkForwardConfig,
+    bt: BacktestConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<ModelBooks>, SignalError> {
+    let n = panel.assets.len();
+    let mut targets = vec![vec![vec![0.0; panel.len()]; n]; kinds.len()];
+    let mut scored: Vec<(Vec<f64>, Vec<bool>)> = vec![(vec![], vec![]); kinds.len()];
+    for (a, sym) in universe.symbols.iter().enumerate() {
+        let rates = FundingRates::new(sym.funding.events())?;
+        for x in sym.hourly.contiguous_runs() {
+            if fold_count(x.len(), &wf) == 0 {
+                continue;
+            }
+            let Some(at) = offset(panel, &x) else {
+                continue;
+            };
+            let e = evaluate(&x, wf, bt, &rates)?;
+            for (k, kind) in kinds.iter().enumerate() {
+                let Some(c) = e.candidates.iter().find(|c| c.kind() == *kind) else {
+                    continue;
+                };
+                place(
+                    &mut targets[k][a],
+                    at,
+                    &c.backtest.model.trade_log,
+                    c.backtest.config.leverage,
+                );
+                let (p, y) = outcomes(&x, &c.walk_forward.predictions, wf.label.horizon);
+                scored[k].0.extend(p);
+                scored[k].1.extend(y);
+            }
+        }
+        progress(a + 1, n);
+    }
+    kinds
+        .iter()
+        .zip(targets)
+        .zip(scored)
+        .map(|((kind, t), (p, y))| {
+            Ok(ModelBooks {
+                id: model_family_id(*kind),
+                panel: panel.clone(),
+                targets: t,
+                brier: if p.is_empty() {
+                    None
+                } else {
+                    Some(brier_skill(&p, &y)?)
+                },
+            })
+        })
+        .collect()
+}
+
+/// A saved model, frozen, scored on every symbol over `window` with its own backtest rule:
+/// one book on the 1h panel. The forecasts are out of time for every bar after the model's
+/// training window.
+///
+/// # Errors
+/// Feature, scoring, backtest and Brier errors.
+pub fn frozen_books(
+    universe: &Universe,
+    panel: &Panel,
+    model: &SavedModel,
+    window: Window,
+) -> Result<ModelBooks, SignalError> {
+    let bt = model.backtest_config;
+    let mut targets = vec![vec![0.0; panel.len()]; panel.assets.len()];
+    let (mut ps, mut ys) = (Vec::new(), Vec::new());
+    for (a, sym) in universe.symbols.iter().enumerate() {
+        let rates = FundingRates::new(sym.funding.events())?;
+        for x in sym.hourly.contiguous_runs() {
+            if x.len() <= crate::features::WARMUP + bt.horizon {
+                continue;
+            }
+            let Some(at) = offset(panel, &x) else {
+                continue;
+            };
+            let features = compute_features_with_funding(&x, &rates)?;
+            let mut preds = Vec::new();
+            for row in &features.rows {
+                if row.open_time < window.from || row.open_time > window.to {
+                    continue;
+                }
+                let p_up = model.model.predict_proba(features.version, &row.values)?;
+                preds.push(OosPrediction {
+                    index: row.index,
+                    open_time: row.open_time,
+                    p_up,
+                });
+            }
+            if preds.is_empty() {
+                continue;
+            }
+            let r = backtest(&x, &preds, bt, &rates)?;
+            place(&mut targets[a], at, &r.model.trade_log, bt.leverage);
+            let (p, y) = outcomes(&x, &preds, bt.horizon);
+            ps.extend(p);
+            ys.extend(y);
+        }
+    }
+    Ok(ModelBooks {
+        id: format!("model_1h_frozen_{}", model.model.kind().name()),
+        panel: panel.clone(),
+        targets,
+        brier: if ps.is_empty() {
+            None
+        } else {
+            Some(brier_skill(&ps, &ys)?)
+        },
+    })
+}

@@ -1,0 +1,548 @@
+//! The whole record of a strategy file on a universe over a window: every family's book
+//! judged by the edge test against the equal-weight basket, per-symbol records (shown, never
+//! used to choose), the equal-risk portfolio of the families that pass, the funding carry,
+//! and each family's signal at the last close. Pure: the caller hands in the parsed universe
+//! and the trial log; the same inputs give the same report bit for bit.
+//!
+//! Edge is decided **per family on the universe book**: a family passes or not as a whole;
+//! per-symbol numbers never pick the symbols it trades. A family's signal is Flat exactly
+//! where its configuration has no edge.
+
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::SignalError;
+use crate::bars::{Panel, Window};
+use crate::edge::{
+    Book, Costs, EdgeTest, Stats, TrialLog, TrialSummary, Verdict, daily, simulate, stats,
+};
+use crate::evaluate::BrierSkill;
+use crate::families::{Carry, Family, Rule, funding_carry};
+use crate::portfolio::{Curve, asset_vol, basket_targets, book, combine, targets};
+use crate::signal::SignalDirection;
+use crate::sizing::{DAYS_PER_YEAR, Stop, vol_stop};
+use crate::strategy::LoadedStrategy;
+use crate::universe::{FundingSource, Universe};
+
+/// Most points a curve keeps in a report.
+pub const CURVE_POINTS: usize = 500;
+
+/// Which strategy file a report comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyStamp {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub freeze_date: chrono::NaiveDate,
+}
+
+impl StrategyStamp {
+    /// The stamp of a loaded strategy.
+    pub fn of(s: &LoadedStrategy) -> Self {
+        Self {
+            name: s.strategy.name.clone(),
+            version: s.strategy.version.clone(),
+            sha256: s.sha256.clone(),
+            freeze_date: s.strategy.freeze_date,
+        }
+    }
+}
+
+/// What the data held for a symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolInfo {
+    pub symbol: String,
+    pub first_candle: DateTime<Utc>,
+    pub last_candle: DateTime<Utc>,
+    pub candles: usize,
+    /// Hours between the first and last candle without one.
+    pub missing_hours: i64,
+    pub funding: FundingSource,
+}
+
+/// One symbol's share of a family's book (computed and shown, never used to choose).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolRecord {
+    pub symbol: String,
+    /// The family's positions in this symbol alone.
+    pub stats: Stats,
+    pub trades: usize,
+    pub turnover_per_year: f64,
+    /// Holding the symbol over the days it has data in the window.
+    pub buy_and_hold: Stats,
+}
+
+/// A family's signal for one symbol at the last close of the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatestSignal {
+    pub symbol: String,
+    /// The close the signal is for.
+    pub time: DateTime<Utc>,
+    /// The rule's signal in `[−1, 1]`.
+    pub signal: f64,
+    /// The book's target weight (volatility-sized, under the book's ceiling).
+    pub weight: f64,
+    /// Long/Short by the weight's sign, Flat when the weight is 0 **or the family has no
+    /// edge** (then `reasons` in the family's verdict say why).
+    pub direction: SignalDirection,
+    /// Annualised volatility estimate behind the size.
+    pub annual_vol: Option<f64>,
+    /// The volatility stop from the last close (none without a position or estimate).
+    pub stop: Option<Stop>,
+    /// When the family decides again.
+    pub next_decision: DateTime<Utc>,
+}
+
+/// A family's whole record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyRecord {
+    pub id: String,
+    /// The rule and its parameters (absent for model families).
+    pub rule: Option<Rule>,
+    pub horizon_days: f64,
+    /// The trial's id in the trial log.
+    pub trial_id: String,
+    pub verdict: Verdict,
+    /// Annual Sharpe of the basket over the same days, for the table.
+    pub curve: Curve,
+    pub per_symbol: Vec<SymbolRecord>,
+    pub latest: Vec<LatestSignal>,
+}
+
+/// The equal-risk portfolio of the families that pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioRecord {
+    /// Families in it; empty when none passes (then the portfolio is flat).
+    pub members: Vec<String>,
+    pub trial_id: String,
+    pub verdict: Option<Verdict>,
+    pub curve: Option<Curve>,
+    /// The aim: Sharpe ≥ basket + 0.3 with at most half its maximum drawdown.
+    pub aim_met: bool,
+}
+
+/// The equal-weight basket: the benchmark of every family and of the portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BasketRecord {
+    pub stats: Stats,
+    pub curve: Curve,
+}
+
+/// A symbol's funding carry at the last close (information, not traded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolCarry {
+    pub symbol: String,
+    pub time: DateTime<Utc>,
+    pub carry: Carry,
+}
+
+/// The full record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyReport {
+    pub strategy: StrategyStamp,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub costs: Costs,
+    /// The trial count and Sharpe spread the deflated Sharpe ratio used (the log plus this
+    /// run's configurations not logged yet).
+    pub trials: TrialSummary,
+    pub symbols: Vec<SymbolInfo>,
+    pub basket: BasketRecord,
+    pub families: Vec<FamilyRecord>,
+    pub portfolio: PortfolioRecord,
+    pub carry: Vec<SymbolCarry>,
+}
+
+/// A family's books before judging.
+struct Run {
+    id: String,
+    rule: Option<Rule>,
+    horizon_days: f64,
+    panel_index: usize,
+    signal: Vec<Vec<f64>>,
+    targets: Vec<Vec<f64>>,
+    book: Book,
+    sharpe: f64,
+    brier: Option<BrierSkill>,
+}
+
+/// The trial id of a configuration on a window: the same configuration on the same days is
+/// the same trial.
+pub fn trial_id(strategy: &LoadedStrategy, family: &str, window: Window) -> String {
+    format!(
+        "{}-v{}/{}/{}..{}",
+        strategy.strategy.name,
+        strategy.strategy.version,
+        family,
+        window.from.date_naive(),
+        window.to.date_naive()
+    )
+}
+
+fn costs_of(s: &LoadedStrategy) -> Costs {
+    Costs {
+        taker_fee: s.strategy.costs.taker_fee,
+        slippage: s.strategy.costs.slippage,
+    }
+}
+
+fn daily_stats(book: &Book) -> Result<(Stats, crate::edge::Simulation), SignalError> {
+    let sim = simulate(book)?;
+    let (_, net) = daily(&book.times, &sim.net);
+    Ok((stats(&net)?, sim))
+}
+
+/// Inputs a model family adds to a study (built by [`crate::model_family`]).
+pub struct ModelBooks {
+    pub id: String,
+    /// The 1h panel the targets are on.
+    pub panel: Panel,
+    pub targets: Vec<Vec<f64>>,
+    pub brier: Option<BrierSkill>,
+}
+
+/// Runs every rule family of the strategy (and any model families given) over `window`,
+/// judges each, builds the portfolio and the basket, and collects the latest signals.
+///
+/// # Errors
+/// [`SignalError::BadParam`] for an empty universe or a window without bars, and whatever
+/// the families, the books or the edge test refuse.
+pub fn study(
+    universe: &Universe,
+    strategy: &LoadedStrategy,
+    window: Window,
+    log: &TrialLog,
+    models: Vec<ModelBooks>,
+) -> Result<StudyReport, SignalError> {
+    let s = &strategy.strategy;
+    let costs = costs_of(strategy);
+    let daily_panel = Panel::new(universe, Duration::days(1))?;
+    let vol = asset_vol(&daily_panel, &s.vol_target);
+    let all_panels: Vec<Panel> = std::iter::once(daily_panel)
+        .chain(models.iter().map(|m| m.panel.clone()))
+        .collect();
+    let panel = &all_panels[0];
+
+    let mut runs = Vec::new();
+    for f in &s.families {
+        let out = f.run(panel, &vol)?;
+        let t = targets(panel, &out.signal, &s.vol_target, &s.limits)?;
+        let b = book(panel, &t, window, costs, None)?;
+        let sharpe = daily_stats(&b)?.0.sharpe;
+        runs.push(Run {
+            id: f.id.clone(),
+            rule: Some(f.rule.clone()),
+            horizon_days: f.horizon_days(),
+            panel_index: 0,
+            signal: out.signal,
+            targets: t,
+            book: b,
+            sharpe,
+            brier: None,
+        });
+    }
+    for (i, m) in models.into_iter().enumerate() {
+        let p = &all_panels[i + 1];
+        let b = book(p, &m.targets, window, costs, None)?;
+        let sharpe = daily_stats(&b)?.0.sharpe;
+        runs.push(Run {
+            id: m.id,
+            rule: None,
+            horizon_days: 1.0,
+            panel_index: i + 1,
+            signal: m.targets.clone(),
+            targets: m.targets,
+            book: b,
+            sharpe,
+            brier: m.brier,
+        });
+    }
+
+    let logged = |id: &str| log.trials.iter().any(|t| t.id == id);
+    let extra: Vec<f64> = runs
+        .iter()
+        .filter(|r| !logged(&trial_id(strategy, &r.id, window)))
+        .map(|r| r.sharpe)
+        .collect();
+    let trials = log.summary_with(&extra);
+    let test = EdgeTest::STANDARD;
+
+    let baskets: Vec<Book> = all_panels
+        .iter()
+        .map(|p| book(p, &basket_targets(p), window, costs, None))
+        .collect::<Result<_, _>>()?;
+    let (basket_stats, basket_sim) = daily_stats(&baskets[0])?;
+
+    let mut families = Vec::new();
+    for r in &runs {
+        let p = &all_panels[r.panel_index];
+        let verdict = test.judge(&r.book, &baskets[r.panel_index], &trials, r.brier)?;
+        let sim = simulate(&r.book)?;
+        let per_symbol = per_symbol(p, &r.targets, window, costs)?;
+        let latest = latest(p, &vol_for(p, s), r, verdict.edge, s.stop_sigma_multiple, s);
+        families.push(FamilyRecord {
+            id: r.id.clone(),
+            rule: r.rule.clone(),
+            horizon_days: r.horizon_days,
+            trial_id: trial_id(strategy, &r.id, window),
+            curve: daily_curve(&r.book, &sim).downsample(CURVE_POINTS),
+            verdict,
+            per_symbol,
+            latest,
+        });
+    }
+
+    let portfolio = portfolio(
+        strategy,
+        window,
+        log,
+        &runs,
+        &families,
+        &extra,
+        &baskets[0],
+        panel,
+        costs,
+    )?;
+    let last = panel.len() - 1;
+    let carry = universe
+        .symbols
+        .iter()
+        .map(|sym| SymbolCarry {
+            symbol: sym.symbol.clone(),
+            time: panel.close_time(last),
+            carry: funding_carry(&sym.funding, panel.close_time(last)),
+        })
+        .collect();
+    Ok(StudyReport {
+        strategy: StrategyStamp::of(strategy),
+        from: window.from,
+        to: window.to,
+        costs,
+        trials,
+        symbols: symbol_info(universe),
+        basket: BasketRecord {
+            stats: basket_stats,
+            curve: daily_curve(&baskets[0], &basket_sim).downsample(CURVE_POINTS),
+        },
+        families,
+        portfolio,
+        carry,
+    })
+}
+
+fn vol_for(p: &Panel, s: &crate::strategy::Strategy) -> Vec<Vec<Option<f64>>> {
+    if p.bar == Duration::days(1) {
+        asset_vol(p, &s.vol_target)
+    } else {
+        vec![vec![None; p.len()]; p.assets.len()]
+    }
+}
+
+/// The curve of a book compounded into UTC days (so 1h and daily books chart alike), with
+/// each day's mean exposure.
+fn daily_curve(book: &Book, sim: &crate::edge::Simulation) -> Curve {
+    let (days, net) = daily(&book.times, &sim.net);
+    let mut exposure = vec![0.0; days.len()];
+    let mut count = vec![0.0; days.len()];
+    let mut d = 0;
+    for (t, e) in book.times.iter().zip(&sim.exposure) {
+        while d + 1 < days.len() && *t >= days[d + 1] {
+            d += 1;
+        }
+        exposure[d] += e;
+        count[d] += 1.0;
+    }
+    for (e, n) in exposure.iter_mut().zip(count) {
+        if n > 0.0 {
+            *e /= n;
+        }
+    }
+    Curve::new(days, &net, exposure)
+}
+
+fn per_symbol(
+    panel: &Panel,
+    targets: &[Vec<f64>],
+    window: Window,
+    costs: Costs,
+) -> Result<Vec<SymbolRecord>, SignalError> {
+    let range = window.range(&panel.times);
+    let mut out = Vec::new();
+    for a in 0..panel.assets.len() {
+        let Some((first, last)) = panel.span[a] else {
+            continue;
+        };
+        // A symbol's record covers the days it has data inside the window (at least two),
+        // so a symbol listed late is not diluted by the days before it existed.
+        let (from, to) = (
+            first.max(range.start),
+            last.min(range.end.saturating_sub(1)),
+        );
+        if to < from + 1 {
+            continue;
+        }
+        let window = Window {
+            from: panel.times[from],
+            to: panel.times[to],
+        };
+        let b = book(panel, targets, window, costs, Some(&[a]))?;
+        let (st, sim) = daily_stats(&b)?;
+        let hold: Vec<Vec<f64>> = (0..panel.assets.len())
+            .map(|i| {
+                (0..panel.len())
+                    .map(|t| {
+                        if i == a && panel.span[a].is_some_and(|(f, l)| f <= t && t < l) {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let h = book(panel, &hold, window, costs, Some(&[a]))?;
+        let bars = b.len() as f64;
+        let per_year =
+            DAYS_PER_YEAR * Duration::days(1).num_seconds() as f64 / b.bar.num_seconds() as f64;
+        out.push(SymbolRecord {
+            symbol: panel.assets[a].clone(),
+            stats: st,
+            trades: sim.trades,
+            turnover_per_year: sim.turnover.iter().sum::<f64>() / bars * per_year,
+            buy_and_hold: daily_stats(&h)?.0,
+        });
+    }
+    Ok(out)
+}
+
+fn next_decision(close: DateTime<Utc>, horizon_days: f64) -> DateTime<Utc> {
+    if horizon_days >= 7.0 {
+        // Weekly rules decide at the close of Sunday's bar, i.e. Monday 00:00 UTC.
+        let mut t = close + Duration::days(1);
+        while t.weekday() != Weekday::Mon {
+            t += Duration::days(1);
+        }
+        t
+    } else {
+        close + Duration::days(1)
+    }
+}
+
+fn latest(
+    panel: &Panel,
+    vol: &[Vec<Option<f64>>],
+    run: &Run,
+    edge: bool,
+    stop_k: f64,
+    s: &crate::strategy::Strategy,
+) -> Vec<LatestSignal> {
+    let t = panel.len() - 1;
+    let time = panel.close_time(t);
+    (0..panel.assets.len())
+        .filter(|&a| panel.span[a].is_some_and(|(_, last)| last == t))
+        .map(|a| {
+            let weight = run.targets[a][t];
+            let direction = if !edge || weight == 0.0 {
+                SignalDirection::Flat
+            } else if weight > 0.0 {
+                SignalDirection::Long
+            } else {
+                SignalDirection::Short
+            };
+            let annual_vol = vol[a][t];
+            let stop = match (annual_vol, panel.last_close(a, t)) {
+                (Some(v), Some(entry)) if weight != 0.0 => vol_stop(
+                    entry,
+                    weight,
+                    v / s.vol_target.bars_per_year.sqrt(),
+                    stop_k,
+                    run.horizon_days,
+                    s.limits.max_stop_distance,
+                )
+                .ok(),
+                _ => None,
+            };
+            LatestSignal {
+                symbol: panel.assets[a].clone(),
+                time,
+                signal: run.signal[a][t],
+                weight,
+                direction,
+                annual_vol,
+                stop,
+                next_decision: next_decision(time, run.horizon_days),
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn portfolio(
+    strategy: &LoadedStrategy,
+    window: Window,
+    log: &TrialLog,
+    runs: &[Run],
+    families: &[FamilyRecord],
+    extra: &[f64],
+    basket: &Book,
+    panel: &Panel,
+    costs: Costs,
+) -> Result<PortfolioRecord, SignalError> {
+    let s = &strategy.strategy;
+    // Only daily families combine on the daily panel; a model family that passed would need
+    // its 1h book resampled, which this version does not do (stated in docs/signals.md).
+    let members: Vec<&Run> = runs
+        .iter()
+        .zip(families)
+        .filter(|(r, f)| f.verdict.edge && r.panel_index == 0)
+        .map(|(r, _)| r)
+        .collect();
+    let trial_id = trial_id(strategy, "portfolio", window);
+    if members.is_empty() {
+        return Ok(PortfolioRecord {
+            members: vec![],
+            trial_id,
+            verdict: None,
+            curve: None,
+            aim_met: false,
+        });
+    }
+    let tables: Vec<&[Vec<f64>]> = members.iter().map(|r| r.targets.as_slice()).collect();
+    let t = combine(panel, &tables, &s.vol_target, &s.limits)?;
+    let b = book(panel, &t, window, costs, None)?;
+    let (st, sim) = daily_stats(&b)?;
+    let mut sharpes = extra.to_vec();
+    if !log.trials.iter().any(|x| x.id == trial_id) {
+        sharpes.push(st.sharpe);
+    }
+    let verdict = EdgeTest::STANDARD.judge(&b, basket, &log.summary_with(&sharpes), None)?;
+    let aim_met = verdict.edge
+        && verdict.strategy.sharpe >= verdict.benchmark.sharpe + 0.3
+        && verdict.strategy.max_drawdown <= verdict.benchmark.max_drawdown / 2.0;
+    Ok(PortfolioRecord {
+        members: members.iter().map(|r| r.id.clone()).collect(),
+        trial_id,
+        curve: Some(daily_curve(&b, &sim).downsample(CURVE_POINTS)),
+        verdict: Some(verdict),
+        aim_met,
+    })
+}
+
+fn symbol_info(u: &Universe) -> Vec<SymbolInfo> {
+    u.symbols
+        .iter()
+        .filter_map(|s| {
+            let first = *s.hourly.open_time.first()?;
+            let last = *s.hourly.open_time.last()?;
+            let span = (last - first).num_hours() + 1;
+            Some(SymbolInfo {
+                symbol: s.symbol.clone(),
+                first_candle: first,
+                last_candle: last,
+                candles: s.hourly.len(),
+                missing_hours: span - s.hourly.len() as i64,
+                funding: s.funding.source(),
+            })
+        })
+        .collect()
+}
