@@ -264,6 +264,7 @@ impl Engine {
         self.install_vault(vault).await;
         self.audit("user", "vault.created", serde_json::json!({}))
             .await;
+        self.after_vault_opened().await;
         self.vault_status().await
     }
 
@@ -287,6 +288,7 @@ impl Engine {
                 other => AppError::Internal(format!("vault: {other}")),
             })?;
         self.install_vault(vault).await;
+        self.after_vault_opened().await;
         self.vault_status().await
     }
 
