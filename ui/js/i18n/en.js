@@ -372,6 +372,7 @@ export default {
   'ps.ratio-help': 'The platform\'s percentage of shareable profit, 70 by default; the user gets the rest.',
   'ps.mode': 'Mode',
   'ps.mode-help': 'High-water mark: only cumulative net profit above its previous peak is shared. Per trade: each winning trade is shared on its own.',
+  'ps.mode.settlement': 'At settlement',
   'ps.mode.high_water_mark': 'High-water mark',
   'ps.mode.per_trade': 'Per trade',
   'ps.include-manual': 'Include manual trades',

@@ -372,6 +372,7 @@ export default {
   'ps.ratio-help': '平台所得占可分成利润的百分比，默认 70，用户得其余部分。',
   'ps.mode': '计算方式',
   'ps.mode-help': '高水位：只有累计净利润超过历史最高点的部分才分成；逐笔：每笔盈利交易单独分成。',
+  'ps.mode.settlement': '结算时',
   'ps.mode.high_water_mark': '高水位',
   'ps.mode.per_trade': '逐笔',
   'ps.include-manual': '包含手动交易',
