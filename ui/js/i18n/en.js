@@ -371,7 +371,7 @@ export default {
   'ps.ratio': 'Platform share (%)',
   'ps.ratio-help': 'The platform\'s percentage of shareable profit, 70 by default; the user gets the rest.',
   'ps.mode': 'Mode',
-  'ps.mode-help': 'High-water mark: only cumulative net profit above its previous peak is shared. Per trade: each winning trade is shared on its own.',
+  'ps.mode-help': 'At settlement (default): the share is worked out when a period is settled, on what the account made above its mark (the best result reached at a settlement so far); losses inside a period offset gains, and a period that ends at or below the mark owes nothing. High-water mark: each trade is shared as it closes, on the cumulative net above the mark, so gains lost later in the period have already been shared. Per trade: every winning trade is shared on its own and losing trades are ignored, even when the period lost money.',
   'ps.mode.settlement': 'At settlement',
   'ps.mode.high_water_mark': 'High-water mark',
   'ps.mode.per_trade': 'Per trade',
