@@ -337,7 +337,7 @@ export default {
   'period.week': 'Weekly',
   'period.month': 'Monthly',
   'profit-share.title': 'Profit sharing',
-  'profit-share.lead': 'Net realized profit after commission and funding, above the high-water mark, is split platform 70% / user 30% by default. Every ledger row ties to the exchange\'s trade and income records.',
+  'profit-share.lead': 'Net realized profit after commission and funding is shared at settlement by default: only the part of the period\'s result above the mark (the best result at a past settlement) is split platform 70% / user 30%, and losses inside a period offset its gains. Every ledger row ties to the exchange\'s trade and income records.',
   'ps.summary': 'Summary',
   'ps.trades': 'Trades',
   'ps.net-pnl': 'Net PnL',
