@@ -25,6 +25,7 @@ pub mod records;
 pub mod runtime;
 pub mod signal_loop;
 pub mod statements;
+pub mod study;
 pub mod sync;
 pub mod trading;
 pub mod venue;

@@ -9,6 +9,7 @@ mod password;
 mod permissions;
 mod signals;
 mod soak;
+mod study;
 mod support;
 mod sync;
 mod trading;
