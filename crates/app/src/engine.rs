@@ -338,23 +338,45 @@ impl Engine {
         self.vault_status().await
     }
 
-    /// Sets the idle time after which the vault locks itself (0 = never).
+    /// Sets the idle time after which the vault locks itself (0 = never). A longer time, or
+    /// never, loosens a safety setting: it needs the vault unlocked and `password`.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`] above one day.
-    pub async fn set_auto_lock(&self, minutes: u32) -> Result<VaultStatus, AppError> {
+    /// [`AppError::InvalidInput`] above one day; for a longer time [`AppError::Locked`],
+    /// [`AppError::PasswordRequired`], [`AppError::WrongPassword`]. Nothing changes on error.
+    pub async fn set_auto_lock(
+        &self,
+        minutes: u32,
+        password: Option<SecretString>,
+    ) -> Result<VaultStatus, AppError> {
         if minutes > 1440 {
             return Err(AppError::invalid(
                 "minutes",
                 format!("must be between 0 and 1440, got {minutes}"),
             ));
         }
+        let before = self.auto_lock_minutes().await?;
+        let loosened = if crate::safety::loosens_auto_lock(before, minutes) {
+            vec!["auto_lock_minutes".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let confirmed = self.confirm_loosening(&loosened, password).await?;
         self.store
             .put_setting(AUTO_LOCK, &minutes, self.now(None))
             .await?;
         if let Some(v) = lock(&self.vault).as_ref() {
             v.set_idle_timeout((minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)));
         }
+        self.audit(
+            "user",
+            "settings.auto_lock",
+            serde_json::json!({
+                "before": before, "minutes": minutes,
+                "loosened": loosened, "password_confirmed": confirmed,
+            }),
+        )
+        .await;
         self.vault_status().await
     }
 
@@ -511,11 +533,18 @@ impl Engine {
             .unwrap_or_default())
     }
 
-    /// Validates and saves new limits; nothing is written when they are incoherent.
+    /// Validates and saves new limits; nothing is written when they are incoherent. Raising
+    /// any limit, dropping the stop-loss requirement or turning the kill switch off loosens
+    /// safety: it needs the vault unlocked and `password`; lowering works locked or not.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`] naming the field.
-    pub async fn set_risk_limits(&self, limits: RiskLimits) -> Result<RiskLimits, AppError> {
+    /// [`AppError::InvalidInput`] naming the field; for a loosening [`AppError::Locked`],
+    /// [`AppError::PasswordRequired`], [`AppError::WrongPassword`]. Nothing changes on error.
+    pub async fn set_risk_limits(
+        &self,
+        limits: RiskLimits,
+        password: Option<SecretString>,
+    ) -> Result<RiskLimits, AppError> {
         limits.validate().map_err(|e| {
             let field = match &e {
                 perpdesk_core::risk::LimitsError::NotPositive { field, .. } => field,
@@ -527,11 +556,19 @@ impl Engine {
             };
             AppError::invalid(field, e.to_string())
         })?;
+        let loosened = crate::safety::loosened_limits(&self.risk_limits().await?, &limits);
+        let confirmed = self.confirm_loosening(&loosened, password).await?;
         self.store
             .put_setting(RISK_LIMITS, &limits, self.now(None))
             .await?;
-        self.audit("user", "settings.risk_limits", serde_json::json!(limits))
-            .await;
+        self.audit(
+            "user",
+            "settings.risk_limits",
+            serde_json::json!({
+                "limits": limits, "loosened": loosened, "password_confirmed": confirmed,
+            }),
+        )
+        .await;
         Ok(limits)
     }
 }

@@ -23,6 +23,7 @@ mod password;
 mod preferences;
 pub mod records;
 pub mod runtime;
+mod safety;
 pub mod signal_loop;
 pub mod statements;
 pub mod sync;

@@ -229,20 +229,37 @@ impl Engine {
     }
 
     /// Validates and saves the profit-share settings. They apply to rows booked from now
-    /// on; booked rows are never rewritten (each row records the ratio it used).
+    /// on; booked rows are never rewritten (each row records the ratio it used). Any change
+    /// of the split or the basis needs the vault unlocked and `password`.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`].
+    /// [`AppError::InvalidInput`]; for a change [`AppError::Locked`],
+    /// [`AppError::PasswordRequired`], [`AppError::WrongPassword`]. Nothing changes on error.
     pub async fn set_ledger_settings(
         &self,
         settings: LedgerSettings,
+        password: Option<perpdesk_vault::SecretString>,
     ) -> Result<LedgerSettings, AppError> {
         settings.share()?;
+        let before = self.ledger_settings().await?;
+        let changed = crate::safety::changes_ledger(&before, &settings);
+        let loosened = if changed {
+            vec!["ledger".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let confirmed = self.confirm_loosening(&loosened, password).await?;
         self.store
             .put_setting(LEDGER_SETTINGS, &settings, self.now(None))
             .await?;
-        self.audit("user", "settings.ledger", serde_json::json!(settings))
-            .await;
+        self.audit(
+            "user",
+            "settings.ledger",
+            serde_json::json!({
+                "before": before, "settings": settings, "password_confirmed": confirmed,
+            }),
+        )
+        .await;
         Ok(settings)
     }
 

@@ -55,10 +55,20 @@ pub async fn note_activity(host: State<'_, Host>) -> Result<bool, UiError> {
     Ok(host.engine().await?.note_activity())
 }
 
-/// Sets the idle minutes before the vault locks itself (0 = never).
+/// Sets the idle minutes before the vault locks itself (0 = never); a longer time or never
+/// needs the master password again.
 #[tauri::command]
-pub async fn set_auto_lock(host: State<'_, Host>, minutes: u32) -> Result<VaultStatus, UiError> {
-    Ok(host.engine().await?.set_auto_lock(minutes).await?)
+pub async fn set_auto_lock(
+    host: State<'_, Host>,
+    minutes: u32,
+    password: Option<String>,
+) -> Result<VaultStatus, UiError> {
+    let password = password.map(SecretString::new);
+    Ok(host
+        .engine()
+        .await?
+        .set_auto_lock(minutes, password)
+        .await?)
 }
 
 /// Writes an encrypted backup of the database into the app's `exports/` folder.

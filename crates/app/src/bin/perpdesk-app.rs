@@ -111,7 +111,9 @@ async fn run(args: Args) -> Result<(), perpdesk_app::AppError> {
     let engine = Engine::open(EngineConfig::default(), Some(paper), Events::new()).await?;
     // An in-memory run: the master password only has to exist for the run.
     let password = format!("replay-{}-Pw!", std::process::id() as u64 * 7919);
-    engine.first_run(SecretString::new(password)).await?;
+    engine
+        .first_run(SecretString::new(password.clone()))
+        .await?;
     let symbols: Vec<Symbol> = PAPER_SYMBOLS
         .iter()
         .filter_map(|s| Symbol::new(s).ok())
@@ -128,7 +130,9 @@ async fn run(args: Args) -> Result<(), perpdesk_app::AppError> {
             },
         );
     }
-    engine.set_auto_trade(auto, true).await?;
+    engine
+        .set_auto_trade(auto, true, Some(SecretString::new(password)))
+        .await?;
     let paper = engine
         .paper()
         .ok_or_else(|| perpdesk_app::AppError::NotFound("paper".into()))?;

@@ -346,7 +346,7 @@ async fn auto_lock_follows_the_user_and_drops_the_sessions_when_it_fires() {
     engine.first_run(pw(PASSWORD)).await.expect("first run");
     assert_eq!(
         engine
-            .set_auto_lock(15)
+            .set_auto_lock(15, None)
             .await
             .expect("auto-lock")
             .auto_lock_minutes,
