@@ -65,7 +65,9 @@ export const api = {
   checkUpdate: () => call('check_update'),
   installUpdate: () => call('install_update'),
   exportBackup: (password) => call('export_backup', { password }),
-  importBackup: (path, password) => call('import_backup', { path, password }),
+  /** `currentPassword` only for a backup made before the last master-password change. */
+  importBackup: (path, password, currentPassword) =>
+    call('import_backup', currentPassword ? { path, password, currentPassword } : { path, password }),
   changeMasterPassword: (currentPassword, newPassword) =>
     call('change_master_password', { currentPassword, newPassword }),
   /** Restarts the vault's idle time; main.js calls it on input, at most every 30 s. */

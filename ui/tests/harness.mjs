@@ -181,6 +181,7 @@ function installFakeBackend(seed) {
     signals,
     vault: { initialized: true, locked: false, auto_lock_minutes: 15, ...(seed.vault ?? {}) },
     password: 'correct horse battery staple',
+    previousPassword: 'the password of last year 11',
     accounts: empty ? [] : [
       { id: 1, name: 'Paper', environment: 'paper', key_hint: '••••sim1', active: true, check: null },
       { id: 2, name: 'Binance testnet', environment: 'testnet', key_hint: '••••t3st', active: false, check: null },
@@ -320,8 +321,15 @@ function installFakeBackend(seed) {
       if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
       return { path: '/home/trader/.local/share/com.perpdesk.desktop/backups/perpdesk-2026-11-25.pdbak' };
     },
-    import_backup: ({ path, password }) => {
+    // A path ending `-before-change.pdbak` plays a backup made under `previousPassword`,
+    // before the last password change: it also needs the current password.
+    import_backup: ({ path, password, currentPassword }) => {
       if (!path.endsWith('.pdbak')) throw err('InvalidInput', `path: ${path} is not a perpdesk backup`);
+      if (path.endsWith('-before-change.pdbak')) {
+        if (!currentPassword) throw err('PasswordRequired', 'currentPassword: this backup was made before the master password was last changed; restoring it needs the current master password too; nothing was changed');
+        if (currentPassword !== fake.password || password !== fake.previousPassword) throw err('WrongPassword', 'wrong master password');
+        return status();
+      }
       if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
       return status();
     },

@@ -10,8 +10,9 @@
 //!
 //! Backups are sealed with the key of their day; the salt of every replaced header is kept
 //! (`vault.previous_salts`, not secret: a salt alone verifies no guess) so that
-//! [`Engine::import_backup`] still recognises a backup made before the change as this
-//! vault's, to be opened with the password it was made under.
+//! [`Engine::import_backup_with_current`] still recognises a backup made before the change
+//! as this vault's: it opens with the password it was made under plus the current one, and
+//! is re-sealed under the current one.
 
 use perpdesk_store::SealedSecret;
 use perpdesk_vault::{Aad, Sealed, SecretString, VaultError, VaultHeader};

@@ -83,18 +83,21 @@ pub async fn export_backup(
         .await?)
 }
 
-/// Verifies a backup and stages it; a restart finishes the restore.
+/// Verifies a backup and stages it; a restart finishes the restore. A backup from before
+/// the last password change also needs `current_password`.
 #[tauri::command]
 pub async fn import_backup(
     host: State<'_, Host>,
     path: String,
     password: String,
+    current_password: Option<String>,
 ) -> Result<perpdesk_app::backup::RestoreStaged, UiError> {
     let engine = host.engine().await?;
     Ok(engine
-        .import_backup(
+        .import_backup_with_current(
             std::path::Path::new(path.trim()),
             SecretString::new(password),
+            current_password.map(SecretString::new),
             &host.data_dir(),
         )
         .await?)
