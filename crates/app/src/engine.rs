@@ -19,7 +19,7 @@ use perpdesk_binance::{Client, RestConfig};
 use perpdesk_core::{MarginType, RiskLimits, Symbol, SymbolRules};
 use perpdesk_store::{Account, Environment, Store};
 use perpdesk_vault::{
-    Aad, KdfParams, PasswordGate, Sealed, SecretString, Vault, VaultError, VaultHeader,
+    Aad, KdfParams, KdfTarget, PasswordGate, Sealed, SecretString, Vault, VaultError, VaultHeader,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,8 @@ pub struct Engine {
     gate: PasswordGate,
     /// The clock the vault measures idle time with; `None` is the real one.
     vault_clock: Option<Arc<dyn perpdesk_vault::Clock>>,
+    /// The Argon2id cost a password change re-tunes the vault to on this machine.
+    pub(crate) kdf_target: KdfTarget,
     sessions: Mutex<HashMap<i64, Arc<Session>>>,
     seq: AtomicU32,
     pub(crate) config: EngineConfig,
@@ -148,6 +150,7 @@ impl Engine {
             vault: Mutex::new(None),
             gate: PasswordGate::new(),
             vault_clock: None,
+            kdf_target: default_kdf_target(config.kdf),
             sessions: Mutex::new(HashMap::new()),
             // A random start: a restarted process at the same (paused replay) millisecond
             // would otherwise make the ticket ids the last one used, and the journal
@@ -172,6 +175,14 @@ impl Engine {
     #[must_use]
     pub fn with_vault_clock(mut self, clock: Arc<dyn perpdesk_vault::Clock>) -> Self {
         self.vault_clock = Some(clock);
+        self
+    }
+
+    /// Makes a password change re-tune Argon2id to `target` instead of the default
+    /// ([`KdfTarget::DEFAULT`] for real costs; tests with cheap costs get a cheap target).
+    #[must_use]
+    pub fn with_kdf_target(mut self, target: KdfTarget) -> Self {
+        self.kdf_target = target;
         self
     }
 
@@ -570,6 +581,21 @@ impl Engine {
         )
         .await;
         Ok(limits)
+    }
+}
+
+/// The target a password change re-tunes to: today's default for a vault at real costs; for
+/// an engine configured below OWASP's minimum (tests), that minimum with the configured costs
+/// as the floor, measured without a time budget, so a change stays quick but still rises.
+fn default_kdf_target(kdf: KdfParams) -> KdfTarget {
+    if kdf.is_at_least_owasp() {
+        KdfTarget::DEFAULT
+    } else {
+        KdfTarget {
+            time: Duration::ZERO,
+            max_m_cost_kib: KdfParams::OWASP_MINIMUM.m_cost_kib,
+            floor: kdf,
+        }
     }
 }
 

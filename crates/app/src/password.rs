@@ -25,8 +25,10 @@ pub(crate) const PREVIOUS_SALTS: &str = "vault.previous_salts";
 
 impl Engine {
     /// Changes the master password: checks the current one (throttled like unlocking) and the
-    /// new one's strength, re-seals every stored secret and writes them with the new header
-    /// in one transaction. The vault stays unlocked, under the new key. All or nothing.
+    /// new one's strength, re-tunes Argon2id to the engine's [`perpdesk_vault::KdfTarget`]
+    /// on this machine (never lowering a cost), re-seals every stored secret and writes them
+    /// with the new header in one transaction. The vault stays unlocked, under the new key.
+    /// All or nothing.
     ///
     /// # Errors
     /// [`AppError::WrongPassword`] for the current password; [`AppError::InvalidInput`]
@@ -66,8 +68,11 @@ impl Engine {
         self.remember_salt(&header).await?;
 
         let changing = vault.clone();
+        let target = self.kdf_target;
         let change = self
-            .throttled(move || changing.begin_password_change(&current, &new, items))
+            .throttled(move || {
+                changing.begin_password_change_retuned(&current, &new, items, &target)
+            })
             .await?
             .map_err(|e| match e {
                 VaultError::WrongPassword => AppError::WrongPassword,

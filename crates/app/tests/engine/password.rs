@@ -345,6 +345,65 @@ async fn a_backup_from_before_a_password_change_needs_the_current_password_and_i
     engine.store().close().await;
 }
 
+/// The Argon2id costs in the stored vault header.
+async fn stored_kdf(engine: &Engine) -> perpdesk_vault::KdfParams {
+    let json = engine
+        .store()
+        .setting::<String>("vault.header")
+        .await
+        .expect("header")
+        .expect("a vault");
+    perpdesk_vault::VaultHeader::from_json(&json)
+        .expect("header")
+        .kdf
+}
+
+#[tokio::test]
+async fn a_password_change_retunes_the_kdf_up_to_the_target_and_never_lowers_a_cost() {
+    use perpdesk_vault::{KdfParams, KdfTarget};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let higher = KdfTarget {
+        time: Duration::ZERO,
+        max_m_cost_kib: 32 * 1024,
+        floor: KdfParams::new(32 * 1024, 3, 1),
+    };
+    let engine = open(dir.path()).await.with_kdf_target(higher);
+    engine.first_run(pw(PASSWORD)).await.expect("first run");
+    assert_eq!(stored_kdf(&engine).await, KdfParams::insecure_for_tests());
+    engine
+        .change_master_password(pw(PASSWORD), pw(NEW_PASSWORD))
+        .await
+        .expect("changed");
+    let raised = stored_kdf(&engine).await;
+    assert!(
+        raised.m_cost_kib >= 32 * 1024 && raised.t_cost >= 3,
+        "{raised:?}"
+    );
+
+    // A lower target later (an older machine, a smaller setting) keeps every cost.
+    let engine = engine.with_kdf_target(KdfTarget {
+        time: Duration::ZERO,
+        max_m_cost_kib: KdfParams::OWASP_MINIMUM.m_cost_kib,
+        floor: KdfParams::insecure_for_tests(),
+    });
+    engine
+        .change_master_password(pw(NEW_PASSWORD), pw(PASSWORD))
+        .await
+        .expect("changed back");
+    let kept = stored_kdf(&engine).await;
+    assert!(
+        kept.m_cost_kib >= raised.m_cost_kib
+            && kept.t_cost >= raised.t_cost
+            && kept.p_cost >= raised.p_cost,
+        "{kept:?} fell below {raised:?}"
+    );
+    // The re-tuned vault opens with its password, and the secrets with it.
+    engine.vault_lock().await.expect("lock");
+    engine.unlock(pw(PASSWORD)).await.expect("unlock");
+    trade(&engine).await;
+    engine.store().close().await;
+}
+
 #[tokio::test]
 async fn auto_lock_follows_the_user_and_drops_the_sessions_when_it_fires() {
     let clock = Arc::new(ManualClock::new());
