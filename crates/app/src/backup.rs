@@ -58,6 +58,9 @@ const MAGIC: &[u8; 8] = b"PDBACKUP";
 const FORMAT_VERSION: u32 = 1;
 /// A header is a few hundred bytes; anything near this is not one.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The largest backup file read (and database backed up): the file and its decrypted copy
+/// are held in memory, and a path to a device such as `/dev/zero` must not grow without end.
+pub const MAX_BACKUP_BYTES: u64 = 1 << 30;
 /// The associated data of a backup payload: account 0 (no account) and this purpose
 /// followed by the header JSON.
 const PURPOSE: &str = "perpdesk-backup/v1\n";
@@ -137,6 +140,13 @@ impl Engine {
         let schema_version = Store::verify_file(&copy.0).await?;
         let database = Secret::new(std::fs::read(&copy.0).map_err(io("read", &copy.0))?);
         drop(copy);
+        if database.len() as u64 > MAX_BACKUP_BYTES - 1024 * 1024 {
+            return Err(AppError::Conflict(format!(
+                "the database ({} MiB) is larger than a backup may be ({} MiB)",
+                database.len() >> 20,
+                MAX_BACKUP_BYTES >> 20
+            )));
+        }
 
         let database_bytes = database.len() as u64;
         let backup = BackupHeader {
@@ -540,8 +550,19 @@ pub async fn check_database(db: &Path, backup_dir: &Path) -> Result<(), AppError
 /// Parses the file's frame: header, its JSON (for the associated data) and the payload.
 fn read_backup(path: &Path) -> Result<(BackupHeader, String, Sealed), AppError> {
     let name = file_name(path);
-    let bytes = std::fs::read(path).map_err(io("read", path))?;
-    let not_backup = || AppError::invalid("backup", format!("{name} is not a perpdesk backup"));
+    // Missing, unreadable, not a regular file, too large or not a backup: one answer, so a
+    // caller cannot probe which files exist or what they are.
+    let not_backup = || {
+        AppError::invalid(
+            "backup",
+            format!(
+                "{name} cannot be used: it is missing, unreadable, not a regular file, larger \
+                 than {} MiB, or not a perpdesk backup",
+                MAX_BACKUP_BYTES >> 20
+            ),
+        )
+    };
+    let bytes = read_capped(path).ok_or_else(not_backup)?;
     let truncated = |have: usize, want: u64| {
         AppError::invalid(
             "backup",
@@ -586,6 +607,26 @@ fn read_backup(path: &Path) -> Result<(BackupHeader, String, Sealed), AppError> 
     }
     let sealed = Sealed::from_bytes(payload).map_err(|_| damaged(&name))?;
     Ok((header, header_json, sealed))
+}
+
+/// The whole of a regular file of at most [`MAX_BACKUP_BYTES`]; `None` for anything else.
+/// The kind is checked before opening (opening a FIFO would wait for a writer) and again
+/// on the open file, and the read itself stops past the cap.
+fn read_capped(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let small_file = |m: std::fs::Metadata| m.is_file() && m.len() <= MAX_BACKUP_BYTES;
+    if !std::fs::metadata(path).is_ok_and(small_file) {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().is_ok_and(small_file) {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_BACKUP_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= MAX_BACKUP_BYTES).then_some(bytes)
 }
 
 /// Reads, unlocks and decrypts a backup; returns its description and the database bytes.
