@@ -551,16 +551,19 @@ impl Engine {
                 ));
             }
         };
-        std::fs::create_dir_all(&exports).map_err(|source| AppError::Io {
-            action: "create folder",
-            path: exports.display().to_string(),
-            source,
-        })?;
+        crate::info::private_dir(&exports)?;
         let stamp = Utc::now().format("%Y%m%d-%H%M%S");
         let path = exports.join(format!("perpdesk-{kind}-{stamp}.csv"));
-        // Written beside and renamed, so a reader never sees half a file.
+        // Written beside and renamed, so a reader never sees half a file; owner-only on
+        // Unix whatever the umask (trades and shares are nobody else's business).
         let tmp = path.with_extension("csv.part");
-        std::fs::write(&tmp, text.as_bytes())
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|source| AppError::Io {
                 action: "write",

@@ -5,6 +5,8 @@ mod books;
 mod boundaries;
 mod crash;
 mod faults;
+#[cfg(unix)]
+mod files;
 mod password;
 mod permissions;
 mod safety;
