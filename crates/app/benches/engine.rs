@@ -9,7 +9,6 @@
 //!   trips) into a fresh database file, ledger booking included, with the rate limits
 //!   raised so pacing is not what is measured. Target: ≤ 5 s.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,23 +25,13 @@ use perpdesk_binance::wire::trade::NewOrderRequest;
 use perpdesk_binance::wire::{self, NewOrderRespType};
 use perpdesk_binance::{BaseUrls, Client, HmacSigner, RateLimit, RestClient, RestConfig};
 use perpdesk_core::{MarginType, RiskLimits, Side, Sizing, Symbol, TicketOrigin, ticket_id};
-use perpdesk_sim::exchange::{Exchange, IncomeRow, Permissions, PositionSide, Trade};
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
-use perpdesk_sim::server::{Running, Shared, serve};
+use perpdesk_sim::exchange::{Exchange, IncomeRow, PositionSide, Trade};
+use perpdesk_sim::testing::{START, TestSim};
 use perpdesk_store::{Environment, NewAccount, Store};
 use rust_decimal::Decimal;
 
-/// 2022-03-01 00:00 UTC, inside the replayed data.
-const START: i64 = 1_646_092_800_000;
 const KEY: &str = "benchkey0000000000000000";
 const SECRET: &str = "benchsecret000000000000000000000";
-
-fn data_dir() -> PathBuf {
-    match std::env::var("PERPDESK_SHARED") {
-        Ok(dir) if !dir.is_empty() => PathBuf::from(dir).join("data"),
-        _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
-    }
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -50,20 +39,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-async fn start_sim(fill: impl FnOnce(&mut Exchange)) -> Running {
-    let market = MarketData::load_dir(&data_dir(), &["BTCUSDT", "ETHUSDT"]).expect("data");
-    let clock = SimClock::new(ClockMode::Manual, START, market.start_ms(), market.end_ms());
-    let mut exchange = Exchange::new(market, START);
-    fill(&mut exchange);
-    let shared = Shared::new(exchange, clock);
-    // The benches measure the engine, not the limiter.
-    shared.set_weight_limit(u32::MAX / 2);
-    shared.set_order_limits(u32::MAX / 2, u32::MAX / 2);
-    serve(shared, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind")
 }
 
 fn unpaced() -> RestConfig {
@@ -84,7 +59,8 @@ fn click_to_signed_request(c: &mut Criterion) {
     let rt = runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let (engine, bench, mark, key, secret) = rt.block_on(async {
-        let sim = start_sim(|_| {}).await;
+        // The benches measure the engine, not the limiter.
+        let sim = TestSim::new().unlimited().start().await;
         let engine = Engine::open(
             EngineConfig {
                 // PERPDESK_BENCH_DB=memory separates the engine from the disk's latency.
@@ -261,16 +237,13 @@ fn round_trips(ex: &mut Exchange, index: usize, trips: i64) {
 
 fn sync_100k_rows(c: &mut Criterion) {
     let rt = runtime();
-    let sim = rt.block_on(start_sim(|ex| {
-        ex.add_account(
-            KEY,
-            SECRET,
-            Decimal::from(1_000_000),
-            Permissions::default(),
-            START,
-        );
-        round_trips(ex, 0, 20_000);
-    }));
+    let sim = rt.block_on(
+        TestSim::new()
+            .unlimited()
+            .account(KEY, SECRET, Decimal::from(1_000_000))
+            .setup(|ex| round_trips(ex, 0, 20_000))
+            .start(),
+    );
     let urls = BaseUrls {
         rest: sim.url(),
         spot_rest: Some(sim.url()),

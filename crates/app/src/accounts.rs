@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use perpdesk_binance::{Client, ExchangeError, KeyPermissions};
+use perpdesk_binance::{Client, KeyPermissions};
 use perpdesk_store::Environment;
 use perpdesk_vault::SecretString;
 use rust_decimal::Decimal;
@@ -16,6 +16,10 @@ use crate::{AppError, AppEvent, Engine, VaultStatus};
 
 /// The starting balance of the paper account made at first run.
 pub const FIRST_PAPER_BALANCE: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+/// The finding for a key whose permissions say it can withdraw.
+const CAN_WITHDRAW: &str =
+    "this key can withdraw funds: perpdesk refuses it; make a key without withdrawals";
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,11 +61,40 @@ impl ConnectionReport {
         });
     }
 
-    /// True when the key may withdraw (the one finding that refuses a key outright).
+    /// True when the key may withdraw as far as perpdesk can tell: it can, or its
+    /// permissions could not be read (the one finding that refuses a key outright).
     pub fn can_withdraw(&self) -> bool {
+        self.withdrawal_finding().is_some()
+    }
+
+    fn withdrawal_finding(&self) -> Option<&Check> {
         self.checks
             .iter()
-            .any(|c| c.name == "withdrawals_disabled" && c.status == CheckStatus::Fail)
+            .find(|c| c.name == "withdrawals_disabled" && c.status == CheckStatus::Fail)
+    }
+
+    /// Why a key with this report must not be saved: it may withdraw, or the exchange
+    /// refused its signature. `None` for a key that may be saved.
+    pub fn refusal(&self) -> Option<AppError> {
+        if let Some(finding) = self.withdrawal_finding() {
+            let why = if finding.detail == CAN_WITHDRAW {
+                "this key can withdraw funds; perpdesk refuses such keys. Create a key with only \
+                 reading and futures trading enabled"
+                    .to_owned()
+            } else {
+                finding.detail.clone()
+            };
+            return Some(AppError::invalid("apiKey", why));
+        }
+        self.checks
+            .iter()
+            .find(|c| c.name == "signature" && c.status == CheckStatus::Fail)
+            .map(|sig| {
+                AppError::invalid(
+                    "apiSecret",
+                    format!("the exchange refused the key: {}", sig.detail),
+                )
+            })
     }
 }
 
@@ -74,9 +107,8 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
         position_mode: None,
         multi_assets: None,
     };
-    let raw = client.raw();
     let started = Instant::now();
-    if let Err(e) = raw.ping().await {
+    if let Err(e) = client.ping().await {
         r.push("reachability", CheckStatus::Fail, e.to_string());
         return r;
     }
@@ -85,9 +117,9 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
         CheckStatus::Ok,
         format!("answered in {} ms", started.elapsed().as_millis()),
     );
-    match raw.time().await {
-        Ok(t) => {
-            let offset = t.server_time - raw.rest().server_now_ms() + raw.rest().time_offset_ms();
+    match client.clock_offset().await {
+        Ok(offset) => {
+            let offset = offset.num_milliseconds();
             // The client corrects any offset itself; a large one is still worth knowing,
             // since it means this computer's clock is wrong.
             let status = if offset.abs() > 1_000 {
@@ -103,82 +135,90 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
         }
         Err(e) => r.push("clock_offset", CheckStatus::Warn, e.to_string()),
     }
-    match raw.balance().await {
+    match client.available_balance("USDT").await {
         Ok(_) => r.push("signature", CheckStatus::Ok, "signed request accepted"),
         Err(e) => {
             r.push("signature", CheckStatus::Fail, e.to_string());
             return r;
         }
     }
-    match client.key_permissions().await {
-        Ok(KeyPermissions {
-            futures,
-            withdrawals,
-            ip_restricted,
-            ..
-        }) => {
-            r.push(
-                "futures_permission",
-                if futures {
-                    CheckStatus::Ok
-                } else {
-                    CheckStatus::Fail
-                },
-                if futures {
-                    "futures trading enabled"
-                } else {
-                    "enable futures trading for this key"
-                },
-            );
-            r.push(
-                "withdrawals_disabled",
-                if withdrawals {
-                    CheckStatus::Fail
-                } else {
-                    CheckStatus::Ok
-                },
-                if withdrawals {
-                    "this key can withdraw funds: perpdesk refuses it; make a key without withdrawals"
-                } else {
-                    "withdrawals disabled"
-                },
-            );
-            r.push(
-                "ip_restriction",
-                if ip_restricted {
-                    CheckStatus::Ok
-                } else {
-                    CheckStatus::Warn
-                },
-                if ip_restricted {
-                    "restricted to trusted IPs"
-                } else {
-                    "no IP restriction: anyone holding the key can trade; restrict it to your IP"
-                },
-            );
-        }
-        Err(ExchangeError::NoCredentials { .. }) => {}
-        Err(e) => r.push(
-            "futures_permission",
+    // Withdrawals are the one permission that can empty an account, so they must be proven
+    // off: any failure to read them (spot host blocked, 429/5xx, timeout, an answer that does
+    // not parse) refuses the key. Only an environment without a spot API (the demo, whose
+    // funds are not real) skips the check, and says so.
+    if !client.has_spot_api() {
+        r.push(
+            "withdrawals_disabled",
             CheckStatus::Warn,
-            format!("permissions could not be read ({e}); the testnet has no such endpoint"),
-        ),
+            "not checked: the demo environment has no spot API to read key permissions from; \
+             use a key without withdrawals on live",
+        );
+    } else {
+        match client.key_permissions().await {
+            Ok(KeyPermissions {
+                futures,
+                withdrawals,
+                ip_restricted,
+                ..
+            }) => {
+                r.push(
+                    "futures_permission",
+                    if futures {
+                        CheckStatus::Ok
+                    } else {
+                        CheckStatus::Fail
+                    },
+                    if futures {
+                        "futures trading enabled"
+                    } else {
+                        "enable futures trading for this key"
+                    },
+                );
+                r.push(
+                    "withdrawals_disabled",
+                    if withdrawals {
+                        CheckStatus::Fail
+                    } else {
+                        CheckStatus::Ok
+                    },
+                    if withdrawals {
+                        CAN_WITHDRAW
+                    } else {
+                        "withdrawals disabled"
+                    },
+                );
+                r.push(
+                    "ip_restriction",
+                    if ip_restricted {
+                        CheckStatus::Ok
+                    } else {
+                        CheckStatus::Warn
+                    },
+                    if ip_restricted {
+                        "restricted to trusted IPs"
+                    } else {
+                        "no IP restriction: anyone holding the key can trade; restrict it to your IP"
+                    },
+                );
+            }
+            Err(e) => r.push(
+                "withdrawals_disabled",
+                CheckStatus::Fail,
+                format!(
+                    "refused: cannot prove withdrawals are off, because the key's permissions \
+                     could not be read ({e})"
+                ),
+            ),
+        }
     }
-    match raw.position_side_dual().await {
-        Ok(m) => {
-            r.position_mode = Some(
-                if m.dual_side_position {
-                    "hedge"
-                } else {
-                    "one_way"
-                }
-                .to_owned(),
-            );
+    match client.hedge_mode().await {
+        Ok(hedge) => {
+            r.position_mode = Some(if hedge { "hedge" } else { "one_way" }.to_owned());
         }
         Err(e) => r.push("position_mode", CheckStatus::Warn, e.to_string()),
     }
-    if let Ok(m) = raw.multi_assets_margin().await {
-        r.multi_assets = Some(m.multi_assets_margin);
+    if let Ok(multi) = client.multi_assets_mode().await {
+        r.multi_assets = Some(multi);
     }
     r
 }
@@ -301,17 +341,13 @@ impl Engine {
             .paper
             .as_ref()
             .ok_or_else(|| AppError::NotFound("paper exchange".into()))?;
-        let vault = self.vault()?;
+        // Locked: refuse before the exchange is asked for anything.
+        self.vault()?;
         let (key, secret) = paper.open_account(balance)?;
         let id = self
             .store
             .create_account_sealed(&name, Environment::Paper, &key, self.now(None), |id| {
-                vault
-                    .seal(
-                        perpdesk_vault::Aad::new(id, crate::engine::SECRET_PURPOSE),
-                        &SecretString::new(secret.clone()),
-                    )
-                    .map(|s| s.encode())
+                self.seal_secret(id, &secret)
             })
             .await?;
         self.audit(
@@ -354,17 +390,13 @@ impl Engine {
         let (key, secret) = (new.api_key.trim(), new.api_secret.trim());
         key_text("apiKey", key)?;
         key_text("apiSecret", secret)?;
-        let vault = self.vault()?;
+        // Locked: refuse before the key is sent anywhere.
+        self.vault()?;
         let report = self.vet_key(new.environment, key, secret).await?;
         let id = self
             .store
             .create_account_sealed(&name, new.environment, key, self.now(None), |id| {
-                vault
-                    .seal(
-                        perpdesk_vault::Aad::new(id, crate::engine::SECRET_PURPOSE),
-                        &SecretString::new(secret.to_owned()),
-                    )
-                    .map(|s| s.encode())
+                self.seal_secret(id, secret)
             })
             .await?;
         self.save_report(id, &report).await?;
@@ -574,22 +606,5 @@ impl Engine {
 }
 
 fn refuse_if_unsafe(report: &ConnectionReport) -> Result<(), AppError> {
-    if report.can_withdraw() {
-        return Err(AppError::invalid(
-            "apiKey",
-            "this key can withdraw funds; perpdesk refuses such keys. Create a key with only \
-             reading and futures trading enabled",
-        ));
-    }
-    if let Some(sig) = report
-        .checks
-        .iter()
-        .find(|c| c.name == "signature" && c.status == CheckStatus::Fail)
-    {
-        return Err(AppError::invalid(
-            "apiSecret",
-            format!("the exchange refused the key: {}", sig.detail),
-        ));
-    }
-    Ok(())
+    report.refusal().map_or(Ok(()), Err)
 }

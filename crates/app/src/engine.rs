@@ -16,9 +16,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use perpdesk_binance::{Client, RestConfig};
-use perpdesk_core::{MaintenanceBracket, MarginType, RiskLimits, Symbol, SymbolFilters};
+use perpdesk_core::{MarginType, RiskLimits, Symbol, SymbolRules};
 use perpdesk_store::{Account, Environment, Store};
-use perpdesk_vault::{Aad, KdfParams, Sealed, SecretString, Throttle, Vault, VaultHeader};
+use perpdesk_vault::{
+    Aad, KdfParams, PasswordGate, Sealed, SecretString, Vault, VaultError, VaultHeader,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -61,13 +63,6 @@ pub struct VaultStatus {
     pub auto_lock_minutes: u32,
 }
 
-/// A symbol's trading rules, read once per session.
-#[derive(Debug, Clone)]
-pub(crate) struct SymbolRules {
-    pub filters: SymbolFilters,
-    pub brackets: Vec<MaintenanceBracket>,
-}
-
 /// An account with an open, signed client.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -86,38 +81,9 @@ impl Session {
         if let Some(r) = rules.get(symbol) {
             return Ok(r.clone());
         }
-        let filters = match self.client.symbol_filters(symbol).await {
-            Ok(f) => f,
-            Err(perpdesk_binance::ExchangeError::Decode { detail, .. })
-                if detail.starts_with("no symbol") =>
-            {
-                return Err(AppError::invalid(
-                    "symbol",
-                    format!("{symbol} is not traded on this exchange"),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let brackets = self
-            .client
-            .raw()
-            .leverage_bracket(Some(symbol.as_str()))
-            .await?
-            .into_iter()
-            .find(|b| b.symbol == symbol.as_str())
-            .map(|b| {
-                b.brackets
-                    .iter()
-                    .map(|x| MaintenanceBracket {
-                        notional_cap: x.notional_cap,
-                        max_leverage: x.initial_leverage,
-                        maint_margin_ratio: x.maint_margin_ratio,
-                        cum: x.cum,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let r = SymbolRules { filters, brackets };
+        let r = self.client.symbol_rules(symbol).await?.ok_or_else(|| {
+            AppError::invalid("symbol", format!("{symbol} is not traded on this exchange"))
+        })?;
         rules.insert(symbol.clone(), r.clone());
         Ok(r)
     }
@@ -129,8 +95,10 @@ pub struct Engine {
     pub(crate) events: Events,
     pub(crate) paper: Option<Arc<PaperVenue>>,
     vault: Mutex<Option<Arc<Vault>>>,
-    /// Slows repeated wrong master passwords (unlock and password change alike).
-    pub(crate) throttle: Mutex<Throttle>,
+    /// The one queue for every Argon2id run: master-password checks (unlock, password
+    /// change, backup export and import) wait out the growing delay after wrong guesses in
+    /// turn, and at most one derivation's memory is in use at a time.
+    gate: PasswordGate,
     /// The clock the vault measures idle time with; `None` is the real one.
     vault_clock: Option<Arc<dyn perpdesk_vault::Clock>>,
     sessions: Mutex<HashMap<i64, Arc<Session>>>,
@@ -178,7 +146,7 @@ impl Engine {
             events,
             paper: paper.map(Arc::new),
             vault: Mutex::new(None),
-            throttle: Mutex::new(Throttle::new()),
+            gate: PasswordGate::new(),
             vault_clock: None,
             sessions: Mutex::new(HashMap::new()),
             // A random start: a restarted process at the same (paused replay) millisecond
@@ -205,6 +173,12 @@ impl Engine {
     pub fn with_vault_clock(mut self, clock: Arc<dyn perpdesk_vault::Clock>) -> Self {
         self.vault_clock = Some(clock);
         self
+    }
+
+    /// The queue every master-password check goes through; a backup opened without an
+    /// engine's vault ([`crate::backup::inspect_backup`]) is checked through it too.
+    pub fn password_gate(&self) -> &PasswordGate {
+        &self.gate
     }
 
     /// The database.
@@ -243,13 +217,13 @@ impl Engine {
     /// "Now" for records: the wall clock, except in a paper-only world where the replay
     /// clock is the exchange's time.
     pub(crate) fn now(&self, session: Option<&Session>) -> DateTime<Utc> {
-        let ms = match session {
-            Some(s) => s.client.raw().rest().server_now_ms(),
-            None => self
-                .paper
-                .as_ref()
-                .map_or_else(|| Utc::now().timestamp_millis(), |p| p.now_ms()),
-        };
+        if let Some(s) = session {
+            return s.client.now();
+        }
+        let ms = self
+            .paper
+            .as_ref()
+            .map_or_else(|| Utc::now().timestamp_millis(), |p| p.now_ms());
         DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
     }
 
@@ -287,10 +261,12 @@ impl Engine {
         perpdesk_vault::check_password_strength(password.expose())
             .map_err(|w| AppError::invalid("password", w.to_string()))?;
         let params = self.config.kdf;
-        let (vault, header) = tokio::task::spawn_blocking(move || Vault::create(&password, params))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(format!("vault: {e}")))?;
+        let (vault, header) = gated(
+            self.gate
+                .exclusive(move || Vault::create(&password, params))
+                .await,
+        )?
+        .map_err(|e| AppError::Internal(format!("vault: {e}")))?;
         let header = header
             .to_json()
             .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
@@ -300,6 +276,7 @@ impl Engine {
         self.install_vault(vault).await;
         self.audit("user", "vault.created", serde_json::json!({}))
             .await;
+        self.after_vault_opened().await;
         self.vault_status().await
     }
 
@@ -323,24 +300,17 @@ impl Engine {
                 other => AppError::Internal(format!("vault: {other}")),
             })?;
         self.install_vault(vault).await;
+        self.after_vault_opened().await;
         self.vault_status().await
     }
 
-    /// Runs a master-password check on a blocking thread after the throttle's delay (waited
-    /// without holding a thread), and counts its outcome.
+    /// Runs a master-password check through the engine's [`PasswordGate`]: in turn, after
+    /// the throttle's delay, its outcome counted.
     pub(crate) async fn throttled<T: Send + 'static>(
         &self,
         attempt: impl FnOnce() -> perpdesk_vault::Result<T> + Send + 'static,
     ) -> Result<perpdesk_vault::Result<T>, AppError> {
-        let delay = lock(&self.throttle).next_delay();
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        let outcome = tokio::task::spawn_blocking(attempt)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        lock(&self.throttle).record(&outcome);
-        Ok(outcome)
+        gated(self.gate.check(attempt).await)
     }
 
     async fn install_vault(&self, vault: Vault) {
@@ -563,6 +533,19 @@ impl Engine {
         self.audit("user", "settings.risk_limits", serde_json::json!(limits))
             .await;
         Ok(limits)
+    }
+}
+
+/// Splits a gated check's outcome: the gate's own refusals become the app's errors (a full
+/// queue is "try again", a runtime shutting down is ours), the attempt's result is the
+/// caller's to map.
+pub(crate) fn gated<T>(
+    outcome: perpdesk_vault::Result<T>,
+) -> Result<perpdesk_vault::Result<T>, AppError> {
+    match outcome {
+        Err(e @ VaultError::TooManyAttempts) => Err(AppError::Conflict(e.to_string())),
+        Err(e @ VaultError::Interrupted) => Err(AppError::Internal(e.to_string())),
+        other => Ok(other),
     }
 }
 

@@ -4,9 +4,18 @@
 //! channel; the desktop shell forwards each to the page and to tray notifications. A slow
 //! or absent listener never blocks a task: a lagging receiver loses the oldest events, and
 //! every view can re-read the current state with a command.
+//!
+//! Auto-trading is the one listener that must not lose an event: a skipped signal is a trade
+//! the user asked for and never got. It has its own lossless, ordered feed
+//! ([`Events::auto_trade_feed`]): every [`AppEvent::Signal`] emitted goes to it as well as to
+//! the broadcast. It is unbounded because its producer is bounded by the market (one signal
+//! per watched symbol per closed candle) and its one consumer only reads settings and places
+//! at most one order per signal.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 /// One thing that happened, tagged for the UI as `{"kind": "...", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,7 +88,10 @@ pub enum AppEvent {
 
 /// The sending side every task holds a clone of.
 #[derive(Debug, Clone)]
-pub struct Events(broadcast::Sender<AppEvent>);
+pub struct Events {
+    bus: broadcast::Sender<AppEvent>,
+    auto_trade: Arc<Mutex<Option<mpsc::UnboundedSender<String>>>>,
+}
 
 impl Default for Events {
     fn default() -> Self {
@@ -90,17 +102,92 @@ impl Default for Events {
 impl Events {
     /// Makes a channel that keeps the last 1024 events for slow listeners.
     pub fn new() -> Self {
-        Self(broadcast::channel(1024).0)
+        Self {
+            bus: broadcast::channel(1024).0,
+            auto_trade: Arc::new(Mutex::new(None)),
+        }
     }
 
-    /// Publishes an event; having no listener is normal (a headless run).
+    /// Publishes an event; having no listener is normal (a headless run). A signal also goes
+    /// to the auto-trade feed, if one is attached.
     pub fn emit(&self, event: AppEvent) {
         tracing::debug!(?event, "event");
-        let _ = self.0.send(event);
+        if let AppEvent::Signal { symbol, .. } = &event {
+            let feed = self
+                .auto_trade
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(tx) = feed.as_ref() {
+                // A closed feed means auto-trading stopped (the app is quitting).
+                let _ = tx.send(symbol.clone());
+            }
+        }
+        let _ = self.bus.send(event);
     }
 
     /// Returns a receiver of every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<AppEvent> {
-        self.0.subscribe()
+        self.bus.subscribe()
+    }
+
+    /// Attaches the auto-trade feed: the symbol of every signal emitted from now on, each
+    /// once and in order, however slowly it is read. A second call replaces the first feed.
+    pub fn auto_trade_feed(&self) -> mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self
+            .auto_trade
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(tx);
+        rx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signal(i: usize) -> AppEvent {
+        AppEvent::Signal {
+            symbol: format!("S{i}USDT"),
+            direction: "long".into(),
+            probability: 0.7,
+            time_ms: i64::try_from(i).expect("small"),
+            strong: true,
+        }
+    }
+
+    /// A burst larger than the broadcast's capacity, emitted while nobody reads: the
+    /// broadcast (which auto-trading used to read, ignoring `Lagged`) loses the oldest
+    /// signals, and the auto-trade feed still delivers every one, in order.
+    #[tokio::test]
+    async fn a_signal_burst_larger_than_the_broadcast_reaches_auto_trade_in_order() {
+        let events = Events::new();
+        let mut bus = events.subscribe();
+        let mut feed = events.auto_trade_feed();
+        let burst = 3 * 1024;
+        for i in 0..burst {
+            events.emit(signal(i));
+        }
+        assert!(
+            matches!(
+                bus.recv().await,
+                Err(broadcast::error::RecvError::Lagged(n)) if n > 0
+            ),
+            "the broadcast drops what it cannot hold"
+        );
+        for i in 0..burst {
+            assert_eq!(feed.recv().await, Some(format!("S{i}USDT")));
+        }
+        assert!(feed.try_recv().is_err(), "each signal arrives once");
+    }
+
+    #[tokio::test]
+    async fn only_signals_go_to_the_auto_trade_feed() {
+        let events = Events::new();
+        let mut feed = events.auto_trade_feed();
+        events.emit(AppEvent::Locked);
+        events.emit(signal(1));
+        assert_eq!(feed.recv().await, Some("S1USDT".to_owned()));
+        assert!(feed.try_recv().is_err());
     }
 }

@@ -179,12 +179,12 @@ impl Engine {
                 format!("watch between 1 and {MAX_WATCHLIST} symbols"),
             ));
         }
-        let info = self.market_client().await?.raw().exchange_info().await?;
+        let listed = self.market_client().await?.listed_symbols().await?;
         let mut list = Vec::new();
         for s in symbols {
             let sym =
                 Symbol::new(s.trim()).map_err(|e| AppError::invalid("symbols", e.to_string()))?;
-            if !info.symbols.iter().any(|x| x.symbol == sym.as_str()) {
+            if !listed.contains(&sym) {
                 return Err(AppError::invalid(
                     "symbols",
                     format!("{sym} is not listed on this exchange"),
@@ -209,7 +209,7 @@ impl Engine {
         let lp = self.signals.read().await.clone();
         let mut rows = Vec::new();
         for symbol in self.watchlist_symbols().await? {
-            let ticker = client.raw().ticker_24hr(symbol.as_str()).await.ok();
+            let ticker = client.day_ticker(&symbol).await.ok();
             let signal = match &lp {
                 Some(lp) => lp
                     .latest_signal(&symbol)
@@ -220,8 +220,8 @@ impl Engine {
             };
             rows.push(WatchRow {
                 symbol: symbol.to_string(),
-                price: ticker.as_ref().map(|t| t.last_price),
-                change_24h_pct: ticker.as_ref().map(|t| t.price_change_percent),
+                price: ticker.map(|t| t.last_price),
+                change_24h_pct: ticker.map(|t| t.change_pct),
                 signal,
             });
         }
@@ -430,16 +430,14 @@ impl Engine {
         let session = self.session(account_id).await.ok()?;
         let events = self.events.clone();
         let urls = crate::venue::urls(session.account.environment, self.paper.as_deref())?;
-        let stream = perpdesk_binance::streams::UserStream::new(
-            session.client.raw().rest().clone(),
-            &urls.streams,
-            perpdesk_binance::streams::StreamConfig::default(),
-        );
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<
-            perpdesk_binance::streams::StreamEvent<perpdesk_binance::wire::stream::UserDataEvent>,
-        >(256);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let client = session.client.clone();
         Some(tokio::spawn(async move {
-            let run = stream.run(tx);
+            let run = client.run_user_stream(
+                &urls.streams,
+                perpdesk_binance::streams::StreamConfig::default(),
+                tx,
+            );
             let forward = async move {
                 while let Some(event) = rx.recv().await {
                     use perpdesk_binance::streams::StreamEvent;
@@ -517,14 +515,12 @@ impl Engine {
             }
         });
         let trader = self.clone();
+        // Auto-trading reads its own lossless feed, not the broadcast: a lagging broadcast
+        // receiver skips events, and a skipped signal would be a trade silently not taken.
+        let mut feed = trader.events.auto_trade_feed();
         tokio::spawn(async move {
-            let mut events = trader.events.subscribe();
-            loop {
-                match events.recv().await {
-                    Ok(AppEvent::Signal { symbol, .. }) => trader.auto_trade_latest(&symbol).await,
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
+            while let Some(symbol) = feed.recv().await {
+                trader.auto_trade_latest(&symbol).await;
             }
         });
         let me = self.clone();

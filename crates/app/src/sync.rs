@@ -25,13 +25,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use perpdesk_binance::wire;
-use perpdesk_binance::wire::account::PositionRisk;
-use perpdesk_binance::wire::trade::UserTrade;
 use perpdesk_binance::{Client, ExchangeError};
 use perpdesk_core::journal::CLIENT_ID_PREFIX;
 use perpdesk_core::{
-    ClientOrderId, Fill, Income, IncomeKind, MarginType, Position, PositionSide, Side, Symbol,
+    ClientOrderId, Fill, Income, IncomeKind, MarginType, Position, PositionSide, Symbol,
 };
 use perpdesk_store::{PositionSnapshot, Store, StoreError};
 use rust_decimal::Decimal;
@@ -40,7 +37,7 @@ use serde::Serialize;
 use crate::books::{BooksError, ShareSettings, book_ledger};
 
 /// Binance's largest page for `userTrades`, `income` and `allOrders`.
-pub const PAGE: u32 = 1000;
+pub const PAGE: u32 = perpdesk_binance::client::PAGE;
 
 /// How far back the first income sync of an account reaches: Binance keeps about three
 /// months of income, so asking for more returns nothing more.
@@ -174,14 +171,7 @@ pub async fn sync_account(
 
     progress(SyncProgress::Positions);
     let previous = store.latest_positions(account_id).await?;
-    let current = client
-        .raw()
-        .position_risk(None)
-        .await?
-        .iter()
-        .filter(|p| !p.position_amt.is_zero())
-        .map(position)
-        .collect::<Result<Vec<_>, _>>()?;
+    let current = client.positions().await?;
 
     let mut fills = Vec::new();
     for symbol in symbols {
@@ -228,39 +218,18 @@ async fn fetch_trades(
     symbol: &Symbol,
     progress: &impl Fn(SyncProgress),
 ) -> Result<Vec<Fill>, SyncError> {
-    let mut from = store
+    let from = store
         .last_trade_id(account_id, symbol)
         .await?
         .map_or(0, |id| id + 1);
-    let mut out: Vec<Fill> = Vec::new();
-    loop {
-        let page = client
-            .raw()
-            .user_trades_from(symbol.as_str(), from, PAGE)
-            .await?;
-        let full = page.len() >= PAGE as usize;
-        // An exchange that ignores `fromId` (the simulator, a proxy) would repeat old trades;
-        // filtering keeps the cursor moving forward either way.
-        let mut new: Vec<Fill> = page
-            .iter()
-            .filter(|t| t.id >= from)
-            .map(trade)
-            .collect::<Result<_, _>>()?;
-        let Some(last) = new.iter().map(|f| f.trade_id).max() else {
-            break;
-        };
-        new.sort_by_key(|f| f.trade_id);
-        out.extend(new);
-        progress(SyncProgress::Trades {
-            symbol: symbol.clone(),
-            fetched: out.len() as u64,
-        });
-        if !full {
-            break;
-        }
-        from = last + 1;
-    }
-    Ok(out)
+    Ok(client
+        .fills_from(symbol, from, |fetched| {
+            progress(SyncProgress::Trades {
+                symbol: symbol.clone(),
+                fetched: fetched as u64,
+            });
+        })
+        .await?)
 }
 
 /// Fills in the client order id of each fill: from the journal for perpdesk's own orders,
@@ -292,37 +261,9 @@ async fn resolve_client_ids(
     }
     let mut unresolved = Vec::new();
     for (symbol, ids) in missing {
-        let Some(&first) = ids.first() else { continue };
-        let Some(&last) = ids.last() else { continue };
-        let mut from = first;
-        loop {
-            let page = match client
-                .raw()
-                .all_orders_from(symbol.as_str(), from, PAGE)
-                .await
-            {
-                Ok(page) => page,
-                // Binance refuses order queries beyond its retention; those fills are
-                // stored without a client id (and reported) rather than blocking every
-                // later sync of the account.
-                Err(ExchangeError::Rejected { .. }) => break,
-                Err(e) => return Err(e.into()),
-            };
-            let full = page.len() >= PAGE as usize;
-            let mut newest = None;
-            for o in &page {
-                newest = newest.max(Some(o.order_id));
-                if ids.contains(&o.order_id)
-                    && let Ok(coid) = ClientOrderId::new(&o.client_order_id)
-                {
-                    known.insert(o.order_id, coid);
-                }
-            }
-            match newest {
-                Some(n) if full && n < last && n >= from => from = n + 1,
-                _ => break,
-            }
-        }
+        // Binance refuses order queries beyond its retention; those fills are stored without
+        // a client id (and reported) rather than blocking every later sync of the account.
+        known.extend(client.client_order_ids(&symbol, &ids).await?);
         unresolved.extend(
             ids.into_iter()
                 .filter(|id| !known.contains_key(id))
@@ -344,7 +285,7 @@ async fn fetch_income(
     progress: &impl Fn(SyncProgress),
 ) -> Result<Vec<Income>, SyncError> {
     let cursor = store.last_income_time(account_id).await?;
-    let mut start = match cursor {
+    let start = match cursor {
         Some(ms) => ms,
         None => (now - Duration::days(INCOME_HISTORY_DAYS))
             .timestamp_millis()
@@ -358,31 +299,19 @@ async fn fetch_income(
             seen.insert((kind_key(&i.kind), i.tran_id));
         }
     }
-    let mut out = Vec::new();
-    loop {
-        let since =
-            DateTime::from_timestamp_millis(start).ok_or_else(|| decode("income cursor", start))?;
-        let page = client.income_since(since, PAGE).await?;
-        let full = page.len() >= PAGE as usize;
-        let Some(last) = page.last().map(|i| i.time.timestamp_millis()) else {
-            break;
-        };
-        for i in page {
-            if seen.insert((kind_key(&i.kind), i.tran_id)) {
-                out.push(i);
-            }
-        }
-        progress(SyncProgress::Income {
-            fetched: out.len() as u64,
-        });
-        if !full {
-            break;
-        }
-        // The next page starts at the last row's instant (its siblings may be cut off);
-        // a full page within one millisecond cannot be paged by time, so step past it.
-        start = if last > start { last } else { start + 1 };
-    }
-    Ok(out)
+    let since =
+        DateTime::from_timestamp_millis(start).ok_or_else(|| decode("income cursor", start))?;
+    let page = client
+        .income_from(since, |fetched| {
+            progress(SyncProgress::Income {
+                fetched: fetched as u64,
+            });
+        })
+        .await?;
+    Ok(page
+        .into_iter()
+        .filter(|i| !seen.contains(&(kind_key(&i.kind), i.tran_id)))
+        .collect())
 }
 
 fn kind_key(kind: &IncomeKind) -> String {
@@ -533,52 +462,6 @@ fn snapshot_if_changed(
         }
     }
     Some(snapshot)
-}
-
-fn side(s: &wire::Side) -> Result<Side, SyncError> {
-    match s {
-        wire::Side::Buy => Ok(Side::Buy),
-        wire::Side::Sell => Ok(Side::Sell),
-        other => Err(decode("side", other)),
-    }
-}
-
-fn position_side(s: &wire::PositionSide) -> Result<PositionSide, SyncError> {
-    match s {
-        wire::PositionSide::Both => Ok(PositionSide::Both),
-        wire::PositionSide::Long => Ok(PositionSide::Long),
-        wire::PositionSide::Short => Ok(PositionSide::Short),
-        other => Err(decode("position side", other)),
-    }
-}
-
-fn millis(what: &'static str, ms: i64) -> Result<DateTime<Utc>, SyncError> {
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| decode(what, format!("time {ms}")))
-}
-
-/// Maps a `userTrades` row; the client order id is filled in later from the order.
-fn trade(t: &UserTrade) -> Result<Fill, SyncError> {
-    Ok(Fill {
-        symbol: Symbol::new(&t.symbol).map_err(|e| decode("trade symbol", e))?,
-        trade_id: t.id,
-        order_id: t.order_id,
-        client_order_id: None,
-        side: side(&t.side)?,
-        position_side: position_side(&t.position_side)?,
-        price: t.price,
-        quantity: t.qty,
-        realized_pnl: t.realized_pnl,
-        commission: t.commission,
-        commission_asset: t.commission_asset.clone(),
-        maker: t.maker,
-        time: millis("trade", t.time)?,
-    })
-}
-
-/// Maps a `positionRisk` row. v3 of the endpoint reports neither leverage nor margin type:
-/// a position with isolated margin is isolated, and leverage 0 stores "not reported".
-fn position(p: &PositionRisk) -> Result<Position, SyncError> {
-    Ok(perpdesk_binance::client::position(p)?)
 }
 
 #[cfg(test)]

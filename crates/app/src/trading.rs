@@ -1,10 +1,13 @@
 //! One-click execution: preview, risk check, journal, send; and the reconciliation that
 //! makes it exactly-once across timeouts and restarts.
 //!
+//! Over 800 lines for now: moving send/protect/flatten/kill/reconcile into an execution
+//! module of their own is part of issue 19 item 3, not done yet.
+//!
 //! The order of a click:
 //! 1. read the market (mark, balance, positions, position mode) and the symbol's rules;
 //! 2. compute the preview (size rounded to the filters, liquidation, worst case);
-//! 3. check the risk limits: only a `RiskApproved` intent goes on;
+//! 3. check the risk limits: only the `RiskApproved` bracket (the exact orders) goes on;
 //! 4. journal all three legs (entry, stop-loss, take-profit) as intents, with
 //!    deterministic client ids, **before** anything is sent;
 //! 5. set margin type and leverage if they differ from what perpdesk last set;
@@ -18,57 +21,24 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use perpdesk_binance::wire::account::PositionRisk;
-use perpdesk_binance::wire::algo::{AlgoOrder, AlgoOrderRef};
-use perpdesk_binance::wire::trade::{Order, OrderRef};
-use perpdesk_binance::wire::{self, AlgoStatus, OrderStatus};
-use perpdesk_binance::{ExchangeError, Placed, RejectKind};
+use perpdesk_binance::{
+    ExchangeError, ExitKind, ExitOrder, OpenOrder, OrderReport, PositionReport, RejectKind,
+};
 use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
+use perpdesk_core::plan::{Bracket, Market, Plan, PlanError, plan, position_side_for};
+use perpdesk_core::risk::approve_exit;
 use perpdesk_core::{
-    ClientOrderId, MarginType, OrderIntent, OrderKind, OrderRequest, OrderState, PositionSide,
-    Preview, PreviewInput, RiskApproved, RiskContext, RiskLimits, Side, Sizing, Symbol,
-    TicketOrigin, TimeInForce, WorkingType,
+    ClientOrderId, MarginType, OrderKind, OrderRequest, OrderState, PositionSide, Preview,
+    RiskApproved, RiskContext, RiskLimits, Side, Symbol, TicketOrigin, WorkingType,
 };
 use perpdesk_store::JournalEntry;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::engine::{Session, SymbolRules, lock, positive};
+use crate::engine::{Session, lock};
 use crate::{AppError, AppEvent, Engine};
 
-/// Binance's default USDⓈ-M taker commission (0.05%); the preview assumes every leg takes.
-pub const TAKER_FEE_RATE: Decimal = Decimal::from_parts(5, 0, 0, false, 4);
-
-/// How the entry is sent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EntryType {
-    #[default]
-    Market,
-    Limit,
-}
-
-/// A trade as the user (or a signal) asks for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ticket {
-    pub symbol: String,
-    pub side: Side,
-    pub sizing: Sizing,
-    pub leverage: u32,
-    pub margin_type: MarginType,
-    #[serde(default)]
-    pub order_type: EntryType,
-    #[serde(default)]
-    pub price: Option<Decimal>,
-    #[serde(default)]
-    pub take_profit: Option<Decimal>,
-    #[serde(default)]
-    pub stop_loss: Option<Decimal>,
-    /// The signal the ticket came from; `None` for a manual ticket.
-    #[serde(default)]
-    pub signal_id: Option<i64>,
-}
+pub use perpdesk_core::plan::{EntryType, TAKER_FEE_RATE, Ticket};
 
 /// The risk check's verdict, shown in the preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -167,80 +137,22 @@ pub struct PositionView {
     pub stop_loss: Option<Decimal>,
 }
 
-/// The market as one click sees it.
+/// The market and account as one click sees them.
 pub(crate) struct Snapshot {
-    pub mark: Decimal,
-    pub available: Decimal,
-    pub positions: Vec<PositionRisk>,
-    pub dual_side: bool,
-    pub rules: SymbolRules,
-}
-
-/// A ticket checked and sized, ready to journal and send.
-pub(crate) struct Prepared {
-    pub approved: RiskApproved<OrderIntent>,
-    pub preview: Preview,
-    pub entry: OrderRequest,
-    pub stop_loss: Option<OrderRequest>,
-    pub take_profit: Option<OrderRequest>,
-    pub margin_type: MarginType,
+    pub market: Market,
+    pub positions: Vec<PositionReport>,
 }
 
 fn symbol(s: &str) -> Result<Symbol, AppError> {
     Symbol::new(s.trim()).map_err(|e| AppError::invalid("symbol", e.to_string()))
 }
 
-fn position_side_for(side: Side, dual: bool) -> PositionSide {
-    match (dual, side) {
-        (false, _) => PositionSide::Both,
-        (true, Side::Buy) => PositionSide::Long,
-        (true, Side::Sell) => PositionSide::Short,
-    }
-}
-
-fn wire_position_side(p: &wire::PositionSide) -> PositionSide {
-    match p {
-        wire::PositionSide::Long => PositionSide::Long,
-        wire::PositionSide::Short => PositionSide::Short,
-        _ => PositionSide::Both,
-    }
-}
-
-fn order_state(s: &OrderStatus) -> OrderState {
-    match s {
-        OrderStatus::New => OrderState::New,
-        OrderStatus::PartiallyFilled => OrderState::PartiallyFilled,
-        OrderStatus::Filled => OrderState::Filled,
-        OrderStatus::Canceled => OrderState::Canceled,
-        OrderStatus::Rejected => OrderState::Rejected,
-        // Expired by the book or by self-trade prevention; either way nothing more fills.
-        _ => OrderState::Expired,
-    }
-}
-
-fn algo_state(s: &AlgoStatus) -> OrderState {
-    match s {
-        AlgoStatus::New | AlgoStatus::Triggering => OrderState::New,
-        AlgoStatus::Triggered | AlgoStatus::Finished => OrderState::Filled,
-        AlgoStatus::Canceled => OrderState::Canceled,
-        AlgoStatus::Rejected => OrderState::Rejected,
-        _ => OrderState::Expired,
-    }
-}
-
-fn placed_state(p: &Placed) -> (OrderState, i64, serde_json::Value) {
-    match p {
-        Placed::Order(o) => (
-            order_state(&o.status),
-            o.order_id,
-            serde_json::to_value(o).unwrap_or_default(),
-        ),
-        Placed::Algo(a) => (
-            algo_state(&a.algo_status),
-            a.algo_id,
-            serde_json::to_value(a).unwrap_or_default(),
-        ),
-    }
+/// Plans `ticket` against the snapshot (pure; see `perpdesk_core::plan`).
+fn plan_ticket(ticket: &Ticket, snapshot: &Snapshot, ticket_id: &str) -> Result<Plan, AppError> {
+    plan(ticket, &snapshot.market, ticket_id).map_err(|e| match e {
+        PlanError::Invalid { field, reason } => AppError::invalid(field, reason),
+        PlanError::ClientOrderId(e) => AppError::Internal(format!("client order id: {e}")),
+    })
 }
 
 /// Start of the UTC day of `t`: the risk rules count trades and losses per UTC day.
@@ -258,26 +170,15 @@ impl Engine {
         symbol: &Symbol,
     ) -> Result<Snapshot, AppError> {
         let rules = session.rules(symbol).await?;
-        let raw = session.client.raw();
-        let (mark, balances, positions, mode) = tokio::try_join!(
-            raw.premium_index(symbol.as_str()),
-            raw.balance(),
-            raw.position_risk(None),
-            raw.position_side_dual(),
-        )?;
-        let available = balances
-            .iter()
-            .find(|b| b.asset == "USDT")
-            .map_or(Decimal::ZERO, |b| b.available_balance);
+        let account = session.client.account_snapshot(symbol).await?;
         Ok(Snapshot {
-            mark: mark.mark_price,
-            available,
-            positions: positions
-                .into_iter()
-                .filter(|p| !p.position_amt.is_zero())
-                .collect(),
-            dual_side: mode.dual_side_position,
-            rules,
+            market: Market {
+                mark: account.mark_price,
+                available: account.available,
+                hedge_mode: account.hedge_mode,
+                rules,
+            },
+            positions: account.positions,
         })
     }
 
@@ -291,36 +192,17 @@ impl Engine {
     ) -> Result<RiskContext, AppError> {
         let mut open_notional = BTreeMap::new();
         for p in &snapshot.positions {
-            if let Ok(s) = Symbol::new(&p.symbol) {
-                *open_notional.entry(s).or_insert(Decimal::ZERO) += p.notional.abs();
-            }
+            *open_notional
+                .entry(p.position.symbol.clone())
+                .or_insert(Decimal::ZERO) += p.notional.abs();
         }
         let since = day_start(now);
         let trades_today = self
             .store
             .journal_entries_since(session.account.id, since)
             .await?;
-        // Page through the day: a busy account has more than one page of income rows.
-        // Pages restart at the last row's millisecond (rows sharing it may straddle the
-        // cut) and rows already seen are dropped by their exchange key.
-        let mut income = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut from = since;
-        loop {
-            let page = session.client.income_since(from, 1000).await?;
-            let full = page.len() >= 1000;
-            let last = page.last().map(|i| i.time);
-            let before = income.len();
-            for row in page {
-                if seen.insert((format!("{:?}", row.kind), row.tran_id)) {
-                    income.push(row);
-                }
-            }
-            match last {
-                Some(t) if full && income.len() > before => from = t,
-                _ => break,
-            }
-        }
+        // The whole day: a busy account has more than one page of income rows.
+        let income = session.client.income_from(since, |_| {}).await?;
         let realized_today = income
             .iter()
             .filter(|i| {
@@ -340,143 +222,6 @@ impl Engine {
         })
     }
 
-    /// Sizes and checks a ticket against a snapshot; pure apart from the ids it makes.
-    pub(crate) fn prepare(
-        &self,
-        ticket: &Ticket,
-        snapshot: &Snapshot,
-        limits: &RiskLimits,
-        context: &RiskContext,
-        ticket_id: &str,
-    ) -> Result<Prepared, AppError> {
-        let symbol = symbol(&ticket.symbol)?;
-        if ticket.leverage == 0 || ticket.leverage > 125 {
-            return Err(AppError::invalid(
-                "leverage",
-                format!("must be between 1 and 125, got {}", ticket.leverage),
-            ));
-        }
-        let entry_price = match (ticket.order_type, ticket.price) {
-            (EntryType::Market, _) => snapshot.mark,
-            (EntryType::Limit, Some(p)) => positive("price", p)?,
-            (EntryType::Limit, None) => {
-                return Err(AppError::invalid("price", "a limit order needs a price"));
-            }
-        };
-        for (field, v) in [
-            ("take_profit", ticket.take_profit),
-            ("stop_loss", ticket.stop_loss),
-        ] {
-            if let Some(v) = v {
-                positive(field, v)?;
-            }
-        }
-        let filters = &snapshot.rules.filters;
-        let round = |p: Option<Decimal>| p.map(|p| filters.round_price(p));
-        let (take_profit, stop_loss) = (round(ticket.take_profit), round(ticket.stop_loss));
-        let market_order = ticket.order_type == EntryType::Market;
-        if !market_order {
-            filters
-                .check_price(entry_price)
-                .map_err(|e| AppError::invalid("price", e.to_string()))?;
-        }
-        let preview = perpdesk_core::preview::preview(&PreviewInput {
-            side: ticket.side,
-            entry_price,
-            sizing: ticket.sizing,
-            leverage: ticket.leverage,
-            margin_type: ticket.margin_type,
-            stop_loss,
-            take_profit,
-            balance: snapshot.available,
-            taker_fee_rate: TAKER_FEE_RATE,
-            filters: filters.clone(),
-            brackets: snapshot.rules.brackets.clone(),
-            market_order,
-        })
-        .map_err(|e| AppError::invalid("ticket", e.to_string()))?;
-        let approved = limits
-            .check(
-                context,
-                OrderIntent {
-                    symbol: symbol.clone(),
-                    side: ticket.side,
-                    quantity: preview.quantity,
-                    price: entry_price,
-                    leverage: ticket.leverage,
-                    stop_loss,
-                    take_profit,
-                    reduce_only: false,
-                },
-            )
-            .map_err(AppError::Risk)?;
-        let position_side = position_side_for(ticket.side, snapshot.dual_side);
-        let id = |leg| {
-            client_order_id(ticket_id, leg, 0)
-                .map_err(|e| AppError::Internal(format!("client order id: {e}")))
-        };
-        let entry = OrderRequest {
-            symbol: symbol.clone(),
-            side: ticket.side,
-            position_side,
-            kind: match ticket.order_type {
-                EntryType::Market => OrderKind::Market,
-                EntryType::Limit => OrderKind::Limit {
-                    price: entry_price,
-                    time_in_force: TimeInForce::Gtc,
-                },
-            },
-            quantity: Some(preview.quantity),
-            reduce_only: false,
-            close_position: false,
-            client_order_id: id(Leg::Entry)?,
-        };
-        let exit = |kind: OrderKind, leg| -> Result<OrderRequest, AppError> {
-            Ok(OrderRequest {
-                symbol: symbol.clone(),
-                side: ticket.side.opposite(),
-                position_side,
-                kind,
-                quantity: None,
-                reduce_only: false,
-                close_position: true,
-                client_order_id: id(leg)?,
-            })
-        };
-        // Stops trigger on the mark price, as Binance recommends: a wick on the last price
-        // of a thin book should not close a position the mark never reached.
-        let stop_loss_req = stop_loss
-            .map(|p| {
-                exit(
-                    OrderKind::StopMarket {
-                        stop_price: p,
-                        working_type: WorkingType::MarkPrice,
-                    },
-                    Leg::StopLoss,
-                )
-            })
-            .transpose()?;
-        let take_profit_req = take_profit
-            .map(|p| {
-                exit(
-                    OrderKind::TakeProfitMarket {
-                        stop_price: p,
-                        working_type: WorkingType::MarkPrice,
-                    },
-                    Leg::TakeProfit,
-                )
-            })
-            .transpose()?;
-        Ok(Prepared {
-            approved,
-            preview,
-            entry,
-            stop_loss: stop_loss_req,
-            take_profit: take_profit_req,
-            margin_type: ticket.margin_type,
-        })
-    }
-
     /// The pre-trade preview with the risk verdict; nothing is sent or written.
     ///
     /// # Errors
@@ -489,55 +234,27 @@ impl Engine {
         let now = self.now(Some(&session));
         let limits = self.risk_limits().await?;
         let context = self.risk_context(&session, &snapshot, now).await?;
-        let position_side = position_side_for(ticket.side, snapshot.dual_side);
-        match self.prepare(ticket, &snapshot, &limits, &context, "preview") {
-            Ok(p) => Ok(PreviewView {
-                preview: p.preview,
-                risk: RiskVerdict {
-                    ok: true,
-                    rule: None,
-                    message: None,
-                },
-                position_side,
-            }),
-            Err(AppError::Risk(refusal)) => {
-                // The preview still shows the numbers, so the user sees what to change.
-                let unchecked = RiskLimits {
-                    kill_switch: false,
-                    max_leverage: 125,
-                    max_trades_per_day: u32::MAX,
-                    require_stop_loss: false,
-                    max_stop_distance_pct: Decimal::ONE_HUNDRED,
-                    daily_loss_limit: Decimal::MAX,
-                    max_concurrent_positions: u32::MAX,
-                    max_position_notional: Decimal::MAX,
-                    max_total_notional: Decimal::MAX,
-                };
-                let preview = self
-                    .prepare(
-                        ticket,
-                        &snapshot,
-                        &unchecked,
-                        &RiskContext::default(),
-                        "preview",
-                    )
-                    .map(|p| p.preview);
-                let preview = match preview {
-                    Ok(p) => p,
-                    Err(_) => return Err(AppError::Risk(refusal)),
-                };
-                Ok(PreviewView {
-                    preview,
-                    risk: RiskVerdict {
-                        ok: false,
-                        rule: Some(refusal.rule()),
-                        message: Some(refusal.to_string()),
-                    },
-                    position_side,
-                })
-            }
-            Err(e) => Err(e),
-        }
+        let position_side = position_side_for(ticket.side, snapshot.market.hedge_mode);
+        let plan = plan_ticket(ticket, &snapshot, "preview")?;
+        // The same rules the click's approval applies, on the same intent: a refusal is the
+        // verdict, and the numbers still show so the user sees what to change.
+        let risk = match limits.check(&context, &plan.intent()) {
+            Ok(()) => RiskVerdict {
+                ok: true,
+                rule: None,
+                message: None,
+            },
+            Err(refusal) => RiskVerdict {
+                ok: false,
+                rule: Some(refusal.rule()),
+                message: Some(refusal.to_string()),
+            },
+        };
+        Ok(PreviewView {
+            preview: plan.preview,
+            risk,
+            position_side,
+        })
     }
 
     /// [`Engine::place_order`] from a UI: a live account needs `confirm_live`.
@@ -581,19 +298,18 @@ impl Engine {
             TicketOrigin::Manual
         };
         let ticket_id = self.fresh_ticket(origin, now).await?;
-        let prepared = match self.prepare(ticket, &snapshot, &limits, &context, &ticket_id) {
-            Ok(p) => p,
-            Err(AppError::Risk(refusal)) => {
+        let plan = plan_ticket(ticket, &snapshot, &ticket_id)?;
+        let approved = match limits.approve(&context, plan) {
+            Ok(approved) => approved,
+            Err(refusal) => {
                 self.events.emit(AppEvent::Risk {
                     rule: refusal.rule().to_owned(),
                     message: refusal.to_string(),
                 });
                 return Err(AppError::Risk(refusal));
             }
-            Err(e) => return Err(e),
         };
-        self.execute(&session, prepared, ticket.leverage, ticket_id, now)
-            .await
+        self.execute(&session, approved, ticket_id, now).await
     }
 
     /// A ticket id no journalled order uses. Ids are made from the exchange's time, and a
@@ -619,45 +335,65 @@ impl Engine {
         Err(AppError::Internal("no free ticket id".into()))
     }
 
-    /// Sends a prepared ticket. Taking the `RiskApproved` intent inside `Prepared` is
-    /// what makes an unchecked order impossible to send from here.
+    /// Sends an approved bracket: journals every leg, sets the margin, sends the entry and
+    /// protects it. Only the risk check makes a `RiskApproved<Bracket>`.
     pub(crate) async fn execute(
         &self,
         session: &Session,
-        prepared: Prepared,
-        leverage: u32,
+        approved: RiskApproved<Bracket>,
         ticket_id: String,
         now: DateTime<Utc>,
     ) -> Result<PlacedTicket, AppError> {
-        let Prepared {
-            approved,
-            entry,
-            stop_loss,
-            take_profit,
-            margin_type,
-            ..
-        } = prepared;
-        let intent = approved.into_inner();
+        let bracket = approved.get();
         let account = session.account.id;
+        let (stop_price, target_price) = bracket.triggers();
+        let mut audit = serde_json::json!({
+            "account": account,
+            "ticket": ticket_id,
+            "symbol": bracket.entry.symbol,
+            "side": bracket.entry.side,
+            "quantity": bracket.entry.quantity.unwrap_or_default(),
+            "leverage": bracket.leverage,
+            "stop_loss": stop_price,
+            "take_profit": target_price,
+        });
         // Every leg is journalled before the first byte leaves: after a crash the journal
         // knows the stop price of a position whose stop was never sent.
-        let legs: Vec<&OrderRequest> = std::iter::once(&entry)
-            .chain(stop_loss.iter())
-            .chain(take_profit.iter())
-            .collect();
-        self.store.journal_intents(account, &legs, now).await?;
+        self.store
+            .journal_intents(account, &bracket.legs(), now)
+            .await?;
         if let Err(e) = self
-            .ensure_margin(session, &intent.symbol, leverage, margin_type)
+            .ensure_margin(
+                session,
+                &bracket.entry.symbol,
+                bracket.leverage,
+                bracket.margin_type,
+            )
             .await
         {
-            self.abandon(&[&Some(entry.clone()), &stop_loss, &take_profit], now)
-                .await;
+            self.abandon(&bracket.legs(), now).await;
             return Err(e);
         }
-        let entry_state = match self.send(session, &entry, Leg::Entry).await {
+        let legs = approved.into_legs();
+        let entry = legs.entry.get().clone();
+        let (stop_id, target_id) = (
+            legs.stop_loss
+                .as_ref()
+                .map(|o| o.get().client_order_id.clone()),
+            legs.take_profit
+                .as_ref()
+                .map(|o| o.get().client_order_id.clone()),
+        );
+        let entry_state = match self.send(session, &legs.entry, Leg::Entry).await {
             Ok(state) => state,
             Err(e) => {
-                self.abandon(&[&stop_loss, &take_profit], now).await;
+                let exits: Vec<&OrderRequest> = legs
+                    .stop_loss
+                    .iter()
+                    .chain(legs.take_profit.iter())
+                    .map(RiskApproved::get)
+                    .collect();
+                self.abandon(&exits, now).await;
                 return Err(e);
             }
         };
@@ -666,8 +402,8 @@ impl Engine {
             self.protect(
                 session,
                 &entry,
-                stop_loss.as_ref(),
-                take_profit.as_ref(),
+                legs.stop_loss,
+                legs.take_profit,
                 &mut warnings,
             )
             .await?;
@@ -680,32 +416,18 @@ impl Engine {
         self.events.emit(AppEvent::Positions {
             account_id: account,
         });
-        self.audit(
-            "user",
-            "order.ticket",
-            serde_json::json!({
-                "account": account,
-                "ticket": ticket_id,
-                "symbol": intent.symbol,
-                "side": intent.side,
-                "quantity": intent.quantity,
-                "leverage": leverage,
-                "entry_state": entry_state,
-                "stop_loss": intent.stop_loss,
-                "take_profit": intent.take_profit,
-            }),
-        )
-        .await;
+        audit["entry_state"] = serde_json::json!(entry_state);
+        self.audit("user", "order.ticket", audit).await;
         let entry_view = self
             .order_view(&entry.client_order_id)
             .await?
             .ok_or_else(|| AppError::Internal("the entry vanished from the journal".into()))?;
-        let stop_loss = match &stop_loss {
-            Some(r) => self.order_view(&r.client_order_id).await?,
+        let stop_loss = match &stop_id {
+            Some(id) => self.order_view(id).await?,
             None => None,
         };
-        let take_profit = match &take_profit {
-            Some(r) => self.order_view(&r.client_order_id).await?,
+        let take_profit = match &target_id {
+            Some(id) => self.order_view(id).await?,
             None => None,
         };
         Ok(PlacedTicket {
@@ -731,21 +453,20 @@ impl Engine {
         &self,
         session: &Session,
         entry: &OrderRequest,
-        stop_loss: Option<&OrderRequest>,
-        take_profit: Option<&OrderRequest>,
+        stop_loss: Option<RiskApproved<OrderRequest>>,
+        take_profit: Option<RiskApproved<OrderRequest>>,
         warnings: &mut Vec<String>,
     ) -> Result<(), AppError> {
-        if let Some(sl) = stop_loss
+        if let Some(sl) = &stop_loss
             && let Err(e) = self.send(session, sl, Leg::StopLoss).await
         {
             let why = e.to_string();
-            tracing::error!(error = %why, order = %sl.client_order_id, "stop-loss refused; closing the position");
+            tracing::error!(error = %why, order = %sl.get().client_order_id, "stop-loss refused; closing the position");
             let closed = self
                 .flatten(session, &entry.symbol, entry.position_side)
                 .await;
-            if let Some(tp) = take_profit {
-                self.abandon(&[&Some(tp.clone())], self.now(Some(session)))
-                    .await;
+            if let Some(tp) = &take_profit {
+                self.abandon(&[tp.get()], self.now(Some(session))).await;
             }
             let message = match closed {
                 Ok(()) => format!(
@@ -761,7 +482,7 @@ impl Engine {
             });
             return Err(AppError::Conflict(message));
         }
-        if let Some(tp) = take_profit
+        if let Some(tp) = &take_profit
             && let Err(e) = self.send(session, tp, Leg::TakeProfit).await
         {
             warnings.push(format!("the take-profit could not be placed: {e}"));
@@ -769,25 +490,30 @@ impl Engine {
         Ok(())
     }
 
-    /// Sends one journalled order and records the outcome. Returns the exchange's state.
+    /// Sends one journalled, approved order and records the outcome. Returns the exchange's
+    /// state. The only way an order leaves perpdesk: it takes nothing but an approval.
     async fn send(
         &self,
         session: &Session,
-        request: &OrderRequest,
+        approved: &RiskApproved<OrderRequest>,
         leg: Leg,
     ) -> Result<OrderState, AppError> {
+        let request = approved.get();
         let id = &request.client_order_id;
         let account = session.account.id;
         self.store
             .journal_transition(id, OrderState::Sent, None, None, self.now(Some(session)))
             .await?;
-        let result = session.client.place_order(request).await;
+        let result = session.client.place_order(approved).await;
         let now = self.now(Some(session));
         match result {
-            Ok(placed) => {
-                let (state, exchange_id, detail) = placed_state(&placed);
+            Ok(OrderReport {
+                state,
+                exchange_id,
+                record,
+            }) => {
                 self.store
-                    .journal_transition(id, state, Some(exchange_id), Some(&detail), now)
+                    .journal_transition(id, state, Some(exchange_id), Some(&record), now)
                     .await?;
                 self.emit_order(account, request, leg, state, "");
                 Ok(state)
@@ -840,8 +566,8 @@ impl Engine {
     }
 
     /// Marks never-sent legs as given up.
-    async fn abandon(&self, legs: &[&Option<OrderRequest>], now: DateTime<Utc>) {
-        for leg in legs.iter().filter_map(|l| l.as_ref()) {
+    async fn abandon(&self, legs: &[&OrderRequest], now: DateTime<Utc>) {
+        for leg in legs {
             if let Err(e) = self
                 .store
                 .journal_transition(&leg.client_order_id, OrderState::Abandoned, None, None, now)
@@ -887,17 +613,15 @@ impl Engine {
         symbol: &Symbol,
         position_side: PositionSide,
     ) -> Result<(), AppError> {
-        let rows = session
-            .client
-            .raw()
-            .position_risk(Some(symbol.as_str()))
-            .await?;
-        let Some(row) = rows.iter().find(|p| {
-            !p.position_amt.is_zero() && wire_position_side(&p.position_side) == position_side
-        }) else {
+        let rows = session.client.position_reports(Some(symbol)).await?;
+        let Some(row) = rows
+            .iter()
+            .map(|r| &r.position)
+            .find(|p| p.position_side == position_side)
+        else {
             return Ok(());
         };
-        let amount = row.position_amt;
+        let amount = row.quantity;
         let side = match position_side {
             PositionSide::Long => Side::Sell,
             PositionSide::Short => Side::Buy,
@@ -921,28 +645,14 @@ impl Engine {
             client_order_id: client_order_id(&ticket, Leg::Close, 0)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
-        // A close only shrinks risk; the rules pass it by design, and going through them
+        // A close only shrinks risk: the exit rule passes it by design, and going through it
         // keeps "every order is approved" true without exceptions.
-        let limits = self.risk_limits().await?;
-        let _approved = limits
-            .check(
-                &RiskContext::default(),
-                OrderIntent {
-                    symbol: symbol.clone(),
-                    side,
-                    quantity: amount.abs(),
-                    price: row.mark_price,
-                    leverage: 1,
-                    stop_loss: None,
-                    take_profit: None,
-                    reduce_only: true,
-                },
-            )
-            .map_err(AppError::Risk)?;
+        let approved = approve_exit(request).map_err(AppError::Risk)?;
         self.store
-            .journal_intent(session.account.id, &request, now)
+            .journal_intent(session.account.id, approved.get(), now)
             .await?;
-        self.send(session, &request, Leg::Close).await?;
+        self.send(session, &approved, Leg::Close).await?;
+        let request = approved.into_inner();
         self.audit(
             "app",
             "order.close",
@@ -963,14 +673,10 @@ impl Engine {
         symbol: &Symbol,
         position_side: PositionSide,
     ) -> Result<(), AppError> {
-        let open = session
-            .client
-            .raw()
-            .open_algo_orders(Some(symbol.as_str()))
-            .await?;
+        let open = session.client.open_exits(Some(symbol)).await?;
         for a in open.iter().filter(|a| {
-            wire_position_side(&a.position_side) == position_side
-                && a.client_algo_id
+            a.position_side == position_side
+                && a.client_id
                     .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
         }) {
             self.cancel_algo(session, a).await?;
@@ -978,24 +684,14 @@ impl Engine {
         Ok(())
     }
 
-    async fn cancel_algo(&self, session: &Session, a: &AlgoOrder) -> Result<(), AppError> {
-        let result = session
-            .client
-            .raw()
-            .cancel_algo_order(&AlgoOrderRef::AlgoId(a.algo_id))
-            .await
-            .map(drop);
-        self.record_cancel(session, result, &a.client_algo_id, a.algo_id)
+    async fn cancel_algo(&self, session: &Session, a: &ExitOrder) -> Result<(), AppError> {
+        let result = session.client.cancel_exit(a.algo_id).await;
+        self.record_cancel(session, result, &a.client_id, a.algo_id)
             .await
     }
 
-    async fn cancel_regular(&self, session: &Session, o: &Order) -> Result<(), AppError> {
-        let result = session
-            .client
-            .raw()
-            .cancel_order(&o.symbol, &OrderRef::OrderId(o.order_id))
-            .await
-            .map(drop);
+    async fn cancel_regular(&self, session: &Session, o: &OpenOrder) -> Result<(), AppError> {
+        let result = session.client.cancel_order(&o.symbol, o.order_id).await;
         self.record_cancel(session, result, &o.client_order_id, o.order_id)
             .await
     }
@@ -1063,7 +759,7 @@ impl Engine {
             for p in &positions {
                 self.flatten(&session, &p.symbol, p.position_side).await?;
             }
-            let open = session.client.raw().open_orders(None).await?;
+            let open = session.client.open_orders().await?;
             for o in open.iter().filter(|o| {
                 o.client_order_id
                     .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
@@ -1093,48 +789,46 @@ impl Engine {
     /// Exchange and vault errors.
     pub async fn positions(&self) -> Result<Vec<PositionView>, AppError> {
         let session = self.active_session().await?;
-        let raw = session.client.raw();
-        let (positions, algos) =
-            tokio::try_join!(raw.position_risk(None), raw.open_algo_orders(None))?;
-        let margins: std::collections::HashMap<String, (u32, MarginType)> = lock(&session.margin)
-            .iter()
-            .map(|(s, m)| (s.to_string(), *m))
-            .collect();
+        let (positions, exits) = tokio::try_join!(
+            session.client.position_reports(None),
+            session.client.open_exits(None)
+        )?;
+        let margins: std::collections::HashMap<Symbol, (u32, MarginType)> =
+            lock(&session.margin).clone();
         Ok(positions
             .iter()
-            .filter(|p| !p.position_amt.is_zero())
-            .map(|p| {
-                let ps = wire_position_side(&p.position_side);
-                let trigger = |t: &wire::OrderType| {
-                    algos
+            .map(|r| {
+                let p = &r.position;
+                let trigger = |kind: ExitKind| {
+                    exits
                         .iter()
                         .find(|a| {
                             a.symbol == p.symbol
-                                && wire_position_side(&a.position_side) == ps
-                                && &a.order_type == t
+                                && a.position_side == p.position_side
+                                && a.kind == kind
                         })
                         .and_then(|a| a.trigger_price)
                 };
-                let long = match ps {
+                let long = match p.position_side {
                     PositionSide::Long => true,
                     PositionSide::Short => false,
-                    PositionSide::Both => p.position_amt > Decimal::ZERO,
+                    PositionSide::Both => p.quantity > Decimal::ZERO,
                 };
                 PositionView {
-                    symbol: p.symbol.clone(),
-                    position_side: ps,
+                    symbol: p.symbol.to_string(),
+                    position_side: p.position_side,
                     side: if long { "LONG" } else { "SHORT" },
-                    quantity: p.position_amt.abs(),
+                    quantity: p.quantity.abs(),
                     entry_price: p.entry_price,
                     mark_price: p.mark_price,
-                    unrealized_pnl: p.un_realized_profit,
+                    unrealized_pnl: r.unrealized_pnl,
                     liquidation_price: (!p.liquidation_price.is_zero())
                         .then_some(p.liquidation_price),
-                    notional: p.notional.abs(),
+                    notional: r.notional.abs(),
                     leverage: margins.get(&p.symbol).map(|m| m.0),
                     margin_type: margins.get(&p.symbol).map(|m| m.1),
-                    take_profit: trigger(&wire::OrderType::TakeProfitMarket),
-                    stop_loss: trigger(&wire::OrderType::StopMarket),
+                    take_profit: trigger(ExitKind::TakeProfitMarket),
+                    stop_loss: trigger(ExitKind::StopMarket),
                 }
             })
             .collect())
@@ -1181,13 +875,14 @@ impl Engine {
         }
         // Orders the journal thinks are working may have filled, triggered or been canceled
         // since (a target hit while the app was closed): ask about those no longer listed.
-        let raw = session.client.raw();
-        let (open_orders, open_algos) =
-            tokio::try_join!(raw.open_orders(None), raw.open_algo_orders(None))?;
+        let (open_orders, open_exits) = tokio::try_join!(
+            session.client.open_orders(),
+            session.client.open_exits(None)
+        )?;
         for e in self.store.journal_working(account_id).await? {
             let id = e.request.client_order_id.as_str();
             let listed = open_orders.iter().any(|o| o.client_order_id == id)
-                || open_algos.iter().any(|a| a.client_algo_id == id);
+                || open_exits.iter().any(|a| a.client_id == id);
             if !listed {
                 self.look_up(&session, &e).await?;
                 report.looked_up += 1;
@@ -1232,7 +927,11 @@ impl Engine {
                     );
                     let waiting = matches!(entry_state, Some(OrderState::New));
                     if filled && is_open(&e.request.symbol, e.request.position_side) {
-                        match self.send(&session, &e.request, leg).await {
+                        let sent = match approve_exit(e.request.clone()) {
+                            Ok(exit) => self.send(&session, &exit, leg).await,
+                            Err(refusal) => Err(AppError::Risk(refusal)),
+                        };
+                        match sent {
                             Ok(_) => report.placed += 1,
                             Err(err) if leg == Leg::StopLoss => {
                                 tracing::error!(error = %err, "stop-loss refused on reconcile; closing");
@@ -1261,15 +960,14 @@ impl Engine {
         }
         // 3. Orphaned exits and missing stops, from the exchange's own lists.
         let positions = session.client.positions().await?;
-        let algos = session.client.raw().open_algo_orders(None).await?;
+        let algos = session.client.open_exits(None).await?;
         for a in &algos {
-            let ps = wire_position_side(&a.position_side);
             let ours = a
-                .client_algo_id
+                .client_id
                 .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX);
             let open = positions
                 .iter()
-                .any(|p| p.symbol.as_str() == a.symbol && p.position_side == ps);
+                .any(|p| p.symbol == a.symbol && p.position_side == a.position_side);
             if ours && a.close_position && !open {
                 self.cancel_algo(&session, a).await?;
                 report.orphans_canceled += 1;
@@ -1280,10 +978,10 @@ impl Engine {
             for p in &positions {
                 let ps = p.position_side;
                 let has_stop = algos.iter().any(|a| {
-                    a.symbol == p.symbol.as_str()
-                        && wire_position_side(&a.position_side) == ps
-                        && a.order_type == wire::OrderType::StopMarket
-                        && a.algo_status == AlgoStatus::New
+                    a.symbol == p.symbol
+                        && a.position_side == ps
+                        && a.kind == ExitKind::StopMarket
+                        && a.awaiting_trigger
                 });
                 if !has_stop {
                     self.replace_stop(&session, p, &limits).await?;
@@ -1299,33 +997,21 @@ impl Engine {
 
     /// Looks one order up by its client id and records what the exchange says.
     async fn look_up(&self, session: &Session, e: &JournalEntry) -> Result<OrderState, AppError> {
-        let id = e.request.client_order_id.as_str().to_owned();
-        let found = if e.request.kind.is_conditional() {
-            session
-                .client
-                .raw()
-                .query_algo_order(&AlgoOrderRef::ClientAlgoId(id))
-                .await
-                .map(Placed::Algo)
-        } else {
-            session
-                .client
-                .raw()
-                .query_order(e.request.symbol.as_str(), &OrderRef::ClientOrderId(id))
-                .await
-                .map(Placed::Order)
-        };
+        let found = session.client.order_report(&e.request).await?;
         let now = self.now(Some(session));
         let client_id = &e.request.client_order_id;
         match found {
-            Ok(placed) => {
-                let (state, exchange_id, detail) = placed_state(&placed);
+            Some(OrderReport {
+                state,
+                exchange_id,
+                record,
+            }) => {
                 self.store
-                    .journal_transition(client_id, state, Some(exchange_id), Some(&detail), now)
+                    .journal_transition(client_id, state, Some(exchange_id), Some(&record), now)
                     .await?;
                 Ok(state)
             }
-            Err(err) if err.reject_kind() == Some(RejectKind::NoSuchOrder) => {
+            None => {
                 self.store
                     .journal_transition(client_id, OrderState::NotFound, None, None, now)
                     .await?;
@@ -1337,7 +1023,6 @@ impl Engine {
                     .await?;
                 Ok(OrderState::Abandoned)
             }
-            Err(err) => Err(err.into()),
         }
     }
 
@@ -1414,10 +1099,11 @@ impl Engine {
             client_order_id: client_order_id(&ticket, Leg::StopLoss, attempt)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
+        let approved = approve_exit(request).map_err(AppError::Risk)?;
         self.store
-            .journal_intent(session.account.id, &request, self.now(Some(session)))
+            .journal_intent(session.account.id, approved.get(), self.now(Some(session)))
             .await?;
-        if let Err(e) = self.send(session, &request, Leg::StopLoss).await {
+        if let Err(e) = self.send(session, &approved, Leg::StopLoss).await {
             // The stop would trigger at once (price already through it): the position is
             // beyond its stop, so it is closed rather than left naked.
             tracing::error!(error = %e, %symbol, "re-placing the stop failed; closing");
@@ -1477,20 +1163,14 @@ impl Engine {
         ticket_id: &str,
         now: DateTime<Utc>,
     ) -> Result<OrderRequest, AppError> {
-        let p = self.prepare(
-            ticket,
-            &bench.snapshot,
-            &bench.limits,
-            &bench.context,
-            ticket_id,
-        )?;
-        let legs: Vec<&OrderRequest> = std::iter::once(&p.entry)
-            .chain(p.stop_loss.iter())
-            .chain(p.take_profit.iter())
-            .collect();
+        let plan = plan_ticket(ticket, &bench.snapshot, ticket_id)?;
+        let approved = bench
+            .limits
+            .approve(&bench.context, plan)
+            .map_err(AppError::Risk)?;
         self.store
-            .journal_intents(bench.account_id, &legs, now)
+            .journal_intents(bench.account_id, &approved.get().legs(), now)
             .await?;
-        Ok(p.entry)
+        Ok(approved.into_inner().entry)
     }
 }

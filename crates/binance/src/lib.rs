@@ -17,6 +17,9 @@
 //! [`client`] ([`Raw`] named after endpoints, [`Client`] named after operations and speaking
 //! `perpdesk-core` types), [`streams`] (market and user-data WebSockets) and [`env`] (base URLs:
 //! only they differ between paper, demo and live).
+//!
+//! Invariant: [`Client`] is the one door the app uses. Every wire → domain mapping and every
+//! pager lives in [`client`], once; the app never names [`wire`] or [`Raw`].
 
 pub mod client;
 pub mod endpoints;
@@ -28,7 +31,10 @@ pub mod signing;
 pub mod streams;
 pub mod wire;
 
-pub use client::{Client, KeyPermissions, Placed, Raw};
+pub use client::{
+    AccountSnapshot, Client, DayTicker, ExitKind, ExitOrder, FundingRate, KeyPermissions,
+    OpenOrder, OrderReport, Placed, PositionReport, Raw,
+};
 pub use env::{BaseUrls, Environment};
 pub use error::{ExchangeError, RejectKind};
 pub use rest::{Endpoint, Method, RateLimit, RestClient, RestConfig, Security};

@@ -1,6 +1,10 @@
 //! The HTTP transport every REST call goes through: signing, server-time sync, rate-limit
 //! pacing and the sorting of failures into [`ExchangeError`] variants.
 //!
+//! Over 800 lines on purpose: the signed query, the time offset and the failure sorting are
+//! one sequence per request, and the redirect/URL-exposure rules must sit beside it to be
+//! read as one.
+//!
 //! All parameters travel in the query string, for every method, as Binance's own connector
 //! sends them; the body stays empty, so `totalParams` is the query string. `signature` is
 //! always the last parameter.
@@ -323,6 +327,11 @@ impl RestClient {
     /// Returns the measured difference between the exchange's clock and ours, in ms.
     pub fn time_offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::Acquire)
+    }
+
+    /// Whether this environment has a spot API (`/sapi/...`); the demo has none.
+    pub fn has_spot_api(&self) -> bool {
+        self.spot_base.is_some()
     }
 
     /// Measures the exchange's clock against ours with `GET /fapi/v1/time`.

@@ -9,12 +9,13 @@
 //! unrealised PnL and liquidation.
 //!
 //! The pure rules of the trading engine live here too, so they can be property-tested
-//! without an exchange: [`risk`] (pre-trade limits; only [`RiskLimits::check`] makes the
-//! [`RiskApproved`] proof an order needs), [`preview`] (sizing, margin, liquidation
-//! estimate, worst-case loss), [`pnl`] (round trips and period totals from the exchange's
-//! fills and income) and [`ledger`] (the 70/30 profit share, decided at settlement above
-//! the mark by default). [`statement`] turns a settlement into a statement to sign (the key
-//! itself lives in the vault) and [`verify`] lets the platform check one against the
+//! without an exchange: [`plan`] (a click's ticket → the exact orders it sends), [`risk`]
+//! (pre-trade limits; only [`RiskLimits::approve`] and [`approve_exit`] make the
+//! [`RiskApproved`] proof an order needs to be sent), [`preview`] (sizing, margin,
+//! liquidation estimate, worst-case loss), [`pnl`] (round trips and period totals from the
+//! exchange's fills and income) and [`ledger`] (the 70/30 profit share, decided at settlement
+//! above the mark by default). [`statement`] turns a settlement into a statement to sign (the
+//! key itself lives in the vault) and [`verify`] lets the platform check one against the
 //! exchange's own records: both are pure, like everything here.
 
 pub mod clock;
@@ -23,6 +24,7 @@ pub mod journal;
 pub mod ledger;
 pub mod market;
 pub mod order;
+pub mod plan;
 pub mod pnl;
 pub mod position;
 pub mod preview;
@@ -43,9 +45,12 @@ pub use order::{
     ClientOrderId, ClientOrderIdError, MarginType, OrderKind, OrderRequest, PositionSide, Side,
     TimeInForce, WorkingType,
 };
+pub use plan::{Bracket, EntryType, Market, Plan, PlanError, SymbolRules, Ticket};
 pub use pnl::{Period, PeriodPnl, RoundTrip};
 pub use position::{Fill, Income, IncomeKind, Position};
 pub use preview::{MaintenanceBracket, Preview, PreviewError, PreviewInput, Sizing};
-pub use risk::{OrderIntent, RiskApproved, RiskContext, RiskLimits, RiskRefusal};
+pub use risk::{
+    ApprovedLegs, OrderIntent, RiskApproved, RiskContext, RiskLimits, RiskRefusal, approve_exit,
+};
 pub use statement::{PublicKey, SettlementRule, SettlementStatement, SignedStatement};
 pub use symbol::{Symbol, SymbolError};

@@ -1,12 +1,21 @@
-//! Pre-trade risk rules. An order can only be placed with a [`RiskApproved`] value, and only
-//! [`RiskLimits::check`] makes one, so an unchecked order does not compile.
+//! Pre-trade risk rules, and the only way to make the [`RiskApproved`] value an order needs to
+//! be sent (`perpdesk_binance::Client::place_order` takes nothing else, so an unchecked order
+//! does not compile).
+//!
+//! - [`RiskLimits::check`] is the verdict: every rule against an [`OrderIntent`].
+//! - [`RiskLimits::approve`] judges a [`Plan`] by the same rules and, if it passes, wraps the
+//!   exact orders that go out: the entry, its stop-loss and its take-profit ([`Bracket`]).
+//! - [`approve_exit`] is the path for orders that only shrink a position (a close, a re-placed
+//!   stop): no limit may trap a user in a position, so an exit always passes, and it still
+//!   comes out as an approved value.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{Side, Symbol};
+use crate::plan::{Bracket, Plan};
+use crate::{OrderRequest, PositionSide, Side, Symbol};
 
 /// The user's risk settings. Every limit has a conservative default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +146,8 @@ pub enum RiskRefusal {
     DailyLossLimit { loss: Decimal, limit: Decimal },
     #[error("quantity must be positive, got {0}")]
     NonPositiveQuantity(Decimal),
+    #[error("{0} would open or grow a position; only exits pass without the risk check")]
+    NotAnExit(String),
 }
 
 impl RiskRefusal {
@@ -155,13 +166,14 @@ impl RiskRefusal {
             RiskRefusal::MaxTradesPerDay { .. } => "max_trades_per_day",
             RiskRefusal::DailyLossLimit { .. } => "daily_loss_limit",
             RiskRefusal::NonPositiveQuantity(_) => "quantity",
+            RiskRefusal::NotAnExit(_) => "exit",
         }
     }
 }
 
 /// Proof that a value passed the risk check. The field is private, so only this module
-/// can make one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// can make one; it is not `Clone`, so one approval sends one order.
+#[derive(Debug, PartialEq, Eq)]
 pub struct RiskApproved<T>(T);
 
 impl<T> RiskApproved<T> {
@@ -173,6 +185,51 @@ impl<T> RiskApproved<T> {
     /// Gives up the proof and returns the value.
     pub fn into_inner(self) -> T {
         self.0
+    }
+}
+
+/// An approved bracket taken apart: each order keeps its approval.
+#[derive(Debug)]
+pub struct ApprovedLegs {
+    pub entry: RiskApproved<OrderRequest>,
+    pub stop_loss: Option<RiskApproved<OrderRequest>>,
+    pub take_profit: Option<RiskApproved<OrderRequest>>,
+}
+
+impl RiskApproved<Bracket> {
+    /// Splits the approval of a bracket into the approvals of its orders.
+    pub fn into_legs(self) -> ApprovedLegs {
+        let b = self.0;
+        ApprovedLegs {
+            entry: RiskApproved(b.entry),
+            stop_loss: b.stop_loss.map(RiskApproved),
+            take_profit: b.take_profit.map(RiskApproved),
+        }
+    }
+}
+
+/// Approves an order that can only shrink a position: a `closePosition` order, a
+/// reduce-only order, or in hedge mode a sell on the long side or a buy on the short side.
+/// Such an order passes every limit by design (see [`RiskLimits::check`]).
+///
+/// # Errors
+/// [`RiskRefusal::NotAnExit`] for an order that could open or grow a position (those must
+/// go through [`RiskLimits::approve`]); [`RiskRefusal::NonPositiveQuantity`] for a zero or
+/// negative size.
+pub fn approve_exit(request: OrderRequest) -> Result<RiskApproved<OrderRequest>, RiskRefusal> {
+    if let Some(q) = request.quantity
+        && q <= Decimal::ZERO
+    {
+        return Err(RiskRefusal::NonPositiveQuantity(q));
+    }
+    let hedge_exit = matches!(
+        (request.position_side, request.side),
+        (PositionSide::Long, Side::Sell) | (PositionSide::Short, Side::Buy)
+    );
+    if request.close_position || request.reduce_only || hedge_exit {
+        Ok(RiskApproved(request))
+    } else {
+        Err(RiskRefusal::NotAnExit(request.client_order_id.to_string()))
     }
 }
 
@@ -223,23 +280,33 @@ impl RiskLimits {
         Ok(())
     }
 
-    /// Checks an order against every limit and, if it passes, returns the proof.
+    /// Judges `plan` by [`RiskLimits::check`] and, if it passes, approves the exact orders it
+    /// would send.
+    ///
+    /// # Errors
+    /// The first [`RiskRefusal`] that applies, as [`RiskLimits::check`] gives it.
+    pub fn approve(
+        &self,
+        ctx: &RiskContext,
+        plan: Plan,
+    ) -> Result<RiskApproved<Bracket>, RiskRefusal> {
+        self.check(ctx, &plan.intent())?;
+        Ok(RiskApproved(plan.bracket))
+    }
+
+    /// Checks an order against every limit: the verdict, without an approval.
     ///
     /// Orders that only reduce a position pass every rule but the quantity check: blocking
     /// a close would trap the user in the very risk the limits exist to cap.
     ///
     /// # Errors
     /// Returns the first [`RiskRefusal`] that applies, naming the rule and the numbers.
-    pub fn check(
-        &self,
-        ctx: &RiskContext,
-        intent: OrderIntent,
-    ) -> Result<RiskApproved<OrderIntent>, RiskRefusal> {
+    pub fn check(&self, ctx: &RiskContext, intent: &OrderIntent) -> Result<(), RiskRefusal> {
         if intent.quantity <= Decimal::ZERO {
             return Err(RiskRefusal::NonPositiveQuantity(intent.quantity));
         }
         if intent.reduce_only {
-            return Ok(RiskApproved(intent));
+            return Ok(());
         }
         if self.kill_switch {
             return Err(RiskRefusal::KillSwitch);
@@ -326,7 +393,7 @@ impl RiskLimits {
                 max: self.max_total_notional,
             });
         }
-        Ok(RiskApproved(intent))
+        Ok(())
     }
 }
 
@@ -356,7 +423,7 @@ mod tests {
     #[test]
     fn refuses_order_without_stop_loss() {
         let err = RiskLimits::default()
-            .check(&RiskContext::default(), long(dec!(0.01), None))
+            .check(&RiskContext::default(), &long(dec!(0.01), None))
             .unwrap_err();
         assert_eq!(err, RiskRefusal::StopLossRequired);
         assert_eq!(err.rule(), "require_stop_loss");
@@ -365,7 +432,7 @@ mod tests {
     #[test]
     fn refusal_names_rule_and_numbers() {
         let err = RiskLimits::default()
-            .check(&RiskContext::default(), long(dec!(0.1), Some(dec!(29500))))
+            .check(&RiskContext::default(), &long(dec!(0.1), Some(dec!(29500))))
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -380,17 +447,17 @@ mod tests {
         let limits = RiskLimits::default();
         let ctx = RiskContext::default();
         assert!(matches!(
-            limits.check(&ctx, long(dec!(0.01), Some(dec!(30100)))),
+            limits.check(&ctx, &long(dec!(0.01), Some(dec!(30100)))),
             Err(RiskRefusal::StopLossWrongSide { .. })
         ));
         assert!(matches!(
-            limits.check(&ctx, long(dec!(0.01), Some(dec!(27000)))),
+            limits.check(&ctx, &long(dec!(0.01), Some(dec!(27000)))),
             Err(RiskRefusal::StopLossTooFar { .. })
         ));
         let mut bad_tp = long(dec!(0.01), Some(dec!(29500)));
         bad_tp.take_profit = Some(dec!(29000));
         assert!(matches!(
-            limits.check(&ctx, bad_tp),
+            limits.check(&ctx, &bad_tp),
             Err(RiskRefusal::TakeProfitWrongSide { .. })
         ));
     }
@@ -403,13 +470,13 @@ mod tests {
         };
         let ctx = RiskContext::default();
         assert_eq!(
-            limits.check(&ctx, long(dec!(0.01), Some(dec!(29500)))),
+            limits.check(&ctx, &long(dec!(0.01), Some(dec!(29500)))),
             Err(RiskRefusal::KillSwitch)
         );
         let mut close = long(dec!(0.01), None);
         close.side = Side::Sell;
         close.reduce_only = true;
-        assert!(limits.check(&ctx, close).is_ok());
+        assert!(limits.check(&ctx, &close).is_ok());
     }
 
     #[test]
@@ -420,7 +487,7 @@ mod tests {
             ..RiskContext::default()
         };
         assert!(matches!(
-            limits.check(&ctx, long(dec!(0.01), Some(dec!(29500)))),
+            limits.check(&ctx, &long(dec!(0.01), Some(dec!(29500)))),
             Err(RiskRefusal::DailyLossLimit { .. })
         ));
         let ctx = RiskContext {
@@ -428,7 +495,7 @@ mod tests {
             ..RiskContext::default()
         };
         assert!(matches!(
-            limits.check(&ctx, long(dec!(0.01), Some(dec!(29500)))),
+            limits.check(&ctx, &long(dec!(0.01), Some(dec!(29500)))),
             Err(RiskRefusal::MaxTradesPerDay { count: 10, max: 10 })
         ));
     }
@@ -449,6 +516,44 @@ mod tests {
             bad.validate(),
             Err(LimitsError::PerSymbolAboveTotal { .. })
         ));
+    }
+
+    fn exit(side: Side, position_side: PositionSide, reduce_only: bool) -> OrderRequest {
+        OrderRequest {
+            symbol: btc(),
+            side,
+            position_side,
+            kind: crate::OrderKind::Market,
+            quantity: Some(dec!(0.01)),
+            reduce_only,
+            close_position: false,
+            client_order_id: crate::ClientOrderId::new("pd-m1-cl0").unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_exit_is_approved_whatever_the_limits_and_an_entry_is_not() {
+        assert!(approve_exit(exit(Side::Sell, PositionSide::Both, true)).is_ok());
+        assert!(approve_exit(exit(Side::Sell, PositionSide::Long, false)).is_ok());
+        assert!(approve_exit(exit(Side::Buy, PositionSide::Short, false)).is_ok());
+        let mut stop = exit(Side::Sell, PositionSide::Both, false);
+        stop.close_position = true;
+        stop.quantity = None;
+        assert_eq!(approve_exit(stop.clone()).map(|a| a.into_inner()), Ok(stop));
+        for opening in [
+            exit(Side::Buy, PositionSide::Both, false),
+            exit(Side::Buy, PositionSide::Long, false),
+            exit(Side::Sell, PositionSide::Short, false),
+        ] {
+            let refusal = approve_exit(opening).unwrap_err();
+            assert_eq!(refusal.rule(), "exit");
+        }
+        let mut empty = exit(Side::Sell, PositionSide::Both, true);
+        empty.quantity = Some(Decimal::ZERO);
+        assert_eq!(
+            approve_exit(empty).unwrap_err(),
+            RiskRefusal::NonPositiveQuantity(Decimal::ZERO)
+        );
     }
 
     proptest! {
@@ -476,9 +581,9 @@ mod tests {
                     reduce_only: false,
                 };
                 let loss_before = -ctx.realized_today;
-                if let Ok(ok) = limits.check(&ctx, intent) {
+                if limits.check(&ctx, &intent).is_ok() {
                     prop_assert!(loss_before < limits.daily_loss_limit);
-                    let o = ok.into_inner();
+                    let o = intent;
                     *ctx.open_notional.entry(o.symbol.clone()).or_default() += o.notional();
                     ctx.trades_today += 1;
                     prop_assert!(o.leverage <= limits.max_leverage);

@@ -8,20 +8,24 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use perpdesk_binance::signing::{HmacSigner, signed_query};
-use perpdesk_sim::exchange::{Exchange, Permissions};
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
-use perpdesk_sim::server::{Shared, serve};
+use perpdesk_sim::market::MarketData;
+use perpdesk_sim::testing::{TestSim, data_dir};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 const CONNECTIONS: [usize; 2] = [16, 32];
 const PAIRS_PER_CONNECTION: usize = 400;
 
-fn shared_data() -> std::path::PathBuf {
-    std::env::var_os("PERPDESK_SHARED").map_or_else(
-        || std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
-        |d| std::path::PathBuf::from(d).join("data"),
-    )
+/// Sends a call of the `load` account; its JSON reply and the time to it.
+async fn timed(request: reqwest::RequestBuilder) -> (Value, Duration) {
+    let started = Instant::now();
+    let reply = request
+        .header("X-MBX-APIKEY", "load")
+        .send()
+        .await
+        .expect("sent");
+    let body = serde_json::from_str(&reply.text().await.expect("body")).expect("json");
+    (body, started.elapsed())
 }
 
 #[tokio::main]
@@ -29,24 +33,14 @@ async fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run a tiny load then.
     let full = std::env::args().any(|a| a == "--bench");
     let pairs = if full { PAIRS_PER_CONNECTION } else { 5 };
-    let market = MarketData::load_dir(&shared_data(), &["BTCUSDT"]).expect("data");
+    let market = MarketData::load_dir(&data_dir(), &["BTCUSDT"]).expect("data");
     let start = market.start_ms() + 30 * 86_400_000;
-    let clock = SimClock::new(ClockMode::Manual, start, market.start_ms(), market.end_ms());
     let price = market.mark_price("BTCUSDT", start).expect("price");
-    let mut exchange = Exchange::new(market, start);
-    exchange.add_account(
-        "load",
-        "secret",
-        Decimal::new(100_000_000, 0),
-        Permissions::default(),
-        start,
-    );
-    let shared = Shared::new(exchange, clock);
-    shared.set_weight_limit(u32::MAX / 2);
-    shared.set_order_limits(u32::MAX / 2, u32::MAX / 2);
-    let sim = serve(shared, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind");
+    let sim = TestSim::on(market, start)
+        .account("load", "secret", Decimal::new(100_000_000, 0))
+        .unlimited()
+        .start()
+        .await;
     let base = sim.url();
     // A resting bid 3% under the market: inside PERCENT_PRICE, never filled while the clock stands.
     let bid = (price * Decimal::new(97, 2)).round_dp(1).to_string();
@@ -93,16 +87,8 @@ async fn load(base: &str, bid: &str, start: i64, connections: usize, pairs: usiz
                     start,
                     signer.as_ref(),
                 );
-                let t = Instant::now();
-                let r = http
-                    .post(format!("{base}/fapi/v1/order?{q}"))
-                    .header("X-MBX-APIKEY", "load")
-                    .send()
-                    .await
-                    .expect("sent");
-                let body: Value =
-                    serde_json::from_str(&r.text().await.expect("body")).expect("json");
-                latencies.push(t.elapsed());
+                let (body, took) = timed(http.post(format!("{base}/fapi/v1/order?{q}"))).await;
+                latencies.push(took);
                 assert_eq!(body["status"], "NEW", "{body}");
                 let q = signed_query(
                     &[("symbol", "BTCUSDT".into()), ("origClientOrderId", id)],
@@ -110,16 +96,8 @@ async fn load(base: &str, bid: &str, start: i64, connections: usize, pairs: usiz
                     start,
                     signer.as_ref(),
                 );
-                let t = Instant::now();
-                let r = http
-                    .delete(format!("{base}/fapi/v1/order?{q}"))
-                    .header("X-MBX-APIKEY", "load")
-                    .send()
-                    .await
-                    .expect("sent");
-                let body: Value =
-                    serde_json::from_str(&r.text().await.expect("body")).expect("json");
-                latencies.push(t.elapsed());
+                let (body, took) = timed(http.delete(format!("{base}/fapi/v1/order?{q}"))).await;
+                latencies.push(took);
                 assert_eq!(body["status"], "CANCELED", "{body}");
             }
             latencies

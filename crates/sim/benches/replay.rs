@@ -2,25 +2,20 @@
 //! resting orders): target ≤ 2 s. The 10 symbols replay the real BTCUSDT and ETHUSDT files
 //! under other names, so the data is real and the per-symbol work is the same.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use perpdesk_sim::exchange::{Exchange, Params, Permissions};
+use perpdesk_sim::exchange::{Exchange, Permissions, Side};
 use perpdesk_sim::market::{MarketData, SymbolSpec};
+use perpdesk_sim::params::NewOrder;
+use perpdesk_sim::testing::data_dir;
 use rust_decimal::Decimal;
 
 const YEAR_MS: i64 = 365 * 86_400_000;
 
-fn shared_data() -> PathBuf {
-    std::env::var_os("PERPDESK_SHARED").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
-        |d| PathBuf::from(d).join("data"),
-    )
-}
-
 /// Links the real files under ten symbol names and loads them.
 fn ten_symbols(dir: &Path) -> (MarketData, Vec<String>) {
-    let data = shared_data();
+    let data = data_dir();
     let mut specs = Vec::new();
     let mut names = Vec::new();
     for i in 0..10 {
@@ -64,16 +59,8 @@ fn year_of_minutes(c: &mut Criterion) {
                     start,
                 );
                 for name in &names {
-                    let mut p = Params::default();
-                    for (k, v) in [
-                        ("symbol", name.as_str()),
-                        ("side", "BUY"),
-                        ("type", "MARKET"),
-                        ("quantity", "0.01"),
-                    ] {
-                        p.0.insert(k.to_owned(), v.to_owned());
-                    }
-                    ex.new_order(0, &p, start).expect("position opens");
+                    let order = NewOrder::market(name, Side::Buy, Decimal::new(1, 2));
+                    ex.new_order(0, &order, start).expect("position opens");
                 }
                 ex
             },

@@ -34,6 +34,11 @@ impl ApiError {
         )
     }
 
+    /// -1101: the query or the body names a parameter twice.
+    pub fn duplicate_parameter() -> Self {
+        Self::bad(-1101, "Duplicate values for a parameter detected.")
+    }
+
     /// -1130: a parameter has an invalid value.
     pub fn invalid(name: &str) -> Self {
         Self::bad(
@@ -73,6 +78,11 @@ impl ApiError {
     /// -2013: no such order.
     pub fn no_such_order() -> Self {
         Self::bad(-2013, "Order does not exist.")
+    }
+
+    /// -2011: a cancel of an order that is unknown or no longer open.
+    pub fn unknown_order() -> Self {
+        Self::bad(-2011, "Unknown order sent.")
     }
 
     /// -2019: not enough margin.

@@ -8,15 +8,11 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::replies::events as reply;
 use crate::server::{Shared, listen_key_owner, subscribe};
-
-fn dec(v: Decimal) -> String {
-    v.normalize().to_string()
-}
 
 /// `GET /private/ws?listenKey=<key>`.
 pub async fn private(
@@ -215,16 +211,7 @@ fn kline_event(s: &Shared, symbol: &str, interval: &str, now: i64) -> Option<Val
         .market
         .klines(symbol, interval, None, Some(now), 1, now)
         .ok()?;
-    let k = rows.last()?;
-    Some(json!({
-        "e": "kline", "E": now, "s": symbol,
-        "k": {
-            "t": k.open_time, "T": k.close_time, "s": symbol, "i": interval, "f": 0, "L": 0,
-            "o": dec(k.open), "c": dec(k.close), "h": dec(k.high), "l": dec(k.low), "v": dec(k.volume),
-            "n": k.trades, "x": k.is_closed, "q": dec(k.quote_volume), "V": dec(k.taker_buy_volume),
-            "Q": dec(k.taker_buy_quote_volume), "B": "0",
-        },
-    }))
+    Some(reply::kline(symbol, interval, rows.last()?, now))
 }
 
 fn mark_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
@@ -234,8 +221,11 @@ fn mark_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mark = ex.market.mark_price(symbol, now)?;
     let next = ex.market.next_funding_time(now);
-    Some(json!({
-        "e": "markPriceUpdate", "E": now, "s": symbol, "p": dec(mark), "i": dec(mark), "P": dec(mark),
-        "r": dec(ex.market.funding_rate(symbol, next)), "T": next,
-    }))
+    Some(reply::mark_price(
+        symbol,
+        mark,
+        ex.market.funding_rate(symbol, next),
+        next,
+        now,
+    ))
 }

@@ -238,7 +238,7 @@ async fn recover_and_check(sim: &Running, db: &Path, figures: &mut Figures) {
             assert!(
                 a.algo_orders.iter().any(|o| o.symbol == key.0
                     && o.position_side == key.1
-                    && o.order_type == "STOP_MARKET"
+                    && o.order_type.as_str() == "STOP_MARKET"
                     && o.status == "NEW"),
                 "open position {key:?} has a stop-loss"
             );

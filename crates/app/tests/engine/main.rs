@@ -2,9 +2,11 @@
 
 mod backup;
 mod books;
+mod boundaries;
 mod crash;
 mod faults;
 mod password;
+mod permissions;
 mod signals;
 mod soak;
 mod support;

@@ -88,7 +88,8 @@ async fn a_changed_password_reseals_every_secret_and_trading_carries_on_after_a_
         .id;
     trade(&engine).await;
     let (before, header_before) = snapshot(&engine).await;
-    assert_eq!(before.len(), 2);
+    // Two API secrets and the profile's statement signing key: a change re-seals all three.
+    assert_eq!(before.len(), 3);
 
     let status = engine
         .change_master_password(pw(PASSWORD), pw(NEW_PASSWORD))
@@ -97,7 +98,7 @@ async fn a_changed_password_reseals_every_secret_and_trading_carries_on_after_a_
     assert!(status.initialized && !status.locked);
     let (after, header_after) = snapshot(&engine).await;
     assert_ne!(header_after, header_before);
-    assert_eq!(after.len(), 2);
+    assert_eq!(after.len(), 3);
     for ((id, old), (id2, new)) in before.iter().zip(&after) {
         assert_eq!(id, id2);
         assert_ne!(old, new, "account {id} was re-sealed");
@@ -575,4 +576,39 @@ async fn no_secret_reaches_logs_panics_or_views_across_a_password_change() {
     assert!(text.contains("REDACTED"), "{text}");
     assert!(text.contains("WrongPassword"), "{text}");
     assert_absent("the panic output", &all, &forms);
+}
+
+#[tokio::test]
+async fn concurrent_wrong_unlocks_each_pay_their_place_in_the_schedule() {
+    let engine = Engine::open(
+        EngineConfig {
+            database: None,
+            kdf: perpdesk_vault::KdfParams::insecure_for_tests(),
+            rest: perpdesk_binance::RestConfig::default(),
+        },
+        None,
+        Events::new(),
+    )
+    .await
+    .expect("engine opens");
+    engine.vault_setup(pw(PASSWORD)).await.expect("setup");
+    engine.vault_lock().await.expect("lock");
+
+    // Read-the-delay-then-guess let every simultaneous guess pay the first, free delay; in
+    // one queue they pay 0 + 0 + 1 + 2 s, one after another.
+    let started = Instant::now();
+    let guesses = tokio::join!(
+        engine.vault_unlock(pw("wrong guess number one")),
+        engine.vault_unlock(pw("wrong guess number two")),
+        engine.vault_unlock(pw("wrong guess number three")),
+        engine.vault_unlock(pw("wrong guess number four")),
+    );
+    let took = started.elapsed();
+    for outcome in [guesses.0, guesses.1, guesses.2, guesses.3] {
+        assert_eq!(code(&outcome.expect_err("wrong")), ErrorCode::WrongPassword);
+    }
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    assert_eq!(engine.password_gate().failures(), 4);
+    assert_eq!(engine.password_gate().queued(), 0);
+    assert!(engine.vault_status().await.expect("status").locked);
 }

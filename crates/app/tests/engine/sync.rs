@@ -86,7 +86,11 @@ impl Desk {
             close_position: false,
             client_order_id: client_order_id(ticket, leg, 0).expect("client id"),
         };
-        self.client.place_order(&order).await.expect("order placed");
+        self.client
+            .raw()
+            .place_order(&order)
+            .await
+            .expect("order placed");
     }
 
     /// Opens a position from a new ticket of `origin` and returns the ticket id.

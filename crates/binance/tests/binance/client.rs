@@ -66,6 +66,7 @@ async fn a_market_order_lost_in_a_503_is_found_by_its_client_id_not_sent_twice()
     stub.state.push(Scripted::json(200, placed));
 
     let result = client(&stub)
+        .raw()
         .place_order(&order(OrderKind::Market, "pd-42-e0"))
         .await
         .expect("found");
@@ -118,7 +119,11 @@ async fn a_stop_loss_goes_to_the_algo_endpoint_with_a_client_algo_id() {
     stop.quantity = None;
     stop.close_position = true;
 
-    let result = client(&stub).place_order(&stop).await.expect("placed");
+    let result = client(&stub)
+        .raw()
+        .place_order(&stop)
+        .await
+        .expect("placed");
     let Placed::Algo(a) = result else {
         panic!("a stop is an algo order")
     };
@@ -158,6 +163,35 @@ async fn margin_type_already_set_counts_as_done() {
     let requests = stub.state.requests.lock().expect("lock").clone();
     assert!(
         requests[0].starts_with("POST /fapi/v1/marginType?symbol=BTCUSDT&marginType=ISOLATED&"),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_client_sends_an_approved_exit_and_reports_it_in_domain_terms() {
+    let stub = stub::start().await;
+    let mut placed = docs_payload("POST /fapi/v1/algoOrder (New Algo Order)");
+    placed["clientAlgoId"] = json!("pd-42-s1");
+    placed["algoStatus"] = json!("NEW");
+    stub.state.push(Scripted::json(200, placed.clone()));
+    let mut stop = order(
+        OrderKind::StopMarket {
+            stop_price: dec!(41000.0),
+            working_type: WorkingType::MarkPrice,
+        },
+        "pd-42-s1",
+    );
+    stop.side = Side::Sell;
+    stop.quantity = None;
+    stop.close_position = true;
+    let approved = perpdesk_core::approve_exit(stop).expect("a closing stop is an exit");
+    let report = client(&stub).place_order(&approved).await.expect("placed");
+    assert_eq!(report.state, perpdesk_core::OrderState::New);
+    assert_eq!(Some(report.exchange_id), placed["algoId"].as_i64());
+    assert_eq!(report.record["clientAlgoId"], "pd-42-s1");
+    let requests = stub.state.requests.lock().expect("lock").clone();
+    assert!(
+        requests[0].starts_with("POST /fapi/v1/algoOrder?"),
         "{requests:?}"
     );
 }

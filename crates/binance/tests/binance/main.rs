@@ -11,6 +11,7 @@ mod stub;
 
 mod ccxt;
 mod client;
+mod domain;
 mod exposure;
 mod fuzz;
 mod idempotent;

@@ -3,20 +3,29 @@
 //!
 //! - [`symbols`]: contract specs (filters, leverage brackets) for the built-in symbols.
 //! - [`data`]: CSV loading with line-numbered errors.
-//! - [`replay`]: [`MarketData`], the path through each candle, klines, funding, a synthetic book.
+//! - `path`: the deterministic price path through each candle, in fixed point.
+//! - `load`: [`MarketData`] from the data files (finer data where it covers whole hours).
+//! - [`replay`]: [`MarketData`]: prices, price ranges, mark price and funding at any time.
+//! - `klines`: klines at any interval and the rolling 24 h ticker.
+//! - `depth`: a synthetic book around the replayed price.
 //! - [`clock`]: [`SimClock`], manual or accelerated, bounded to the data.
 
 pub mod clock;
 pub mod data;
+mod depth;
+mod klines;
+mod load;
+mod path;
 pub mod replay;
 pub mod symbols;
+#[cfg(test)]
+mod test_data;
 
 pub use clock::{ClockError, ClockMode, DEFAULT_START_OFFSET_MS, SimClock};
 pub use data::{
     CandleRow, DataError, FundingRow, load_candles, load_funding, parse_candles, parse_funding,
 };
-pub use replay::{
-    Book, DEFAULT_FUNDING_RATE, FUNDING_INTERVAL_MS, KlineError, KlineRow, Level, MarketData,
-    Ticker24h, interval_ms, next_funding_time,
-};
+pub use depth::{Book, Level};
+pub use klines::{KlineError, KlineRow, Ticker24h, interval_ms};
+pub use replay::{DEFAULT_FUNDING_RATE, FUNDING_INTERVAL_MS, MarketData, next_funding_time};
 pub use symbols::{Bracket, SymbolSpec};

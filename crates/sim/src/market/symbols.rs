@@ -3,7 +3,7 @@
 //! Filter values for BTCUSDT and ETHUSDT are Binance's own, as recorded in ccxt's markets fixture
 //! (`ts/src/test/static/markets/binance.json`, see `shared/binance/CONTRACT.md` §4.1). Binance
 //! changes them over time: BTCUSDT's tick was 0.01 in 2021 and is 0.10 in that snapshot, so the
-//! replayed 2021 candles are not all on today's tick grid. The replay copes (see `replay.rs`).
+//! replayed 2021 candles are not all on today's tick grid. The replay copes (see `path.rs`).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -52,6 +52,7 @@ async fn a_round_trip_leaves_books_that_add_up_to_the_last_decimal() {
         .expect("isolated");
 
     let Placed::Order(open) = client
+        .raw()
         .place_order(&market(Side::Buy, dec!(0.010), "pd-1-e0"))
         .await
         .expect("open")
@@ -66,6 +67,7 @@ async fn a_round_trip_leaves_books_that_add_up_to_the_last_decimal() {
     // Six hours later (crossing a funding time), close it.
     support::advance(&sim, 6 * 3_600_000);
     client
+        .raw()
         .place_order(&market(Side::Sell, dec!(0.010), "pd-1-x0"))
         .await
         .expect("close");
@@ -131,6 +133,7 @@ async fn a_stop_loss_closes_the_position_when_the_replay_crosses_it() {
         .last_price("BTCUSDT", START)
         .expect("price");
     client
+        .raw()
         .place_order(&market(Side::Buy, dec!(0.010), "pd-2-e0"))
         .await
         .expect("open");
@@ -147,7 +150,7 @@ async fn a_stop_loss_closes_the_position_when_the_replay_crosses_it() {
         client_order_id: ClientOrderId::new("pd-2-s0").expect("id"),
         ..market(Side::Sell, dec!(0.010), "pd-2-s0")
     };
-    let Placed::Algo(algo) = client.place_order(&sl).await.expect("stop placed") else {
+    let Placed::Algo(algo) = client.raw().place_order(&sl).await.expect("stop placed") else {
         panic!("stops are algo orders")
     };
     assert_eq!(algo.client_algo_id, "pd-2-s0");
@@ -187,6 +190,7 @@ async fn an_isolated_position_at_100x_is_liquidated_when_the_mark_price_falls_fa
         .await
         .expect("isolated");
     client
+        .raw()
         .place_order(&market(Side::Buy, dec!(0.010), "pd-3-e0"))
         .await
         .expect("open");

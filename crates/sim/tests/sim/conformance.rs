@@ -136,6 +136,7 @@ async fn every_served_endpoint_matches_the_fixture_shapes() {
         .expect("price");
     // Give every list something to show: a position, a resting order, an algo order, income.
     client
+        .raw()
         .place_order(&order(OrderKind::Market, Side::Buy, "conf-e0"))
         .await
         .expect("market");
@@ -144,6 +145,7 @@ async fn every_served_endpoint_matches_the_fixture_shapes() {
         time_in_force: perpdesk_core::TimeInForce::Gtc,
     };
     client
+        .raw()
         .place_order(&order(resting, Side::Buy, "conf-l0"))
         .await
         .expect("limit");
@@ -152,6 +154,7 @@ async fn every_served_endpoint_matches_the_fixture_shapes() {
         working_type: WorkingType::MarkPrice,
     };
     client
+        .raw()
         .place_order(&order(stop, Side::Sell, "conf-s0"))
         .await
         .expect("stop");
@@ -362,6 +365,7 @@ async fn modify_batch_book_ticker_and_algo_kinds_match_the_fixture_shapes() {
     let p1 = (price * dec!(0.97)).round_dp(1);
     for id in ["cm-1", "cm-2", "cm-3"] {
         client
+            .raw()
             .place_order(&order(
                 OrderKind::Limit {
                     price: p1,

@@ -27,11 +27,13 @@ async fn refusals_use_binances_codes_and_leave_no_trace() {
     let sim = support::start().await;
     let client = support::client(&sim, KEY, SECRET);
     let too_big = client
+        .raw()
         .place_order(&order(OrderKind::Market, dec!(50)))
         .await
         .expect_err("margin");
     assert_eq!(too_big.reject_kind(), Some(RejectKind::InsufficientMargin));
     let too_fine = client
+        .raw()
         .place_order(&order(OrderKind::Market, dec!(0.0101)))
         .await
         .expect_err("precision");
@@ -41,7 +43,7 @@ async fn refusals_use_binances_codes_and_leave_no_trace() {
         symbol: Symbol::new("ETHUSDT").expect("symbol"),
         ..order(OrderKind::Market, dec!(0.001))
     };
-    let too_small = client.place_order(&eth).await.expect_err("notional");
+    let too_small = client.raw().place_order(&eth).await.expect_err("notional");
     assert_eq!(too_small.reject_kind(), Some(RejectKind::MinNotional));
     let wrong_side = OrderRequest {
         position_side: PositionSide::Long,
@@ -49,6 +51,7 @@ async fn refusals_use_binances_codes_and_leave_no_trace() {
     };
     assert_eq!(
         client
+            .raw()
             .place_order(&wrong_side)
             .await
             .expect_err("one-way")
@@ -173,6 +176,7 @@ async fn a_stop_that_would_trigger_at_once_is_refused() {
         ..order(OrderKind::Market, dec!(0.01))
     };
     let err = client
+        .raw()
         .place_order(&above)
         .await
         .expect_err("immediate trigger");

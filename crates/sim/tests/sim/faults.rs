@@ -86,6 +86,7 @@ async fn a_503_after_the_order_executed_is_resolved_by_lookup_and_placed_once() 
         .set_faults(on_new_order(FaultKind::UnknownAfterExecute));
     let client = client(&sim, Duration::from_secs(10));
     let placed = client
+        .raw()
         .place_order(&buy("pd-7-e0"))
         .await
         .expect("found by lookup");
@@ -103,6 +104,7 @@ async fn a_timeout_after_the_order_executed_is_resolved_by_lookup_and_placed_onc
         .set_faults(on_new_order(FaultKind::TimeoutAfterExecute { ms: 1_500 }));
     let client = client(&sim, Duration::from_millis(400));
     client
+        .raw()
         .place_order(&buy("pd-8-e0"))
         .await
         .expect("found by lookup");
@@ -116,6 +118,7 @@ async fn a_503_before_execution_places_nothing() {
         .set_faults(on_new_order(FaultKind::UnavailableBeforeExecute));
     let client = client(&sim, Duration::from_secs(10));
     let err = client
+        .raw()
         .place_order(&buy("pd-9-e0"))
         .await
         .expect_err("unavailable");
@@ -127,6 +130,7 @@ async fn a_503_before_execution_places_nothing() {
     assert!(orders(&client).await.is_empty());
     // The fault fired once; the same order now goes through.
     client
+        .raw()
         .place_order(&buy("pd-9-e0"))
         .await
         .expect("placed on retry");

@@ -4,8 +4,9 @@
 
 use std::sync::OnceLock;
 
-use perpdesk_sim::exchange::{Exchange, Params, Permissions, PositionSide, Side, Snapshot};
+use perpdesk_sim::exchange::{Exchange, Permissions, PositionSide, Side, Snapshot, TimeInForce};
 use perpdesk_sim::market::MarketData;
+use perpdesk_sim::params::{NewOrder, SetPositionMode};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -43,14 +44,6 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn params(pairs: &[(&str, String)]) -> Params {
-    let mut p = Params::default();
-    for (k, v) in pairs {
-        p.0.insert((*k).to_owned(), v.clone());
-    }
-    p
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
@@ -59,27 +52,27 @@ proptest! {
         let mut ex = Exchange::new(market().clone(), START);
         let deposit = Decimal::new(50_000, 0);
         ex.add_account("k", "s", deposit, Permissions::default(), START);
-        ex.set_position_mode(0, &params(&[("dualSidePosition", "true".into())]), START)
+        ex.set_position_mode(0, SetPositionMode { dual: true }, START)
             .expect("hedge mode");
         let mut now = START;
         for s in &steps {
             match *s {
                 Step::Market(i, buy, long, q) => {
                     let qty = Decimal::new(i64::from(q), 3);
-                    let side = if buy { "BUY" } else { "SELL" };
-                    let ps = if long { "LONG" } else { "SHORT" };
+                    let side = if buy { Side::Buy } else { Side::Sell };
+                    let ps = if long { PositionSide::Long } else { PositionSide::Short };
                     // Refusals (margin, notional, closing more than held) change nothing.
-                    let _ = ex.new_order(0, &params(&[("symbol", SYMBOLS[i].into()), ("side", side.into()), ("positionSide", ps.into()), ("type", "MARKET".into()), ("quantity", qty.to_string())]), now);
+                    let _ = ex.new_order(0, &NewOrder::market(SYMBOLS[i], side, qty).on(ps), now);
                 }
                 Step::Limit(i, buy, long, q, off) => {
                     let last = ex.market.last_price(SYMBOLS[i], now).expect("price");
                     let f = Decimal::new(i64::from(off), 3);
                     let price = if buy { last * (Decimal::ONE - f) } else { last * (Decimal::ONE + f) };
-                    let side = if buy { "BUY" } else { "SELL" };
-                    let ps = if long { "LONG" } else { "SHORT" };
-                    let _ = ex.new_order(0, &params(&[("symbol", SYMBOLS[i].into()), ("side", side.into()), ("positionSide", ps.into()), ("type", "LIMIT".into()), ("timeInForce", "GTC".into()), ("quantity", Decimal::new(i64::from(q), 3).to_string()), ("price", price.round_dp(1).to_string())]), now);
+                    let side = if buy { Side::Buy } else { Side::Sell };
+                    let ps = if long { PositionSide::Long } else { PositionSide::Short };
+                    let _ = ex.new_order(0, &NewOrder::limit(SYMBOLS[i], side, Decimal::new(i64::from(q), 3), price.round_dp(1), TimeInForce::Gtc).on(ps), now);
                 }
-                Step::CancelAll(i) => { ex.cancel_all(0, SYMBOLS[i], now); }
+                Step::CancelAll(i) => { ex.cancel_all(0, SYMBOLS[i], now).expect("a listed symbol"); }
                 Step::Wait(m) => {
                     now += i64::from(m) * 60_000;
                     ex.advance(now);

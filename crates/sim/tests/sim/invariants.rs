@@ -3,8 +3,10 @@
 
 use std::sync::OnceLock;
 
-use perpdesk_sim::exchange::{Exchange, Params, Permissions};
+use perpdesk_sim::exchange::{Exchange, Permissions, Side, TimeInForce};
 use perpdesk_sim::market::MarketData;
+use perpdesk_sim::params::NewOrder;
+use perpdesk_sim::replies;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -42,14 +44,6 @@ fn step() -> impl Strategy<Value = Step> {
 
 const SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
 
-fn params(pairs: &[(&str, String)]) -> Params {
-    let mut p = Params::default();
-    for (k, v) in pairs {
-        p.0.insert((*k).to_owned(), v.clone());
-    }
-    p
-}
-
 fn dec(v: &Value) -> Decimal {
     v.as_str()
         .and_then(|s| s.parse().ok())
@@ -69,18 +63,18 @@ proptest! {
             match *s {
                 Step::Market(i, buy, q) => {
                     let qty = Decimal::new(i64::from(q), 3);
-                    let side = if buy { "BUY" } else { "SELL" };
+                    let side = if buy { Side::Buy } else { Side::Sell };
                     // Refusals (margin, notional) are fine; they must simply change nothing.
-                    let _ = ex.new_order(0, &params(&[("symbol", SYMBOLS[i].into()), ("side", side.into()), ("type", "MARKET".into()), ("quantity", qty.to_string())]), now);
+                    let _ = ex.new_order(0, &NewOrder::market(SYMBOLS[i], side, qty), now);
                 }
                 Step::Limit(i, buy, q, off) => {
                     let last = ex.market.last_price(SYMBOLS[i], now).expect("price");
                     let f = Decimal::new(i64::from(off), 3);
                     let price = if buy { last * (Decimal::ONE - f) } else { last * (Decimal::ONE + f) };
-                    let side = if buy { "BUY" } else { "SELL" };
-                    let _ = ex.new_order(0, &params(&[("symbol", SYMBOLS[i].into()), ("side", side.into()), ("type", "LIMIT".into()), ("timeInForce", "GTC".into()), ("quantity", Decimal::new(i64::from(q), 3).to_string()), ("price", price.round_dp(1).to_string())]), now);
+                    let side = if buy { Side::Buy } else { Side::Sell };
+                    let _ = ex.new_order(0, &NewOrder::limit(SYMBOLS[i], side, Decimal::new(i64::from(q), 3), price.round_dp(1), TimeInForce::Gtc), now);
                 }
-                Step::CancelAll(i) => { ex.cancel_all(0, SYMBOLS[i], now); }
+                Step::CancelAll(i) => { ex.cancel_all(0, SYMBOLS[i], now).expect("a listed symbol"); }
                 Step::Wait(m) => {
                     now += i64::from(m) * 60_000;
                     ex.advance(now);
@@ -113,7 +107,7 @@ proptest! {
             prop_assert_eq!(a.open.contains(&i), o.status == "NEW" || o.status == "PARTIALLY_FILLED");
         }
         // The REST view agrees with the state to the last decimal.
-        let balance = ex.balance(0, now);
+        let balance = replies::account::balance(&ex.balance(0, now), now);
         prop_assert_eq!(dec(&balance[0]["balance"]), ex.accounts[0].wallet);
     }
 }

@@ -16,6 +16,7 @@ mod modify;
 mod order_limits;
 mod persistence;
 mod raw;
+mod request_rules;
 mod slippage;
 mod streams;
 mod support;

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use perpdesk_binance::endpoints;
 use perpdesk_binance::wire::stream::UserDataEvent;
-use perpdesk_sim::exchange::{Exchange, MARGIN_CALL_RATIO, Permissions};
+use perpdesk_sim::exchange::MARGIN_CALL_RATIO;
 use perpdesk_sim::market::data::CandleRow;
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock, SymbolSpec};
-use perpdesk_sim::server::{Shared, serve};
+use perpdesk_sim::market::{MarketData, SymbolSpec};
+use perpdesk_sim::testing::TestSim;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::Value;
@@ -56,20 +56,10 @@ async fn a_margin_call_is_sent_once_per_crossing_of_the_level() {
     let market =
         MarketData::from_rows(SymbolSpec::btcusdt(), &path(&prices), None, &[], Vec::new())
             .expect("market");
-    let clock = SimClock::new(
-        ClockMode::Manual,
-        T0 + 60_000,
-        market.start_ms(),
-        market.end_ms(),
-    );
-    let mut exchange = Exchange::new(market, T0 + 60_000);
-    exchange.add_account(KEY, SECRET, dec!(1000), Permissions::default(), T0 + 60_000);
-    let sim = serve(
-        Shared::new(exchange, clock),
-        "127.0.0.1:0".parse().expect("addr"),
-    )
-    .await
-    .expect("bind");
+    let sim = TestSim::on(market, T0 + 60_000)
+        .account(KEY, SECRET, dec!(1000))
+        .start()
+        .await;
     let client = support::client(&sim, KEY, SECRET);
     let rest = client.raw().rest().clone();
     let _: Value = rest
@@ -170,20 +160,10 @@ async fn a_cross_margin_call_carries_the_cross_wallet() {
     let market =
         MarketData::from_rows(SymbolSpec::btcusdt(), &path(&prices), None, &[], Vec::new())
             .expect("market");
-    let clock = SimClock::new(
-        ClockMode::Manual,
-        T0 + 60_000,
-        market.start_ms(),
-        market.end_ms(),
-    );
-    let mut exchange = Exchange::new(market, T0 + 60_000);
-    exchange.add_account(KEY, SECRET, dec!(25), Permissions::default(), T0 + 60_000);
-    let sim = serve(
-        Shared::new(exchange, clock),
-        "127.0.0.1:0".parse().expect("addr"),
-    )
-    .await
-    .expect("bind");
+    let sim = TestSim::on(market, T0 + 60_000)
+        .account(KEY, SECRET, dec!(25))
+        .start()
+        .await;
     let rest = support::client(&sim, KEY, SECRET).raw().rest().clone();
     let mut events = perpdesk_sim::server::subscribe(&sim.shared);
     let _: Value = rest

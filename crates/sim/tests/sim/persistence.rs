@@ -7,8 +7,8 @@ use perpdesk_binance::wire::algo::NewAlgoOrderRequest;
 use perpdesk_binance::wire::trade::{NewOrderRequest, OrderRef};
 use perpdesk_binance::wire::{OrderType, PositionSide, Side, TimeInForce};
 use perpdesk_sim::exchange::{Exchange, StateError};
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
-use perpdesk_sim::server::{Running, Shared, serve};
+use perpdesk_sim::server::Running;
+use perpdesk_sim::testing::{self, TestSim};
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
@@ -21,21 +21,10 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
-fn market() -> MarketData {
-    MarketData::load_dir(&support::data_dir(), &["BTCUSDT", "ETHUSDT"]).expect("data loads")
-}
-
 async fn resume(path: &std::path::Path) -> Running {
-    let m = market();
-    let exchange = Exchange::load(m, path).expect("loads");
-    let (min, max) = (exchange.market.start_ms(), exchange.market.end_ms());
-    let clock = SimClock::new(ClockMode::Manual, exchange.clock_ms(), min, max);
-    serve(
-        Shared::new(exchange, clock),
-        "127.0.0.1:0".parse().expect("addr"),
-    )
-    .await
-    .expect("bind")
+    TestSim::resume(Exchange::load(testing::market(), path).expect("loads"))
+        .start()
+        .await
 }
 
 /// Query parameters of one call.
@@ -159,7 +148,7 @@ async fn a_saved_session_loads_into_a_new_server_identically_and_trading_continu
 
     // Saving again replaces the file in place.
     resumed.shared.save(&path).expect("saved again");
-    let reloaded = Exchange::load(market(), &path).expect("reloads");
+    let reloaded = Exchange::load(testing::market(), &path).expect("reloads");
     assert_eq!(
         reloaded.snapshot(),
         resumed.shared.exchange.lock().expect("lock").snapshot()
@@ -173,7 +162,7 @@ async fn damaged_or_foreign_state_files_are_refused_with_a_reason() {
     let half = dir.join("half.json");
     std::fs::write(&half, b"{\"version\": 1, \"accounts\": [").expect("write");
     assert!(matches!(
-        Exchange::load(market(), &half),
+        Exchange::load(testing::market(), &half),
         Err(StateError::Format { .. })
     ));
     let sim = support::start().await;
@@ -183,10 +172,10 @@ async fn damaged_or_foreign_state_files_are_refused_with_a_reason() {
     v["version"] = Value::from(99);
     let other = dir.join("other.json");
     std::fs::write(&other, serde_json::to_vec(&v).expect("json")).expect("write");
-    let err = Exchange::load(market(), &other).expect_err("other version");
+    let err = Exchange::load(testing::market(), &other).expect_err("other version");
     assert!(err.to_string().contains("version 99"), "{err}");
     assert!(matches!(
-        Exchange::load(market(), &dir.join("missing.json")),
+        Exchange::load(testing::market(), &dir.join("missing.json")),
         Err(StateError::Io { .. })
     ));
     let _ = std::fs::remove_dir_all(&dir);

@@ -36,7 +36,7 @@ async fn a_fill_arrives_on_the_user_stream_as_order_and_account_updates() {
         close_position: false,
         client_order_id: ClientOrderId::new("pd-5-e0").expect("id"),
     };
-    client.place_order(&order).await.expect("placed");
+    client.raw().place_order(&order).await.expect("placed");
 
     let (mut saw_trade, mut saw_account) = (false, false);
     while !(saw_trade && saw_account) {
@@ -144,7 +144,7 @@ async fn dropped_streams_end_like_a_network_drop_and_the_listen_key_survives() {
         close_position: false,
         client_order_id: ClientOrderId::new("pd-drop-1").expect("id"),
     };
-    client.place_order(&order).await.expect("placed");
+    client.raw().place_order(&order).await.expect("placed");
     loop {
         match next(&mut rx).await {
             StreamEvent::Message(UserDataEvent::OrderTradeUpdate(e)) => {

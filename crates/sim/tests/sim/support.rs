@@ -1,28 +1,19 @@
-//! Starting a simulator with a manual clock and a signed client for one of its accounts.
+//! A simulator with a manual clock (`perpdesk_sim::testing`) and signed clients for its
+//! accounts.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use perpdesk_binance::rest::LocalClock;
 use perpdesk_binance::{BaseUrls, Client, HmacSigner, RestClient, RestConfig};
 use perpdesk_sim::exchange::{Exchange, Permissions};
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
-use perpdesk_sim::server::{Running, Shared, serve};
+use perpdesk_sim::server::Running;
+use perpdesk_sim::testing::TestSim;
+pub use perpdesk_sim::testing::{START, advance, data_dir};
 use rust_decimal::Decimal;
 
 pub const KEY: &str = "test-key";
 pub const SECRET: &str = "test-secret";
 pub const WITHDRAW_KEY: &str = "withdraw-key";
-
-pub fn data_dir() -> PathBuf {
-    match std::env::var("PERPDESK_SHARED") {
-        Ok(dir) if !dir.is_empty() => PathBuf::from(dir).join("data"),
-        _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
-    }
-}
-
-/// 2022-03-01 00:00 UTC: inside the replayed data.
-pub const START: i64 = 1_646_092_800_000;
 
 pub async fn start() -> Running {
     start_with(|_| {}).await
@@ -30,33 +21,16 @@ pub async fn start() -> Running {
 
 /// [`start`] with `setup` applied to the exchange before it serves.
 pub async fn start_with(setup: impl FnOnce(&mut Exchange)) -> Running {
-    let market = MarketData::load_dir(&data_dir(), &["BTCUSDT", "ETHUSDT"]).expect("data loads");
-    let clock = SimClock::new(ClockMode::Manual, START, market.start_ms(), market.end_ms());
-    let mut exchange = Exchange::new(market, START);
-    exchange.add_account(
-        KEY,
-        SECRET,
-        Decimal::new(10_000, 0),
-        Permissions::default(),
-        START,
-    );
-    exchange.add_account(
-        WITHDRAW_KEY,
-        SECRET,
-        Decimal::new(10_000, 0),
-        Permissions {
-            withdrawals: true,
-            ..Permissions::default()
-        },
-        START,
-    );
-    setup(&mut exchange);
-    serve(
-        Shared::new(exchange, clock),
-        "127.0.0.1:0".parse().expect("addr"),
-    )
-    .await
-    .expect("bind")
+    let withdraws = Permissions {
+        withdrawals: true,
+        ..Permissions::default()
+    };
+    TestSim::new()
+        .account(KEY, SECRET, Decimal::new(10_000, 0))
+        .account_with(WITHDRAW_KEY, SECRET, Decimal::new(10_000, 0), withdraws)
+        .setup(setup)
+        .start()
+        .await
 }
 
 /// A signed transport for `key` on the simulator's clock (as if synced), with the URLs it
@@ -82,12 +56,6 @@ pub fn rest(sim: &Running, key: &str, secret: &str) -> (Arc<RestClient>, BaseUrl
 /// A client whose local clock is the simulator's clock (as if synced).
 pub fn client(sim: &Running, key: &str, secret: &str) -> Client {
     Client::new(rest(sim, key, secret).0)
-}
-
-pub fn advance(sim: &Running, ms: i64) {
-    sim.shared.clock.advance(ms).expect("manual clock");
-    let now = sim.shared.clock.now_ms();
-    sim.shared.exchange.lock().expect("lock").advance(now);
 }
 
 /// A signed endpoint of the sim that perpdesk-binance has no constant for.

@@ -1,0 +1,565 @@
+//! Positions and margin: margin balance and available margin, leverage, margin type and
+//! position mode, the position and account views, funding, liquidation and MARGIN_CALL.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+
+use super::Exchange;
+use super::book::Fill;
+use super::events::{MarginCallRow, UserEvent};
+use super::state::{
+    Account, IncomeRow, OrderType, Permissions, PositionKey, PositionSide, Side, SimOrder,
+    TimeInForce,
+};
+use crate::error::ApiError;
+use crate::params::{Income, SetLeverage, SetMarginType, SetPositionMode};
+
+/// The margin ratio (maintenance margin over margin balance) at which MARGIN_CALL is sent.
+/// Binance's docs say only "when the user's position risk ratio is too high"; 80 % is the
+/// sim's choice, a fifth of the way before liquidation at 100 %.
+pub const MARGIN_CALL_RATIO: Decimal = Decimal::from_parts(8, 0, 0, false, 1);
+
+/// One row of `GET /fapi/v3/positionRisk` (and of the account's positions), with the money
+/// values rounded to 8 decimals as they are shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PositionRow {
+    /// Symbol.
+    pub symbol: String,
+    /// BOTH, LONG or SHORT.
+    pub position_side: PositionSide,
+    /// Signed amount.
+    pub amount: Decimal,
+    /// Entry price.
+    pub entry_price: Decimal,
+    /// Mark price now.
+    pub mark: Decimal,
+    /// Unrealized PnL at the mark.
+    pub unrealized: Decimal,
+    /// Signed notional at the mark.
+    pub notional: Decimal,
+    /// Initial margin at the symbol's leverage.
+    pub initial: Decimal,
+    /// Maintenance margin from the brackets.
+    pub maint: Decimal,
+    /// Last change.
+    pub update_time: i64,
+    /// The symbol's leverage.
+    pub leverage: u32,
+    /// Isolated margin on the symbol.
+    pub isolated: bool,
+}
+
+/// `GET /fapi/v3/account` (and v2): the wallet, margins and positions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountView {
+    /// Wallet balance.
+    pub wallet: Decimal,
+    /// Wallet + unrealized PnL.
+    pub margin_balance: Decimal,
+    /// Unrealized PnL of every position.
+    pub unrealized: Decimal,
+    /// What new orders can still use.
+    pub available: Decimal,
+    /// Initial margin of positions and open orders.
+    pub initial: Decimal,
+    /// Maintenance margin of the positions (the rows' sum).
+    pub maint: Decimal,
+    /// Initial margin of the positions (the rows' sum).
+    pub position_initial: Decimal,
+    /// The positions.
+    pub positions: Vec<PositionRow>,
+    /// What the key may do.
+    pub permissions: Permissions,
+}
+
+/// `GET /fapi/v3/balance`: the USDT wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BalanceView {
+    /// Wallet balance.
+    pub wallet: Decimal,
+    /// Unrealized PnL of every position.
+    pub unrealized: Decimal,
+    /// What new orders can still use.
+    pub available: Decimal,
+}
+
+impl Exchange {
+    /// Unrealized PnL of the account's positions at mark price.
+    fn unrealized(&self, a: &Account, now: i64) -> Decimal {
+        a.positions
+            .iter()
+            .map(|((s, _), p)| (self.mark_or(s, now, p.entry_price) - p.entry_price) * p.amount)
+            .sum()
+    }
+
+    /// Margin the account's positions and open orders hold (initial margin at their leverage).
+    fn used_margin(&self, a: &Account, now: i64) -> Decimal {
+        let mut used = Decimal::ZERO;
+        for ((symbol, _), p) in &a.positions {
+            let mark = self.mark_or(symbol, now, p.entry_price);
+            used += (p.amount.abs() * mark) / a.settings_of(symbol).leverage();
+        }
+        for o in a.open_orders() {
+            used += ((o.orig_qty - o.executed_qty) * o.price) / a.settings_of(&o.symbol).leverage();
+        }
+        used
+    }
+
+    /// Wallet + unrealized PnL: Binance's margin balance.
+    pub fn margin_balance(&self, a: &Account, now: i64) -> Decimal {
+        a.wallet + self.unrealized(a, now)
+    }
+
+    /// What new orders can still use.
+    pub fn available(&self, a: &Account, now: i64) -> Decimal {
+        (self.margin_balance(a, now) - self.used_margin(a, now)).max(Decimal::ZERO)
+    }
+
+    /// What opening `qty` at `price` on `symbol` costs: its initial margin at the symbol's
+    /// leverage plus the taker commission.
+    pub(super) fn margin_for(
+        &self,
+        a: &Account,
+        symbol: &str,
+        qty: Decimal,
+        price: Decimal,
+    ) -> Decimal {
+        (qty * price) / a.settings_of(symbol).leverage() + qty * price * self.fees.taker
+    }
+
+    /// The maintenance margin of `notional` (absolute) on `symbol`, from its brackets.
+    fn maint_margin(&self, symbol: &str, notional: Decimal) -> Decimal {
+        self.market.spec(symbol).map_or(Decimal::ZERO, |s| {
+            let b = s.maint_bracket(notional);
+            notional * b.maint_margin_ratio - b.cum
+        })
+    }
+
+    /// Closes positions whose margin no longer covers their maintenance margin, at the worst
+    /// mark price of the step (Binance watches the mark price continuously, so the worst point
+    /// of the step is where it would have acted). Isolated positions are judged alone; cross
+    /// positions share the wallet. The clearance fee is booked as `INSURANCE_CLEAR`.
+    pub(super) fn liquidate(&mut self, acct: usize, from: i64, now: i64) {
+        let a = &self.accounts[acct];
+        let mut worst: Vec<(PositionKey, Decimal, Decimal, bool)> = Vec::new();
+        for (key, p) in a.positions.iter().filter(|(_, p)| !p.amount.is_zero()) {
+            let symbol = &key.0;
+            let Some((low, high)) = self.market.mark_price_range(symbol, from, now) else {
+                continue;
+            };
+            let price = if p.amount.is_sign_positive() {
+                low
+            } else {
+                high
+            };
+            let isolated = a.settings_of(symbol).isolated;
+            worst.push((key.clone(), price, p.amount, isolated));
+        }
+        let mut doomed: Vec<(PositionKey, Decimal)> = Vec::new();
+        let mut cross_equity = a.wallet;
+        let mut cross_maint = Decimal::ZERO;
+        let mut cross: Vec<(PositionKey, Decimal)> = Vec::new();
+        // Margin-call candidates: (key, mark price, maintenance margin, pnl, isolated).
+        let mut cross_rows: Vec<MarginCallRow> = Vec::new();
+        let mut isolated_calls: Vec<MarginCallRow> = Vec::new();
+        let mut isolated_clear: Vec<PositionKey> = Vec::new();
+        for (key, price, amount, isolated) in &worst {
+            let symbol = &key.0;
+            let p = &a.positions[key];
+            let pnl = (*price - p.entry_price) * *amount;
+            let mm = self.maint_margin(symbol, (*amount * *price).abs());
+            // An isolated position's own margin: what it was opened with.
+            let isolated_wallet = if *isolated {
+                (p.entry_price * amount.abs()) / a.settings_of(symbol).leverage()
+            } else {
+                Decimal::ZERO
+            };
+            let row = MarginCallRow {
+                key: key.clone(),
+                amount: *amount,
+                mark: *price,
+                maint: mm,
+                pnl,
+                isolated: *isolated,
+                isolated_wallet,
+            };
+            if *isolated {
+                let margin = isolated_wallet + pnl;
+                if margin <= mm {
+                    doomed.push((key.clone(), *price));
+                    isolated_clear.push(key.clone());
+                } else if mm >= margin * MARGIN_CALL_RATIO {
+                    isolated_calls.push(row);
+                } else {
+                    isolated_clear.push(key.clone());
+                }
+            } else {
+                cross_equity += pnl;
+                cross_maint += mm;
+                cross.push((key.clone(), *price));
+                cross_rows.push(row);
+            }
+        }
+        let cross_doomed = !cross.is_empty() && cross_equity <= cross_maint;
+        let cross_call =
+            !cross.is_empty() && !cross_doomed && cross_maint >= cross_equity * MARGIN_CALL_RATIO;
+        if cross_doomed {
+            doomed.extend(cross);
+        }
+        self.margin_calls(
+            acct,
+            cross_call,
+            cross_rows,
+            isolated_calls,
+            &isolated_clear,
+            now,
+        );
+        for ((symbol, position_side), price) in doomed {
+            let Some(p) = self.accounts[acct]
+                .positions
+                .get(&(symbol.clone(), position_side))
+                .cloned()
+            else {
+                continue;
+            };
+            if p.amount.is_zero() {
+                continue;
+            }
+            let side = if p.amount.is_sign_positive() {
+                Side::Sell
+            } else {
+                Side::Buy
+            };
+            let qty = p.amount.abs();
+            let order_id = self.id();
+            // Binance closes at the bankruptcy side through its insurance engine: no slippage.
+            let fill = Fill {
+                order_id,
+                symbol: &symbol,
+                side,
+                position_side,
+                qty,
+                price,
+            };
+            let exec = self.fill(acct, fill, false, now);
+            let fee_rate = self
+                .market
+                .spec(&symbol)
+                .map_or(Decimal::ZERO, |s| s.liquidation_fee);
+            let fee = (qty * price * fee_rate).round_dp(8);
+            let tran_id = self.id();
+            let a = &mut self.accounts[acct];
+            a.wallet -= fee;
+            a.income.push(IncomeRow {
+                tran_id,
+                symbol: symbol.clone(),
+                income_type: "INSURANCE_CLEAR",
+                income: -fee,
+                info: "INSURANCE_CLEAR".into(),
+                time: now,
+                trade_id: None,
+            });
+            // Binance shows the forced close as a LIQUIDATION order with an "autoclose-" id.
+            let forced = SimOrder {
+                order_id,
+                client_order_id: format!("autoclose-{now}"),
+                symbol: symbol.clone(),
+                side,
+                position_side,
+                order_type: OrderType::Liquidation,
+                time_in_force: TimeInForce::Ioc,
+                price,
+                orig_qty: qty,
+                executed_qty: qty,
+                cum_quote: (qty * price).round_dp(8),
+                reduce_only: true,
+                status: "FILLED",
+                time: now,
+                update_time: now,
+            };
+            a.orders.push(forced.clone());
+            // Open orders of a liquidated symbol are cancelled, as Binance does (without an
+            // event of their own).
+            let (cancel, keep): (Vec<usize>, Vec<usize>) =
+                a.open.iter().partition(|&&i| a.orders[i].symbol == symbol);
+            a.open = keep;
+            for i in cancel {
+                a.orders[i].status = "CANCELED";
+                a.orders[i].update_time = now;
+            }
+            self.emit_order(acct, &forced, "CALCULATED", Some(&exec), now);
+            tracing::info!(account = acct, %symbol, %price, "position liquidated");
+        }
+    }
+
+    /// Sends MARGIN_CALL once each time a margin ratio (maintenance margin over margin
+    /// balance) rises through [`MARGIN_CALL_RATIO`]: the cross positions together, each
+    /// isolated position alone. A ratio back below the level re-arms it.
+    fn margin_calls(
+        &mut self,
+        acct: usize,
+        cross_call: bool,
+        cross_rows: Vec<MarginCallRow>,
+        isolated_calls: Vec<MarginCallRow>,
+        isolated_clear: &[PositionKey],
+        now: i64,
+    ) {
+        let a = &mut self.accounts[acct];
+        for key in isolated_clear {
+            a.margin_called_isolated.remove(key);
+        }
+        // A closed position's call is over; a new position starts un-called.
+        let positions = &a.positions;
+        a.margin_called_isolated
+            .retain(|k| positions.get(k).is_some_and(|p| !p.amount.is_zero()));
+        let mut events = Vec::new();
+        if cross_call && !a.margin_called_cross {
+            // `cw` is only sent with a cross margin call (docs).
+            events.push((Some(a.wallet), cross_rows));
+        }
+        a.margin_called_cross = cross_call;
+        for row in isolated_calls {
+            if a.margin_called_isolated.insert(row.key.clone()) {
+                events.push((None, vec![row]));
+            }
+        }
+        for (cross_wallet, positions) in events {
+            let event = UserEvent::MarginCall {
+                time: now,
+                cross_wallet,
+                positions,
+            };
+            self.outbox.push((acct, event));
+        }
+    }
+
+    pub(super) fn apply_funding(&mut self, acct: usize, from: i64, now: i64) {
+        // Funding happens three times a day; most steps have none, so skip them cheaply.
+        if self.market.next_funding_time(from) > now {
+            return;
+        }
+        // One payment per position: in hedge mode the LONG and SHORT sides each pay or receive.
+        let symbols: Vec<(String, PositionSide, Decimal)> = self.accounts[acct]
+            .positions
+            .iter()
+            .filter(|(_, p)| !p.amount.is_zero())
+            .map(|((s, ps), p)| (s.clone(), *ps, p.amount))
+            .collect();
+        for (symbol, position_side, amount) in symbols {
+            for (time, rate) in self.market.funding_events_between(&symbol, from, now) {
+                let mark = self.market.mark_price(&symbol, time).unwrap_or_default();
+                // Longs pay shorts when the rate is positive.
+                let payment = (-(amount * mark * rate)).round_dp(8);
+                let tran_id = self.id();
+                let a = &mut self.accounts[acct];
+                a.wallet += payment;
+                a.income.push(IncomeRow {
+                    tran_id,
+                    symbol: symbol.clone(),
+                    income_type: "FUNDING_FEE",
+                    income: payment,
+                    info: "FUNDING_FEE".into(),
+                    time,
+                    trade_id: None,
+                });
+                self.emit_account(acct, "FUNDING_FEE", &symbol, position_side, time);
+            }
+        }
+    }
+
+    /// `POST /fapi/v1/leverage`: the leverage set and the largest notional it allows.
+    ///
+    /// # Errors
+    /// -1121 for an unknown symbol, -4028 when the leverage is out of the symbol's range.
+    pub fn set_leverage(&mut self, acct: usize, req: &SetLeverage) -> Result<Decimal, ApiError> {
+        let spec = self.spec(&req.symbol)?;
+        let leverage = req.leverage;
+        let max = spec.brackets.first().map_or(125, |b| b.initial_leverage);
+        if leverage == 0 || leverage > max {
+            return Err(ApiError::bad(
+                -4028,
+                format!("Leverage {leverage} is not valid"),
+            ));
+        }
+        let cap = spec
+            .brackets
+            .iter()
+            .filter(|b| b.initial_leverage >= leverage)
+            .map(|b| b.notional_cap)
+            .max()
+            .unwrap_or_default();
+        self.accounts[acct]
+            .settings
+            .entry(req.symbol.clone())
+            .or_default()
+            .leverage = leverage;
+        Ok(cap)
+    }
+
+    /// `POST /fapi/v1/positionSide/dual`: switches the account between one-way
+    /// (`dualSidePosition=false`) and hedge mode (`true`), for all symbols.
+    ///
+    /// # Errors
+    /// -4059 when already in that mode, -4067 with open orders (regular or algo), -4068 with
+    /// a position; nothing changes then.
+    pub fn set_position_mode(
+        &mut self,
+        acct: usize,
+        req: SetPositionMode,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        self.advance(now);
+        let a = &mut self.accounts[acct];
+        if a.dual_side == req.dual {
+            return Err(ApiError::bad(-4059, "No need to change position side."));
+        }
+        if !a.open.is_empty() || a.algo_orders.iter().any(|o| o.status == "NEW") {
+            return Err(ApiError::bad(
+                -4067,
+                "Position side cannot be changed if there exists open orders.",
+            ));
+        }
+        if a.positions.values().any(|p| !p.amount.is_zero()) {
+            return Err(ApiError::bad(
+                -4068,
+                "Position side cannot be changed if there exists position.",
+            ));
+        }
+        a.dual_side = req.dual;
+        Ok(())
+    }
+
+    /// `POST /fapi/v1/marginType`.
+    ///
+    /// # Errors
+    /// -1121 for an unknown symbol, -4046 when unchanged, -4048 with an open position or
+    /// orders.
+    pub fn set_margin_type(&mut self, acct: usize, req: &SetMarginType) -> Result<(), ApiError> {
+        let symbol = req.symbol.as_str();
+        self.spec(symbol)?;
+        let a = &mut self.accounts[acct];
+        let s = a.settings.entry(symbol.to_owned()).or_default();
+        if s.isolated == req.isolated {
+            return Err(ApiError::bad(-4046, "No need to change margin type."));
+        }
+        let busy = a
+            .positions
+            .iter()
+            .any(|((s, _), p)| s == symbol && !p.amount.is_zero())
+            || a.open_orders().any(|o| o.symbol == symbol);
+        if busy {
+            return Err(ApiError::bad(
+                -4048,
+                "Margin type cannot be changed if there exists position.",
+            ));
+        }
+        a.settings.entry(symbol.to_owned()).or_default().isolated = req.isolated;
+        Ok(())
+    }
+
+    /// `GET /fapi/v3/positionRisk`: symbols with a position (v3 lists only those). One-way
+    /// mode gives one `BOTH` row per symbol; hedge mode gives the `LONG` and the `SHORT` row
+    /// of every symbol with a position on either side.
+    pub fn position_risk(
+        &mut self,
+        acct: usize,
+        symbol: Option<&str>,
+        now: i64,
+    ) -> Vec<PositionRow> {
+        self.advance(now);
+        let a = &self.accounts[acct];
+        let wanted = |s: &String| symbol.is_none_or(|x| x == s.as_str());
+        let keys: Vec<PositionKey> = if a.dual_side {
+            let held: BTreeSet<&String> = a
+                .positions
+                .iter()
+                .filter(|((s, ps), p)| {
+                    *ps != PositionSide::Both && !p.amount.is_zero() && wanted(s)
+                })
+                .map(|((s, _), _)| s)
+                .collect();
+            held.into_iter()
+                .flat_map(|s| [PositionSide::Long, PositionSide::Short].map(|ps| (s.clone(), ps)))
+                .collect()
+        } else {
+            a.positions
+                .iter()
+                .filter(|((s, ps), p)| {
+                    *ps == PositionSide::Both && !p.amount.is_zero() && wanted(s)
+                })
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        keys.into_iter()
+            .map(|(s, ps)| {
+                let p = a.position(&s, ps);
+                let mark = self.mark_or(&s, now, p.entry_price);
+                let settings = a.settings_of(&s);
+                let notional = p.amount * mark;
+                let initial = notional.abs() / settings.leverage();
+                let maint = self.maint_margin(&s, notional.abs());
+                PositionRow {
+                    position_side: ps,
+                    amount: p.amount,
+                    entry_price: p.entry_price,
+                    mark,
+                    unrealized: ((mark - p.entry_price) * p.amount).round_dp(8),
+                    notional: notional.round_dp(8),
+                    initial: initial.round_dp(8),
+                    maint: maint.round_dp(8),
+                    update_time: p.update_time,
+                    leverage: settings.leverage,
+                    isolated: settings.isolated,
+                    symbol: s,
+                }
+            })
+            .collect()
+    }
+
+    /// `GET /fapi/v3/account` (and `/fapi/v2/account`).
+    pub fn account(&mut self, acct: usize, now: i64) -> AccountView {
+        let positions = self.position_risk(acct, None, now);
+        let a = &self.accounts[acct];
+        let margin_balance = self.margin_balance(a, now);
+        AccountView {
+            wallet: a.wallet,
+            unrealized: margin_balance - a.wallet,
+            margin_balance,
+            available: self.available(a, now),
+            initial: self.used_margin(a, now),
+            maint: positions.iter().map(|r| r.maint).sum(),
+            position_initial: positions.iter().map(|r| r.initial).sum(),
+            positions,
+            permissions: a.permissions,
+        }
+    }
+
+    /// `GET /fapi/v3/balance`.
+    pub fn balance(&mut self, acct: usize, now: i64) -> BalanceView {
+        self.advance(now);
+        let a = &self.accounts[acct];
+        BalanceView {
+            wallet: a.wallet,
+            unrealized: self.unrealized(a, now),
+            available: self.available(a, now),
+        }
+    }
+
+    /// `GET /fapi/v1/income`: rows from `start` (inclusive), oldest first, at most `limit`.
+    pub fn income(&mut self, acct: usize, req: &Income, now: i64) -> Vec<&IncomeRow> {
+        self.advance(now);
+        self.accounts[acct]
+            .income
+            .iter()
+            .filter(|r| {
+                r.time >= req.start
+                    && req
+                        .income_type
+                        .as_deref()
+                        .is_none_or(|t| t == r.income_type)
+            })
+            .take(req.limit)
+            .collect()
+    }
+}

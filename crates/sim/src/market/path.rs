@@ -1,0 +1,445 @@
+//! The replayed price path through candles.
+//!
+//! Inside one candle of length `I` the last price follows four equal legs of `I/4`:
+//! `open → first extreme → second extreme → close`, then stays at `close` for the last quarter.
+//! The first extreme is the high when `close >= open` (and the low otherwise), the usual
+//! "OHLC bar walk" assumption. Linear interpolation between vertices is rounded to the symbol's
+//! tick and clamped into the leg's own span, so every leg is monotone, vertex values (the real
+//! open/high/low/close, even when off today's tick grid) are hit exactly, and no value leaves
+//! `[low, high]`. Because each leg is monotone, the extremes over any time window are found at
+//! the window's ends and the vertices inside it: `price_range` is exact and allocation-free.
+//! The last quarter is flat so that the price at a candle's `close_time` is its close, which
+//! makes klines aggregated from the path equal the source candles.
+//!
+//! Prices are kept as `i64` at scale 8 so a lookup is an index computation plus integer maths;
+//! `Decimal` is only built for the answer.
+
+use rust_decimal::Decimal;
+
+use super::data::{CandleRow, DataError};
+
+/// Fixed-point scale of internal prices.
+pub(super) const SCALE: u32 = 8;
+
+pub(super) fn to_units(d: Decimal) -> Option<i64> {
+    let mut r = d.round_dp(SCALE);
+    r.rescale(SCALE);
+    i64::try_from(r.mantissa()).ok()
+}
+
+pub(super) fn pow10(n: u32) -> i64 {
+    10_i64.pow(n)
+}
+
+/// Converts internal units to a `Decimal` with `scale` decimals when that is exact, so prices
+/// print like Binance's (`"29015.00"` rather than `"29015.00000000"`).
+pub(super) fn from_units(v: i64, scale: u32) -> Decimal {
+    let scale = scale.min(SCALE);
+    let div = pow10(SCALE - scale);
+    if v % div == 0 {
+        Decimal::new(v / div, scale)
+    } else {
+        Decimal::new(v, SCALE).normalize()
+    }
+}
+
+pub(super) fn round_to_unit(p: i64, unit: i64) -> i64 {
+    if unit <= 1 {
+        return p;
+    }
+    let r = p.rem_euclid(unit);
+    if r * 2 >= unit { p - r + unit } else { p - r }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bar {
+    pub(super) o: i64,
+    pub(super) h: i64,
+    pub(super) l: i64,
+    pub(super) c: i64,
+}
+
+impl Bar {
+    /// The four path vertices; the order of the extremes follows the candle's direction.
+    #[inline]
+    fn vertices(&self) -> [i64; 4] {
+        if self.c >= self.o {
+            [self.o, self.h, self.l, self.c]
+        } else {
+            [self.o, self.l, self.h, self.c]
+        }
+    }
+}
+
+/// One contiguous candle series (gaps filled) with the time span it is used for.
+#[derive(Debug, Clone)]
+pub(super) struct Series {
+    pub(super) start_ms: i64,
+    pub(super) interval_ms: i64,
+    pub(super) bars: Vec<Bar>,
+    pub(super) volume: Vec<Decimal>,
+    /// `cum_volume[k]` = total volume of bars `0..k`; one longer than `bars`.
+    pub(super) cum_volume: Vec<Decimal>,
+    pub(super) use_from: i64,
+    /// Exclusive.
+    pub(super) use_to: i64,
+}
+
+impl Series {
+    pub(super) fn build(
+        rows: &[CandleRow],
+        interval_ms: i64,
+        file: &str,
+    ) -> Result<Series, DataError> {
+        let first = rows.first().ok_or_else(|| DataError::Empty {
+            file: file.to_string(),
+        })?;
+        if interval_ms <= 0 || interval_ms % 4 != 0 {
+            // The four-leg path needs an interval that splits into four whole milliseconds.
+            return Err(DataError::BadRow {
+                file: file.to_string(),
+                line: 1,
+                reason: format!("interval {interval_ms} ms is not a positive multiple of 4 ms"),
+            });
+        }
+        let start_ms = first.open_time_ms;
+        let mut bars: Vec<Bar> = Vec::with_capacity(rows.len());
+        let mut volume: Vec<Decimal> = Vec::with_capacity(rows.len());
+        let mut filled = 0_usize;
+        for (i, r) in rows.iter().enumerate() {
+            let line = i + 2;
+            let off = r.open_time_ms - start_ms;
+            if off % interval_ms != 0 {
+                return Err(DataError::OffGrid {
+                    file: file.to_string(),
+                    line,
+                    time_ms: r.open_time_ms,
+                    interval_ms,
+                });
+            }
+            let idx = usize::try_from(off / interval_ms).map_err(|_| DataError::Unsorted {
+                file: file.to_string(),
+                line,
+                prev_ms: start_ms,
+                time_ms: r.open_time_ms,
+            })?;
+            while bars.len() < idx {
+                let prev = bars.last().map(|b| b.c).unwrap_or_default();
+                bars.push(Bar {
+                    o: prev,
+                    h: prev,
+                    l: prev,
+                    c: prev,
+                });
+                volume.push(Decimal::ZERO);
+                filled += 1;
+            }
+            let conv = |d: Decimal| {
+                to_units(d).ok_or_else(|| DataError::BadRow {
+                    file: file.to_string(),
+                    line,
+                    reason: format!("price {d} out of range"),
+                })
+            };
+            bars.push(Bar {
+                o: conv(r.open)?,
+                h: conv(r.high)?,
+                l: conv(r.low)?,
+                c: conv(r.close)?,
+            });
+            volume.push(r.volume);
+        }
+        if filled > 0 {
+            tracing::warn!(
+                file,
+                filled,
+                "filled candle gaps with flat zero-volume candles"
+            );
+        }
+        let mut cum_volume = Vec::with_capacity(volume.len() + 1);
+        let mut acc = Decimal::ZERO;
+        cum_volume.push(acc);
+        for v in &volume {
+            acc += *v;
+            cum_volume.push(acc);
+        }
+        let n = i64::try_from(bars.len()).unwrap_or(i64::MAX);
+        let end = start_ms.saturating_add(n.saturating_mul(interval_ms));
+        Ok(Series {
+            start_ms,
+            interval_ms,
+            bars,
+            volume,
+            cum_volume,
+            use_from: start_ms,
+            use_to: end,
+        })
+    }
+
+    pub(super) fn end_ms(&self) -> i64 {
+        self.start_ms + self.bars.len() as i64 * self.interval_ms
+    }
+
+    /// Bar index and offset into it; `t` must be inside `[start_ms, end_ms)`.
+    #[inline]
+    fn locate(&self, t: i64) -> (usize, i64) {
+        let off = t - self.start_ms;
+        let k = (off / self.interval_ms) as usize;
+        (k, off - k as i64 * self.interval_ms)
+    }
+
+    #[inline]
+    fn price_in(&self, k: usize, u: i64, unit: i64) -> i64 {
+        let bar = self.bars[k];
+        let leg = self.interval_ms / 4;
+        let j = (u / leg) as usize;
+        if j >= 3 {
+            return bar.c;
+        }
+        let v = bar.vertices();
+        let frac = u - j as i64 * leg;
+        let (a, b) = (v[j], v[j + 1]);
+        if frac == 0 {
+            return a;
+        }
+        let p = i128::from(a) + i128::from(b - a) * i128::from(frac) / i128::from(leg);
+        // `p` lies between a and b, both i64, so the narrowing cannot fail.
+        let p = i64::try_from(p).unwrap_or(a);
+        round_to_unit(p, unit).clamp(a.min(b), a.max(b))
+    }
+
+    #[inline]
+    pub(super) fn price_at(&self, t: i64, unit: i64) -> i64 {
+        let (k, u) = self.locate(t);
+        self.price_in(k, u, unit)
+    }
+
+    /// Min and max of the path over offsets `[ua, ub]` of bar `k`.
+    #[inline]
+    fn bar_range(&self, k: usize, ua: i64, ub: i64, unit: i64) -> (i64, i64) {
+        let bar = self.bars[k];
+        if ua == 0 && ub >= self.interval_ms - 1 {
+            return (bar.l, bar.h);
+        }
+        let a = self.price_in(k, ua, unit);
+        let b = self.price_in(k, ub, unit);
+        let (mut lo, mut hi) = (a.min(b), a.max(b));
+        let leg = self.interval_ms / 4;
+        let v = bar.vertices();
+        for (j, &vj) in v.iter().enumerate().skip(1) {
+            let vt = j as i64 * leg;
+            if ua < vt && vt < ub {
+                lo = lo.min(vj);
+                hi = hi.max(vj);
+            }
+        }
+        (lo, hi)
+    }
+
+    /// Min and max over `[a, b]`, both inside `[start_ms, end_ms)`, `a <= b`.
+    pub(super) fn range(&self, a: i64, b: i64, unit: i64) -> (i64, i64) {
+        let (ka, ua) = self.locate(a);
+        let (kb, ub) = self.locate(b);
+        if ka == kb {
+            return self.bar_range(ka, ua, ub, unit);
+        }
+        let (mut lo, mut hi) = self.bar_range(ka, ua, self.interval_ms - 1, unit);
+        for bar in &self.bars[ka + 1..kb] {
+            lo = lo.min(bar.l);
+            hi = hi.max(bar.h);
+        }
+        let (l2, h2) = self.bar_range(kb, 0, ub, unit);
+        (lo.min(l2), hi.max(h2))
+    }
+
+    /// Volume traded in `[start_ms, t)`, spreading each candle's volume evenly over its time.
+    fn cum_volume_at(&self, t: i64) -> Decimal {
+        if t <= self.start_ms {
+            return Decimal::ZERO;
+        }
+        if t >= self.end_ms() {
+            return self.cum_volume[self.bars.len()];
+        }
+        let (k, u) = self.locate(t);
+        if u == 0 {
+            return self.cum_volume[k];
+        }
+        self.cum_volume[k] + self.volume[k] * Decimal::from(u) / Decimal::from(self.interval_ms)
+    }
+}
+
+/// Series of one kind (trade or mark) for one symbol, finest first.
+#[derive(Debug, Clone)]
+pub(super) struct SeriesSet {
+    pub(super) series: Vec<Series>,
+    /// Rounding unit of interpolated prices, in internal units (the tick size).
+    pub(super) unit: i64,
+    /// Decimals used when an answer is exact at that scale.
+    pub(super) out_scale: u32,
+}
+
+impl SeriesSet {
+    #[inline]
+    pub(super) fn find(&self, t: i64) -> Option<(usize, &Series)> {
+        self.series
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.use_from <= t && t < s.use_to)
+    }
+
+    /// Calls `f(series, a, b)` for consecutive pieces of `[a, b]`, each served by one series.
+    /// Times not covered by any series are skipped.
+    fn for_each_piece(&self, a: i64, b: i64, mut f: impl FnMut(&Series, i64, i64)) {
+        let mut t = a;
+        while t <= b {
+            match self.find(t) {
+                Some((idx, s)) => {
+                    let mut end = b.min(s.use_to - 1);
+                    for finer in &self.series[..idx] {
+                        if finer.use_from > t {
+                            end = end.min(finer.use_from - 1);
+                        }
+                    }
+                    f(s, t, end);
+                    t = end + 1;
+                }
+                None => {
+                    match self
+                        .series
+                        .iter()
+                        .map(|s| s.use_from)
+                        .filter(|&from| from > t)
+                        .min()
+                    {
+                        Some(next) => t = next,
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn price_at(&self, t: i64) -> Option<i64> {
+        self.find(t).map(|(_, s)| s.price_at(t, self.unit))
+    }
+
+    /// Min and max over `[a, b]` (inclusive).
+    pub(super) fn range(&self, a: i64, b: i64) -> Option<(i64, i64)> {
+        let mut out: Option<(i64, i64)> = None;
+        let unit = self.unit;
+        self.for_each_piece(a, b, |s, pa, pb| {
+            let (lo, hi) = s.range(pa, pb, unit);
+            out = Some(match out {
+                Some((l, h)) => (l.min(lo), h.max(hi)),
+                None => (lo, hi),
+            });
+        });
+        out
+    }
+
+    /// Volume over `[a, b]` (inclusive ms).
+    pub(super) fn volume(&self, a: i64, b: i64) -> Decimal {
+        let mut v = Decimal::ZERO;
+        self.for_each_piece(a, b, |s, pa, pb| {
+            v += s.cum_volume_at(pb + 1) - s.cum_volume_at(pa);
+        });
+        v
+    }
+
+    pub(super) fn dec(&self, v: i64) -> Decimal {
+        from_units(v, self.out_scale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use crate::market::data::{CandleRow, DataError};
+    use crate::market::replay::HOUR_MS;
+    use crate::market::test_data::d;
+    use crate::market::{MarketData, SymbolSpec};
+
+    #[test]
+    fn path_shape_and_rounding() {
+        let row = |t: i64, o: &str, h: &str, l: &str, c: &str| CandleRow {
+            open_time_ms: t,
+            open: d(o),
+            high: d(h),
+            low: d(l),
+            close: d(c),
+            volume: d("40"),
+        };
+        // Up candle: open → high → low → close; a down candle visits the low first.
+        let hourly = [
+            row(0, "100.05", "110", "90", "105"),
+            row(HOUR_MS, "105", "106", "95", "96"),
+        ];
+        let m =
+            MarketData::from_rows(SymbolSpec::btcusdt(), &hourly, None, &[], Vec::new()).unwrap();
+        let q = HOUR_MS / 4;
+        let p = |t| m.last_price("BTCUSDT", t).unwrap();
+        assert_eq!(p(0), d("100.05"), "vertex exact even off the 0.10 tick");
+        assert_eq!(p(q), d("110"));
+        assert_eq!(p(2 * q), d("90"));
+        assert_eq!(p(3 * q), d("105"));
+        assert_eq!(p(HOUR_MS - 1), d("105"));
+        assert_eq!(
+            p(q / 2),
+            d("105.0"),
+            "midpoint of 100.05→110 rounds to the tick"
+        );
+        assert_eq!(p(q + q / 2), d("100.0"));
+        assert_eq!(p(HOUR_MS + q), d("95"), "down candle goes to the low first");
+        assert_eq!(p(HOUR_MS + 2 * q), d("106"));
+        // Leg monotone: no interpolated value outside its leg's span.
+        for t in 0..q {
+            let v = p(t * 1000 % q);
+            assert!(d("100.05") <= v && v <= d("110"));
+        }
+        assert_eq!(
+            m.price_range("BTCUSDT", -1, q / 2),
+            Some((d("100.05"), d("105.0")))
+        );
+        assert_eq!(m.price_range("BTCUSDT", 0, q / 2).unwrap().0, p(1));
+        assert_eq!(
+            m.price_range("BTCUSDT", q / 2, HOUR_MS + q),
+            Some((d("90"), d("110")))
+        );
+        assert_eq!(
+            m.price_range("BTCUSDT", 3 * q, HOUR_MS - 1),
+            Some((d("105"), d("105")))
+        );
+        assert_eq!(m.price_range("BTCUSDT", 5, 5), None);
+        assert_eq!(m.price_range("BTCUSDT", 10, 5), None);
+        // No mark file: mark and index are the last price.
+        assert_eq!(m.mark_price("BTCUSDT", q), Some(d("110")));
+        assert_eq!(m.index_price("BTCUSDT", q), Some(d("110")));
+    }
+
+    #[test]
+    fn gaps_filled_flat_and_off_grid_rejected() {
+        let row = |t: i64, p: &str| CandleRow {
+            open_time_ms: t,
+            open: d(p),
+            high: d(p),
+            low: d(p),
+            close: d(p),
+            volume: d("1"),
+        };
+        let hourly = [row(0, "100"), row(3 * HOUR_MS, "120")];
+        let m =
+            MarketData::from_rows(SymbolSpec::btcusdt(), &hourly, None, &[], Vec::new()).unwrap();
+        assert_eq!(m.last_price("BTCUSDT", HOUR_MS + 5), Some(d("100")));
+        let k = m
+            .klines("BTCUSDT", "1h", Some(0), None, 10, 10 * HOUR_MS)
+            .unwrap();
+        assert_eq!(k.len(), 4);
+        assert_eq!(k[1].volume, Decimal::ZERO);
+        let bad = [row(0, "100"), row(HOUR_MS + 1, "100")];
+        let err =
+            MarketData::from_rows(SymbolSpec::btcusdt(), &bad, None, &[], Vec::new()).unwrap_err();
+        assert!(matches!(err, DataError::OffGrid { line: 3, .. }), "{err}");
+    }
+}

@@ -1,0 +1,96 @@
+//! The user-data stream's listen keys: one per account, created or extended by `POST`,
+//! extended by `PUT`, deleted by `DELETE /fapi/v1/listenKey`, and expired (with a
+//! `listenKeyExpired` event) when not kept alive for 60 minutes of replay time.
+
+use std::sync::Arc;
+
+use axum::http::Method;
+use serde_json::Value;
+
+use super::Shared;
+use super::auth::{Caller, account};
+use crate::error::ApiError;
+use crate::replies;
+
+/// A listenKey lives 60 minutes (of replay time) after its creation or last keepalive.
+pub const LISTEN_KEY_TTL_MS: i64 = 60 * 60_000;
+
+/// A live listenKey.
+#[derive(Debug, Clone)]
+pub(super) struct ListenKey {
+    key: String,
+    account: usize,
+    /// Replay time at which it expires unless kept alive.
+    expires_ms: i64,
+}
+
+impl Shared {
+    /// Drops the listenKeys not kept alive for 60 minutes and tells their sockets with a
+    /// `listenKeyExpired` event (the socket closes after it), as Binance does.
+    pub(super) fn expire_listen_keys(&self, now: i64) {
+        let expired: Vec<ListenKey> = {
+            let mut keys = self
+                .listen_keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (gone, live): (Vec<ListenKey>, Vec<ListenKey>) =
+                keys.drain(..).partition(|k| k.expires_ms <= now);
+            *keys = live;
+            gone
+        };
+        for k in expired {
+            let event = replies::events::listen_key_expired(&k.key, now);
+            let _ = self.events.send((k.account, Arc::new(event)));
+        }
+    }
+}
+
+/// The account that owns `key`, if the key is live.
+pub(crate) fn listen_key_owner(s: &Shared, key: &str) -> Option<usize> {
+    let keys = s
+        .listen_keys
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    keys.iter().find(|k| k.key == key).map(|k| k.account)
+}
+
+pub(super) fn listen_key(s: &Shared, c: &Caller, method: Method) -> Result<Value, ApiError> {
+    let a = account(c)?;
+    let mut keys = s
+        .listen_keys
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = s.clock.now_ms();
+    let existing = keys.iter_mut().find(|k| k.account == a);
+    match method {
+        Method::POST => {
+            // Binance returns the account's live key if there is one, extended by 60 minutes.
+            let key = match existing {
+                Some(k) => {
+                    k.expires_ms = now + LISTEN_KEY_TTL_MS;
+                    k.key.clone()
+                }
+                None => {
+                    let key = format!("simlistenkey{a}x{now}");
+                    keys.push(ListenKey {
+                        key: key.clone(),
+                        account: a,
+                        expires_ms: now + LISTEN_KEY_TTL_MS,
+                    });
+                    key
+                }
+            };
+            Ok(replies::listen_key(&key))
+        }
+        Method::PUT => existing
+            .map(|k| {
+                k.expires_ms = now + LISTEN_KEY_TTL_MS;
+                replies::listen_key(&k.key)
+            })
+            .ok_or_else(|| ApiError::bad(-1125, "This listenKey does not exist.")),
+        _ => {
+            keys.retain(|k| k.account != a);
+            Ok(replies::empty())
+        }
+    }
+}

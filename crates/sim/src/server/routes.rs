@@ -1,0 +1,454 @@
+//! Every path the simulator serves. A REST handler parses its typed request
+//! ([`crate::params`]), asks the exchange or the market data, and renders the reply
+//! ([`crate::replies`]); [`super::endpoint`] wraps it with what every request goes through.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::Value;
+
+use super::Shared;
+use super::admin::{admin_account, admin_clock, admin_drop_streams, admin_faults};
+use super::auth::{Caller, Sec, account};
+use super::endpoint::endpoint;
+use super::limits::charge;
+use super::listen_keys::listen_key;
+use crate::error::ApiError;
+use crate::info;
+use crate::params::{
+    AllAlgoOrders, AllOrders, Amendments, BatchModify, BatchOrders, CancelBatch, Depth,
+    FundingRate, Income, Klines, ModifyOrder, NewAlgoOrder, NewOrder, OrderLookup, OrderRef,
+    SetLeverage, SetMarginType, SetPositionMode, SymbolFilter, UserTrades,
+};
+use crate::replies::{self, account as account_reply, trading};
+
+macro_rules! route {
+    ($sec:expr, $weight:expr, $f:expr) => {
+        |State(s): State<Arc<Shared>>,
+         method: Method,
+         uri: axum::http::Uri,
+         headers: HeaderMap,
+         RawQuery(q): RawQuery,
+         body: Bytes| async move {
+            endpoint(
+                &s,
+                $sec,
+                $weight,
+                &method,
+                uri.path(),
+                &headers,
+                q,
+                &body,
+                $f,
+            )
+            .await
+        }
+    };
+}
+
+/// The router with every endpoint. Each handler parses its typed request, asks the exchange
+/// (or the market data) and renders the reply.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/fapi/v1/ping",
+            get(route!(Sec::None, 1, |_, _| Ok(replies::empty()))),
+        )
+        .route(
+            "/fapi/v1/time",
+            get(route!(Sec::None, 1, |s: &Shared, _| Ok(
+                replies::server_time(s.clock.now_ms())
+            ))),
+        )
+        .route(
+            "/fapi/v1/exchangeInfo",
+            get(route!(Sec::None, 1, |s: &Shared, _| {
+                let (ex, now) = s.locked();
+                Ok(info::exchange_info(&ex.market, now))
+            })),
+        )
+        .route(
+            "/fapi/v1/klines",
+            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
+                let req = Klines::parse(&c.params)?;
+                let (ex, now) = s.locked();
+                info::klines(&ex.market, &req, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/ticker/price",
+            get(route!(Sec::None, 1, ticker_price)),
+        )
+        .route(
+            "/fapi/v2/ticker/price",
+            get(route!(Sec::None, 1, ticker_price)),
+        )
+        .route(
+            "/fapi/v1/premiumIndex",
+            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
+                let (ex, now) = s.locked();
+                info::premium_index(&ex.market, &SymbolFilter::parse(&c.params), now)
+            })),
+        )
+        .route(
+            "/fapi/v1/fundingRate",
+            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
+                let req = FundingRate::parse(&c.params)?;
+                let (ex, now) = s.locked();
+                info::funding_rate(&ex.market, &req, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/allAlgoOrders",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = AllAlgoOrders::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algos(&ex.all_algo_orders(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/algoOpenOrders",
+            axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let symbol = c.params.req("symbol")?;
+                let (mut ex, now) = s.locked();
+                ex.cancel_all_algo(a, symbol, now)?;
+                Ok(replies::all_cancelled())
+            })),
+        )
+        .route(
+            "/fapi/v1/depth",
+            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
+                let req = Depth::parse(&c.params)?;
+                let (ex, now) = s.locked();
+                info::depth(&ex.market, &req, now)
+            })),
+        )
+        .route(
+            "/fapi/v3/account",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                account_view(s, c, false)
+            })),
+        )
+        .route(
+            "/fapi/v2/account",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                account_view(s, c, true)
+            })),
+        )
+        .route(
+            "/fapi/v3/balance",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let (mut ex, now) = s.locked();
+                Ok(account_reply::balance(&ex.balance(a, now), now))
+            })),
+        )
+        .route(
+            "/fapi/v3/positionRisk",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let filter = SymbolFilter::parse(&c.params);
+                let (mut ex, now) = s.locked();
+                Ok(account_reply::position_risk(&ex.position_risk(
+                    a,
+                    filter.get(),
+                    now,
+                )))
+            })),
+        )
+        .route(
+            "/fapi/v1/positionSide/dual",
+            get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                Ok(account_reply::position_mode(
+                    s.exchange().accounts[a].dual_side,
+                ))
+            }))
+            .post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = SetPositionMode::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                ex.set_position_mode(a, req, now)?;
+                Ok(replies::success())
+            })),
+        )
+        .route(
+            "/fapi/v1/ticker/24hr",
+            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
+                let filter = SymbolFilter::parse(&c.params);
+                // Weight 1 with a symbol, 40 for all of them.
+                if filter.get().is_none() {
+                    charge(s, 39).map_err(|(e, _)| e)?;
+                }
+                let (ex, now) = s.locked();
+                info::ticker_24hr(&ex.market, &filter, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/multiAssetsMargin",
+            get(route!(Sec::Signed, 30, |_, c: &Caller| {
+                account(c)?;
+                Ok(account_reply::multi_assets_margin())
+            })),
+        )
+        .route(
+            "/fapi/v1/leverage",
+            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = SetLeverage::parse(&c.params)?;
+                let cap = s.exchange().set_leverage(a, &req)?;
+                Ok(account_reply::leverage(&req.symbol, req.leverage, cap))
+            })),
+        )
+        .route(
+            "/fapi/v1/marginType",
+            post(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = SetMarginType::parse(&c.params)?;
+                s.exchange().set_margin_type(a, &req)?;
+                Ok(replies::success())
+            })),
+        )
+        .route(
+            "/fapi/v1/order",
+            // IP weight 0: new and modified orders count against the order limits instead.
+            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = NewOrder::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::new_order(
+                    &ex.new_order(a, &req, now)?,
+                    req.resp_type,
+                ))
+            }))
+            .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = OrderLookup::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::order(ex.query_order(a, &req, now)?, true))
+            }))
+            .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                // A cancel answers -2011 whatever kept it from finding the order.
+                let req = OrderLookup::parse(&c.params).map_err(|_| ApiError::unknown_order())?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::order(&ex.cancel_order(a, &req, now)?, true))
+            }))
+            .put(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = ModifyOrder::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::modified(&ex.modify_order(a, &req, now)?, &req))
+            })),
+        )
+        .route(
+            "/fapi/v1/orderAmendment",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = Amendments::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::amendments(&ex.order_amendments(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/ticker/bookTicker",
+            get(route!(Sec::None, 2, |s: &Shared, c: &Caller| {
+                let filter = SymbolFilter::parse(&c.params);
+                // Weight 2 with a symbol, 5 for all of them.
+                if filter.get().is_none() {
+                    charge(s, 3).map_err(|(e, _)| e)?;
+                }
+                let (ex, now) = s.locked();
+                info::book_ticker(&ex.market, &filter, now)
+            })),
+        )
+        .route(
+            "/fapi/v1/openOrders",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let filter = SymbolFilter::parse(&c.params);
+                let (mut ex, now) = s.locked();
+                Ok(trading::orders(&ex.open_orders(a, filter.get(), now)))
+            })),
+        )
+        .route(
+            "/fapi/v1/batchOrders",
+            post(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = BatchOrders::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::batch_placed(&req, &ex.batch_orders(a, &req, now)))
+            }))
+            .put(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = BatchModify::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::batch_modified(
+                    &req,
+                    &ex.batch_modify(a, &req, now),
+                ))
+            }))
+            .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = CancelBatch::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(replies::batch(&ex.cancel_batch(a, &req, now)?, |o| {
+                    trading::order(o, true)
+                }))
+            })),
+        )
+        .route(
+            "/fapi/v1/leverageBracket",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                account(c)?;
+                let filter = SymbolFilter::parse(&c.params);
+                let ex = s.exchange();
+                match filter.get() {
+                    Some(symbol) => Ok(account_reply::brackets(ex.spec(symbol)?)),
+                    None => Ok(Value::Array(
+                        ex.market
+                            .symbols()
+                            .into_iter()
+                            .filter_map(|s| ex.market.spec(s))
+                            .map(account_reply::brackets)
+                            .collect(),
+                    )),
+                }
+            })),
+        )
+        .route(
+            "/fapi/v1/allOrders",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = AllOrders::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::orders(&ex.all_orders(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/allOpenOrders",
+            axum::routing::delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let symbol = c.params.req("symbol")?;
+                let (mut ex, now) = s.locked();
+                ex.cancel_all(a, symbol, now)?;
+                Ok(replies::all_cancelled())
+            })),
+        )
+        .route(
+            "/fapi/v1/openAlgoOrders",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let filter = SymbolFilter::parse(&c.params);
+                let (mut ex, now) = s.locked();
+                Ok(trading::algos(&ex.open_algo_orders(a, filter.get(), now)))
+            })),
+        )
+        .route(
+            "/fapi/v1/algoOrder",
+            post(route!(Sec::Signed, 0, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = NewAlgoOrder::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algo(&ex.new_algo_order(a, &req, now)?))
+            }))
+            .get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let by = OrderRef::algo(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algo(ex.query_algo(a, &by, now)?))
+            }))
+            .delete(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                // A cancel answers -2011 whatever kept it from finding the order.
+                let by = OrderRef::algo(&c.params).map_err(|_| ApiError::unknown_order())?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::algo_cancelled(&ex.cancel_algo(a, &by, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/userTrades",
+            get(route!(Sec::Signed, 5, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = UserTrades::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(trading::trades(&ex.user_trades(a, &req, now)?))
+            })),
+        )
+        .route(
+            "/fapi/v1/income",
+            get(route!(Sec::Signed, 30, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                let req = Income::parse(&c.params)?;
+                let (mut ex, now) = s.locked();
+                Ok(account_reply::income(&ex.income(a, &req, now)))
+            })),
+        )
+        .route(
+            "/sapi/v1/account/apiRestrictions",
+            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
+                let a = account(c)?;
+                Ok(account_reply::api_restrictions(
+                    &s.exchange().accounts[a].permissions,
+                ))
+            })),
+        )
+        .route(
+            "/fapi/v1/listenKey",
+            post(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(
+                s,
+                c,
+                Method::POST
+            )))
+            .put(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(
+                s,
+                c,
+                Method::PUT
+            )))
+            .delete(route!(Sec::Key, 1, |s: &Shared, c: &Caller| listen_key(
+                s,
+                c,
+                Method::DELETE
+            ))),
+        )
+        .route("/private/ws", get(crate::streams::private))
+        .route(
+            "/private/ws/{listen_key}",
+            get(crate::streams::private_path),
+        )
+        .route("/market/stream", get(crate::streams::market_combined))
+        .route("/market/ws/{streams}", get(crate::streams::market_raw))
+        .route("/admin/accounts", post(admin_account))
+        .route("/admin/clock", post(admin_clock))
+        .route("/admin/faults", post(admin_faults))
+        .route("/admin/streams/drop", post(admin_drop_streams))
+        .fallback(|| async {
+            ApiError {
+                status: 404,
+                code: -1000,
+                msg: "Unknown endpoint.".into(),
+            }
+            .into_response()
+        })
+        .with_state(shared)
+}
+
+/// `GET /fapi/v1/ticker/price` (v1 and v2).
+fn ticker_price(s: &Shared, c: &Caller) -> Result<Value, ApiError> {
+    let (ex, now) = s.locked();
+    info::ticker_price(&ex.market, &SymbolFilter::parse(&c.params), now)
+}
+
+/// `GET /fapi/v3/account`, or v2 with its extra fields.
+fn account_view(s: &Shared, c: &Caller, v2: bool) -> Result<Value, ApiError> {
+    let a = account(c)?;
+    let (mut ex, now) = s.locked();
+    Ok(account_reply::account(&ex.account(a, now), v2, now))
+}
