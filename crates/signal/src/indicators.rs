@@ -9,6 +9,8 @@
 //! Outputs are aligned with the input (`out[i]` belongs to bar `i`) and never contain NaN or
 //! infinity: a non-finite result becomes `None`.
 
+pub mod plain;
+
 use ta_lib::{Core, MAType, OutRange};
 
 use crate::SignalError;
