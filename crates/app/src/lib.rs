@@ -28,6 +28,7 @@ pub mod statements;
 pub mod sync;
 pub mod trading;
 pub mod venue;
+pub mod verifier;
 
 pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
 pub use error::{AppError, ErrorCode, UiError};

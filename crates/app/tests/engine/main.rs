@@ -12,3 +12,4 @@ mod soak;
 mod support;
 mod sync;
 mod trading;
+mod verifier;

@@ -1,10 +1,15 @@
 //! perpdesk without a window: the same engine the desktop app uses, run over an
-//! accelerated replay of the paper exchange, printing what it did.
+//! accelerated replay of the paper exchange, printing what it did; and the platform's check
+//! of a signed settlement statement against the exchange's own records.
 //!
 //! ```text
 //! perpdesk-app replay --days 1                # signals only: trades when a signal has an edge
 //! perpdesk-app replay --days 3 --trade-lean   # also trades the model's unproven lean
+//! perpdesk-app verify --statement S.json --public-key ed25519:… --records R.json
+//! perpdesk-app export-records --key-file K.json --out R.json
 //! ```
+
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +31,8 @@ struct Args {
 
 const USAGE: &str =
     "usage: perpdesk-app replay [--days N] [--trade-lean] [--usdt AMOUNT] [--data DIR]
+       perpdesk-app verify --help
+       perpdesk-app export-records --help
 
 Runs the signal loop and execution against the built-in paper exchange over N days of
 accelerated replay (one hour per step), then prints signals, trades, PnL and the profit-share
@@ -36,13 +43,7 @@ ledger. Market data: --data, else $PERPDESK_SHARED/data.
                   this shows the machinery, not a strategy)
   --usdt AMOUNT   notional per trade (default 500)";
 
-fn parse() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    match it.next().as_deref() {
-        Some("replay") => {}
-        Some("--help" | "-h") | None => return Err(USAGE.to_owned()),
-        Some(other) => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
-    }
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         days: 1,
         trade_lean: false,
@@ -79,7 +80,21 @@ fn parse() -> Result<Args, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber_init();
-    let args = match parse() {
+    let mut it = std::env::args().skip(1);
+    match it.next().as_deref() {
+        Some("replay") => {}
+        Some("verify") => return verify::verify(it).await,
+        Some("export-records") => return verify::export_records(it).await,
+        Some("--help" | "-h") | None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        Some(other) => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    let args = match parse(it) {
         Ok(a) => a,
         Err(message) => {
             eprintln!("{message}");
