@@ -22,6 +22,7 @@ mod mode;
 mod password;
 mod preferences;
 pub mod records;
+pub mod replay;
 pub mod runtime;
 pub mod signal_loop;
 pub mod statements;

@@ -7,6 +7,7 @@ mod crash;
 mod faults;
 mod password;
 mod permissions;
+mod replay;
 mod signals;
 mod soak;
 mod support;
