@@ -309,3 +309,87 @@ async fn every_kind_of_tampering_exits_non_zero_with_its_reason() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("records:"), "{}", text(&out));
 }
+
+/// Issue 20's follow-ups in the app: the panel's summary, the app's own check of a stored
+/// statement (and of a file's), and a statement signed at a later unlock stating the
+/// settings in force at its settlement, not the ones changed since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_and_the_apps_own_check_and_a_late_signature_keeps_the_settlements_terms() {
+    let engine = engine_on(start_sim().await).await;
+    let mut settings = engine.ledger_settings().await.expect("settings");
+    settings.include_manual = true;
+    engine
+        .set_ledger_settings(settings)
+        .await
+        .expect("settings");
+    one_trade(&engine, Side::Buy, HOUR).await;
+    engine.sync_now().await.expect("sync");
+
+    let before = engine.profit_share_summary().await.expect("summary");
+    assert_eq!(before.period_trades, 1);
+    assert_eq!(before.period_net, before.owed_now.booked.net_pnl);
+    assert_eq!(before.high_water_mark, Decimal::ZERO);
+    assert_eq!(before.platform_ratio, dec!(0.7));
+    assert_eq!(before.last_settlement, None);
+    let key = before.key.clone().expect("made at first run");
+    assert_eq!(key, engine.statement_key().await.expect("key"));
+    let expected_owed = before.period_net.max(Decimal::ZERO);
+    assert_eq!(before.owed_now.total.shareable, expected_owed);
+
+    // Settled while locked: the statement waits for the unlock, and the setting changes.
+    engine.vault_lock().await.expect("lock");
+    let done = engine.settle().await.expect("settled");
+    assert_eq!(done["statement_signed"], serde_json::json!(false), "{done}");
+    let id = done["settlement_id"].as_i64().expect("id");
+    settings.include_manual = false;
+    engine
+        .set_ledger_settings(settings)
+        .await
+        .expect("settings");
+    engine
+        .vault_unlock(perpdesk_vault::SecretString::new(
+            crate::support::PASSWORD.into(),
+        ))
+        .await
+        .expect("unlock");
+    let signed = engine
+        .settlement_statement(id)
+        .await
+        .expect("read")
+        .expect("signed at the unlock");
+    assert!(
+        signed.statement.include_manual,
+        "the statement states the settings of its settlement"
+    );
+
+    let after = engine.profit_share_summary().await.expect("summary");
+    let last = after.last_settlement.expect("a settlement");
+    assert_eq!((last.id, last.signed, last.entries), (id, true, 1));
+    assert_eq!(after.period_trades, 0);
+    assert_eq!(after.high_water_mark, expected_owed);
+
+    let check = engine
+        .verify_statement(Some(id), None)
+        .await
+        .expect("checked");
+    assert!(check.genuine, "{check:?}");
+    assert_eq!(check.signed_by, key.fingerprint);
+    assert!(check.fills >= 2, "{check:?}");
+
+    let mut changed = signed.clone();
+    changed.statement.rows[0].net += dec!(1);
+    let check = engine
+        .verify_statement(None, Some(&changed.to_json()))
+        .await
+        .expect("checked");
+    assert!(!check.genuine);
+    assert!(
+        check.problems.iter().any(|p| p.contains("signature")),
+        "{check:?}"
+    );
+    let neither = engine.verify_statement(None, None).await;
+    assert!(
+        matches!(neither, Err(perpdesk_app::AppError::InvalidInput { .. })),
+        "{neither:?}"
+    );
+}
