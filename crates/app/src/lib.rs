@@ -22,12 +22,14 @@ mod mode;
 mod password;
 mod preferences;
 pub mod records;
+pub mod replay;
 pub mod runtime;
 pub mod signal_loop;
 pub mod statements;
 pub mod sync;
 pub mod trading;
 pub mod venue;
+pub mod verifier;
 
 pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
 pub use error::{AppError, ErrorCode, UiError};
