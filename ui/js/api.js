@@ -111,6 +111,9 @@ export const api = {
   ledgerSettings: () => call('ledger_settings'),
   setLedgerSettings: (settings) => call('set_ledger_settings', settings),
   settle: () => call('settle'),
+  profitShareSummary: () => call('profit_share_summary'),
+  verifyStatement: (settlementId) => call('verify_statement', { settlementId }),
+  exportExchangeRecords: () => call('export_exchange_records'),
 
   riskLimits: () => call('risk_limits'),
   setRiskLimits: (limits) => call('set_risk_limits', { limits }),
