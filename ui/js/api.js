@@ -120,6 +120,9 @@ export const api = {
   ledgerSettings: () => call('ledger_settings'),
   setLedgerSettings: (settings, password) => call('set_ledger_settings', withPassword(settings, password)),
   settle: () => call('settle'),
+  profitShareSummary: () => call('profit_share_summary'),
+  verifyStatement: (settlementId) => call('verify_statement', { settlementId }),
+  exportExchangeRecords: () => call('export_exchange_records'),
 
   riskLimits: () => call('risk_limits'),
   setRiskLimits: (limits, password) => call('set_risk_limits', withPassword({ limits }, password)),

@@ -522,6 +522,35 @@ function installFakeBackend(seed) {
       fake.settled = true;
       return { period_end_ms: NOW, platform: '23.2498', user: '9.9642' };
     },
+    // A period since the last settlement that lost 4.50 below a mark of 33.214: nothing owed.
+    profit_share_summary: () => {
+      const zero = { trades: 0, net_pnl: '0', shareable: '0', platform_share: '0', user_share: '0' };
+      const open = fake.settled || empty ? zero : { ...zero, trades: 2, net_pnl: '-4.50213' };
+      return {
+        period_net: open.net_pnl, period_trades: open.trades,
+        cumulative_net: empty ? '0' : '28.71187', high_water_mark: empty ? '0' : '33.214',
+        owed_now: { booked: open, pending: zero, decision: null, total: open },
+        platform_ratio: fake.ledgerSettings.platform_ratio, mode: fake.ledgerSettings.mode, include_manual: fake.ledgerSettings.include_manual,
+        last_settlement: empty ? null : {
+          id: 3, settled_at_ms: NOW - 20 * HOUR, entries: 1, net_pnl: '33.214', platform_share: '23.2498', user_share: '9.9642', mark_after: '33.214', signed: true,
+        },
+        key: seed.noStatementKey ? null
+          : { public_key: `ed25519:${'3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29'}`, fingerprint: '9e1c-47d2-05ab-c3f8' },
+      };
+    },
+    verify_statement: ({ settlementId, statement }) => {
+      if ((settlementId === undefined || settlementId === null) === (statement === undefined || statement === null)) {
+        throw err('InvalidInput', 'statement: give a settlement id or a statement\'s text, one of the two');
+      }
+      if (fake.statementTampered) {
+        return {
+          settlement_sequence: 3, genuine: false, signed_by: '9e1c-47d2-05ab-c3f8', fills: 3, income_rows: 5, notes: [],
+          problems: ['row 1 (ETHUSDT:Both:8001): the net (realised PnL − commission + funding) is 34.214 in the statement but 33.214 from the exchange\'s records'],
+        };
+      }
+      return { settlement_sequence: 3, genuine: true, problems: [], notes: [], signed_by: '9e1c-47d2-05ab-c3f8', fills: 3, income_rows: 5 };
+    },
+    export_exchange_records: () => ({ path: '/home/trader/.local/share/com.perpdesk.desktop/exports/perpdesk-exchange-records-20261125-120000.json', rows: fake.trades.length + 5 }),
 
     // As src-tauri/src/update.rs: a check downloads nothing; install takes only what it offered.
     update_settings: () => clone(fake.updates),

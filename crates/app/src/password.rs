@@ -118,6 +118,14 @@ impl Engine {
                 .ok()
                 .filter(|sealed| vault.open_secret(aad, sealed).is_ok());
             let Some(sealed) = opened else {
+                if row.kind == perpdesk_store::SealedKind::StatementKey {
+                    return Err(AppError::Conflict(
+                        "the stored statement signing key cannot be opened with the current \
+                         password (it is damaged or was copied from elsewhere); nothing was \
+                         changed"
+                            .into(),
+                    ));
+                }
                 let name = self
                     .store
                     .account(row.account_id)

@@ -371,6 +371,7 @@ impl Engine {
     pub async fn settle(&self) -> Result<serde_json::Value, AppError> {
         let id = self.active_account_id().await?;
         let at = self.now(None);
+        let include_manual = self.ledger_settings().await?.include_manual;
         match books::settle(&self.store, id, at)
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
@@ -385,6 +386,10 @@ impl Engine {
                     "user": s.user_share,
                 });
                 self.audit("user", "ledger.settled", done.clone()).await;
+                // A statement signed at a later unlock must state the settings of now.
+                if let Err(e) = self.remember_settlement_terms(s.id, include_manual).await {
+                    tracing::warn!(error = %e, settlement = s.id, "settlement terms not kept");
+                }
                 let signed = match self.sign_settlement(id, s.id).await {
                     Ok(_) => true,
                     Err(e) => {
