@@ -24,6 +24,7 @@ mod preferences;
 pub mod records;
 pub mod replay;
 pub mod runtime;
+mod safety;
 pub mod signal_loop;
 pub mod statements;
 pub mod sync;

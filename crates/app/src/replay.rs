@@ -59,7 +59,9 @@ pub async fn run(config: &ReplayConfig) -> Result<(Engine, ReplayReport), AppErr
     let engine = Engine::open(EngineConfig::default(), Some(paper), Events::new()).await?;
     // An in-memory run: the master password only has to exist for the run.
     let password = format!("replay-{}-Pw!", u64::from(std::process::id()) * 7919);
-    engine.first_run(SecretString::new(password)).await?;
+    engine
+        .first_run(SecretString::new(password.clone()))
+        .await?;
     let symbols: Vec<Symbol> = PAPER_SYMBOLS
         .iter()
         .filter_map(|s| Symbol::new(s).ok())
@@ -76,7 +78,10 @@ pub async fn run(config: &ReplayConfig) -> Result<(Engine, ReplayReport), AppErr
             },
         );
     }
-    engine.set_auto_trade(auto, true).await?;
+    // Arming auto-trade loosens a safety setting, so it takes the password (issue 16 item 3).
+    engine
+        .set_auto_trade(auto, true, Some(SecretString::new(password)))
+        .await?;
     let paper = engine
         .paper()
         .ok_or_else(|| AppError::NotFound("paper".into()))?;

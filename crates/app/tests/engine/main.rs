@@ -5,9 +5,12 @@ mod books;
 mod boundaries;
 mod crash;
 mod faults;
+#[cfg(unix)]
+mod files;
 mod password;
 mod permissions;
 mod replay;
+mod safety;
 mod signals;
 mod soak;
 mod support;

@@ -315,11 +315,18 @@ async fn every_kind_of_tampering_exits_non_zero_with_its_reason() {
 /// settings in force at its settlement, not the ones changed since.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_summary_and_the_apps_own_check_and_a_late_signature_keeps_the_settlements_terms() {
-    let engine = engine_on(start_sim().await).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("perpdesk.db");
+    let engine = crate::support::engine_with(start_sim().await, Some(db.clone())).await;
     let mut settings = engine.ledger_settings().await.expect("settings");
     settings.include_manual = true;
     engine
-        .set_ledger_settings(settings)
+        .set_ledger_settings(
+            settings,
+            Some(perpdesk_vault::SecretString::new(
+                crate::support::PASSWORD.into(),
+            )),
+        )
         .await
         .expect("settings");
     one_trade(&engine, Side::Buy, HOUR).await;
@@ -341,11 +348,22 @@ async fn the_summary_and_the_apps_own_check_and_a_late_signature_keeps_the_settl
     let done = engine.settle().await.expect("settled");
     assert_eq!(done["statement_signed"], serde_json::json!(false), "{done}");
     let id = done["settlement_id"].as_i64().expect("id");
+    // A ledger change needs an unlocked vault and the password (issue 16 item 3), so the
+    // app cannot change it here; the settings row is changed beside the app, as a process
+    // with the user's files could, and the statement must still state its settlement's terms.
     settings.include_manual = false;
-    engine
-        .set_ledger_settings(settings)
+    let beside = perpdesk_store::Store::open(&db).await.expect("store");
+    beside
+        .put_setting("ledger.settings", &settings, chrono::Utc::now())
         .await
-        .expect("settings");
+        .expect("settings row");
+    assert!(
+        !engine
+            .ledger_settings()
+            .await
+            .expect("settings")
+            .include_manual
+    );
     engine
         .vault_unlock(perpdesk_vault::SecretString::new(
             crate::support::PASSWORD.into(),
