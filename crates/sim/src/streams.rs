@@ -220,7 +220,7 @@ fn mark_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mark = ex.market.mark_price(symbol, now)?;
-    let next = ex.market.next_funding_time(now);
+    let next = ex.market.next_funding_time_of(symbol, now);
     Some(reply::mark_price(
         symbol,
         mark,

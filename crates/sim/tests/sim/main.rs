@@ -21,3 +21,4 @@ mod slippage;
 mod streams;
 mod support;
 mod ticker;
+mod universe;
