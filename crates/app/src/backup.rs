@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use perpdesk_store::{Store, StoreError};
 use perpdesk_vault::{
-    Aad, NONCE_LEN, SEALED_VERSION, Sealed, Secret, SecretString, TAG_LEN, Vault, VaultError,
-    VaultHeader,
+    Aad, NONCE_LEN, PasswordGate, SEALED_VERSION, Sealed, Secret, SecretString, TAG_LEN, Vault,
+    VaultError, VaultHeader,
 };
 use serde::{Deserialize, Serialize};
 
@@ -260,8 +260,15 @@ impl Engine {
 /// # Errors
 /// [`AppError::InvalidInput`] (not a backup, truncated, damaged, a database this build
 /// cannot open); [`AppError::WrongPassword`]; [`AppError::Io`].
-pub async fn inspect_backup(path: &Path, password: SecretString) -> Result<BackupInfo, AppError> {
-    let (info, database) = open_backup(path, password).await?;
+///
+/// The password is checked through `gate` ([`Engine::password_gate`] when an engine runs),
+/// so a backup file is no faster a password oracle than the unlock dialog.
+pub async fn inspect_backup(
+    path: &Path,
+    password: SecretString,
+    gate: &PasswordGate,
+) -> Result<BackupInfo, AppError> {
+    let (info, database) = open_backup(path, password, gate).await?;
     let scratch = Scratch(std::env::temp_dir().join(format!(
         ".perpdesk-inspect-{}-{:08x}.db",
         std::process::id(),
@@ -283,8 +290,9 @@ pub async fn stage_restore(
     path: &Path,
     password: SecretString,
     data_dir: &Path,
+    gate: &PasswordGate,
 ) -> Result<RestoreStaged, AppError> {
-    let (info, database) = open_backup(path, password).await?;
+    let (info, database) = open_backup(path, password, gate).await?;
     stage_database(path, info, database, data_dir).await
 }
 
@@ -468,19 +476,21 @@ fn read_backup(path: &Path) -> Result<(BackupHeader, String, Sealed), AppError> 
 async fn open_backup(
     path: &Path,
     password: SecretString,
+    gate: &PasswordGate,
 ) -> Result<(BackupInfo, Secret), AppError> {
     let backup = read_backup(path)?;
-    let vault = unlock(backup.0.vault.clone(), password)
+    let vault = unlock(backup.0.vault.clone(), password, gate)
         .await
         .map_err(wrong_or_damaged(path))?;
     decrypt_backup(path, backup, vault).await
 }
 
-/// A wrong password stays that; any other failure to open a backup's header means the
+/// A wrong password stays that (and a refused turn at the password gate); any other failure to open a backup's header means the
 /// file is damaged.
 fn wrong_or_damaged(path: &Path) -> impl FnOnce(AppError) -> AppError + '_ {
     move |e| match e {
-        AppError::WrongPassword => AppError::WrongPassword,
+        // A full password queue is "try again", not a verdict on the file.
+        e @ (AppError::WrongPassword | AppError::Conflict(_)) => e,
         _ => damaged(&file_name(path)),
     }
 }
@@ -543,10 +553,12 @@ fn damaged(name: &str) -> AppError {
     )
 }
 
-async fn unlock(header: VaultHeader, password: SecretString) -> Result<Vault, AppError> {
-    tokio::task::spawn_blocking(move || Vault::unlock(&header, &password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+async fn unlock(
+    header: VaultHeader,
+    password: SecretString,
+    gate: &PasswordGate,
+) -> Result<Vault, AppError> {
+    crate::engine::gated(gate.check(move || Vault::unlock(&header, &password)).await)?
         .map_err(vault_error)
 }
 

@@ -18,7 +18,9 @@ use chrono::{DateTime, Utc};
 use perpdesk_binance::{Client, RestConfig};
 use perpdesk_core::{MarginType, RiskLimits, Symbol, SymbolRules};
 use perpdesk_store::{Account, Environment, Store};
-use perpdesk_vault::{Aad, KdfParams, Sealed, SecretString, Throttle, Vault, VaultHeader};
+use perpdesk_vault::{
+    Aad, KdfParams, PasswordGate, Sealed, SecretString, Vault, VaultError, VaultHeader,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -93,8 +95,10 @@ pub struct Engine {
     pub(crate) events: Events,
     pub(crate) paper: Option<Arc<PaperVenue>>,
     vault: Mutex<Option<Arc<Vault>>>,
-    /// Slows repeated wrong master passwords (unlock and password change alike).
-    pub(crate) throttle: Mutex<Throttle>,
+    /// The one queue for every Argon2id run: master-password checks (unlock, password
+    /// change, backup export and import) wait out the growing delay after wrong guesses in
+    /// turn, and at most one derivation's memory is in use at a time.
+    gate: PasswordGate,
     /// The clock the vault measures idle time with; `None` is the real one.
     vault_clock: Option<Arc<dyn perpdesk_vault::Clock>>,
     sessions: Mutex<HashMap<i64, Arc<Session>>>,
@@ -142,7 +146,7 @@ impl Engine {
             events,
             paper: paper.map(Arc::new),
             vault: Mutex::new(None),
-            throttle: Mutex::new(Throttle::new()),
+            gate: PasswordGate::new(),
             vault_clock: None,
             sessions: Mutex::new(HashMap::new()),
             // A random start: a restarted process at the same (paused replay) millisecond
@@ -169,6 +173,12 @@ impl Engine {
     pub fn with_vault_clock(mut self, clock: Arc<dyn perpdesk_vault::Clock>) -> Self {
         self.vault_clock = Some(clock);
         self
+    }
+
+    /// The queue every master-password check goes through; a backup opened without an
+    /// engine's vault ([`crate::backup::inspect_backup`]) is checked through it too.
+    pub fn password_gate(&self) -> &PasswordGate {
+        &self.gate
     }
 
     /// The database.
@@ -251,10 +261,12 @@ impl Engine {
         perpdesk_vault::check_password_strength(password.expose())
             .map_err(|w| AppError::invalid("password", w.to_string()))?;
         let params = self.config.kdf;
-        let (vault, header) = tokio::task::spawn_blocking(move || Vault::create(&password, params))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(format!("vault: {e}")))?;
+        let (vault, header) = gated(
+            self.gate
+                .exclusive(move || Vault::create(&password, params))
+                .await,
+        )?
+        .map_err(|e| AppError::Internal(format!("vault: {e}")))?;
         let header = header
             .to_json()
             .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
@@ -290,21 +302,13 @@ impl Engine {
         self.vault_status().await
     }
 
-    /// Runs a master-password check on a blocking thread after the throttle's delay (waited
-    /// without holding a thread), and counts its outcome.
+    /// Runs a master-password check through the engine's [`PasswordGate`]: in turn, after
+    /// the throttle's delay, its outcome counted.
     pub(crate) async fn throttled<T: Send + 'static>(
         &self,
         attempt: impl FnOnce() -> perpdesk_vault::Result<T> + Send + 'static,
     ) -> Result<perpdesk_vault::Result<T>, AppError> {
-        let delay = lock(&self.throttle).next_delay();
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        let outcome = tokio::task::spawn_blocking(attempt)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        lock(&self.throttle).record(&outcome);
-        Ok(outcome)
+        gated(self.gate.check(attempt).await)
     }
 
     async fn install_vault(&self, vault: Vault) {
@@ -527,6 +531,19 @@ impl Engine {
         self.audit("user", "settings.risk_limits", serde_json::json!(limits))
             .await;
         Ok(limits)
+    }
+}
+
+/// Splits a gated check's outcome: the gate's own refusals become the app's errors (a full
+/// queue is "try again", a runtime shutting down is ours), the attempt's result is the
+/// caller's to map.
+pub(crate) fn gated<T>(
+    outcome: perpdesk_vault::Result<T>,
+) -> Result<perpdesk_vault::Result<T>, AppError> {
+    match outcome {
+        Err(e @ VaultError::TooManyAttempts) => Err(AppError::Conflict(e.to_string())),
+        Err(e @ VaultError::Interrupted) => Err(AppError::Internal(e.to_string())),
+        other => Ok(other),
     }
 }
 

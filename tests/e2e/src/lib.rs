@@ -7,16 +7,47 @@
 //! `dbus-run-session`.
 //! The app runs with HOME pointed at a temporary folder, so a test never touches a real user's
 //! data and always starts from a first launch.
+//!
+//! Every WebDriver command goes through [`bounded`]: a command the page never answers fails
+//! after [`CALL_DEADLINE`] with the step's name, instead of hanging the test run.
 
 pub mod notifications;
 
+use std::future::Future;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use fantoccini::{Client, ClientBuilder};
+use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::error::CmdError;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// The longest one WebDriver command may take. Each is one script, one screenshot or one key
+/// press, answered in well under a second on an idle machine and in a few seconds on a loaded
+/// one; a command still unanswered after this is stuck, not slow.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A command slower than this is named on stderr, so a run on a busy machine shows where its
+/// time went.
+const SLOW_CALL: Duration = Duration::from_secs(2);
+
+/// Runs one WebDriver command, `what` naming it for the messages.
+///
+/// # Errors
+/// When the command fails, or does not answer within [`CALL_DEADLINE`].
+pub async fn bounded<T>(what: &str, call: impl Future<Output = Result<T, CmdError>>) -> Result<T> {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(CALL_DEADLINE, call).await;
+    let took = started.elapsed();
+    if took > SLOW_CALL {
+        eprintln!("e2e: slow WebDriver call ({took:.1?}): {what}");
+    }
+    answer
+        .map_err(|_| anyhow!("WebDriver call stuck: {what}: no answer within {CALL_DEADLINE:?}"))?
+        .with_context(|| format!("WebDriver call: {what}"))
+}
 
 /// The perpdesk binary built by `cargo build --workspace` (or `PERPDESK_APP` when set).
 pub fn app_binary() -> PathBuf {
@@ -93,6 +124,8 @@ impl Driver {
             .env_remove("XDG_DATA_HOME")
             .env_remove("XDG_CONFIG_HOME")
             .stdout(Stdio::null())
+            // A group of its own, which WebKitWebDriver and the app join: see `Drop`.
+            .process_group(0)
             .spawn()
             .context("start tauri-driver (cargo install tauri-driver --locked)")?;
         let driver = Self { child, port, home };
@@ -135,13 +168,20 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": app_binary(), "args": args }),
         );
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        let connect = builder.capabilities(caps).connect(&url);
+        // Creating the session starts the app and waits for its window.
+        tokio::time::timeout(LAUNCH_DEADLINE, connect)
             .await
+            .map_err(|_| anyhow!("the app's window did not come up within {LAUNCH_DEADLINE:?}"))?
             .context("WebDriver session with the app")
     }
 }
+
+/// How long starting the app and opening its window may take.
+const LAUNCH_DEADLINE: Duration = Duration::from_secs(60);
 
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(100);
@@ -153,6 +193,9 @@ const POLL: Duration = Duration::from_millis(100);
 /// element found by one WebDriver command can be replaced before the next one uses it. Every
 /// check here is therefore one script: it looks the element up afresh and reads (or clicks)
 /// it in the same turn of the page's event loop, where no re-render can come between.
+///
+/// Bounded: the deadline is checked between looks and each look is [`bounded`], so a wait
+/// ends within `secs` plus one [`CALL_DEADLINE`].
 ///
 /// # Errors
 /// When the script fails, or `done` never accepts its value in time (the last value is in the
@@ -167,10 +210,11 @@ pub async fn wait_until(
 ) -> Result<serde_json::Value> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let value = client
-            .execute(script, args.clone())
-            .await
-            .with_context(|| format!("evaluating the page while waiting for {what}"))?;
+        let value = bounded(
+            &format!("evaluating the page while waiting for {what}"),
+            client.execute(script, args.clone()),
+        )
+        .await?;
         if done(&value) {
             return Ok(value);
         }
@@ -244,12 +288,14 @@ pub async fn wait_for(client: &Client, css: &str, secs: u64) -> Result<()> {
 /// # Errors
 /// When the page cannot be evaluated.
 pub async fn exists(client: &Client, css: &str) -> Result<bool> {
-    let v = client
-        .execute(
+    let v = bounded(
+        &format!("whether {css} is there"),
+        client.execute(
             "return document.querySelector(arguments[0]) !== null;",
             vec![css.into()],
-        )
-        .await?;
+        ),
+    )
+    .await?;
     Ok(v.as_bool().unwrap_or(false))
 }
 
@@ -308,14 +354,85 @@ pub async fn wait_drawn(
         .unwrap_or_default())
 }
 
+/// Starts a repaint on every animation frame (a 1 px dot in a corner changing between
+/// transparent and 1/255 alpha) until [`STOP_PAINTING`].
+///
+/// WebKitGTK's WebDriver takes a screenshot only after the page's next presentation update
+/// (`callAfterNextPresentationUpdate`). With the app's software compositing
+/// (src-tauri/src/webview.rs, kept for its memory) a page with nothing left to paint waited
+/// for whatever repaint an event happened to cause: 2 s on the signals panel, 50 s or never on
+/// the trade panel right after an order, which hung the e2e; with accelerated compositing on,
+/// no screenshot waited (measured both ways on a loaded 2-core machine). A page that is
+/// painting answers at its next frame.
+const KEEP_PAINTING: &str = "
+if (!window.__e2ePaint) {
+  const dot = document.createElement('div');
+  dot.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+  document.documentElement.appendChild(dot);
+  const p = { dot, odd: false, raf: 0 };
+  const tick = () => {
+    p.odd = !p.odd;
+    dot.style.background = p.odd ? 'rgba(0,0,0,0.004)' : 'transparent';
+    p.raf = requestAnimationFrame(tick);
+  };
+  p.raf = requestAnimationFrame(tick);
+  window.__e2ePaint = p;
+}
+return true;";
+
+/// Ends what [`KEEP_PAINTING`] started.
+const STOP_PAINTING: &str = "
+const p = window.__e2ePaint;
+if (p) { cancelAnimationFrame(p.raf); p.dot.remove(); delete window.__e2ePaint; }
+return true;";
+
+/// A PNG of the window; `what` names it in messages. See [`KEEP_PAINTING`] for why the page
+/// paints while it is taken.
+///
+/// # Errors
+/// When the screenshot fails or does not answer in time.
+pub async fn screenshot(client: &Client, what: &str) -> Result<Vec<u8>> {
+    bounded(
+        &format!("repainting for screenshot {what}"),
+        client.execute(KEEP_PAINTING, vec![]),
+    )
+    .await?;
+    let png = bounded(&format!("screenshot {what}"), client.screenshot()).await;
+    let stopped = bounded(
+        &format!("stop repainting after screenshot {what}"),
+        client.execute(STOP_PAINTING, vec![]),
+    )
+    .await;
+    let png = png?;
+    stopped?;
+    Ok(png)
+}
+
 /// Saves a screenshot of the window as `test-output/e2e-{name}.png`.
 ///
 /// # Errors
 /// When the screenshot or the file write fails.
 pub async fn shot(client: &Client, name: &str) -> Result<()> {
-    let png = client.screenshot().await?;
+    let png = screenshot(client, name).await?;
     std::fs::write(output_dir()?.join(format!("e2e-{name}.png")), &png)?;
     Ok(())
+}
+
+/// Types `text` into the element `css` as key presses (found now, without waiting).
+///
+/// # Errors
+/// When the element is missing or the keys cannot be sent.
+pub async fn type_into(client: &Client, css: &str, text: &str) -> Result<()> {
+    let field = bounded(&format!("find {css}"), client.find(Locator::Css(css))).await?;
+    bounded(&format!("type into {css}"), field.send_keys(text)).await
+}
+
+/// Ends the WebDriver session, which closes the app.
+///
+/// # Errors
+/// When the driver refuses or does not answer.
+pub async fn close(client: Client) -> Result<()> {
+    bounded("closing the session", client.close()).await
 }
 
 /// Opens a panel through the navigation bar.
@@ -328,11 +445,16 @@ pub async fn navigate(client: &Client, panel: &str) -> Result<()> {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // SIGKILL would orphan WebKitWebDriver; tauri-driver reaps it on SIGTERM.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        // SIGKILL would orphan WebKitWebDriver; tauri-driver reaps it on SIGTERM. It does not
+        // stop the app WebKitWebDriver started, which outlives a session that was never closed
+        // (a test that failed on a stuck command): the group's SIGTERM ends it.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let _ = self.child.wait();
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 

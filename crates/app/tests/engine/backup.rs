@@ -9,7 +9,7 @@ use perpdesk_app::backup::{
 };
 use perpdesk_app::{AppError, Engine, ErrorCode};
 use perpdesk_core::Side;
-use perpdesk_vault::SecretString;
+use perpdesk_vault::{PasswordGate, SecretString};
 use rust_decimal_macros::dec;
 
 use crate::support::{PASSWORD, engine_with, secret_forms, start_sim, ticket};
@@ -115,10 +115,12 @@ async fn a_backup_holds_no_secret_and_opens_only_with_the_password() {
     assert!(!contains(&bytes, b"SQLite format 3"));
     assert!(!contains(&bytes, b"exchange_accounts"));
 
-    let inspected = inspect_backup(&path, pw(PASSWORD)).await.expect("inspect");
+    let inspected = inspect_backup(&path, pw(PASSWORD), &PasswordGate::new())
+        .await
+        .expect("inspect");
     assert_eq!(inspected.created_ms, info.created_ms);
     assert_eq!(inspected.schema_version, info.schema_version);
-    let err = inspect_backup(&path, pw(OTHER_PASSWORD))
+    let err = inspect_backup(&path, pw(OTHER_PASSWORD), &PasswordGate::new())
         .await
         .expect_err("wrong password");
     assert_eq!(err.code(), ErrorCode::WrongPassword);
@@ -143,7 +145,7 @@ async fn damaged_truncated_and_foreign_backups_are_refused_and_stage_nothing() {
     let at = bytes.len() - 100;
     bytes[at] ^= 0x01;
     std::fs::write(&flipped, &bytes).expect("write");
-    let err = inspect_backup(&flipped, pw(PASSWORD))
+    let err = inspect_backup(&flipped, pw(PASSWORD), &PasswordGate::new())
         .await
         .expect_err("flipped");
     assert_invalid(&err, "damaged");
@@ -163,7 +165,7 @@ async fn damaged_truncated_and_foreign_backups_are_refused_and_stage_nothing() {
         + 13;
     bytes[pos] = if bytes[pos] == b'1' { b'2' } else { b'1' };
     std::fs::write(&header_flip, &bytes).expect("write");
-    let err = inspect_backup(&header_flip, pw(PASSWORD))
+    let err = inspect_backup(&header_flip, pw(PASSWORD), &PasswordGate::new())
         .await
         .expect_err("header");
     assert_invalid(&err, "damaged");
@@ -182,7 +184,9 @@ async fn damaged_truncated_and_foreign_backups_are_refused_and_stage_nothing() {
     // Not a backup at all.
     let junk = dir.path().join("junk.pdbk");
     std::fs::write(&junk, b"SQLite format 3\0 and then some").expect("write");
-    let err = inspect_backup(&junk, pw(PASSWORD)).await.expect_err("junk");
+    let err = inspect_backup(&junk, pw(PASSWORD), &PasswordGate::new())
+        .await
+        .expect_err("junk");
     assert_invalid(&err, "not a perpdesk backup");
 
     // A backup of another vault: refused whichever password is given.
@@ -207,7 +211,7 @@ async fn damaged_truncated_and_foreign_backups_are_refused_and_stage_nothing() {
         .await
         .expect("foreign export");
     let foreign = PathBuf::from(foreign.path);
-    inspect_backup(&foreign, pw(OTHER_PASSWORD))
+    inspect_backup(&foreign, pw(OTHER_PASSWORD), &PasswordGate::new())
         .await
         .expect("a sound backup of its own vault");
     for password in [PASSWORD, OTHER_PASSWORD] {
@@ -317,12 +321,12 @@ async fn a_damaged_database_is_reported_with_the_last_backup_and_left_alone() {
 
     // The recovery path: stage the last backup without an engine, apply, reopen.
     let last = latest_backup(&backups).expect("a backup");
-    let err = stage_restore(&last, pw(OTHER_PASSWORD), &data)
+    let err = stage_restore(&last, pw(OTHER_PASSWORD), &data, &PasswordGate::new())
         .await
         .expect_err("wrong password");
     assert_eq!(err.code(), ErrorCode::WrongPassword);
     assert!(!data.join(RESTORE_FILE).exists());
-    stage_restore(&last, pw(PASSWORD), &data)
+    stage_restore(&last, pw(PASSWORD), &data, &PasswordGate::new())
         .await
         .expect("stage");
     assert!(apply_pending_restore(&data).await.expect("apply"));
@@ -373,4 +377,37 @@ async fn backup_passwords_are_throttled_like_unlocking() {
         .await
         .expect("import");
     assert!(data.join(RESTORE_FILE).exists());
+}
+
+#[tokio::test]
+async fn opening_a_backup_file_waits_its_turn_at_the_engines_password_gate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine_with(start_sim().await, None).await;
+    let info = engine
+        .export_backup(&dir.path().join("backups"), pw(PASSWORD))
+        .await
+        .expect("export");
+    let path = PathBuf::from(&info.path);
+    let gate = engine.password_gate();
+    let data = dir.path().join("data");
+
+    // Four guesses at once, through the two paths that open a file without the engine's
+    // vault: they are paid one after another (0 + 0 + 1 + 2 s), not all at the free price.
+    let started = std::time::Instant::now();
+    let (a, b, c, d) = tokio::join!(
+        inspect_backup(&path, pw(OTHER_PASSWORD), gate),
+        inspect_backup(&path, pw(OTHER_PASSWORD), gate),
+        stage_restore(&path, pw(OTHER_PASSWORD), &data, gate),
+        stage_restore(&path, pw(OTHER_PASSWORD), &data, gate),
+    );
+    let took = started.elapsed();
+    for err in [a.map(|_| ()), b.map(|_| ()), c.map(|_| ()), d.map(|_| ())] {
+        assert_eq!(err.expect_err("wrong").code(), ErrorCode::WrongPassword);
+    }
+    assert!(took >= std::time::Duration::from_secs(3), "{took:?}");
+    assert_eq!(gate.failures(), 4);
+    assert_eq!(gate.queued(), 0);
+    assert!(!data.join(RESTORE_FILE).exists(), "nothing staged");
+    // The misses count for the unlock dialog too: the engine's next guess waits 4 s first.
+    assert_eq!(gate.next_delay(), std::time::Duration::from_secs(4));
 }

@@ -576,3 +576,38 @@ async fn no_secret_reaches_logs_panics_or_views_across_a_password_change() {
     assert!(text.contains("WrongPassword"), "{text}");
     assert_absent("the panic output", &all, &forms);
 }
+
+#[tokio::test]
+async fn concurrent_wrong_unlocks_each_pay_their_place_in_the_schedule() {
+    let engine = Engine::open(
+        EngineConfig {
+            database: None,
+            kdf: perpdesk_vault::KdfParams::insecure_for_tests(),
+            rest: perpdesk_binance::RestConfig::default(),
+        },
+        None,
+        Events::new(),
+    )
+    .await
+    .expect("engine opens");
+    engine.vault_setup(pw(PASSWORD)).await.expect("setup");
+    engine.vault_lock().await.expect("lock");
+
+    // Read-the-delay-then-guess let every simultaneous guess pay the first, free delay; in
+    // one queue they pay 0 + 0 + 1 + 2 s, one after another.
+    let started = Instant::now();
+    let guesses = tokio::join!(
+        engine.vault_unlock(pw("wrong guess number one")),
+        engine.vault_unlock(pw("wrong guess number two")),
+        engine.vault_unlock(pw("wrong guess number three")),
+        engine.vault_unlock(pw("wrong guess number four")),
+    );
+    let took = started.elapsed();
+    for outcome in [guesses.0, guesses.1, guesses.2, guesses.3] {
+        assert_eq!(code(&outcome.expect_err("wrong")), ErrorCode::WrongPassword);
+    }
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    assert_eq!(engine.password_gate().failures(), 4);
+    assert_eq!(engine.password_gate().queued(), 0);
+    assert!(engine.vault_status().await.expect("status").locked);
+}

@@ -6,11 +6,11 @@
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use fantoccini::Locator;
+use anyhow::{Context, Result, anyhow, bail};
 use perpdesk_e2e::notifications::FakeNotifications;
 use perpdesk_e2e::{
-    Driver, app_binary, click, exists, navigate, shot, text, wait_drawn, wait_for, wait_until,
+    Driver, app_binary, bounded, click, close, exists, navigate, screenshot, shot, text, type_into,
+    wait_drawn, wait_for, wait_until,
 };
 
 /// The chart's candle colours and the equity chart's first two curves (`ui/js/views`).
@@ -20,6 +20,10 @@ const MODEL_CURVE: [u8; 3] = [0xfa, 0xcc, 0x15];
 const BASELINE_CURVE: [u8; 3] = [0x38, 0xbd, 0xf8];
 /// Pixels of a colour that count as drawn: a few candles' bodies, a line across the pane.
 const DRAWN_PX: u64 = 50;
+/// The whole walk-through's limit: about a minute on an idle machine, a few on a busy one.
+/// Each command and each wait has its own limit too; this one stops the run as a whole, so CI
+/// gets a failure instead of a hung job whatever step stalls.
+const RUN_DEADLINE: Duration = Duration::from_secs(600);
 
 #[tokio::test]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver; run by scripts/test.sh"]
@@ -29,22 +33,14 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
     let notifications = FakeNotifications::start().await?;
     let driver = Driver::start()?;
     let client = driver.launch().await?;
-    let outcome = async {
+    let walk = async {
         // 1. First run: the gate asks for a master password (Chinese by default).
         wait_for(&client, "[data-testid=gate]:not([hidden])", 30).await?;
-        assert_eq!(client.title().await?, "perpdesk");
+        assert_eq!(bounded("title", client.title()).await?, "perpdesk");
         shot(&client, "01-first-run").await?;
         let password = "correct horse battery staple 42";
-        client
-            .find(Locator::Css("[data-testid=gate-password]"))
-            .await?
-            .send_keys(password)
-            .await?;
-        client
-            .find(Locator::Css("[data-testid=gate-password2]"))
-            .await?
-            .send_keys(password)
-            .await?;
+        type_into(&client, "[data-testid=gate-password]", password).await?;
+        type_into(&client, "[data-testid=gate-password2]", password).await?;
         click(&client, "[data-testid=gate-submit]").await?;
         wait_for(&client, "body[data-ready='true']", 60).await?;
         wait_for(&client, "[data-testid=gate][hidden]", 60).await?;
@@ -79,23 +75,29 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
         let curves = wait_drawn(
             &client,
             "[data-testid=equity-chart]",
-            &[("model curve", MODEL_CURVE), ("baseline curve", BASELINE_CURVE)],
+            &[
+                ("model curve", MODEL_CURVE),
+                ("baseline curve", BASELINE_CURVE),
+            ],
             DRAWN_PX,
             60,
         )
         .await?;
         println!("chart pixels: candles up/down {candles:?}, equity model/baseline {curves:?}");
-        client
-            .execute(
+        bounded(
+            "scrolling the chart into view",
+            client.execute(
                 "document.querySelector('[data-testid=chart]').scrollIntoView({block: 'center'}); return true;",
                 vec![],
-            )
-            .await?;
+            ),
+        )
+        .await?;
         shot(&client, "03-chart").await?;
         if std::env::var_os("PERPDESK_README_SHOT").is_some() {
             // The README's picture, made from this very window (see README.md).
             let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
-            std::fs::write(docs.join("screenshot.png"), client.screenshot().await?)?;
+            let png = screenshot(&client, "the README's").await?;
+            std::fs::write(docs.join("screenshot.png"), png)?;
         }
 
         // 4. One click from the signal: the ticket is filled, previewed, confirmed.
@@ -171,7 +173,10 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
                 REPLAY_CLOCK_MS,
                 vec![],
                 30,
-                |v| v.as_f64().is_some_and(|ms| ms >= before + 23.0 * 3_600_000.0),
+                |v| {
+                    v.as_f64()
+                        .is_some_and(|ms| ms >= before + 23.0 * 3_600_000.0)
+                },
             )
             .await?;
             navigate(&client, "records").await?;
@@ -299,13 +304,28 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             "a second launch kept running instead of focusing the first: {status:?}"
         );
         Ok::<_, anyhow::Error>(())
+    };
+    let outcome = tokio::time::timeout(RUN_DEADLINE, walk)
+        .await
+        .unwrap_or_else(|_| {
+            Err(anyhow!(
+                "the walk-through did not finish within {RUN_DEADLINE:?} \
+                 (test-output/e2e-*.png show how far it got)"
+            ))
+        });
+    match outcome {
+        Ok(()) => close(client).await,
+        Err(failure) => {
+            // The failure is the news; a stuck driver would fail these two as well.
+            if let Err(e) = shot(&client, "failure").await {
+                eprintln!("e2e: no failure screenshot: {e:#}");
+            }
+            if let Err(e) = close(client).await {
+                eprintln!("e2e: {e:#}");
+            }
+            Err(failure)
+        }
     }
-    .await;
-    if outcome.is_err() {
-        let _ = shot(&client, "failure").await;
-    }
-    client.close().await?;
-    outcome
 }
 
 /// The replay clock on screen ("2022-06-25 00:09 UTC" in the replay line) as epoch ms.

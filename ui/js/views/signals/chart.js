@@ -105,6 +105,26 @@ function candidatesTable(t, fmt, candidates) {
     h('figcaption', { text: t('signals.candidates') }));
 }
 
+/**
+ * Shows all of `chart`'s data across its pane, now and once the pane has a width. A chart made
+ * while the dashboard is hidden (a signal loading it behind the unlock dialog at a returning
+ * start) has no width, so its first fit packs the candles at the narrowest spacing, and a pane
+ * that grows keeps its spacing: the candles sat bunched at the right with empty time before
+ * them. Resizes after that keep the visible range (`lockVisibleTimeRangeOnResize`), so
+ * live updates and a resized window leave the user's view where it was.
+ */
+function fitToPane(chart) {
+  const scale = chart.timeScale();
+  scale.applyOptions({ lockVisibleTimeRangeOnResize: true });
+  scale.fitContent();
+  let sized = scale.width() > 0;
+  scale.subscribeSizeChange((width) => {
+    if (sized || width <= 0) return;
+    sized = true;
+    scale.fitContent();
+  });
+}
+
 /** Strictly increasing times, as the chart requires; later duplicates win. */
 function lineData(points) {
   const out = [];
@@ -242,7 +262,7 @@ export function create(ctx, shared) {
       overlaySeries.set(key, line);
     }
     seriesMarkers = createSeriesMarkers(candleSeries, signalMarkers());
-    chart.timeScale().fitContent();
+    fitToPane(chart);
   }
 
   function candleData() {
@@ -318,7 +338,7 @@ export function create(ctx, shared) {
       });
       line.setData(lineData(pts));
     });
-    equityChart.timeScale().fitContent();
+    fitToPane(equityChart);
   }
 
   function renderDetail() {
