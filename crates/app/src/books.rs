@@ -20,16 +20,18 @@
 //! favours the platform.
 //!
 //! Settlement: [`settle`] closes the period at the newest booked row (an append-only
-//! `profit_share_settlements` row); [`owed_now`] is what the next settlement would cover
-//! plus what booking the already closed trips would add.
+//! `profit_share_settlements` row) and decides the share above the mark; [`owed_now`] is
+//! what that settlement would pay now, with the already closed trips booked first.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use perpdesk_core::journal::parse_client_order_id;
-use perpdesk_core::ledger::{book, statements as ledger_statements};
+use perpdesk_core::ledger::{
+    RatioError, book, settle as settle_rows, statements as ledger_statements,
+};
 use perpdesk_core::pnl::round_trips;
 use perpdesk_core::{
-    ClosedTrade, LedgerState, Period, RoundTrip, ShareEntry, ShareMode, ShareRatio, ShareTotals,
-    Statement, Symbol, TicketOrigin, ticket_origin,
+    ClosedTrade, Decision, LedgerState, Period, RoundTrip, ShareEntry, ShareMode, ShareRatio,
+    ShareTotals, Statement, Symbol, TicketOrigin, ticket_origin,
 };
 use perpdesk_store::{Settlement, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -40,20 +42,19 @@ use serde::{Deserialize, Serialize};
 pub struct ShareSettings {
     /// The platform's fraction (0.7 by default); the user keeps the rest.
     pub platform_ratio: ShareRatio,
-    /// High-water mark (default here) or per trade.
+    /// When the share is decided: at settlement (default), per-trade high-water mark, or
+    /// per trade.
     pub mode: ShareMode,
     /// Also share trips opened manually or outside perpdesk (off by default).
     pub include_manual: bool,
 }
 
 impl Default for ShareSettings {
-    /// Stays on the per-trade high-water mark until the app decides at settlement too:
-    /// `core`'s default is [`ShareMode::Settlement`], whose share only a settlement that
-    /// calls `perpdesk_core::ledger::settle` pays, and `owed_now` does not yet.
+    /// 70/30, decided at settlement (`core`'s defaults), signal trades only.
     fn default() -> Self {
         Self {
             platform_ratio: ShareRatio::default(),
-            mode: ShareMode::HighWaterMark,
+            mode: ShareMode::default(),
             include_manual: false,
         }
     }
@@ -65,16 +66,22 @@ pub enum BooksError {
     /// The local database failed or holds an unreadable row.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// A stored row's split is not a split, so no settlement can be worked out.
+    #[error("ledger: {0}")]
+    BadRatio(#[from] RatioError),
 }
 
 /// What the account owes if settled now.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Owed {
-    /// Booked rows after the last settlement.
+    /// Booked rows after the last settlement (their own shares, decided at booking).
     pub booked: ShareTotals,
     /// Closed trips not booked yet, as booking them now would share them.
     pub pending: ShareTotals,
-    /// `booked` + `pending`.
+    /// What the settlement itself would decide above the mark; `None` when there is no
+    /// row to settle.
+    pub decision: Option<Decision>,
+    /// What settling now would pay: `booked` + `pending` + `decision`.
     pub total: ShareTotals,
 }
 
@@ -147,19 +154,26 @@ pub async fn book_ledger(
     }
 }
 
-/// Returns what settling now would cover: booked rows since the last settlement, plus the
-/// closed shared trips that are not booked yet (computed, not written).
+/// Returns what settling now would pay: the booked rows since the last settlement and the
+/// closed shared trips not booked yet (booked here in memory, not written), settled by the
+/// same rule [`settle`] applies ([`perpdesk_core::ledger::settle`]: the rows' own shares
+/// plus max(0, cumulative net − mark) split with the newest row's terms).
 ///
 /// # Errors
-/// [`BooksError::Store`].
+/// [`BooksError::Store`]; [`BooksError::BadRatio`] for a stored split that is not one.
 pub async fn owed_now(
     store: &Store,
     account_id: i64,
     settings: &ShareSettings,
 ) -> Result<Owed, BooksError> {
     let after = last_settled_id(store, account_id).await?;
-    let booked_rows = store.share_entries_after(account_id, after).await?;
-    let booked = ShareTotals::of(booked_rows.iter().map(|r| &r.entry));
+    let mut rows: Vec<ShareEntry> = store
+        .share_entries_after(account_id, after)
+        .await?
+        .into_iter()
+        .map(|r| r.entry)
+        .collect();
+    let booked = ShareTotals::of(&rows);
     let (trades, mut state) = unbooked(store, account_id, settings).await?;
     let mut pending_rows = Vec::with_capacity(trades.len());
     for (_, trade) in &trades {
@@ -168,17 +182,13 @@ pub async fn owed_now(
         pending_rows.push(entry);
     }
     let pending = ShareTotals::of(&pending_rows);
-    let total = ShareTotals {
-        trades: booked.trades + pending.trades,
-        net_pnl: booked.net_pnl + pending.net_pnl,
-        shareable: booked.shareable + pending.shareable,
-        platform_share: booked.platform_share + pending.platform_share,
-        user_share: booked.user_share + pending.user_share,
-    };
+    rows.extend(pending_rows);
+    let settled = settle_rows(&state, &rows)?;
     Ok(Owed {
         booked,
         pending,
-        total,
+        decision: settled.as_ref().map(|s| s.decision.clone()),
+        total: settled.map(|s| s.totals).unwrap_or_default(),
     })
 }
 
@@ -240,13 +250,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn settings_default_to_seventy_thirty_over_the_high_water_mark() {
+    fn settings_default_to_seventy_thirty_at_settlement() {
         let s: ShareSettings = serde_json::from_str("{}").expect("defaults");
         assert_eq!(
             s.platform_ratio.platform(),
             rust_decimal::Decimal::new(7, 1)
         );
-        assert_eq!(s.mode, ShareMode::HighWaterMark);
+        assert_eq!(s.mode, ShareMode::Settlement);
         assert!(!s.include_manual);
         let per_trade: ShareSettings =
             serde_json::from_str(r#"{"platform_ratio":"0.5","mode":"per_trade"}"#)

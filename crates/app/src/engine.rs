@@ -276,6 +276,7 @@ impl Engine {
         self.install_vault(vault).await;
         self.audit("user", "vault.created", serde_json::json!({}))
             .await;
+        self.after_vault_opened().await;
         self.vault_status().await
     }
 
@@ -299,6 +300,7 @@ impl Engine {
                 other => AppError::Internal(format!("vault: {other}")),
             })?;
         self.install_vault(vault).await;
+        self.after_vault_opened().await;
         self.vault_status().await
     }
 

@@ -24,6 +24,7 @@ mod preferences;
 pub mod records;
 pub mod runtime;
 pub mod signal_loop;
+pub mod statements;
 pub mod sync;
 pub mod trading;
 pub mod venue;

@@ -16,7 +16,7 @@
 use perpdesk_store::SealedSecret;
 use perpdesk_vault::{Aad, Sealed, SecretString, VaultError, VaultHeader};
 
-use crate::engine::{SECRET_PURPOSE, VAULT_HEADER};
+use crate::engine::VAULT_HEADER;
 use crate::{AppError, Engine, VaultStatus};
 
 /// The salts of this vault's earlier headers, oldest first.
@@ -107,10 +107,10 @@ impl Engine {
     ) -> Result<Vec<(Aad<'static>, Sealed)>, AppError> {
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let aad = Aad::new(row.account_id, SECRET_PURPOSE);
+            let aad = crate::statements::sealed_aad(row);
             let opened = Sealed::decode(&row.sealed)
                 .ok()
-                .filter(|sealed| vault.open(aad, sealed).is_ok());
+                .filter(|sealed| vault.open_secret(aad, sealed).is_ok());
             let Some(sealed) = opened else {
                 let name = self
                     .store

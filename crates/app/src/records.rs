@@ -66,14 +66,6 @@ impl LedgerSettings {
     /// # Errors
     /// [`AppError::InvalidInput`] for a ratio outside 0..=1.
     pub fn share(&self) -> Result<ShareSettings, AppError> {
-        // Booking at settlement needs the settlement (and "owed if settled now") to decide
-        // the share, which this app does not do yet; refused rather than booked unpaid.
-        if self.mode == ShareMode::Settlement {
-            return Err(AppError::invalid(
-                "mode",
-                "the settlement mode is not available yet: choose high_water_mark or per_trade",
-            ));
-        }
         Ok(ShareSettings {
             platform_ratio: ShareRatio::new(self.platform_ratio)
                 .map_err(|e| AppError::invalid("platform_ratio", e.to_string()))?,
@@ -224,7 +216,7 @@ fn csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> (String,
 }
 
 impl Engine {
-    /// The profit-share settings (defaults: 70/30, high-water mark, signal trades only).
+    /// The profit-share settings (defaults: 70/30, decided at settlement, signal trades only).
     ///
     /// # Errors
     /// Store errors.
@@ -353,7 +345,9 @@ impl Engine {
             .collect())
     }
 
-    /// Settles everything booked so far: an append-only settlement row.
+    /// Settles everything booked so far (an append-only settlement row that decides the
+    /// share above the mark), then signs its statement. A statement that cannot be signed
+    /// now (the vault locked) is signed at the next unlock; the settlement stands either way.
     ///
     /// # Errors
     /// [`AppError::Conflict`] when nothing is owed.
@@ -365,7 +359,8 @@ impl Engine {
             .map_err(|e| AppError::Internal(e.to_string()))?
         {
             Some(s) => {
-                let done = serde_json::json!({
+                let mut done = serde_json::json!({
+                    "settlement_id": s.id,
                     "period_end_ms": s.settled_at.timestamp_millis(),
                     "entries": s.entries,
                     "net_pnl": s.net_pnl,
@@ -373,6 +368,14 @@ impl Engine {
                     "user": s.user_share,
                 });
                 self.audit("user", "ledger.settled", done.clone()).await;
+                let signed = match self.sign_settlement(id, s.id).await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, settlement = s.id, "statement left for the next unlock");
+                        false
+                    }
+                };
+                done["statement_signed"] = serde_json::Value::Bool(signed);
                 Ok(done)
             }
             None => Err(AppError::Conflict(
@@ -579,10 +582,10 @@ mod tests {
     }
 
     #[test]
-    fn default_settings_are_seventy_thirty_high_water_mark() {
+    fn default_settings_are_seventy_thirty_at_settlement() {
         let s = LedgerSettings::default();
         assert_eq!(s.platform_ratio, Decimal::new(7, 1));
-        assert_eq!(s.mode, ShareMode::HighWaterMark);
+        assert_eq!(s.mode, ShareMode::Settlement);
         assert!(!s.include_manual);
         assert!(s.share().is_ok());
         let bad = LedgerSettings {

@@ -1,5 +1,8 @@
 //! The live signal loop: one signal per closed candle of every watched symbol.
 //!
+//! Over 800 lines for now: splitting it (start-up evaluation, the per-candle step, the
+//! records) is part of issue 19 item 3, not done yet.
+//!
 //! At start, per symbol, the loop loads the closed candles the walk-forward evaluation
 //! needs, evaluates the model out of sample (or reuses a cached evaluation of the same
 //! configuration, because evaluation takes seconds and its verdict barely moves in a day),

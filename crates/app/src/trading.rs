@@ -1,6 +1,9 @@
 //! One-click execution: preview, risk check, journal, send; and the reconciliation that
 //! makes it exactly-once across timeouts and restarts.
 //!
+//! Over 800 lines for now: moving send/protect/flatten/kill/reconcile into an execution
+//! module of their own is part of issue 19 item 3, not done yet.
+//!
 //! The order of a click:
 //! 1. read the market (mark, balance, positions, position mode) and the symbol's rules;
 //! 2. compute the preview (size rounded to the filters, liquidation, worst case);

@@ -1,6 +1,10 @@
 //! The HTTP transport every REST call goes through: signing, server-time sync, rate-limit
 //! pacing and the sorting of failures into [`ExchangeError`] variants.
 //!
+//! Over 800 lines on purpose: the signed query, the time offset and the failure sorting are
+//! one sequence per request, and the redirect/URL-exposure rules must sit beside it to be
+//! read as one.
+//!
 //! All parameters travel in the query string, for every method, as Binance's own connector
 //! sends them; the body stays empty, so `totalParams` is the query string. `signature` is
 //! always the last parameter.

@@ -305,34 +305,8 @@ mod tests {
             available: dec!(10000),
             hedge_mode,
             rules: SymbolRules {
-                filters: SymbolFilters {
-                    tick_size: dec!(0.1),
-                    min_price: dec!(261.1),
-                    max_price: dec!(809484),
-                    step_size: dec!(0.001),
-                    min_qty: dec!(0.001),
-                    max_qty: dec!(1000),
-                    market_step_size: dec!(0.001),
-                    market_min_qty: dec!(0.001),
-                    market_max_qty: dec!(120),
-                    min_notional: dec!(100),
-                    multiplier_up: dec!(1.05),
-                    multiplier_down: dec!(0.95),
-                },
-                brackets: vec![
-                    MaintenanceBracket {
-                        notional_cap: dec!(50000),
-                        max_leverage: 125,
-                        maint_margin_ratio: dec!(0.004),
-                        cum: dec!(0),
-                    },
-                    MaintenanceBracket {
-                        notional_cap: dec!(250000),
-                        max_leverage: 100,
-                        maint_margin_ratio: dec!(0.005),
-                        cum: dec!(50),
-                    },
-                ],
+                filters: crate::preview::fixtures::btcusdt_filters(),
+                brackets: crate::preview::fixtures::btcusdt_brackets(),
             },
         }
     }

@@ -232,6 +232,49 @@ pub fn preview(input: &PreviewInput) -> Result<Preview, PreviewError> {
 }
 
 #[cfg(test)]
+pub(crate) mod fixtures {
+    //! BTCUSDT's filters and first two leverage brackets as Binance lists them, shared by the
+    //! core's unit tests.
+    use super::MaintenanceBracket;
+    use crate::filters::SymbolFilters;
+    use rust_decimal_macros::dec;
+
+    pub(crate) fn btcusdt_filters() -> SymbolFilters {
+        SymbolFilters {
+            tick_size: dec!(0.1),
+            min_price: dec!(261.1),
+            max_price: dec!(809484),
+            step_size: dec!(0.001),
+            min_qty: dec!(0.001),
+            max_qty: dec!(1000),
+            market_step_size: dec!(0.001),
+            market_min_qty: dec!(0.001),
+            market_max_qty: dec!(120),
+            min_notional: dec!(100),
+            multiplier_up: dec!(1.05),
+            multiplier_down: dec!(0.95),
+        }
+    }
+
+    pub(crate) fn btcusdt_brackets() -> Vec<MaintenanceBracket> {
+        vec![
+            MaintenanceBracket {
+                notional_cap: dec!(50000),
+                max_leverage: 125,
+                maint_margin_ratio: dec!(0.004),
+                cum: dec!(0),
+            },
+            MaintenanceBracket {
+                notional_cap: dec!(250000),
+                max_leverage: 100,
+                maint_margin_ratio: dec!(0.005),
+                cum: dec!(50),
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
@@ -247,34 +290,8 @@ mod tests {
             take_profit: Some(dec!(31200)),
             balance: dec!(10000),
             taker_fee_rate: dec!(0.0005),
-            filters: SymbolFilters {
-                tick_size: dec!(0.1),
-                min_price: dec!(261.1),
-                max_price: dec!(809484),
-                step_size: dec!(0.001),
-                min_qty: dec!(0.001),
-                max_qty: dec!(1000),
-                market_step_size: dec!(0.001),
-                market_min_qty: dec!(0.001),
-                market_max_qty: dec!(120),
-                min_notional: dec!(100),
-                multiplier_up: dec!(1.05),
-                multiplier_down: dec!(0.95),
-            },
-            brackets: vec![
-                MaintenanceBracket {
-                    notional_cap: dec!(50000),
-                    max_leverage: 125,
-                    maint_margin_ratio: dec!(0.004),
-                    cum: dec!(0),
-                },
-                MaintenanceBracket {
-                    notional_cap: dec!(250000),
-                    max_leverage: 100,
-                    maint_margin_ratio: dec!(0.005),
-                    cum: dec!(50),
-                },
-            ],
+            filters: fixtures::btcusdt_filters(),
+            brackets: fixtures::btcusdt_brackets(),
             market_order: true,
         }
     }

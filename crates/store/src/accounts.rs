@@ -50,10 +50,20 @@ pub struct NewAccount {
     pub secret_sealed: String,
 }
 
-/// An account's sealed secret as stored, for re-sealing under a new master password.
+/// What a sealed value is, so the caller names the associated data it was sealed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedKind {
+    /// An account's API secret (`account_id` is the account's).
+    ApiSecret,
+    /// The profile's statement signing key (`account_id` is 0: it belongs to no account).
+    StatementKey,
+}
+
+/// A sealed secret as stored, for re-sealing under a new master password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedSecret {
     pub account_id: i64,
+    pub kind: SealedKind,
     /// The ciphertext as perpdesk-vault encoded it.
     pub sealed: String,
 }
@@ -185,8 +195,9 @@ impl Store {
         Ok(())
     }
 
-    /// Every account's sealed secret, by id, archived accounts included (their rows stay,
-    /// and must stay readable under the current master password).
+    /// Every sealed secret: each account's, by id, archived accounts included (their rows
+    /// stay, and must stay readable under the current master password), then the statement
+    /// signing key's, if one was made.
     ///
     /// # Errors
     /// Returns [`StoreError::Sqlx`].
@@ -196,17 +207,31 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
+        let key: Option<(String,)> =
+            sqlx::query_as("SELECT sealed FROM statement_signing_key WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(rows
             .into_iter()
-            .map(|(account_id, sealed)| SealedSecret { account_id, sealed })
+            .map(|(account_id, sealed)| SealedSecret {
+                account_id,
+                kind: SealedKind::ApiSecret,
+                sealed,
+            })
+            .chain(key.map(|(sealed,)| SealedSecret {
+                account_id: 0,
+                kind: SealedKind::StatementKey,
+                sealed,
+            }))
             .collect())
     }
 
     /// Replaces the vault header stored as the setting `header_key` and every sealed secret,
     /// in one transaction: afterwards either everything is under the new master password or
     /// nothing changed. Each value is compared before it is replaced: the setting must still
-    /// hold `old_header`, each row its `old` value, and no other account may hold a sealed
-    /// secret; otherwise nothing is written. `header_key` names the setting because the
+    /// hold `old_header`, each row its `old` value, and no other sealed secret may exist
+    /// (another account's, or a statement signing key left out); otherwise nothing is
+    /// written. `header_key` names the setting because the
     /// header is the app's (the store only keeps it).
     ///
     /// # Errors
@@ -241,25 +266,33 @@ impl Store {
             return Err(conflict("the vault header".into()));
         }
         for (old, new) in secrets {
-            let done = sqlx::query(
-                "UPDATE exchange_accounts SET secret_sealed = ? WHERE id = ? AND secret_sealed = ?",
-            )
-            .bind(new)
-            .bind(old.account_id)
+            let done = match old.kind {
+                SealedKind::ApiSecret => sqlx::query(
+                    "UPDATE exchange_accounts SET secret_sealed = ? WHERE id = ? AND secret_sealed = ?",
+                )
+                .bind(new)
+                .bind(old.account_id),
+                SealedKind::StatementKey => sqlx::query(
+                    "UPDATE statement_signing_key SET sealed = ? WHERE id = 1 AND sealed = ?",
+                )
+                .bind(new),
+            }
             .bind(&old.sealed)
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() != 1 {
-                return Err(conflict(format!(
-                    "the secret of account {}",
-                    old.account_id
-                )));
+                return Err(conflict(match old.kind {
+                    SealedKind::ApiSecret => format!("the secret of account {}", old.account_id),
+                    SealedKind::StatementKey => "the statement signing key".into(),
+                }));
             }
         }
-        let sealed: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM exchange_accounts WHERE secret_sealed != ''")
-                .fetch_one(&mut *tx)
-                .await?;
+        let sealed: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM exchange_accounts WHERE secret_sealed != '')
+                  + (SELECT COUNT(*) FROM statement_signing_key)",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if usize::try_from(sealed).ok() != Some(secrets.len()) {
             return Err(conflict("the set of accounts".into()));
         }

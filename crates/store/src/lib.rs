@@ -20,7 +20,8 @@
 //!   report how many rows were new, so re-fetching an overlapping window is harmless.
 //! - **History is append-only.** `profit_share_ledger` (and its source links), its
 //!   settlements, their decisions and signed statements, `order_events` and `audit_log`
-//!   refuse UPDATE and DELETE through triggers.
+//!   refuse UPDATE and DELETE through triggers; the statement signing key is never
+//!   replaced or removed (only re-sealed).
 //! - **A damaged file is never replaced.** [`Store::open`] runs `PRAGMA quick_check` before
 //!   migrating and returns [`StoreError::Corrupt`] (or [`StoreError::NotSqlite`]) without
 //!   writing to the file.
@@ -42,10 +43,11 @@ mod positions;
 mod settings;
 mod settlements;
 mod signals;
+mod signing_key;
 mod store;
 mod value;
 
-pub use accounts::{Account, Environment, NewAccount, SealedSecret};
+pub use accounts::{Account, Environment, NewAccount, SealedKind, SealedSecret};
 pub use audit::AuditEntry;
 pub use error::StoreError;
 pub use fills::{PnlSummary, SyncCounts};
@@ -54,6 +56,7 @@ pub use ledger::LedgerRow;
 pub use positions::PositionSnapshot;
 pub use settlements::{SettledPeriod, Settlement};
 pub use signals::{Direction, Signal};
+pub use signing_key::StoredSigningKey;
 pub use store::Store;
 
 /// The result type of every store operation.

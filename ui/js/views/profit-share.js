@@ -112,8 +112,8 @@ export function create(ctx) {
     const kv = (pairs) => h('dl', { class: 'kv', 'data-testid': 'ps-summary' }, pairs.map(([k, v]) => [h('dt', { text: t(k) }), h('dd', {}, v)]));
 
     const ratio = input('platform_ratio', { id: 'ps-ratio', inputmode: 'decimal', value: ratioPercent(s.settings), 'data-testid': 'ps-ratio' });
-    const mode = select('mode', [['high_water_mark', t('ps.mode.high_water_mark')], ['per_trade', t('ps.mode.per_trade')]], { id: 'ps-mode' });
-    mode.value = s.settings?.mode ?? 'high_water_mark';
+    const mode = select('mode', [['settlement', t('ps.mode.settlement')], ['high_water_mark', t('ps.mode.high_water_mark')], ['per_trade', t('ps.mode.per_trade')]], { id: 'ps-mode' });
+    mode.value = s.settings?.mode ?? 'settlement';
     const manual = h('input', { type: 'checkbox', id: 'ps-manual', name: 'include_manual', checked: Boolean(s.settings?.include_manual) });
     const period = select('period', ['daily', 'weekly', 'monthly'].map((p) => [p, t(`ps.period.${p}`)]), { id: 'ps-period' });
     period.value = s.settings?.period ?? s.period;

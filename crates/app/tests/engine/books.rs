@@ -69,9 +69,12 @@ async fn signal_trades_are_shared_seventy_thirty_above_the_high_water_mark() {
     desk.trip(TicketOrigin::Signal, &eth(), true, hold).await;
     desk.trip(TicketOrigin::Manual, &btc(), true, hold).await;
 
-    // Default settings: high-water mark, 70/30, signal trips only.
+    // 70/30, per-trade high-water mark, signal trips only.
     let (store, account) = new_store().await;
-    let hwm = ShareSettings::default();
+    let hwm = ShareSettings {
+        mode: ShareMode::HighWaterMark,
+        ..ShareSettings::default()
+    };
     let report = sync(&desk, &store, account, &hwm).await;
     assert_eq!(report.new_fills, 8);
     assert_eq!(report.new_ledger_rows, 3, "the manual trip is not shared");
@@ -116,7 +119,7 @@ async fn signal_trades_are_shared_seventy_thirty_above_the_high_water_mark() {
     let (all_store, all_account) = new_store().await;
     let with_manual = ShareSettings {
         include_manual: true,
-        ..ShareSettings::default()
+        ..hwm
     };
     let report = sync(&desk, &all_store, all_account, &with_manual).await;
     assert_eq!(report.new_ledger_rows, 4);
@@ -205,4 +208,186 @@ async fn settlement_closes_the_period_and_the_statement_exports_it() {
             .expect("csv")
             .is_none()
     );
+}
+
+/// The rule of issue 20 on rows booked from the exchange's records: a period whose early
+/// gain is lost again ends below the mark and owes nothing, where the per-trade
+/// high-water mark would already have shared the gain.
+#[tokio::test]
+async fn a_period_that_ends_below_the_mark_owes_nothing_at_settlement() {
+    let desk = Desk::new().await;
+    let (store, account) = new_store().await;
+    let settings = ShareSettings::default();
+    assert_eq!(settings.mode, ShareMode::Settlement);
+    let hold = 4 * HOUR;
+    desk.trip(TicketOrigin::Signal, &btc(), true, hold).await;
+    sync(&desk, &store, account, &settings).await;
+    let first = owed_now(&store, account, &settings).await.expect("owed");
+    let rows = store.share_entries(account).await.expect("ledger");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].entry.shareable,
+        Decimal::ZERO,
+        "decided at settlement"
+    );
+    let gain = rows[0].entry.total_pnl;
+    assert!(gain > Decimal::ZERO);
+    let decided = first.decision.clone().expect("a row to settle");
+    assert_eq!(decided.shareable, gain);
+    assert_eq!(first.total.shareable, gain);
+    let settled = settle(&store, account, desk.now())
+        .await
+        .expect("settle")
+        .expect("one row");
+    assert_eq!(settled.platform_share, first.total.platform_share);
+    assert_eq!(
+        store
+            .ledger_state(account)
+            .await
+            .expect("state")
+            .high_water_mark,
+        gain,
+        "a settlement at a new high moves the mark"
+    );
+
+    // The next period gains, then loses more than it gained: the replayed data is fixed,
+    // so the number of losing trips this takes is too.
+    desk.trip(TicketOrigin::Signal, &btc(), true, hold).await;
+    let mut losses = 0;
+    loop {
+        desk.trip(TicketOrigin::Signal, &btc(), false, hold).await;
+        losses += 1;
+        sync(&desk, &store, account, &settings).await;
+        let state = store.ledger_state(account).await.expect("state");
+        if state.cumulative_net < state.high_water_mark {
+            break;
+        }
+        assert!(
+            losses < 8,
+            "eight losing trips never took the period below the mark"
+        );
+    }
+    let owed = owed_now(&store, account, &settings).await.expect("owed");
+    assert_eq!(owed.booked.trades, 1 + losses);
+    assert!(owed.booked.net_pnl < Decimal::ZERO, "{owed:?}");
+    let d = owed.decision.clone().expect("rows to settle");
+    assert_eq!(d.mark_before, gain);
+    assert_eq!(
+        (d.shareable, d.platform_share, d.user_share),
+        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO)
+    );
+    assert_eq!(owed.total.platform_share, Decimal::ZERO);
+    let second = settle(&store, account, desk.now())
+        .await
+        .expect("settle")
+        .expect("rows");
+    assert_eq!(
+        (second.shareable, second.platform_share),
+        (Decimal::ZERO, Decimal::ZERO)
+    );
+    assert_eq!(
+        store
+            .ledger_state(account)
+            .await
+            .expect("state")
+            .high_water_mark,
+        gain,
+        "a period below the mark leaves it"
+    );
+
+    // The same trips under the per-trade high-water mark: the second period's early gain
+    // was shared as it closed, although the period lost money.
+    let (hwm_store, hwm_account) = new_store().await;
+    let hwm = ShareSettings {
+        mode: ShareMode::HighWaterMark,
+        ..ShareSettings::default()
+    };
+    sync(&desk, &hwm_store, hwm_account, &hwm).await;
+    let hwm_rows = hwm_store.share_entries(hwm_account).await.expect("ledger");
+    let second_period: Decimal = hwm_rows[1..].iter().map(|r| r.entry.platform_share).sum();
+    assert!(second_period > Decimal::ZERO, "{hwm_rows:?}");
+}
+
+/// Issue 20 items 2 and 3 through the engine: the signing key is made at first run, is
+/// re-sealed by a password change, and a settlement's statement is signed with it and
+/// verifies against the exchange's records as sync stored them; a changed amount does not.
+#[tokio::test]
+async fn a_settlement_is_signed_with_the_key_made_at_first_run_and_verifies() {
+    use perpdesk_core::verify::{Expectations, Records, verify};
+    use perpdesk_core::{PositionSide, PublicKey, Side};
+
+    use crate::support::{PASSWORD, engine_on, previewed_mark, start_sim, ticket};
+
+    let engine = engine_on(start_sim().await).await;
+    let key = engine.statement_key().await.expect("made at first run");
+    let trusted: PublicKey = key.public_key.parse().expect("a public key");
+    assert_eq!(key.fingerprint, trusted.fingerprint());
+
+    let mut settings = engine.ledger_settings().await.expect("settings");
+    assert_eq!(settings.mode, ShareMode::Settlement);
+    settings.include_manual = true;
+    engine
+        .set_ledger_settings(settings)
+        .await
+        .expect("settings");
+    let entry = previewed_mark(&engine).await;
+    engine
+        .place_order(&ticket(Side::Buy, dec!(500), entry, dec!(2), dec!(2)))
+        .await
+        .expect("placed");
+    engine
+        .close_position("BTCUSDT", PositionSide::Both)
+        .await
+        .expect("closed");
+    engine.sync_now().await.expect("sync");
+
+    // The key opens under the new password: it was re-sealed with the API secrets.
+    let pw = |s: &str| perpdesk_vault::SecretString::new(s.into());
+    let new = "another strong horse battery 77";
+    engine
+        .change_master_password(pw(PASSWORD), pw(new))
+        .await
+        .expect("password changed");
+    engine.vault_lock().await.expect("lock");
+    engine.vault_unlock(pw(new)).await.expect("unlock");
+    assert_eq!(engine.statement_key().await.expect("key"), key);
+
+    let done = engine.settle().await.expect("settled");
+    assert_eq!(done["statement_signed"], serde_json::json!(true), "{done}");
+    let settlement = done["settlement_id"].as_i64().expect("id");
+    let signed = engine
+        .settlement_statement(settlement)
+        .await
+        .expect("read")
+        .expect("signed at settlement");
+    assert_eq!(signed.public_key, trusted);
+    assert_eq!(signed.statement.rows.len(), 1);
+
+    let account = engine.active_account_id().await.expect("account");
+    let fills = engine
+        .store()
+        .fills(account, i64::MIN, i64::MAX)
+        .await
+        .expect("fills");
+    let income = engine
+        .store()
+        .income(account, i64::MIN, i64::MAX)
+        .await
+        .expect("income");
+    let records = Records {
+        fills: &fills,
+        income: &income,
+    };
+    let expect = Expectations {
+        agreed_ratio: Some(ShareRatio::default()),
+        previous: None,
+    };
+    let check = verify(&signed, &trusted, records, expect);
+    assert!(check.is_genuine(), "{}", check.report());
+
+    let mut changed = signed.clone();
+    changed.statement.rows[0].net += dec!(1);
+    let check = verify(&changed, &trusted, records, expect);
+    assert!(!check.is_genuine());
+    assert!(check.report().contains("signature"), "{}", check.report());
 }

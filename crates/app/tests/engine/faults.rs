@@ -389,24 +389,26 @@ async fn an_expired_listen_key_is_renewed_and_the_fill_it_missed_is_synced_once(
     let exchange = exchange_trade_ids(&engine);
     assert_eq!(exchange.len(), 2, "entry and exit");
 
+    // The sync books fills and order states in separate steps, so both are awaited: a
+    // busy machine can show the fill before the target's state catches up.
+    let target = placed.take_profit.expect("target").client_order_id;
     eventually(
-        Duration::from_secs(10),
-        "the missed fill, synced after the reconnect",
+        Duration::from_secs(30),
+        "the missed fill and the filled target, synced after the reconnect",
         || {
             let engine = engine.clone();
             let exchange = exchange.clone();
-            async move { stored_trade_ids(&engine).await == exchange }
+            let target = target.clone();
+            async move {
+                let orders = engine.orders(20).await.expect("orders");
+                stored_trade_ids(&engine).await == exchange
+                    && orders
+                        .iter()
+                        .any(|o| o.client_order_id == target && o.state == OrderState::Filled)
+            }
         },
     )
     .await;
-    let orders = engine.orders(20).await.expect("orders");
-    let target = placed.take_profit.expect("target").client_order_id;
-    assert!(
-        orders
-            .iter()
-            .any(|o| o.client_order_id == target && o.state == OrderState::Filled),
-        "the target filled: {orders:?}"
-    );
     let again = engine.sync_now().await.expect("sync");
     assert_eq!(again.new_fills, 0, "nothing twice: {again:?}");
     assert_eq!(stored_trade_ids(&engine).await, exchange_trade_ids(&engine));
@@ -425,7 +427,7 @@ async fn an_expired_listen_key_is_renewed_and_the_fill_it_missed_is_synced_once(
         .await
         .expect("placed on the new key");
     eventually(
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         "a fill via the renewed stream",
         || {
             let engine = engine.clone();

@@ -88,7 +88,8 @@ async fn a_changed_password_reseals_every_secret_and_trading_carries_on_after_a_
         .id;
     trade(&engine).await;
     let (before, header_before) = snapshot(&engine).await;
-    assert_eq!(before.len(), 2);
+    // Two API secrets and the profile's statement signing key: a change re-seals all three.
+    assert_eq!(before.len(), 3);
 
     let status = engine
         .change_master_password(pw(PASSWORD), pw(NEW_PASSWORD))
@@ -97,7 +98,7 @@ async fn a_changed_password_reseals_every_secret_and_trading_carries_on_after_a_
     assert!(status.initialized && !status.locked);
     let (after, header_after) = snapshot(&engine).await;
     assert_ne!(header_after, header_before);
-    assert_eq!(after.len(), 2);
+    assert_eq!(after.len(), 3);
     for ((id, old), (id2, new)) in before.iter().zip(&after) {
         assert_eq!(id, id2);
         assert_ne!(old, new, "account {id} was re-sealed");
