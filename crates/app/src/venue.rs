@@ -191,11 +191,23 @@ impl PaperVenue {
         } else {
             (symbols, symbols.iter().map(|p| p.name.clone()).collect())
         };
-        let pairs: Vec<(&str, &str)> = symbols
+        let pairs: Vec<(String, String)> = symbols
             .iter()
-            .map(|p| (p.name.as_str(), p.source.as_str()))
+            .map(|p| (p.name.clone(), p.source.clone()))
             .collect();
-        let market = MarketData::load_dir_as(data_dir, &pairs).map_err(|e| {
+        // Reading ~30 symbols' three years takes a while: off the async threads, so the
+        // runtime keeps serving (the window, other commands) meanwhile.
+        let dir = data_dir.to_path_buf();
+        let market = tokio::task::spawn_blocking(move || {
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(n, s)| (n.as_str(), s.as_str()))
+                .collect();
+            MarketData::load_dir_as(&dir, &pairs)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("loading the paper market data: {e}")))?
+        .map_err(|e| {
             AppError::Internal(format!("paper market data in {}: {e}", data_dir.display()))
         })?;
         let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });

@@ -130,6 +130,56 @@ fn load_kind(
     Ok(Some((all, label)))
 }
 
+/// Reads one symbol's files (`source`'s) as symbol `name`, with `spec` or one derived from
+/// the data.
+fn load_symbol(
+    dir: &Path,
+    name: &str,
+    sym: &str,
+    spec: Option<SymbolSpec>,
+) -> Result<SymbolMarket, DataError> {
+    let (hourly, label) = load_kind(dir, sym, "1h_")?.ok_or_else(|| DataError::Missing {
+        path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
+    })?;
+    let spec = match spec {
+        Some(spec) => spec,
+        None => {
+            let low = hourly.iter().map(|r| r.low).min();
+            let high = hourly.iter().map(|r| r.high).max();
+            let first = hourly.first().map_or(0, |r| r.open_time_ms);
+            low.zip(high)
+                .and_then(|(lo, hi)| SymbolSpec::derived(name, lo, hi, first))
+                .ok_or_else(|| DataError::NoSpec {
+                    symbol: name.to_string(),
+                })?
+        }
+    };
+    let mark = load_kind(dir, sym, "mark_1h_")?;
+    let funding = {
+        let files = find_files(dir, sym, "funding_")?;
+        let mut rows: Vec<FundingRow> = Vec::new();
+        for f in &files {
+            rows.extend(load_funding(f)?);
+        }
+        rows.sort_by_key(|r| r.funding_time_ms);
+        rows.dedup_by_key(|r| r.funding_time_ms);
+        rows
+    };
+    if funding.is_empty() {
+        tracing::info!(
+            symbol = %name,
+            "no funding data: Binance's default 0.01% per 8 h is charged"
+        );
+    }
+    let mut finer = Vec::new();
+    for (kind, iv) in [("1m_", 60_000), ("5m_", 300_000)] {
+        if let Some((rows, l)) = load_kind(dir, sym, kind)? {
+            finer.push(Series::build(&rows, iv, &l)?);
+        }
+    }
+    MarketData::assemble(spec, &hourly, &label, mark, finer, funding)
+}
+
 impl MarketData {
     /// Loads every symbol with data in `dir` and `dir/wide` ([`available_symbols`]); see
     /// [`MarketData::load_dir`].
@@ -195,78 +245,86 @@ impl MarketData {
     /// Loads each `(name, source, spec)`'s market from the files of data symbol `source`; a
     /// missing spec is derived from the data. A source listed again under another name is
     /// copied, not read and parsed again.
+    ///
+    /// The distinct sources are read and parsed on all cores at once: with the wide universe
+    /// that is 30 files of three years each, and the app waits on them at start.
     fn load_sources(
         dir: &Path,
         specs: Vec<(String, String, Option<SymbolSpec>)>,
     ) -> Result<MarketData, DataError> {
-        let mut out: Vec<SymbolMarket> = Vec::with_capacity(specs.len());
-        let mut loaded: Vec<(String, usize)> = Vec::new();
-        for (name, sym, spec) in specs {
-            if out.iter().any(|m| m.spec.symbol == name) {
-                return Err(DataError::DuplicateSymbol { symbol: name });
+        // Which entries read their own files, and which copy an earlier entry's market.
+        let mut reads: Vec<usize> = Vec::new();
+        let mut copy_of: Vec<Option<usize>> = Vec::with_capacity(specs.len());
+        for (i, (name, sym, spec)) in specs.iter().enumerate() {
+            if specs[..i].iter().any(|(n, _, _)| n == name) {
+                return Err(DataError::DuplicateSymbol {
+                    symbol: name.clone(),
+                });
             }
-            let same = loaded.iter().find(|(source, i)| {
-                *source == sym
-                    && spec.as_ref().is_none_or(|spec| {
-                        SymbolSpec {
-                            symbol: spec.symbol.clone(),
-                            ..out[*i].spec.clone()
-                        } == *spec
-                    })
+            let same = reads.iter().copied().find(|&j| {
+                let (_, other_sym, other_spec) = &specs[j];
+                other_sym == sym
+                    && match (spec, other_spec) {
+                        (None, _) => true,
+                        (Some(a), Some(b)) => {
+                            SymbolSpec {
+                                symbol: a.symbol.clone(),
+                                ..b.clone()
+                            } == *a
+                        }
+                        (Some(_), None) => false,
+                    }
             });
-            if let Some((_, i)) = same {
-                let mut copy = out[*i].clone();
-                copy.spec.symbol = name;
-                if let Some(spec) = spec {
-                    copy.spec = spec;
-                }
-                out.push(copy);
-                continue;
+            copy_of.push(same);
+            if same.is_none() {
+                reads.push(i);
             }
-            loaded.push((sym.clone(), out.len()));
-            let (hourly, label) =
-                load_kind(dir, &sym, "1h_")?.ok_or_else(|| DataError::Missing {
-                    path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
-                })?;
-            let spec = match spec {
-                Some(spec) => spec,
-                None => {
-                    let low = hourly.iter().map(|r| r.low).min();
-                    let high = hourly.iter().map(|r| r.high).max();
-                    let first = hourly.first().map_or(0, |r| r.open_time_ms);
-                    low.zip(high)
-                        .and_then(|(lo, hi)| SymbolSpec::derived(&name, lo, hi, first))
-                        .ok_or_else(|| DataError::NoSpec {
-                            symbol: name.clone(),
-                        })?
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, reads.len().max(1));
+        let mut loaded: Vec<Option<Result<SymbolMarket, DataError>>> =
+            (0..specs.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (reads, specs) = (&reads, &specs);
+                    scope.spawn(move || {
+                        reads
+                            .iter()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|&i| {
+                                let (name, sym, spec) = &specs[i];
+                                (i, load_symbol(dir, name, sym, spec.clone()))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for w in workers {
+                // A worker only parses; a panic there is a bug to surface, not to hide.
+                for (i, market) in w.join().expect("a data loading thread panicked") {
+                    loaded[i] = Some(market);
                 }
+            }
+        });
+        let mut out: Vec<SymbolMarket> = Vec::with_capacity(specs.len());
+        for (i, (name, _, spec)) in specs.into_iter().enumerate() {
+            let market = match copy_of[i] {
+                Some(j) => {
+                    let mut copy = out[j].clone();
+                    copy.spec.symbol = name;
+                    if let Some(spec) = spec {
+                        copy.spec = spec;
+                    }
+                    copy
+                }
+                None => loaded[i]
+                    .take()
+                    .expect("every entry that reads its files was loaded")?,
             };
-            let mark = load_kind(dir, &sym, "mark_1h_")?;
-            let funding = {
-                let files = find_files(dir, &sym, "funding_")?;
-                let mut rows: Vec<FundingRow> = Vec::new();
-                for f in &files {
-                    rows.extend(load_funding(f)?);
-                }
-                rows.sort_by_key(|r| r.funding_time_ms);
-                rows.dedup_by_key(|r| r.funding_time_ms);
-                rows
-            };
-            if funding.is_empty() {
-                tracing::info!(
-                    symbol = %name,
-                    "no funding data: Binance's default 0.01% per 8 h is charged"
-                );
-            }
-            let mut finer = Vec::new();
-            for (kind, iv) in [("1m_", 60_000), ("5m_", 300_000)] {
-                if let Some((rows, l)) = load_kind(dir, &sym, kind)? {
-                    finer.push(Series::build(&rows, iv, &l)?);
-                }
-            }
-            out.push(MarketData::assemble(
-                spec, &hourly, &label, mark, finer, funding,
-            )?);
+            out.push(market);
         }
         MarketData::from_symbols(out)
     }
