@@ -30,6 +30,12 @@ function toApiError(err) {
   return new ApiError('Internal', String(err));
 }
 
+/**
+ * `args` plus the master password when one was typed: a change that loosens a safety setting
+ * is refused with `PasswordRequired` until the user types it again (docs/ipc.md).
+ */
+const withPassword = (args, password) => (password ? { ...args, password } : args);
+
 async function call(command, args) {
   try {
     return await tauri().core.invoke(command, args);
@@ -51,7 +57,7 @@ export const api = {
   vaultSetup: (password) => call('vault_setup', { password }),
   vaultUnlock: (password) => call('vault_unlock', { password }),
   vaultLock: () => call('vault_lock'),
-  setAutoLock: (minutes) => call('set_auto_lock', { minutes }),
+  setAutoLock: (minutes, password) => call('set_auto_lock', withPassword({ minutes }, password)),
   autostart: () => call('autostart'),
   setAutostart: (on) => call('set_autostart', { on }),
   updateSettings: () => call('update_settings'),
@@ -59,7 +65,9 @@ export const api = {
   checkUpdate: () => call('check_update'),
   installUpdate: () => call('install_update'),
   exportBackup: (password) => call('export_backup', { password }),
-  importBackup: (path, password) => call('import_backup', { path, password }),
+  /** `currentPassword` only for a backup made before the last master-password change. */
+  importBackup: (path, password, currentPassword) =>
+    call('import_backup', currentPassword ? { path, password, currentPassword } : { path, password }),
   changeMasterPassword: (currentPassword, newPassword) =>
     call('change_master_password', { currentPassword, newPassword }),
   /** Restarts the vault's idle time; main.js calls it on input, at most every 30 s. */
@@ -91,7 +99,8 @@ export const api = {
   suggestTicket: (symbol, family) => call('suggest_ticket', { symbol, family }),
   getAutoTrade: () => call('get_auto_trade'),
   /** Replaces the auto-trade settings; `confirm` must be true to turn a symbol on. */
-  setAutoTrade: (settings, confirm) => call('set_auto_trade', { settings, confirm }),
+  setAutoTrade: (settings, confirm, password) =>
+    call('set_auto_trade', withPassword({ settings, confirm }, password)),
   replayStatus: () => call('replay_status'),
   /** `changes` holds `speed` and/or `running`. */
   setReplay: (changes) => call('set_replay', changes),
@@ -100,7 +109,7 @@ export const api = {
   previewOrder: (ticket) => call('preview_order', { ticket }),
   placeOrder: (ticket, confirmLive) => call('place_order', { ticket, confirmLive }),
   closePosition: (symbol, positionSide) => call('close_position', { symbol, positionSide }),
-  setKillSwitch: (on) => call('set_kill_switch', { on }),
+  setKillSwitch: (on, password) => call('set_kill_switch', withPassword({ on }, password)),
 
   positions: () => call('positions'),
   orders: (filter) => call('orders', filter),
@@ -112,11 +121,14 @@ export const api = {
   ledger: () => call('ledger'),
   statements: (period) => call('statements', { period }),
   ledgerSettings: () => call('ledger_settings'),
-  setLedgerSettings: (settings) => call('set_ledger_settings', settings),
+  setLedgerSettings: (settings, password) => call('set_ledger_settings', withPassword(settings, password)),
   settle: () => call('settle'),
+  profitShareSummary: () => call('profit_share_summary'),
+  verifyStatement: (settlementId) => call('verify_statement', { settlementId }),
+  exportExchangeRecords: () => call('export_exchange_records'),
 
   riskLimits: () => call('risk_limits'),
-  setRiskLimits: (limits) => call('set_risk_limits', { limits }),
+  setRiskLimits: (limits, password) => call('set_risk_limits', withPassword({ limits }, password)),
 
   /** Calls `handler(payload)` on each event; resolves to an unsubscribe function. */
   on: async (event, handler) => {

@@ -100,8 +100,90 @@ function confirmDialog({ title, message, ok, danger = false }) {
   });
 }
 
+/**
+ * Asks for the master password again, for a change that loosens a safety setting; `error`
+ * is the previous try's wrong-password message. Resolves to the password, or null when the
+ * user cancels (the change then stays refused).
+ */
+function passwordDialog({ message, error }) {
+  const dialog = $('#password-dialog');
+  const field = $('#password-input');
+  $('#password-title').textContent = t('password-prompt.title');
+  $('#password-message').textContent = message;
+  $('#password-label').textContent = t('gate.password');
+  $('#password-ok').textContent = t('password-prompt.ok');
+  $('#password-cancel').textContent = t('common.cancel');
+  field.value = '';
+  setFieldError(field, error);
+  return new Promise((resolve) => {
+    const done = (value) => {
+      dialog.removeEventListener('close', onClose);
+      $('#password-form').onsubmit = null;
+      field.value = '';
+      if (dialog.open) dialog.close();
+      resolve(value);
+    };
+    // The close event of the previous prompt (a wrong password asks again) may arrive after
+    // this one opened: only a close that left the dialog shut is a cancel.
+    const onClose = () => {
+      if (!dialog.open) done(null);
+    };
+    dialog.addEventListener('close', onClose);
+    $('#password-form').onsubmit = (e) => {
+      e.preventDefault();
+      if (!field.value) {
+        setFieldError(field, t('gate.password-required'));
+        field.focus();
+        return;
+      }
+      done(field.value);
+    };
+    $('#password-cancel').onclick = () => done(null);
+    dialog.showModal();
+    field.focus();
+  });
+}
+
+/**
+ * Runs `send(password)` once without a password; when the engine answers `PasswordRequired`
+ * (the change loosens a safety setting, or a backup predates the last password change), asks
+ * for the master password and sends again, until it is right or the user cancels, which
+ * rejects with the engine's refusal.
+ */
+async function withPassword(send, messageKey = 'password-prompt.message') {
+  try {
+    return await send(undefined);
+  } catch (refusal) {
+    if (refusal.code !== 'PasswordRequired') throw refusal;
+    let error = null;
+    for (;;) {
+      const password = await passwordDialog({ message: t(messageKey, { changes: refusal.message.split(':')[0] }), error });
+      if (password === null) throw refusal;
+      try {
+        return await send(password);
+      } catch (err) {
+        if (err.code !== 'WrongPassword') throw err;
+        error = describeError(t, err);
+      }
+    }
+  }
+}
+
+/** The API the panels use: the safety settings ask for the password when they must. */
+const guardedApi = {
+  ...api,
+  setRiskLimits: (limits) => withPassword((pw) => api.setRiskLimits(limits, pw)),
+  setKillSwitch: (on) => withPassword((pw) => api.setKillSwitch(on, pw)),
+  setAutoTrade: (settings, confirm) => withPassword((pw) => api.setAutoTrade(settings, confirm, pw)),
+  setAutoLock: (minutes) => withPassword((pw) => api.setAutoLock(minutes, pw)),
+  setLedgerSettings: (settings) => withPassword((pw) => api.setLedgerSettings(settings, pw)),
+  // A backup from before the last password change also needs the current password.
+  importBackup: (path, password) =>
+    withPassword((current) => api.importBackup(path, password, current), 'password-prompt.backup-message'),
+};
+
 const ctx = {
-  api,
+  api: guardedApi,
   t,
   get fmt() {
     return fmt();

@@ -103,10 +103,11 @@ describe('API configuration', () => {
     await page.fill('[data-testid=autolock]', '2000');
     await page.click('[data-testid=autolock-save]');
     assert.equal(await page.textContent('#cfg-autolock-error'), 'Enter a whole number from 0 to 1440 (0 = never).');
-    await page.fill('[data-testid=autolock]', '30');
+    // A shorter auto-lock tightens: saved without the password.
+    await page.fill('[data-testid=autolock]', '5');
     await page.click('[data-testid=autolock-save]');
     await page.waitForSelector('[data-testid=autolock-status][data-kind=ok]');
-    assert.deepEqual((await callsTo(page, 'set_auto_lock'))[0].args, { minutes: 30 });
+    assert.deepEqual((await callsTo(page, 'set_auto_lock'))[0].args, { minutes: 5 });
     await page.fill('[data-testid=backup-password]', 'correct horse battery staple');
     await page.click('[data-testid=export-backup]');
     await page.waitForSelector('[data-testid=backup-status][data-kind=ok]');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, expectDom, failNext, useBrowser } from './harness.mjs';
+import { answerPassword, callsTo, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onSignals = (language = 'zh-CN', extra = {}) => open({ preferences: { language, lastPanel: 'signals' }, ...extra });
@@ -53,21 +53,24 @@ describe('auto-trade switch (signals panel)', () => {
 
     await page.click(sw('BTCUSDT'));
     await page.click('[data-testid=confirm-ok]');
+    // Turning it on loosens safety: the engine wants the master password again.
+    await answerPassword(page);
     await page.waitForSelector('[data-testid=auto-status-BTCUSDT][data-kind=ok]');
     assert.equal(await statusOf(page, 'BTCUSDT'), 'Auto-trading BTCUSDT is on.');
     assert.equal(await stateOf(page, 'BTCUSDT'), 'On');
     assert.equal(await page.isChecked(sw('BTCUSDT')), true);
     assert.equal(await page.isDisabled(lean('BTCUSDT')), false);
     assert.equal(await page.isChecked(sw('ETHUSDT')), false, 'the other symbol is untouched');
-    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[0].args, {
-      settings: { symbols: { BTCUSDT: { ...ENTRY, enabled: true } } }, confirm: true,
+    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[1].args, {
+      settings: { symbols: { BTCUSDT: { ...ENTRY, enabled: true } } }, confirm: true, password: 'correct horse battery staple',
     });
 
-    // Turning off needs no question.
+    // Turning off needs no question and no password.
     await page.click(sw('BTCUSDT'));
     await page.waitForSelector('[data-testid=auto-state-BTCUSDT]:has-text("Off")');
     assert.equal(await page.isVisible('[data-testid=confirm-dialog]'), false);
-    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[1].args, {
+    assert.equal(await page.isVisible('[data-testid=password-dialog]'), false);
+    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[2].args, {
       settings: { symbols: { BTCUSDT: ENTRY } }, confirm: false,
     });
     assert.equal(await statusOf(page, 'BTCUSDT'), 'Auto-trading BTCUSDT is off.');
@@ -94,17 +97,19 @@ describe('auto-trade switch (signals panel)', () => {
 
     await page.click(lean('ETHUSDT'));
     await page.click('[data-testid=confirm-ok]');
+    await answerPassword(page);
     await page.waitForSelector('[data-testid=auto-status-ETHUSDT][data-kind=ok]');
     assert.equal(await statusOf(page, 'ETHUSDT'), 'ETHUSDT 也将按未经验证的倾向交易。');
     assert.equal(await page.isChecked(lean('ETHUSDT')), true);
-    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[0].args, {
+    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[1].args, {
       settings: { symbols: { ...saved.symbols, ETHUSDT: { ...saved.symbols.ETHUSDT, trade_lean: true } } }, confirm: true,
+      password: 'correct horse battery staple',
     });
 
     // Switching the symbol off also drops the lean, so turning it on again asks afresh.
     await page.click(sw('ETHUSDT'));
     await page.waitForSelector('[data-testid=auto-state-ETHUSDT]:has-text("已关闭")');
-    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[1].args.settings.symbols.ETHUSDT,
+    assert.deepEqual((await callsTo(page, 'set_auto_trade'))[2].args.settings.symbols.ETHUSDT,
       { ...saved.symbols.ETHUSDT, enabled: false, trade_lean: false });
     assert.equal(await page.isChecked(lean('ETHUSDT')), false);
     assert.equal(await page.isDisabled(lean('ETHUSDT')), true);
@@ -118,13 +123,14 @@ describe('auto-trade switch (signals panel)', () => {
     await page.waitForSelector('[data-testid=confirm-dialog][data-danger=true]');
     assert.match(await page.textContent('[data-testid=confirm-message]'), /This is a live account: automatic orders use real money/);
     await page.click('[data-testid=confirm-ok]');
+    await answerPassword(page);
     await page.waitForSelector('[data-testid=auto-state-ETHUSDT]:has-text("On")');
     await page.click(lean('ETHUSDT'));
     await page.waitForSelector('[data-testid=confirm-dialog][data-danger=true]');
     const message = await page.textContent('[data-testid=confirm-message]');
     assert.match(message, /no proven edge.*This is a live account/s);
     await page.click('[data-testid=confirm-cancel]');
-    assert.equal((await callsTo(page, 'set_auto_trade')).length, 1);
+    assert.equal((await callsTo(page, 'set_auto_trade')).length, 2);
     assert.deepEqual(errors, []);
   });
 
@@ -143,6 +149,7 @@ describe('auto-trade switch (signals panel)', () => {
       await failNext(page, 'set_auto_trade', null);
       await page.click(sw('BTCUSDT'));
       await page.click('[data-testid=confirm-ok]');
+      await answerPassword(page);
       await page.waitForSelector('[data-testid=auto-status-BTCUSDT][data-kind=ok]');
       assert.equal(await page.isChecked(sw('BTCUSDT')), true);
     }
@@ -184,6 +191,11 @@ describe('auto-trade switch (signals panel)', () => {
     await page.waitForSelector('[data-testid=confirm-dialog][open]');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'confirm-ok');
+    await page.keyboard.press('Enter');
+    // The password prompt takes the focus, and typing and Enter answer it.
+    await page.waitForSelector('[data-testid=password-dialog][open]');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'password-input');
+    await page.keyboard.type('correct horse battery staple');
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=auto-state-BTCUSDT]:has-text("On")');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'auto-BTCUSDT');

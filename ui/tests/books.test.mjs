@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, emitAppEvent, expectDom, failNext, useBrowser } from './harness.mjs';
+import { answerPassword, callsTo, emitAppEvent, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onPanel = (lastPanel, language = 'en', extra = {}) => open({ preferences: { language, lastPanel }, ...extra });
@@ -135,9 +135,11 @@ describe('profit share', () => {
     await page.selectOption('#ps-mode', 'per_trade');
     await page.check('#ps-manual');
     await page.click('[data-testid=ps-save]');
+    // The split and the basis are confirmed with the master password.
+    await answerPassword(page);
     await page.waitForSelector('[data-testid=settings-status][data-kind=ok]');
-    assert.deepEqual((await callsTo(page, 'set_ledger_settings'))[0].args,
-      { platform_ratio: '0.6', mode: 'per_trade', include_manual: true, period: 'monthly' });
+    assert.deepEqual((await callsTo(page, 'set_ledger_settings'))[1].args,
+      { platform_ratio: '0.6', mode: 'per_trade', include_manual: true, period: 'monthly', password: 'correct horse battery staple' });
     await failNext(page, 'set_ledger_settings', { code: 'InvalidInput', message: 'platform_ratio: the platform share may not change mid-period' });
     await page.fill('[data-testid=ps-ratio]', '50');
     await page.click('[data-testid=ps-save]');
@@ -178,8 +180,10 @@ describe('risk settings', () => {
     await page.fill('#risk-daily_loss_limit', '150.5');
     await page.uncheck('#risk-require_stop_loss');
     await page.click('[data-testid=risk-save]');
+    // Dropping the stop-loss requirement loosens safety.
+    await answerPassword(page);
     await page.waitForSelector('[data-testid=risk-save-status][data-kind=ok]');
-    assert.deepEqual((await callsTo(page, 'set_risk_limits'))[0].args.limits, {
+    assert.deepEqual((await callsTo(page, 'set_risk_limits'))[1].args.limits, {
       max_position_notional: '5000', max_total_notional: '15000', max_leverage: 10, max_trades_per_day: 20,
       require_stop_loss: false, max_stop_distance_pct: '5', daily_loss_limit: '150.5', max_concurrent_positions: 3,
       kill_switch: false,
@@ -214,8 +218,10 @@ describe('risk settings', () => {
     await page.waitForSelector('[data-testid=kill-state].risk-box');
     assert.match(await page.textContent('[data-testid=kill-state]'), /Kill switch ON/);
     await page.click('[data-testid=kill-off]');
+    await answerPassword(page);
     await page.waitForSelector('[data-testid=kill-state].ok-box');
-    assert.deepEqual((await callsTo(page, 'set_kill_switch')).map((c) => c.args.on), [true, false]);
+    assert.deepEqual((await callsTo(page, 'set_kill_switch')).map((c) => [c.args.on, Boolean(c.args.password)]),
+      [[true, false], [false, false], [false, true]]);
   });
 });
 

@@ -225,6 +225,7 @@ function installFakeBackend(seed) {
     signals,
     vault: { initialized: true, locked: false, auto_lock_minutes: 15, ...(seed.vault ?? {}) },
     password: 'correct horse battery staple',
+    previousPassword: 'the password of last year 11',
     accounts: empty ? [] : [
       { id: 1, name: 'Paper', environment: 'paper', key_hint: '••••sim1', active: true, check: null },
       { id: 2, name: 'Binance testnet', environment: 'testnet', key_hint: '••••t3st', active: false, check: null },
@@ -267,6 +268,16 @@ function installFakeBackend(seed) {
     if (!fake.vault.initialized) throw err('NotInitialized', 'no master password yet');
     if (fake.vault.locked) throw err('Locked', 'the vault is locked');
   };
+  // As crates/app/src/safety.rs: a change that loosens a safety setting needs the vault
+  // unlocked and the master password again; tightening never does.
+  const confirmLoosening = (changes, password) => {
+    if (!changes.length) return;
+    needUnlocked();
+    if (!password) throw err('PasswordRequired', `${changes.join(', ')}: loosening a safety setting needs the master password again; nothing was changed`);
+    if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
+  };
+  const LIMIT_FIELDS = ['max_position_notional', 'max_total_notional', 'max_leverage', 'max_trades_per_day',
+    'max_stop_distance_pct', 'daily_loss_limit', 'max_concurrent_positions'];
   const account = (id) => {
     const a = fake.accounts.find((x) => x.id === id);
     if (!a) throw err('NotFound', `account ${id} does not exist`);
@@ -343,8 +354,10 @@ function installFakeBackend(seed) {
     },
     autostart: () => Boolean(fake.autostart),
     set_autostart: ({ on }) => { fake.autostart = Boolean(on); return fake.autostart; },
-    set_auto_lock: ({ minutes }) => {
+    set_auto_lock: ({ minutes, password }) => {
       if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw err('InvalidInput', 'minutes: must be 0..=1440');
+      const before = fake.vault.auto_lock_minutes;
+      confirmLoosening(before !== 0 && (minutes === 0 || minutes > before) ? ['auto_lock_minutes'] : [], password);
       fake.vault.auto_lock_minutes = minutes;
       return status();
     },
@@ -352,8 +365,15 @@ function installFakeBackend(seed) {
       if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
       return { path: '/home/trader/.local/share/com.perpdesk.desktop/backups/perpdesk-2026-11-25.pdbak' };
     },
-    import_backup: ({ path, password }) => {
+    // A path ending `-before-change.pdbak` plays a backup made under `previousPassword`,
+    // before the last password change: it also needs the current password.
+    import_backup: ({ path, password, currentPassword }) => {
       if (!path.endsWith('.pdbak')) throw err('InvalidInput', `path: ${path} is not a perpdesk backup`);
+      if (path.endsWith('-before-change.pdbak')) {
+        if (!currentPassword) throw err('PasswordRequired', 'currentPassword: this backup was made before the master password was last changed; restoring it needs the current master password too; nothing was changed');
+        if (currentPassword !== fake.password || password !== fake.previousPassword) throw err('WrongPassword', 'wrong master password');
+        return status();
+      }
       if (password !== fake.password) throw err('WrongPassword', 'wrong master password');
       return status();
     },
@@ -452,7 +472,7 @@ function installFakeBackend(seed) {
     },
     // As crates/app/src/autotrade.rs: every field required, turning a symbol on needs confirm.
     get_auto_trade: () => clone(fake.autoTrade),
-    set_auto_trade: ({ settings, confirm }) => {
+    set_auto_trade: ({ settings, confirm, password }) => {
       const fields = ['enabled', 'usdt', 'leverage', 'margin_type', 'trade_lean'];
       for (const [symbol, x] of Object.entries(settings?.symbols ?? {})) {
         const keys = Object.keys(x).sort();
@@ -464,6 +484,13 @@ function installFakeBackend(seed) {
           throw err('InvalidInput', `confirm: auto-trading ${symbol} places orders without a click: confirm to turn it on`);
         }
       }
+      const riskier = Object.entries(settings?.symbols ?? {}).filter(([symbol, x]) => {
+        const b = fake.autoTrade.symbols[symbol];
+        if (!x.enabled) return false;
+        if (!b?.enabled) return true;
+        return Number(x.usdt) > Number(b.usdt) || x.leverage > b.leverage || x.margin_type !== b.margin_type || (x.trade_lean && !b.trade_lean);
+      });
+      confirmLoosening(riskier.map(([symbol]) => `auto_trade.${symbol}`), password);
       fake.autoTrade = clone(settings);
       return clone(fake.autoTrade);
     },
@@ -505,7 +532,8 @@ function installFakeBackend(seed) {
       fake.positions = fake.positions.filter((x) => x !== p);
       return { client_order_id: 'pd-99-close', symbol, side: p.side === 'LONG' ? 'SELL' : 'BUY', kind: 'MARKET', leg: 'close', quantity: p.quantity, price: null, trigger_price: null, state: 'FILLED', updated_ms: NOW, ...rules(symbol) };
     },
-    set_kill_switch: ({ on }) => {
+    set_kill_switch: ({ on, password }) => {
+      confirmLoosening(fake.limits.kill_switch && !on ? ['kill_switch'] : [], password);
       fake.limits.kill_switch = on;
       if (on) fake.positions = [];
       return clone(fake.limits);
@@ -543,6 +571,8 @@ function installFakeBackend(seed) {
     set_ledger_settings: (s) => {
       const r = Number(s.platform_ratio);
       if (!(r >= 0 && r <= 1)) throw err('InvalidInput', 'platform_ratio: must be between 0 and 1');
+      const keys = ['platform_ratio', 'mode', 'include_manual', 'period'];
+      confirmLoosening(keys.some((k) => String(s[k]) !== String(fake.ledgerSettings[k])) ? ['ledger'] : [], s.password);
       fake.ledgerSettings = { platform_ratio: s.platform_ratio, mode: s.mode, include_manual: s.include_manual, period: s.period };
       return clone(fake.ledgerSettings);
     },
@@ -550,6 +580,35 @@ function installFakeBackend(seed) {
       fake.settled = true;
       return { period_end_ms: NOW, platform: '23.2498', user: '9.9642' };
     },
+    // A period since the last settlement that lost 4.50 below a mark of 33.214: nothing owed.
+    profit_share_summary: () => {
+      const zero = { trades: 0, net_pnl: '0', shareable: '0', platform_share: '0', user_share: '0' };
+      const open = fake.settled || empty ? zero : { ...zero, trades: 2, net_pnl: '-4.50213' };
+      return {
+        period_net: open.net_pnl, period_trades: open.trades,
+        cumulative_net: empty ? '0' : '28.71187', high_water_mark: empty ? '0' : '33.214',
+        owed_now: { booked: open, pending: zero, decision: null, total: open },
+        platform_ratio: fake.ledgerSettings.platform_ratio, mode: fake.ledgerSettings.mode, include_manual: fake.ledgerSettings.include_manual,
+        last_settlement: empty ? null : {
+          id: 3, settled_at_ms: NOW - 20 * HOUR, entries: 1, net_pnl: '33.214', platform_share: '23.2498', user_share: '9.9642', mark_after: '33.214', signed: true,
+        },
+        key: seed.noStatementKey ? null
+          : { public_key: `ed25519:${'3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29'}`, fingerprint: '9e1c-47d2-05ab-c3f8' },
+      };
+    },
+    verify_statement: ({ settlementId, statement }) => {
+      if ((settlementId === undefined || settlementId === null) === (statement === undefined || statement === null)) {
+        throw err('InvalidInput', 'statement: give a settlement id or a statement\'s text, one of the two');
+      }
+      if (fake.statementTampered) {
+        return {
+          settlement_sequence: 3, genuine: false, signed_by: '9e1c-47d2-05ab-c3f8', fills: 3, income_rows: 5, notes: [],
+          problems: ['row 1 (ETHUSDT:Both:8001): the net (realised PnL − commission + funding) is 34.214 in the statement but 33.214 from the exchange\'s records'],
+        };
+      }
+      return { settlement_sequence: 3, genuine: true, problems: [], notes: [], signed_by: '9e1c-47d2-05ab-c3f8', fills: 3, income_rows: 5 };
+    },
+    export_exchange_records: () => ({ path: '/home/trader/.local/share/com.perpdesk.desktop/exports/perpdesk-exchange-records-20261125-120000.json', rows: fake.trades.length + 5 }),
 
     // As src-tauri/src/update.rs: a check downloads nothing; install takes only what it offered.
     update_settings: () => clone(fake.updates),
@@ -569,11 +628,14 @@ function installFakeBackend(seed) {
     },
 
     risk_limits: () => clone(fake.limits),
-    set_risk_limits: ({ limits }) => {
+    set_risk_limits: ({ limits, password }) => {
       if (Number(limits.max_leverage) > 125) throw err('InvalidInput', 'max_leverage: must be at most 125');
       if (Number(limits.max_total_notional) < Number(limits.max_position_notional)) {
         throw err('InvalidInput', 'max_total_notional: must be at least max_position_notional');
       }
+      const loosened = LIMIT_FIELDS.filter((f) => Number(limits[f]) > Number(fake.limits[f]));
+      if (fake.limits.require_stop_loss && !limits.require_stop_loss) loosened.push('require_stop_loss');
+      confirmLoosening(loosened, password);
       fake.limits = { ...limits, kill_switch: fake.limits.kill_switch };
       return clone(fake.limits);
     },
@@ -715,4 +777,15 @@ export async function expectDom(page, selector, what, expected, { timeout = 30_0
     const actual = await page.evaluate(probeDom, [selector, what, null]);
     throw new AssertionError({ actual, expected, operator: 'expectDom', message: `${what} of ${selector} is ${JSON.stringify(actual)} after ${timeout} ms, expected ${expected}` });
   }
+}
+
+/**
+ * Answers the master-password prompt that a loosening change opens (the fake's password
+ * unless `password` is given) and waits until the dialog has closed.
+ */
+export async function answerPassword(page, password) {
+  await page.waitForSelector('[data-testid=password-dialog][open]');
+  await page.fill('[data-testid=password-input]', password ?? await page.evaluate(() => window.__fake.password));
+  await page.click('[data-testid=password-ok]');
+  await page.waitForFunction(() => !document.querySelector('#password-dialog').open || document.querySelector('#password-input-error').textContent !== '');
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, emitAppEvent, failNext, useBrowser } from './harness.mjs';
+import { answerPassword, callsTo, emitAppEvent, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onConfig = (language) => open({ preferences: { language, lastPanel: 'api-config' } });
@@ -50,7 +50,10 @@ describe('changing the master password', () => {
     await fillPasswords(page, CURRENT, NEXT);
     await page.waitForSelector('[data-testid=password-status][data-kind=ok]');
     assert.equal(await page.textContent('[data-testid=password-status]'),
-      'Master password changed. Backups made earlier still restore with the password they were made under.');
+      'Master password changed. Backup files made earlier still open with the old password (restoring one here also needs the current password): make a fresh backup under the new password now.');
+    // The fresh backup it offers takes the (new) password in the export form.
+    await page.click('[data-testid=fresh-backup]');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'cfg-backup-pw');
     for (const id of ['current-password', 'new-password', 'new-password2']) {
       assert.equal(await page.inputValue(`[data-testid=${id}]`), '', `${id} is emptied`);
     }
@@ -77,9 +80,34 @@ describe('changing the master password', () => {
     assert.match(await page.textContent('#cfg-new-pw-error'), /^输入有误: newPassword: it has 5 characters/);
     await fillPasswords(page, CURRENT, NEXT);
     await page.waitForSelector('[data-testid=password-status][data-kind=ok]');
-    assert.equal(await page.textContent('[data-testid=password-status]'), '主密码已修改。之前导出的备份仍需用当时的密码恢复。');
+    assert.equal(await page.textContent('[data-testid=password-status]'), '主密码已修改。之前导出的备份文件仍可用旧密码打开（在此恢复时还需要当前密码）：请现在用新密码做一份新备份。');
+    assert.equal(await page.textContent('[data-testid=fresh-backup]'), '立即新建备份');
     assert.deepEqual(errors, []);
   });
+
+  for (const [language, words] of [['en', /made before the master password was last changed/], ['zh-CN', /上次修改主密码之前制作/]]) {
+    test(`a backup from before the change asks for the current password too (${language})`, async () => {
+      const { page, errors } = await onConfig(language);
+      const path = '/home/trader/perpdesk-backup-before-change.pdbak';
+      await page.fill('[data-testid=import-path]', path);
+      await page.fill('[data-testid=import-password]', 'the password of last year 11');
+      await page.click('[data-testid=import-backup]');
+      await page.waitForSelector('[data-testid=password-dialog][open]');
+      assert.match(await page.textContent('[data-testid=password-message]'), words);
+      // Without the current password nothing is restored.
+      await page.click('[data-testid=password-cancel]');
+      await page.waitForSelector('[data-testid=import-status][data-kind=error]');
+      assert.match(await page.textContent('[data-testid=import-status]'), /currentPassword/);
+      await page.fill('[data-testid=import-path]', path);
+      await page.fill('[data-testid=import-password]', 'the password of last year 11');
+      await page.click('[data-testid=import-backup]');
+      await answerPassword(page, CURRENT);
+      await page.waitForSelector('[data-testid=import-status][data-kind=ok]');
+      assert.deepEqual((await callsTo(page, 'import_backup')).map((c) => c.args.currentPassword ?? null), [null, null, CURRENT]);
+      assert.equal((await callsTo(page, 'import_backup'))[2].args.password, 'the password of last year 11');
+      assert.deepEqual(errors, []);
+    });
+  }
 
   test('a failure that is not about a field is shown under the form; Locked opens the unlock dialog', async () => {
     const { page, errors } = await onConfig('en');

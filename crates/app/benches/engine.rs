@@ -81,10 +81,15 @@ fn click_to_signed_request(c: &mut Criterion) {
             .await
             .expect("first run");
         engine
-            .set_risk_limits(RiskLimits {
-                max_trades_per_day: u32::MAX,
-                ..RiskLimits::default()
-            })
+            .set_risk_limits(
+                RiskLimits {
+                    max_trades_per_day: u32::MAX,
+                    ..RiskLimits::default()
+                },
+                Some(perpdesk_vault::SecretString::new(
+                    "correct horse battery staple 42".into(),
+                )),
+            )
             .await
             .expect("limits");
         let bench = engine.click_bench("BTCUSDT").await.expect("snapshot");

@@ -224,13 +224,14 @@ pub async fn check_connection(client: &Client, now_ms: i64) -> ConnectionReport 
 }
 
 /// A new testnet or live account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewKey {
     pub name: String,
     pub environment: Environment,
     pub api_key: String,
-    pub api_secret: String,
+    /// Wiped when dropped and printed as REDACTED; only the signer and the vault see it.
+    pub api_secret: perpdesk_vault::SecretString,
 }
 
 fn account_name(name: &str) -> Result<String, AppError> {
@@ -387,7 +388,7 @@ impl Engine {
                 "paper accounts are created without a key",
             ));
         }
-        let (key, secret) = (new.api_key.trim(), new.api_secret.trim());
+        let (key, secret) = (new.api_key.trim(), new.api_secret.expose().trim());
         key_text("apiKey", key)?;
         key_text("apiSecret", secret)?;
         // Locked: refuse before the key is sent anywhere.
@@ -607,4 +608,22 @@ impl Engine {
 
 fn refuse_if_unsafe(report: &ConnectionReport) -> Result<(), AppError> {
     report.refusal().map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod new_key_tests {
+    use super::NewKey;
+
+    #[test]
+    fn a_typed_secret_never_prints_and_is_wiped_with_the_request() {
+        let new: NewKey = serde_json::from_value(serde_json::json!({
+            "name": "live", "environment": "live",
+            "apiKey": "visible-key-id", "apiSecret": "typed-secret-0f9e8d",
+        }))
+        .expect("a request");
+        let printed = format!("{new:?}");
+        assert!(!printed.contains("typed-secret-0f9e8d"), "{printed}");
+        assert!(printed.contains("visible-key-id"));
+        assert_eq!(new.api_secret.expose(), "typed-secret-0f9e8d");
+    }
 }

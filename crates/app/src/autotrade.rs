@@ -63,14 +63,18 @@ impl Engine {
     }
 
     /// Saves the auto-trade settings. Enabling a symbol that was off, or its lean trading,
-    /// needs `confirm`.
+    /// needs `confirm`; anything that trades more (on, larger, more leverage, another margin
+    /// type, the lean) also needs the vault unlocked and `password`. Turning off never does.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`] without confirmation or for bad values.
+    /// [`AppError::InvalidInput`] without confirmation or for bad values; for a loosening
+    /// [`AppError::Locked`], [`AppError::PasswordRequired`], [`AppError::WrongPassword`].
+    /// Nothing changes on error.
     pub async fn set_auto_trade(
         &self,
         settings: AutoTrade,
         confirm: bool,
+        password: Option<perpdesk_vault::SecretString>,
     ) -> Result<AutoTrade, AppError> {
         let before = self.auto_trade().await?;
         for (symbol, s) in &settings.symbols {
@@ -103,11 +107,19 @@ impl Engine {
                 ));
             }
         }
+        let loosened = crate::safety::loosened_auto_trade(&before, &settings);
+        let confirmed = self.confirm_loosening(&loosened, password).await?;
         self.store
             .put_setting(AUTO_TRADE, &settings, self.now(None))
             .await?;
-        self.audit("user", "settings.auto_trade", serde_json::json!(settings))
-            .await;
+        self.audit(
+            "user",
+            "settings.auto_trade",
+            serde_json::json!({
+                "settings": settings, "loosened": loosened, "password_confirmed": confirmed,
+            }),
+        )
+        .await;
         Ok(settings)
     }
 

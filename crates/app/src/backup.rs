@@ -21,15 +21,20 @@
 //!   [`apply_pending_restore`] swaps it in at the next start, before the engine opens, and
 //!   keeps the replaced files as `perpdesk.db.before-restore-<stamp>`.
 //! - [`Engine::import_backup`] only accepts a backup of this vault (the same vault header,
-//!   or one it had before a password change, opened with that day's password and named as
-//!   such to the user), so restoring cannot silently switch to another vault; [`stage_restore`] is for a
-//!   start whose database cannot be read, where there is no vault to compare with.
+//!   or one it had before a password change), so restoring cannot silently switch to another
+//!   vault; [`stage_restore`] is for a start whose database cannot be read, where there is
+//!   no vault to compare with.
+//! - A password change retires the old password for good: a backup made before it opens
+//!   with the password of its day *and* needs the current one, and its secrets are re-sealed
+//!   under the current vault header before it is staged, so the restored database unlocks
+//!   with the current password only.
 //! - The plaintext copy exists on disk only beside the live database (the same place and
 //!   the same trust) or, while inspecting, as a private temporary file; never in the
 //!   backup folder.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use perpdesk_store::{Store, StoreError};
@@ -53,6 +58,9 @@ const MAGIC: &[u8; 8] = b"PDBACKUP";
 const FORMAT_VERSION: u32 = 1;
 /// A header is a few hundred bytes; anything near this is not one.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The largest backup file read (and database backed up): the file and its decrypted copy
+/// are held in memory, and a path to a device such as `/dev/zero` must not grow without end.
+pub const MAX_BACKUP_BYTES: u64 = 1 << 30;
 /// The associated data of a backup payload: account 0 (no account) and this purpose
 /// followed by the header JSON.
 const PURPOSE: &str = "perpdesk-backup/v1\n";
@@ -132,6 +140,13 @@ impl Engine {
         let schema_version = Store::verify_file(&copy.0).await?;
         let database = Secret::new(std::fs::read(&copy.0).map_err(io("read", &copy.0))?);
         drop(copy);
+        if database.len() as u64 > MAX_BACKUP_BYTES - 1024 * 1024 {
+            return Err(AppError::Conflict(format!(
+                "the database ({} MiB) is larger than a backup may be ({} MiB)",
+                database.len() >> 20,
+                MAX_BACKUP_BYTES >> 20
+            )));
+        }
 
         let database_bytes = database.len() as u64;
         let backup = BackupHeader {
@@ -190,22 +205,58 @@ impl Engine {
         password: SecretString,
         data_dir: &Path,
     ) -> Result<RestoreStaged, AppError> {
+        self.import_backup_with_current(path, password, None, data_dir)
+            .await
+    }
+
+    /// [`Engine::import_backup`] for a backup that may predate the last password change:
+    /// such a backup opens with `password` (the one of its day) and also needs `current`,
+    /// the current master password; its secrets are then re-sealed under the current vault
+    /// header, so the old password opens nothing after the restore.
+    ///
+    /// # Errors
+    /// As [`Engine::import_backup`]; [`AppError::PasswordRequired`] (field
+    /// `currentPassword`) for an older backup without `current`;
+    /// [`AppError::WrongPassword`] when either password is wrong. Nothing is staged on error.
+    pub async fn import_backup_with_current(
+        &self,
+        path: &Path,
+        password: SecretString,
+        current: Option<SecretString>,
+        data_dir: &Path,
+    ) -> Result<RestoreStaged, AppError> {
         let backup = read_backup(path)?;
         let header = &backup.0;
         // A fresh install has no vault yet; there is nothing to mix up.
-        let mut earlier_password = false;
-        if let Some(current) = self.stored_vault_header().await?
-            && current != header.vault
+        let mut reseal = None;
+        if let Some(current_header) = self.stored_vault_header().await?
+            && current_header != header.vault
         {
             // A backup made before a password change is this vault's, under the password
             // of its day (which opening it checks).
-            earlier_password = self
+            let salts = self
                 .store
                 .setting::<Vec<String>>(crate::password::PREVIOUS_SALTS)
                 .await?
-                .unwrap_or_default()
-                .contains(&header.vault.salt);
-            if !earlier_password {
+                .unwrap_or_default();
+            if salts.contains(&header.vault.salt) {
+                let Some(current) = current else {
+                    return Err(AppError::PasswordRequired {
+                        field: "currentPassword".into(),
+                        reason: "this backup was made before the master password was last \
+                                 changed; restoring it needs the current master password too",
+                    });
+                };
+                let header_json = current_header
+                    .to_json()
+                    .map_err(|e| AppError::Internal(format!("vault header: {e}")))?;
+                let to = self.unlock_throttled(current_header, current).await?;
+                reseal = Some(Reseal {
+                    to,
+                    header_json,
+                    salts,
+                });
+            } else {
                 return Err(AppError::invalid(
                     "backup",
                     format!(
@@ -220,12 +271,16 @@ impl Engine {
             .unlock_throttled(header.vault.clone(), password)
             .await
             .map_err(wrong_or_damaged(path))?;
+        let vault = Arc::new(vault);
+        let resealed = reseal.is_some();
+        let reseal = reseal.map(|r| (vault.clone(), r));
         let (info, database) = decrypt_backup(path, backup, vault).await?;
-        let mut staged = stage_database(path, info, database, data_dir).await?;
-        if earlier_password {
+        let mut staged = stage_database(path, info, database, data_dir, reseal).await?;
+        if resealed {
             staged.message.push_str(
-                " The backup was made before the master password was last changed: after the \
-                 restart, unlock with the password you used for this backup.",
+                " The backup was made before the master password was last changed; its keys \
+                 were sealed again under the current password: after the restart, unlock \
+                 with your current master password (the backup's old password opens nothing).",
             );
         }
         Ok(staged)
@@ -293,15 +348,26 @@ pub async fn stage_restore(
     gate: &PasswordGate,
 ) -> Result<RestoreStaged, AppError> {
     let (info, database) = open_backup(path, password, gate).await?;
-    stage_database(path, info, database, data_dir).await
+    stage_database(path, info, database, data_dir, None).await
 }
 
-/// Writes a decrypted backup's database as the staged restore, after checking it.
+/// What re-sealing a backup from before a password change needs: the current vault and
+/// its stored header, and the salts of this vault's earlier headers.
+struct Reseal {
+    to: Vault,
+    header_json: String,
+    salts: Vec<String>,
+}
+
+/// Writes a decrypted backup's database as the staged restore, after checking it; with
+/// `reseal` (the backup's own vault and the current one), its secrets are moved to the
+/// current vault header first.
 async fn stage_database(
     path: &Path,
     info: BackupInfo,
     database: Secret,
     data_dir: &Path,
+    reseal: Option<(Arc<Vault>, Reseal)>,
 ) -> Result<RestoreStaged, AppError> {
     std::fs::create_dir_all(data_dir).map_err(io("create folder", data_dir))?;
     let staged = data_dir.join(RESTORE_FILE);
@@ -311,6 +377,16 @@ async fn stage_database(
     write_new(&tmp.0, &[database.expose()])?;
     drop(database);
     check_database_inside(path, &tmp.0).await?;
+    if let Some((from, reseal)) = reseal {
+        let wal = Scratch(PathBuf::from(format!("{}-wal", tmp.0.display())));
+        let shm = Scratch(PathBuf::from(format!("{}-shm", tmp.0.display())));
+        let store = Store::open(&tmp.0).await?;
+        let done = reseal_staged(&store, &from, reseal).await;
+        // Closing checkpoints the WAL into the file, which alone is then the database.
+        store.close().await;
+        drop((wal, shm));
+        done?;
+    }
     std::fs::rename(&tmp.0, &staged).map_err(io("rename", &staged))?;
     sync_dir(data_dir);
     tracing::info!(backup = %path.display(), "restore staged for the next start");
@@ -321,6 +397,56 @@ async fn stage_database(
                   restarts; restart perpdesk to finish the restore."
             .to_owned(),
     })
+}
+
+/// Re-seals every secret of a restored database from the backup's vault (`from`) to the
+/// current one, and stores the current vault header with them, all in one transaction; the
+/// list of earlier salts becomes the current vault's, plus the backup's own.
+async fn reseal_staged(store: &Store, from: &Vault, reseal: Reseal) -> Result<(), AppError> {
+    let Reseal {
+        to,
+        header_json,
+        mut salts,
+    } = reseal;
+    let now = Utc::now();
+    let old_header = store
+        .setting::<String>(crate::engine::VAULT_HEADER)
+        .await?
+        .ok_or_else(|| AppError::Internal("the restored database has no vault header".into()))?;
+    let backup_salt = VaultHeader::from_json(&old_header)
+        .map_err(|e| AppError::Internal(format!("restored vault header: {e}")))?
+        .salt;
+    let rows = store.sealed_secrets().await?;
+    let mut pairs = Vec::with_capacity(rows.len());
+    for row in rows {
+        let aad = crate::statements::sealed_aad(&row);
+        let sealed = Sealed::decode(&row.sealed)
+            .and_then(|sealed| from.open_secret(aad, &sealed))
+            .and_then(|secret| to.seal_secret(aad, &secret))
+            .map_err(|e| {
+                AppError::Internal(format!(
+                    "re-sealing the restored secret of account {}: {e}",
+                    row.account_id
+                ))
+            })?;
+        pairs.push((row, sealed.encode()));
+    }
+    store
+        .replace_sealed_secrets(
+            crate::engine::VAULT_HEADER,
+            &old_header,
+            &header_json,
+            &pairs,
+            now,
+        )
+        .await?;
+    if !salts.contains(&backup_salt) {
+        salts.push(backup_salt);
+    }
+    store
+        .put_setting(crate::password::PREVIOUS_SALTS, &salts, now)
+        .await?;
+    Ok(())
 }
 
 /// Swaps a staged restore into place. The shell calls this before opening the engine.
@@ -424,8 +550,19 @@ pub async fn check_database(db: &Path, backup_dir: &Path) -> Result<(), AppError
 /// Parses the file's frame: header, its JSON (for the associated data) and the payload.
 fn read_backup(path: &Path) -> Result<(BackupHeader, String, Sealed), AppError> {
     let name = file_name(path);
-    let bytes = std::fs::read(path).map_err(io("read", path))?;
-    let not_backup = || AppError::invalid("backup", format!("{name} is not a perpdesk backup"));
+    // Missing, unreadable, not a regular file, too large or not a backup: one answer, so a
+    // caller cannot probe which files exist or what they are.
+    let not_backup = || {
+        AppError::invalid(
+            "backup",
+            format!(
+                "{name} cannot be used: it is missing, unreadable, not a regular file, larger \
+                 than {} MiB, or not a perpdesk backup",
+                MAX_BACKUP_BYTES >> 20
+            ),
+        )
+    };
+    let bytes = read_capped(path).ok_or_else(not_backup)?;
     let truncated = |have: usize, want: u64| {
         AppError::invalid(
             "backup",
@@ -472,6 +609,26 @@ fn read_backup(path: &Path) -> Result<(BackupHeader, String, Sealed), AppError> 
     Ok((header, header_json, sealed))
 }
 
+/// The whole of a regular file of at most [`MAX_BACKUP_BYTES`]; `None` for anything else.
+/// The kind is checked before opening (opening a FIFO would wait for a writer) and again
+/// on the open file, and the read itself stops past the cap.
+fn read_capped(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let small_file = |m: std::fs::Metadata| m.is_file() && m.len() <= MAX_BACKUP_BYTES;
+    if !std::fs::metadata(path).is_ok_and(small_file) {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().is_ok_and(small_file) {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_BACKUP_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= MAX_BACKUP_BYTES).then_some(bytes)
+}
+
 /// Reads, unlocks and decrypts a backup; returns its description and the database bytes.
 async fn open_backup(
     path: &Path,
@@ -482,7 +639,7 @@ async fn open_backup(
     let vault = unlock(backup.0.vault.clone(), password, gate)
         .await
         .map_err(wrong_or_damaged(path))?;
-    decrypt_backup(path, backup, vault).await
+    decrypt_backup(path, backup, Arc::new(vault)).await
 }
 
 /// A wrong password stays that (and a refused turn at the password gate); any other failure to open a backup's header means the
@@ -499,7 +656,7 @@ fn wrong_or_damaged(path: &Path) -> impl FnOnce(AppError) -> AppError + '_ {
 async fn decrypt_backup(
     path: &Path,
     (header, header_json, sealed): (BackupHeader, String, Sealed),
-    vault: Vault,
+    vault: Arc<Vault>,
 ) -> Result<(BackupInfo, Secret), AppError> {
     let name = file_name(path);
     let purpose = format!("{PURPOSE}{header_json}");

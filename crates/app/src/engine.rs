@@ -19,7 +19,7 @@ use perpdesk_binance::{Client, RestConfig};
 use perpdesk_core::{MarginType, RiskLimits, Symbol, SymbolRules};
 use perpdesk_store::{Account, Environment, Store};
 use perpdesk_vault::{
-    Aad, KdfParams, PasswordGate, Sealed, SecretString, Vault, VaultError, VaultHeader,
+    Aad, KdfParams, KdfTarget, PasswordGate, Sealed, SecretString, Vault, VaultError, VaultHeader,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,8 @@ pub struct Engine {
     gate: PasswordGate,
     /// The clock the vault measures idle time with; `None` is the real one.
     vault_clock: Option<Arc<dyn perpdesk_vault::Clock>>,
+    /// The Argon2id cost a password change re-tunes the vault to on this machine.
+    pub(crate) kdf_target: KdfTarget,
     sessions: Mutex<HashMap<i64, Arc<Session>>>,
     seq: AtomicU32,
     pub(crate) config: EngineConfig,
@@ -150,6 +152,7 @@ impl Engine {
             vault: Mutex::new(None),
             gate: PasswordGate::new(),
             vault_clock: None,
+            kdf_target: default_kdf_target(config.kdf),
             sessions: Mutex::new(HashMap::new()),
             // A random start: a restarted process at the same (paused replay) millisecond
             // would otherwise make the ticket ids the last one used, and the journal
@@ -175,6 +178,14 @@ impl Engine {
     #[must_use]
     pub fn with_vault_clock(mut self, clock: Arc<dyn perpdesk_vault::Clock>) -> Self {
         self.vault_clock = Some(clock);
+        self
+    }
+
+    /// Makes a password change re-tune Argon2id to `target` instead of the default
+    /// ([`KdfTarget::DEFAULT`] for real costs; tests with cheap costs get a cheap target).
+    #[must_use]
+    pub fn with_kdf_target(mut self, target: KdfTarget) -> Self {
+        self.kdf_target = target;
         self
     }
 
@@ -341,23 +352,45 @@ impl Engine {
         self.vault_status().await
     }
 
-    /// Sets the idle time after which the vault locks itself (0 = never).
+    /// Sets the idle time after which the vault locks itself (0 = never). A longer time, or
+    /// never, loosens a safety setting: it needs the vault unlocked and `password`.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`] above one day.
-    pub async fn set_auto_lock(&self, minutes: u32) -> Result<VaultStatus, AppError> {
+    /// [`AppError::InvalidInput`] above one day; for a longer time [`AppError::Locked`],
+    /// [`AppError::PasswordRequired`], [`AppError::WrongPassword`]. Nothing changes on error.
+    pub async fn set_auto_lock(
+        &self,
+        minutes: u32,
+        password: Option<SecretString>,
+    ) -> Result<VaultStatus, AppError> {
         if minutes > 1440 {
             return Err(AppError::invalid(
                 "minutes",
                 format!("must be between 0 and 1440, got {minutes}"),
             ));
         }
+        let before = self.auto_lock_minutes().await?;
+        let loosened = if crate::safety::loosens_auto_lock(before, minutes) {
+            vec!["auto_lock_minutes".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let confirmed = self.confirm_loosening(&loosened, password).await?;
         self.store
             .put_setting(AUTO_LOCK, &minutes, self.now(None))
             .await?;
         if let Some(v) = lock(&self.vault).as_ref() {
             v.set_idle_timeout((minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60)));
         }
+        self.audit(
+            "user",
+            "settings.auto_lock",
+            serde_json::json!({
+                "before": before, "minutes": minutes,
+                "loosened": loosened, "password_confirmed": confirmed,
+            }),
+        )
+        .await;
         self.vault_status().await
     }
 
@@ -514,11 +547,18 @@ impl Engine {
             .unwrap_or_default())
     }
 
-    /// Validates and saves new limits; nothing is written when they are incoherent.
+    /// Validates and saves new limits; nothing is written when they are incoherent. Raising
+    /// any limit, dropping the stop-loss requirement or turning the kill switch off loosens
+    /// safety: it needs the vault unlocked and `password`; lowering works locked or not.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`] naming the field.
-    pub async fn set_risk_limits(&self, limits: RiskLimits) -> Result<RiskLimits, AppError> {
+    /// [`AppError::InvalidInput`] naming the field; for a loosening [`AppError::Locked`],
+    /// [`AppError::PasswordRequired`], [`AppError::WrongPassword`]. Nothing changes on error.
+    pub async fn set_risk_limits(
+        &self,
+        limits: RiskLimits,
+        password: Option<SecretString>,
+    ) -> Result<RiskLimits, AppError> {
         limits.validate().map_err(|e| {
             let field = match &e {
                 perpdesk_core::risk::LimitsError::NotPositive { field, .. } => field,
@@ -530,12 +570,35 @@ impl Engine {
             };
             AppError::invalid(field, e.to_string())
         })?;
+        let loosened = crate::safety::loosened_limits(&self.risk_limits().await?, &limits);
+        let confirmed = self.confirm_loosening(&loosened, password).await?;
         self.store
             .put_setting(RISK_LIMITS, &limits, self.now(None))
             .await?;
-        self.audit("user", "settings.risk_limits", serde_json::json!(limits))
-            .await;
+        self.audit(
+            "user",
+            "settings.risk_limits",
+            serde_json::json!({
+                "limits": limits, "loosened": loosened, "password_confirmed": confirmed,
+            }),
+        )
+        .await;
         Ok(limits)
+    }
+}
+
+/// The target a password change re-tunes to: today's default for a vault at real costs; for
+/// an engine configured below OWASP's minimum (tests), that minimum with the configured costs
+/// as the floor, measured without a time budget, so a change stays quick but still rises.
+fn default_kdf_target(kdf: KdfParams) -> KdfTarget {
+    if kdf.is_at_least_owasp() {
+        KdfTarget::DEFAULT
+    } else {
+        KdfTarget {
+            time: Duration::ZERO,
+            max_m_cost_kib: KdfParams::OWASP_MINIMUM.m_cost_kib,
+            floor: kdf,
+        }
     }
 }
 

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     NotInitialized,
     /// The master password was wrong.
     WrongPassword,
+    /// The change loosens a safety setting: ask for the master password and send it again.
+    PasswordRequired,
     /// A risk rule refused the order before anything was sent.
     RiskRefused,
     /// The exchange refused the request (its code is in the message).
@@ -36,6 +38,7 @@ impl ErrorCode {
             Self::Locked => "Locked",
             Self::NotInitialized => "NotInitialized",
             Self::WrongPassword => "WrongPassword",
+            Self::PasswordRequired => "PasswordRequired",
             Self::RiskRefused => "RiskRefused",
             Self::ExchangeRejected => "ExchangeRejected",
             Self::Unavailable => "Unavailable",
@@ -77,6 +80,15 @@ pub enum AppError {
     /// Unlocking failed.
     #[error("wrong master password")]
     WrongPassword,
+    /// The action needs the master password (again, or the current one as well) and came
+    /// without it; nothing was changed.
+    #[error("{field}: {reason}; nothing was changed")]
+    PasswordRequired {
+        /// What asks for it: the loosened settings by name, or the request field.
+        field: String,
+        /// Why, in words a user can act on.
+        reason: &'static str,
+    },
     /// A risk rule refused an order; nothing was sent.
     #[error("refused by risk rule {rule}: {0}", rule = .0.rule())]
     Risk(perpdesk_core::RiskRefusal),
@@ -116,6 +128,7 @@ impl AppError {
             Self::Locked => ErrorCode::Locked,
             Self::NotInitialized => ErrorCode::NotInitialized,
             Self::WrongPassword => ErrorCode::WrongPassword,
+            Self::PasswordRequired { .. } => ErrorCode::PasswordRequired,
             Self::Risk(_) => ErrorCode::RiskRefused,
             Self::Exchange(X::Rejected { .. }) => ErrorCode::ExchangeRejected,
             Self::Exchange(

@@ -14,16 +14,37 @@ pub struct AppPaths {
 }
 
 impl AppPaths {
+    /// Creates the data and log folders, private to the user on Unix (0700, also when they
+    /// exist already): whatever the umask gave the files inside, no other local account can
+    /// reach them. Windows: the folders inherit the profile's ACL.
     pub(crate) fn create_dirs(&self) -> Result<(), AppError> {
         for dir in [&self.data_dir, &self.log_dir] {
-            std::fs::create_dir_all(dir).map_err(|source| AppError::Io {
-                action: "create folder",
-                path: dir.display().to_string(),
-                source,
-            })?;
+            private_dir(dir)?;
         }
         Ok(())
     }
+}
+
+/// Creates `dir` (and its parents) and makes it 0700 on Unix, whatever the umask.
+///
+/// # Errors
+/// [`AppError::Io`] when the folder cannot be made or its mode cannot be set.
+pub(crate) fn private_dir(dir: &std::path::Path) -> Result<(), AppError> {
+    let failed = |action| {
+        move |source| AppError::Io {
+            action,
+            path: dir.display().to_string(),
+            source,
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(failed("create folder"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(failed("make private"))?;
+    }
+    Ok(())
 }
 
 /// What the dashboard's header and "about" line show.

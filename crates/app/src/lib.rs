@@ -22,13 +22,16 @@ mod mode;
 mod password;
 mod preferences;
 pub mod records;
+pub mod replay;
 pub mod runtime;
+mod safety;
 pub mod signal_loop;
 pub mod statements;
 pub mod study;
 pub mod sync;
 pub mod trading;
 pub mod venue;
+pub mod verifier;
 
 pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
 pub use error::{AppError, ErrorCode, UiError};

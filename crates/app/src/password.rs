@@ -10,8 +10,9 @@
 //!
 //! Backups are sealed with the key of their day; the salt of every replaced header is kept
 //! (`vault.previous_salts`, not secret: a salt alone verifies no guess) so that
-//! [`Engine::import_backup`] still recognises a backup made before the change as this
-//! vault's, to be opened with the password it was made under.
+//! [`Engine::import_backup_with_current`] still recognises a backup made before the change
+//! as this vault's: it opens with the password it was made under plus the current one, and
+//! is re-sealed under the current one.
 
 use perpdesk_store::SealedSecret;
 use perpdesk_vault::{Aad, Sealed, SecretString, VaultError, VaultHeader};
@@ -24,8 +25,10 @@ pub(crate) const PREVIOUS_SALTS: &str = "vault.previous_salts";
 
 impl Engine {
     /// Changes the master password: checks the current one (throttled like unlocking) and the
-    /// new one's strength, re-seals every stored secret and writes them with the new header
-    /// in one transaction. The vault stays unlocked, under the new key. All or nothing.
+    /// new one's strength, re-tunes Argon2id to the engine's [`perpdesk_vault::KdfTarget`]
+    /// on this machine (never lowering a cost), re-seals every stored secret and writes them
+    /// with the new header in one transaction. The vault stays unlocked, under the new key.
+    /// All or nothing.
     ///
     /// # Errors
     /// [`AppError::WrongPassword`] for the current password; [`AppError::InvalidInput`]
@@ -65,8 +68,11 @@ impl Engine {
         self.remember_salt(&header).await?;
 
         let changing = vault.clone();
+        let target = self.kdf_target;
         let change = self
-            .throttled(move || changing.begin_password_change(&current, &new, items))
+            .throttled(move || {
+                changing.begin_password_change_retuned(&current, &new, items, &target)
+            })
             .await?
             .map_err(|e| match e {
                 VaultError::WrongPassword => AppError::WrongPassword,
@@ -112,6 +118,14 @@ impl Engine {
                 .ok()
                 .filter(|sealed| vault.open_secret(aad, sealed).is_ok());
             let Some(sealed) = opened else {
+                if row.kind == perpdesk_store::SealedKind::StatementKey {
+                    return Err(AppError::Conflict(
+                        "the stored statement signing key cannot be opened with the current \
+                         password (it is damaged or was copied from elsewhere); nothing was \
+                         changed"
+                            .into(),
+                    ));
+                }
                 let name = self
                     .store
                     .account(row.account_id)

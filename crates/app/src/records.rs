@@ -229,20 +229,37 @@ impl Engine {
     }
 
     /// Validates and saves the profit-share settings. They apply to rows booked from now
-    /// on; booked rows are never rewritten (each row records the ratio it used).
+    /// on; booked rows are never rewritten (each row records the ratio it used). Any change
+    /// of the split or the basis needs the vault unlocked and `password`.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`].
+    /// [`AppError::InvalidInput`]; for a change [`AppError::Locked`],
+    /// [`AppError::PasswordRequired`], [`AppError::WrongPassword`]. Nothing changes on error.
     pub async fn set_ledger_settings(
         &self,
         settings: LedgerSettings,
+        password: Option<perpdesk_vault::SecretString>,
     ) -> Result<LedgerSettings, AppError> {
         settings.share()?;
+        let before = self.ledger_settings().await?;
+        let changed = crate::safety::changes_ledger(&before, &settings);
+        let loosened = if changed {
+            vec!["ledger".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let confirmed = self.confirm_loosening(&loosened, password).await?;
         self.store
             .put_setting(LEDGER_SETTINGS, &settings, self.now(None))
             .await?;
-        self.audit("user", "settings.ledger", serde_json::json!(settings))
-            .await;
+        self.audit(
+            "user",
+            "settings.ledger",
+            serde_json::json!({
+                "before": before, "settings": settings, "password_confirmed": confirmed,
+            }),
+        )
+        .await;
         Ok(settings)
     }
 
@@ -354,6 +371,7 @@ impl Engine {
     pub async fn settle(&self) -> Result<serde_json::Value, AppError> {
         let id = self.active_account_id().await?;
         let at = self.now(None);
+        let include_manual = self.ledger_settings().await?.include_manual;
         match books::settle(&self.store, id, at)
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
@@ -368,6 +386,10 @@ impl Engine {
                     "user": s.user_share,
                 });
                 self.audit("user", "ledger.settled", done.clone()).await;
+                // A statement signed at a later unlock must state the settings of now.
+                if let Err(e) = self.remember_settlement_terms(s.id, include_manual).await {
+                    tracing::warn!(error = %e, settlement = s.id, "settlement terms not kept");
+                }
                 let signed = match self.sign_settlement(id, s.id).await {
                     Ok(_) => true,
                     Err(e) => {
@@ -534,16 +556,19 @@ impl Engine {
                 ));
             }
         };
-        std::fs::create_dir_all(&exports).map_err(|source| AppError::Io {
-            action: "create folder",
-            path: exports.display().to_string(),
-            source,
-        })?;
+        crate::info::private_dir(&exports)?;
         let stamp = Utc::now().format("%Y%m%d-%H%M%S");
         let path = exports.join(format!("perpdesk-{kind}-{stamp}.csv"));
-        // Written beside and renamed, so a reader never sees half a file.
+        // Written beside and renamed, so a reader never sees half a file; owner-only on
+        // Unix whatever the umask (trades and shares are nobody else's business).
         let tmp = path.with_extension("csv.part");
-        std::fs::write(&tmp, text.as_bytes())
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|source| AppError::Io {
                 action: "write",

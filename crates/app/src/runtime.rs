@@ -154,11 +154,11 @@ impl Engine {
         {
             return Ok(list);
         }
-        // Paper mode watches what its exchange lists (a developer's load list can be longer
-        // than the built-in two), up to the watchlist's limit.
+        // Paper mode watches BTCUSDT and ETHUSDT of its whole universe (the others are a
+        // click away), or all of a developer's load list, up to the watchlist's limit.
         let listed = self.paper().map_or_else(
             || PAPER_SYMBOLS.iter().map(|s| (*s).to_owned()).collect(),
-            PaperVenue::symbols,
+            PaperVenue::default_watchlist,
         );
         Ok(listed
             .iter()

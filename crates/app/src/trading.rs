@@ -743,15 +743,20 @@ impl Engine {
     }
 
     /// Turns the kill switch on (flattening every position and canceling every open order
-    /// first) or off.
+    /// first) or off. On works locked or not; off loosens safety and needs the vault
+    /// unlocked and `password` ([`Engine::set_risk_limits`]).
     ///
     /// # Errors
     /// Exchange errors while flattening; the switch is saved on before flattening starts,
-    /// so no new order can slip in while it runs.
-    pub async fn set_kill_switch(&self, on: bool) -> Result<RiskLimits, AppError> {
+    /// so no new order can slip in while it runs. For off, as [`Engine::set_risk_limits`].
+    pub async fn set_kill_switch(
+        &self,
+        on: bool,
+        password: Option<perpdesk_vault::SecretString>,
+    ) -> Result<RiskLimits, AppError> {
         let mut limits = self.risk_limits().await?;
         limits.kill_switch = on;
-        let limits = self.set_risk_limits(limits).await?;
+        let limits = self.set_risk_limits(limits, password).await?;
         if on {
             let session = self.active_session().await?;
             let _one_at_a_time = self.exec.lock().await;

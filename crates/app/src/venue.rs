@@ -20,11 +20,12 @@ use serde::Serialize;
 use crate::AppError;
 use crate::runtime::MAX_WATCHLIST;
 
-/// The symbols the paper exchange lists (those with Binance USDⓈ-M data in `shared/data`).
+/// The symbols a fresh paper watchlist watches (the paper exchange lists every symbol with
+/// data in `shared/data` and `shared/data/wide`, see [`PaperSymbol::available`]).
 pub const PAPER_SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
 
-/// A symbol the paper exchange lists: its name and the symbol (one of [`PAPER_SYMBOLS`])
-/// whose real data and contract it replays.
+/// A symbol the paper exchange lists: its name and the symbol whose real data and contract
+/// it replays.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaperSymbol {
     pub name: String,
@@ -32,7 +33,9 @@ pub struct PaperSymbol {
 }
 
 impl PaperSymbol {
-    /// [`PAPER_SYMBOLS`], each under its own name: what a user's paper mode lists.
+    /// [`PAPER_SYMBOLS`], each under its own name: what a fresh watchlist watches. Given to
+    /// [`PaperVenue::start_listing`] they stand for a user's paper mode, which lists every
+    /// symbol with data ([`PaperSymbol::available`]).
     pub fn defaults() -> Vec<PaperSymbol> {
         PAPER_SYMBOLS
             .iter()
@@ -43,30 +46,42 @@ impl PaperSymbol {
             .collect()
     }
 
+    /// Every symbol with data in `data_dir` (and its `wide/` folder), each under its own name:
+    /// what a user's paper mode lists.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] when the folder cannot be read.
+    pub fn available(data_dir: &Path) -> Result<Vec<PaperSymbol>, AppError> {
+        let symbols = perpdesk_sim::market::available_symbols(data_dir).map_err(|e| {
+            AppError::Internal(format!("paper market data in {}: {e}", data_dir.display()))
+        })?;
+        Ok(symbols
+            .into_iter()
+            .map(|s| PaperSymbol {
+                name: s.clone(),
+                source: s,
+            })
+            .collect())
+    }
+
     /// Reads a developer's list for load measurements (`PERPDESK_PAPER_SYMBOLS`): up to
     /// [`MAX_WATCHLIST`] comma-separated entries, `NAME` for a symbol with data of its own or
     /// `NAME=SOURCE` to list SOURCE's series a second time under another name, e.g.
     /// `BTCUSDT,ETHUSDT,BTC2USDT=BTCUSDT`. The names are what the watchlist then shows.
     ///
     /// # Errors
-    /// [`AppError::InvalidInput`] naming the entry: an empty list, too many, a name that
-    /// is not a symbol, a source without data, a name given twice.
+    /// [`AppError::InvalidInput`] naming the entry: an empty list, too many, a name or
+    /// source that is not a symbol, a name given twice. A source without data is refused
+    /// when the paper exchange loads it.
     pub fn parse_list(text: &str) -> Result<Vec<PaperSymbol>, AppError> {
         let field = "PERPDESK_PAPER_SYMBOLS";
         let mut out: Vec<PaperSymbol> = Vec::new();
         for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (name, source) = entry.split_once('=').unwrap_or((entry, entry));
             let (name, source) = (name.trim(), source.trim());
-            perpdesk_core::Symbol::new(name)
-                .map_err(|e| AppError::invalid(field, format!("{entry}: {e}")))?;
-            if !PAPER_SYMBOLS.contains(&source) {
-                return Err(AppError::invalid(
-                    field,
-                    format!(
-                        "{entry}: the paper data has {}, not {source}",
-                        PAPER_SYMBOLS.join(" and ")
-                    ),
-                ));
+            for s in [name, source] {
+                perpdesk_core::Symbol::new(s)
+                    .map_err(|e| AppError::invalid(field, format!("{entry}: {e}")))?;
             }
             if out.iter().any(|p| p.name == name) {
                 return Err(AppError::invalid(field, format!("{name} is listed twice")));
@@ -103,6 +118,9 @@ pub struct PaperVenue {
     /// Added to the replay clock that signed paper sessions read (tests of a wrong local
     /// clock); 0 outside tests.
     clock_skew_ms: Arc<AtomicI64>,
+    /// What a fresh watchlist watches: [`PAPER_SYMBOLS`] of the whole universe, or all of
+    /// a developer's list.
+    watch: Vec<String>,
 }
 
 impl Drop for PaperVenue {
@@ -139,6 +157,9 @@ impl PaperVenue {
     /// With `state_file`, the exchange resumes from it when it exists (accounts, positions,
     /// orders, trades, income and the replay clock) and saves itself there every 10 seconds
     /// and when dropped; a damaged file is refused, never overwritten with an empty state.
+    ///
+    /// It lists every symbol with data ([`PaperSymbol::available`]); a fresh watchlist
+    /// watches [`PAPER_SYMBOLS`] of them.
     pub async fn start(
         data_dir: &Path,
         speed: Option<f64>,
@@ -147,7 +168,8 @@ impl PaperVenue {
         Self::start_listing(data_dir, &PaperSymbol::defaults(), speed, state_file).await
     }
 
-    /// [`PaperVenue::start`] listing `symbols` instead of the defaults.
+    /// [`PaperVenue::start`] listing only `symbols` (a developer's load list), all of
+    /// which a fresh watchlist watches; [`PaperSymbol::defaults`] is [`PaperVenue::start`].
     ///
     /// # Errors
     /// As [`PaperVenue::start`].
@@ -157,11 +179,35 @@ impl PaperVenue {
         speed: Option<f64>,
         state_file: Option<PathBuf>,
     ) -> Result<Self, AppError> {
-        let pairs: Vec<(&str, &str)> = symbols
+        let all;
+        let (symbols, watch) = if symbols == PaperSymbol::defaults().as_slice() {
+            all = PaperSymbol::available(data_dir)?;
+            let watch: Vec<String> = symbols
+                .iter()
+                .filter(|s| all.contains(s))
+                .map(|p| p.name.clone())
+                .collect();
+            (all.as_slice(), watch)
+        } else {
+            (symbols, symbols.iter().map(|p| p.name.clone()).collect())
+        };
+        let pairs: Vec<(String, String)> = symbols
             .iter()
-            .map(|p| (p.name.as_str(), p.source.as_str()))
+            .map(|p| (p.name.clone(), p.source.clone()))
             .collect();
-        let market = MarketData::load_dir_as(data_dir, &pairs).map_err(|e| {
+        // Reading ~30 symbols' three years takes a while: off the async threads, so the
+        // runtime keeps serving (the window, other commands) meanwhile.
+        let dir = data_dir.to_path_buf();
+        let market = tokio::task::spawn_blocking(move || {
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(n, s)| (n.as_str(), s.as_str()))
+                .collect();
+            MarketData::load_dir_as(&dir, &pairs)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("loading the paper market data: {e}")))?
+        .map_err(|e| {
             AppError::Internal(format!("paper market data in {}: {e}", data_dir.display()))
         })?;
         let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });
@@ -212,16 +258,24 @@ impl PaperVenue {
             state_file,
             saver,
             clock_skew_ms: Arc::new(AtomicI64::new(0)),
+            watch,
         })
     }
 
     /// Wraps a simulator someone else started (tests with a manual clock).
     pub fn from_running(running: Running) -> Self {
+        let watch = running
+            .shared
+            .exchange
+            .lock()
+            .map(|x| x.market.symbols().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default();
         Self {
             running,
             state_file: None,
             saver: None,
             clock_skew_ms: Arc::new(AtomicI64::new(0)),
+            watch,
         }
     }
 
@@ -248,6 +302,11 @@ impl PaperVenue {
             .lock()
             .map(|x| x.market.symbols().into_iter().map(str::to_owned).collect())
             .unwrap_or_default()
+    }
+
+    /// What a fresh watchlist watches (see [`PaperVenue::start`]).
+    pub fn default_watchlist(&self) -> Vec<String> {
+        self.watch.clone()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -499,8 +558,7 @@ mod tests {
         );
         for (bad, says) in [
             ("", "between 1 and 20"),
-            ("SOLUSDT", "not SOLUSDT"),
-            ("X=DOGEUSDT", "not DOGEUSDT"),
+            ("X=doge usdt", "doge usdt"),
             ("BTCUSDT,BTCUSDT", "listed twice"),
             ("btc usdt=BTCUSDT", "btc usdt"),
         ] {

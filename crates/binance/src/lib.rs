@@ -32,8 +32,9 @@ pub mod streams;
 pub mod wire;
 
 pub use client::{
-    AccountSnapshot, Client, DayTicker, ExitKind, ExitOrder, FundingRate, KeyPermissions,
-    OpenOrder, OrderReport, Placed, PositionReport, Raw,
+    AccountSnapshot, Client, DayTicker, ExchangeRecords, ExitKind, ExitOrder, FundingRate,
+    KeyPermissions, OpenOrder, OrderClientId, OrderReport, Placed, PositionReport, RECORDS_FORMAT,
+    Raw, RecordsError,
 };
 pub use env::{BaseUrls, Environment};
 pub use error::{ExchangeError, RejectKind};

@@ -241,44 +241,64 @@ pub fn compute_features_with_funding(
             got: n,
         });
     }
-    let (h, l, c, v) = (&x.high, &x.low, &x.close, &x.volume);
+    let (h, l, c) = (&x.high, &x.low, &x.close);
     // Straight into ta-lib's compact buffers (value for bar t at t - beg): going through
-    // the per-bar `Option` series of `indicators` would triple the memory traffic, and
-    // page-faulting fresh buffers was most of this function's time.
-    let core = Core::new();
-    let last = n - 1;
-    let talib = |name: &'static str| move |e| SignalError::talib(name, e);
-    let mut rsi = vec![0.0; n];
-    let rsi_r = core.rsi(0, last, c, 14, &mut rsi).map_err(talib("RSI"))?;
-    let (mut up, mut mid, mut lo) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    let bb_r = core
-        .bbands(
-            0,
-            last,
-            c,
-            20,
-            2.0,
-            2.0,
-            MAType::SMA,
-            &mut up,
-            &mut mid,
-            &mut lo,
-        )
-        .map_err(talib("BBANDS"))?;
-    let mut atr = vec![0.0; n];
-    let atr_r = core
-        .atr(0, last, h, l, c, 14, &mut atr)
-        .map_err(talib("ATR"))?;
-    let (mut m, mut ms, mut mh) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    let macd_r = core
-        .macd(0, last, c, 12, 26, 9, &mut m, &mut ms, &mut mh)
-        .map_err(talib("MACD"))?;
-    let mut adx = vec![0.0; n];
-    let adx_r = core
-        .adx(0, last, h, l, c, 14, &mut adx)
-        .map_err(talib("ADX"))?;
-    let lnc: Vec<f64> = c.iter().map(|v| v.ln()).collect();
-    let at = |buf: &[f64], r: ta_lib::OutRange, t: usize| -> Option<f64> {
+    // the per-bar `Option` series of `indicators` would triple the memory traffic. The
+    // buffers are the thread's reused scratch: page-faulting fresh ones was most of this
+    // function's time.
+    indicators::with_scratch(10, n, |buf| {
+        let mut parts = buf.chunks_exact_mut(n);
+        let mut next = || parts.next().expect("ten buffers of n");
+        let (rsi, up, mid, lo, atr) = (next(), next(), next(), next(), next());
+        let (m, ms, mh, adx, lnc) = (next(), next(), next(), next(), next());
+        let core = Core::new();
+        let last = n - 1;
+        let talib = |name: &'static str| move |e| SignalError::talib(name, e);
+        let rsi_r = core.rsi(0, last, c, 14, rsi).map_err(talib("RSI"))?;
+        let bb_r = core
+            .bbands(0, last, c, 20, 2.0, 2.0, MAType::SMA, up, mid, lo)
+            .map_err(talib("BBANDS"))?;
+        let atr_r = core.atr(0, last, h, l, c, 14, atr).map_err(talib("ATR"))?;
+        let macd_r = core
+            .macd(0, last, c, 12, 26, 9, m, ms, mh)
+            .map_err(talib("MACD"))?;
+        let adx_r = core.adx(0, last, h, l, c, 14, adx).map_err(talib("ADX"))?;
+        for (slot, v) in lnc.iter_mut().zip(c) {
+            *slot = v.ln();
+        }
+        Ok(feature_rows(
+            x,
+            funding,
+            Outputs {
+                rsi: (rsi, rsi_r),
+                up: (up, bb_r),
+                mid: (mid, bb_r),
+                lo: (lo, bb_r),
+                atr: (atr, atr_r),
+                mh: (mh, macd_r),
+                adx: (adx, adx_r),
+                lnc,
+            },
+        ))
+    })
+}
+
+/// ta-lib's compact outputs with their ranges, and the log closes.
+struct Outputs<'a> {
+    rsi: (&'a [f64], ta_lib::OutRange),
+    up: (&'a [f64], ta_lib::OutRange),
+    mid: (&'a [f64], ta_lib::OutRange),
+    lo: (&'a [f64], ta_lib::OutRange),
+    atr: (&'a [f64], ta_lib::OutRange),
+    mh: (&'a [f64], ta_lib::OutRange),
+    adx: (&'a [f64], ta_lib::OutRange),
+    lnc: &'a [f64],
+}
+
+fn feature_rows(x: &Ohlcv, funding: &FundingRates, o: Outputs<'_>) -> Features {
+    let n = x.len();
+    let (c, v, lnc) = (&x.close, &x.volume, o.lnc);
+    let at = |(buf, r): (&[f64], ta_lib::OutRange), t: usize| -> Option<f64> {
         let k = t.checked_sub(r.beg_idx)?;
         if k < r.count {
             buf.get(k).copied()
@@ -292,18 +312,18 @@ pub fn compute_features_with_funding(
     let (no_funding, default_bp) = (funding.is_empty(), funding_bp(None));
     for t in WARMUP..n {
         let close = c[t];
-        let (u, mi, lw) = (at(&up, bb_r, t), at(&mid, bb_r, t), at(&lo, bb_r, t));
+        let (u, mi, lw) = (at(o.up, t), at(o.mid, t), at(o.lo, t));
         let bands = u.zip(mi).zip(lw);
         let vals = [
             Some(lnc[t] - lnc[t - 1]),
             Some(lnc[t] - lnc[t - 4]),
             Some(lnc[t] - lnc[t - 24]),
-            at(&rsi, rsi_r, t).map(|r| r / 100.0),
+            at(o.rsi, t).map(|r| r / 100.0),
             bands.map(|((u, _), l)| indicators::percent_b(close, u, l)),
             bands.and_then(|((u, m), l)| indicators::bandwidth(u, m, l)),
-            at(&atr, atr_r, t).map(|a| a / close),
-            at(&mh, macd_r, t).map(|m| m / close),
-            at(&adx, adx_r, t).map(|a| a / 100.0),
+            at(o.atr, t).map(|a| a / close),
+            at(o.mh, t).map(|m| m / close),
+            at(o.adx, t).map(|a| a / 100.0),
             Some(window_zscore(&v[t + 1 - 20..=t])),
             Some(window_sample_std_of_diffs(&lnc[t - 24..=t])),
             Some(if no_funding {
@@ -328,10 +348,10 @@ pub fn compute_features_with_funding(
             });
         }
     }
-    Ok(Features {
+    Features {
         version: FEATURE_SET_VERSION,
         rows,
-    })
+    }
 }
 
 /// The funding feature's value for a settled rate (or none known).

@@ -9,6 +9,8 @@
 //! Outputs are aligned with the input (`out[i]` belongs to bar `i`) and never contain NaN or
 //! infinity: a non-finite result becomes `None`.
 
+pub mod plain;
+
 use ta_lib::{Core, MAType, OutRange};
 
 use crate::SignalError;
@@ -45,9 +47,25 @@ pub struct Stochastic {
 }
 
 pub(crate) fn check_finite(series: &'static str, xs: &[f64]) -> Result<(), SignalError> {
-    match xs.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(SignalError::NotFinite { series, index }),
+    // An early-exit scan does not vectorise and cost as much as a fast indicator; a
+    // branch-free test per block does, and the exact index is looked up only on failure.
+    const BLOCK: usize = 256;
+    let bad_block = xs
+        .chunks(BLOCK)
+        .position(|b| b.iter().fold(false, |bad, x| bad | !x.is_finite()));
+    match bad_block {
         None => Ok(()),
+        Some(b) => {
+            let start = b * BLOCK;
+            let offset = xs[start..]
+                .iter()
+                .position(|x| !x.is_finite())
+                .expect("the block holds a non-finite value");
+            Err(SignalError::NotFinite {
+                series,
+                index: start + offset,
+            })
+        }
     }
 }
 
@@ -68,16 +86,46 @@ pub(crate) fn period(name: &str, p: usize, min: usize) -> Result<i32, SignalErro
     i32::try_from(p).map_err(|_| SignalError::BadParam(format!("{name} {p} is too large")))
 }
 
-/// Scatters ta-lib's compact output back onto bar indices.
+/// Largest scratch (in f64s) a thread keeps between calls: 3 outputs of 1M+ candles.
+const SCRATCH_KEEP: usize = 1 << 22;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on `k * len` f64s of ta-lib output space, reused across calls on this thread.
+///
+/// A fresh buffer per call cost more than most indicators: 1M candles is 8 MB per output
+/// that the allocator zeroes and the kernel faults in, page by page, on every call.
+pub(crate) fn with_scratch<R>(k: usize, len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    let need = k * len;
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < need {
+                buf.resize(need, 0.0);
+            }
+            let r = f(&mut buf[..need]);
+            if buf.len() > SCRATCH_KEEP {
+                *buf = Vec::new();
+            }
+            r
+        }
+        // Only a re-entrant call (none today) lands here; it pays for its own buffer.
+        Err(_) => f(&mut vec![0.0; need]),
+    })
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// Scatters ta-lib's compact output back onto bar indices, in one pass over fresh memory.
 fn spread(n: usize, range: OutRange, buf: &[f64]) -> Series {
-    let mut out = vec![None; n];
-    for (slot, v) in out
-        .iter_mut()
-        .skip(range.beg_idx)
-        .zip(buf.iter().take(range.count))
-    {
-        *slot = v.is_finite().then_some(*v);
-    }
+    let beg = range.beg_idx.min(n);
+    let mut out = Vec::with_capacity(n);
+    out.resize(beg, None);
+    out.extend(buf[..range.count.min(n - beg)].iter().map(|&v| finite(v)));
+    out.resize(n, None);
     out
 }
 
@@ -102,11 +150,13 @@ macro_rules! single_input {
             if close.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut buf = vec![0.0; close.len()];
-            let range = Core::new()
-                .$name(0, close.len() - 1, close, p, &mut buf)
-                .map_err(|c| SignalError::talib($label, c))?;
-            Ok(spread(close.len(), range, &buf))
+            let n = close.len();
+            with_scratch(1, n, |buf| {
+                let range = Core::new()
+                    .$name(0, n - 1, close, p, buf)
+                    .map_err(|c| SignalError::talib($label, c))?;
+                Ok(spread(n, range, buf))
+            })
         }
     };
 }
@@ -144,14 +194,17 @@ pub fn macd(close: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Ma
             hist: Vec::new(),
         });
     }
-    let (mut m, mut sg, mut h) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    let range = Core::new()
-        .macd(0, n - 1, close, f, s, g, &mut m, &mut sg, &mut h)
-        .map_err(|c| SignalError::talib("MACD", c))?;
-    Ok(Macd {
-        macd: spread(n, range, &m),
-        signal: spread(n, range, &sg),
-        hist: spread(n, range, &h),
+    with_scratch(3, n, |buf| {
+        let (m, rest) = buf.split_at_mut(n);
+        let (sg, h) = rest.split_at_mut(n);
+        let range = Core::new()
+            .macd(0, n - 1, close, f, s, g, m, sg, h)
+            .map_err(|c| SignalError::talib("MACD", c))?;
+        Ok(Macd {
+            macd: spread(n, range, m),
+            signal: spread(n, range, sg),
+            hist: spread(n, range, h),
+        })
     })
 }
 
@@ -194,41 +247,54 @@ pub fn bollinger(close: &[f64], period_len: usize, k: f64) -> Result<Bollinger, 
             bandwidth: Vec::new(),
         });
     }
-    let (mut u, mut m, mut l) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    let range = Core::new()
-        .bbands(
-            0,
-            n - 1,
-            close,
-            p,
-            k,
-            k,
-            MAType::SMA,
-            &mut u,
-            &mut m,
-            &mut l,
-        )
-        .map_err(|c| SignalError::talib("BBANDS", c))?;
-    let (upper, middle, lower) = (
-        spread(n, range, &u),
-        spread(n, range, &m),
-        spread(n, range, &l),
-    );
-    let mut pb = vec![None; n];
-    let mut bw = vec![None; n];
-    for i in 0..n {
-        if let (Some(u), Some(m), Some(l)) = (upper[i], middle[i], lower[i]) {
-            pb[i] = Some(percent_b(close[i], u, l));
-            bw[i] = bandwidth(u, m, l);
-        }
-    }
-    Ok(Bollinger {
-        upper,
-        middle,
-        lower,
-        percent_b: pb,
-        bandwidth: bw,
+    with_scratch(3, n, |buf| {
+        let (u, rest) = buf.split_at_mut(n);
+        let (m, l) = rest.split_at_mut(n);
+        let range = Core::new()
+            .bbands(0, n - 1, close, p, k, k, MAType::SMA, u, m, l)
+            .map_err(|c| SignalError::talib("BBANDS", c))?;
+        Ok(bollinger_series(close, range, u, m, l))
     })
+}
+
+/// All five Bollinger series in one pass over ta-lib's bands.
+fn bollinger_series(close: &[f64], range: OutRange, u: &[f64], m: &[f64], l: &[f64]) -> Bollinger {
+    let n = close.len();
+    let beg = range.beg_idx.min(n);
+    let count = range.count.min(n - beg);
+    let fresh = || {
+        let mut v = Vec::with_capacity(n);
+        v.resize(beg, None);
+        v
+    };
+    let mut b = Bollinger {
+        upper: fresh(),
+        middle: fresh(),
+        lower: fresh(),
+        percent_b: fresh(),
+        bandwidth: fresh(),
+    };
+    let bands = u[..count].iter().zip(&m[..count]).zip(&l[..count]);
+    for (&c, ((&u, &m), &l)) in close[beg..beg + count].iter().zip(bands) {
+        let (fu, fm, fl) = (finite(u), finite(m), finite(l));
+        b.upper.push(fu);
+        b.middle.push(fm);
+        b.lower.push(fl);
+        let all = fu.is_some() && fm.is_some() && fl.is_some();
+        b.percent_b.push(all.then(|| percent_b(c, u, l)));
+        b.bandwidth
+            .push(if all { bandwidth(u, m, l) } else { None });
+    }
+    for s in [
+        &mut b.upper,
+        &mut b.middle,
+        &mut b.lower,
+        &mut b.percent_b,
+        &mut b.bandwidth,
+    ] {
+        s.resize(n, None);
+    }
+    b
 }
 
 /// Average true range with Wilder's smoothing.
@@ -277,9 +343,10 @@ fn hlc_series(
     if n == 0 {
         return Ok(Vec::new());
     }
-    let mut buf = vec![0.0; n];
-    let range = run(&Core::new(), n, p, &mut buf).map_err(|c| SignalError::talib(name, c))?;
-    Ok(spread(n, range, &buf))
+    with_scratch(1, n, |buf| {
+        let range = run(&Core::new(), n, p, buf).map_err(|c| SignalError::talib(name, c))?;
+        Ok(spread(n, range, buf))
+    })
 }
 
 /// Slow stochastic: raw %K over `fast_k` bars, smoothed by SMA(`slow_k`), %D = SMA(`slow_d`) of it.
@@ -307,26 +374,28 @@ pub fn stochastic(
             d: Vec::new(),
         });
     }
-    let (mut k, mut d) = (vec![0.0; n], vec![0.0; n]);
-    let range = Core::new()
-        .stoch(
-            0,
-            n - 1,
-            high,
-            low,
-            close,
-            fk,
-            sk,
-            MAType::SMA,
-            sd,
-            MAType::SMA,
-            &mut k,
-            &mut d,
-        )
-        .map_err(|c| SignalError::talib("STOCH", c))?;
-    Ok(Stochastic {
-        k: spread(n, range, &k),
-        d: spread(n, range, &d),
+    with_scratch(2, n, |buf| {
+        let (k, d) = buf.split_at_mut(n);
+        let range = Core::new()
+            .stoch(
+                0,
+                n - 1,
+                high,
+                low,
+                close,
+                fk,
+                sk,
+                MAType::SMA,
+                sd,
+                MAType::SMA,
+                k,
+                d,
+            )
+            .map_err(|c| SignalError::talib("STOCH", c))?;
+        Ok(Stochastic {
+            k: spread(n, range, k),
+            d: spread(n, range, d),
+        })
     })
 }
 
@@ -342,11 +411,12 @@ pub fn obv(close: &[f64], volume: &[f64]) -> Result<Series, SignalError> {
     if n == 0 {
         return Ok(Vec::new());
     }
-    let mut buf = vec![0.0; n];
-    let range = Core::new()
-        .obv(0, n - 1, close, volume, &mut buf)
-        .map_err(|c| SignalError::talib("OBV", c))?;
-    Ok(spread(n, range, &buf))
+    with_scratch(1, n, |buf| {
+        let range = Core::new()
+            .obv(0, n - 1, close, volume, buf)
+            .map_err(|c| SignalError::talib("OBV", c))?;
+        Ok(spread(n, range, buf))
+    })
 }
 
 /// Rolling VWAP over the last `window` bars, using the typical price `(h + l + c) / 3`.

@@ -25,7 +25,7 @@
 //! [`families`] (plain rules with the parameters of a versioned [`strategy`] file),
 //! [`sizing`] (volatility targets per position and per book, stops), [`portfolio`] (books,
 //! the equal-risk portfolio, the equal-weight basket), [`model_family`] (the 1h models as
-//! families) and [`study`] (the full record of a strategy over a window, judged per family
+//! families), [`pooled`] (one model pooled across symbols at 4h and daily) and [`study`] (the full record of a strategy over a window, judged per family
 //! on the universe book). Invariant: a family's target at a bar's close uses only data
 //! settled by that close, and is held over the next bar.
 
@@ -43,6 +43,7 @@ pub mod indicators;
 pub mod labels;
 pub mod model;
 pub mod model_family;
+pub mod pooled;
 pub mod portfolio;
 pub mod saved;
 pub mod signal;

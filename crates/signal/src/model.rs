@@ -99,7 +99,7 @@ fn solve(mut a: Vec<f64>, mut b: Vec<f64>) -> Option<Vec<f64>> {
 
 /// Newton's method for L2-penalised logistic regression on row-major `x` (`d` columns);
 /// returns `(weights, intercept)`. The loss is the mean log loss plus `l2/2 · |w|²`.
-fn fit_newton(
+pub(crate) fn fit_newton(
     x: &[f64],
     d: usize,
     y: &[bool],

@@ -13,6 +13,7 @@ use crate::SignalError;
 use crate::bars::Window;
 use crate::families::RuleFamily;
 use crate::model::ModelKind;
+use crate::pooled::PooledFamily;
 use crate::sizing::{Limits, VolTarget};
 
 /// Version of the file layout this build reads.
@@ -74,6 +75,10 @@ pub struct Strategy {
     pub evaluation: Days,
     pub families: Vec<RuleFamily>,
     pub model_1h: ModelFamilies,
+    /// The learned model pooled across symbols, one configuration per horizon (absent in
+    /// files before version 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pooled: Vec<PooledFamily>,
 }
 
 /// A strategy with the hash of the exact text it was read from.
@@ -134,11 +139,12 @@ impl Strategy {
         if self.evaluation.to < self.evaluation.from {
             return bad("the evaluation window ends before it starts".into());
         }
-        if self.families.is_empty() && self.model_1h.kinds.is_empty() {
+        if self.families.is_empty() && self.model_1h.kinds.is_empty() && self.pooled.is_empty() {
             return bad("no family".into());
         }
         let mut ids: Vec<String> = self.families.iter().map(|f| f.id.clone()).collect();
         ids.extend(self.model_1h.kinds.iter().map(|k| model_family_id(*k)));
+        ids.extend(self.pooled.iter().map(|p| p.id.clone()));
         let mut sorted = ids.clone();
         sorted.sort();
         if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
@@ -146,6 +152,9 @@ impl Strategy {
         }
         for f in &self.families {
             f.check()?;
+        }
+        for p in &self.pooled {
+            p.check()?;
         }
         Ok(())
     }

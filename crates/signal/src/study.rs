@@ -18,6 +18,7 @@ use crate::edge::{
 };
 use crate::evaluate::BrierSkill;
 use crate::families::{Carry, Family, Rule, funding_carry};
+use crate::pooled::PooledFamily;
 use crate::portfolio::{Curve, asset_vol, basket_targets, book, combine, targets};
 use crate::signal::SignalDirection;
 use crate::sizing::{DAYS_PER_YEAR, Stop, vol_stop};
@@ -99,6 +100,9 @@ pub struct FamilyRecord {
     pub id: String,
     /// The rule and its parameters (absent for model families).
     pub rule: Option<Rule>,
+    /// The pooled model's parameters (pooled families only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<PooledFamily>,
     pub horizon_days: f64,
     /// The trial's id in the trial log.
     pub trial_id: String,
@@ -157,6 +161,7 @@ pub struct StudyReport {
 struct Run {
     id: String,
     rule: Option<Rule>,
+    pooled: Option<PooledFamily>,
     horizon_days: f64,
     panel_index: usize,
     signal: Vec<Vec<f64>>,
@@ -177,6 +182,29 @@ pub fn trial_id(strategy: &LoadedStrategy, family: &str, window: Window) -> Stri
         window.from.date_naive(),
         window.to.date_naive()
     )
+}
+
+/// The trial id of a configuration, reusing the id of a logged trial of the same family
+/// with the same parameters on the same days (a later strategy version that repeats a
+/// configuration repeats its trial; it is not a new one).
+pub fn resolve_trial_id(
+    log: &TrialLog,
+    strategy: &LoadedStrategy,
+    family: &str,
+    parameters: Option<serde_json::Value>,
+    window: Window,
+) -> String {
+    let (from, to) = (window.from.date_naive(), window.to.date_naive());
+    parameters
+        .and_then(|params| {
+            log.trials.iter().find(|t| {
+                t.family == family
+                    && t.parameters == params
+                    && t.window.from == from
+                    && t.window.to == to
+            })
+        })
+        .map_or_else(|| trial_id(strategy, family, window), |t| t.id.clone())
 }
 
 fn costs_of(s: &LoadedStrategy) -> Costs {
@@ -218,9 +246,20 @@ pub fn study(
     let costs = costs_of(strategy);
     let daily_panel = Panel::new(universe, Duration::days(1))?;
     let vol = asset_vol(&daily_panel, &s.vol_target);
-    let all_panels: Vec<Panel> = std::iter::once(daily_panel)
-        .chain(models.iter().map(|m| m.panel.clone()))
-        .collect();
+    let mut all_panels = vec![daily_panel];
+    // Pooled families on their own bars: the daily one shares the rules' panel (so it can
+    // join the portfolio), the 4h one gets a 4h panel.
+    let mut pooled_at = Vec::new();
+    for f in &s.pooled {
+        if f.bar_hours == 24 {
+            pooled_at.push(0);
+        } else {
+            all_panels.push(Panel::new(universe, Duration::hours(f.bar_hours))?);
+            pooled_at.push(all_panels.len() - 1);
+        }
+    }
+    let model_base = all_panels.len();
+    all_panels.extend(models.iter().map(|m| m.panel.clone()));
     let panel = &all_panels[0];
 
     let mut runs = Vec::new();
@@ -232,6 +271,7 @@ pub fn study(
         runs.push(Run {
             id: f.id.clone(),
             rule: Some(f.rule.clone()),
+            pooled: None,
             horizon_days: f.horizon_days(),
             panel_index: 0,
             signal: out.signal,
@@ -241,15 +281,49 @@ pub fn study(
             brier: None,
         });
     }
+    for (f, &i) in s.pooled.iter().zip(&pooled_at) {
+        let p = &all_panels[i];
+        let out = crate::pooled::run(f, p, &s.vol_target, s.freeze_date)?;
+        let t = targets(p, &out.signal, &f.vol_target(&s.vol_target), &s.limits)?;
+        let b = book(p, &t, window, costs, None)?;
+        let sharpe = daily_stats(&b)?.0.sharpe;
+        let range = window.range(&p.times);
+        let (mut ps, mut ys) = (Vec::new(), Vec::new());
+        for (prob, lab) in out.probability.iter().zip(&out.labels) {
+            for t in range.clone() {
+                if let (Some(q), Some(y)) = (prob[t], lab[t]) {
+                    ps.push(q);
+                    ys.push(y);
+                }
+            }
+        }
+        runs.push(Run {
+            id: f.id.clone(),
+            rule: None,
+            pooled: Some(f.clone()),
+            horizon_days: f.horizon_days(),
+            panel_index: i,
+            signal: out.signal,
+            targets: t,
+            book: b,
+            sharpe,
+            brier: if ps.is_empty() {
+                None
+            } else {
+                Some(crate::evaluate::brier_skill(&ps, &ys)?)
+            },
+        });
+    }
     for (i, m) in models.into_iter().enumerate() {
-        let p = &all_panels[i + 1];
+        let p = &all_panels[model_base + i];
         let b = book(p, &m.targets, window, costs, None)?;
         let sharpe = daily_stats(&b)?.0.sharpe;
         runs.push(Run {
             id: m.id,
             rule: None,
+            pooled: None,
             horizon_days: 1.0,
-            panel_index: i + 1,
+            panel_index: model_base + i,
             signal: m.targets.clone(),
             targets: m.targets,
             book: b,
@@ -257,12 +331,24 @@ pub fn study(
             brier: m.brier,
         });
     }
+    let ids: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            let params = r
+                .rule
+                .as_ref()
+                .and_then(|x| serde_json::to_value(x).ok())
+                .or_else(|| r.pooled.as_ref().and_then(|x| serde_json::to_value(x).ok()));
+            resolve_trial_id(log, strategy, &r.id, params, window)
+        })
+        .collect();
 
     let logged = |id: &str| log.trials.iter().any(|t| t.id == id);
     let extra: Vec<f64> = runs
         .iter()
-        .filter(|r| !logged(&trial_id(strategy, &r.id, window)))
-        .map(|r| r.sharpe)
+        .zip(&ids)
+        .filter(|(_, id)| !logged(id))
+        .map(|(r, _)| r.sharpe)
         .collect();
     let trials = log.summary_with(&extra);
     let test = EdgeTest::STANDARD;
@@ -274,7 +360,7 @@ pub fn study(
     let (basket_stats, basket_sim) = daily_stats(&baskets[0])?;
 
     let mut families = Vec::new();
-    for r in &runs {
+    for (r, id) in runs.iter().zip(&ids) {
         let p = &all_panels[r.panel_index];
         let verdict = test.judge(&r.book, &baskets[r.panel_index], &trials, r.brier)?;
         let sim = simulate(&r.book)?;
@@ -283,8 +369,9 @@ pub fn study(
         families.push(FamilyRecord {
             id: r.id.clone(),
             rule: r.rule.clone(),
+            pooled: r.pooled.clone(),
             horizon_days: r.horizon_days,
-            trial_id: trial_id(strategy, &r.id, window),
+            trial_id: id.clone(),
             curve: daily_curve(&r.book, &sim).downsample(CURVE_POINTS),
             verdict,
             per_symbol,
@@ -423,6 +510,9 @@ fn next_decision(close: DateTime<Utc>, horizon_days: f64) -> DateTime<Utc> {
             t += Duration::days(1);
         }
         t
+    } else if horizon_days < 1.0 {
+        // Intraday families (the 4h pooled model) decide at every bar's close.
+        close + Duration::minutes((horizon_days * 1440.0).round() as i64)
     } else {
         close + Duration::days(1)
     }

@@ -8,13 +8,13 @@ use crate::market::MarketData;
 use crate::params::{Depth, FundingRate, Klines, SymbolFilter};
 use crate::replies::market as reply;
 
-/// `symbol` if `market` lists it.
+/// `symbol` if `market` lists it at `now` (Binance does not know a symbol before its listing).
 ///
 /// # Errors
 /// -1121 otherwise.
-fn listed<'a>(market: &MarketData, symbol: &'a str) -> Result<&'a str, ApiError> {
+fn listed<'a>(market: &MarketData, symbol: &'a str, now: i64) -> Result<&'a str, ApiError> {
     market
-        .spec(symbol)
+        .listed_at(symbol, now)
         .map(|_| symbol)
         .ok_or_else(ApiError::bad_symbol)
 }
@@ -26,20 +26,21 @@ fn listed<'a>(market: &MarketData, symbol: &'a str) -> Result<&'a str, ApiError>
 fn one_or_all(
     market: &MarketData,
     filter: &SymbolFilter,
+    now: i64,
     one: impl Fn(&str) -> Option<Value>,
 ) -> Result<Value, ApiError> {
     match filter.get() {
-        Some(s) => one(listed(market, s)?).ok_or_else(ApiError::bad_symbol),
+        Some(s) => one(listed(market, s, now)?).ok_or_else(ApiError::bad_symbol),
         None => Ok(Value::Array(
-            market.symbols().into_iter().filter_map(one).collect(),
+            market.symbols_at(now).into_iter().filter_map(one).collect(),
         )),
     }
 }
 
-/// `GET /fapi/v1/exchangeInfo`.
+/// `GET /fapi/v1/exchangeInfo`: the symbols listed at `now`.
 pub fn exchange_info(market: &MarketData, now: i64) -> Value {
     let specs: Vec<_> = market
-        .symbols()
+        .symbols_at(now)
         .into_iter()
         .filter_map(|s| market.spec(s))
         .collect();
@@ -51,7 +52,7 @@ pub fn exchange_info(market: &MarketData, now: i64) -> Value {
 /// # Errors
 /// -1121 unknown symbol, -1120 bad interval.
 pub fn klines(market: &MarketData, req: &Klines, now: i64) -> Result<Value, ApiError> {
-    let symbol = listed(market, &req.symbol)?;
+    let symbol = listed(market, &req.symbol, now)?;
     let rows = market
         .klines(symbol, &req.interval, req.start, req.end, req.limit, now)
         .map_err(|_| ApiError::bad(-1120, "Invalid interval."))?;
@@ -63,7 +64,7 @@ pub fn klines(market: &MarketData, req: &Klines, now: i64) -> Result<Value, ApiE
 /// # Errors
 /// -1121 unknown symbol.
 pub fn ticker_price(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
-    one_or_all(market, req, |s| {
+    one_or_all(market, req, now, |s| {
         market
             .last_price(s, now)
             .map(|price| reply::ticker_price(s, price, now))
@@ -76,7 +77,7 @@ pub fn ticker_price(market: &MarketData, req: &SymbolFilter, now: i64) -> Result
 /// # Errors
 /// -1121 unknown symbol.
 pub fn ticker_24hr(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
-    one_or_all(market, req, |s| {
+    one_or_all(market, req, now, |s| {
         market.ticker_24h(s, now).map(|t| reply::ticker_24hr(&t))
     })
 }
@@ -86,9 +87,9 @@ pub fn ticker_24hr(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<
 /// # Errors
 /// -1121 unknown symbol.
 pub fn premium_index(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
-    one_or_all(market, req, |s| {
+    one_or_all(market, req, now, |s| {
         let mark = market.mark_price(s, now)?;
-        let next = market.next_funding_time(now);
+        let next = market.next_funding_time_of(s, now);
         Some(reply::premium_index(
             s,
             mark,
@@ -104,7 +105,7 @@ pub fn premium_index(market: &MarketData, req: &SymbolFilter, now: i64) -> Resul
 /// # Errors
 /// -1121 unknown symbol.
 pub fn depth(market: &MarketData, req: &Depth, now: i64) -> Result<Value, ApiError> {
-    let symbol = listed(market, &req.symbol)?;
+    let symbol = listed(market, &req.symbol, now)?;
     Ok(reply::depth(market.depth(symbol, now, req.limit), now))
 }
 
@@ -114,7 +115,7 @@ pub fn depth(market: &MarketData, req: &Depth, now: i64) -> Result<Value, ApiErr
 /// # Errors
 /// -1121 unknown symbol.
 pub fn book_ticker(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
-    one_or_all(market, req, |s| {
+    one_or_all(market, req, now, |s| {
         let (bids, asks) = market.depth(s, now, 1);
         Some(reply::book_ticker(
             s,
@@ -130,7 +131,7 @@ pub fn book_ticker(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<
 /// # Errors
 /// -1121 unknown symbol.
 pub fn funding_rate(market: &MarketData, req: &FundingRate, now: i64) -> Result<Value, ApiError> {
-    let symbol = listed(market, &req.symbol)?;
+    let symbol = listed(market, &req.symbol, now)?;
     let limit = req.limit;
     let end = req.end.unwrap_or(now).min(now);
     // Without startTime Binance returns the most recent `limit` events.

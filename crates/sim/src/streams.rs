@@ -39,12 +39,20 @@ fn user_socket(s: Arc<Shared>, key: &str, ws: WebSocketUpgrade) -> Response {
     };
     let mut events = subscribe(&s);
     let mut drops = s.stream_drops();
+    let mut deletions = s.key_deletions();
     let key = key.to_owned();
     ws.on_upgrade(move |mut socket: WebSocket| async move {
         loop {
             tokio::select! {
                 // A dropped network sends no close frame: ending here drops the connection.
                 _ = drops.changed() => return,
+                // A deleted key ends its sockets: whoever held it reads nothing more.
+                changed = deletions.changed() => {
+                    if changed.is_err() || listen_key_owner(&s, &key) != Some(account) {
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                }
                 event = events.recv() => match event {
                     Ok((owner, event)) if owner == account => {
                         // listenKeyExpired goes to the sockets of that key only, and ends them.
@@ -220,7 +228,7 @@ fn mark_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mark = ex.market.mark_price(symbol, now)?;
-    let next = ex.market.next_funding_time(now);
+    let next = ex.market.next_funding_time_of(symbol, now);
     Some(reply::mark_price(
         symbol,
         mark,

@@ -38,7 +38,9 @@ pub async fn add_account(
     name: String,
     environment: String,
     api_key: String,
-    api_secret: String,
+    // Deserialized straight into the wiping type; the JSON text of the request, which Tauri
+    // owns, is not ours to wipe (SECURITY.md).
+    api_secret: perpdesk_vault::SecretString,
 ) -> Result<AccountView, UiError> {
     let environment = serde_json::from_value(serde_json::Value::String(environment.clone()))
         .map_err(|_| {
@@ -67,9 +69,9 @@ pub async fn update_account(
     id: i64,
     name: String,
     api_key: Option<String>,
-    api_secret: Option<String>,
+    api_secret: Option<perpdesk_vault::SecretString>,
 ) -> Result<AccountView, UiError> {
-    let key = match (api_key.as_deref(), api_secret.as_deref()) {
+    let key = match (api_key.as_deref(), api_secret.as_ref().map(|s| s.expose())) {
         (Some(k), Some(s)) if !k.is_empty() || !s.is_empty() => Some((k, s)),
         (None | Some(""), None | Some("")) => None,
         _ => {

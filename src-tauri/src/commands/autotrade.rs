@@ -13,12 +13,14 @@ pub async fn get_auto_trade(host: State<'_, Host>) -> Result<AutoTrade, UiError>
     Ok(host.engine().await?.auto_trade().await?)
 }
 
-/// Saves the auto-trade settings; turning a symbol on needs `confirm: true`.
+/// Saves the auto-trade settings; turning a symbol on needs `confirm: true`, and anything
+/// that trades more needs the master password again.
 #[tauri::command]
 pub async fn set_auto_trade(
     host: State<'_, Host>,
     settings: serde_json::Value,
     confirm: Option<bool>,
+    password: Option<String>,
 ) -> Result<AutoTrade, UiError> {
     // Parsed here rather than by Tauri so a malformed value comes back as InvalidInput.
     let settings: AutoTrade = serde_json::from_value(settings)
@@ -26,6 +28,10 @@ pub async fn set_auto_trade(
     Ok(host
         .engine()
         .await?
-        .set_auto_trade(settings, confirm.unwrap_or(false))
+        .set_auto_trade(
+            settings,
+            confirm.unwrap_or(false),
+            password.map(perpdesk_vault::SecretString::new),
+        )
         .await?)
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 pub mod autotrade;
+pub mod profit_share;
 pub mod records;
 pub mod replay;
 pub mod security;

@@ -90,6 +90,7 @@ pub async fn set_ledger_settings(
     mode: String,
     include_manual: bool,
     period: String,
+    password: Option<String>,
 ) -> Result<LedgerSettings, UiError> {
     let settings = LedgerSettings {
         platform_ratio: platform_ratio.trim().parse().map_err(|_| {
@@ -110,7 +111,12 @@ pub async fn set_ledger_settings(
             },
         )?,
     };
-    Ok(host.engine().await?.set_ledger_settings(settings).await?)
+    let password = password.map(perpdesk_vault::SecretString::new);
+    Ok(host
+        .engine()
+        .await?
+        .set_ledger_settings(settings, password)
+        .await?)
 }
 
 /// Settles what is owed now (an append-only settlement row).

@@ -55,10 +55,20 @@ pub async fn note_activity(host: State<'_, Host>) -> Result<bool, UiError> {
     Ok(host.engine().await?.note_activity())
 }
 
-/// Sets the idle minutes before the vault locks itself (0 = never).
+/// Sets the idle minutes before the vault locks itself (0 = never); a longer time or never
+/// needs the master password again.
 #[tauri::command]
-pub async fn set_auto_lock(host: State<'_, Host>, minutes: u32) -> Result<VaultStatus, UiError> {
-    Ok(host.engine().await?.set_auto_lock(minutes).await?)
+pub async fn set_auto_lock(
+    host: State<'_, Host>,
+    minutes: u32,
+    password: Option<String>,
+) -> Result<VaultStatus, UiError> {
+    let password = password.map(SecretString::new);
+    Ok(host
+        .engine()
+        .await?
+        .set_auto_lock(minutes, password)
+        .await?)
 }
 
 /// Writes an encrypted backup of the database into the app's `exports/` folder.
@@ -73,18 +83,21 @@ pub async fn export_backup(
         .await?)
 }
 
-/// Verifies a backup and stages it; a restart finishes the restore.
+/// Verifies a backup and stages it; a restart finishes the restore. A backup from before
+/// the last password change also needs `current_password`.
 #[tauri::command]
 pub async fn import_backup(
     host: State<'_, Host>,
     path: String,
     password: String,
+    current_password: Option<String>,
 ) -> Result<perpdesk_app::backup::RestoreStaged, UiError> {
     let engine = host.engine().await?;
     Ok(engine
-        .import_backup(
+        .import_backup_with_current(
             std::path::Path::new(path.trim()),
             SecretString::new(password),
+            current_password.map(SecretString::new),
             &host.data_dir(),
         )
         .await?)

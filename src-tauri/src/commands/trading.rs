@@ -88,14 +88,25 @@ pub async fn risk_limits(host: State<'_, Host>) -> Result<RiskLimits, UiError> {
 pub async fn set_risk_limits(
     host: State<'_, Host>,
     limits: serde_json::Value,
+    password: Option<String>,
 ) -> Result<RiskLimits, UiError> {
     let limits: RiskLimits =
         serde_json::from_value(limits).map_err(|e| AppError::invalid("limits", e.to_string()))?;
-    Ok(host.engine().await?.set_risk_limits(limits).await?)
+    let password = password.map(perpdesk_vault::SecretString::new);
+    Ok(host
+        .engine()
+        .await?
+        .set_risk_limits(limits, password)
+        .await?)
 }
 
-/// Turns the kill switch on (flattening everything) or off.
+/// Turns the kill switch on (flattening everything) or off (needs the master password).
 #[tauri::command]
-pub async fn set_kill_switch(host: State<'_, Host>, on: bool) -> Result<RiskLimits, UiError> {
-    Ok(host.engine().await?.set_kill_switch(on).await?)
+pub async fn set_kill_switch(
+    host: State<'_, Host>,
+    on: bool,
+    password: Option<String>,
+) -> Result<RiskLimits, UiError> {
+    let password = password.map(perpdesk_vault::SecretString::new);
+    Ok(host.engine().await?.set_kill_switch(on, password).await?)
 }

@@ -247,9 +247,38 @@ fn first_run_then_one_click_trade_through_the_commands() {
             .is_some_and(|m| m.contains("max_leverage")),
         "{err}"
     );
+    // Raising a limit loosens safety: without the master password nothing is saved and the
+    // page is told to ask for it; with it the limit is saved.
+    let limits = invoke(&shell, "risk_limits", json!({})).expect("limits");
+    let mut higher = limits.clone();
+    higher["max_leverage"] = json!(20);
+    let err = invoke(&shell, "set_risk_limits", json!({"limits": higher}))
+        .expect_err("needs the password");
+    assert_eq!(err["code"], "PasswordRequired", "{err}");
+    assert_eq!(
+        invoke(&shell, "risk_limits", json!({})).expect("limits"),
+        limits
+    );
+    let saved = invoke(
+        &shell,
+        "set_risk_limits",
+        json!({"limits": higher, "password": "correct horse battery staple 42"}),
+    )
+    .expect("confirmed by the password");
+    assert_eq!(saved["max_leverage"], 20);
 
     let locked = invoke(&shell, "vault_lock", json!({})).expect("lock");
     assert_eq!(locked["locked"], true);
+    // Locked, loosening is refused even with the password; tightening still works.
+    let err = invoke(
+        &shell,
+        "set_auto_lock",
+        json!({"minutes": 0, "password": "correct horse battery staple 42"}),
+    )
+    .expect_err("locked");
+    assert_eq!(err["code"], "Locked");
+    let status = invoke(&shell, "set_auto_lock", json!({"minutes": 5})).expect("shorter");
+    assert_eq!(status["auto_lock_minutes"], 5);
     let err = invoke(&shell, "positions", json!({})).expect_err("locked");
     assert_eq!(err["code"], "Locked");
     let err = invoke(
@@ -260,6 +289,8 @@ fn first_run_then_one_click_trade_through_the_commands() {
     .expect_err("wrong");
     assert_eq!(err["code"], "WrongPassword");
 }
+
+const PASSWORD: &str = "correct horse battery staple 42";
 
 /// Saving `settings` without `confirm` is refused as `InvalidInput` on `confirm` and leaves
 /// `saved` as it was.
@@ -290,6 +321,7 @@ fn refused_without_confirmation(shell: &Shell, settings: &Value, saved: &Value) 
 #[test]
 fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
     let shell = shell();
+    invoke(&shell, "vault_setup", json!({"password": PASSWORD})).expect("setup");
     let nothing = json!({"symbols": {}});
     assert_eq!(
         invoke(&shell, "get_auto_trade", json!({})).expect("get"),
@@ -301,7 +333,7 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
     let saved = invoke(
         &shell,
         "set_auto_trade",
-        json!({"settings": on, "confirm": true}),
+        json!({"settings": on, "confirm": true, "password": PASSWORD}),
     )
     .expect("confirmed");
     assert_eq!(saved, on);
@@ -318,7 +350,7 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
         invoke(
             &shell,
             "set_auto_trade",
-            json!({"settings": lean, "confirm": true})
+            json!({"settings": lean, "confirm": true, "password": PASSWORD})
         )
         .expect("confirmed"),
         lean
@@ -329,9 +361,9 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
     invoke(
         &shell,
         "set_auto_trade",
-        json!({"settings": bigger, "confirm": false}),
+        json!({"settings": bigger, "confirm": false, "password": PASSWORD}),
     )
-    .expect("no new choice to confirm");
+    .expect("no new choice to confirm, only the password for the larger size");
     invoke(
         &shell,
         "set_auto_trade",

@@ -201,13 +201,17 @@ export function create(ctx) {
     const again = pw('new-password2', 'cfg-new-pw2', 'new-password');
     const submit = h('button', { type: 'submit', class: 'btn', text: t('cfg.change-password'), 'data-testid': 'change-password-submit' });
     const status = statusLine('password', s.status.password);
+    // After a change the backups on disk still open with the old password: offer a new one.
+    const fresh = s.offerFreshBackup
+      ? button(t('cfg.fresh-backup'), { class: 'btn small', 'data-testid': 'fresh-backup', onclick: () => document.getElementById('cfg-backup-pw')?.focus() })
+      : null;
     const form = h('form', { 'data-testid': 'change-password', novalidate: true },
       h('h3', { text: t('cfg.change-password') }),
       h('p', { class: 'muted', text: t('cfg.change-password-help') }),
       field(t('cfg.current-password'), current),
       field(t('cfg.new-password'), next, { help: t('gate.password-help') }),
       field(t('cfg.new-password-again'), again),
-      h('p', {}, submit), status);
+      h('p', {}, submit), status, fresh);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       for (const c of [current, next, again]) setFieldError(c, null);
@@ -226,6 +230,7 @@ export function create(ctx) {
       try {
         await ctx.api.changeMasterPassword(current.value, next.value);
         s.status.password = { kind: 'ok', text: t('cfg.password-changed') };
+        s.offerFreshBackup = true;
         render(root);
       } catch (err) {
         submit.disabled = false;

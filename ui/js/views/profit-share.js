@@ -1,5 +1,7 @@
 // 分润: the ledger, totals, high-water mark, what settling now would owe, period statements,
-// the settings, settle, CSV export and a printable statement (window.print with print.css).
+// the settings, settle, CSV export and a printable statement (window.print with print.css);
+// the period so far, the statement key to give the platform and the check of the last
+// signed statement against the synced exchange records (issue 20).
 import { movePoint } from '../format.js';
 import {
   button, card, clearFieldErrors, describeError, errorToField, field, fmtTime, h, header,
@@ -9,13 +11,20 @@ import {
 
 export function create(ctx) {
   const { t } = ctx;
-  const s = { ledger: null, statements: [], period: 'monthly', settings: null, error: null, status: {} };
+  const s = { ledger: null, summary: null, check: null, statements: [], period: 'monthly', settings: null, error: null, status: {} };
   let root = null;
   let controls = {};
 
   async function load() {
     try {
+      // The summary is read on its own: the ledger stays on screen if it fails.
+      const summary = ctx.api.profitShareSummary().then((v) => { s.summary = v; }, (err) => {
+        s.summary = null;
+        s.status.verify = { kind: 'error', text: describeError(t, err) };
+        ctx.fail(err, false);
+      });
       const [ledger, settings] = await Promise.all([ctx.api.ledger(), ctx.api.ledgerSettings()]);
+      await summary;
       s.ledger = ledger;
       s.settings = settings ?? ledger.settings;
       if (s.settings?.period) s.period = s.settings.period;
@@ -97,6 +106,87 @@ export function create(ctx) {
     render(root);
   }
 
+  async function copyKey() {
+    const key = s.summary?.key?.public_key;
+    if (!key) return;
+    try {
+      await navigator.clipboard.writeText(key);
+      s.status.key = { kind: 'ok', text: t('ps.copied') };
+    } catch {
+      // WebKitGTK may refuse the async clipboard; a selected read-only field copies too.
+      const el = root.querySelector('[data-testid=ps-public-key]');
+      el?.select();
+      const copied = el ? document.execCommand('copy') : false;
+      s.status.key = copied ? { kind: 'ok', text: t('ps.copied') } : { kind: 'error', text: t('ps.copy-failed') };
+    }
+    render(root);
+  }
+
+  async function verifyLast() {
+    const last = s.summary?.last_settlement;
+    if (!last) return;
+    try {
+      const r = await ctx.api.verifyStatement(last.id);
+      s.check = r;
+      s.status.verify = r.genuine
+        ? { kind: 'ok', text: t('ps.verified', { n: r.settlement_sequence, fills: r.fills, income: r.income_rows }) }
+        : { kind: 'error', text: t('ps.not-verified', { n: r.settlement_sequence, count: r.problems.length }) };
+    } catch (err) {
+      s.check = null;
+      s.status.verify = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    render(root);
+  }
+
+  async function exportRecords() {
+    try {
+      const r = await ctx.api.exportExchangeRecords();
+      s.status.records = { kind: 'ok', text: t('common.saved', { path: r.path, rows: r.rows }) };
+    } catch (err) {
+      s.status.records = { kind: 'error', text: describeError(t, err) };
+      ctx.fail(err, false);
+    }
+    render(root);
+  }
+
+  function periodCard() {
+    const { fmt } = ctx;
+    const p = s.summary;
+    if (!p) return s.status.verify ? statusLine('verify') : null;
+    const owed = p.owed_now?.total ?? {};
+    const last = p.last_settlement;
+    const key = p.key;
+    const keyCell = key
+      ? h('dd', {},
+        h('div', { class: 'row' },
+          // 72 characters: `ed25519:` and 64 hex digits, all visible to read and compare.
+          h('input', { id: 'ps-public-key', type: 'text', readonly: true, size: 74, value: key.public_key, 'data-testid': 'ps-public-key', spellcheck: 'false', 'aria-label': t('ps.public-key') }),
+          button(t('ps.copy-key'), { 'data-testid': 'ps-copy-key', onclick: copyKey })),
+        h('small', { class: 'help', 'data-testid': 'ps-fingerprint', text: t('ps.public-key-help', { fingerprint: key.fingerprint }) }))
+      : h('dd', { class: 'help', 'data-testid': 'ps-no-key', text: t('ps.no-key') });
+    const dl = h('dl', { class: 'kv', 'data-testid': 'ps-period' },
+      h('dt', { text: t('ps.period-net') }),
+      h('dd', {}, pnlCell(fmt.usdt(p.period_net, { signed: true }), p.period_net), ' ',
+        h('small', { text: t('ps.period-trades', { n: fmt.number(p.period_trades) }) })),
+      h('dt', { text: t('ps.mark') }), h('dd', {}, num(fmt.usdt(p.high_water_mark), p.high_water_mark)),
+      h('dt', { text: t('ps.owed-platform') }), h('dd', {}, num(fmt.usdt(owed.platform_share), owed.platform_share)),
+      h('dt', { text: t('ps.owed-user') }), h('dd', {}, num(fmt.usdt(owed.user_share), owed.user_share)),
+      h('dt', { text: t('ps.last-settlement') }),
+      h('dd', { 'data-testid': 'ps-last-settlement', text: last
+        ? t('ps.last-settlement-value', { time: fmtTime(last.settled_at_ms), platform: fmt.usdt(last.platform_share), user: fmt.usdt(last.user_share) })
+        : t('ps.none') }),
+      h('dt', { text: t('ps.public-key') }), keyCell);
+    const problems = s.check && !s.check.genuine
+      ? h('ul', { 'data-testid': 'ps-verify-problems' }, s.check.problems.map((text) => h('li', { text })))
+      : null;
+    return h('div', { class: 'no-print' }, card(t('ps.period-card'), dl, statusLine('key'),
+      h('div', { class: 'row wrap' },
+        button(t('ps.verify'), { class: 'btn primary', 'data-testid': 'ps-verify', disabled: !(last && last.signed), onclick: verifyLast }),
+        button(t('ps.export-records'), { 'data-testid': 'ps-export-records', onclick: exportRecords })),
+      statusLine('verify'), problems, statusLine('records')));
+  }
+
   function statusLine(key) {
     const p = h('p', { class: 'status-line', role: 'status', 'data-testid': `ps-${key}-status` });
     if (s.status[key]) setStatus(p, s.status[key].kind, s.status[key].text);
@@ -143,6 +233,7 @@ export function create(ctx) {
 
     fill(section, ...header(t, 'profit-share'),
       s.error ? h('p', { class: 'status-line', role: 'alert', dataset: { kind: 'error' }, text: describeError(t, s.error) }) : null,
+      periodCard(),
       h('div', { class: 'print-area', 'data-testid': 'ps-print-area' },
         h('h2', { class: 'print-only', text: `perpdesk — ${t('ps.statement')} (${t(`ps.period.${s.period}`)})` }),
         card(t('ps.summary'), kv([

@@ -230,6 +230,53 @@ async fn damaged_truncated_and_foreign_backups_are_refused_and_stage_nothing() {
     assert!(!data.join(RESTORE_FILE).exists());
 }
 
+/// Issue 16, item 8: only a regular file of bounded size is read, and whatever the reason a
+/// path cannot be used, the answer is the same (no oracle for which files exist).
+#[tokio::test]
+async fn a_path_that_is_not_a_small_regular_backup_gets_one_answer_and_nothing_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let engine = engine_with(start_sim().await, None).await;
+    let case = |name: &str| dir.path().join("cases").join(name).join("x.pdbk");
+    for name in ["missing", "folder", "huge", "junk", "device", "fifo"] {
+        std::fs::create_dir_all(case(name).parent().expect("parent")).expect("dir");
+    }
+    std::fs::create_dir(case("folder")).expect("a folder named like a backup");
+    // Sparse: larger than the cap without using the disk.
+    std::fs::File::create(case("huge"))
+        .and_then(|f| f.set_len(perpdesk_app::backup::MAX_BACKUP_BYTES + 1))
+        .expect("sparse file");
+    std::fs::write(case("junk"), b"not a backup at all").expect("junk");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/dev/zero", case("device")).expect("symlink");
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(case("fifo"))
+            .status()
+            .expect("mkfifo");
+        assert!(fifo.success());
+    }
+    let mut answers = std::collections::BTreeSet::new();
+    for name in ["missing", "folder", "huge", "junk", "device", "fifo"] {
+        let path = case(name);
+        if !cfg!(unix) && matches!(name, "device" | "fifo") {
+            continue;
+        }
+        let err = engine
+            .import_backup(&path, pw(PASSWORD), &data)
+            .await
+            .expect_err(name);
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{name}: {err}");
+        answers.insert(err.to_ui().message);
+        let err = inspect_backup(&path, pw(PASSWORD), &PasswordGate::new())
+            .await
+            .expect_err(name);
+        answers.insert(err.to_ui().message);
+    }
+    assert_eq!(answers.len(), 1, "{answers:#?}");
+    assert!(!data.exists(), "nothing staged");
+}
+
 #[tokio::test]
 async fn an_imported_backup_replaces_the_database_at_the_next_start() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -327,7 +327,10 @@ async fn a_settlement_is_signed_with_the_key_made_at_first_run_and_verifies() {
     assert_eq!(settings.mode, ShareMode::Settlement);
     settings.include_manual = true;
     engine
-        .set_ledger_settings(settings)
+        .set_ledger_settings(
+            settings,
+            Some(perpdesk_vault::SecretString::new(PASSWORD.into())),
+        )
         .await
         .expect("settings");
     let entry = previewed_mark(&engine).await;

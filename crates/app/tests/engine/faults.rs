@@ -252,7 +252,12 @@ async fn a_429_storm_is_waited_out_and_trading_resumes_on_its_own() {
     let _guard = tracing::subscriber::set_default(counter.clone());
     let engine = Arc::new(engine_on(start_sim().await).await);
     engine
-        .set_risk_limits(generous_limits())
+        .set_risk_limits(
+            generous_limits(),
+            Some(perpdesk_vault::SecretString::new(
+                crate::support::PASSWORD.into(),
+            )),
+        )
         .await
         .expect("limits");
     let account = engine.active_account_id().await.expect("account");

@@ -5,11 +5,16 @@ mod books;
 mod boundaries;
 mod crash;
 mod faults;
+#[cfg(unix)]
+mod files;
 mod password;
 mod permissions;
+mod replay;
+mod safety;
 mod signals;
 mod soak;
 mod study;
 mod support;
 mod sync;
 mod trading;
+mod verifier;

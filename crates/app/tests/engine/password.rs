@@ -269,7 +269,8 @@ async fn wrong_weak_or_unchanged_passwords_are_refused_and_wrong_ones_are_slowed
 }
 
 #[tokio::test]
-async fn a_backup_from_before_a_password_change_restores_with_its_own_password() {
+async fn a_backup_from_before_a_password_change_needs_the_current_password_and_is_resealed_under_it()
+ {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data");
@@ -286,24 +287,32 @@ async fn a_backup_from_before_a_password_change_restores_with_its_own_password()
         .await
         .expect("changed");
     let path = PathBuf::from(&info.path);
-    // The backup opens only with the password it was made under.
-    assert_eq!(
-        code(
-            &engine
-                .import_backup(&path, pw(NEW_PASSWORD), &data)
-                .await
-                .expect_err("today's password")
-        ),
-        ErrorCode::WrongPassword
-    );
-    let staged = engine
+    let staged_file = data.join(perpdesk_app::backup::RESTORE_FILE);
+    // The old password alone no longer restores anything.
+    let err = engine
         .import_backup(&path, pw(PASSWORD), &data)
         .await
-        .expect("this vault's backup");
+        .expect_err("the current password is needed too");
+    assert_eq!(code(&err), ErrorCode::PasswordRequired, "{err}");
+    assert!(err.to_string().starts_with("currentPassword: "), "{err}");
+    // The backup still opens only with the password it was made under, and the current
+    // one must be right.
+    for (backup_pw, current_pw) in [(NEW_PASSWORD, NEW_PASSWORD), (PASSWORD, PASSWORD)] {
+        let err = engine
+            .import_backup_with_current(&path, pw(backup_pw), Some(pw(current_pw)), &data)
+            .await
+            .expect_err("a wrong password");
+        assert_eq!(code(&err), ErrorCode::WrongPassword, "{err}");
+    }
+    assert!(!staged_file.exists(), "a refusal stages nothing");
+    let staged = engine
+        .import_backup_with_current(&path, pw(PASSWORD), Some(pw(NEW_PASSWORD)), &data)
+        .await
+        .expect("this vault's backup with both passwords");
     assert!(
         staged
             .message
-            .contains("unlock with the password you used for this backup"),
+            .contains("unlock with your current master password"),
         "{}",
         staged.message
     );
@@ -314,17 +323,84 @@ async fn a_backup_from_before_a_password_change_restores_with_its_own_password()
     assert_eq!(
         code(
             &engine
-                .vault_unlock(pw(NEW_PASSWORD))
+                .vault_unlock(pw(PASSWORD))
                 .await
-                .expect_err("new")
+                .expect_err("the old password opens nothing")
         ),
         ErrorCode::WrongPassword
     );
     engine
-        .unlock(pw(PASSWORD))
+        .unlock(pw(NEW_PASSWORD))
         .await
-        .expect("the backup's password");
+        .expect("the current password");
+    // The restored key was re-sealed under the current password: the session opens it.
     assert!(!engine.positions().await.expect("positions").is_empty());
+    trade(&engine).await;
+    // And the restored database still knows its own backup as this vault's.
+    let again = engine
+        .import_backup_with_current(&path, pw(PASSWORD), Some(pw(NEW_PASSWORD)), &data)
+        .await
+        .expect("the same backup again");
+    assert!(again.message.contains("current master password"));
+    engine.store().close().await;
+}
+
+/// The Argon2id costs in the stored vault header.
+async fn stored_kdf(engine: &Engine) -> perpdesk_vault::KdfParams {
+    let json = engine
+        .store()
+        .setting::<String>("vault.header")
+        .await
+        .expect("header")
+        .expect("a vault");
+    perpdesk_vault::VaultHeader::from_json(&json)
+        .expect("header")
+        .kdf
+}
+
+#[tokio::test]
+async fn a_password_change_retunes_the_kdf_up_to_the_target_and_never_lowers_a_cost() {
+    use perpdesk_vault::{KdfParams, KdfTarget};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let higher = KdfTarget {
+        time: Duration::ZERO,
+        max_m_cost_kib: 32 * 1024,
+        floor: KdfParams::new(32 * 1024, 3, 1),
+    };
+    let engine = open(dir.path()).await.with_kdf_target(higher);
+    engine.first_run(pw(PASSWORD)).await.expect("first run");
+    assert_eq!(stored_kdf(&engine).await, KdfParams::insecure_for_tests());
+    engine
+        .change_master_password(pw(PASSWORD), pw(NEW_PASSWORD))
+        .await
+        .expect("changed");
+    let raised = stored_kdf(&engine).await;
+    assert!(
+        raised.m_cost_kib >= 32 * 1024 && raised.t_cost >= 3,
+        "{raised:?}"
+    );
+
+    // A lower target later (an older machine, a smaller setting) keeps every cost.
+    let engine = engine.with_kdf_target(KdfTarget {
+        time: Duration::ZERO,
+        max_m_cost_kib: KdfParams::OWASP_MINIMUM.m_cost_kib,
+        floor: KdfParams::insecure_for_tests(),
+    });
+    engine
+        .change_master_password(pw(NEW_PASSWORD), pw(PASSWORD))
+        .await
+        .expect("changed back");
+    let kept = stored_kdf(&engine).await;
+    assert!(
+        kept.m_cost_kib >= raised.m_cost_kib
+            && kept.t_cost >= raised.t_cost
+            && kept.p_cost >= raised.p_cost,
+        "{kept:?} fell below {raised:?}"
+    );
+    // The re-tuned vault opens with its password, and the secrets with it.
+    engine.vault_lock().await.expect("lock");
+    engine.unlock(pw(PASSWORD)).await.expect("unlock");
+    trade(&engine).await;
     engine.store().close().await;
 }
 
@@ -346,7 +422,7 @@ async fn auto_lock_follows_the_user_and_drops_the_sessions_when_it_fires() {
     engine.first_run(pw(PASSWORD)).await.expect("first run");
     assert_eq!(
         engine
-            .set_auto_lock(15)
+            .set_auto_lock(15, None)
             .await
             .expect("auto-lock")
             .auto_lock_minutes,

@@ -78,12 +78,18 @@ pub async fn engine(sim: Running, rest: RestConfig, db: Option<std::path::PathBu
         .await
         .expect("first run");
     engine
-        .set_risk_limits(generous_limits())
+        .set_risk_limits(
+            generous_limits(),
+            Some(perpdesk_vault::SecretString::new(PASSWORD.into())),
+        )
         .await
         .expect("limits");
     // The vault's idle timer only counts secret openings, not trading through an open
     // session: a long run would lock itself after 15 minutes of activity.
-    engine.set_auto_lock(0).await.expect("auto-lock off");
+    engine
+        .set_auto_lock(0, Some(perpdesk_vault::SecretString::new(PASSWORD.into())))
+        .await
+        .expect("auto-lock off");
     engine
 }
 

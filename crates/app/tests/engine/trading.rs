@@ -177,7 +177,10 @@ async fn the_kill_switch_flattens_and_blocks() {
         .await
         .expect("placed");
     assert_eq!(engine.positions().await.expect("positions").len(), 1);
-    let limits = engine.set_kill_switch(true).await.expect("kill switch");
+    let limits = engine
+        .set_kill_switch(true, None)
+        .await
+        .expect("kill switch");
     assert!(limits.kill_switch);
     assert!(engine.positions().await.expect("positions").is_empty());
     let err = engine
@@ -186,7 +189,15 @@ async fn the_kill_switch_flattens_and_blocks() {
         .expect_err("blocked");
     assert_eq!(err.to_ui().rule, Some("kill_switch"));
     assert_eq!(open_algo(&engine), 0);
-    engine.set_kill_switch(false).await.expect("off");
+    engine
+        .set_kill_switch(
+            false,
+            Some(perpdesk_vault::SecretString::new(
+                crate::support::PASSWORD.into(),
+            )),
+        )
+        .await
+        .expect("off");
 }
 
 #[tokio::test]

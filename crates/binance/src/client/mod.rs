@@ -11,6 +11,7 @@
 mod convert;
 mod domain;
 mod raw;
+mod records;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use domain::{
     OrderReport, Placed, PositionReport,
 };
 pub use raw::Raw;
+pub use records::{ExchangeRecords, OrderClientId, RECORDS_FORMAT, RecordsError};
 
 use crate::endpoints as ep;
 use crate::error::{ExchangeError, RejectKind};

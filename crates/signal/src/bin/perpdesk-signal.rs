@@ -609,8 +609,14 @@ fn append_trials(path: &Path, r: &StudyReport, u: &Universe) -> anyhow::Result<(
         lines.push(t.to_line());
     };
     for f in &r.families {
-        let params = serde_json::to_value(&f.rule).unwrap_or_default();
-        let bar = if f.rule.is_some() { "1d" } else { "1h" };
+        let (params, bar) = match (&f.rule, &f.pooled) {
+            (Some(rule), _) => (serde_json::to_value(rule).unwrap_or_default(), "1d"),
+            (None, Some(p)) => (
+                serde_json::to_value(p).unwrap_or_default(),
+                if p.bar_hours == 24 { "1d" } else { "4h" },
+            ),
+            (None, None) => (serde_json::Value::Null, "1h"),
+        };
         add(&f.trial_id, &f.id, params, bar, &f.verdict);
     }
     if let Some(v) = &r.portfolio.verdict {

@@ -216,7 +216,7 @@ fn random_universe(seed: u64, n: usize, days: usize) -> Universe {
 }
 
 /// The universe with every price and funding rate after `cut` replaced.
-fn rewrite_after(u: &Universe, cut: DateTime<Utc>, factor: f64) -> Universe {
+pub fn rewrite_after(u: &Universe, cut: DateTime<Utc>, factor: f64) -> Universe {
     let mut u = u.clone();
     for s in &mut u.symbols {
         for i in 0..s.hourly.len() {

@@ -158,3 +158,124 @@ fn bad_indicator_input_is_an_error_not_a_panic() {
     assert_eq!(indicators::ema(&[1.0, 2.0], 3).unwrap(), vec![None, None]);
     assert!(indicators::rolling_volatility(&[1.0, f64::INFINITY], 2).is_err());
 }
+
+/// The plain form as the `Option` form reads it: NaN (or any non-finite value) is `None`.
+fn as_series(plain: &[f64]) -> Series {
+    plain.iter().map(|v| v.is_finite().then_some(*v)).collect()
+}
+
+#[test]
+fn plain_indicators_match_talib_c_and_the_option_forms_to_the_bit() {
+    use indicators::plain::{self, BandsOut, MacdOut};
+    let (g, x) = golden();
+    let (h, l, c) = (&x.high[..], &x.low[..], &x.close[..]);
+    let n = c.len();
+    // Reused across calls, as the plain form's callers do; stale values must not survive.
+    let mut a = vec![7.0; n];
+    let mut b = vec![7.0; n];
+    let mut d = vec![7.0; n];
+    let check = |name: &str, plain: &[f64], option: Series| {
+        let ours = as_series(plain);
+        assert_matches(name, &ours, &g);
+        assert_eq!(
+            ours.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>(),
+            option
+                .iter()
+                .map(|v| v.map(f64::to_bits))
+                .collect::<Vec<_>>(),
+            "{name}: plain and Option forms differ"
+        );
+    };
+
+    plain::sma_into(c, 20, &mut a).unwrap();
+    check("sma20", &a, indicators::sma(c, 20).unwrap());
+    plain::ema_into(c, 20, &mut a).unwrap();
+    check("ema20", &a, indicators::ema(c, 20).unwrap());
+    plain::rsi_into(c, 14, &mut a).unwrap();
+    check("rsi14", &a, indicators::rsi(c, 14).unwrap());
+    plain::obv_into(c, &x.volume, &mut a).unwrap();
+    check("obv", &a, indicators::obv(c, &x.volume).unwrap());
+    plain::atr_into(h, l, c, 14, &mut a).unwrap();
+    check("atr14", &a, indicators::atr(h, l, c, 14).unwrap());
+    plain::adx_into(h, l, c, 14, &mut a).unwrap();
+    check("adx14", &a, indicators::adx(h, l, c, 14).unwrap());
+
+    let m = indicators::macd(c, 12, 26, 9).unwrap();
+    plain::macd_into(
+        c,
+        12,
+        26,
+        9,
+        MacdOut {
+            macd: &mut a,
+            signal: &mut b,
+            hist: &mut d,
+        },
+    )
+    .unwrap();
+    check("macd", &a, m.macd);
+    check("macd_signal", &b, m.signal);
+    check("macd_hist", &d, m.hist);
+
+    let bb = indicators::bollinger(c, 20, 2.0).unwrap();
+    plain::bollinger_into(
+        c,
+        20,
+        2.0,
+        BandsOut {
+            upper: &mut a,
+            middle: &mut b,
+            lower: &mut d,
+        },
+    )
+    .unwrap();
+    check("bb_upper", &a, bb.upper);
+    check("bb_middle", &b, bb.middle);
+    check("bb_lower", &d, bb.lower);
+
+    let st = indicators::stochastic(h, l, c, 14, 3, 3).unwrap();
+    plain::stochastic_into(h, l, c, 14, 3, 3, &mut a, &mut b).unwrap();
+    check("stoch_k", &a, st.k);
+    check("stoch_d", &b, st.d);
+}
+
+#[test]
+fn plain_indicators_refuse_bad_input_and_fill_short_series_with_nan() {
+    use indicators::plain;
+    use perpdesk_signal::SignalError;
+    let close = [1.0, 2.0, 3.0];
+    let mut out = [7.0; 3];
+    // Shorter than the window: defined nowhere, and nothing stale is left behind.
+    plain::sma_into(&close, 5, &mut out).unwrap();
+    assert!(out.iter().all(|v| v.is_nan()), "{out:?}");
+    plain::sma_into(&[], 5, &mut []).unwrap();
+    assert!(matches!(
+        plain::sma_into(&close, 2, &mut [0.0; 2]),
+        Err(SignalError::LengthMismatch { a: 3, b: 2 })
+    ));
+    assert!(matches!(
+        plain::rsi_into(&[1.0, f64::NAN, 3.0], 2, &mut out),
+        Err(SignalError::NotFinite { index: 1, .. })
+    ));
+    assert!(matches!(
+        plain::ema_into(&close, 0, &mut out),
+        Err(SignalError::BadParam(_))
+    ));
+    assert!(matches!(
+        plain::atr_into(&close, &close[..2], &close, 2, &mut out),
+        Err(SignalError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        plain::bollinger_into(
+            &close,
+            2,
+            f64::INFINITY,
+            plain::BandsOut {
+                upper: &mut [0.0; 3],
+                middle: &mut [0.0; 3],
+                lower: &mut [0.0; 3],
+            }
+        ),
+        Err(SignalError::BadParam(_))
+    ));
+}

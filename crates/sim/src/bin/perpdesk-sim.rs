@@ -20,8 +20,8 @@ use rust_decimal::Decimal;
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Args {
-    /// Address to listen on. Only loopback addresses are accepted: the admin endpoints have no
-    /// authentication.
+    /// Address to listen on. Only loopback addresses are accepted: the admin endpoints are for
+    /// this machine only (they also need the admin token and a loopback Host).
     #[arg(long, default_value = "127.0.0.1:8765")]
     listen: SocketAddr,
     /// Folder with the candle files (binance_um_<SYMBOL>_1h_*.csv, _mark_, _funding_).
@@ -37,7 +37,8 @@ struct Args {
     /// Replay speed: 1 is real time, 60 plays an hour per minute.
     #[arg(long, default_value_t = 1.0, conflicts_with = "manual")]
     speed: f64,
-    /// Stand the clock still; move it with POST /admin/clock {"advanceMs": N}.
+    /// Stand the clock still; move it with POST /admin/clock {"advanceMs": N} (with the admin
+    /// token header).
     #[arg(long)]
     manual: bool,
     /// Replay start, UTC milliseconds (default: 30 days into the data, or where a saved
@@ -59,6 +60,35 @@ struct Args {
     /// Extra slippage in basis points per 1,000,000 USDT of the fill's notional (size impact).
     #[arg(long, default_value = "0")]
     impact_bps_per_million: Decimal,
+    /// Write the admin token (needed in the X-PERPDESK-ADMIN-TOKEN header of every /admin
+    /// request) to this file, readable by you only, instead of printing it on stdout. A new
+    /// token is made at every start.
+    #[arg(long)]
+    admin_token_file: Option<PathBuf>,
+}
+
+/// Hands the admin token to whoever started the sim: into `file` (owner-only on Unix) or
+/// on stdout, never into the log.
+fn publish_admin_token(token: &str, file: Option<&std::path::Path>) -> Result<()> {
+    let Some(path) = file else {
+        println!("{}={token}", perpdesk_sim::server::ADMIN_TOKEN_HEADER);
+        return Ok(());
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("--admin-token-file {}", path.display()))?;
+    // A file that existed keeps its mode through open(); narrow it as a new one would be.
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .with_context(|| format!("--admin-token-file {}", path.display()))?;
+    std::io::Write::write_all(&mut f, format!("{token}\n").as_bytes())
+        .with_context(|| format!("--admin-token-file {}", path.display()))?;
+    tracing::info!(path = %path.display(), "admin token written");
+    Ok(())
 }
 
 fn parse_account(spec: &str) -> Result<(String, String, Decimal, Permissions)> {
@@ -138,6 +168,10 @@ async fn main() -> Result<()> {
     let running = serve(Shared::new(exchange, clock), args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    match running.shared.admin_token() {
+        Some(token) => publish_admin_token(token, args.admin_token_file.as_deref())?,
+        None => tracing::warn!("no admin token (the OS gave no randomness): /admin is off"),
+    }
     tracing::info!(url = %running.url(), accounts = args.accounts.len(), "perpdesk-sim listening");
     match &args.state {
         None => tokio::signal::ctrl_c()

@@ -167,6 +167,12 @@ impl SimClock {
         self.lock().mode
     }
 
+    /// Replay milliseconds per wall-clock millisecond: the speed of a running clock, 1 for a
+    /// standing (manual) one, whose time does not move while a request travels.
+    pub fn speed(&self) -> f64 {
+        self.mode().speed().unwrap_or(1.0)
+    }
+
     /// Lower bound of simulated time.
     pub fn min_ms(&self) -> i64 {
         self.min_ms

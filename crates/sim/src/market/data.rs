@@ -133,16 +133,31 @@ pub const CANDLE_HEADER: &str = "open_time_ms,open,high,low,close,volume,quote_v
 /// Header of every funding file.
 pub const FUNDING_HEADER: &str = "funding_time_ms,funding_rate";
 
+/// Reads a data file as text; a `.gz` file is decompressed on the way (the `wide/` folder
+/// ships gzip to keep the checkout small).
 fn read(path: &Path) -> Result<String, DataError> {
-    match std::fs::read_to_string(path) {
-        Ok(s) => Ok(s),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DataError::Missing {
-            path: path.to_path_buf(),
-        }),
-        Err(err) => Err(DataError::Io {
-            path: path.to_path_buf(),
-            err,
-        }),
+    let io = |err: std::io::Error| {
+        if err.kind() == std::io::ErrorKind::NotFound {
+            DataError::Missing {
+                path: path.to_path_buf(),
+            }
+        } else {
+            DataError::Io {
+                path: path.to_path_buf(),
+                err,
+            }
+        }
+    };
+    if path.extension().is_some_and(|e| e == "gz") {
+        use std::io::Read;
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::io::BufReader::new(file))
+            .read_to_string(&mut text)
+            .map_err(io)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(io)
     }
 }
 

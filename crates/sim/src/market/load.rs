@@ -6,38 +6,90 @@
 //! checks they aggregate identically). Candle gaps inside a file are filled with flat,
 //! zero-volume candles at the previous close, which is what Binance prints during a halt.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::data::{CandleRow, DataError, FundingRow, load_candles, load_funding};
 use super::path::{SCALE, Series, SeriesSet, to_units};
 use super::replay::{HOUR_MS, MarketData, SymbolMarket};
 use super::symbols::SymbolSpec;
 
-/// Finds `binance_um_{symbol}_{kind}*.csv` files in `dir` (e.g. kind `1h_`), sorted by name.
-fn find_files(dir: &Path, symbol: &str, kind: &str) -> Result<Vec<std::path::PathBuf>, DataError> {
-    let prefix = format!("binance_um_{symbol}_{kind}");
-    let entries = std::fs::read_dir(dir).map_err(|err| {
-        if err.kind() == std::io::ErrorKind::NotFound {
-            DataError::Missing {
-                path: dir.to_path_buf(),
-            }
-        } else {
-            DataError::Io {
-                path: dir.to_path_buf(),
-                err,
-            }
-        }
-    })?;
+/// The folder beside the main data that holds the wide universe (gzip CSV), if present.
+pub const WIDE_DIR: &str = "wide";
+
+/// The folders searched for data: `dir` itself, then `dir/wide` when it exists (a user's
+/// machine may have only the two plain CSV symbols).
+fn data_dirs(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    if !dir.is_dir() {
+        return Err(DataError::Missing {
+            path: dir.to_path_buf(),
+        });
+    }
+    let wide = dir.join(WIDE_DIR);
+    Ok(if wide.is_dir() {
+        vec![dir.to_path_buf(), wide]
+    } else {
+        vec![dir.to_path_buf()]
+    })
+}
+
+/// The data file names of `dir` (plain `.csv` or gzip `.csv.gz`), with their paths.
+fn data_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, DataError> {
     let mut out = Vec::new();
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(".csv") {
-            out.push(e.path());
+    for d in data_dirs(dir)? {
+        let entries = std::fs::read_dir(&d).map_err(|err| DataError::Io {
+            path: d.clone(),
+            err,
+        })?;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+                out.push((name, e.path()));
+            }
         }
     }
-    out.sort();
     Ok(out)
+}
+
+/// Finds `binance_um_{symbol}_{kind}*.csv[.gz]` files in `dir` and `dir/wide` (e.g. kind
+/// `1h_`), sorted by name.
+fn find_files(dir: &Path, symbol: &str, kind: &str) -> Result<Vec<PathBuf>, DataError> {
+    let prefix = format!("binance_um_{symbol}_{kind}");
+    let mut out: Vec<(String, PathBuf)> = data_files(dir)?
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .collect();
+    out.sort();
+    Ok(out.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Every symbol with an hourly candle file in `dir` or `dir/wide`: the main folder's first,
+/// then the wide folder's, each sorted by name.
+///
+/// # Errors
+/// [`DataError::Missing`] when `dir` does not exist, [`DataError::Io`] when it cannot be read.
+pub fn available_symbols(dir: &Path) -> Result<Vec<String>, DataError> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for d in data_dirs(dir)? {
+        let mut here: Vec<String> = data_files(&d)?
+            .into_iter()
+            .filter(|(_, p)| p.parent() == Some(d.as_path()))
+            .filter_map(|(name, _)| {
+                let rest = name.strip_prefix("binance_um_")?;
+                let (sym, kind) = rest.split_once('_')?;
+                kind.starts_with("1h_").then(|| sym.to_string())
+            })
+            .collect();
+        here.sort();
+        here.dedup();
+        out.push(here);
+    }
+    let mut all: Vec<String> = Vec::new();
+    for s in out.into_iter().flatten() {
+        if !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    Ok(all)
 }
 
 /// Loads and concatenates every file of one kind, ordered by first open time; times must keep
@@ -78,35 +130,102 @@ fn load_kind(
     Ok(Some((all, label)))
 }
 
-impl MarketData {
-    /// Loads `symbols` from `dir` with the built-in specs ([`SymbolSpec::builtin`]).
-    ///
-    /// Per symbol: `binance_um_{SYM}_1h_*.csv` is required; `_mark_1h_*` (mark price; falls back
-    /// to the last price), `_funding_*` (falls back to [`DEFAULT_FUNDING_RATE`]) and the finer
-    /// `_5m_*` / `_1m_*` files are optional. Several files of one kind are concatenated.
-    pub fn load_dir(dir: &Path, symbols: &[&str]) -> Result<MarketData, DataError> {
-        let mut specs = Vec::with_capacity(symbols.len());
-        for s in symbols {
-            specs.push(SymbolSpec::builtin(s).ok_or_else(|| DataError::NoSpec {
-                symbol: (*s).to_string(),
-            })?);
+/// Reads one symbol's files (`source`'s) as symbol `name`, with `spec` or one derived from
+/// the data.
+fn load_symbol(
+    dir: &Path,
+    name: &str,
+    sym: &str,
+    spec: Option<SymbolSpec>,
+) -> Result<SymbolMarket, DataError> {
+    let (hourly, label) = load_kind(dir, sym, "1h_")?.ok_or_else(|| DataError::Missing {
+        path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
+    })?;
+    let spec = match spec {
+        Some(spec) => spec,
+        None => {
+            let low = hourly.iter().map(|r| r.low).min();
+            let high = hourly.iter().map(|r| r.high).max();
+            let first = hourly.first().map_or(0, |r| r.open_time_ms);
+            low.zip(high)
+                .and_then(|(lo, hi)| SymbolSpec::derived(name, lo, hi, first))
+                .ok_or_else(|| DataError::NoSpec {
+                    symbol: name.to_string(),
+                })?
         }
-        MarketData::load_dir_with_specs(dir, specs)
+    };
+    let mark = load_kind(dir, sym, "mark_1h_")?;
+    let funding = {
+        let files = find_files(dir, sym, "funding_")?;
+        let mut rows: Vec<FundingRow> = Vec::new();
+        for f in &files {
+            rows.extend(load_funding(f)?);
+        }
+        rows.sort_by_key(|r| r.funding_time_ms);
+        rows.dedup_by_key(|r| r.funding_time_ms);
+        rows
+    };
+    if funding.is_empty() {
+        tracing::info!(
+            symbol = %name,
+            "no funding data: Binance's default 0.01% per 8 h is charged"
+        );
+    }
+    let mut finer = Vec::new();
+    for (kind, iv) in [("1m_", 60_000), ("5m_", 300_000)] {
+        if let Some((rows, l)) = load_kind(dir, sym, kind)? {
+            finer.push(Series::build(&rows, iv, &l)?);
+        }
+    }
+    MarketData::assemble(spec, &hourly, &label, mark, finer, funding)
+}
+
+impl MarketData {
+    /// Loads every symbol with data in `dir` and `dir/wide` ([`available_symbols`]); see
+    /// [`MarketData::load_dir`].
+    pub fn load_all(dir: &Path) -> Result<MarketData, DataError> {
+        let symbols = available_symbols(dir)?;
+        let refs: Vec<&str> = symbols.iter().map(String::as_str).collect();
+        MarketData::load_dir(dir, &refs)
+    }
+
+    /// Loads `symbols` from `dir` (and `dir/wide`) with the built-in specs
+    /// ([`SymbolSpec::builtin`]), or specs derived from each symbol's price level
+    /// ([`SymbolSpec::derived`]) for the others.
+    ///
+    /// Per symbol: `binance_um_{SYM}_1h_*.csv[.gz]` is required; `_mark_1h_*` (mark price;
+    /// falls back to the last price), `_funding_*` (falls back to [`DEFAULT_FUNDING_RATE`])
+    /// and the finer `_5m_*` / `_1m_*` files are optional. Several files of one kind are
+    /// concatenated.
+    ///
+    /// [`DEFAULT_FUNDING_RATE`]: super::DEFAULT_FUNDING_RATE
+    pub fn load_dir(dir: &Path, symbols: &[&str]) -> Result<MarketData, DataError> {
+        MarketData::load_sources(
+            dir,
+            symbols
+                .iter()
+                .map(|s| ((*s).to_string(), (*s).to_string(), SymbolSpec::builtin(s)))
+                .collect(),
+        )
     }
 
     /// Lists each `(name, source)` pair as symbol `name` trading `source`'s data with
-    /// `source`'s built-in spec: more symbols from the same real series, for load tests of
+    /// `source`'s spec: more symbols from the same real series, for load tests of
     /// what watches many symbols. `(s, s)` is [`MarketData::load_dir`]'s `s`.
     pub fn load_dir_as(dir: &Path, symbols: &[(&str, &str)]) -> Result<MarketData, DataError> {
-        let mut sources = Vec::with_capacity(symbols.len());
-        for (name, source) in symbols {
-            let mut spec = SymbolSpec::builtin(source).ok_or_else(|| DataError::NoSpec {
-                symbol: (*source).to_string(),
-            })?;
-            spec.symbol = (*name).to_string();
-            sources.push(((*source).to_string(), spec));
-        }
-        MarketData::load_sources(dir, sources)
+        MarketData::load_sources(
+            dir,
+            symbols
+                .iter()
+                .map(|(name, source)| {
+                    let spec = SymbolSpec::builtin(source).map(|mut spec| {
+                        spec.symbol = (*name).to_string();
+                        spec
+                    });
+                    ((*name).to_string(), (*source).to_string(), spec)
+                })
+                .collect(),
+        )
     }
 
     /// Like [`MarketData::load_dir`] with caller-supplied specs (for symbols without a built-in).
@@ -116,59 +235,96 @@ impl MarketData {
     ) -> Result<MarketData, DataError> {
         MarketData::load_sources(
             dir,
-            specs.into_iter().map(|s| (s.symbol.clone(), s)).collect(),
+            specs
+                .into_iter()
+                .map(|s| (s.symbol.clone(), s.symbol.clone(), Some(s)))
+                .collect(),
         )
     }
 
-    /// Loads each spec's market from the files of the paired data symbol. A source listed
-    /// again with the same contract (but another name) is copied, not read and parsed again.
-    fn load_sources(dir: &Path, specs: Vec<(String, SymbolSpec)>) -> Result<MarketData, DataError> {
-        let mut out: Vec<SymbolMarket> = Vec::with_capacity(specs.len());
-        let mut loaded: Vec<(String, usize)> = Vec::new();
-        for (sym, spec) in specs {
-            if out.iter().any(|m| m.spec.symbol == spec.symbol) {
+    /// Loads each `(name, source, spec)`'s market from the files of data symbol `source`; a
+    /// missing spec is derived from the data. A source listed again under another name is
+    /// copied, not read and parsed again.
+    ///
+    /// The distinct sources are read and parsed on all cores at once: with the wide universe
+    /// that is 30 files of three years each, and the app waits on them at start.
+    fn load_sources(
+        dir: &Path,
+        specs: Vec<(String, String, Option<SymbolSpec>)>,
+    ) -> Result<MarketData, DataError> {
+        // Which entries read their own files, and which copy an earlier entry's market.
+        let mut reads: Vec<usize> = Vec::new();
+        let mut copy_of: Vec<Option<usize>> = Vec::with_capacity(specs.len());
+        for (i, (name, sym, spec)) in specs.iter().enumerate() {
+            if specs[..i].iter().any(|(n, _, _)| n == name) {
                 return Err(DataError::DuplicateSymbol {
-                    symbol: spec.symbol,
+                    symbol: name.clone(),
                 });
             }
-            let same = loaded.iter().find(|(source, i)| {
-                *source == sym
-                    && SymbolSpec {
-                        symbol: spec.symbol.clone(),
-                        ..out[*i].spec.clone()
-                    } == spec
+            let same = reads.iter().copied().find(|&j| {
+                let (_, other_sym, other_spec) = &specs[j];
+                other_sym == sym
+                    && match (spec, other_spec) {
+                        (None, _) => true,
+                        (Some(a), Some(b)) => {
+                            SymbolSpec {
+                                symbol: a.symbol.clone(),
+                                ..b.clone()
+                            } == *a
+                        }
+                        (Some(_), None) => false,
+                    }
             });
-            if let Some((_, i)) = same {
-                let mut copy = out[*i].clone();
-                copy.spec = spec;
-                out.push(copy);
-                continue;
+            copy_of.push(same);
+            if same.is_none() {
+                reads.push(i);
             }
-            loaded.push((sym.clone(), out.len()));
-            let (hourly, label) =
-                load_kind(dir, &sym, "1h_")?.ok_or_else(|| DataError::Missing {
-                    path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
-                })?;
-            let mark = load_kind(dir, &sym, "mark_1h_")?;
-            let funding = {
-                let files = find_files(dir, &sym, "funding_")?;
-                let mut rows: Vec<FundingRow> = Vec::new();
-                for f in &files {
-                    rows.extend(load_funding(f)?);
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, reads.len().max(1));
+        let mut loaded: Vec<Option<Result<SymbolMarket, DataError>>> =
+            (0..specs.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (reads, specs) = (&reads, &specs);
+                    scope.spawn(move || {
+                        reads
+                            .iter()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|&i| {
+                                let (name, sym, spec) = &specs[i];
+                                (i, load_symbol(dir, name, sym, spec.clone()))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for w in workers {
+                // A worker only parses; a panic there is a bug to surface, not to hide.
+                for (i, market) in w.join().expect("a data loading thread panicked") {
+                    loaded[i] = Some(market);
                 }
-                rows.sort_by_key(|r| r.funding_time_ms);
-                rows.dedup_by_key(|r| r.funding_time_ms);
-                rows
+            }
+        });
+        let mut out: Vec<SymbolMarket> = Vec::with_capacity(specs.len());
+        for (i, (name, _, spec)) in specs.into_iter().enumerate() {
+            let market = match copy_of[i] {
+                Some(j) => {
+                    let mut copy = out[j].clone();
+                    copy.spec.symbol = name;
+                    if let Some(spec) = spec {
+                        copy.spec = spec;
+                    }
+                    copy
+                }
+                None => loaded[i]
+                    .take()
+                    .expect("every entry that reads its files was loaded")?,
             };
-            let mut finer = Vec::new();
-            for (kind, iv) in [("1m_", 60_000), ("5m_", 300_000)] {
-                if let Some((rows, l)) = load_kind(dir, &sym, kind)? {
-                    finer.push(Series::build(&rows, iv, &l)?);
-                }
-            }
-            out.push(MarketData::assemble(
-                spec, &hourly, &label, mark, finer, funding,
-            )?);
+            out.push(market);
         }
         MarketData::from_symbols(out)
     }
@@ -239,7 +395,8 @@ impl MarketData {
     }
 
     fn from_symbols(symbols: Vec<SymbolMarket>) -> Result<MarketData, DataError> {
-        let start_ms = symbols.iter().map(|s| s.start_ms).max().unwrap_or(0);
+        // The replay starts with the earliest symbol; later ones list when their data starts.
+        let start_ms = symbols.iter().map(|s| s.start_ms).min().unwrap_or(0);
         let end_ms = symbols.iter().map(|s| s.end_ms).min().unwrap_or(0);
         Ok(MarketData {
             symbols,
@@ -292,10 +449,10 @@ mod tests {
     fn missing_and_unknown() {
         let err = MarketData::load_dir(Path::new("/nonexistent/dir"), &["BTCUSDT"]).unwrap_err();
         assert!(matches!(err, DataError::Missing { .. }), "{err}");
-        let err = MarketData::load_dir(&shared_dir(), &["DOGEUSDT"]).unwrap_err();
-        assert!(matches!(err, DataError::NoSpec { .. }), "{err}");
+        let err = MarketData::load_dir(&shared_dir(), &["NOPEUSDT"]).unwrap_err();
+        assert!(matches!(err, DataError::Missing { .. }), "{err}");
         let mut spec = SymbolSpec::btcusdt();
-        spec.symbol = "DOGEUSDT".into();
+        spec.symbol = "NOPEUSDT".into();
         let err = MarketData::load_dir_with_specs(&shared_dir(), vec![spec]).unwrap_err();
         assert!(matches!(err, DataError::Missing { .. }), "{err}");
     }
@@ -314,8 +471,8 @@ mod tests {
         let t = T2021 + 86_400_000 * 200 + 1_234_567;
         assert_eq!(m.last_price("XBT01USDT", t), m.last_price("BTCUSDT", t));
         assert_eq!(m.mark_price("XBT01USDT", t), m.mark_price("BTCUSDT", t));
-        let err = MarketData::load_dir_as(&shared_dir(), &[("XBT01USDT", "DOGEUSDT")]).unwrap_err();
-        assert!(matches!(err, DataError::NoSpec { .. }), "{err}");
+        let err = MarketData::load_dir_as(&shared_dir(), &[("XBT01USDT", "NOPEUSDT")]).unwrap_err();
+        assert!(matches!(err, DataError::Missing { .. }), "{err}");
         let err = MarketData::load_dir_as(
             &shared_dir(),
             &[("XBT01USDT", "BTCUSDT"), ("XBT01USDT", "ETHUSDT")],
@@ -392,5 +549,25 @@ mod tests {
         assert_eq!(vol, r.volume);
         assert_eq!(ks.iter().map(|k| k.high).max().unwrap(), r.high);
         assert_eq!(ks.iter().map(|k| k.low).min().unwrap(), r.low);
+    }
+
+    #[test]
+    fn without_the_wide_folder_only_the_two_csv_symbols_list() {
+        let dir = std::env::temp_dir().join(format!("perpdesk-sim-two-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for name in [
+            "binance_um_BTCUSDT_1h_2021-2023.csv",
+            "binance_um_ETHUSDT_1h_2021-2023.csv",
+        ] {
+            std::fs::copy(shared_dir().join(name), dir.join(name)).expect("copy");
+        }
+        let listed = available_symbols(&dir).expect("lists");
+        let m = MarketData::load_all(&dir).expect("loads");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+        assert_eq!(listed, ["BTCUSDT", "ETHUSDT"]);
+        assert_eq!(m.symbols(), ["BTCUSDT", "ETHUSDT"]);
+        assert_eq!(m.spec("BTCUSDT"), Some(&SymbolSpec::btcusdt()));
+        let err = available_symbols(&dir).unwrap_err();
+        assert!(matches!(err, DataError::Missing { .. }), "{err}");
     }
 }

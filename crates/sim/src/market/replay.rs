@@ -64,7 +64,8 @@ impl MarketData {
             .collect()
     }
 
-    /// First ms at which every symbol has data.
+    /// First ms at which some symbol has data: the replay's start. A symbol whose data starts
+    /// later (listed mid-period) is not listed and does not trade before its own start.
     pub fn start_ms(&self) -> i64 {
         self.start_ms
     }
@@ -72,6 +73,37 @@ impl MarketData {
     /// Last ms (inclusive) at which every symbol has data: the close time of the last candle.
     pub fn end_ms(&self) -> i64 {
         self.end_ms
+    }
+
+    /// The first ms of `symbol`'s data, i.e. when it is listed.
+    pub fn listing_ms(&self, symbol: &str) -> Option<i64> {
+        self.sym(symbol).map(|s| s.start_ms)
+    }
+
+    /// The spec of `symbol` if it is listed at `t_ms` (its data has started).
+    pub fn listed_at(&self, symbol: &str, t_ms: i64) -> Option<&SymbolSpec> {
+        self.sym(symbol)
+            .filter(|s| s.start_ms <= t_ms)
+            .map(|s| &s.spec)
+    }
+
+    /// The symbols listed at `t_ms`, in load order.
+    pub fn symbols_at(&self, t_ms: i64) -> Vec<&str> {
+        self.symbols
+            .iter()
+            .filter(|s| s.start_ms <= t_ms)
+            .map(|s| s.spec.symbol.as_str())
+            .collect()
+    }
+
+    /// The span `(first, last)` of `symbol`'s funding file; outside it (or without a file)
+    /// funding uses [`DEFAULT_FUNDING_RATE`] on the 8-hourly schedule.
+    pub fn funding_coverage(&self, symbol: &str) -> Option<(i64, i64)> {
+        let s = self.sym(symbol)?;
+        Some((
+            s.funding.first()?.funding_time_ms,
+            s.funding.last()?.funding_time_ms,
+        ))
     }
 
     /// Last traded price at `t_ms` along the intra-candle path (see the module docs); `None`
@@ -148,13 +180,26 @@ impl MarketData {
             .unwrap_or(DEFAULT_FUNDING_RATE)
     }
 
-    /// The next funding time strictly after `t_ms` (see [`next_funding_time`]).
+    /// The earliest next funding time of any symbol strictly after `t_ms` (see
+    /// [`MarketData::next_funding_time_of`]); nothing is due before it.
     pub fn next_funding_time(&self, t_ms: i64) -> i64 {
-        next_funding_time(t_ms)
+        self.symbols
+            .iter()
+            .map(|s| s.next_funding(t_ms))
+            .min()
+            .unwrap_or_else(|| next_funding_time(t_ms))
     }
 
-    /// Funding events `(time, rate)` with `from_ms < time <= to_ms`, on the 8-hourly schedule and
-    /// inside the symbol's data, oldest first.
+    /// `symbol`'s next funding time strictly after `t_ms`: its funding file's own times while
+    /// `t_ms` is inside the file's span (so a symbol on 4h or 1h funding is charged at its real
+    /// times), the 8-hourly schedule elsewhere.
+    pub fn next_funding_time_of(&self, symbol: &str, t_ms: i64) -> i64 {
+        self.sym(symbol)
+            .map_or_else(|| next_funding_time(t_ms), |s| s.next_funding(t_ms))
+    }
+
+    /// Funding events `(time, rate)` with `from_ms < time <= to_ms`, at the symbol's funding
+    /// times (see [`MarketData::next_funding_time_of`]) and inside its data, oldest first.
     pub fn funding_events_between(
         &self,
         symbol: &str,
@@ -167,12 +212,26 @@ impl MarketData {
         let lo = from_ms.max(s.start_ms - 1);
         let hi = to_ms.min(s.end_ms);
         let mut out = Vec::new();
-        let mut t = next_funding_time(lo);
+        let mut t = s.next_funding(lo);
         while t <= hi {
             out.push((t, self.funding_rate(symbol, t)));
-            t += FUNDING_INTERVAL_MS;
+            t = s.next_funding(t);
         }
         out
+    }
+}
+
+impl SymbolMarket {
+    fn next_funding(&self, t_ms: i64) -> i64 {
+        let sched = next_funding_time(t_ms);
+        let i = self.funding.partition_point(|r| r.funding_time_ms <= t_ms);
+        match self.funding.get(i) {
+            // Inside the file's span its rows are the funding times.
+            Some(r) if i > 0 => r.funding_time_ms,
+            // Before the file: the schedule, or the file's first row if that comes sooner.
+            Some(r) => sched.min(r.funding_time_ms),
+            None => sched,
+        }
     }
 }
 
@@ -306,5 +365,58 @@ mod tests {
             .mark_price_range("BTCUSDT", T2021 - 1, T2021 + HOUR_MS - 1)
             .unwrap();
         assert_eq!((lo, hi), (d("28716.54546384"), d("29044.70674319")));
+    }
+
+    #[test]
+    fn funding_follows_the_series_times_inside_it_and_the_schedule_outside() {
+        use crate::market::data::CandleRow;
+        let rows: Vec<CandleRow> = (0..72)
+            .map(|i| CandleRow {
+                open_time_ms: T2021 + i * HOUR_MS,
+                open: d("100"),
+                high: d("101"),
+                low: d("99"),
+                close: d("100"),
+                volume: d("1"),
+            })
+            .collect();
+        // A symbol on 4-hourly funding for its second day only.
+        let funding: Vec<FundingRow> = (0..6)
+            .map(|i| FundingRow {
+                funding_time_ms: T2021 + DAY_MS + i * 4 * HOUR_MS,
+                funding_rate: d("0.0003"),
+            })
+            .collect();
+        let m = MarketData::from_rows(
+            crate::market::SymbolSpec::btcusdt(),
+            &rows,
+            None,
+            &[],
+            funding,
+        )
+        .unwrap();
+        let ev = m.funding_events_between("BTCUSDT", T2021 - 1, T2021 + 3 * DAY_MS);
+        let hours: Vec<i64> = ev.iter().map(|e| (e.0 - T2021) / HOUR_MS).collect();
+        assert_eq!(hours, [0, 8, 16, 24, 28, 32, 36, 40, 44, 48, 56, 64]);
+        let rates: Vec<Decimal> = ev.iter().map(|e| e.1).collect();
+        assert!(rates[3..9].iter().all(|r| *r == d("0.0003")));
+        assert!(
+            rates[..3]
+                .iter()
+                .chain(&rates[9..])
+                .all(|r| *r == DEFAULT_FUNDING_RATE)
+        );
+        assert_eq!(
+            m.next_funding_time(T2021 + DAY_MS),
+            T2021 + DAY_MS + 4 * HOUR_MS
+        );
+        assert_eq!(
+            m.next_funding_time_of("BTCUSDT", T2021 + 20 * HOUR_MS),
+            T2021 + DAY_MS
+        );
+        assert_eq!(
+            m.funding_coverage("BTCUSDT"),
+            Some((T2021 + DAY_MS, T2021 + DAY_MS + 20 * HOUR_MS))
+        );
     }
 }

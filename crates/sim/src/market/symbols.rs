@@ -113,6 +113,30 @@ fn dec(s: &str) -> Decimal {
     s.parse().expect("spec literals are valid decimals")
 }
 
+/// `floor(log10 x)` for a positive `x`.
+fn magnitude(x: Decimal) -> i32 {
+    let mut m = 0_i32;
+    let mut v = x;
+    while v >= Decimal::TEN {
+        v /= Decimal::TEN;
+        m += 1;
+    }
+    while v < Decimal::ONE {
+        v *= Decimal::TEN;
+        m -= 1;
+    }
+    m
+}
+
+/// `10^e` as a decimal with no trailing zeros (`0.001`, `100`).
+fn pow10(e: i32) -> Decimal {
+    if e >= 0 {
+        Decimal::from(10_i64.pow(e.unsigned_abs()))
+    } else {
+        Decimal::new(1, e.unsigned_abs())
+    }
+}
+
 impl SymbolSpec {
     /// Binance's BTCUSDT perpetual.
     ///
@@ -211,6 +235,76 @@ impl SymbolSpec {
         }
     }
 
+    /// A plausible spec for a symbol without a built-in one, from the price level of its data
+    /// (`low`: the lowest price in the data, `high`: the highest; both positive), so the new
+    /// symbols of `wide/` trade under filters like Binance's for coins of that price:
+    /// - tick: five significant digits at the lowest price, `10^(floor(log10 low) − 4)`
+    ///   (DOGE's 2021 low of 0.0046 → 0.0000001, BNB's 35 → 0.001), so every replayed price
+    ///   has at least as many digits as Binance shows for it;
+    /// - step: one step is worth under 1 USDT at the highest price,
+    ///   `10^(−floor(log10 high) − 1)`, so the 5 USDT minimum notional is always reachable;
+    /// - quantity limits: about 10 M USDT per order at the highest price (market orders a
+    ///   tenth of that); price limits: the tick up to 1000× the highest price;
+    /// - brackets: a generic mid-cap table (50× up to 5 000 USDT, as Binance's smaller
+    ///   perpetuals), not any one symbol's;
+    /// - `onboard_date_ms`: `listed_ms`, the first candle of the data.
+    ///
+    /// `None` when the symbol does not end in `USDT` or the prices are not positive.
+    pub fn derived(
+        symbol: &str,
+        low: Decimal,
+        high: Decimal,
+        listed_ms: i64,
+    ) -> Option<SymbolSpec> {
+        let base = symbol.strip_suffix("USDT").filter(|b| !b.is_empty())?;
+        if low <= Decimal::ZERO || high < low {
+            return None;
+        }
+        let tick_exp = magnitude(low) - 4;
+        let step_exp = -magnitude(high) - 1;
+        let tick = pow10(tick_exp);
+        let step = pow10(step_exp);
+        let qty_exp = 7 - magnitude(high) - 1;
+        let max_qty = pow10(qty_exp.max(step_exp));
+        let market_max_qty = pow10((qty_exp - 1).max(step_exp));
+        Some(SymbolSpec {
+            symbol: symbol.into(),
+            base_asset: base.into(),
+            quote_asset: "USDT".into(),
+            margin_asset: "USDT".into(),
+            tick_size: tick,
+            min_price: tick,
+            max_price: pow10(magnitude(high) + 4),
+            step_size: step,
+            min_qty: step,
+            max_qty,
+            market_step_size: step,
+            market_min_qty: step,
+            market_max_qty,
+            min_notional: dec("5"),
+            multiplier_up: dec("1.0500"),
+            multiplier_down: dec("0.9500"),
+            multiplier_decimal: 4,
+            max_num_orders: 200,
+            price_precision: tick.scale(),
+            quantity_precision: step.scale(),
+            trigger_protect: dec("0.0500"),
+            liquidation_fee: dec("0.015000"),
+            market_take_bound: dec("0.05"),
+            onboard_date_ms: listed_ms,
+            brackets: brackets(&[
+                (0, 5_000, 50, "0.01"),
+                (5_000, 25_000, 25, "0.025"),
+                (25_000, 100_000, 20, "0.05"),
+                (100_000, 250_000, 10, "0.1"),
+                (250_000, 1_000_000, 5, "0.125"),
+                (1_000_000, 3_000_000, 4, "0.15"),
+                (3_000_000, 5_000_000, 2, "0.25"),
+                (5_000_000, 10_000_000, 1, "0.5"),
+            ]),
+        })
+    }
+
     /// The bracket whose `[notional_floor, notional_cap)` holds `notional` (absolute value).
     /// Notionals above the last cap stay in the last bracket, so the engine always gets a rate.
     pub fn maint_bracket(&self, notional: Decimal) -> &Bracket {
@@ -255,5 +349,38 @@ mod tests {
             dec("0.004")
         );
         assert_eq!(s.tick_size.to_string(), "0.10");
+    }
+
+    #[test]
+    fn derived_filters_follow_the_price_level() {
+        let doge = SymbolSpec::derived("DOGEUSDT", dec("0.0457"), dec("0.7376"), 7).unwrap();
+        assert_eq!(doge.base_asset, "DOGE");
+        assert_eq!(doge.tick_size.to_string(), "0.000001");
+        assert_eq!(doge.step_size.to_string(), "1");
+        assert_eq!((doge.price_precision, doge.quantity_precision), (6, 0));
+        assert_eq!(doge.onboard_date_ms, 7);
+        let bnb = SymbolSpec::derived("BNBUSDT", dec("37.3"), dec("690"), 0).unwrap();
+        assert_eq!(bnb.tick_size.to_string(), "0.001");
+        assert_eq!(bnb.step_size.to_string(), "0.001");
+        let pepe = SymbolSpec::derived("1000PEPEUSDT", dec("0.0006"), dec("0.0031"), 0).unwrap();
+        assert_eq!(pepe.base_asset, "1000PEPE");
+        assert_eq!(pepe.tick_size.to_string(), "0.00000001");
+        assert_eq!(pepe.step_size.to_string(), "100");
+        for s in [&doge, &bnb, &pepe] {
+            // The minimum notional is reachable at the highest price, and one step costs
+            // less than a dollar there.
+            assert!(
+                s.min_qty <= s.max_qty && s.market_max_qty <= s.max_qty,
+                "{}",
+                s.symbol
+            );
+            assert!(s.min_price < s.max_price);
+            for w in s.brackets.windows(2) {
+                assert_eq!(w[0].notional_cap, w[1].notional_floor);
+            }
+        }
+        assert!(doge.step_size * dec("0.7376") < Decimal::ONE);
+        assert!(SymbolSpec::derived("DOGEBUSD", dec("1"), dec("2"), 0).is_none());
+        assert!(SymbolSpec::derived("DOGEUSDT", dec("0"), dec("2"), 0).is_none());
     }
 }

@@ -1,6 +1,10 @@
 //! The user-data stream's listen keys: one per account, created or extended by `POST`,
 //! extended by `PUT`, deleted by `DELETE /fapi/v1/listenKey`, and expired (with a
 //! `listenKeyExpired` event) when not kept alive for 60 minutes of replay time.
+//!
+//! A key is the only thing a `/private` socket shows to read an account's orders and fills,
+//! so it is 64 random letters and digits (as Binance's are), and a deleted key closes the
+//! sockets opened with it.
 
 use std::sync::Arc;
 
@@ -9,6 +13,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::auth::{Caller, account};
+use super::token::random_alnum;
 use crate::error::ApiError;
 use crate::replies;
 
@@ -71,7 +76,14 @@ pub(super) fn listen_key(s: &Shared, c: &Caller, method: Method) -> Result<Value
                     k.key.clone()
                 }
                 None => {
-                    let key = format!("simlistenkey{a}x{now}");
+                    let key = random_alnum(64).map_err(|e| {
+                        tracing::error!(error = %e, "no randomness for a listen key");
+                        ApiError {
+                            status: 500,
+                            code: -1000,
+                            msg: "An unknown error occurred while processing the request.".into(),
+                        }
+                    })?;
                     keys.push(ListenKey {
                         key: key.clone(),
                         account: a,
@@ -90,6 +102,8 @@ pub(super) fn listen_key(s: &Shared, c: &Caller, method: Method) -> Result<Value
             .ok_or_else(|| ApiError::bad(-1125, "This listenKey does not exist.")),
         _ => {
             keys.retain(|k| k.account != a);
+            drop(keys);
+            s.key_deletions.send_modify(|n| *n = n.wrapping_add(1));
             Ok(replies::empty())
         }
     }

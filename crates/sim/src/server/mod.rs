@@ -2,8 +2,10 @@
 //! error bodies, over [`Exchange`].
 //!
 //! Besides Binance's paths it serves admin routes for tests and the CLI: `POST /admin/accounts`,
-//! `/admin/clock`, `/admin/faults` and `/admin/streams/drop`. They have no authentication, which
-//! is why the binary only binds loopback addresses.
+//! `/admin/clock`, `/admin/faults` and `/admin/streams/drop`. They can mint balances and move
+//! the clock, so each needs the server's random admin token in [`ADMIN_TOKEN_HEADER`] and a
+//! loopback `Host` (a web page that rebinds its own name to 127.0.0.1 sends its own name);
+//! the binary only binds loopback addresses.
 //!
 //! - `routes`: every path, each parsing its typed request and rendering its reply.
 //! - `endpoint`: what every REST request goes through: faults, weight, authentication, order
@@ -19,6 +21,7 @@ mod endpoint;
 mod limits;
 mod listen_keys;
 mod routes;
+mod token;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -29,6 +32,7 @@ use crate::exchange::Exchange;
 use crate::market::SimClock;
 use crate::replies;
 
+pub use admin::ADMIN_TOKEN_HEADER;
 pub use listen_keys::LISTEN_KEY_TTL_MS;
 pub(crate) use listen_keys::listen_key_owner;
 pub use routes::router;
@@ -54,6 +58,10 @@ pub struct Shared {
     events: tokio::sync::broadcast::Sender<(usize, Arc<Value>)>,
     /// Bumped by [`Shared::drop_streams`]; every open socket watches it and ends when it moves.
     drops: tokio::sync::watch::Sender<u64>,
+    /// Bumped when a listen key is deleted; user-data sockets then check that theirs lives.
+    key_deletions: tokio::sync::watch::Sender<u64>,
+    /// What `/admin/*` requests must carry; `None` (no OS randomness) refuses them all.
+    admin_token: Option<String>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -75,7 +83,20 @@ impl Shared {
             faults: Mutex::new(crate::faults::Faults::default()),
             events: tokio::sync::broadcast::channel(4096).0,
             drops: tokio::sync::watch::channel(0).0,
+            key_deletions: tokio::sync::watch::channel(0).0,
+            admin_token: token::random_alnum(64)
+                .inspect_err(|e| {
+                    tracing::error!(error = %e, "no randomness for an admin token: /admin is off");
+                })
+                .ok(),
         })
+    }
+
+    /// The token `/admin/*` requests carry in [`ADMIN_TOKEN_HEADER`]: 64 random letters and
+    /// digits made at start, for whoever started this server (the CLI prints or stores it).
+    /// `None` when the OS had no randomness, and then every admin request is refused.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
     }
 
     /// Ends every open WebSocket (user data and market) at once, as a network drop would: the
@@ -88,6 +109,11 @@ impl Shared {
     /// A receiver that changes when [`Shared::drop_streams`] is called; sockets hold one each.
     pub(crate) fn stream_drops(&self) -> tokio::sync::watch::Receiver<u64> {
         self.drops.subscribe()
+    }
+
+    /// A receiver that changes when a listen key is deleted; user-data sockets hold one each.
+    pub(crate) fn key_deletions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.key_deletions.subscribe()
     }
 
     /// Replaces the injected faults.

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::Shared;
-use super::admin::{admin_account, admin_clock, admin_drop_streams, admin_faults};
+use super::admin::{self, admin_account, admin_clock, admin_drop_streams, admin_faults};
 use super::auth::{Caller, Sec, account};
 use super::endpoint::endpoint;
 use super::limits::charge;
@@ -425,10 +425,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/market/stream", get(crate::streams::market_combined))
         .route("/market/ws/{streams}", get(crate::streams::market_raw))
-        .route("/admin/accounts", post(admin_account))
-        .route("/admin/clock", post(admin_clock))
-        .route("/admin/faults", post(admin_faults))
-        .route("/admin/streams/drop", post(admin_drop_streams))
+        .merge(
+            Router::new()
+                .route("/admin/accounts", post(admin_account))
+                .route("/admin/clock", post(admin_clock))
+                .route("/admin/faults", post(admin_faults))
+                .route("/admin/streams/drop", post(admin_drop_streams))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    shared.clone(),
+                    admin::guard,
+                )),
+        )
         .fallback(|| async {
             ApiError {
                 status: 404,

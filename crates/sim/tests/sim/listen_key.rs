@@ -117,3 +117,85 @@ async fn the_expiry_event_is_binances_shape() {
         serde_json::from_str(&put.text().await.expect("body")).expect("json");
     assert_eq!(body["code"], -1125);
 }
+
+/// `POST /fapi/v1/listenKey` for `key`'s account, as a client sends it.
+async fn new_listen_key(sim: &perpdesk_sim::server::Running, key: &str) -> String {
+    let text = reqwest::Client::new()
+        .post(format!("{}/fapi/v1/listenKey", sim.url()))
+        .header("X-MBX-APIKEY", key)
+        .send()
+        .await
+        .expect("post")
+        .text()
+        .await
+        .expect("body");
+    let reply: serde_json::Value = serde_json::from_str(&text).expect("json");
+    reply["listenKey"].as_str().expect("key").to_owned()
+}
+
+/// A listen key is all a `/private` socket shows to read an account's fills, so it cannot be
+/// derivable from the account and the time (it was `simlistenkey<account>x<ms>`, and another
+/// account read a foreign stream within 6 ms; issue 16 item 12): 64 random letters and
+/// digits, as Binance's, different for every account and every new key.
+#[tokio::test]
+async fn listen_keys_are_64_random_characters() {
+    let sim = support::start().await;
+    let mine = new_listen_key(&sim, KEY).await;
+    let theirs = new_listen_key(&sim, support::WITHDRAW_KEY).await;
+    for key in [&mine, &theirs] {
+        assert_eq!(key.len(), 64, "{key}");
+        assert!(key.bytes().all(|c| c.is_ascii_alphanumeric()), "{key}");
+    }
+    assert_ne!(mine, theirs);
+    // The same instant, the same account, after a delete: still a key nobody could guess.
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/fapi/v1/listenKey", sim.url()))
+        .header("X-MBX-APIKEY", KEY)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), 200);
+    let again = new_listen_key(&sim, KEY).await;
+    assert_eq!(again.len(), 64);
+    assert_ne!(again, mine);
+}
+
+/// Deleting a listen key (`DELETE /fapi/v1/listenKey`, as a client does when it signs out)
+/// ends the sockets opened with it: whoever held the key reads nothing more. The client then
+/// sees a disconnect and comes back only with a new key.
+#[tokio::test]
+async fn a_deleted_listen_key_closes_its_sockets() {
+    let sim = support::start().await;
+    let (rest, urls) = support::rest(&sim, KEY, SECRET);
+    let stream = UserStream::new(rest.clone(), &urls.streams, StreamConfig::default());
+    let first_key = stream.listen_key().await.expect("key");
+    let (tx, mut rx) = mpsc::channel::<StreamEvent<UserDataEvent>>(64);
+    let task = tokio::spawn(stream.run(tx));
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an event within 10 s")
+            .expect("stream running")
+    };
+    assert_eq!(next().await, StreamEvent::Connected { first: true });
+
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/fapi/v1/listenKey", sim.url()))
+        .header("X-MBX-APIKEY", KEY)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), 200);
+    assert!(
+        matches!(next().await, StreamEvent::Disconnected { .. }),
+        "the socket of the deleted key ends"
+    );
+    assert_eq!(next().await, StreamEvent::Connected { first: false });
+    let renewed = new_listen_key(&sim, KEY).await;
+    assert_ne!(renewed, first_key);
+    drop(rx);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops")
+        .expect("task");
+}

@@ -1,6 +1,7 @@
 //! perpdesk-sim against perpdesk-binance's client, over real HTTP on 127.0.0.1:0.
 
 mod accounting;
+mod admin;
 mod algo_kinds;
 mod batch;
 mod conformance;
@@ -21,3 +22,4 @@ mod slippage;
 mod streams;
 mod support;
 mod ticker;
+mod universe;

@@ -1,5 +1,6 @@
-//! Rules every request meets before an endpoint reads it: each parameter once, and nothing
-//! after `signature`. A request that breaks one is refused and changes nothing.
+//! Rules every request meets before an endpoint reads it: each parameter once, nothing
+//! after `signature`, a timestamp inside recvWindow in wall time. A request that breaks one
+//! is refused and changes nothing.
 
 use perpdesk_binance::HmacSigner;
 use perpdesk_binance::signing::signed_query;
@@ -113,4 +114,60 @@ async fn a_parameter_after_the_signature_is_refused_with_1022_and_nothing_execut
     let (status, body) = post(signed).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["orderId"].as_i64().is_some(), "{body}");
+}
+
+/// Sends a signed `GET /fapi/v3/positionRisk` stamped `timestamp` (replay ms) and returns
+/// the HTTP status and body.
+async fn positions_stamped(sim: &Running, timestamp: i64) -> (u16, Value) {
+    let query = signed_query(&[], 5_000, timestamp, &HmacSigner::new(KEY, SECRET));
+    let reply = reqwest::Client::new()
+        .get(format!("{}/fapi/v3/positionRisk?{query}", sim.url()))
+        .header("X-MBX-APIKEY", KEY)
+        .send()
+        .await
+        .expect("sent");
+    let status = reply.status().as_u16();
+    let body: Value = serde_json::from_str(&reply.text().await.expect("body")).expect("json");
+    (status, body)
+}
+
+/// The replay clock of paper mode runs 60 times real time, so a client's few hundred
+/// milliseconds between stamping and the server reading its clock are tens of seconds of
+/// replay time. Binance judges `recvWindow` (and the 1 s "ahead" margin) in wall time, and
+/// so does the sim: a request 300 ms late or 500 ms early in wall time is accepted, one 30 s
+/// outside in wall time is still refused with -1021 (issue 18: "timestamp rejected" warnings
+/// on a returning start).
+#[tokio::test]
+async fn the_recv_window_is_judged_in_wall_time_under_a_fast_replay_clock() {
+    let speed = 60.0;
+    let sim = perpdesk_sim::testing::TestSim::new()
+        .account(KEY, SECRET, rust_decimal::Decimal::new(10_000, 0))
+        .accelerated(speed)
+        .start()
+        .await;
+    let replay = |wall_ms: i64| (wall_ms as f64 * speed) as i64;
+
+    let late = sim.shared.clock.now_ms() - replay(300);
+    let (status, body) = positions_stamped(&sim, late).await;
+    assert_eq!(status, 200, "300 ms late in wall time: {body}");
+    let early = sim.shared.clock.now_ms() + replay(500);
+    let (status, body) = positions_stamped(&sim, early).await;
+    assert_eq!(status, 200, "500 ms early in wall time: {body}");
+
+    let stale = sim.shared.clock.now_ms() - replay(30_000);
+    let (status, body) = positions_stamped(&sim, stale).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], -1021);
+    assert_eq!(
+        body["msg"],
+        "Timestamp for this request is outside of the recvWindow."
+    );
+    let ahead = sim.shared.clock.now_ms() + replay(30_000);
+    let (status, body) = positions_stamped(&sim, ahead).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], -1021);
+    assert_eq!(
+        body["msg"],
+        "Timestamp for this request was 1000ms ahead of the server's time."
+    );
 }

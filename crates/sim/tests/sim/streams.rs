@@ -175,6 +175,10 @@ async fn the_admin_drop_route_cuts_market_streams_which_reconnect() {
 
     let text = reqwest::Client::new()
         .post(format!("{}/admin/streams/drop", sim.url()))
+        .header(
+            perpdesk_sim::server::ADMIN_TOKEN_HEADER,
+            sim.shared.admin_token().expect("an admin token"),
+        )
         .send()
         .await
         .expect("sent")

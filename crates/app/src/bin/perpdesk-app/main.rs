@@ -1,20 +1,20 @@
 //! perpdesk without a window: the same engine the desktop app uses, run over an
-//! accelerated replay of the paper exchange, printing what it did.
+//! accelerated replay of the paper exchange, printing what it did; and the platform's check
+//! of a signed settlement statement against the exchange's own records.
 //!
 //! ```text
 //! perpdesk-app replay --days 1                # signals only: trades when a signal has an edge
 //! perpdesk-app replay --days 3 --trade-lean   # also trades the model's unproven lean
+//! perpdesk-app verify --statement S.json --public-key ed25519:… --records R.json
+//! perpdesk-app export-records --key-file K.json --out R.json
 //! ```
+
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use perpdesk_app::autotrade::{AutoTrade, AutoTradeSymbol};
-use perpdesk_app::signal_loop::SignalLoopConfig;
-use perpdesk_app::venue::{PAPER_SYMBOLS, PaperVenue};
-use perpdesk_app::{AppEvent, Engine, EngineConfig, Events};
-use perpdesk_core::{Period, Symbol};
-use perpdesk_vault::SecretString;
+use perpdesk_app::replay::{self, ReplayConfig};
 use rust_decimal::Decimal;
 
 struct Args {
@@ -26,6 +26,8 @@ struct Args {
 
 const USAGE: &str =
     "usage: perpdesk-app replay [--days N] [--trade-lean] [--usdt AMOUNT] [--data DIR]
+       perpdesk-app verify --help
+       perpdesk-app export-records --help
 
 Runs the signal loop and execution against the built-in paper exchange over N days of
 accelerated replay (one hour per step), then prints signals, trades, PnL and the profit-share
@@ -36,13 +38,7 @@ ledger. Market data: --data, else $PERPDESK_SHARED/data.
                   this shows the machinery, not a strategy)
   --usdt AMOUNT   notional per trade (default 500)";
 
-fn parse() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    match it.next().as_deref() {
-        Some("replay") => {}
-        Some("--help" | "-h") | None => return Err(USAGE.to_owned()),
-        Some(other) => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
-    }
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         days: 1,
         trade_lean: false,
@@ -79,7 +75,21 @@ fn parse() -> Result<Args, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber_init();
-    let args = match parse() {
+    let mut it = std::env::args().skip(1);
+    match it.next().as_deref() {
+        Some("replay") => {}
+        Some("verify") => return verify::verify(it).await,
+        Some("export-records") => return verify::export_records(it).await,
+        Some("--help" | "-h") | None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        Some(other) => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    let args = match parse(it) {
         Ok(a) => a,
         Err(message) => {
             eprintln!("{message}");
@@ -107,68 +117,13 @@ fn tracing_subscriber_init() {
 }
 
 async fn run(args: Args) -> Result<(), perpdesk_app::AppError> {
-    let paper = PaperVenue::start(&args.data, None, None).await?;
-    let engine = Engine::open(EngineConfig::default(), Some(paper), Events::new()).await?;
-    // An in-memory run: the master password only has to exist for the run.
-    let password = format!("replay-{}-Pw!", std::process::id() as u64 * 7919);
-    engine.first_run(SecretString::new(password)).await?;
-    let symbols: Vec<Symbol> = PAPER_SYMBOLS
-        .iter()
-        .filter_map(|s| Symbol::new(s).ok())
-        .collect();
-    let mut auto = AutoTrade::default();
-    for s in &symbols {
-        auto.symbols.insert(
-            s.clone(),
-            AutoTradeSymbol {
-                enabled: true,
-                usdt: args.usdt,
-                trade_lean: args.trade_lean,
-                ..AutoTradeSymbol::default()
-            },
-        );
-    }
-    engine.set_auto_trade(auto, true).await?;
-    let paper = engine
-        .paper()
-        .ok_or_else(|| perpdesk_app::AppError::NotFound("paper".into()))?;
-    let started = std::time::Instant::now();
-    let from = paper.now_ms();
-    let lp = engine
-        .start_signals(Some(SignalLoopConfig::new(symbols.clone())))
-        .await?;
-    let mut events = engine.events().subscribe();
-    let (mut signals, mut directional, mut refusals) = (0_u32, 0_u32, 0_u32);
-    for _ in 0..args.days * 24 {
-        paper.advance(60)?;
-        lp.poll_once().await?;
-        while let Ok(event) = events.try_recv() {
-            match event {
-                AppEvent::Signal {
-                    symbol, direction, ..
-                } => {
-                    signals += 1;
-                    if direction != "flat" {
-                        directional += 1;
-                    }
-                    engine.auto_trade_latest(&symbol).await;
-                }
-                AppEvent::Risk { .. } => refusals += 1,
-                _ => {}
-            }
-        }
-        engine.sync_now().await?;
-    }
-    // Close what is still open so the books cover complete round trips.
-    for p in engine.positions().await? {
-        engine.close_position(&p.symbol, p.position_side).await?;
-    }
-    engine.sync_now().await?;
-
-    let trades = engine.trades(None, None, None).await?;
-    let orders = engine.orders(5000).await?;
-    let pnl = engine.pnl(Period::Month).await?;
-    let ledger = engine.ledger().await?;
+    let config = ReplayConfig {
+        days: args.days,
+        trade_lean: args.trade_lean,
+        data: args.data,
+        usdt: args.usdt,
+    };
+    let (_engine, r) = replay::run(&config).await?;
     let day = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms)
             .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -176,30 +131,28 @@ async fn run(args: Args) -> Result<(), perpdesk_app::AppError> {
     };
     println!(
         "perpdesk-app replay: {} → {} ({} days, paper exchange)",
-        day(from),
-        day(paper.now_ms()),
+        day(r.from_ms),
+        day(r.to_ms),
         args.days
     );
+    println!("  wall time            {:.1} s", r.wall.as_secs_f64());
     println!(
-        "  wall time            {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "  signals              {signals} ({directional} with a direction; the rest flat: no out-of-sample edge)"
+        "  signals              {} ({} with a direction; the rest flat: no out-of-sample edge)",
+        r.signals, r.directional
     );
     if args.trade_lean {
         println!(
             "  trading              the model's lean on flat signals (--trade-lean): unproven, for demonstration"
         );
     }
-    println!("  orders journalled    {}", orders.len());
-    println!("  fills                {}", trades.len());
-    println!("  risk refusals        {refusals}");
-    let sum = |f: fn(&perpdesk_core::PeriodPnl) -> Decimal| pnl.iter().map(f).sum::<Decimal>();
-    println!("  realised PnL         {} USDT", sum(|p| p.realized_pnl));
-    println!("  commission           {} USDT", sum(|p| p.commission));
-    println!("  funding              {} USDT", sum(|p| p.funding));
-    println!("  net                  {} USDT", sum(|p| p.net));
+    println!("  orders journalled    {}", r.orders);
+    println!("  fills                {}", r.fills);
+    println!("  risk refusals        {}", r.risk_refusals);
+    println!("  realised PnL         {} USDT", r.realized_pnl);
+    println!("  commission           {} USDT", r.commission);
+    println!("  funding              {} USDT", r.funding);
+    println!("  net                  {} USDT", r.net);
+    let ledger = &r.ledger;
     println!(
         "  ledger rows          {} (platform {} / user {} USDT; high-water mark {})",
         ledger.rows.len(),
