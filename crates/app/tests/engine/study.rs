@@ -138,7 +138,12 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
         ..RiskLimits::default()
     };
     engine
-        .set_risk_limits(generous.clone())
+        .set_risk_limits(
+            generous.clone(),
+            Some(perpdesk_vault::SecretString::new(
+                crate::support::PASSWORD.into(),
+            )),
+        )
         .await
         .expect("limits");
     let free = engine
@@ -161,7 +166,8 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
         max_stop_distance_pct: dec!(1),
         ..generous
     };
-    engine.set_risk_limits(tight).await.expect("limits");
+    // Tightening needs no password.
+    engine.set_risk_limits(tight, None).await.expect("limits");
     let capped = engine
         .suggest_ticket("BTCUSDT", &held.family)
         .await
