@@ -7,8 +7,8 @@ import { emitAppEvent, useBrowser } from './harness.mjs';
 const { open } = useBrowser({ before, after, afterEach });
 
 // Runs in the page: the horizontal extent of the candles in the chart's price pane, as
-// fractions of the pane's width, or null while none are drawn on a pane other than `than`
-// pixels wide. A column counts when it holds a vertical run of candle colour (a wick or a
+// fractions of the pane's width, or null while none are drawn on a pane wider than `than`
+// pixels (a resize passes through intermediate widths while the page lays out again). A column counts when it holds a vertical run of candle colour (a wick or a
 // body); the last price's dotted line is the same colour but one line high, so it does not
 // stretch the extent across the pane.
 function candleExtent(than) {
@@ -16,7 +16,7 @@ function candleExtent(than) {
   const canvases = [...(box?.querySelectorAll('canvas') ?? [])];
   // The price pane is the widest canvas (the price and time scales are narrow or short).
   const pane = canvases.sort((a, b) => b.width * b.height - a.width * a.height)[0];
-  if (!pane || pane.width === 0 || pane.height === 0 || pane.width === than) return null;
+  if (!pane || pane.width === 0 || pane.height === 0 || pane.width <= than) return null;
   const { width, height } = pane;
   const data = pane.getContext('2d').getImageData(0, 0, width, height).data;
   // COLORS.up and COLORS.down in chart.js.
@@ -38,7 +38,7 @@ function candleExtent(than) {
   return { left: first / width, right: (last + 1) / width, columns, width };
 }
 
-/** Waits until the chart has drawn candles on a pane other than `than` wide, and returns where. */
+/** Waits until the chart has drawn candles on a pane wider than `than` pixels, and returns where. */
 async function drawnExtent(page, than = 0) {
   return (await page.waitForFunction(candleExtent, than)).jsonValue();
 }

@@ -260,6 +260,20 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             "platform {platform} of {shareable}"
         );
         shot(&client, "08-ledger").await?;
+        // The statement key made at first run is shown whole, to copy and give to the
+        // platform, with the fingerprint a person compares by eye (issue 20).
+        let key = wait_until(
+            &client,
+            "the statement key in full",
+            "const el = document.querySelector('[data-testid=ps-public-key]'); \
+             return el && /^ed25519:[0-9a-f]{64}$/.test(el.value) ? el.value : null;",
+            vec![],
+            30,
+            serde_json::Value::is_string,
+        )
+        .await?;
+        let fingerprint = text(&client, "[data-testid=ps-fingerprint]").await?;
+        println!("statement key {key}; {fingerprint}");
 
         // 8. Export the statement as CSV: the file is where the UI says.
         click(&client, "[data-testid=ps-export-ledger]").await?;
@@ -282,6 +296,10 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             "a header and the one ledger row: {csv}"
         );
         shot(&client, "09-exported").await?;
+        // Back on the signals panel: the portfolio card and the families as the study left
+        // them by now (a picture to look at; the UI tests assert what they draw).
+        navigate(&client, "signals").await?;
+        shot(&client, "10-signals-again").await?;
 
         // A second launch hands over to the running window and exits at once.
         let mut second = Command::new(app_binary())
