@@ -94,6 +94,9 @@ export const api = {
   indicators: (symbol, interval, limit) => call('indicators', { symbol, interval, limit }),
   signals: (symbol, limit) => call('signals', { symbol, limit }),
   modelCard: (symbol) => call('model_card', { symbol }),
+  signalStudy: () => call('signal_study'),
+  familySignals: (symbol) => call('family_signals', { symbol }),
+  suggestTicket: (symbol, family) => call('suggest_ticket', { symbol, family }),
   getAutoTrade: () => call('get_auto_trade'),
   /** Replaces the auto-trade settings; `confirm` must be true to turn a symbol on. */
   setAutoTrade: (settings, confirm, password) =>

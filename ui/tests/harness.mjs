@@ -132,6 +132,50 @@ function installFakeBackend(seed) {
     const scale = sa + sb;
     return scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
   }
+  // The family study as the engine reports it today: nothing passes (docs/ipc.md).
+  const DAY = 24 * HOUR;
+  const studyCurve = (n, drift) => {
+    const t = [];
+    const equity = [];
+    let e = 1;
+    for (let i = 0; i < n; i += 1) {
+      e *= 1 + drift + (random() - 0.5) * 0.04;
+      t.push(NOW - (n - i) * DAY);
+      equity.push(e);
+    }
+    let peak = 1;
+    const drawdown = equity.map((x) => { peak = Math.max(peak, x); return x / peak - 1; });
+    return { t, equity, drawdown, exposure: equity.map(() => 0.35) };
+  };
+  const famRecord = (sharpe, reasons, extra = {}) => ({
+    edge: false, reasons, sharpe, sharpe_lower: sharpe - 0.9, sharpe_upper: sharpe + 0.9, interval_level: 0.9, sortino: null,
+    max_drawdown: 0.183, total_return: 0.052, percentile: 61.4, dsr_p: 0.47, trades: 41, turnover_per_year: 12.5, exposure: 0.4,
+    benchmark_sharpe: 0.61, benchmark_max_drawdown: 0.5, benchmark_total_return: 0.14, ...extra,
+  });
+  const FAMILIES = [
+    ['trend_momentum_ls', 1, famRecord(0.42, ['below_random_timing', 'not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'])],
+    ['xs_momentum', 7, famRecord(0, ['too_few_trades', 'below_random_timing', 'not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'], { trades: 0, max_drawdown: 0 })],
+  ];
+  const study = {
+    state: 'ready', progress: null, error: null, strategy: 'perpdesk-v1', strategy_sha256: '238b0b1f', from_ms: NOW - 274 * DAY, to_ms: NOW - 1,
+    trials: 18,
+    families: FAMILIES.map(([id, horizon, rec]) => ({ id, rule: id.replace(/_(ls|lf)$/, ''), horizon_days: horizon, record: rec, next_decision_ms: NOW + 12 * HOUR, holding: 2, curve: studyCurve(120, 0.0004) })),
+    portfolio: { members: [], flat: true, aim_met: false, record: null, curve: null },
+    basket: { sharpe: 0.6069, max_drawdown: 0.4999, total_return: 0.1388, curve: studyCurve(120, 0.001) },
+    symbols: ['BTCUSDT', 'ETHUSDT'].map((symbol) => ({ symbol, first_ms: NOW - 424 * DAY, last_ms: NOW - HOUR, candles: 10176, missing_hours: 0, carry_annualised: 0.034, carry_real: true })),
+  };
+  const familyRows = {
+    BTCUSDT: [
+      { family: 'trend_momentum_ls', symbol: 'BTCUSDT', horizon_days: 1, direction: 'flat', lean: 'long', weight: 0.2206, annual_vol: 0.9066,
+        suggested_notional: '2206.00', equity: '10000', stop_price: '55820.4', stop_distance: 0.1423, stop_capped: false,
+        time_ms: NOW - 12 * HOUR, next_decision_ms: NOW + 12 * HOUR, record: FAMILIES[0][2],
+        symbol_sharpe: 1.2417, symbol_max_drawdown: 0.0403, symbol_trades: 3, symbol_buy_and_hold_sharpe: 0.5548 },
+      { family: 'xs_momentum', symbol: 'BTCUSDT', horizon_days: 7, direction: 'flat', lean: 'flat', weight: 0, annual_vol: 0.9066,
+        suggested_notional: null, equity: '10000', stop_price: null, stop_distance: null, stop_capped: null,
+        time_ms: NOW - 12 * HOUR, next_decision_ms: NOW + 36 * HOUR, record: FAMILIES[1][2],
+        symbol_sharpe: 0, symbol_max_drawdown: 0, symbol_trades: 0, symbol_buy_and_hold_sharpe: 0.5548 },
+    ],
+  };
   const signals = {
     BTCUSDT: [
       { id: 101, symbol: 'BTCUSDT', time_ms: NOW - 5 * HOUR, direction: 'short', lean: 'short', probability: 0.58, p_up: 0.42, entry: 64210.5, take_profit: 63100.04213371, stop_loss: 64799.98120001, strong: false, record, model_version: 'gbdt-v2-1', ...tick('BTCUSDT') },
@@ -412,6 +456,20 @@ function installFakeBackend(seed) {
     },
     signals: ({ symbol }) => clone(empty ? [] : signals[symbol] ?? []),
     model_card: ({ symbol }) => clone(empty ? { calibration: [], equity: { model: [], baselines: {} } } : cards[symbol] ?? null),
+    // As crates/app/src/study.rs: nothing passes, every family flat with its reasons (the
+    // state of the shipped strategy); `seed.study` replaces the reply (e.g. computing).
+    signal_study: () => clone(seed.study ?? (empty ? { state: 'computing', progress: [0, 3], families: [], symbols: [] } : study)),
+    family_signals: ({ symbol }) => {
+      if (!familyRows[symbol]) throw err('NotFound', `family signals of ${symbol} (not in the study's universe) not found`);
+      return clone(familyRows[symbol]);
+    },
+    suggest_ticket: ({ symbol, family }) => {
+      const row = (familyRows[symbol] ?? []).find((r) => r.family === family);
+      if (!row || row.weight === 0) throw err('InvalidInput', `family: ${family} holds no position in ${symbol}: nothing to size`);
+      const usdt = '1000';
+      const ticket = { symbol, side: row.weight > 0 ? 'BUY' : 'SELL', sizing: { kind: 'fixed_notional', usdt }, leverage: 1, margin_type: 'ISOLATED', order_type: 'MARKET', price: null, take_profit: null, stop_loss: row.stop_price, signal_id: row.time_ms };
+      return { ticket, family, weight: row.weight, target_notional: row.suggested_notional, capped_by: ['max_position_notional'], stop_distance: row.stop_distance, unproven: true, preview: null };
+    },
     // As crates/app/src/autotrade.rs: every field required, turning a symbol on needs confirm.
     get_auto_trade: () => clone(fake.autoTrade),
     set_auto_trade: ({ settings, confirm, password }) => {

@@ -134,6 +134,8 @@ pub struct Engine {
     pub(crate) signals: tokio::sync::RwLock<Option<crate::signal_loop::SignalLoop>>,
     /// The "pause signals" switch the loop reads at every candle.
     pub(crate) signals_paused: Arc<std::sync::atomic::AtomicBool>,
+    /// The day's study of the signal families (`crate::study`).
+    pub(crate) study: crate::study::StudyCell,
 }
 
 impl std::fmt::Debug for Engine {
@@ -181,6 +183,7 @@ impl Engine {
             exec: tokio::sync::Mutex::new(()),
             signals: tokio::sync::RwLock::new(None),
             signals_paused: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            study: crate::study::StudyCell::default(),
         })
     }
 

@@ -77,6 +77,20 @@ pub enum AppEvent {
     },
     /// The vault locked itself or was locked.
     Locked,
+    /// The study of the signal families made progress (`done` of `total` steps: one per
+    /// symbol's history, then the study itself); `stage` names the step just done.
+    StudyProgress {
+        done: u32,
+        total: u32,
+        stage: String,
+    },
+    /// A study is ready (made or read from the day's cache); views re-read `signal_study`.
+    StudyReady {
+        /// The 00:00 UTC its data ends at, UTC ms.
+        data_end_ms: i64,
+        /// Families that pass the edge test (0: everything is flat).
+        passing: u32,
+    },
     /// A position is close to liquidation.
     LiquidationWarning {
         account_id: i64,

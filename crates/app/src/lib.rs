@@ -27,6 +27,7 @@ pub mod runtime;
 mod safety;
 pub mod signal_loop;
 pub mod statements;
+pub mod study;
 pub mod sync;
 pub mod trading;
 pub mod venue;

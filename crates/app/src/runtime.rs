@@ -148,7 +148,7 @@ impl Engine {
         })
     }
 
-    async fn watchlist_symbols(&self) -> Result<Vec<Symbol>, AppError> {
+    pub(crate) async fn watchlist_symbols(&self) -> Result<Vec<Symbol>, AppError> {
         if let Some(list) = self.store.setting::<Vec<Symbol>>(WATCHLIST).await?
             && !list.is_empty()
         {
@@ -498,6 +498,8 @@ impl Engine {
     /// sync + reconcile pass every `every` while the vault is open. Errors are reported as
     /// connection events and retried at the next pass.
     pub fn spawn_background(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        // The family study checks the exchange's day once a minute (`crate::study`).
+        let _study = self.spawn_study(Duration::from_secs(60));
         let signals = self.clone();
         tokio::spawn(async move {
             loop {

@@ -1,8 +1,10 @@
-//! The signals panel (预测信号): watchlist, chart data, signals and the model card.
+//! The signals panel (预测信号): watchlist, chart data, signals, the model card, and the
+//! signal families' study, signals and suggested tickets.
 
 use perpdesk_app::UiError;
 use perpdesk_app::runtime::{CandleView, SignalView, WatchRow};
 use perpdesk_app::signal_loop::Overlays;
+use perpdesk_app::study::{FamilySignalView, StudyView, SuggestedTicket};
 use tauri::State;
 
 use crate::host::Host;
@@ -71,4 +73,35 @@ pub async fn model_card(
     symbol: String,
 ) -> Result<serde_json::Value, UiError> {
     Ok(host.engine().await?.model_card(&symbol).await?)
+}
+
+/// The family study: the families table, the portfolio, the basket and the universe
+/// (`computing` with its progress until the first study is ready).
+#[tauri::command]
+pub async fn signal_study(host: State<'_, Host>) -> Result<StudyView, UiError> {
+    Ok(host.engine().await?.study_view().await?)
+}
+
+/// Every family's signal for a symbol, with its size at the account's equity, stop and record.
+#[tauri::command]
+pub async fn family_signals(
+    host: State<'_, Host>,
+    symbol: String,
+) -> Result<Vec<FamilySignalView>, UiError> {
+    Ok(host.engine().await?.family_signals(&symbol).await?)
+}
+
+/// The one-click ticket a family's signal suggests (volatility size and stop, capped by the
+/// risk limits) and its preview; nothing is sent.
+#[tauri::command]
+pub async fn suggest_ticket(
+    host: State<'_, Host>,
+    symbol: String,
+    family: String,
+) -> Result<SuggestedTicket, UiError> {
+    Ok(host
+        .engine()
+        .await?
+        .suggest_ticket(&symbol, &family)
+        .await?)
 }

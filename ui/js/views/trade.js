@@ -251,6 +251,21 @@ export function create(ctx) {
       result = null;
       if (root) render(root);
     },
+    /**
+     * Fills the ticket with one a signal family suggested (`suggest_ticket`): its side, its
+     * volatility-targeted notional, leverage and stop; the user may change any field.
+     */
+    prefillTicket(ticket, note) {
+      Object.assign(s, {
+        symbol: ticket.symbol, side: ticket.side, sizingKind: 'fixed_notional', sizingValue: String(ticket.sizing.usdt),
+        leverage: String(ticket.leverage), marginType: ticket.margin_type, orderType: 'MARKET', price: '',
+        takeProfit: ticket.take_profit ?? '', stopLoss: ticket.stop_loss ?? '',
+        signalId: ticket.signal_id ?? null, signalNote: note,
+      });
+      preview = null;
+      result = null;
+      if (root) render(root);
+    },
     /** A preview made for another account (or mode) is not the one to confirm. */
     modeChanged() {
       preview = null;

@@ -14,6 +14,7 @@ mod replay;
 mod safety;
 mod signals;
 mod soak;
+mod study;
 mod support;
 mod sync;
 mod trading;

@@ -1,9 +1,11 @@
-// 预测信号: one panel in three parts, each in its own file: the watchlist (watchlist.js), the
+// 预测信号: one panel in four parts, each in its own file: the watchlist (watchlist.js) with
+// the portfolio card beside it and the selected symbol's signal families (families.js), the
 // chart of the selected symbol with its latest signal and model card (chart.js), and the
 // auto-trade switches (autotrade.js). This file lays them out and routes events between them.
 import { card, fill, h, header } from '../common.js';
 import * as autotrade from './autotrade.js';
 import * as chart from './chart.js';
+import * as families from './families.js';
 import * as watchlist from './watchlist.js';
 
 export { normalizeCard } from './chart.js';
@@ -15,8 +17,9 @@ export function create(ctx) {
   const shared = { watch: [], selected: null, root: null };
   const detail = chart.create(ctx, shared);
   const auto = autotrade.create(ctx, shared);
+  const fams = families.create(ctx, shared);
   const watch = watchlist.create(ctx, shared, {
-    selectionChanged: () => detail.load(),
+    selectionChanged: () => { detail.load(); fams.selected(); },
     watchChanged: () => auto.render(),
   });
 
@@ -25,10 +28,14 @@ export function create(ctx) {
     // A full render (language change, first show) draws the charts afresh.
     detail.forget();
     fill(section, ...header(t, 'signals'),
-      card(t('signals.watchlist'), h('div', { 'data-testid': 'watchlist-slot' })),
+      h('div', { class: 'side-by-side' },
+        card(t('signals.watchlist'), h('div', { 'data-testid': 'watchlist-slot' })),
+        card(t('fam.portfolio-title'), h('div', { 'data-testid': 'portfolio-slot' }))),
+      card(t('fam.title'), h('p', { class: 'muted', text: t('fam.lead') }), h('div', { 'data-testid': 'families-slot' })),
       h('div', { 'data-testid': 'detail-slot' }),
       card(t('signals.auto-title'), h('p', { class: 'muted', text: t('signals.auto-lead') }), h('div', { 'data-testid': 'auto-slot' })));
     watch.render();
+    fams.render();
     auto.render();
     detail.render();
   }
@@ -46,10 +53,12 @@ export function create(ctx) {
     async load() {
       await watch.loadReplay();
       await watch.load();
+      await fams.load();
       await auto.load();
       await detail.load();
     },
     onEvent(ev) {
+      fams.onEvent(ev);
       if (ev.kind === 'signal') {
         const listed = watch.signal(ev);
         if (ev.symbol === shared.selected) detail.load();

@@ -1,0 +1,203 @@
+//! The family study in the app: made from the exchange's candles, kept for the day, shown
+//! flat where nothing passes, and the one-click ticket a family's signal suggests.
+
+use perpdesk_app::AppEvent;
+use perpdesk_app::study::data_end;
+use perpdesk_core::{RiskLimits, Sizing};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal_macros::dec;
+
+use crate::support::{engine_with, start_sim};
+
+fn drain(rx: &mut tokio::sync::broadcast::Receiver<AppEvent>) -> Vec<AppEvent> {
+    let mut out = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        out.push(e);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("perpdesk.db");
+    let engine = engine_with(start_sim().await, Some(db.clone())).await;
+    let mut rx = engine.events().subscribe();
+
+    let report = engine.ensure_study().await.expect("study");
+    let events = drain(&mut rx);
+    let steps: Vec<(u32, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::StudyProgress { done, total, .. } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    let symbols: Vec<&str> = report.symbols.iter().map(|s| s.symbol.as_str()).collect();
+    assert_eq!(
+        symbols,
+        ["BTCUSDT", "ETHUSDT"],
+        "what the paper exchange lists"
+    );
+    // A step per symbol's history and one for the study, each reported in order.
+    assert_eq!(steps.first(), Some(&(0, 3)));
+    assert_eq!(steps.last(), Some(&(3, 3)));
+    assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AppEvent::StudyReady { passing: 0, .. }))
+    );
+
+    // Whole closed days only: the record ends just before the replay's last midnight.
+    let now = chrono::DateTime::from_timestamp_millis(crate::support::START).expect("start");
+    assert_eq!(report.to, data_end(now) - chrono::Duration::milliseconds(1));
+    assert_eq!(
+        report.families.len(),
+        7,
+        "every rule family of the shipped file"
+    );
+
+    // Nothing passes today: every signal is flat with its reasons, and so is the portfolio.
+    for f in &report.families {
+        assert!(!f.verdict.edge, "{} passed", f.id);
+        assert!(
+            !f.verdict.reasons.is_empty(),
+            "{} is flat without a reason",
+            f.id
+        );
+        assert!(
+            f.latest
+                .iter()
+                .all(|l| l.direction == perpdesk_signal::SignalDirection::Flat)
+        );
+    }
+    let view = engine.study_view().await.expect("view");
+    assert_eq!(view.state, "ready");
+    let portfolio = view.portfolio.as_ref().expect("portfolio");
+    assert!(portfolio.flat && portfolio.members.is_empty() && portfolio.record.is_none());
+    let basket = view.basket.as_ref().expect("basket");
+    assert!(basket.curve.t.len() <= perpdesk_app::study::VIEW_CURVE_POINTS);
+    assert!(basket.max_drawdown > 0.0);
+    let json = serde_json::to_string(&view).expect("json");
+    eprintln!("signal_study reply: {} bytes", json.len());
+    assert!(json.len() < 200_000, "signal_study is {} bytes", json.len());
+
+    // The same day: the report in memory is reused, nothing is fetched or computed again.
+    let again = engine.ensure_study().await.expect("again");
+    assert!(std::sync::Arc::ptr_eq(&report, &again));
+
+    // A restart on the same day reads the cached report instead of computing it.
+    drop(engine);
+    let engine = engine_with(start_sim().await, Some(db)).await;
+    let mut rx = engine.events().subscribe();
+    let cached = engine.ensure_study().await.expect("cached study");
+    // (Floats read back from JSON may differ in the last bit, so the identity is compared.)
+    assert_eq!(cached.strategy, report.strategy);
+    assert_eq!((cached.from, cached.to), (report.from, report.to));
+    let ids = |r: &perpdesk_signal::study::StudyReport| -> Vec<(String, bool)> {
+        r.families
+            .iter()
+            .map(|f| (f.id.clone(), f.verdict.edge))
+            .collect()
+    };
+    assert_eq!(ids(&cached), ids(&report));
+    let events = drain(&mut rx);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AppEvent::StudyProgress { .. })),
+        "a cached study fetches nothing: {events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_risk_limits() {
+    let engine = engine_with(start_sim().await, None).await;
+    engine.ensure_study().await.expect("study");
+    let rows = engine.family_signals("BTCUSDT").await.expect("rows");
+    assert_eq!(rows.len(), 7);
+    let held = rows
+        .iter()
+        .find(|r| r.weight != 0.0 && r.annual_vol.is_some())
+        .expect("a trend family holds BTC");
+    assert_eq!(held.direction, "flat", "no edge, no arrow");
+    assert!(held.record.reasons.len() + usize::from(held.record.edge) > 0);
+    assert!(held.next_decision_ms > held.time_ms);
+    let equity = held.equity.expect("the paper account's balance");
+    let expected = (equity * Decimal::try_from(held.weight.abs()).expect("weight")).round_dp(2);
+    assert_eq!(held.suggested_notional, Some(expected));
+
+    // Without caps that bind, the ticket is the volatility size at the account's equity.
+    let generous = RiskLimits {
+        max_position_notional: dec!(1000000),
+        max_total_notional: dec!(1000000),
+        max_leverage: 20,
+        max_stop_distance_pct: dec!(50),
+        ..RiskLimits::default()
+    };
+    engine
+        .set_risk_limits(
+            generous.clone(),
+            Some(perpdesk_vault::SecretString::new(
+                crate::support::PASSWORD.into(),
+            )),
+        )
+        .await
+        .expect("limits");
+    let free = engine
+        .suggest_ticket("BTCUSDT", &held.family)
+        .await
+        .expect("suggestion");
+    assert!(free.capped_by.is_empty(), "{:?}", free.capped_by);
+    assert!(free.unproven);
+    assert_eq!(
+        free.ticket.sizing,
+        Sizing::FixedNotional {
+            usdt: free.target_notional.round_dp(2)
+        }
+    );
+    assert_eq!(free.preview.preview.stop_loss, free.ticket.stop_loss);
+
+    // A small position cap and a close stop limit bind: the ticket and its preview obey them.
+    let tight = RiskLimits {
+        max_position_notional: dec!(100),
+        max_stop_distance_pct: dec!(1),
+        ..generous
+    };
+    // Tightening needs no password.
+    engine.set_risk_limits(tight, None).await.expect("limits");
+    let capped = engine
+        .suggest_ticket("BTCUSDT", &held.family)
+        .await
+        .expect("suggestion");
+    assert!(capped.target_notional > dec!(100));
+    assert_eq!(
+        capped.ticket.sizing,
+        Sizing::FixedNotional { usdt: dec!(100) }
+    );
+    assert!(capped.capped_by.contains(&"max_position_notional"));
+    assert!(capped.capped_by.contains(&"max_stop_distance_pct"));
+    let p = &capped.preview.preview;
+    assert!(
+        p.notional <= dec!(100) && p.notional > dec!(50),
+        "{}",
+        p.notional
+    );
+    let stop = p.stop_loss.expect("stop");
+    let distance = ((p.entry_price - stop).abs() / p.entry_price)
+        .to_f64()
+        .expect("f64");
+    assert!(distance <= 0.01 + 1e-9, "stop {stop} is {distance} away");
+    assert!(capped.preview.risk.ok, "{:?}", capped.preview.risk);
+
+    // A family that holds nothing in the symbol has nothing to size.
+    if let Some(idle) = rows.iter().find(|r| r.weight == 0.0) {
+        let err = engine
+            .suggest_ticket("BTCUSDT", &idle.family)
+            .await
+            .expect_err("nothing to size");
+        assert_eq!(err.code(), perpdesk_app::ErrorCode::InvalidInput);
+    }
+}

@@ -1,0 +1,212 @@
+// The signal families: the portfolio card beside the watchlist (members or "nothing passes",
+// its equity against the equal-weight basket, drawdown, exposure) and, for the selected
+// symbol, every family's signal with its horizon, volatility-targeted size, stop, record and
+// the reasons it is flat. Everything drawn comes from `signal_study` and `family_signals`
+// (docs/ipc.md); "Use the suggested size" asks `suggest_ticket` and hands the ticket to the
+// trade panel, where the user can change it and the risk checks run on what is sent.
+import { button, describeError, fmtTime, h, num, word } from '../common.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** The reasons of a verdict in words, joined. */
+export function reasonsText(t, reasons) {
+  if (!reasons?.length) return t('fam.has-edge');
+  return reasons.map((r) => t(`fam.reason.${r}`)).join('; ');
+}
+
+/** "0.42 [−0.31, 1.10]": a Sharpe with its bootstrap interval. */
+export function sharpeText(fmt, r) {
+  if (!r) return '—';
+  return `${fmt.fixed(r.sharpe, 2)} [${fmt.fixed(r.sharpe_lower, 2)}, ${fmt.fixed(r.sharpe_upper, 2)}]`;
+}
+
+/** The record in one line: Sharpe [interval], max drawdown, percentile vs random timing, DSR p. */
+export function recordLine(t, fmt, r) {
+  if (!r) return '—';
+  return `${t('fam.sharpe')} ${sharpeText(fmt, r)} · ${t('fam.max-dd')} ${fmt.pct(r.max_drawdown, { fraction: true, digits: 1 })}`
+    + ` · ${t('fam.percentile')} ${fmt.fixed(r.percentile, 0)} · ${t('fam.dsr-p')} ${fmt.fixed(r.dsr_p, 2)}`;
+}
+
+function horizonText(t, days) {
+  return days >= 7 ? t('fam.weekly') : t('fam.daily');
+}
+
+/** A small line chart of the curves given as `[values, class]`, on one shared scale. */
+function sparkline(series, label) {
+  const all = series.flatMap(([v]) => v).filter((x) => Number.isFinite(x));
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 240 60');
+  svg.setAttribute('class', 'sparkline');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  if (all.length < 2) return svg;
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const span = hi - lo || 1;
+  for (const [values, cls] of series) {
+    if (values.length < 2) continue;
+    const pts = values.map((v, i) => `${((i / (values.length - 1)) * 240).toFixed(1)},${(58 - ((v - lo) / span) * 56).toFixed(1)}`);
+    const line = document.createElementNS(SVG, 'polyline');
+    line.setAttribute('points', pts.join(' '));
+    line.setAttribute('class', cls);
+    svg.append(line);
+  }
+  return svg;
+}
+
+export function create(ctx, shared) {
+  const { t } = ctx;
+  const s = { study: null, studyError: null, rows: null, rowsFor: null, rowsError: null, busy: null, status: null };
+
+  async function loadStudy() {
+    try {
+      s.study = await ctx.api.signalStudy();
+      s.studyError = null;
+    } catch (err) {
+      s.studyError = err;
+    }
+  }
+
+  async function loadRows() {
+    const symbol = shared.selected;
+    if (!symbol || s.study?.state !== 'ready') {
+      s.rows = null;
+      return;
+    }
+    try {
+      s.rows = await ctx.api.familySignals(symbol);
+      s.rowsFor = symbol;
+      s.rowsError = null;
+    } catch (err) {
+      s.rows = null;
+      s.rowsError = err;
+    }
+  }
+
+  async function load() {
+    await loadStudy();
+    await loadRows();
+    render();
+  }
+
+  async function useSuggested(row) {
+    s.busy = row.family;
+    s.status = null;
+    render();
+    try {
+      const sug = await ctx.api.suggestTicket(row.symbol, row.family);
+      ctx.views.trade.prefillTicket(sug.ticket, {
+        flat: sug.unproven,
+        text: `${t('fam.from-family', { family: word(t, 'fam.id', sug.family) })}`
+          + (sug.capped_by.length ? ` ${t('fam.capped', { rules: sug.capped_by.join(', ') })}` : '')
+          + (sug.unproven ? ` ${t('signals.unproven')}` : ''),
+      });
+      ctx.navigate('trade');
+    } catch (err) {
+      s.status = describeError(t, err);
+      ctx.fail(err, false);
+    }
+    s.busy = null;
+    render();
+  }
+
+  function portfolioCard() {
+    const st = s.study;
+    const { fmt } = ctx;
+    if (s.studyError) return [h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.studyError) })];
+    if (!st || st.state === 'computing') {
+      const [done, total] = st?.progress ?? [0, 0];
+      return [
+        h('p', { class: 'muted', 'data-testid': 'study-progress-text', text: t('fam.computing', { done, total }) }),
+        h('progress', { 'data-testid': 'study-progress', max: String(total || 1), value: String(done), 'aria-label': t('fam.computing-label') }),
+      ];
+    }
+    if (st.state === 'failed') return [h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: `${t('fam.failed')} ${st.error ?? ''}` })];
+    const p = st.portfolio;
+    const b = st.basket;
+    const parts = [];
+    if (p.flat) {
+      parts.push(h('p', { class: 'warn-box', 'data-testid': 'portfolio-flat', text: t('fam.nothing-passes') }));
+    } else {
+      parts.push(h('p', { class: 'ok-box', 'data-testid': 'portfolio-members', text: `${t('fam.members')}: ${p.members.map((m) => word(t, 'fam.id', m)).join(', ')}` }));
+    }
+    const last = (c) => (c?.exposure?.length ? c.exposure[c.exposure.length - 1] : null);
+    const rows = [
+      [t('fam.portfolio'), p.record ? sharpeText(fmt, p.record) : '—', p.record ? fmt.pct(p.record.max_drawdown, { fraction: true, digits: 1 }) : '—',
+        p.record ? fmt.pct(p.record.total_return, { fraction: true, digits: 1 }) : fmt.pct(0, { fraction: true, digits: 1 }), fmt.pct(p.curve ? last(p.curve) : 0, { fraction: true, digits: 0 })],
+      [t('fam.basket'), fmt.fixed(b.sharpe, 2), fmt.pct(b.max_drawdown, { fraction: true, digits: 1 }), fmt.pct(b.total_return, { fraction: true, digits: 1 }), fmt.pct(last(b.curve), { fraction: true, digits: 0 })],
+    ];
+    parts.push(h('table', { class: 'compact', 'data-testid': 'portfolio-table' },
+      h('thead', {}, h('tr', {}, ['', 'fam.sharpe-ci', 'fam.max-dd', 'fam.total', 'fam.exposure'].map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => (i ? h('td', { class: 'num', text: c }) : h('th', { scope: 'row', text: c }))))))));
+    const flatLine = b.curve.equity.map(() => 1);
+    parts.push(sparkline([[b.curve.equity, 'basket'], [p.curve ? p.curve.equity : flatLine, 'portfolio']], t('fam.curve-label')));
+    parts.push(h('p', { class: 'muted small', text: t('fam.curve-legend') }));
+    parts.push(h('p', { class: 'muted small', 'data-testid': 'study-window',
+      text: t('fam.window', { from: fmtTime(st.from_ms).slice(0, 10), to: fmtTime(st.to_ms).slice(0, 10), n: st.symbols.length, strategy: st.strategy, trials: st.trials }) }));
+    return parts;
+  }
+
+  function familyRows() {
+    const { fmt } = ctx;
+    if (s.rowsError) return [h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.rowsError) })];
+    if (!s.rows) return [h('p', { class: 'muted', text: t('fam.waiting') })];
+    const head = ['fam.family', 'fam.horizon', 'signals.direction', 'fam.size', 'fam.stop', 'fam.record', 'fam.why-flat', 'fam.next', ''];
+    const body = s.rows.map((r) => {
+      const dir = r.direction === 'flat'
+        ? `— ${t('dir.flat')}${r.lean !== 'flat' ? ` (${t('signals.lean')} ${t(`dir.${r.lean}`)})` : ''}`
+        : `${r.direction === 'long' ? '↑' : '↓'} ${t(`dir.${r.direction}`)}`;
+      const size = r.weight === 0
+        ? '—'
+        : h('span', {}, r.suggested_notional ? num(`${fmt.usdt(r.suggested_notional)} USDT`, r.suggested_notional) : '', ` (${fmt.pct(Math.abs(r.weight), { fraction: true, digits: 0 })} ${t('fam.of-equity')})`);
+      const stop = r.stop_price
+        ? h('span', {}, num(fmt.price(r.stop_price), r.stop_price), ` (${fmt.pct(r.stop_distance, { fraction: true, digits: 1 })})`)
+        : '—';
+      return h('tr', { 'data-family': r.family }, [
+        h('td', { text: word(t, 'fam.id', r.family) }),
+        h('td', { text: horizonText(t, r.horizon_days) }),
+        h('td', { 'data-field': 'direction', text: dir }),
+        h('td', { 'data-field': 'size' }, size),
+        h('td', { 'data-field': 'stop' }, stop),
+        h('td', { 'data-field': 'record', text: recordLine(t, fmt, r.record) }),
+        h('td', { 'data-field': 'why', text: r.record.edge ? t('fam.has-edge') : reasonsText(t, r.record.reasons) }),
+        h('td', { 'data-field': 'next', text: `${fmtTime(r.next_decision_ms)} UTC` }),
+        h('td', {}, r.weight !== 0 ? button(t(r.direction === 'flat' ? 'fam.use-size-lean' : 'fam.use-size'), {
+          class: r.direction === 'flat' ? 'btn small' : 'btn small primary', 'data-testid': 'use-size',
+          disabled: s.busy !== null, onclick: () => useSuggested(r),
+        }) : ''),
+      ]);
+    });
+    const parts = [h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'family-signals' },
+      h('thead', {}, h('tr', {}, head.map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
+      h('tbody', {}, body)))];
+    parts.push(h('p', { class: 'muted small', text: t('fam.next-help') }));
+    if (s.status) parts.push(h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: s.status }));
+    return parts;
+  }
+
+  function render() {
+    const pslot = shared.root?.querySelector('[data-testid=portfolio-slot]');
+    if (pslot) pslot.replaceChildren(...portfolioCard());
+    const fslot = shared.root?.querySelector('[data-testid=families-slot]');
+    if (fslot) fslot.replaceChildren(...familyRows());
+  }
+
+  return {
+    load,
+    render,
+    /** The chart moved to another symbol: its families' rows. */
+    async selected() {
+      await loadRows();
+      render();
+    },
+    onEvent(ev) {
+      if (ev.kind === 'study_progress') {
+        if (!s.study || s.study.state !== 'ready') s.study = { ...(s.study ?? {}), state: 'computing', progress: [ev.done, ev.total] };
+        render();
+      } else if (ev.kind === 'study_ready') {
+        load();
+      }
+    },
+  };
+}
