@@ -283,15 +283,22 @@ impl Engine {
                 if a.environment != Environment::Paper {
                     continue;
                 }
-                let sealed = perpdesk_vault::Sealed::decode(&a.secret_sealed)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                let secret = self
-                    .vault()?
-                    .open(
-                        perpdesk_vault::Aad::new(a.id, crate::engine::SECRET_PURPOSE),
+                let vault = self.vault()?;
+                let opened = perpdesk_vault::Sealed::decode(&a.secret_sealed).and_then(|sealed| {
+                    vault.open(
+                        crate::engine::secret_aad(a.id, &a.api_key_id, a.environment),
                         &sealed,
                     )
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                });
+                // A row that does not open (damaged, or its key id changed) must not make a
+                // paper account under that key; using the account names the problem.
+                let secret = match opened {
+                    Ok(secret) => secret,
+                    Err(e) => {
+                        tracing::warn!(account = a.id, error = %e, "paper account's secret does not open; skipped");
+                        continue;
+                    }
+                };
                 if paper.ensure_account(&a.api_key_id, secret.expose(), FIRST_PAPER_BALANCE)? {
                     tracing::warn!(
                         account = a.id,
@@ -348,7 +355,7 @@ impl Engine {
         let id = self
             .store
             .create_account_sealed(&name, Environment::Paper, &key, self.now(None), |id| {
-                self.seal_secret(id, &secret)
+                self.seal_secret(id, &key, Environment::Paper, &secret)
             })
             .await?;
         self.audit(
@@ -397,7 +404,7 @@ impl Engine {
         let id = self
             .store
             .create_account_sealed(&name, new.environment, key, self.now(None), |id| {
-                self.seal_secret(id, secret)
+                self.seal_secret(id, key, new.environment, secret)
             })
             .await?;
         self.save_report(id, &report).await?;
@@ -445,7 +452,7 @@ impl Engine {
                 key_text("apiKey", k)?;
                 key_text("apiSecret", s)?;
                 let report = self.vet_key(account.environment, k, s).await?;
-                let sealed = self.seal_secret(id, s)?;
+                let sealed = self.seal_secret(id, k, account.environment, s)?;
                 self.store
                     .update_account(id, &name, Some((k, &sealed)))
                     .await?;

@@ -420,8 +420,15 @@ async fn reseal_staged(store: &Store, from: &Vault, reseal: Reseal) -> Result<()
     let mut pairs = Vec::with_capacity(rows.len());
     for row in rows {
         let aad = crate::statements::sealed_aad(&row);
+        // A backup from before API secrets were bound holds them in the first format; they
+        // are re-sealed bound, which is the move the unlock would make.
         let sealed = Sealed::decode(&row.sealed)
-            .and_then(|sealed| from.open_secret(aad, &sealed))
+            .and_then(|sealed| {
+                from.open_secret(aad, &sealed).or_else(|e| match aad.key {
+                    Some(_) => from.open_secret(aad.without_key(), &sealed),
+                    None => Err(e),
+                })
+            })
             .and_then(|secret| to.seal_secret(aad, &secret))
             .map_err(|e| {
                 AppError::Internal(format!(

@@ -34,6 +34,27 @@ pub(crate) const RISK_LIMITS: &str = "risk.limits";
 /// The associated data purpose of a sealed API secret.
 pub(crate) const SECRET_PURPOSE: &str = "api_secret";
 
+/// The text an environment is named by in a sealed API secret's associated data. Fixed here,
+/// not borrowed from the store's column text, so a rename there cannot lock every key out.
+pub(crate) const fn environment_text(environment: Environment) -> &'static str {
+    match environment {
+        Environment::Paper => "paper",
+        Environment::Testnet => "testnet",
+        Environment::Live => "live",
+    }
+}
+
+/// The associated data every API secret is sealed and opened under: its account, its key id
+/// and its environment, so a row whose key id or environment was changed does not open.
+pub(crate) fn secret_aad(account_id: i64, api_key_id: &str, environment: Environment) -> Aad<'_> {
+    Aad::for_key(
+        account_id,
+        SECRET_PURPOSE,
+        api_key_id,
+        environment_text(environment),
+    )
+}
+
 /// What the engine is opened with.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -314,6 +335,16 @@ impl Engine {
                 other => AppError::Internal(format!("vault: {other}")),
             })?;
         self.install_vault(vault).await;
+        match self.rebind_legacy_secrets().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                secrets = n,
+                "bound API secrets to their key and environment"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "binding API secrets failed; tried again at the next unlock")
+            }
+        }
         self.after_vault_opened().await;
         self.vault_status().await
     }
@@ -427,12 +458,19 @@ impl Engine {
         lock(&self.sessions).clear();
     }
 
-    /// Seals an API secret for `account_id`.
-    pub(crate) fn seal_secret(&self, account_id: i64, secret: &str) -> Result<String, AppError> {
+    /// Seals the API secret of `account_id`, bound to the key id and environment its row
+    /// will hold.
+    pub(crate) fn seal_secret(
+        &self,
+        account_id: i64,
+        api_key_id: &str,
+        environment: Environment,
+        secret: &str,
+    ) -> Result<String, AppError> {
         let sealed = self
             .vault()?
             .seal(
-                Aad::new(account_id, SECRET_PURPOSE),
+                secret_aad(account_id, api_key_id, environment),
                 &SecretString::new(secret.to_owned()),
             )
             .map_err(|e| AppError::Internal(format!("sealing: {e}")))?;
@@ -464,9 +502,20 @@ impl Engine {
             AppError::Internal(format!("stored secret of account {account_id}: {e}"))
         })?;
         let secret = vault
-            .open(Aad::new(account_id, SECRET_PURPOSE), &sealed)
-            .map_err(|e| {
-                AppError::Internal(format!("opening secret of account {account_id}: {e}"))
+            .open(
+                secret_aad(account_id, &account.api_key_id, account.environment),
+                &sealed,
+            )
+            .map_err(|e| match e {
+                perpdesk_vault::VaultError::Tampered => AppError::Conflict(format!(
+                    "the stored secret of account {:?} does not belong to its key id or \
+                     environment (the row was changed outside perpdesk); nothing was sent: \
+                     enter the key again",
+                    account.name
+                )),
+                other => {
+                    AppError::Internal(format!("opening secret of account {account_id}: {other}"))
+                }
             })?;
         let client = venue::connect(
             account.environment,

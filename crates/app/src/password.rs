@@ -15,9 +15,9 @@
 //! is re-sealed under the current one.
 
 use perpdesk_store::SealedSecret;
-use perpdesk_vault::{Aad, Sealed, SecretString, VaultError, VaultHeader};
+use perpdesk_vault::{KeyBinding, Sealed, SecretString, VaultError, VaultHeader};
 
-use crate::engine::VAULT_HEADER;
+use crate::engine::{SECRET_PURPOSE, VAULT_HEADER};
 use crate::{AppError, Engine, VaultStatus};
 
 /// The salts of this vault's earlier headers, oldest first.
@@ -63,14 +63,19 @@ impl Engine {
                     .into(),
             ));
         }
+        // A row the unlock could not bind yet is bound first, so every API secret is
+        // re-sealed in the bound format.
+        self.rebind_legacy_secrets().await?;
         let rows = self.store.sealed_secrets().await?;
-        let items = self.openable(&vault, &rows).await?;
+        let sealed = self.openable(&vault, &rows).await?;
         self.remember_salt(&header).await?;
 
         let changing = vault.clone();
         let target = self.kdf_target;
+        let named = rows.clone();
         let change = self
             .throttled(move || {
+                let items = named.iter().map(crate::statements::sealed_aad).zip(sealed);
                 changing.begin_password_change_retuned(&current, &new, items, &target)
             })
             .await?
@@ -104,13 +109,13 @@ impl Engine {
         self.vault_status().await
     }
 
-    /// The rows as vault items, after checking each opens under the current key: a damaged
+    /// The rows' ciphertexts, after checking each opens under the current key: a damaged
     /// row is named to the user, where the re-seal itself could only say that one failed.
     async fn openable(
         &self,
         vault: &perpdesk_vault::Vault,
         rows: &[SealedSecret],
-    ) -> Result<Vec<(Aad<'static>, Sealed)>, AppError> {
+    ) -> Result<Vec<Sealed>, AppError> {
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let aad = crate::statements::sealed_aad(row);
@@ -137,9 +142,54 @@ impl Engine {
                      Replace that account's key, then change the password"
                 )));
             };
-            items.push((aad, sealed));
+            items.push(sealed);
         }
         Ok(items)
+    }
+
+    /// Moves every API secret still sealed in the first format (associated data without its
+    /// key id and environment) to the bound one, each row with a compare-and-swap on the
+    /// value it was read with. Idempotent: a bound row does not open in the first format and
+    /// is skipped; a row that opens in neither (damaged) or changed meanwhile is left as it
+    /// is. Returns how many rows were moved.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; store errors. Rows moved before an error stay moved (each is
+    /// complete on its own).
+    pub(crate) async fn rebind_legacy_secrets(&self) -> Result<usize, AppError> {
+        let vault = self.vault()?;
+        let mut moved = 0;
+        for row in self.store.sealed_secrets().await? {
+            let Some((key_id, environment)) = &row.binding else {
+                continue;
+            };
+            let Ok(sealed) = Sealed::decode(&row.sealed) else {
+                continue;
+            };
+            let binding = KeyBinding {
+                key_id,
+                environment: crate::engine::environment_text(*environment),
+            };
+            let bound = match vault.bind_legacy(row.account_id, SECRET_PURPOSE, binding, &sealed) {
+                Ok(bound) => bound,
+                // Already bound, or damaged: opening names the account when it is used.
+                Err(VaultError::Tampered) => continue,
+                Err(e) => {
+                    return Err(AppError::Internal(format!(
+                        "binding the secret of account {}: {e}",
+                        row.account_id
+                    )));
+                }
+            };
+            if self
+                .store
+                .replace_sealed_secret(row.account_id, &row.sealed, &bound.encode())
+                .await?
+            {
+                moved += 1;
+            }
+        }
+        Ok(moved)
     }
 
     /// Adds the current header's salt to [`PREVIOUS_SALTS`]. Written before the change: if

@@ -44,11 +44,16 @@ impl StatementKeyView {
     }
 }
 
-/// The associated data a stored sealed secret was sealed under.
-pub(crate) fn sealed_aad(row: &SealedSecret) -> Aad<'static> {
-    match row.kind {
-        SealedKind::ApiSecret => Aad::new(row.account_id, SECRET_PURPOSE),
-        SealedKind::StatementKey => Aad::new(KEY_ACCOUNT, STATEMENT_KEY_PURPOSE),
+/// The associated data a stored sealed secret is sealed under: an API secret's names its
+/// row's key id and environment too.
+pub(crate) fn sealed_aad(row: &SealedSecret) -> Aad<'_> {
+    match (row.kind, &row.binding) {
+        (SealedKind::ApiSecret, Some((key_id, environment))) => {
+            crate::engine::secret_aad(row.account_id, key_id, *environment)
+        }
+        // The store names every API secret's row; without one it opens nowhere.
+        (SealedKind::ApiSecret, None) => Aad::new(row.account_id, SECRET_PURPOSE),
+        (SealedKind::StatementKey, _) => Aad::new(KEY_ACCOUNT, STATEMENT_KEY_PURPOSE),
     }
 }
 

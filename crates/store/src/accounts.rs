@@ -66,6 +66,9 @@ pub struct SealedSecret {
     pub kind: SealedKind,
     /// The ciphertext as perpdesk-vault encoded it.
     pub sealed: String,
+    /// For an API secret, the row's key id and environment, which its associated data names
+    /// too; `None` for the statement signing key.
+    pub binding: Option<(String, Environment)>,
 }
 
 /// A stored account.
@@ -202,26 +205,34 @@ impl Store {
     /// # Errors
     /// Returns [`StoreError::Sqlx`].
     pub async fn sealed_secrets(&self) -> Result<Vec<SealedSecret>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, secret_sealed FROM exchange_accounts WHERE secret_sealed != '' ORDER BY id",
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, secret_sealed, api_key_id, environment FROM exchange_accounts
+             WHERE secret_sealed != '' ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
+        let rows = rows
+            .into_iter()
+            .map(|(account_id, sealed, key_id, environment)| {
+                Ok(SealedSecret {
+                    account_id,
+                    kind: SealedKind::ApiSecret,
+                    sealed,
+                    binding: Some((key_id, Environment::parse(&environment)?)),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let key: Option<(String,)> =
             sqlx::query_as("SELECT sealed FROM statement_signing_key WHERE id = 1")
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(account_id, sealed)| SealedSecret {
-                account_id,
-                kind: SealedKind::ApiSecret,
-                sealed,
-            })
             .chain(key.map(|(sealed,)| SealedSecret {
                 account_id: 0,
                 kind: SealedKind::StatementKey,
                 sealed,
+                binding: None,
             }))
             .collect())
     }
@@ -298,6 +309,24 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Replaces the sealed API secret of account `id` with `new` only if the row still holds
+    /// `old`: a re-seal in one row that cannot overwrite a change made since it was read.
+    /// Returns whether it replaced.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Sqlx`].
+    pub async fn replace_sealed_secret(&self, id: i64, old: &str, new: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE exchange_accounts SET secret_sealed = ? WHERE id = ? AND secret_sealed = ?",
+        )
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Adds an account whose secret is sealed with the account's own id as associated data,
@@ -565,6 +594,45 @@ mod tests {
             store.setting::<String>("vault.header").await.expect("get"),
             Some("H2".into())
         );
+    }
+
+    #[tokio::test]
+    async fn sealed_secrets_name_each_rows_key_id_and_environment() {
+        let store = Store::open_in_memory().await.expect("store");
+        let old = two_sealed(&store).await;
+        assert!(
+            old.iter()
+                .all(|s| s.binding == Some(("k".into(), Environment::Paper)))
+        );
+    }
+
+    #[tokio::test]
+    async fn replacing_one_sealed_secret_only_swaps_the_value_it_was_read_with() {
+        let store = Store::open_in_memory().await.expect("store");
+        let old = two_sealed(&store).await;
+        let (a, b) = (&old[0], &old[1]);
+        assert!(
+            !store
+                .replace_sealed_secret(a.account_id, "stale", "new")
+                .await
+                .expect("compare")
+        );
+        unchanged(&store, &old).await;
+        assert!(
+            store
+                .replace_sealed_secret(a.account_id, &a.sealed, "new")
+                .await
+                .expect("swap")
+        );
+        // Done once: the same swap again finds the new value and writes nothing.
+        assert!(
+            !store
+                .replace_sealed_secret(a.account_id, &a.sealed, "newer")
+                .await
+                .expect("again")
+        );
+        let now = store.sealed_secrets().await.expect("sealed");
+        assert_eq!((now[0].sealed.as_str(), &now[1]), ("new", b));
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! perpdesk-app against the simulator over real HTTP and WebSocket on 127.0.0.1:0.
 
+mod accounts;
 mod backup;
 mod books;
 mod boundaries;
