@@ -556,25 +556,7 @@ impl Engine {
                 ));
             }
         };
-        crate::info::private_dir(&exports)?;
-        let stamp = Utc::now().format("%Y%m%d-%H%M%S");
-        let path = exports.join(format!("perpdesk-{kind}-{stamp}.csv"));
-        // Written beside and renamed, so a reader never sees half a file; owner-only on
-        // Unix whatever the umask (trades and shares are nobody else's business).
-        let tmp = path.with_extension("csv.part");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(&tmp)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|source| AppError::Io {
-                action: "write",
-                path: path.display().to_string(),
-                source,
-            })?;
+        let path = write_private_export(&exports, &format!("perpdesk-{kind}"), "csv", &text)?;
         Ok(Exported {
             path: path.display().to_string(),
             rows,
@@ -587,6 +569,36 @@ fn join(ids: &[i64]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Writes `text` to `exports/<name>-<UTC stamp>.<ext>` and returns the path. The folder is
+/// made private; the file is written beside and renamed, so a reader never sees half a file,
+/// and is owner-only on Unix whatever the umask (trades, shares and the exchange's records
+/// are nobody else's business).
+pub(crate) fn write_private_export(
+    exports: &std::path::Path,
+    name: &str,
+    ext: &str,
+    text: &str,
+) -> Result<std::path::PathBuf, AppError> {
+    crate::info::private_dir(exports)?;
+    let stamp = Utc::now().format("%Y%m%d-%H%M%S");
+    let path = exports.join(format!("{name}-{stamp}.{ext}"));
+    let tmp = path.with_extension(format!("{ext}.part"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|source| AppError::Io {
+            action: "write",
+            path: path.display().to_string(),
+            source,
+        })?;
+    Ok(path)
 }
 
 #[cfg(test)]

@@ -155,22 +155,12 @@ impl Engine {
         let records = self.synced_records().await?;
         let text = records.to_export(self.now(None));
         let rows = records.fills.len() + records.income.len();
-        std::fs::create_dir_all(&exports).map_err(|source| AppError::Io {
-            action: "create folder",
-            path: exports.display().to_string(),
-            source,
-        })?;
-        let stamp = Utc::now().format("%Y%m%d-%H%M%S");
-        let path = exports.join(format!("perpdesk-exchange-records-{stamp}.json"));
-        // Written beside and renamed, so a reader never sees half a file.
-        let tmp = path.with_extension("json.part");
-        std::fs::write(&tmp, text.as_bytes())
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|source| AppError::Io {
-                action: "write",
-                path: path.display().to_string(),
-                source,
-            })?;
+        let path = crate::records::write_private_export(
+            &exports,
+            "perpdesk-exchange-records",
+            "json",
+            &text,
+        )?;
         Ok(Exported {
             path: path.display().to_string(),
             rows,

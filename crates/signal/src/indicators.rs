@@ -86,6 +86,39 @@ pub(crate) fn period(name: &str, p: usize, min: usize) -> Result<i32, SignalErro
     i32::try_from(p).map_err(|_| SignalError::BadParam(format!("{name} {p} is too large")))
 }
 
+/// MACD's three periods as TA-Lib takes them (one rule for both forms).
+fn macd_periods(fast: usize, slow: usize, signal: usize) -> Result<(i32, i32, i32), SignalError> {
+    Ok((
+        period("fast", fast, 2)?,
+        period("slow", slow, 2)?,
+        period("signal", signal, 1)?,
+    ))
+}
+
+/// Bollinger's period as TA-Lib takes it, after checking the band width `k`.
+fn bollinger_params(period_len: usize, k: f64) -> Result<i32, SignalError> {
+    let p = period("period", period_len, 2)?;
+    if !(k.is_finite() && k > 0.0) {
+        return Err(SignalError::BadParam(format!(
+            "k must be positive, got {k}"
+        )));
+    }
+    Ok(p)
+}
+
+/// The slow stochastic's three periods as TA-Lib takes them.
+fn stochastic_periods(
+    fast_k: usize,
+    slow_k: usize,
+    slow_d: usize,
+) -> Result<(i32, i32, i32), SignalError> {
+    Ok((
+        period("fast_k", fast_k, 1)?,
+        period("slow_k", slow_k, 1)?,
+        period("slow_d", slow_d, 1)?,
+    ))
+}
+
 /// Largest scratch (in f64s) a thread keeps between calls: 3 outputs of 1M+ candles.
 const SCRATCH_KEEP: usize = 1 << 22;
 
@@ -180,11 +213,7 @@ single_input!(
 /// [`SignalError::NotFinite`] for a NaN/infinite input, [`SignalError::BadParam`] for periods
 /// out of range.
 pub fn macd(close: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd, SignalError> {
-    let (f, s, g) = (
-        period("fast", fast, 2)?,
-        period("slow", slow, 2)?,
-        period("signal", signal, 1)?,
-    );
+    let (f, s, g) = macd_periods(fast, slow, signal)?;
     check_finite("close", close)?;
     let n = close.len();
     if n == 0 {
@@ -230,12 +259,7 @@ pub(crate) fn bandwidth(upper: f64, middle: f64, lower: f64) -> Option<f64> {
 /// [`SignalError::NotFinite`] for a NaN/infinite input, [`SignalError::BadParam`] for a
 /// period below 2 or a non-positive `k`.
 pub fn bollinger(close: &[f64], period_len: usize, k: f64) -> Result<Bollinger, SignalError> {
-    let p = period("period", period_len, 2)?;
-    if !(k.is_finite() && k > 0.0) {
-        return Err(SignalError::BadParam(format!(
-            "k must be positive, got {k}"
-        )));
-    }
+    let p = bollinger_params(period_len, k)?;
     check_finite("close", close)?;
     let n = close.len();
     if n == 0 {
@@ -361,11 +385,7 @@ pub fn stochastic(
     slow_k: usize,
     slow_d: usize,
 ) -> Result<Stochastic, SignalError> {
-    let (fk, sk, sd) = (
-        period("fast_k", fast_k, 1)?,
-        period("slow_k", slow_k, 1)?,
-        period("slow_d", slow_d, 1)?,
-    );
+    let (fk, sk, sd) = stochastic_periods(fast_k, slow_k, slow_d)?;
     hlc_checked(high, low, close)?;
     let n = close.len();
     if n == 0 {

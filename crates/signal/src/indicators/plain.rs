@@ -12,7 +12,10 @@
 
 use ta_lib::{Core, MAType, OutRange, RetCode};
 
-use super::{check_finite, check_same_len, hlc_checked, period};
+use super::{
+    bollinger_params, check_finite, check_same_len, hlc_checked, macd_periods, period,
+    stochastic_periods,
+};
 use crate::SignalError;
 
 /// Fills the heads of `outs` (the first `lookback` values) with NaN, lets `run` write the
@@ -104,11 +107,7 @@ pub fn macd_into(
     signal: usize,
     out: MacdOut<'_>,
 ) -> Result<(), SignalError> {
-    let (f, s, g) = (
-        period("fast", fast, 2)?,
-        period("slow", slow, 2)?,
-        period("signal", signal, 1)?,
-    );
+    let (f, s, g) = macd_periods(fast, slow, signal)?;
     check_finite("close", close)?;
     let core = Core::new();
     let n = close.len();
@@ -139,12 +138,7 @@ pub fn bollinger_into(
     k: f64,
     out: BandsOut<'_>,
 ) -> Result<(), SignalError> {
-    let p = period("period", period_len, 2)?;
-    if !(k.is_finite() && k > 0.0) {
-        return Err(SignalError::BadParam(format!(
-            "band width must be finite and positive, got {k}"
-        )));
-    }
+    let p = bollinger_params(period_len, k)?;
     check_finite("close", close)?;
     let core = Core::new();
     let n = close.len();
@@ -212,11 +206,7 @@ pub fn stochastic_into(
     k: &mut [f64],
     d: &mut [f64],
 ) -> Result<(), SignalError> {
-    let (fk, sk, sd) = (
-        period("fast_k", fast_k, 1)?,
-        period("slow_k", slow_k, 1)?,
-        period("slow_d", slow_d, 1)?,
-    );
+    let (fk, sk, sd) = stochastic_periods(fast_k, slow_k, slow_d)?;
     hlc_checked(high, low, close)?;
     let core = Core::new();
     let n = close.len();
