@@ -300,6 +300,35 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
         // them by now (a picture to look at; the UI tests assert what they draw).
         navigate(&client, "signals").await?;
         shot(&client, "10-signals-again").await?;
+        // The study of the families finishes on the exchange's data (28 symbols here): the
+        // portfolio card then says what it holds, and every family row shows its record
+        // (issue 15 item 8), whatever the verdict is.
+        let families = wait_until(
+            &client,
+            "the families' records and the portfolio's verdict",
+            "const p = document.querySelector('[data-testid=portfolio-flat], [data-testid=portfolio-members]'); \
+             const rows = [...document.querySelectorAll('[data-testid=family-signals] tbody tr')] \
+               .map((tr) => tr.innerText.replace(/\\s+/g, ' ').trim()); \
+             return p && p.innerText.trim() && rows.length ? { portfolio: p.innerText.trim(), rows } : null;",
+            vec![],
+            240,
+            serde_json::Value::is_object,
+        )
+        .await?;
+        let rows = families["rows"].as_array().context("family rows")?;
+        for row in rows {
+            let row = row.as_str().unwrap_or_default();
+            assert!(
+                row.contains("夏普"),
+                "a family row without its record: {row}"
+            );
+        }
+        println!(
+            "portfolio: {}; {} family rows",
+            families["portfolio"],
+            rows.len()
+        );
+        shot(&client, "11-families").await?;
 
         // A second launch hands over to the running window and exits at once.
         let mut second = Command::new(app_binary())
