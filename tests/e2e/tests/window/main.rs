@@ -296,10 +296,24 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             "a header and the one ledger row: {csv}"
         );
         shot(&client, "09-exported").await?;
+
+        // 9. Settle the period, then verify its signed statement against the records the
+        //    app synced from the exchange (issue 20): the panel says it verified.
+        click(&client, "[data-testid=ps-settle]").await?;
+        wait_for(&client, "#confirm-dialog[open] #confirm-ok", 30).await?;
+        click(&client, "#confirm-ok").await?;
+        wait_for(&client, "[data-testid=ps-verify]:not([disabled])", 60).await?;
+        click(&client, "[data-testid=ps-verify]").await?;
+        wait_for(&client, "[data-testid=ps-verify-status][data-kind=ok]", 30).await?;
+        let verified = text(&client, "[data-testid=ps-verify-status]").await?;
+        assert!(verified.starts_with("核验通过"), "{verified}");
+        println!("verify: {verified}");
+        shot(&client, "10-verified").await?;
+
         // Back on the signals panel: the portfolio card and the families as the study left
         // them by now (a picture to look at; the UI tests assert what they draw).
         navigate(&client, "signals").await?;
-        shot(&client, "10-signals-again").await?;
+        shot(&client, "11-signals-again").await?;
         // The study of the families finishes on the exchange's data (28 symbols here): the
         // portfolio card then says what it holds, and every family row shows its record
         // (issue 15 item 8), whatever the verdict is.
@@ -328,7 +342,7 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             families["portfolio"],
             rows.len()
         );
-        shot(&client, "11-families").await?;
+        shot(&client, "12-families").await?;
 
         // A second launch hands over to the running window and exits at once.
         let mut second = Command::new(app_binary())
