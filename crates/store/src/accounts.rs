@@ -262,7 +262,7 @@ impl Store {
                  written, try again"
             ))
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // A write first, so the transaction holds SQLite's write lock from its first statement.
         let done = sqlx::query(
             "UPDATE settings SET value = ?, updated_at = ? WHERE key = ? AND value = ?",
@@ -344,7 +344,7 @@ impl Store {
         at: DateTime<Utc>,
         seal: impl FnOnce(i64) -> std::result::Result<String, E>,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT id FROM exchange_accounts WHERE name = ?")
                 .bind(name)

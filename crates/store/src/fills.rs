@@ -182,7 +182,7 @@ impl Store {
         fills: &[Fill],
         income: &[Income],
     ) -> Result<SyncCounts> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let counts = SyncCounts {
             fills: insert_fills(&mut tx, account_id, fills).await?,
             income: insert_income(&mut tx, account_id, income).await?,

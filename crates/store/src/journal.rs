@@ -83,7 +83,7 @@ impl Store {
         requests: &[&OrderRequest],
         at: DateTime<Utc>,
     ) -> Result<Vec<i64>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let ids = insert_intents(&mut tx, account_id, requests, at).await?;
         tx.commit().await?;
         Ok(ids)
@@ -112,7 +112,7 @@ impl Store {
             .ok_or_else(|| StoreError::invalid(format!("no journalled order {client_order_id}")))?;
         perpdesk_core::journal::transition(client_order_id, current.state, next)
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // Compare-and-set on the state read above: a concurrent writer makes this match
         // nothing instead of silently overwriting its change.
         let done = sqlx::query(

@@ -260,7 +260,7 @@ impl Store {
         entry: &ShareEntry,
         booked_at: DateTime<Utc>,
     ) -> Result<Option<i64>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let ids = insert_entries(&mut tx, account_id, &[(symbol, entry)], booked_at).await?;
         tx.commit().await?;
         Ok(ids.into_iter().next().flatten())
@@ -281,7 +281,7 @@ impl Store {
         entries: &[(Symbol, ShareEntry)],
         booked_at: DateTime<Utc>,
     ) -> Result<Vec<i64>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let current = state_on(&mut tx, account_id).await?;
         if &current != from {
             return Err(StoreError::Conflict(format!(

@@ -49,7 +49,7 @@ impl Store {
         positions: &[Position],
         taken_at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for p in positions {
             sqlx::query(
                 "INSERT INTO position_snapshots (account_id, symbol, position_side, quantity,

@@ -184,7 +184,7 @@ impl Store {
         account_id: i64,
         settled_at: DateTime<Utc>,
     ) -> Result<Option<Settlement>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let (after,): (i64,) = sqlx::query_as(
             "SELECT COALESCE(MAX(through_ledger_id), 0) FROM profit_share_settlements
              WHERE account_id = ?",

@@ -32,6 +32,14 @@ pub struct Store {
 }
 
 impl Store {
+    /// Begins a transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`).
+    /// A deferred transaction that reads and then writes fails at once with `SQLITE_BUSY`
+    /// when another connection wrote in between (a sync booking fills while the user
+    /// settles); taking the lock first makes it wait out the busy timeout instead.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Opens (or creates) the database at `path`, checks its integrity and applies any
     /// pending migrations.
     ///
