@@ -16,17 +16,7 @@ use crate::support::{self, KEY, SECRET};
 async fn an_expired_listen_key_is_announced_and_the_stream_renews_it() {
     let sim = support::start().await;
     let (rest, urls) = support::rest(&sim, KEY, SECRET);
-    let stream = UserStream::new(rest.clone(), &urls.streams, StreamConfig::default());
-    let first_key = stream.listen_key().await.expect("key");
-    let (tx, mut rx) = mpsc::channel::<StreamEvent<UserDataEvent>>(64);
-    let task = tokio::spawn(stream.run(tx));
-    let mut next = async || {
-        tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .expect("an event within 10 s")
-            .expect("stream running")
-    };
-    assert_eq!(next().await, StreamEvent::Connected { first: true });
+    let (first_key, mut rx, task) = connected_stream(&rest, &urls).await;
 
     // 59 minutes: still alive. A keepalive (POST returns the same key) extends it.
     sim.shared.clock.advance(59 * 60_000).expect("clock");
@@ -42,11 +32,11 @@ async fn an_expired_listen_key_is_announced_and_the_stream_renews_it() {
     // Past 60 minutes since the keepalive: the key expires and the client gets a new one.
     sim.shared.clock.advance(2 * 60_000).expect("clock");
     sim.shared.tick();
-    match next().await {
+    match next(&mut rx).await {
         StreamEvent::Disconnected { reason, .. } => assert_eq!(reason, "listenKeyExpired"),
         other => panic!("expected the expiry, got {other:?}"),
     }
-    assert_eq!(next().await, StreamEvent::Connected { first: false });
+    assert_eq!(next(&mut rx).await, StreamEvent::Connected { first: false });
     let renewed = UserStream::new(rest.clone(), &urls.streams, StreamConfig::default())
         .listen_key()
         .await
@@ -61,17 +51,13 @@ async fn an_expired_listen_key_is_announced_and_the_stream_renews_it() {
         .await
         .expect("order");
     loop {
-        match next().await {
+        match next(&mut rx).await {
             StreamEvent::Message(UserDataEvent::OrderTradeUpdate(_)) => break,
             StreamEvent::Message(_) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
-    drop(rx);
-    tokio::time::timeout(Duration::from_secs(5), task)
-        .await
-        .expect("stops")
-        .expect("task");
+    stop(rx, task).await;
 }
 
 #[tokio::test]
@@ -167,17 +153,7 @@ async fn listen_keys_are_64_random_characters() {
 async fn a_deleted_listen_key_closes_its_sockets() {
     let sim = support::start().await;
     let (rest, urls) = support::rest(&sim, KEY, SECRET);
-    let stream = UserStream::new(rest.clone(), &urls.streams, StreamConfig::default());
-    let first_key = stream.listen_key().await.expect("key");
-    let (tx, mut rx) = mpsc::channel::<StreamEvent<UserDataEvent>>(64);
-    let task = tokio::spawn(stream.run(tx));
-    let mut next = async || {
-        tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .expect("an event within 10 s")
-            .expect("stream running")
-    };
-    assert_eq!(next().await, StreamEvent::Connected { first: true });
+    let (first_key, mut rx, task) = connected_stream(&rest, &urls).await;
 
     let deleted = reqwest::Client::new()
         .delete(format!("{}/fapi/v1/listenKey", sim.url()))
@@ -187,12 +163,40 @@ async fn a_deleted_listen_key_closes_its_sockets() {
         .expect("delete");
     assert_eq!(deleted.status(), 200);
     assert!(
-        matches!(next().await, StreamEvent::Disconnected { .. }),
+        matches!(next(&mut rx).await, StreamEvent::Disconnected { .. }),
         "the socket of the deleted key ends"
     );
-    assert_eq!(next().await, StreamEvent::Connected { first: false });
+    assert_eq!(next(&mut rx).await, StreamEvent::Connected { first: false });
     let renewed = new_listen_key(&sim, KEY).await;
     assert_ne!(renewed, first_key);
+    stop(rx, task).await;
+}
+
+type Events = mpsc::Receiver<StreamEvent<UserDataEvent>>;
+
+/// A user stream on a fresh listen key, connected: its first key, its events and its task.
+async fn connected_stream(
+    rest: &std::sync::Arc<perpdesk_binance::RestClient>,
+    urls: &perpdesk_binance::BaseUrls,
+) -> (String, Events, tokio::task::JoinHandle<()>) {
+    let stream = UserStream::new(rest.clone(), &urls.streams, StreamConfig::default());
+    let first_key = stream.listen_key().await.expect("key");
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(stream.run(tx));
+    assert_eq!(next(&mut rx).await, StreamEvent::Connected { first: true });
+    (first_key, rx, task)
+}
+
+/// The stream's next event, waiting up to 10 s.
+async fn next(rx: &mut Events) -> StreamEvent<UserDataEvent> {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("an event within 10 s")
+        .expect("stream running")
+}
+
+/// Ends the stream by dropping its receiver and waits for its task to finish.
+async fn stop(rx: Events, task: tokio::task::JoinHandle<()>) {
     drop(rx);
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
