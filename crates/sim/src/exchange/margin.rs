@@ -13,7 +13,7 @@ use super::state::{
     TimeInForce,
 };
 use crate::error::ApiError;
-use crate::params::{Income, SetLeverage, SetMarginType, SetPositionMode};
+use crate::params::{Income, SelfTradePrevention, SetLeverage, SetMarginType, SetPositionMode};
 
 /// The margin ratio (maintenance margin over margin balance) at which MARGIN_CALL is sent.
 /// Binance's docs say only "when the user's position risk ratio is too high"; 80 % is the
@@ -277,6 +277,8 @@ impl Exchange {
                 status: "FILLED",
                 time: now,
                 update_time: now,
+                self_trade_prevention: SelfTradePrevention::ExpireMaker,
+                price_match: None,
             };
             a.orders.push(forced.clone());
             // Open orders of a liquidated symbol are cancelled, as Binance does (without an

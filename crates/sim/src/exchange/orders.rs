@@ -47,7 +47,7 @@ impl Exchange {
             .unwrap_or_else(|| format!("sim{}", self.next_id + 1));
         let a = &self.accounts[acct];
         if a.open_orders().any(|o| o.client_order_id == client_id) {
-            return Err(ApiError::bad(-4015, "Client order id is not valid."));
+            return Err(duplicate_client_id());
         }
         let last = self.last(symbol, now)?;
         let market = req.kind == OrderKind::Market;
@@ -57,6 +57,10 @@ impl Exchange {
                 price,
                 time_in_force,
             } => {
+                let price = match req.price_match {
+                    Some(mode) => self.match_price(symbol, side, mode, now)?,
+                    None => price,
+                };
                 check_price(&spec, price)?;
                 check_percent_price(&spec, side, price, self.mark_or(symbol, now, last))?;
                 (price, time_in_force)
@@ -122,6 +126,8 @@ impl Exchange {
             status: "NEW",
             time: now,
             update_time: now,
+            self_trade_prevention: req.self_trade_prevention,
+            price_match: req.price_match,
         };
         if marketable {
             // A marketable order takes at the replayed price (a limit order never worse than its limit).
@@ -545,6 +551,12 @@ pub(super) fn check_price(spec: &SymbolSpec, price: Decimal) -> Result<(), ApiEr
         return Err(ApiError::bad(-4002, "Price greater than max price."));
     }
     Ok(())
+}
+
+/// -4116: a client id already names one of the account's open orders (Binance's
+/// DUPLICATED_CLIENT_ORDER_ID); a finished order's id may be used again.
+pub(super) fn duplicate_client_id() -> ApiError {
+    ApiError::bad(-4116, "clientOrderId is duplicated")
 }
 
 /// LOT_SIZE, or MARKET_LOT_SIZE for a market order: precision, step, range.

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::{known_str, position_list};
+use crate::params::{PriceMatch, SelfTradePrevention};
 
 /// A status or type name from a fixed set (read back from a saved state by `known_str`).
 pub type Code = &'static str;
@@ -103,6 +104,12 @@ pub struct SimOrder {
     pub status: Code,
     pub time: i64,
     pub update_time: i64,
+    /// `selfTradePreventionMode` as placed (echoed; see [`SelfTradePrevention`]).
+    #[serde(default)]
+    pub self_trade_prevention: SelfTradePrevention,
+    /// `priceMatch` as placed (none: `NONE`).
+    #[serde(default)]
+    pub price_match: Option<PriceMatch>,
 }
 
 impl SimOrder {
@@ -151,6 +158,13 @@ pub struct AlgoOrder {
     /// highest for a SELL, the lowest for a BUY.
     #[serde(default)]
     pub extreme: Option<Decimal>,
+    /// `selfTradePreventionMode` as placed (the algo service's default is NONE).
+    #[serde(default = "no_self_trade_prevention")]
+    pub self_trade_prevention: SelfTradePrevention,
+}
+
+fn no_self_trade_prevention() -> SelfTradePrevention {
+    SelfTradePrevention::None
 }
 
 /// One modification of an order (`PUT /fapi/v1/order`), as `GET /fapi/v1/orderAmendment`

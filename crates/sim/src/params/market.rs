@@ -58,13 +58,19 @@ impl Depth {
     /// Parses the query.
     ///
     /// # Errors
-    /// -1102 without `symbol`, -1130 for another limit.
+    /// -1102 without `symbol`, -1130 for a limit that is not an integer, -4021 for one
+    /// Binance does not serve.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
         let symbol = p.string("symbol")?;
         let limit = match p.int("limit")? {
             None => 500,
             Some(l @ (5 | 10 | 20 | 50 | 100 | 500 | 1000)) => usize::try_from(l).unwrap_or(500),
-            Some(_) => return Err(ApiError::invalid("limit")),
+            Some(l) => {
+                return Err(ApiError::bad(
+                    -4021,
+                    format!("'{l}' is not valid depth limit."),
+                ));
+            }
         };
         Ok(Self { symbol, limit })
     }

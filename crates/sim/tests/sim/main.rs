@@ -4,6 +4,7 @@ mod accounting;
 mod admin;
 mod algo_kinds;
 mod batch;
+mod binance_codes;
 mod conformance;
 mod errors;
 mod faults;
