@@ -122,13 +122,21 @@ pub fn brackets(spec: &SymbolSpec) -> Value {
         serde_json::Number::from_f64(d.to_string().parse().unwrap_or(0.0))
             .map_or(Value::Null, Value::Number)
     };
+    // Notional bounds are whole USDT and Binance sends them as integers (`50000`, not
+    // `50000.0`), which the official SDK's models require (CONTRACT.md 4.2).
+    let integer = |d: Decimal| {
+        d.trunc()
+            .to_string()
+            .parse::<i64>()
+            .map_or_else(|_| number(d), |i| json!(i))
+    };
     let brackets: Vec<Value> = spec
         .brackets
         .iter()
         .map(|b| {
             json!({
                 "bracket": b.bracket, "initialLeverage": b.initial_leverage,
-                "notionalCap": number(b.notional_cap), "notionalFloor": number(b.notional_floor),
+                "notionalCap": integer(b.notional_cap), "notionalFloor": integer(b.notional_floor),
                 "maintMarginRatio": number(b.maint_margin_ratio), "cum": number(b.cum),
             })
         })

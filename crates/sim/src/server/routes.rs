@@ -444,7 +444,56 @@ pub fn router(shared: Arc<Shared>) -> Router {
             }
             .into_response()
         })
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: 405,
+                code: -1020,
+                msg: "This operation is not supported.".into(),
+            }
+            .into_response()
+        })
+        .layer(axum::middleware::from_fn(http_limits))
         .with_state(shared)
+}
+
+/// The longest request target (path and query) served; a longer one is 414. Hyper itself
+/// refuses targets past 64 KiB with an empty 414 before any handler runs, so the limit sits
+/// under that to answer in Binance's JSON.
+const MAX_TARGET: usize = 16 * 1024;
+
+/// Every refusal is Binance's JSON `{code, msg}` (CONTRACT.md 3.1: "4XX … Body
+/// `{"code":<neg int>,"msg":"…"}`"), also the 414 of a long target and the 413 that axum's
+/// body limit answers in plain text. Binance's table has no code of its own for either;
+/// -1101 TOO_MANY_PARAMETERS names what such a request carries (our choice).
+async fn http_limits(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let too_much = || ApiError {
+        status: 0,
+        code: -1101,
+        msg: "Too many parameters sent for this endpoint.".into(),
+    };
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if target > MAX_TARGET {
+        return ApiError {
+            status: 414,
+            ..too_much()
+        }
+        .into_response();
+    }
+    let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError {
+            status: 413,
+            ..too_much()
+        }
+        .into_response();
+    }
+    response
 }
 
 /// `GET /fapi/v1/ticker/price` (v1 and v2).

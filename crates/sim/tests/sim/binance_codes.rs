@@ -357,3 +357,84 @@ async fn price_match_with_a_price_is_refused_with_5037_and_without_takes_the_boo
         .expect("query");
     assert_eq!(queried["status"], "NEW");
 }
+
+/// CONTRACT.md 4.2 (`leverageBracket`): values are JSON numbers, and the notional bounds are
+/// integers (`"notionalCap": 10000`); the official SDK's models reject `50000.0`.
+#[tokio::test]
+async fn leverage_brackets_send_notional_bounds_as_integers() {
+    let sim = support::start().await;
+    let (rest, _) = support::rest(&sim, KEY, SECRET);
+    let all: Value = rest
+        .call(&signed(Get, "/fapi/v1/leverageBracket"), &[])
+        .await
+        .expect("brackets");
+    let symbols = all.as_array().expect("an array");
+    assert!(!symbols.is_empty());
+    for symbol in symbols {
+        for b in symbol["brackets"].as_array().expect("brackets") {
+            for field in ["notionalCap", "notionalFloor"] {
+                assert!(b[field].is_i64(), "{field} is an integer: {b}");
+            }
+            assert!(b["maintMarginRatio"].is_number(), "{b}");
+        }
+    }
+    let text = serde_json::to_string(&all).expect("text");
+    assert!(!text.contains("\"notionalCap\":50000.0"), "{text}");
+}
+
+/// A request the router cannot take still answers Binance's JSON `{code, msg}` (CONTRACT.md
+/// 3.1, "4XX … Body `{"code":<neg int>,"msg":"…"}`"): a method a path does not serve (405,
+/// -1020 UNSUPPORTED_OPERATION), a body past the limit (413) and a long target (414), both
+/// -1101 TOO_MANY_PARAMETERS (Binance's table has no code of their own).
+#[tokio::test]
+async fn method_body_and_target_refusals_are_json_with_binance_codes() {
+    let sim = support::start().await;
+    let http = reqwest::Client::new();
+    let check = |r: reqwest::Response, status: u16, code: i64| async move {
+        assert_eq!(r.status().as_u16(), status);
+        let json = r
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().expect("ascii").starts_with("application/json"));
+        assert!(json, "{status} is JSON");
+        let body: Value = serde_json::from_str(&r.text().await.expect("body")).expect("json");
+        assert_eq!(body["code"], code, "{body}");
+        assert!(
+            body["msg"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+    };
+    let patch = http
+        .patch(format!("{}/fapi/v1/order", sim.url()))
+        .send()
+        .await
+        .expect("sent");
+    check(patch, 405, -1020).await;
+    let get_leverage = http
+        .get(format!("{}/fapi/v1/leverage", sim.url()))
+        .send()
+        .await
+        .expect("sent");
+    check(get_leverage, 405, -1020).await;
+    let big = http
+        .post(format!("{}/fapi/v1/order", sim.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "symbol=BTCUSDT&junk={}",
+            "x".repeat(3 * 1024 * 1024)
+        ))
+        .send()
+        .await
+        .expect("sent");
+    check(big, 413, -1101).await;
+    let long = http
+        .get(format!(
+            "{}/fapi/v1/time?junk={}",
+            sim.url(),
+            "x".repeat(20_000)
+        ))
+        .send()
+        .await
+        .expect("sent");
+    check(long, 414, -1101).await;
+}
