@@ -49,6 +49,11 @@ impl Exchange {
         if a.open_orders().any(|o| o.client_order_id == client_id) {
             return Err(duplicate_client_id());
         }
+        // MAX_NUM_ORDERS: open orders per symbol and account (CONTRACT.md 4.1, filters).
+        let max_open = usize::try_from(spec.max_num_orders).unwrap_or(usize::MAX);
+        if a.open_orders().filter(|o| o.symbol == symbol).count() >= max_open {
+            return Err(ApiError::bad(-2025, "Reach max open order limit."));
+        }
         let last = self.last(symbol, now)?;
         let market = req.kind == OrderKind::Market;
         check_quantity(&spec, qty, market)?;

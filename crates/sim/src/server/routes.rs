@@ -15,15 +15,14 @@ use serde_json::Value;
 use super::Shared;
 use super::admin::{self, admin_account, admin_clock, admin_drop_streams, admin_faults};
 use super::auth::{Caller, Sec, account};
-use super::endpoint::endpoint;
-use super::limits::charge;
+use super::endpoint::{Weight, endpoint, per_symbol};
 use super::listen_keys::listen_key;
 use crate::error::ApiError;
 use crate::info;
 use crate::params::{
     AllAlgoOrders, AllOrders, Amendments, BatchModify, BatchOrders, CancelBatch, Depth,
     FundingRate, Income, Klines, ModifyOrder, NewAlgoOrder, NewOrder, OrderLookup, OrderRef,
-    SetLeverage, SetMarginType, SetPositionMode, SymbolFilter, UserTrades,
+    Params, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter, UserTrades,
 };
 use crate::replies::{self, account as account_reply, trading};
 
@@ -38,7 +37,7 @@ macro_rules! route {
             endpoint(
                 &s,
                 $sec,
-                $weight,
+                $weight.into(),
                 &method,
                 uri.path(),
                 &headers,
@@ -74,26 +73,42 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/klines",
-            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
-                let req = Klines::parse(&c.params)?;
-                let (ex, now) = s.locked();
-                info::klines(&ex.market, &req, now)
-            })),
+            get(route!(
+                Sec::None,
+                Weight::By(klines_weight),
+                |s: &Shared, c: &Caller| {
+                    let req = Klines::parse(&c.params)?;
+                    let (ex, now) = s.locked();
+                    info::klines(&ex.market, &req, now)
+                }
+            )),
         )
         .route(
             "/fapi/v1/ticker/price",
-            get(route!(Sec::None, 1, ticker_price)),
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 2)),
+                ticker_price
+            )),
         )
         .route(
             "/fapi/v2/ticker/price",
-            get(route!(Sec::None, 1, ticker_price)),
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 2)),
+                ticker_price
+            )),
         )
         .route(
             "/fapi/v1/premiumIndex",
-            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
-                let (ex, now) = s.locked();
-                info::premium_index(&ex.market, &SymbolFilter::parse(&c.params), now)
-            })),
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 10)),
+                |s: &Shared, c: &Caller| {
+                    let (ex, now) = s.locked();
+                    info::premium_index(&ex.market, &SymbolFilter::parse(&c.params), now)
+                }
+            )),
         )
         .route(
             "/fapi/v1/fundingRate",
@@ -124,11 +139,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/depth",
-            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
-                let req = Depth::parse(&c.params)?;
-                let (ex, now) = s.locked();
-                info::depth(&ex.market, &req, now)
-            })),
+            get(route!(
+                Sec::None,
+                Weight::By(depth_weight),
+                |s: &Shared, c: &Caller| {
+                    let req = Depth::parse(&c.params)?;
+                    let (ex, now) = s.locked();
+                    info::depth(&ex.market, &req, now)
+                }
+            )),
         )
         .route(
             "/fapi/v3/account",
@@ -181,15 +200,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/ticker/24hr",
-            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
-                let filter = SymbolFilter::parse(&c.params);
-                // Weight 1 with a symbol, 40 for all of them.
-                if filter.get().is_none() {
-                    charge(s, 39).map_err(|(e, _)| e)?;
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 40)),
+                |s: &Shared, c: &Caller| {
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (ex, now) = s.locked();
+                    info::ticker_24hr(&ex.market, &filter, now)
                 }
-                let (ex, now) = s.locked();
-                info::ticker_24hr(&ex.market, &filter, now)
-            })),
+            )),
         )
         .route(
             "/fapi/v1/multiAssetsMargin",
@@ -259,24 +278,28 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/ticker/bookTicker",
-            get(route!(Sec::None, 2, |s: &Shared, c: &Caller| {
-                let filter = SymbolFilter::parse(&c.params);
-                // Weight 2 with a symbol, 5 for all of them.
-                if filter.get().is_none() {
-                    charge(s, 3).map_err(|(e, _)| e)?;
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 2, 5)),
+                |s: &Shared, c: &Caller| {
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (ex, now) = s.locked();
+                    info::book_ticker(&ex.market, &filter, now)
                 }
-                let (ex, now) = s.locked();
-                info::book_ticker(&ex.market, &filter, now)
-            })),
+            )),
         )
         .route(
             "/fapi/v1/openOrders",
-            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
-                let a = account(c)?;
-                let filter = SymbolFilter::parse(&c.params);
-                let (mut ex, now) = s.locked();
-                Ok(trading::orders(&ex.open_orders(a, filter.get(), now)))
-            })),
+            get(route!(
+                Sec::Signed,
+                Weight::By(|p| per_symbol(p, 1, 40)),
+                |s: &Shared, c: &Caller| {
+                    let a = account(c)?;
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (mut ex, now) = s.locked();
+                    Ok(trading::orders(&ex.open_orders(a, filter.get(), now)))
+                }
+            )),
         )
         .route(
             "/fapi/v1/batchOrders",
@@ -344,12 +367,16 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/openAlgoOrders",
-            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
-                let a = account(c)?;
-                let filter = SymbolFilter::parse(&c.params);
-                let (mut ex, now) = s.locked();
-                Ok(trading::algos(&ex.open_algo_orders(a, filter.get(), now)))
-            })),
+            get(route!(
+                Sec::Signed,
+                Weight::By(|p| per_symbol(p, 1, 40)),
+                |s: &Shared, c: &Caller| {
+                    let a = account(c)?;
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (mut ex, now) = s.locked();
+                    Ok(trading::algos(&ex.open_algo_orders(a, filter.get(), now)))
+                }
+            )),
         )
         .route(
             "/fapi/v1/algoOrder",
@@ -494,6 +521,28 @@ async fn http_limits(
         .into_response();
     }
     response
+}
+
+/// `GET /fapi/v1/depth`'s weight by `limit` (CONTRACT.md 4, endpoint 4): 5 to 50 levels
+/// weigh 2, 100 weigh 5, 500 (the default) 10, 1000 20.
+fn depth_weight(p: &Params) -> u32 {
+    match p.int("limit").ok().flatten().unwrap_or(500) {
+        ..=50 => 2,
+        51..=100 => 5,
+        101..=500 => 10,
+        _ => 20,
+    }
+}
+
+/// The klines' weight by `limit` (CONTRACT.md 4, endpoint 5): under 100 weighs 1, under 500
+/// 2, up to 1000 5 (the default 500 included), more 10.
+fn klines_weight(p: &Params) -> u32 {
+    match p.int("limit").ok().flatten().unwrap_or(500) {
+        ..=99 => 1,
+        100..=499 => 2,
+        500..=1000 => 5,
+        _ => 10,
+    }
 }
 
 /// `GET /fapi/v1/ticker/price` (v1 and v2).

@@ -24,3 +24,4 @@ mod streams;
 mod support;
 mod ticker;
 mod universe;
+mod weights;
