@@ -102,9 +102,11 @@ impl Exchange {
             p.amount += signed;
             if p.amount.is_zero() {
                 p.entry_price = Decimal::ZERO;
+                p.margin_added = Decimal::ZERO;
             } else if p.amount.is_sign_positive() != before.is_sign_positive() {
                 // The fill crossed zero: the rest opens a new position at the fill price.
                 p.entry_price = price;
+                p.margin_added = Decimal::ZERO;
             }
         }
         p.update_time = now;

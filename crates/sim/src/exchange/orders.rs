@@ -15,6 +15,16 @@ use crate::params::{
 };
 use crate::replies::dec;
 
+/// A new order that passed every check, not yet placed.
+struct Vetted {
+    /// The order as it would be placed (id 0, NEW).
+    order: SimOrder,
+    /// Whether it takes at once.
+    marketable: bool,
+    /// The last price it was judged at.
+    last: Decimal,
+}
+
 /// Binance's limit on modifications of one order.
 const MAX_MODIFICATIONS: usize = 10_000;
 
@@ -31,6 +41,67 @@ impl Exchange {
         now: i64,
     ) -> Result<SimOrder, ApiError> {
         self.advance(now);
+        let Vetted {
+            mut order,
+            marketable,
+            last,
+        } = self.vet_order(acct, req, now)?;
+        let order_id = self.id();
+        order.order_id = order_id;
+        let (symbol, side, position_side, qty) = (
+            order.symbol.clone(),
+            order.side,
+            order.position_side,
+            order.orig_qty,
+        );
+        let limit = (order.order_type == OrderType::Limit).then_some(order.price);
+        if marketable {
+            // A marketable order takes at the replayed price (a limit order never worse than its limit).
+            let fill = Fill {
+                order_id,
+                symbol: &symbol,
+                side,
+                position_side,
+                qty,
+                price: last,
+            };
+            let exec = self.take(acct, fill, limit, now);
+            order.executed_qty = qty;
+            order.cum_quote = (qty * exec.price).round_dp(8);
+            order.status = "FILLED";
+            self.emit_order(acct, &order, "TRADE", Some(&exec), now);
+        } else if order.time_in_force.expires_unfilled() {
+            order.status = "EXPIRED";
+            self.emit_order(acct, &order, "EXPIRED", None, now);
+        } else {
+            self.emit_order(acct, &order, "NEW", None, now);
+        }
+        let a = &mut self.accounts[acct];
+        a.orders.push(order.clone());
+        if order.is_open() {
+            a.open.push(a.orders.len() - 1);
+        }
+        Ok(order)
+    }
+
+    /// `POST /fapi/v1/order/test`: every check of [`Exchange::new_order`], nothing placed;
+    /// the order as it would be placed, with order id 0.
+    ///
+    /// # Errors
+    /// As [`Exchange::new_order`].
+    pub fn test_order(
+        &mut self,
+        acct: usize,
+        req: &NewOrder,
+        now: i64,
+    ) -> Result<SimOrder, ApiError> {
+        self.advance(now);
+        self.vet_order(acct, req, now).map(|v| v.order)
+    }
+
+    /// The checks of a new order against the account and the market, in Binance's order:
+    /// the order it would be (id 0, NEW), whether it takes at once, and the last price.
+    fn vet_order(&self, acct: usize, req: &NewOrder, now: i64) -> Result<Vetted, ApiError> {
         let symbol = req.symbol.as_str();
         let spec = self.spec(symbol)?.clone();
         let side = req.side;
@@ -110,9 +181,8 @@ impl Exchange {
                 "Due to the order could not be executed as maker, the Post Only order will be rejected.",
             ));
         }
-        let order_id = self.id();
-        let mut order = SimOrder {
-            order_id,
+        let order = SimOrder {
+            order_id: 0,
             client_order_id: client_id,
             symbol: symbol.to_owned(),
             side,
@@ -134,33 +204,11 @@ impl Exchange {
             self_trade_prevention: req.self_trade_prevention,
             price_match: req.price_match,
         };
-        if marketable {
-            // A marketable order takes at the replayed price (a limit order never worse than its limit).
-            let fill = Fill {
-                order_id,
-                symbol,
-                side,
-                position_side,
-                qty,
-                price: last,
-            };
-            let exec = self.take(acct, fill, (!market).then_some(price), now);
-            order.executed_qty = qty;
-            order.cum_quote = (qty * exec.price).round_dp(8);
-            order.status = "FILLED";
-            self.emit_order(acct, &order, "TRADE", Some(&exec), now);
-        } else if tif.expires_unfilled() {
-            order.status = "EXPIRED";
-            self.emit_order(acct, &order, "EXPIRED", None, now);
-        } else {
-            self.emit_order(acct, &order, "NEW", None, now);
-        }
-        let a = &mut self.accounts[acct];
-        a.orders.push(order.clone());
-        if order.is_open() {
-            a.open.push(a.orders.len() - 1);
-        }
-        Ok(order)
+        Ok(Vetted {
+            order,
+            marketable,
+            last,
+        })
     }
 
     /// The index of the order `by` names on `symbol`.

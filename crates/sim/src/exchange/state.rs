@@ -419,6 +419,10 @@ pub struct Position {
     pub amount: Decimal,
     pub entry_price: Decimal,
     pub update_time: i64,
+    /// Isolated margin the user added (less what was removed) with `positionMargin`;
+    /// returned to the balance when the position closes.
+    #[serde(default)]
+    pub margin_added: Decimal,
 }
 
 impl Position {
@@ -539,6 +543,12 @@ pub struct Account {
     /// Order modifications, oldest first.
     #[serde(default)]
     pub amendments: Vec<Amendment>,
+    /// Changes of isolated margin (`positionMargin`), oldest first.
+    #[serde(default)]
+    pub margin_changes: Vec<super::risk::MarginChange>,
+    /// `countdownCancelAll` deadlines per symbol, in replay time.
+    #[serde(default)]
+    pub countdowns: BTreeMap<String, i64>,
     /// Whether a MARGIN_CALL for the cross positions was sent and their margin ratio has not
     /// fallen back below the level since: one event per crossing, not one per step.
     #[serde(skip)]

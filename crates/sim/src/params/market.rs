@@ -26,7 +26,15 @@ impl Klines {
     /// -1102 for a missing parameter, -1130 a malformed number or a limit outside 1–1500,
     /// -1023 `startTime` after `endTime`.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
-        let symbol = p.string("symbol")?;
+        Self::parse_for(p, "symbol")
+    }
+
+    /// Parses the query with the instrument in `name` (`pair` for index-price klines).
+    ///
+    /// # Errors
+    /// As [`Klines::parse`].
+    pub fn parse_for(p: &Params, name: &str) -> Result<Self, ApiError> {
+        let symbol = p.string(name)?;
         let interval = p.string("interval")?;
         let start = p.int("startTime")?;
         let end = p.int("endTime")?;

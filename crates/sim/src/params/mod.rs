@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use crate::error::ApiError;
 
 pub use account::{
-    AllAlgoOrders, Income, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter,
+    AllAlgoOrders, Income, MarginHistory, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter,
 };
 pub use algo::NewAlgoOrder;
 pub use history::{AllOrders, Amendments, HistoryWindow, UserTrades};

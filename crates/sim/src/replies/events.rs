@@ -21,15 +21,17 @@ pub fn user_event(event: &UserEvent) -> Value {
             position: p,
             mark,
             isolated,
+            isolated_wallet,
+            break_even,
         } => json!({
             "e": "ACCOUNT_UPDATE", "E": time, "T": time,
             "a": {
                 "m": reason,
                 "B": [{"a": "USDT", "wb": dec(*wallet), "cw": dec(*wallet), "bc": "0"}],
                 "P": [{
-                    "s": symbol, "pa": dec(p.amount), "ep": dec(p.entry_price), "bep": dec(p.entry_price), "cr": "0",
+                    "s": symbol, "pa": dec(p.amount), "ep": dec(p.entry_price), "bep": dec(*break_even), "cr": "0",
                     "up": dec(((*mark - p.entry_price) * p.amount).round_dp(8)),
-                    "mt": if *isolated { "isolated" } else { "cross" }, "iw": "0", "ps": position_side.as_str(),
+                    "mt": if *isolated { "isolated" } else { "cross" }, "iw": dec(*isolated_wallet), "ps": position_side.as_str(),
                 }],
             },
         }),

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::Shared;
 use super::admin::{self, admin_account, admin_clock, admin_drop_streams, admin_faults};
 use super::auth::{Caller, Sec, account};
+use super::client_endpoints as extra;
 use super::endpoint::{Weight, endpoint, per_symbol};
 use super::listen_keys::listen_key;
 use crate::error::ApiError;
@@ -444,6 +445,62 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 c,
                 Method::DELETE
             ))),
+        )
+        .route(
+            "/fapi/v1/openOrder",
+            get(route!(Sec::Signed, 1, extra::open_order)),
+        )
+        .route(
+            "/fapi/v1/countdownCancelAll",
+            post(route!(Sec::Signed, 10, extra::countdown_cancel_all)),
+        )
+        .route(
+            "/fapi/v1/commissionRate",
+            get(route!(Sec::Signed, 20, extra::commission_rate)),
+        )
+        .route(
+            "/fapi/v2/balance",
+            get(route!(Sec::Signed, 5, extra::balance_v2)),
+        )
+        .route(
+            "/fapi/v2/positionRisk",
+            get(route!(Sec::Signed, 5, extra::position_risk_v2)),
+        )
+        .route(
+            "/fapi/v1/symbolConfig",
+            get(route!(Sec::Signed, 5, extra::symbol_config)),
+        )
+        .route(
+            "/fapi/v1/accountConfig",
+            get(route!(Sec::Signed, 5, extra::account_config)),
+        )
+        .route(
+            "/fapi/v1/order/test",
+            post(route!(Sec::Signed, 1, extra::test_order)),
+        )
+        .route(
+            "/fapi/v1/markPriceKlines",
+            get(route!(
+                Sec::None,
+                Weight::By(klines_weight),
+                |s: &Shared, c: &Caller| { extra::price_klines(s, c, "symbol") }
+            )),
+        )
+        .route(
+            "/fapi/v1/indexPriceKlines",
+            get(route!(
+                Sec::None,
+                Weight::By(klines_weight),
+                |s: &Shared, c: &Caller| { extra::price_klines(s, c, "pair") }
+            )),
+        )
+        .route(
+            "/fapi/v1/positionMargin",
+            post(route!(Sec::Signed, 1, extra::position_margin)),
+        )
+        .route(
+            "/fapi/v1/positionMargin/history",
+            get(route!(Sec::Signed, 1, extra::margin_history)),
         )
         .route("/private/ws", get(crate::streams::private))
         .route(
