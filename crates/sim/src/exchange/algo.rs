@@ -328,6 +328,7 @@ impl Exchange {
             update_time: now,
             self_trade_prevention: o.self_trade_prevention,
             price_match: None,
+            good_till_date: 0,
         };
         // The price was at `at` when the order triggered. A market order fills there (the
         // replay path is continuous, so that is where it crossed); a limit order fills

@@ -283,6 +283,7 @@ impl Exchange {
                 update_time: now,
                 self_trade_prevention: SelfTradePrevention::ExpireMaker,
                 price_match: None,
+                good_till_date: 0,
             };
             a.orders.push(forced.clone());
             // Open orders of a liquidated symbol are cancelled, as Binance does (without an

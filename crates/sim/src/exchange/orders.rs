@@ -175,6 +175,20 @@ impl Exchange {
         }
         let marketable =
             market || (side == Side::Buy && price >= last) || (side == Side::Sell && price <= last);
+        // Binance keeps whole seconds of `goodTillDate` and wants it more than 600 s ahead and
+        // before 9999-12-31 (CONTRACT.md 4.3, -5040).
+        let good_till_date = match req.good_till_date {
+            Some(at) if tif == TimeInForce::Gtd => {
+                if at <= now + 600_000 || at >= 253_402_300_799_000 {
+                    return Err(ApiError::bad(
+                        -5040,
+                        "goodTillDate timestamp must be greater than current time plus 600 seconds and smaller than 253402300799000",
+                    ));
+                }
+                at - at.rem_euclid(1000)
+            }
+            _ => 0,
+        };
         if tif == TimeInForce::Gtx && marketable {
             return Err(ApiError::bad(
                 -5022,
@@ -203,6 +217,7 @@ impl Exchange {
             update_time: now,
             self_trade_prevention: req.self_trade_prevention,
             price_match: req.price_match,
+            good_till_date,
         };
         Ok(Vetted {
             order,

@@ -110,6 +110,9 @@ pub struct SimOrder {
     /// `priceMatch` as placed (none: `NONE`).
     #[serde(default)]
     pub price_match: Option<PriceMatch>,
+    /// GTD: when it expires, in whole seconds (ms; 0 for the other kinds).
+    #[serde(default)]
+    pub good_till_date: i64,
 }
 
 impl SimOrder {
@@ -289,6 +292,8 @@ pub enum TimeInForce {
     Ioc,
     Fok,
     Gtx,
+    /// Good till `goodTillDate`, then EXPIRED.
+    Gtd,
 }
 
 impl TimeInForce {
@@ -299,6 +304,7 @@ impl TimeInForce {
             "IOC" => Some(Self::Ioc),
             "FOK" => Some(Self::Fok),
             "GTX" => Some(Self::Gtx),
+            "GTD" => Some(Self::Gtd),
             _ => None,
         }
     }
@@ -310,6 +316,7 @@ impl TimeInForce {
             Self::Ioc => "IOC",
             Self::Fok => "FOK",
             Self::Gtx => "GTX",
+            Self::Gtd => "GTD",
         }
     }
 

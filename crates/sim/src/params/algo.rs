@@ -80,7 +80,12 @@ impl NewAlgoOrder {
                 return Err(ApiError::bad(-5037, "Invalid price match"));
             }
             let price = p.req_price("price")?;
-            (price, time_in_force(p.get("timeInForce").unwrap_or("GTC"))?)
+            let tif = time_in_force(p.get("timeInForce").unwrap_or("GTC"))?;
+            if tif == TimeInForce::Gtd {
+                // The algo service here has no expiry date of its own (yet).
+                return Err(ApiError::bad(-1115, "Invalid timeInForce."));
+            }
+            (price, tif)
         } else {
             refuse_sent(p, "price")?;
             (Decimal::ZERO, TimeInForce::Gtc)

@@ -125,6 +125,8 @@ pub struct NewOrder {
     pub self_trade_prevention: SelfTradePrevention,
     /// `priceMatch`: a LIMIT order priced from the book on arrival (its `price` is then zero).
     pub price_match: Option<PriceMatch>,
+    /// `goodTillDate` of a GTD order, as sent (the exchange checks it against now).
+    pub good_till_date: Option<i64>,
 }
 
 impl NewOrder {
@@ -141,6 +143,7 @@ impl NewOrder {
             resp_type: RespType::Ack,
             self_trade_prevention: SelfTradePrevention::ExpireMaker,
             price_match: None,
+            good_till_date: None,
         }
     }
 
@@ -223,6 +226,17 @@ impl NewOrder {
             }
             OrderKind::Market
         };
+        // GTD orders name their end (CONTRACT.md 4.3: `goodTillDate` mandatory with GTD).
+        let good_till_date = match kind {
+            OrderKind::Limit {
+                time_in_force: TimeInForce::Gtd,
+                ..
+            } => Some(
+                p.int("goodTillDate")?
+                    .ok_or_else(|| ApiError::mandatory("goodTillDate"))?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             symbol,
             side,
@@ -234,6 +248,7 @@ impl NewOrder {
             resp_type,
             self_trade_prevention,
             price_match,
+            good_till_date,
         })
     }
 }

@@ -53,7 +53,7 @@ pub fn user_event(event: &UserEvent) -> Value {
                     "m": e.maker, "R": order.reduce_only, "wt": "CONTRACT_PRICE", "ot": order.order_type.as_str(), "ps": order.position_side.as_str(),
                     "cp": false, "rp": dec(e.realized), "pP": false, "si": 0, "ss": 0, "V": order.self_trade_prevention.as_str(),
                     "pm": order.price_match.map_or("NONE", crate::params::PriceMatch::as_str),
-                    "gtd": 0, "er": "0",
+                    "gtd": order.good_till_date, "er": "0",
                 },
             })
         }

@@ -26,7 +26,7 @@ pub fn order(o: &SimOrder, full: bool) -> Value {
         "reduceOnly": o.reduce_only, "closePosition": false, "side": o.side.as_str(), "positionSide": o.position_side.as_str(),
         "stopPrice": "0", "workingType": "CONTRACT_PRICE", "priceProtect": false, "origType": o.order_type.as_str(),
         "priceMatch": o.price_match.map_or("NONE", PriceMatch::as_str), "selfTradePreventionMode": o.self_trade_prevention.as_str(),
-        "goodTillDate": 0, "updateTime": o.update_time,
+        "goodTillDate": o.good_till_date, "updateTime": o.update_time,
     });
     if full {
         v["time"] = json!(o.time);

@@ -337,3 +337,52 @@ async fn mark_and_index_price_klines_follow_the_mark_price() {
         assert_eq!(last[5], "0");
     }
 }
+
+/// CONTRACT.md 4.3: a GTD order needs `goodTillDate` (-1102), more than 600 s ahead (-5040);
+/// Binance keeps its whole seconds. It works like GTC until that date and then expires
+/// (ORDER_TRADE_UPDATE EXPIRED); exchangeInfo lists GTD, which was refused with -1115.
+#[tokio::test]
+async fn a_gtd_order_rests_until_its_date_and_then_expires() {
+    let sim = support::start().await;
+    let (rest, _) = support::rest(&sim, KEY, SECRET);
+    let mut events = perpdesk_sim::server::subscribe(&sim.shared);
+    let gtd = |at: Option<i64>| {
+        let mut p = resting(&sim);
+        p.retain(|(k, _)| *k != "timeInForce");
+        p.push(("timeInForce", "GTD".into()));
+        if let Some(at) = at {
+            p.push(("goodTillDate", at.to_string()));
+        }
+        p
+    };
+    let now = sim.shared.clock.now_ms();
+    let missing: Result<Value, _> = rest.call(&signed(Post, "/fapi/v1/order"), &gtd(None)).await;
+    assert_eq!(code_of(missing), -1102);
+    let soon: Result<Value, _> = rest
+        .call(&signed(Post, "/fapi/v1/order"), &gtd(Some(now + 500_000)))
+        .await;
+    assert_eq!(code_of(soon), -5040);
+    assert_eq!(open_count(&sim), 0);
+
+    let placed = place(&rest, &gtd(Some(now + 3_600_123))).await;
+    let until = now + 3_600_123 - (now + 3_600_123).rem_euclid(1000);
+    assert_eq!(
+        (
+            placed["timeInForce"].as_str(),
+            placed["goodTillDate"].as_i64()
+        ),
+        (Some("GTD"), Some(until))
+    );
+    support::advance(&sim, 1_800_000);
+    assert_eq!(open_count(&sim), 1, "before its date it rests");
+    support::advance(&sim, 1_900_000);
+    assert_eq!(open_count(&sim), 0, "after its date it is gone");
+    let expired = support::event(&mut events, |e| {
+        e["e"] == "ORDER_TRADE_UPDATE"
+            && e["o"]["X"] == "EXPIRED"
+            && e["o"]["i"] == placed["orderId"]
+    })
+    .await;
+    assert_eq!(expired["o"]["f"], "GTD");
+    assert_eq!(expired["o"]["gtd"].as_i64(), Some(until));
+}
