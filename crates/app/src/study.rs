@@ -41,7 +41,7 @@ use crate::trading::PreviewView;
 use crate::{AppError, AppEvent, Engine};
 
 /// The strategy file the app ships, compiled in.
-pub const SHIPPED_STRATEGY: &str = include_str!("../../signal/strategies/perpdesk-v1.json");
+pub const SHIPPED_STRATEGY: &str = include_str!("../../signal/strategies/perpdesk-v2.json");
 
 /// Days of 1h candles read per symbol: the longest rule looks back 120 days, and the edge
 /// test needs well over a year of daily returns to say anything.
@@ -487,6 +487,26 @@ pub fn window_of(universe: &Universe, end: DateTime<Utc>) -> Result<Window, Stud
     })
 }
 
+/// The study's symbols: the watched ones the exchange lists, then the rest of its list in
+/// its order, at most [`MAX_UNIVERSE`]. A watched symbol the exchange no longer (or not yet)
+/// lists has no candles to read; it is left out rather than failing the whole study.
+fn universe_order(watched: Vec<Symbol>, listed: Vec<Symbol>) -> Vec<Symbol> {
+    let mut list: Vec<Symbol> = watched
+        .into_iter()
+        .filter(|s| listed.contains(s))
+        .take(MAX_UNIVERSE)
+        .collect();
+    for s in listed {
+        if list.len() >= MAX_UNIVERSE {
+            break;
+        }
+        if !list.contains(&s) {
+            list.push(s);
+        }
+    }
+    list
+}
+
 /// Rounds a stop to the tick towards the entry, so rounding never widens it past a limit.
 fn stop_on_tick(stop: f64, long: bool, tick: Decimal) -> Option<Decimal> {
     let p = Decimal::from_f64(stop)?;
@@ -561,16 +581,8 @@ impl Engine {
         &self,
         client: &perpdesk_binance::Client,
     ) -> Result<Vec<Symbol>, AppError> {
-        let mut list = self.watchlist_symbols().await?;
-        for s in client.listed_symbols().await? {
-            if list.len() >= MAX_UNIVERSE {
-                break;
-            }
-            if !list.contains(&s) {
-                list.push(s);
-            }
-        }
-        Ok(list)
+        let listed = client.listed_symbols().await?;
+        Ok(universe_order(self.watchlist_symbols().await?, listed))
     }
 
     async fn compute_study(
@@ -726,10 +738,18 @@ impl Engine {
             .ok_or_else(|| {
                 AppError::invalid("symbol", format!("{sym} is not in the study's universe"))
             })?;
-        let sigma_annual = l.annual_vol.filter(|_| l.weight != 0.0).ok_or_else(|| {
-            AppError::invalid(
+        if l.weight == 0.0 {
+            return Err(AppError::invalid(
                 "family",
                 format!("{family} holds no position in {sym}: nothing to size"),
+            ));
+        }
+        let sigma_annual = l.annual_vol.ok_or_else(|| {
+            AppError::invalid(
+                "family",
+                format!(
+                    "{family} has no volatility estimate of {sym} on its bars: nothing to size"
+                ),
             )
         })?;
         let strategy = shipped_strategy().map_err(StudyError::from)?.strategy;
@@ -851,6 +871,21 @@ mod tests {
             data_end(t("2023-05-02T00:00:00Z")),
             t("2023-05-02T00:00:00Z")
         );
+    }
+
+    #[test]
+    fn the_universe_is_the_listed_watchlist_then_the_exchanges_list() {
+        let syms = |v: &[&str]| -> Vec<Symbol> {
+            v.iter().map(|s| Symbol::new(s).expect("symbol")).collect()
+        };
+        let got = universe_order(
+            syms(&["SOLUSDT", "GONEUSDT", "BTCUSDT"]),
+            syms(&["BTCUSDT", "ETHUSDT", "SOLUSDT"]),
+        );
+        assert_eq!(got, syms(&["SOLUSDT", "BTCUSDT", "ETHUSDT"]));
+        let many: Vec<String> = (0..MAX_UNIVERSE + 5).map(|i| format!("S{i}USDT")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(universe_order(vec![], syms(&many)).len(), MAX_UNIVERSE);
     }
 
     #[test]

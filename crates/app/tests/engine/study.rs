@@ -53,11 +53,16 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
     // Whole closed days only: the record ends just before the replay's last midnight.
     let now = chrono::DateTime::from_timestamp_millis(crate::support::START).expect("start");
     assert_eq!(report.to, data_end(now) - chrono::Duration::milliseconds(1));
+    let ids: Vec<&str> = report.families.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(
-        report.families.len(),
-        7,
-        "every rule family of the shipped file"
+        ids.len(),
+        9,
+        "every rule family and both pooled models of the shipped file: {ids:?}"
     );
+    assert!(ids.contains(&"pooled_4h") && ids.contains(&"pooled_daily"));
+    let strategy = perpdesk_app::study::shipped_strategy().expect("shipped");
+    assert_eq!(strategy.strategy.version, "2");
+    assert_eq!(report.strategy.sha256, strategy.sha256);
 
     // Nothing passes today: every signal is flat with its reasons, and so is the portfolio.
     for f in &report.families {
@@ -117,7 +122,19 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
     let engine = engine_with(start_sim().await, None).await;
     engine.ensure_study().await.expect("study");
     let rows = engine.family_signals("BTCUSDT").await.expect("rows");
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 9, "every family of strategy v2 has a row");
+    // The pooled models are judged by the same verdict and shown flat with its reasons.
+    for id in ["pooled_4h", "pooled_daily"] {
+        let row = rows.iter().find(|r| r.family == id).expect("pooled row");
+        assert_eq!(row.direction, "flat", "{id}");
+        assert!(!row.record.edge && !row.record.reasons.is_empty(), "{id}");
+    }
+    let four = rows.iter().find(|r| r.family == "pooled_4h").expect("4h");
+    assert_eq!(
+        four.next_decision_ms - four.time_ms,
+        4 * 3_600_000,
+        "the 4h model decides at every 4h close"
+    );
     let held = rows
         .iter()
         .find(|r| r.weight != 0.0 && r.annual_vol.is_some())

@@ -28,7 +28,8 @@ export function recordLine(t, fmt, r) {
 }
 
 function horizonText(t, days) {
-  return days >= 7 ? t('fam.weekly') : t('fam.daily');
+  if (days >= 7) return t('fam.weekly');
+  return days < 1 ? t('fam.every-4h') : t('fam.daily');
 }
 
 /** A small line chart of the curves given as `[values, class]`, on one shared scale. */
@@ -171,7 +172,8 @@ export function create(ctx, shared) {
         h('td', { 'data-field': 'record', text: recordLine(t, fmt, r.record) }),
         h('td', { 'data-field': 'why', text: r.record.edge ? t('fam.has-edge') : reasonsText(t, r.record.reasons) }),
         h('td', { 'data-field': 'next', text: `${fmtTime(r.next_decision_ms)} UTC` }),
-        h('td', {}, r.weight !== 0 ? button(t(r.direction === 'flat' ? 'fam.use-size-lean' : 'fam.use-size'), {
+        // Without a volatility estimate on the family's bars there is no size to suggest.
+        h('td', {}, r.weight !== 0 && r.annual_vol != null ? button(t(r.direction === 'flat' ? 'fam.use-size-lean' : 'fam.use-size'), {
           class: r.direction === 'flat' ? 'btn small' : 'btn small primary', 'data-testid': 'use-size',
           disabled: s.busy !== null, onclick: () => useSuggested(r),
         }) : ''),
