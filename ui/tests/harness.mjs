@@ -475,7 +475,7 @@ function installFakeBackend(seed) {
       if (!row || row.weight === 0) throw err('InvalidInput', `family: ${family} holds no position in ${symbol}: nothing to size`);
       const usdt = '1000';
       const ticket = { symbol, side: row.weight > 0 ? 'BUY' : 'SELL', sizing: { kind: 'fixed_notional', usdt }, leverage: 1, margin_type: 'ISOLATED', order_type: 'MARKET', price: null, take_profit: null, stop_loss: row.stop_price, signal_id: row.time_ms };
-      return { ticket, family, weight: row.weight, target_notional: row.suggested_notional, capped_by: ['max_position_notional'], stop_distance: row.stop_distance, unproven: true, preview: null };
+      return { ticket, family, weight: row.weight, equity: row.equity, target_notional: row.suggested_notional, capped_by: ['max_position_notional'], stop_distance: row.stop_distance, unproven: true, preview: null };
     },
     // As crates/app/src/autotrade.rs: every field required, turning a symbol on needs confirm.
     get_auto_trade: () => clone(fake.autoTrade),

@@ -297,7 +297,8 @@ pub struct FamilySignalView {
     pub annual_vol: Option<f64>,
     /// `|weight| × equity`, before the risk limits; `None` without an account.
     pub suggested_notional: Option<Decimal>,
-    /// The equity the notional is computed at (the account's available USDT).
+    /// The equity the notional is computed at: the account's margin balance (wallet plus
+    /// unrealised PnL, Binance's `totalMarginBalance`).
     pub equity: Option<Decimal>,
     /// The volatility stop from the last daily close, on the symbol's tick.
     pub stop_price: Option<Decimal>,
@@ -322,6 +323,9 @@ pub struct SuggestedTicket {
     pub ticket: Ticket,
     pub family: String,
     pub weight: f64,
+    /// The equity the size targets: the margin balance (wallet plus unrealised PnL), not the
+    /// available balance, which open positions' margin would shrink.
+    pub equity: Decimal,
     /// `|weight| × equity` before the risk limits.
     pub target_notional: Decimal,
     /// The risk limits that made the ticket smaller or its stop closer (`max_position_notional`,
@@ -657,7 +661,7 @@ impl Engine {
         let report = self.study_report()?;
         let session = self.active_session().await.ok();
         let equity = match &session {
-            Some(s) => s.client.available_balance("USDT").await.ok(),
+            Some(s) => s.client.margin_balance().await.ok(),
             None => None,
         };
         let tick = match &session {
@@ -711,9 +715,10 @@ impl Engine {
     }
 
     /// The one-click ticket of `family`'s signal on `symbol`: the side of the book's weight,
-    /// the notional that targets the strategy's volatility at the account's equity and the
-    /// volatility stop from the current mark (`sizing::suggest`), both capped by the risk
-    /// limits, and the preview of exactly that ticket with the risk verdict. Nothing is sent.
+    /// the notional that targets the strategy's volatility at the account's margin balance
+    /// (wallet plus unrealised PnL) and the volatility stop from the current mark
+    /// (`sizing::suggest`), both capped by the risk limits, and the preview of exactly that
+    /// ticket with the risk verdict. Nothing is sent.
     ///
     /// # Errors
     /// [`AppError::InvalidInput`] for a bad symbol, an unknown family, or a book that holds no
@@ -755,7 +760,10 @@ impl Engine {
         let strategy = shipped_strategy().map_err(StudyError::from)?.strategy;
         let session = self.active_session().await?;
         let rules = session.rules(&sym).await?;
-        let account = session.client.account_snapshot(&sym).await?;
+        let (account, equity) = tokio::try_join!(
+            session.client.account_snapshot(&sym),
+            session.client.margin_balance()
+        )?;
         let risk = self.risk_limits().await?;
         let mark = account
             .mark_price
@@ -769,7 +777,7 @@ impl Engine {
         };
         let s = suggest(
             l.weight,
-            account.available,
+            equity,
             mark,
             sigma_annual / strategy.vol_target.bars_per_year.sqrt(),
             strategy.stop_sigma_multiple,
@@ -825,6 +833,7 @@ impl Engine {
             ticket,
             family: f.id.clone(),
             weight: l.weight,
+            equity,
             target_notional: s.notional,
             capped_by,
             stop_distance: s.stop.distance,

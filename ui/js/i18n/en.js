@@ -485,5 +485,5 @@ export default {
   'fam.of-equity': 'of equity',
   'fam.use-size': 'Use the suggested size',
   'fam.use-size-lean': 'Use the size (unproven)',
-  'fam.next-help': 'Daily families decide at each 00:00 UTC close, weekly ones at Monday 00:00 UTC, the 4h model at every 4-hour close (00:00, 04:00 … UTC). The size targets 20% annual volatility at your available balance; the risk limits cap it in the ticket.',
+  'fam.next-help': 'Daily families decide at each 00:00 UTC close, weekly ones at Monday 00:00 UTC, the 4h model at every 4-hour close (00:00, 04:00 … UTC). The size targets 20% annual volatility at your margin balance (wallet plus unrealised PnL); the risk limits cap it in the ticket.',
 };
