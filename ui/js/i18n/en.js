@@ -449,7 +449,7 @@ export default {
   'fam.dsr-p': 'deflated Sharpe p',
   'fam.weekly': 'weekly (Monday 00:00 UTC)',
   'fam.daily': 'daily (00:00 UTC)',
-  'fam.every-4h': 'every 4 hours (00:00, 04:00 … UTC)',
+  'fam.every-4h': 'every 4 hours (from 00:00 UTC)',
   'fam.from-family': 'From the signal family "{family}": volatility-targeted size and stop.',
   'fam.capped': 'Reduced by the risk limits: {rules}.',
   'fam.id.trend_momentum_ls': 'Trend momentum, long/short',

@@ -449,7 +449,7 @@ export default {
   'fam.dsr-p': '紧缩夏普 p 值',
   'fam.weekly': '每周（周一 00:00 UTC）',
   'fam.daily': '每日（00:00 UTC）',
-  'fam.every-4h': '每 4 小时（00:00、04:00 … UTC）',
+  'fam.every-4h': '每 4 小时（自 00:00 UTC 起）',
   'fam.from-family': '来自信号族“{family}”：按波动率目标计算的仓位和止损。',
   'fam.capped': '已按风控限额缩小：{rules}。',
   'fam.id.trend_momentum_ls': '趋势动量（多/空）',
