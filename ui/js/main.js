@@ -91,7 +91,11 @@ function confirmDialog({ title, message, ok, danger = false }) {
       if (dialog.open) dialog.close();
       resolve(value);
     };
-    const onClose = () => done(false);
+    // As in the password prompt: the close event of the previous question (answered just
+    // before this one opened) may arrive now; only a close that left the dialog shut is a no.
+    const onClose = () => {
+      if (!dialog.open) done(false);
+    };
     dialog.addEventListener('close', onClose);
     $('#confirm-ok').onclick = () => done(true);
     $('#confirm-cancel').onclick = () => done(false);

@@ -542,7 +542,8 @@ function installFakeBackend(seed) {
     set_kill_switch: ({ on, password }) => {
       confirmLoosening(fake.limits.kill_switch && !on ? ['kill_switch'] : [], password);
       fake.limits.kill_switch = on;
-      if (on) fake.positions = [];
+      // As the engine: while locked there is no session; positions close at the unlock.
+      if (on && !fake.vault.locked) fake.positions = [];
       return clone(fake.limits);
     },
 

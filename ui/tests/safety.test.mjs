@@ -70,3 +70,34 @@ describe('loosening a safety setting needs the master password', () => {
     assert.deepEqual(errors, []);
   });
 });
+
+describe('the kill switch and the yes/no question', () => {
+  test('a close event left over from the previous question does not answer the next one', async () => {
+    const { page, errors } = await onPanel('risk', 'en');
+    await page.click('[data-testid=kill-on]');
+    await page.waitForSelector('[data-testid=confirm-dialog][open]');
+    // The close event of a question answered just before this one opened, arriving late.
+    await page.evaluate(() => document.querySelector('#confirm-dialog').dispatchEvent(new Event('close')));
+    assert.equal(await page.isVisible('[data-testid=confirm-dialog]'), true, 'still asking');
+    await page.click('[data-testid=confirm-ok]');
+    await page.waitForSelector('[data-testid=kill-state].risk-box');
+    assert.deepEqual((await callsTo(page, 'set_kill_switch')).map((c) => c.args.on), [true]);
+    assert.deepEqual(errors, []);
+  });
+
+  for (const [language, says] of [
+    ['en', /^Kill switch on: new positions are refused now\. The vault is locked, so your positions are closed when you unlock it/],
+    ['zh-CN', /^紧急停止已启用：新开仓立即被拒绝。保险库已锁定，持仓将在您解锁时最先被平掉。$/],
+  ]) {
+    test(`turned on after the vault locked, it says the positions close at the unlock (${language})`, async () => {
+      const { page, errors } = await onPanel('risk', language);
+      await page.evaluate(() => { window.__fake.vault.locked = true; });
+      await page.click('[data-testid=kill-on]');
+      await page.click('[data-testid=confirm-ok]');
+      await expectDom(page, '[data-testid=risk-save-status]', 'text', says);
+      assert.equal(await page.getAttribute('[data-testid=risk-save-status]', 'data-kind'), 'info');
+      assert.equal(await page.evaluate(() => window.__fake.positions.length > 0), true, 'nothing closed yet');
+      assert.deepEqual(errors, []);
+    });
+  }
+});

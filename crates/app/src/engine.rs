@@ -345,6 +345,9 @@ impl Engine {
                 tracing::error!(error = %e, "binding API secrets failed; tried again at the next unlock")
             }
         }
+        // Before anything else can trade or repair (statements, the paper accounts,
+        // reconciliation, the signal loop): the user asked for everything to be closed.
+        self.flatten_if_killed_while_locked().await;
         self.after_vault_opened().await;
         self.vault_status().await
     }

@@ -18,6 +18,7 @@ mod engine;
 mod error;
 pub mod events;
 mod info;
+pub mod logging;
 mod mode;
 mod password;
 mod preferences;

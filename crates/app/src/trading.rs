@@ -38,6 +38,9 @@ use serde::Serialize;
 use crate::engine::{Session, lock};
 use crate::{AppError, AppEvent, Engine};
 
+/// Set while a kill switch turned on while locked still has positions to close at unlock.
+const KILL_FLATTEN_PENDING: &str = "risk.kill_switch_flatten_pending";
+
 pub use perpdesk_core::plan::{EntryType, TAKER_FEE_RATE, Ticket};
 
 /// The risk check's verdict, shown in the preview.
@@ -746,6 +749,11 @@ impl Engine {
     /// first) or off. On works locked or not; off loosens safety and needs the vault
     /// unlocked and `password` ([`Engine::set_risk_limits`]).
     ///
+    /// While locked there is no session to trade with (locking closed them, and their keys
+    /// are sealed): the switch is saved, new orders are blocked at once, and closing the
+    /// positions waits for the next unlock, where it runs before anything else
+    /// ([`Engine::vault_unlock`]); the log, the audit and a risk event say so.
+    ///
     /// # Errors
     /// Exchange errors while flattening; the switch is saved on before flattening starts,
     /// so no new order can slip in while it runs. For off, as [`Engine::set_risk_limits`].
@@ -757,35 +765,119 @@ impl Engine {
         let mut limits = self.risk_limits().await?;
         limits.kill_switch = on;
         let limits = self.set_risk_limits(limits, password).await?;
-        if on {
-            let session = self.active_session().await?;
-            let _one_at_a_time = self.exec.lock().await;
-            let positions = session.client.positions().await?;
-            for p in &positions {
-                self.flatten(&session, &p.symbol, p.position_side).await?;
-            }
-            let open = session.client.open_orders().await?;
-            for o in open.iter().filter(|o| {
-                o.client_order_id
-                    .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
-            }) {
-                self.cancel_regular(&session, o).await?;
-            }
+        if !on {
+            self.store
+                .put_setting(KILL_FLATTEN_PENDING, &false, self.now(None))
+                .await?;
+            return Ok(limits);
+        }
+        if self.vault().is_err() {
+            self.store
+                .put_setting(KILL_FLATTEN_PENDING, &true, self.now(None))
+                .await?;
+            tracing::warn!(
+                "kill switch on while locked: new orders blocked; positions close at the next unlock"
+            );
             self.audit(
                 "user",
                 "risk.kill_switch",
-                serde_json::json!({"on": true, "closed": positions.len()}),
+                serde_json::json!({"on": true, "flatten": "at_unlock"}),
             )
             .await;
             self.events.emit(AppEvent::Risk {
                 rule: "kill_switch".into(),
-                message: format!(
-                    "kill switch on: {} position(s) closed, new orders blocked",
-                    positions.len()
-                ),
+                message: "kill switch on: new orders blocked; positions are closed when the vault is unlocked".into(),
             });
+            return Ok(limits);
         }
+        let closed = self.flatten_everything().await?;
+        self.audit(
+            "user",
+            "risk.kill_switch",
+            serde_json::json!({"on": true, "closed": closed}),
+        )
+        .await;
+        self.events.emit(AppEvent::Risk {
+            rule: "kill_switch".into(),
+            message: format!("kill switch on: {closed} position(s) closed, new orders blocked"),
+        });
         Ok(limits)
+    }
+
+    /// Closes every position of the active account and cancels perpdesk's open orders;
+    /// returns how many positions it closed.
+    async fn flatten_everything(&self) -> Result<usize, AppError> {
+        let session = self.active_session().await?;
+        let _one_at_a_time = self.exec.lock().await;
+        let positions = session.client.positions().await?;
+        for p in &positions {
+            self.flatten(&session, &p.symbol, p.position_side).await?;
+        }
+        let open = session.client.open_orders().await?;
+        for o in open.iter().filter(|o| {
+            o.client_order_id
+                .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
+        }) {
+            self.cancel_regular(&session, o).await?;
+        }
+        Ok(positions.len())
+    }
+
+    /// At unlock, first: closes the positions of a kill switch turned on while locked. A
+    /// failure is logged and reported, and the flattening is tried again at the next
+    /// unlock; the switch itself keeps every new order out meanwhile.
+    pub(crate) async fn flatten_if_killed_while_locked(&self) {
+        let pending = self
+            .store
+            .setting::<bool>(KILL_FLATTEN_PENDING)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(false);
+        if !pending {
+            return;
+        }
+        let still_on = self.risk_limits().await.is_ok_and(|l| l.kill_switch);
+        let outcome = if still_on {
+            self.flatten_everything().await
+        } else {
+            Ok(0)
+        };
+        match outcome {
+            Ok(closed) => {
+                if let Err(e) = self
+                    .store
+                    .put_setting(KILL_FLATTEN_PENDING, &false, self.now(None))
+                    .await
+                {
+                    tracing::error!(error = %e, "clearing the kill switch's pending flattening failed");
+                }
+                if still_on {
+                    tracing::warn!(closed, "kill switch: positions closed at unlock");
+                    self.audit(
+                        "app",
+                        "risk.kill_switch",
+                        serde_json::json!({"on": true, "closed": closed, "at": "unlock"}),
+                    )
+                    .await;
+                    self.events.emit(AppEvent::Risk {
+                        rule: "kill_switch".into(),
+                        message: format!(
+                            "kill switch on: {closed} position(s) closed at unlock, new orders blocked"
+                        ),
+                    });
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "kill switch: closing the positions at unlock failed; tried again at the next unlock");
+                self.events.emit(AppEvent::Risk {
+                    rule: "kill_switch".into(),
+                    message: format!(
+                        "kill switch on, but closing the positions failed: {e}; close them by hand"
+                    ),
+                });
+            }
+        }
     }
 
     /// Open positions with their TP/SL, read from the exchange.

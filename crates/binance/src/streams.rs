@@ -126,6 +126,16 @@ pub fn private_url(streams_base: &str, listen_key: &str) -> String {
     )
 }
 
+/// `reason` with every copy of the listen key replaced. The key is a bearer token for the
+/// account's private stream, and a reason travels on to the log, the UI and the caller; a
+/// server's close frame or error text may echo the URL that carries it.
+fn without_key(reason: &str, listen_key: &str) -> String {
+    if listen_key.is_empty() {
+        return reason.to_owned();
+    }
+    reason.replace(listen_key, "<listenKey>")
+}
+
 /// Why a connection ended.
 enum Ended {
     /// The caller dropped the receiver: stop for good.
@@ -326,7 +336,7 @@ impl UserStream {
                 }
             };
             let url = private_url(&self.streams_base, &key);
-            let ended = pump(
+            let ended = match pump(
                 &url,
                 self.config,
                 &sink,
@@ -335,7 +345,12 @@ impl UserStream {
                 Some((&self.rest, &key)),
                 |text| text.contains("\"listenKeyExpired\""),
             )
-            .await;
+            .await
+            {
+                Ended::Reconnect(reason) => Ended::Reconnect(without_key(&reason, &key)),
+                Ended::NewKey(reason) => Ended::NewKey(without_key(&reason, &key)),
+                Ended::CallerGone => Ended::CallerGone,
+            };
             match ended {
                 Ended::CallerGone => {
                     if let Err(e) = self

@@ -20,7 +20,7 @@ pub async fn set_auto_trade(
     host: State<'_, Host>,
     settings: serde_json::Value,
     confirm: Option<bool>,
-    password: Option<String>,
+    password: Option<perpdesk_vault::SecretString>,
 ) -> Result<AutoTrade, UiError> {
     // Parsed here rather than by Tauri so a malformed value comes back as InvalidInput.
     let settings: AutoTrade = serde_json::from_value(settings)
@@ -28,10 +28,6 @@ pub async fn set_auto_trade(
     Ok(host
         .engine()
         .await?
-        .set_auto_trade(
-            settings,
-            confirm.unwrap_or(false),
-            password.map(perpdesk_vault::SecretString::new),
-        )
+        .set_auto_trade(settings, confirm.unwrap_or(false), password)
         .await?)
 }

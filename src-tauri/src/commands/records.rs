@@ -90,7 +90,7 @@ pub async fn set_ledger_settings(
     mode: String,
     include_manual: bool,
     period: String,
-    password: Option<String>,
+    password: Option<perpdesk_vault::SecretString>,
 ) -> Result<LedgerSettings, UiError> {
     let settings = LedgerSettings {
         platform_ratio: platform_ratio.trim().parse().map_err(|_| {
@@ -111,7 +111,6 @@ pub async fn set_ledger_settings(
             },
         )?,
     };
-    let password = password.map(perpdesk_vault::SecretString::new);
     Ok(host
         .engine()
         .await?

@@ -14,16 +14,22 @@ pub async fn vault_status(host: State<'_, Host>) -> Result<VaultStatus, UiError>
 
 /// First run: sets the master password and opens a funded paper account.
 #[tauri::command]
-pub async fn vault_setup(host: State<'_, Host>, password: String) -> Result<VaultStatus, UiError> {
+pub async fn vault_setup(
+    host: State<'_, Host>,
+    password: SecretString,
+) -> Result<VaultStatus, UiError> {
     let engine = host.engine().await?;
-    Ok(engine.first_run(SecretString::new(password)).await?)
+    Ok(engine.first_run(password).await?)
 }
 
 /// Opens the vault.
 #[tauri::command]
-pub async fn vault_unlock(host: State<'_, Host>, password: String) -> Result<VaultStatus, UiError> {
+pub async fn vault_unlock(
+    host: State<'_, Host>,
+    password: SecretString,
+) -> Result<VaultStatus, UiError> {
     let engine = host.engine().await?;
-    Ok(engine.unlock(SecretString::new(password)).await?)
+    Ok(engine.unlock(password).await?)
 }
 
 /// Locks the vault now.
@@ -36,15 +42,12 @@ pub async fn vault_lock(host: State<'_, Host>) -> Result<VaultStatus, UiError> {
 #[tauri::command]
 pub async fn change_master_password(
     host: State<'_, Host>,
-    current_password: String,
-    new_password: String,
+    current_password: SecretString,
+    new_password: SecretString,
 ) -> Result<VaultStatus, UiError> {
     let engine = host.engine().await?;
     Ok(engine
-        .change_master_password(
-            SecretString::new(current_password),
-            SecretString::new(new_password),
-        )
+        .change_master_password(current_password, new_password)
         .await?)
 }
 
@@ -61,9 +64,8 @@ pub async fn note_activity(host: State<'_, Host>) -> Result<bool, UiError> {
 pub async fn set_auto_lock(
     host: State<'_, Host>,
     minutes: u32,
-    password: Option<String>,
+    password: Option<SecretString>,
 ) -> Result<VaultStatus, UiError> {
-    let password = password.map(SecretString::new);
     Ok(host
         .engine()
         .await?
@@ -75,12 +77,10 @@ pub async fn set_auto_lock(
 #[tauri::command]
 pub async fn export_backup(
     host: State<'_, Host>,
-    password: String,
+    password: SecretString,
 ) -> Result<perpdesk_app::backup::BackupInfo, UiError> {
     let engine = host.engine().await?;
-    Ok(engine
-        .export_backup(&host.exports_dir(), SecretString::new(password))
-        .await?)
+    Ok(engine.export_backup(&host.exports_dir(), password).await?)
 }
 
 /// Verifies a backup and stages it; a restart finishes the restore. A backup from before
@@ -89,15 +89,15 @@ pub async fn export_backup(
 pub async fn import_backup(
     host: State<'_, Host>,
     path: String,
-    password: String,
-    current_password: Option<String>,
+    password: SecretString,
+    current_password: Option<SecretString>,
 ) -> Result<perpdesk_app::backup::RestoreStaged, UiError> {
     let engine = host.engine().await?;
     Ok(engine
         .import_backup_with_current(
             std::path::Path::new(path.trim()),
-            SecretString::new(password),
-            current_password.map(SecretString::new),
+            password,
+            current_password,
             &host.data_dir(),
         )
         .await?)

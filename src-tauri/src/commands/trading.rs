@@ -88,11 +88,10 @@ pub async fn risk_limits(host: State<'_, Host>) -> Result<RiskLimits, UiError> {
 pub async fn set_risk_limits(
     host: State<'_, Host>,
     limits: serde_json::Value,
-    password: Option<String>,
+    password: Option<perpdesk_vault::SecretString>,
 ) -> Result<RiskLimits, UiError> {
     let limits: RiskLimits =
         serde_json::from_value(limits).map_err(|e| AppError::invalid("limits", e.to_string()))?;
-    let password = password.map(perpdesk_vault::SecretString::new);
     Ok(host
         .engine()
         .await?
@@ -105,8 +104,7 @@ pub async fn set_risk_limits(
 pub async fn set_kill_switch(
     host: State<'_, Host>,
     on: bool,
-    password: Option<String>,
+    password: Option<perpdesk_vault::SecretString>,
 ) -> Result<RiskLimits, UiError> {
-    let password = password.map(perpdesk_vault::SecretString::new);
     Ok(host.engine().await?.set_kill_switch(on, password).await?)
 }

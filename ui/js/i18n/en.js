@@ -432,6 +432,7 @@ export default {
   'risk.kill-message': 'This flattens every position at market and cancels every open order, then refuses every new position. Continue?',
   'risk.kill-ok': 'Flatten everything and stop',
   'risk.kill-on-done': 'Kill switch on; every position was flattened.',
+  'risk.kill-on-at-unlock': 'Kill switch on: new positions are refused now. The vault is locked, so your positions are closed when you unlock it, before anything else.',
   'risk.kill-off-done': 'Kill switch off.',
   'fam.title': 'Signal families (rules and pooled models on the whole universe)',
   'fam.lead': 'Each family is one fixed rule or one pooled model, judged by the edge test on the book of every symbol: Sharpe net of fees, slippage and funding with its 90% interval, against holding the equal-weight basket, against 500 random-timing strategies, and deflated for every configuration ever tried. A family without an edge is shown flat, with the reasons.',

@@ -84,7 +84,12 @@ export function create(ctx) {
     }
     try {
       limits = await ctx.api.setKillSwitch(on);
-      status = { kind: 'ok', text: t(on ? 'risk.kill-on-done' : 'risk.kill-off-done') };
+      // Locked meanwhile (auto-lock): the switch is saved and blocks orders, but there is no
+      // session to close positions with until the next unlock, which closes them first.
+      const waits = on && (await ctx.api.vaultStatus().catch(() => null))?.locked === true;
+      status = waits
+        ? { kind: 'info', text: t('risk.kill-on-at-unlock') }
+        : { kind: 'ok', text: t(on ? 'risk.kill-on-done' : 'risk.kill-off-done') };
     } catch (err) {
       status = { kind: 'error', text: describeError(t, err) };
       ctx.fail(err, false);

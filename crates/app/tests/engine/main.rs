@@ -8,6 +8,7 @@ mod crash;
 mod faults;
 #[cfg(unix)]
 mod files;
+mod leaks;
 mod password;
 mod permissions;
 mod replay;

@@ -4,7 +4,7 @@
 //! password change.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use perpdesk_app::backup::apply_pending_restore;
@@ -16,7 +16,8 @@ use perpdesk_vault::{ManualClock, SecretString};
 use rust_decimal_macros::dec;
 
 use crate::support::{
-    PASSWORD, data_dir, engine_on, previewed_mark, secret_forms, start_sim, ticket,
+    PASSWORD, assert_absent, data_dir, engine_on, file_log, files_under, previewed_mark,
+    secret_forms, start_sim, ticket,
 };
 
 const NEW_PASSWORD: &str = "a brand new passphrase 2026 ok";
@@ -473,37 +474,6 @@ async fn auto_lock_follows_the_user_and_drops_the_sessions_when_it_fires() {
 
 // ----- the leak scan, extended --------------------------------------------------------------
 
-/// A `MakeWriter` that appends every log line to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-fn assert_absent(what: &str, haystack: &[u8], forms: &[String]) {
-    for form in forms {
-        assert!(
-            !haystack.windows(form.len()).any(|w| w == form.as_bytes()),
-            "the secret (as {}…) appears in {what}",
-            &form[..4]
-        );
-    }
-}
-
 const PANIC_SECRET: &str = "PERPDESK_LEAK_PANIC_SECRET";
 const PANIC_DB: &str = "PERPDESK_LEAK_PANIC_DB";
 
@@ -538,16 +508,7 @@ async fn panic_worker() {
 /// reads, while the scan itself demonstrably sees the data it checks.
 #[tokio::test]
 async fn no_secret_reaches_logs_panics_or_views_across_a_password_change() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .finish();
-    // Process-wide: a thread-local subscriber misses callsites whose interest another test's
-    // thread cached first. Other tests' lines land here too, which only widens the scan.
-    tracing::subscriber::set_global_default(subscriber).expect("only this test sets one");
-
+    let logs = file_log();
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = open(dir.path()).await;
     engine.first_run(pw(PASSWORD)).await.expect("first run");
@@ -622,7 +583,11 @@ async fn no_secret_reaches_logs_panics_or_views_across_a_password_change() {
         assert_absent(&path.display().to_string(), &bytes, &forms);
     }
 
-    let captured = logs.0.lock().expect("logs").clone();
+    // The log files the app's own logger wrote, as they are on disk.
+    let captured: Vec<u8> = files_under(logs)
+        .into_iter()
+        .flat_map(|(_, bytes)| bytes)
+        .collect();
     let text = String::from_utf8_lossy(&captured);
     // The scan saw the whole run: trading, syncing and the password change all logged.
     for expected in ["master password changed", "DEBUG", "event"] {

@@ -7,7 +7,10 @@ use perpdesk_core::{RiskLimits, Symbol};
 use perpdesk_vault::SecretString;
 use rust_decimal_macros::dec;
 
-use crate::support::{PASSWORD, engine_on, start_sim};
+use perpdesk_app::AppEvent;
+use perpdesk_core::Side;
+
+use crate::support::{PASSWORD, engine_on, previewed_mark, start_sim, ticket};
 
 fn password() -> Option<SecretString> {
     Some(SecretString::new(PASSWORD.into()))
@@ -212,7 +215,10 @@ async fn tightening_works_locked_and_without_the_password_and_is_audited() {
     );
     // On with the vault locked: saved before anything else, so no order can pass; closing
     // positions needs the exchange session, which waits for an unlock.
-    let _ = engine.set_kill_switch(true, None).await;
+    engine
+        .set_kill_switch(true, None)
+        .await
+        .expect("kill switch on while locked");
     assert!(engine.risk_limits().await.expect("limits").kill_switch);
 
     let audit = engine.store().recent_audit(20).await.expect("audit");
@@ -228,4 +234,75 @@ async fn tightening_works_locked_and_without_the_password_and_is_audited() {
     ] {
         assert!(tightened.contains(&action), "{action} in {tightened:?}");
     }
+}
+
+/// The kill switch turned on while locked is saved and blocks orders at once, says that the
+/// positions close at the unlock, and closes them there first: before the unlock returns and
+/// before anything it does afterwards (the audit shows the order).
+#[tokio::test]
+async fn a_kill_switch_turned_on_while_locked_closes_the_positions_first_thing_at_unlock() {
+    let engine = engine_on(start_sim().await).await;
+    let entry = previewed_mark(&engine).await;
+    engine
+        .place_order(&ticket(Side::Buy, dec!(500), entry, dec!(2), dec!(2)))
+        .await
+        .expect("placed");
+    assert_eq!(engine.positions().await.expect("positions").len(), 1);
+    engine.vault_lock().await.expect("locked");
+    let mut events = engine.events().subscribe();
+
+    let limits = engine
+        .set_kill_switch(true, None)
+        .await
+        .expect("saved while locked");
+    assert!(limits.kill_switch);
+    let said = loop {
+        match events.try_recv().expect("the switch reported itself") {
+            AppEvent::Risk { rule, message } if rule == "kill_switch" => break message,
+            _ => {}
+        }
+    };
+    assert!(said.contains("closed when the vault is unlocked"), "{said}");
+    let audit = engine.store().recent_audit(5).await.expect("audit");
+    assert_eq!(audit[0].action, "risk.kill_switch");
+    assert_eq!(audit[0].details["flatten"], "at_unlock");
+    let lock_mark = audit[0].id;
+
+    engine
+        .unlock(SecretString::new(PASSWORD.into()))
+        .await
+        .expect("unlocked");
+    assert!(
+        engine.positions().await.expect("positions").is_empty(),
+        "closed by the time the unlock returns"
+    );
+    let mut since: Vec<_> = engine
+        .store()
+        .recent_audit(50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.id > lock_mark)
+        .collect();
+    since.reverse();
+    let actions: Vec<&str> = since.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions[..3],
+        ["order.close", "risk.kill_switch", "vault.unlocked"],
+        "{actions:?}"
+    );
+    assert_eq!(since[1].details["at"], "unlock");
+    assert_eq!(since[1].details["closed"], 1);
+    // Done once: the next unlock closes nothing more.
+    engine.vault_lock().await.expect("locked again");
+    engine
+        .unlock(SecretString::new(PASSWORD.into()))
+        .await
+        .expect("unlocked again");
+    let last = engine.store().recent_audit(3).await.expect("audit");
+    assert!(
+        last.iter().all(|e| e.action != "risk.kill_switch"),
+        "{:?}",
+        last.iter().map(|e| &e.action).collect::<Vec<_>>()
+    );
 }

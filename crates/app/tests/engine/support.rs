@@ -4,8 +4,8 @@
 //! Tests drive the engine against the real simulator over HTTP; nothing of our own client
 //! is mocked.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use perpdesk_binance::rest::LocalClock;
 use perpdesk_binance::{BaseUrls, Client, HmacSigner, RestClient, RestConfig};
@@ -177,4 +177,54 @@ pub fn assert_bracket_working(placed: &perpdesk_app::trading::PlacedTicket) {
         placed.take_profit.as_ref().map(|o| o.state),
         Some(OrderState::New)
     );
+}
+
+/// The test binary's log: the app's own file logger ([`perpdesk_app::logging`]) at every
+/// level, with panics logged as the desktop app logs them, into a folder that lives as long as
+/// the process. Installed once, process-wide (a thread-local subscriber misses callsites whose
+/// interest another test's thread cached first); other tests' lines land there too, which only
+/// widens a scan. Returns the folder.
+pub fn file_log() -> &'static Path {
+    use tracing_subscriber::prelude::*;
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("log folder");
+        let files = perpdesk_app::logging::LogFiles::open(dir.path(), 7).expect("log files");
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with(perpdesk_app::logging::file_layer(files));
+        tracing::subscriber::set_global_default(subscriber).expect("only file_log sets one");
+        perpdesk_app::logging::log_panics();
+        dir
+    })
+    .path()
+}
+
+/// Every file under `dir` (recursively) with its bytes.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                // A file removed between listing and reading (a -wal at checkpoint) is gone.
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// Fails naming `what` when any of `forms` occurs in `haystack`.
+pub fn assert_absent(what: &str, haystack: &[u8], forms: &[String]) {
+    for form in forms {
+        assert!(
+            !haystack.windows(form.len()).any(|w| w == form.as_bytes()),
+            "a secret (as {}…) appears in {what}",
+            &form[..4]
+        );
+    }
 }

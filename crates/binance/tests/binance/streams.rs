@@ -156,3 +156,75 @@ async fn the_user_stream_keeps_its_key_alive_and_renews_it_when_it_expires() {
         .expect("stops")
         .expect("task");
 }
+
+/// A user stream on the stub's REST side whose sockets go to `streams` (the stub's own
+/// WebSocket route unless given).
+fn user_stream(stub: &stub::Stub, streams: Option<String>) -> UserStream {
+    let urls = BaseUrls {
+        rest: stub.url(),
+        spot_rest: None,
+        streams: streams.unwrap_or_else(|| format!("ws://{}", stub.addr)),
+    };
+    let rest = Arc::new(
+        RestClient::new(
+            &urls,
+            Some(Arc::new(HmacSigner::new(API_KEY, SECRET))),
+            RestConfig::default(),
+        )
+        .expect("client"),
+    );
+    UserStream::new(rest, &urls.streams, fast())
+}
+
+/// The first disconnect reason of a user stream, with the stream stopped afterwards.
+async fn first_disconnect(stream: UserStream) -> String {
+    let (tx, mut rx) = mpsc::channel::<StreamEvent<Value>>(16);
+    let task = tokio::spawn(stream.run(tx));
+    let reason = loop {
+        if let StreamEvent::Disconnected { reason, .. } = next(&mut rx).await {
+            break reason;
+        }
+    };
+    drop(rx);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops")
+        .expect("task");
+    reason
+}
+
+// The listen key is the bearer token of the account's private stream: its URL must stay out
+// of every reason, which goes on to the log and the UI (issue 16, item 7's stream half).
+
+#[tokio::test]
+async fn a_failing_connect_never_puts_the_listen_key_in_its_reason() {
+    let stub = stub::start().await;
+    // A port nobody listens on: bound, then released.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let reason = first_disconnect(user_stream(&stub, Some(format!("ws://{closed}")))).await;
+    assert!(reason.starts_with("connect: "), "{reason}");
+    assert!(
+        !reason.contains("key1") && !reason.contains("listenKey="),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_echoes_the_stream_url_never_puts_the_listen_key_in_the_reason() {
+    let stub = stub::start().await;
+    stub.state
+        .ws_script
+        .lock()
+        .expect("lock")
+        .push_back(vec![stub::CLOSE_ECHOING_URL.into()]);
+    let reason = first_disconnect(user_stream(&stub, None)).await;
+    // The server did echo it: the reason names the route, with the key blanked out.
+    assert!(
+        reason.contains("/private/ws?listenKey=<listenKey>"),
+        "{reason}"
+    );
+    assert!(!reason.contains("key1"), "{reason}");
+}

@@ -80,6 +80,9 @@ pub struct StubState {
 
 /// Ends a WebSocket script without closing the socket.
 pub const HOLD: &str = "__hold__";
+/// A scripted frame: close the socket with a reason that echoes the request's path and query,
+/// as a server naming the stream it refuses would.
+pub const CLOSE_ECHOING_URL: &str = "__close_echoing_url__";
 
 impl StubState {
     pub fn now_ms(&self) -> i64 {
@@ -331,6 +334,14 @@ async fn websocket(
         .unwrap_or_else(|| vec![HOLD.to_owned()]);
     ws.on_upgrade(move |mut socket| async move {
         for frame in frames {
+            if frame == CLOSE_ECHOING_URL {
+                let close = axum::extract::ws::CloseFrame {
+                    code: 1008,
+                    reason: format!("refused {uri}").into(),
+                };
+                let _ = socket.send(Message::Close(Some(close))).await;
+                return;
+            }
             if frame == HOLD {
                 // Keep the socket open (answering pings) until the client goes away.
                 while let Some(Ok(_)) = socket.recv().await {}

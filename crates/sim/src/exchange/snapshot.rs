@@ -198,7 +198,13 @@ impl Exchange {
         tmp_name.push(format!(".tmp{}", std::process::id()));
         let tmp = path.with_file_name(tmp_name);
         let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
+            // Paper accounts' secrets are in it: owner-only from the first byte (0600 on Unix,
+            // whatever the umask); the rename then replaces any older, looser file.
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&tmp)?;
             f.write_all(&json)?;
             f.sync_all()?;
             std::fs::rename(&tmp, path)?;
