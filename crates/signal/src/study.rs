@@ -18,6 +18,7 @@ use crate::edge::{
 };
 use crate::evaluate::BrierSkill;
 use crate::families::{Carry, Family, Rule, funding_carry};
+use crate::frozen::FrozenPooled;
 use crate::pooled::PooledFamily;
 use crate::portfolio::{Curve, asset_vol, basket_targets, book, combine, targets};
 use crate::signal::SignalDirection;
@@ -242,6 +243,27 @@ pub fn study(
     log: &TrialLog,
     models: Vec<ModelBooks>,
 ) -> Result<StudyReport, SignalError> {
+    study_with(universe, strategy, window, log, models, None)
+}
+
+/// [`study`], with the pooled families scored by a frozen model file instead of their
+/// walk-forward when `frozen` is given: no pooled fit over any period, every bar forecast by
+/// the file's model (the held-back test's path).
+///
+/// # Errors
+/// As [`study`], and [`SignalError::FrozenModel`] for a file that does not belong to the
+/// strategy ([`FrozenPooled::check`]).
+pub fn study_with(
+    universe: &Universe,
+    strategy: &LoadedStrategy,
+    window: Window,
+    log: &TrialLog,
+    models: Vec<ModelBooks>,
+    frozen: Option<&FrozenPooled>,
+) -> Result<StudyReport, SignalError> {
+    if let Some(f) = frozen {
+        f.check(strategy)?;
+    }
     let s = &strategy.strategy;
     let costs = costs_of(strategy);
     let daily_panel = Panel::new(universe, Duration::days(1))?;
@@ -283,7 +305,10 @@ pub fn study(
     }
     for (f, &i) in s.pooled.iter().zip(&pooled_at) {
         let p = &all_panels[i];
-        let out = crate::pooled::run(f, p, &s.vol_target, s.freeze_date)?;
+        let out = match frozen {
+            Some(fz) => crate::pooled::score(f, p, &s.vol_target, &fz.horizon(&f.id)?.model)?,
+            None => crate::pooled::run(f, p, &s.vol_target, s.freeze_date)?,
+        };
         let t = targets(p, &out.signal, &f.vol_target(&s.vol_target), &s.limits)?;
         let b = book(p, &t, window, costs, None)?;
         let sharpe = daily_stats(&b)?.0.sharpe;
@@ -417,12 +442,11 @@ pub fn study(
     })
 }
 
-fn vol_for(p: &Panel, s: &crate::strategy::Strategy) -> Vec<Vec<Option<f64>>> {
-    if p.bar == Duration::days(1) {
-        asset_vol(p, &s.vol_target)
-    } else {
-        vec![vec![None; p.len()]; p.assets.len()]
-    }
+/// `[asset][bar]` annualised volatility on any panel the study builds (1h, 4h, daily): the
+/// sizing's estimator with the same half-life in days, scaled to the panel's bar, so every
+/// family's latest signal carries a volatility, and from it a stop.
+pub fn vol_for(p: &Panel, s: &crate::strategy::Strategy) -> Vec<Vec<Option<f64>>> {
+    asset_vol(p, &s.vol_target.on_bar(p.bar))
 }
 
 /// The curve of a book compounded into UTC days (so 1h and daily books chart alike), with
