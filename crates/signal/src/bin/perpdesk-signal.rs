@@ -18,7 +18,7 @@ use perpdesk_signal::edge::TrialLog;
 use perpdesk_signal::frozen::{FrozenPooled, freeze};
 use perpdesk_signal::model_family::{frozen_books, hourly_panel, walk_forward_books};
 use perpdesk_signal::strategy::{Days, LoadedStrategy, Strategy};
-use perpdesk_signal::study::{StudyReport, study, study_with};
+use perpdesk_signal::study::{StudyReport, study, study_with, universe_label};
 use perpdesk_signal::universe::{Universe, UniverseBuilder, classify_file};
 use perpdesk_signal::{
     Evaluation, ModelCard, Ohlcv, SavedModel, SignalError, default_walk_forward_1h,
@@ -634,8 +634,7 @@ fn tables(r: &StudyReport) -> String {
 fn append_trials(path: &Path, r: &StudyReport, u: &Universe) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let log = TrialLog::parse(&text).with_context(|| format!("reading {}", path.display()))?;
-    let symbols: Vec<&str> = u.symbols.iter().map(|s| s.symbol.as_str()).collect();
-    let universe = format!("{} symbols: {}", symbols.len(), symbols.join(","));
+    let universe = universe_label(u);
     let funded: Vec<&str> = r
         .symbols
         .iter()
@@ -698,7 +697,7 @@ fn append_trials(path: &Path, r: &StudyReport, u: &Universe) -> anyhow::Result<(
                 serde_json::to_value(p).unwrap_or_default(),
                 if p.bar_hours == 24 { "1d" } else { "4h" },
             ),
-            (None, None) => (serde_json::Value::Null, "1h"),
+            (None, None) => (f.parameters.clone().unwrap_or_default(), "1h"),
         };
         add(&f.trial_id, &f.id, params, bar, &f.verdict);
     }

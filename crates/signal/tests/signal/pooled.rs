@@ -46,7 +46,7 @@ fn small(bar_hours: i64) -> PooledFamily {
 
 /// `n` symbols of hourly random-walk candles over `days` (some listed late, a few hours
 /// missing, one with a funding series), from `seed`.
-fn hourly_universe(seed: u64, n: usize, days: usize) -> Universe {
+pub fn hourly_universe(seed: u64, n: usize, days: usize) -> Universe {
     let mut x = seed | 1;
     let mut rnd = move || {
         x ^= x << 13;
