@@ -474,6 +474,50 @@ fn forecast_bar(
     }
 }
 
+/// Every scheduled fit, in order. The fits are independent of each other (each reads the
+/// rows its purge allows), so they are shared among the machine's cores; each is computed
+/// exactly as alone, so the models do not depend on how many cores there are.
+fn fit_all(
+    cfg: &PooledFamily,
+    panel: &Panel,
+    x: &FeatureTable,
+    y: &[Vec<Option<bool>>],
+    fits: &[usize],
+) -> Result<Vec<Option<PooledModel>>, SignalError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(fits.len());
+    if threads <= 1 {
+        return fits.iter().map(|&f| fit_at(cfg, panel, x, y, f)).collect();
+    }
+    // Later fits have more rows: dealing the fits round-robin balances the threads.
+    type Dealt = Vec<(usize, Result<Option<PooledModel>, SignalError>)>;
+    let results: Vec<Dealt> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                scope.spawn(move || {
+                    (k..fits.len())
+                        .step_by(threads)
+                        .map(|i| (i, fit_at(cfg, panel, x, y, fits[i])))
+                        .collect::<Dealt>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a fit does not panic"))
+            .collect()
+    });
+    let mut out: Vec<Option<Result<Option<PooledModel>, SignalError>>> =
+        (0..fits.len()).map(|_| None).collect();
+    for (i, r) in results.into_iter().flatten() {
+        out[i] = Some(r);
+    }
+    out.into_iter()
+        .map(|r| r.expect("every fit was dealt to a thread"))
+        .collect()
+}
+
 /// Runs the pooled family over a panel of its bar: features, the fit schedule up to
 /// `freeze`, and the out-of-sample forecasts of each model until the next fit.
 ///
@@ -490,26 +534,20 @@ pub fn run(
     let (n_assets, n) = (panel.assets.len(), panel.len());
     let mut signal = vec![vec![0.0; n]; n_assets];
     let mut probability = vec![vec![None; n]; n_assets];
-    let mut models = Vec::new();
     let fits = fit_bars(cfg, panel, freeze);
-    let mut current: Option<PooledModel> = None;
+    let fitted = fit_all(cfg, panel, &x, &y, &fits)?;
+    let mut models = Vec::new();
+    let mut current: Option<&PooledModel> = None;
     let mut next_fit = 0;
     for t in 0..n {
         if next_fit < fits.len() && fits[next_fit] == t {
-            if let Some(m) = fit_at(cfg, panel, &x, &y, t)? {
+            if let Some(m) = &fitted[next_fit] {
                 models.push(m.clone());
                 current = Some(m);
             }
             next_fit += 1;
         }
-        forecast_bar(
-            panel,
-            &x,
-            t,
-            current.as_ref(),
-            &mut signal,
-            &mut probability,
-        );
+        forecast_bar(panel, &x, t, current, &mut signal, &mut probability);
     }
     Ok(PooledOutput {
         signal,

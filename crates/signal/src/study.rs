@@ -560,6 +560,9 @@ fn per_symbol(
 ) -> Result<Vec<SymbolRecord>, SignalError> {
     let range = window.range(&panel.times);
     let mut out = Vec::new();
+    // Holding one symbol: its row is filled for its turn and cleared after, so the table is
+    // allocated once, not once per symbol.
+    let mut hold = vec![vec![0.0; panel.len()]; panel.assets.len()];
     for a in 0..panel.assets.len() {
         let Some((first, last)) = panel.span[a] else {
             continue;
@@ -579,20 +582,12 @@ fn per_symbol(
         };
         let b = book(panel, targets, window, costs, Some(&[a]))?;
         let (st, sim) = daily_stats(&b)?;
-        let hold: Vec<Vec<f64>> = (0..panel.assets.len())
-            .map(|i| {
-                (0..panel.len())
-                    .map(|t| {
-                        if i == a && panel.span[a].is_some_and(|(f, l)| f <= t && t < l) {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let h = book(panel, &hold, window, costs, Some(&[a]))?;
+        for (t, x) in hold[a].iter_mut().enumerate() {
+            *x = if first <= t && t < last { 1.0 } else { 0.0 };
+        }
+        let h = book(panel, &hold, window, costs, Some(&[a]));
+        hold[a].iter_mut().for_each(|x| *x = 0.0);
+        let h = h?;
         let bars = b.len() as f64;
         let per_year =
             DAYS_PER_YEAR * Duration::days(1).num_seconds() as f64 / b.bar.num_seconds() as f64;

@@ -165,9 +165,29 @@ fn report(kind: Kind, t: &Tally) {
     let failed: Vec<String> = FlatReason::ALL
         .iter()
         .zip(t.failed)
-        .map(|(r, c)| format!("{r:?} {:.0}%", pct(c, t.runs)))
+        .map(|(r, c)| format!("{r:?} {c}/{} ({:.1}%)", t.runs, pct(c, t.runs)))
         .collect();
     eprintln!("  criteria failed: {}", failed.join(", "));
+    // The random-timing criterion alone: under no skill its percentile is uniform, so about
+    // 5% of runs should reach the 95th percentile.
+    let above = t.runs - t.failed[1];
+    let (lo, hi) = wilson(above, t.runs);
+    eprintln!(
+        "  at or above the 95th percentile of random timing: {above}/{} ({:.1}%, 95% interval {:.1}–{:.1}%)",
+        t.runs,
+        pct(above, t.runs),
+        100.0 * lo,
+        100.0 * hi
+    );
+}
+
+/// Wilson's 95% score interval of a binomial proportion `k / n`.
+fn wilson(k: usize, n: usize) -> (f64, f64) {
+    let (k, n, z) = (k as f64, n.max(1) as f64, 1.959_964);
+    let p = k / n;
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (centre - half, centre + half)
 }
 
 fn check_kinds(runs: usize) {

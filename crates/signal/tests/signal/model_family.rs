@@ -101,3 +101,51 @@ fn trial_ids_name_their_universe_and_a_logged_trial_is_reused_only_on_its_univer
     reversed.symbols.reverse();
     assert_eq!(universe_tag(&reversed), universe_tag(&other));
 }
+
+/// The logged trial line of a family on the visible data.
+fn logged<'a>(log: &'a TrialLog, id: &str) -> &'a perpdesk_signal::edge::Trial {
+    log.trials
+        .iter()
+        .find(|t| t.id == id)
+        .unwrap_or_else(|| panic!("{id} is in the log"))
+}
+
+#[test]
+fn the_visible_data_record_reproduces_the_logged_trials_bit_for_bit() {
+    // Pins every number of the study that a speed-up could move: the books' simulation, the
+    // 500 random-timing nulls (the percentile), the trade count, turnover and drawdown of
+    // every rule family and both pooled horizons, as the evaluation logged them.
+    let v2 = Strategy::from_json(V2).expect("v2");
+    let log = TrialLog::shipped().expect("log");
+    let u = crate::common::shared_universe();
+    let r = study(u, &v2, v2.strategy.evaluation.window(), &log, vec![]).expect("study");
+    assert_eq!(r.families.len(), 9);
+    for f in &r.families {
+        let t = logged(&log, &f.trial_id);
+        let m = t.metrics.as_ref().expect("metrics");
+        let v = &f.verdict;
+        assert_eq!(v.strategy.sharpe.to_bits(), t.sharpe.to_bits(), "{}", f.id);
+        assert_eq!(
+            v.strategy.max_drawdown,
+            m["max_drawdown"].as_f64().expect("dd"),
+            "{}",
+            f.id
+        );
+        assert_eq!(
+            v.activity.turnover_per_year,
+            m["turnover_per_year"].as_f64().expect("turnover"),
+            "{}",
+            f.id
+        );
+        assert_eq!(
+            v.activity.trades as u64,
+            m["trades"].as_u64().expect("trades")
+        );
+        assert_eq!(
+            v.random_timing.percentile,
+            m["random_timing_percentile"].as_f64().expect("pctile"),
+            "{}",
+            f.id
+        );
+    }
+}
