@@ -132,7 +132,7 @@ impl<'a> Arrangement<'a> {
     }
 
     /// Draws an arrangement (see the module docs) and writes its weight path into `out`.
-    fn permute(&self, rng: &mut SplitMix64, order: &mut Vec<usize>, out: &mut Vec<f64>) {
+    fn permute(&self, rng: &mut SplitMix64, scratch: &mut Walk, out: &mut Vec<f64>) {
         out.clear();
         let m = self.interior.len();
         if m == 0 {
@@ -140,28 +140,35 @@ impl<'a> Arrangement<'a> {
             return;
         }
         out.extend_from_slice(&self.weights[..self.head]);
-        let kinds = &self.kinds;
         // A random walk over the arrangements, started at the strategy's own: swap two
         // episodes and keep the swap only if no two episodes of a kind touch and the ends
         // stay positions. The proposal is symmetric and every valid arrangement is equally
         // acceptable, so the walk's stationary distribution is uniform over the valid
         // arrangements: the one a no-skill strategy's own arrangement is drawn from.
+        // `kind` mirrors `order` (the kind at each place), so a check reads one array.
+        let Walk { order, kind } = scratch;
         order.clear();
         order.extend(0..m);
-        let valid_at = |order: &[usize], p: usize| {
-            let k = kinds[order[p]];
+        kind.clear();
+        kind.extend_from_slice(&self.kinds);
+        let valid_at = |kind: &[i8], p: usize| {
+            let k = kind[p];
             // A flat run may not sit at either end, where it would merge with the fixed ones.
             (k != 0 || (p > 0 && p + 1 < m))
-                && (p == 0 || kinds[order[p - 1]] != k)
-                && (p + 1 == m || kinds[order[p + 1]] != k)
+                && (p == 0 || kind[p - 1] != k)
+                && (p + 1 == m || kind[p + 1] != k)
         };
         for _ in 0..SWAPS_PER_EPISODE * m {
             let (i, j) = (rng.below(m), rng.below(m));
-            let same = kinds[order[i]] == kinds[order[j]];
-            order.swap(i, j);
-            let keep = same || (valid_at(order, i) && valid_at(order, j));
-            if !keep {
+            if kind[i] == kind[j] {
                 order.swap(i, j);
+                continue;
+            }
+            kind.swap(i, j);
+            if valid_at(kind, i) && valid_at(kind, j) {
+                order.swap(i, j);
+            } else {
+                kind.swap(i, j);
             }
         }
         for &e in order.iter() {
@@ -172,9 +179,16 @@ impl<'a> Arrangement<'a> {
     }
 }
 
+/// The walk's buffers, reused across nulls: the episodes' order and the kind at each place.
+#[derive(Default)]
+struct Walk {
+    order: Vec<usize>,
+    kind: Vec<i8>,
+}
+
 /// Rearranges one asset's weight path at random (see the module docs) into `out`.
 pub fn permute_episodes(weights: &[f64], rng: &mut SplitMix64, out: &mut Vec<f64>) {
-    Arrangement::new(weights).permute(rng, &mut Vec::new(), out);
+    Arrangement::new(weights).permute(rng, &mut Walk::default(), out);
 }
 
 /// Simulates weight paths over one book's returns, funding and costs, reusing its buffers.
@@ -237,13 +251,13 @@ fn nulls(
     let per_null: u64 = arrangements.iter().map(Arrangement::draws).sum();
     let n = runner.net.len();
     let mut paths: Vec<Vec<f64>> = vec![Vec::with_capacity(n); arrangements.len()];
-    let mut order = Vec::new();
+    let mut walk = Walk::default();
     range
         .map(|k| {
             let mut drawn = per_null.wrapping_mul(k as u64);
             for (arr, path) in arrangements.iter().zip(&mut paths) {
                 let mut rng = SplitMix64::skipped(seed, drawn);
-                arr.permute(&mut rng, &mut order, path);
+                arr.permute(&mut rng, &mut walk, path);
                 drawn = drawn.wrapping_add(arr.draws());
             }
             runner.sharpe(&paths)
