@@ -1,7 +1,8 @@
 //! Forwards the engine's events to the page (`app-event`), to OS notifications and to the
 //! tray's tooltip.
 
-use perpdesk_app::AppEvent;
+use perpdesk_app::{AppEvent, Language};
+use perpdesk_core::{Leg, OrderState};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 #[cfg(not(target_os = "linux"))]
 use tauri_plugin_notification::NotificationExt;
@@ -31,7 +32,8 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                     if let Err(e) = app.emit(APP_EVENT, &event) {
                         tracing::warn!(error = %e, "could not forward an event to the page");
                     }
-                    if let Some(notice) = notification(&event) {
+                    if let Some(notice) = notification(&event, crate::commands::app::language(&app))
+                    {
                         show(&app, notice);
                     }
                     if let Some(state) = tray_state(&event) {
@@ -46,68 +48,91 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
     });
 }
 
-/// An OS notification: its words (both languages: the OS shows one string) and the panel a
-/// click on it opens.
+/// An OS notification: its words, in the user's interface language, and the panel a click on
+/// it opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    pub title: &'static str,
+    pub title: String,
     pub body: String,
     /// A `data-panel` name of the dashboard (ui/index.html).
     pub panel: &'static str,
+    /// The words of the notification's "open" action.
+    pub open: &'static str,
 }
 
-/// What deserves an OS notification.
-pub fn notification(event: &AppEvent) -> Option<Notice> {
+/// The words of one language; the dashboard's own strings live in `ui/js/i18n/`.
+pub(crate) fn say(language: Language, zh: &'static str, en: &'static str) -> &'static str {
+    match language {
+        Language::ZhCn => zh,
+        Language::En => en,
+    }
+}
+
+/// What deserves an OS notification, worded in `language`.
+pub fn notification(event: &AppEvent, language: Language) -> Option<Notice> {
+    let l = language;
+    let direction = |d: &str| match d {
+        "long" => say(l, "做多", "long"),
+        "short" => say(l, "做空", "short"),
+        _ => say(l, "观望", "flat"),
+    };
     let (title, body, panel) = match event {
         AppEvent::Signal {
             symbol,
-            direction,
+            direction: d,
             probability,
             strong: true,
             ..
         } => (
-            "perpdesk · 信号 Signal",
-            format!("{symbol} {direction} · p = {:.0}%", probability * 100.0),
+            say(l, "信号", "Signal"),
+            format!(
+                "{symbol} {} · p = {:.0}%",
+                direction(d),
+                probability * 100.0
+            ),
             "signals",
         ),
         AppEvent::Order {
-            symbol, leg, state, ..
-        } if state == "FILLED" && (leg == "TakeProfit" || leg == "StopLoss") => (
-            "perpdesk · 止盈/止损 TP/SL",
-            format!(
-                "{symbol}: {} filled",
-                if leg == "TakeProfit" {
-                    "take-profit 止盈"
-                } else {
-                    "stop-loss 止损"
-                }
-            ),
-            "records",
-        ),
-        AppEvent::Order {
-            symbol, leg, state, ..
-        } if state == "FILLED" && leg == "Entry" => (
-            "perpdesk · 成交 Fill",
-            format!("{symbol}: entry filled"),
+            symbol,
+            leg: leg @ (Leg::TakeProfit | Leg::StopLoss),
+            state: OrderState::Filled,
+            ..
+        } => (
+            say(l, "止盈/止损", "Take-profit/stop-loss"),
+            if *leg == Leg::TakeProfit {
+                format!("{symbol}: {}", say(l, "止盈已成交", "take-profit filled"))
+            } else {
+                format!("{symbol}: {}", say(l, "止损已成交", "stop-loss filled"))
+            },
             "records",
         ),
         AppEvent::Order {
             symbol,
-            state,
+            leg: Leg::Entry,
+            state: OrderState::Filled,
+            ..
+        } => (
+            say(l, "成交", "Fill"),
+            format!("{symbol}: {}", say(l, "开仓单已成交", "entry filled")),
+            "records",
+        ),
+        AppEvent::Order {
+            symbol,
+            state: OrderState::Rejected,
             message,
             ..
-        } if state == "REJECTED" => (
-            "perpdesk · 订单被拒 Order rejected",
+        } => (
+            say(l, "订单被拒", "Order rejected"),
             format!("{symbol}: {message}"),
             "trade",
         ),
-        AppEvent::Risk { message, .. } => ("perpdesk · 风控 Risk", message.clone(), "risk"),
+        AppEvent::Risk { message, .. } => (say(l, "风控", "Risk"), message.clone(), "risk"),
         AppEvent::Connection {
             connected: false,
             message,
             ..
         } => (
-            "perpdesk · 连接断开 Disconnected",
+            say(l, "连接断开", "Disconnected"),
             message.clone(),
             "api-config",
         ),
@@ -117,13 +142,25 @@ pub fn notification(event: &AppEvent) -> Option<Notice> {
             liquidation_price,
             ..
         } => (
-            "perpdesk · 强平预警 Liquidation warning",
-            format!("{symbol}: mark {mark_price}, liquidation {liquidation_price}"),
+            say(l, "强平预警", "Liquidation warning"),
+            match l {
+                Language::ZhCn => {
+                    format!("{symbol}：标记价 {mark_price}，强平价 {liquidation_price}")
+                }
+                Language::En => {
+                    format!("{symbol}: mark {mark_price}, liquidation {liquidation_price}")
+                }
+            },
             "records",
         ),
         _ => return None,
     };
-    Some(Notice { title, body, panel })
+    Some(Notice {
+        title: format!("perpdesk · {title}"),
+        body,
+        panel,
+        open: say(l, "打开", "Open"),
+    })
 }
 
 /// The tray's state as the tooltip says it.
@@ -192,17 +229,25 @@ pub fn with_badge(rgba: &[u8], width: u32, height: u32, color: [u8; 4]) -> Vec<u
     out
 }
 
+impl TrayState {
+    /// The tray's tooltip in `language`.
+    pub fn tooltip(self, language: Language) -> String {
+        let words = match self {
+            TrayState::Connected => say(language, "已连接", "connected"),
+            TrayState::Disconnected => say(language, "连接断开", "disconnected"),
+            TrayState::RiskBlocked => say(language, "风控阻止交易", "risk-blocked"),
+            TrayState::Locked => say(language, "已锁定", "locked"),
+        };
+        format!("perpdesk — {words}")
+    }
+}
+
 fn set_tray<R: Runtime>(app: &AppHandle<R>, state: TrayState) {
-    let text = match state {
-        TrayState::Connected => "perpdesk — 已连接 connected",
-        TrayState::Disconnected => "perpdesk — 连接断开 disconnected",
-        TrayState::RiskBlocked => "perpdesk — 风控阻止 risk-blocked",
-        TrayState::Locked => "perpdesk — 已锁定 locked",
-    };
+    let text = state.tooltip(crate::commands::app::language(app));
     let Some(tray) = app.tray_by_id("main") else {
         return;
     };
-    if let Err(e) = tray.set_tooltip(Some(text)) {
+    if let Err(e) = tray.set_tooltip(Some(&text)) {
         tracing::warn!(error = %e, "tray tooltip");
     }
     if let Some(icon) = app.default_window_icon() {
@@ -248,7 +293,7 @@ fn show<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
     if let Err(e) = app
         .notification()
         .builder()
-        .title(notice.title)
+        .title(&notice.title)
         .body(&notice.body)
         .show()
     {
@@ -293,10 +338,10 @@ pub mod linux {
         };
         let mut n = notify_rust::Notification::new();
         n.appname("perpdesk")
-            .summary(notice.title)
+            .summary(&notice.title)
             .body(&notice.body);
         if listener.is_some() {
-            n.action("default", "打开 Open");
+            n.action("default", notice.open);
         }
         match n.show() {
             Ok(handle) => {
@@ -366,6 +411,17 @@ pub mod linux {
 mod tests {
     use super::*;
 
+    fn order(leg: Leg, state: OrderState) -> AppEvent {
+        AppEvent::Order {
+            account_id: 1,
+            symbol: "BTCUSDT".into(),
+            client_order_id: "pd-x".into(),
+            leg,
+            state,
+            message: "Margin is insufficient.".into(),
+        }
+    }
+
     #[test]
     fn only_what_matters_notifies() {
         let weak = AppEvent::Signal {
@@ -375,19 +431,89 @@ mod tests {
             time_ms: 0,
             strong: false,
         };
-        assert!(notification(&weak).is_none());
-        let tp = AppEvent::Order {
-            account_id: 1,
-            symbol: "BTCUSDT".into(),
-            client_order_id: "pd-x-tp0".into(),
-            leg: "TakeProfit".into(),
-            state: "FILLED".into(),
-            message: String::new(),
-        };
-        let notice = notification(&tp).expect("tp notifies");
-        assert!(notice.body.contains("take-profit"));
+        assert!(notification(&weak, Language::En).is_none());
+        assert!(notification(&order(Leg::TakeProfit, OrderState::New), Language::En).is_none());
+        let notice = notification(&order(Leg::TakeProfit, OrderState::Filled), Language::En)
+            .expect("a filled take-profit notifies");
+        assert_eq!(notice.body, "BTCUSDT: take-profit filled");
         assert_eq!(notice.panel, "records");
         assert_eq!(tray_state(&AppEvent::Locked), Some(TrayState::Locked));
+    }
+
+    #[test]
+    fn notifications_and_the_tray_speak_the_users_language_only() {
+        let signal = AppEvent::Signal {
+            symbol: "ETHUSDT".into(),
+            direction: "short".into(),
+            probability: 0.634,
+            time_ms: 0,
+            strong: true,
+        };
+        let zh = notification(&signal, Language::ZhCn).expect("strong signals notify");
+        assert_eq!(
+            (zh.title.as_str(), zh.body.as_str(), zh.open),
+            ("perpdesk · 信号", "ETHUSDT 做空 · p = 63%", "打开")
+        );
+        let en = notification(&signal, Language::En).expect("strong signals notify");
+        assert_eq!(
+            (en.title.as_str(), en.body.as_str(), en.open),
+            ("perpdesk · Signal", "ETHUSDT short · p = 63%", "Open")
+        );
+        let stop = order(Leg::StopLoss, OrderState::Filled);
+        assert_eq!(
+            notification(&stop, Language::ZhCn)
+                .expect("fills notify")
+                .body,
+            "BTCUSDT: 止损已成交"
+        );
+        // Every notice and tooltip is in one language: no Latin words in Chinese, no CJK in English.
+        let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let english_word = |s: &str| {
+            s.split(|c: char| !c.is_ascii_alphabetic())
+                .any(|w| w.len() > 2 && w != "perpdesk" && !w.ends_with("USDT"))
+        };
+        let events = [
+            signal,
+            stop,
+            order(Leg::Entry, OrderState::Filled),
+            AppEvent::Connection {
+                account_id: 1,
+                connected: false,
+                message: String::new(),
+            },
+        ];
+        for event in &events {
+            let zh = notification(event, Language::ZhCn).expect("notifies");
+            let en = notification(event, Language::En).expect("notifies");
+            assert!(
+                !english_word(&zh.title) && !english_word(&zh.body),
+                "{zh:?}"
+            );
+            assert!(!cjk(&en.title) && !cjk(&en.body), "{en:?}");
+        }
+        for state in [
+            TrayState::Connected,
+            TrayState::Disconnected,
+            TrayState::RiskBlocked,
+            TrayState::Locked,
+        ] {
+            assert!(!english_word(&state.tooltip(Language::ZhCn)), "{state:?}");
+            assert!(!cjk(&state.tooltip(Language::En)), "{state:?}");
+        }
+    }
+
+    #[test]
+    fn order_events_name_the_leg_as_the_views_do() {
+        let json = serde_json::to_value(order(Leg::TakeProfit, OrderState::Filled))
+            .expect("events serialise");
+        assert_eq!(json["leg"], "take_profit");
+        assert_eq!(json["state"], "FILLED");
+        let zh = include_str!("../../ui/js/i18n/zh-CN.js");
+        for leg in [Leg::Entry, Leg::TakeProfit, Leg::StopLoss, Leg::Close] {
+            let name = serde_json::to_value(leg).expect("legs serialise");
+            let key = format!("'leg.{}'", name.as_str().expect("a leg is a string"));
+            assert!(zh.contains(&key), "the views have no words for {key}");
+        }
     }
 
     #[test]
@@ -422,14 +548,6 @@ mod tests {
     #[test]
     fn a_click_opens_the_panel_about_the_event() {
         let html = include_str!("../../ui/index.html");
-        let order = |leg: &str, state: &str| AppEvent::Order {
-            account_id: 1,
-            symbol: "BTCUSDT".into(),
-            client_order_id: "pd-x".into(),
-            leg: leg.into(),
-            state: state.into(),
-            message: "Margin is insufficient.".into(),
-        };
         let cases = [
             (
                 AppEvent::Signal {
@@ -441,9 +559,9 @@ mod tests {
                 },
                 "signals",
             ),
-            (order("Entry", "FILLED"), "records"),
-            (order("StopLoss", "FILLED"), "records"),
-            (order("Entry", "REJECTED"), "trade"),
+            (order(Leg::Entry, OrderState::Filled), "records"),
+            (order(Leg::StopLoss, OrderState::Filled), "records"),
+            (order(Leg::Entry, OrderState::Rejected), "trade"),
             (
                 AppEvent::Risk {
                     rule: "daily_loss_limit".into(),
@@ -461,7 +579,7 @@ mod tests {
             ),
         ];
         for (event, panel) in cases {
-            let notice = notification(&event).expect("notifies");
+            let notice = notification(&event, Language::ZhCn).expect("notifies");
             assert_eq!(notice.panel, panel, "{event:?}");
             assert!(
                 html.contains(&format!("data-panel=\"{panel}\"")),

@@ -15,7 +15,7 @@ describe('signal families', () => {
       'Nothing passes the edge test: the portfolio is flat and holds nothing.');
     const rows = await page.$$eval('[data-testid=portfolio-table] tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
     assert.deepEqual(rows, ['Portfolio — — 0.0% 0%', 'Equal-weight basket 0.61 50.0% 13.9% 35%']);
-    assert.match(await page.textContent('[data-testid=study-window]'), /2 symbols, strategy perpdesk-v1, 18 configurations counted/);
+    assert.match(await page.textContent('[data-testid=study-window]'), /2 symbols, strategy perpdesk-v2, 18 configurations counted/);
     // Beside, not below: the two cards share a row in a window this wide.
     const [w, p] = await page.$$eval('.side-by-side > .card', (cs) => cs.map((c) => c.getBoundingClientRect().top));
     assert.equal(Math.round(w), Math.round(p));
@@ -36,6 +36,12 @@ describe('signal families', () => {
     const xs = (await rowText(page, 'xs_momentum')).replace(/\s+/g, ' ');
     assert.match(xs, /^Cross-sectional momentum weekly \(Monday 00:00 UTC\) — Flat — — .*too few independent trades/);
     assert.equal(await page.locator('[data-family=xs_momentum] [data-testid=use-size]').count(), 0);
+    const pooled = (await rowText(page, 'pooled_4h')).replace(/\s+/g, ' ');
+    assert.match(pooled, /^Pooled model, 4h every 4 hours \(from 00:00 UTC\) — Flat \(lean Short\)/);
+    assert.match(pooled, /Sharpe -1\.07 \[-1\.79, -0\.28\] .* deflated Sharpe p 1\.00/);
+    assert.match(pooled, /not significant after counting every configuration tried; the Sharpe interval reaches zero; holding the basket did at least as well/);
+    // No volatility estimate on its bars, so no stop and nothing to suggest.
+    assert.equal(await page.locator('[data-family=pooled_4h] [data-testid=use-size]').count(), 0);
     await mkdir('test-output', { recursive: true });
     await page.screenshot({ path: 'test-output/ui-families-en.png', fullPage: true });
     assert.deepEqual(errors, []);
@@ -48,9 +54,46 @@ describe('signal families', () => {
     const trend = (await rowText(page, 'trend_momentum_ls')).replace(/\s+/g, ' ');
     assert.match(trend, /^趋势动量（多\/空） 每日（00:00 UTC）/);
     assert.match(trend, /相同仓位的随机择时表现不差于它/);
+    assert.match(await rowText(page, 'pooled_4h'), /^跨品种合并模型（4 小时）\s+每 4 小时（自 00:00 UTC 起）/);
     await page.screenshot({ path: 'test-output/ui-families-zh.png', fullPage: true });
     assert.deepEqual(errors, []);
   });
+
+  for (const language of ['en', 'zh-CN']) {
+    test(`at 1280×800 the family table fits its card and no text is cut or broken (${language})`, async () => {
+      const { page, errors } = await onSignals(language);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.waitForSelector('[data-testid=family-signals] tr[data-family=pooled_4h]');
+      const bad = await page.evaluate(() => {
+        const out = [];
+        const table = document.querySelector('[data-testid=family-signals]');
+        const wrap = table.closest('.table-wrap');
+        const card = table.closest('.card');
+        const round = (r) => [Math.round(r.left), Math.round(r.right)];
+        // No horizontal scrolling: the whole table is drawn inside its card and the window.
+        if (wrap.scrollWidth > wrap.clientWidth) out.push(`scrolls: ${wrap.scrollWidth} > ${wrap.clientWidth}`);
+        const cardBox = card.getBoundingClientRect();
+        if (cardBox.right > window.innerWidth) out.push(`card ends at ${cardBox.right} of ${window.innerWidth}`);
+        for (const cell of table.querySelectorAll('th, td')) {
+          const box = cell.getBoundingClientRect();
+          if (cell.scrollWidth > cell.clientWidth) out.push(`cell overflows: ${cell.innerText}`);
+          if (box.right > cardBox.right + 0.5) out.push(`cell outside the card: ${cell.innerText}`);
+          // A number with its unit, a time with its zone: one line, inside its cell.
+          for (const piece of cell.querySelectorAll('.nowrap, button')) {
+            const p = piece.getBoundingClientRect();
+            if (piece.matches('.nowrap') && piece.getClientRects().length !== 1) out.push(`broken: ${piece.textContent}`);
+            if (p.left < box.left - 0.5 || p.right > box.right + 0.5) out.push(`clipped: ${piece.textContent} ${round(p)} in ${round(box)}`);
+          }
+        }
+        return out;
+      });
+      assert.deepEqual(bad, []);
+      assert.ok(await page.locator('[data-testid=family-signals] .nowrap').count() > 20, 'the pieces are marked');
+      await mkdir('test-output', { recursive: true });
+      await page.locator('[data-testid=families-slot]').screenshot({ path: `test-output/ui-families-1280-${language}.png` });
+      assert.deepEqual(errors, []);
+    });
+  }
 
   test('the suggested size fills the ticket, which the user previews and may change', async () => {
     const { page, errors } = await onSignals();

@@ -155,9 +155,10 @@ function installFakeBackend(seed) {
   const FAMILIES = [
     ['trend_momentum_ls', 1, famRecord(0.42, ['below_random_timing', 'not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'])],
     ['xs_momentum', 7, famRecord(0, ['too_few_trades', 'below_random_timing', 'not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'], { trades: 0, max_drawdown: 0 })],
+    ['pooled_4h', 1 / 6, famRecord(-1.07, ['not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'], { sharpe_lower: -1.79, sharpe_upper: -0.28, percentile: 100, dsr_p: 1, trades: 24074 })],
   ];
   const study = {
-    state: 'ready', progress: null, error: null, strategy: 'perpdesk-v1', strategy_sha256: '238b0b1f', from_ms: NOW - 274 * DAY, to_ms: NOW - 1,
+    state: 'ready', progress: null, error: null, strategy: 'perpdesk-v2', strategy_sha256: '1c64bc44', from_ms: NOW - 274 * DAY, to_ms: NOW - 1,
     trials: 18,
     families: FAMILIES.map(([id, horizon, rec]) => ({ id, rule: id.replace(/_(ls|lf)$/, ''), horizon_days: horizon, record: rec, next_decision_ms: NOW + 12 * HOUR, holding: 2, curve: studyCurve(120, 0.0004) })),
     portfolio: { members: [], flat: true, aim_met: false, record: null, curve: null },
@@ -174,6 +175,12 @@ function installFakeBackend(seed) {
         suggested_notional: null, equity: '10000', stop_price: null, stop_distance: null, stop_capped: null,
         time_ms: NOW - 12 * HOUR, next_decision_ms: NOW + 36 * HOUR, record: FAMILIES[1][2],
         symbol_sharpe: 0, symbol_max_drawdown: 0, symbol_trades: 0, symbol_buy_and_hold_sharpe: 0.5548 },
+      // The 4h model's book has a weight but (on main's signal crate) no volatility estimate
+      // or stop on its 4h bars: a size is shown, nothing can be suggested.
+      { family: 'pooled_4h', symbol: 'BTCUSDT', horizon_days: 1 / 6, direction: 'flat', lean: 'short', weight: -0.0412, annual_vol: null,
+        suggested_notional: '412.00', equity: '10000', stop_price: null, stop_distance: null, stop_capped: null,
+        time_ms: NOW - 2 * HOUR, next_decision_ms: NOW + 2 * HOUR, record: FAMILIES[2][2],
+        symbol_sharpe: -0.31, symbol_max_drawdown: 0.2212, symbol_trades: 913, symbol_buy_and_hold_sharpe: 0.5548 },
     ],
   };
   const signals = {
@@ -468,7 +475,7 @@ function installFakeBackend(seed) {
       if (!row || row.weight === 0) throw err('InvalidInput', `family: ${family} holds no position in ${symbol}: nothing to size`);
       const usdt = '1000';
       const ticket = { symbol, side: row.weight > 0 ? 'BUY' : 'SELL', sizing: { kind: 'fixed_notional', usdt }, leverage: 1, margin_type: 'ISOLATED', order_type: 'MARKET', price: null, take_profit: null, stop_loss: row.stop_price, signal_id: row.time_ms };
-      return { ticket, family, weight: row.weight, target_notional: row.suggested_notional, capped_by: ['max_position_notional'], stop_distance: row.stop_distance, unproven: true, preview: null };
+      return { ticket, family, weight: row.weight, equity: row.equity, target_notional: row.suggested_notional, capped_by: ['max_position_notional'], stop_distance: row.stop_distance, unproven: true, preview: null };
     },
     // As crates/app/src/autotrade.rs: every field required, turning a symbol on needs confirm.
     get_auto_trade: () => clone(fake.autoTrade),

@@ -46,9 +46,10 @@ pub enum AppEvent {
         account_id: i64,
         symbol: String,
         client_order_id: String,
-        /// Entry, take profit, stop loss or close.
-        leg: String,
-        state: String,
+        /// Entry, take profit, stop loss or close, as the views name it (`take_profit`).
+        leg: perpdesk_core::Leg,
+        /// The journal's state, as Binance names order states (`FILLED`).
+        state: perpdesk_core::OrderState,
         message: String,
     },
     /// Positions changed; views re-read them.

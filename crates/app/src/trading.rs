@@ -559,8 +559,8 @@ impl Engine {
             account_id: account,
             symbol: r.symbol.to_string(),
             client_order_id: r.client_order_id.to_string(),
-            leg: format!("{leg:?}"),
-            state: state.to_string(),
+            leg,
+            state,
             message: msg.to_owned(),
         });
     }

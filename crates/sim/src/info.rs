@@ -59,6 +59,19 @@ pub fn klines(market: &MarketData, req: &Klines, now: i64) -> Result<Value, ApiE
     Ok(reply::klines(&rows))
 }
 
+/// `GET /fapi/v1/markPriceKlines` and `/fapi/v1/indexPriceKlines`: Binance's kline rows
+/// with the volumes and counts zero (the docs' "ignore" columns).
+///
+/// # Errors
+/// -1121 unknown symbol, -1120 bad interval.
+pub fn mark_klines(market: &MarketData, req: &Klines, now: i64) -> Result<Value, ApiError> {
+    let symbol = listed(market, &req.symbol, now)?;
+    let rows = market
+        .mark_klines(symbol, &req.interval, req.start, req.end, req.limit, now)
+        .map_err(|_| ApiError::bad(-1120, "Invalid interval."))?;
+    Ok(reply::klines(&rows))
+}
+
 /// `GET /fapi/v1/ticker/price` and `/fapi/v2/ticker/price`: one symbol or all.
 ///
 /// # Errors

@@ -1,7 +1,7 @@
 //! Commands about the app itself: its identity, mode and UI preferences.
 
-use perpdesk_app::{App, AppError, AppInfo, Preferences, UiError};
-use tauri::{AppHandle, Runtime, State};
+use perpdesk_app::{App, AppError, AppInfo, Language, Preferences, UiError};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_store::StoreExt;
 
 /// The store file (in the app's data folder) and key that hold the UI preferences.
@@ -26,6 +26,16 @@ pub fn get_preferences<R: Runtime>(
     Ok(Preferences::from_saved(store.get(PREFERENCES_KEY)))
 }
 
+/// The user's interface language for words the shell shows itself (notifications, the tray):
+/// the saved preference, or the default when none is saved or the store cannot be read.
+pub fn language<R: Runtime>(handle: &AppHandle<R>) -> Language {
+    let app = handle.state::<App>();
+    handle
+        .store(app.paths().data_dir.join(PREFERENCES_FILE))
+        .map(|store| Preferences::from_saved(store.get(PREFERENCES_KEY)).language)
+        .unwrap_or_default()
+}
+
 /// Validates and saves the UI preferences; nothing is written when they are invalid.
 #[tauri::command]
 pub fn set_preferences<R: Runtime>(
@@ -39,6 +49,7 @@ pub fn set_preferences<R: Runtime>(
         .map_err(internal)?;
     store.set(PREFERENCES_KEY, serde_json::json!(preferences));
     store.save().map_err(internal)?;
+    crate::tray::relabel(&handle, preferences.language);
     Ok(preferences)
 }
 

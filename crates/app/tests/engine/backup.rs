@@ -397,8 +397,15 @@ async fn backup_passwords_are_throttled_like_unlocking() {
 
     // Export and import guess the same password the unlock dialog does, so misses on either
     // count together: two free, then the wait grows (1 s before the third).
+    // The schedule is read from the gate rather than the free misses timed: an Argon2 run on a
+    // loaded machine has no upper bound.
     let mut took = Vec::new();
     for attempt in 0..3 {
+        let expected = if attempt < 2 { 0 } else { 1 };
+        assert_eq!(
+            engine.password_gate().next_delay(),
+            std::time::Duration::from_secs(expected)
+        );
         let started = std::time::Instant::now();
         let err = if attempt % 2 == 0 {
             engine
@@ -414,7 +421,6 @@ async fn backup_passwords_are_throttled_like_unlocking() {
         assert_eq!(err.code(), ErrorCode::WrongPassword);
         took.push(started.elapsed());
     }
-    assert!(took[0] < std::time::Duration::from_millis(900), "{took:?}");
     assert!(took[2] >= std::time::Duration::from_secs(1), "{took:?}");
     assert!(!data.join(RESTORE_FILE).exists(), "nothing staged");
     assert_eq!(files_in(&backups), vec![path.clone()], "nothing written");

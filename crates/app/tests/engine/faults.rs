@@ -13,6 +13,11 @@ use perpdesk_core::{OrderState, PositionSide, Side};
 use perpdesk_sim::faults::{FaultKind, FaultRule, Faults};
 use perpdesk_sim::server::LISTEN_KEY_TTL_MS;
 use rust_decimal_macros::dec;
+
+/// How long a test waits for the engine to settle (a reconnect, a fill synced) before calling
+/// it a failure. Generous: it only bounds a broken run, and on a loaded 2-core machine a
+/// reconnect with its first sync pass took over 10 s.
+const SETTLES: Duration = Duration::from_secs(60);
 use tokio::sync::broadcast;
 
 use crate::soak::{
@@ -36,7 +41,7 @@ async fn bracket_on_the_stream() -> (
     let engine = Arc::new(engine_on(start_sim().await).await);
     let mut rx = engine.events().subscribe();
     let background = engine.spawn_background(NO_TIMER);
-    connection(&mut rx, true, Duration::from_secs(10)).await;
+    connection(&mut rx, true, SETTLES).await;
     let placed = engine
         .place_order(&ticket(
             Side::Buy,
@@ -47,14 +52,10 @@ async fn bracket_on_the_stream() -> (
         ))
         .await
         .expect("placed");
-    eventually(
-        Duration::from_secs(10),
-        "the entry fill via the stream",
-        || {
-            let engine = engine.clone();
-            async move { engine.trades(None, None, None).await.expect("trades").len() == 1 }
-        },
-    )
+    eventually(SETTLES, "the entry fill via the stream", || {
+        let engine = engine.clone();
+        async move { engine.trades(None, None, None).await.expect("trades").len() == 1 }
+    })
     .await;
     (engine, rx, background, placed)
 }
@@ -137,10 +138,7 @@ async fn an_unlock_announces_the_connection_again() {
     let engine = Arc::new(engine_on(start_sim().await).await);
     let mut rx = engine.events().subscribe();
     let background = engine.spawn_background(Duration::from_millis(200));
-    assert_eq!(
-        connection(&mut rx, true, Duration::from_secs(10)).await,
-        "connected"
-    );
+    assert_eq!(connection(&mut rx, true, SETTLES).await, "connected");
     engine.vault_lock().await.expect("locked");
     tokio::time::sleep(Duration::from_millis(600)).await;
     engine
@@ -149,10 +147,7 @@ async fn an_unlock_announces_the_connection_again() {
         ))
         .await
         .expect("unlocked");
-    assert_eq!(
-        connection(&mut rx, true, Duration::from_secs(10)).await,
-        "connected"
-    );
+    assert_eq!(connection(&mut rx, true, SETTLES).await, "connected");
     background.abort();
 }
 
@@ -263,7 +258,7 @@ async fn a_429_storm_is_waited_out_and_trading_resumes_on_its_own() {
     let account = engine.active_account_id().await.expect("account");
     let mut rx = engine.events().subscribe();
     let _background = engine.spawn_background(Duration::from_millis(500));
-    connection(&mut rx, true, Duration::from_secs(10)).await;
+    connection(&mut rx, true, SETTLES).await;
     engine
         .place_order(&ticket(
             Side::Buy,
@@ -324,7 +319,7 @@ async fn a_429_storm_is_waited_out_and_trading_resumes_on_its_own() {
             "{what}: {e:?}"
         );
     }
-    let trouble = connection(&mut rx, false, Duration::from_secs(5)).await;
+    let trouble = connection(&mut rx, false, SETTLES).await;
     assert!(trouble.contains("rate limited"), "{trouble}");
     // Each 429 pauses every request for its Retry-After (1 s here), so the storm sees about
     // one per second; a client that kept going would send hundreds, which Binance answers
@@ -340,7 +335,7 @@ async fn a_429_storm_is_waited_out_and_trading_resumes_on_its_own() {
         "the exchange never had to answer 418"
     );
 
-    let back = connection(&mut rx, true, Duration::from_secs(30)).await;
+    let back = connection(&mut rx, true, SETTLES).await;
     assert_eq!(back, "connected");
     engine
         .place_order(&ticket(
@@ -452,7 +447,7 @@ async fn after_a_websocket_drop_the_fill_made_meanwhile_is_synced_once() {
     let sim = paper.running();
 
     sim.shared.drop_streams();
-    let dropped = connection(&mut rx, false, Duration::from_secs(10)).await;
+    let dropped = connection(&mut rx, false, SETTLES).await;
     assert!(dropped.contains("reconnecting"), "{dropped}");
     // The stream waits out its backoff before reconnecting; nothing runs until the next
     // await, so the exit fills while it is down.
@@ -466,10 +461,10 @@ async fn after_a_websocket_drop_the_fill_made_meanwhile_is_synced_once() {
     let exchange = exchange_trade_ids(&engine);
     assert_eq!(exchange.len(), 2, "entry and exit");
 
-    let back = connection(&mut rx, true, Duration::from_secs(10)).await;
+    let back = connection(&mut rx, true, SETTLES).await;
     assert_eq!(back, "connected");
     eventually(
-        Duration::from_secs(10),
+        SETTLES,
         "the fill made while disconnected, synced after the reconnect",
         || {
             let engine = engine.clone();

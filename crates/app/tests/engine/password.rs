@@ -232,9 +232,11 @@ async fn wrong_weak_or_unchanged_passwords_are_refused_and_wrong_ones_are_slowed
         .expect_err("unchanged");
     assert!(err.to_string().contains("same as the current"), "{err}");
 
-    // Two free misses, then the wait grows (1 s before the third).
+    // Two free misses, then the wait grows (1 s before the third). The gate's schedule is read
+    // rather than the free misses timed: an Argon2 run on a loaded machine has no upper bound.
     let mut took = Vec::new();
-    for _ in 0..3 {
+    for expected in [Duration::ZERO, Duration::ZERO, Duration::from_secs(1)] {
+        assert_eq!(engine.password_gate().next_delay(), expected);
         let started = Instant::now();
         let err = engine
             .change_master_password(pw("not the password at all"), pw(NEW_PASSWORD))
@@ -243,7 +245,6 @@ async fn wrong_weak_or_unchanged_passwords_are_refused_and_wrong_ones_are_slowed
         assert_eq!(code(&err), ErrorCode::WrongPassword);
         took.push(started.elapsed());
     }
-    assert!(took[0] < Duration::from_millis(900), "{took:?}");
     assert!(took[2] >= Duration::from_secs(1), "{took:?}");
     assert_eq!(snapshot(&engine).await, before);
 
@@ -258,13 +259,13 @@ async fn wrong_weak_or_unchanged_passwords_are_refused_and_wrong_ones_are_slowed
         ErrorCode::Locked
     );
     // The throttle is shared with unlocking, and a success resets it.
+    assert_eq!(engine.password_gate().next_delay(), Duration::from_secs(2));
     engine.unlock(pw(PASSWORD)).await.expect("unlock");
-    let started = Instant::now();
+    assert_eq!(engine.password_gate().next_delay(), Duration::ZERO);
     engine
         .change_master_password(pw(PASSWORD), pw(NEW_PASSWORD))
         .await
         .expect("changed");
-    assert!(started.elapsed() < Duration::from_secs(1));
     assert_ne!(snapshot(&engine).await, before);
 }
 

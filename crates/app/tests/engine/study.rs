@@ -53,11 +53,16 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
     // Whole closed days only: the record ends just before the replay's last midnight.
     let now = chrono::DateTime::from_timestamp_millis(crate::support::START).expect("start");
     assert_eq!(report.to, data_end(now) - chrono::Duration::milliseconds(1));
+    let ids: Vec<&str> = report.families.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(
-        report.families.len(),
-        7,
-        "every rule family of the shipped file"
+        ids.len(),
+        9,
+        "every rule family and both pooled models of the shipped file: {ids:?}"
     );
+    assert!(ids.contains(&"pooled_4h") && ids.contains(&"pooled_daily"));
+    let strategy = perpdesk_app::study::shipped_strategy().expect("shipped");
+    assert_eq!(strategy.strategy.version, "2");
+    assert_eq!(report.strategy.sha256, strategy.sha256);
 
     // Nothing passes today: every signal is flat with its reasons, and so is the portfolio.
     for f in &report.families {
@@ -117,7 +122,19 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
     let engine = engine_with(start_sim().await, None).await;
     engine.ensure_study().await.expect("study");
     let rows = engine.family_signals("BTCUSDT").await.expect("rows");
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 9, "every family of strategy v2 has a row");
+    // The pooled models are judged by the same verdict and shown flat with its reasons.
+    for id in ["pooled_4h", "pooled_daily"] {
+        let row = rows.iter().find(|r| r.family == id).expect("pooled row");
+        assert_eq!(row.direction, "flat", "{id}");
+        assert!(!row.record.edge && !row.record.reasons.is_empty(), "{id}");
+    }
+    let four = rows.iter().find(|r| r.family == "pooled_4h").expect("4h");
+    assert_eq!(
+        four.next_decision_ms - four.time_ms,
+        4 * 3_600_000,
+        "the 4h model decides at every 4h close"
+    );
     let held = rows
         .iter()
         .find(|r| r.weight != 0.0 && r.annual_vol.is_some())
@@ -200,4 +217,113 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
             .expect_err("nothing to size");
         assert_eq!(err.code(), perpdesk_app::ErrorCode::InvalidInput);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_size_targets_the_margin_balance_with_an_open_position_in_profit_or_loss() {
+    let engine = engine_with(start_sim().await, None).await;
+    engine.ensure_study().await.expect("study");
+    let rows = engine.family_signals("BTCUSDT").await.expect("rows");
+    let held = rows
+        .iter()
+        .find(|r| r.weight != 0.0 && r.annual_vol.is_some())
+        .expect("a trend family holds BTC");
+    let generous = RiskLimits {
+        max_position_notional: dec!(1000000),
+        max_total_notional: dec!(1000000),
+        max_leverage: 20,
+        max_stop_distance_pct: dec!(50),
+        ..RiskLimits::default()
+    };
+    engine
+        .set_risk_limits(
+            generous,
+            Some(perpdesk_vault::SecretString::new(
+                crate::support::PASSWORD.into(),
+            )),
+        )
+        .await
+        .expect("limits");
+
+    // An open position whose price has moved: its margin is out of the available balance and
+    // its unrealised PnL is in the margin balance.
+    let entry = crate::support::previewed_mark(&engine).await;
+    engine
+        .place_order(&crate::support::ticket(
+            perpdesk_core::Side::Buy,
+            dec!(3000),
+            entry,
+            dec!(30),
+            dec!(30),
+        ))
+        .await
+        .expect("position opened");
+    let paper = engine.paper().expect("paper");
+    // The paper account the first run opened (index 0 is the support key).
+    let (key, secret) = {
+        let ex = paper.running().shared.exchange.lock().expect("exchange");
+        (
+            ex.accounts[1].api_key.clone(),
+            ex.accounts[1].secret.clone(),
+        )
+    };
+    let exchange = crate::support::client_with(paper.running(), &key, &secret);
+    let mut account = exchange.raw().account().await.expect("account");
+    for _ in 0..48 {
+        if !account.total_unrealized_profit.is_zero() {
+            break;
+        }
+        paper.advance(60).expect("an hour of replay");
+        account = exchange.raw().account().await.expect("account");
+    }
+    assert!(
+        !account.total_unrealized_profit.is_zero(),
+        "the price moved"
+    );
+    assert_eq!(
+        account.total_margin_balance,
+        account.total_wallet_balance + account.total_unrealized_profit
+    );
+    assert!(account.available_balance < account.total_margin_balance);
+
+    let s = engine
+        .suggest_ticket("BTCUSDT", &held.family)
+        .await
+        .expect("suggestion");
+    assert_eq!(s.equity, account.total_margin_balance);
+    let w = Decimal::try_from(s.weight.abs()).expect("weight");
+    assert_eq!(
+        s.target_notional,
+        (account.total_margin_balance * w).round_dp(8)
+    );
+    assert_ne!(
+        s.target_notional,
+        (account.available_balance * w).round_dp(8),
+        "not the available balance"
+    );
+    // The risk limits still cap it: the open position leaves this much room in the total.
+    let tight = RiskLimits {
+        max_position_notional: dec!(3500),
+        max_total_notional: dec!(3500),
+        max_leverage: 20,
+        max_stop_distance_pct: dec!(50),
+        ..RiskLimits::default()
+    };
+    engine.set_risk_limits(tight, None).await.expect("limits");
+    let capped = engine
+        .suggest_ticket("BTCUSDT", &held.family)
+        .await
+        .expect("suggestion");
+    assert!(capped.capped_by.contains(&"max_total_notional"));
+    let Sizing::FixedNotional { usdt } = capped.ticket.sizing else {
+        panic!("a notional ticket");
+    };
+    assert!(
+        usdt < dec!(3500) - dec!(2000),
+        "{usdt} leaves room for the open position"
+    );
+
+    // The table shows the same equity.
+    let rows = engine.family_signals("BTCUSDT").await.expect("rows");
+    assert!(rows.iter().all(|r| r.equity == Some(s.equity)));
 }

@@ -48,6 +48,16 @@ async fn one_click_places_entry_stop_and_target_and_the_target_closes_it() {
     let p = &positions[0];
     assert_eq!(p.side, "LONG");
     assert!(p.quantity > Decimal::ZERO);
+    // The positions table shows the exchange's liquidation price (issue 17: it showed "—"):
+    // an isolated 5x long is liquidated a little under 20% below its entry.
+    let liquidation = p
+        .liquidation_price
+        .expect("the exchange's liquidation price");
+    assert!(
+        liquidation > p.entry_price * dec!(0.8) && liquidation < p.entry_price * dec!(0.82),
+        "{liquidation} for an entry of {}",
+        p.entry_price
+    );
     assert_eq!(
         p.stop_loss,
         placed.stop_loss.as_ref().and_then(|o| o.trigger_price)

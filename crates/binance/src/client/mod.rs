@@ -244,6 +244,15 @@ impl Client {
             .map_or(Decimal::ZERO, |b| b.available_balance))
     }
 
+    /// The account's margin balance: wallet balance plus the unrealised PnL of every position
+    /// (`totalMarginBalance` of `GET /fapi/v3/account`), the equity a position is sized at.
+    ///
+    /// # Errors
+    /// See [`ExchangeError`].
+    pub async fn margin_balance(&self) -> Result<Decimal, ExchangeError> {
+        Ok(self.raw.account().await?.total_margin_balance)
+    }
+
     /// Whether the account is in hedge mode (`LONG`/`SHORT`) rather than one-way (`BOTH`).
     ///
     /// # Errors

@@ -139,7 +139,7 @@ impl Exchange {
             .iter()
             .filter(|o| o.status == "NEW");
         if open.clone().any(|o| o.client_algo_id == client_algo_id) {
-            return Err(ApiError::bad(-4015, "Client order id is not valid."));
+            return Err(super::orders::duplicate_client_id());
         }
         if open.count() >= MAX_OPEN_ALGO_ORDERS {
             return Err(ApiError::bad(-4045, "Reach max stop order limit."));
@@ -167,6 +167,7 @@ impl Exchange {
             activate_price: req.activate_price,
             callback_rate: req.callback_rate,
             extreme: trailing.then_some(reference),
+            self_trade_prevention: req.self_trade_prevention,
         };
         self.emit_algo(acct, &order, now);
         self.accounts[acct].algo_orders.push(order.clone());
@@ -279,12 +280,35 @@ impl Exchange {
             self.emit_algo(acct, &expired, now);
             return;
         }
-        // The algo service's part ends when it hands the order to the matching engine.
-        a.status = "FINISHED";
+        // Binance's algo service reports each step of the hand-over to the matching engine:
+        // TRIGGERING (triggered, being sent), TRIGGERED (placed there, `ai` set), FINISHED
+        // (its part done) after the placed order's own events (CONTRACT.md 6.1, ALGO_UPDATE).
+        a.status = "TRIGGERING";
+        let triggering = a.clone();
+        self.emit_algo(acct, &triggering, now);
         let order_id = self.id();
-        self.accounts[acct].algo_orders[i].actual_order_id = Some(order_id);
-        let finished = self.accounts[acct].algo_orders[i].clone();
+        let a = &mut self.accounts[acct].algo_orders[i];
+        a.actual_order_id = Some(order_id);
+        a.status = "TRIGGERED";
+        let placed = a.clone();
+        self.emit_algo(acct, &placed, now);
+        self.place_triggered(acct, o, order_id, qty, at, now);
+        let a = &mut self.accounts[acct].algo_orders[i];
+        a.status = "FINISHED";
+        let finished = a.clone();
         self.emit_algo(acct, &finished, now);
+    }
+
+    /// Places in the matching engine the order a triggered algo order `o` becomes.
+    fn place_triggered(
+        &mut self,
+        acct: usize,
+        o: &AlgoOrder,
+        order_id: i64,
+        qty: Decimal,
+        at: Decimal,
+        now: i64,
+    ) {
         let limit = o.order_type.is_limit();
         let mut triggered = SimOrder {
             order_id,
@@ -302,6 +326,9 @@ impl Exchange {
             status: "NEW",
             time: now,
             update_time: now,
+            self_trade_prevention: o.self_trade_prevention,
+            price_match: None,
+            good_till_date: 0,
         };
         // The price was at `at` when the order triggered. A market order fills there (the
         // replay path is continuous, so that is where it crossed); a limit order fills

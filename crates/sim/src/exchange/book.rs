@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use super::state::{Code, IncomeRow, PositionSide, Side, SimOrder, Trade};
+use super::state::{Code, IncomeRow, PositionSide, Side, SimOrder, TimeInForce, Trade};
 use super::{Exchange, OrderType};
 use crate::error::ApiError;
 use crate::params::PriceMatch;
@@ -102,9 +102,11 @@ impl Exchange {
             p.amount += signed;
             if p.amount.is_zero() {
                 p.entry_price = Decimal::ZERO;
+                p.margin_added = Decimal::ZERO;
             } else if p.amount.is_sign_positive() != before.is_sign_positive() {
                 // The fill crossed zero: the rest opens a new position at the fill price.
                 p.entry_price = price;
+                p.margin_added = Decimal::ZERO;
             }
         }
         p.update_time = now;
@@ -199,14 +201,21 @@ impl Exchange {
             .map(|(i, o)| (i, o.clone()))
             .collect();
         for (i, o) in open {
-            let Some((low, high)) = self.market.price_range(&o.symbol, from, now) else {
-                continue;
-            };
-            let touched = match o.side {
-                Side::Buy => low <= o.price,
-                Side::Sell => high >= o.price,
-            };
+            // A GTD order works until its date: it fills if the price reaches it before, and
+            // expires at the date otherwise.
+            let gtd = o.time_in_force == TimeInForce::Gtd;
+            let until = if gtd { now.min(o.good_till_date) } else { now };
+            let touched = (until > from)
+                .then(|| self.market.price_range(&o.symbol, from, until))
+                .flatten()
+                .is_some_and(|(low, high)| match o.side {
+                    Side::Buy => low <= o.price,
+                    Side::Sell => high >= o.price,
+                });
             if !touched {
+                if gtd && o.good_till_date <= now {
+                    self.close_order(acct, i, "EXPIRED", now);
+                }
                 continue;
             }
             let qty = o.orig_qty - o.executed_qty;

@@ -28,6 +28,10 @@ pub enum UserEvent {
         mark: Decimal,
         /// Isolated margin on that symbol.
         isolated: bool,
+        /// The isolated position's own margin (`iw`; zero for cross).
+        isolated_wallet: Decimal,
+        /// Its break-even price (`bep`).
+        break_even: Decimal,
     },
     /// `ORDER_TRADE_UPDATE`: an order changed.
     Order {
@@ -90,7 +94,11 @@ impl Exchange {
     ) {
         let a = &self.accounts[acct];
         let position = a.position(symbol, side);
+        let isolated_wallet = self.isolated_wallet(a, symbol, &position).round_dp(8);
+        let break_even = self.break_even_price(&position);
         let event = UserEvent::Account {
+            isolated_wallet,
+            break_even,
             time: now,
             reason,
             wallet: a.wallet,

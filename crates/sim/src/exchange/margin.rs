@@ -13,7 +13,7 @@ use super::state::{
     TimeInForce,
 };
 use crate::error::ApiError;
-use crate::params::{Income, SetLeverage, SetMarginType, SetPositionMode};
+use crate::params::{Income, SelfTradePrevention, SetLeverage, SetMarginType, SetPositionMode};
 
 /// The margin ratio (maintenance margin over margin balance) at which MARGIN_CALL is sent.
 /// Binance's docs say only "when the user's position risk ratio is too high"; 80 % is the
@@ -48,6 +48,14 @@ pub struct PositionRow {
     pub leverage: u32,
     /// Isolated margin on the symbol.
     pub isolated: bool,
+    /// The isolated position's own margin (zero for cross).
+    pub isolated_wallet: Decimal,
+    /// The mark price that liquidates it (zero: none).
+    pub liquidation_price: Decimal,
+    /// The price that makes up for opening and closing commission.
+    pub break_even_price: Decimal,
+    /// The symbol's largest notional at its leverage (the bracket's cap).
+    pub max_notional: Decimal,
 }
 
 /// `GET /fapi/v3/account` (and v2): the wallet, margins and positions.
@@ -98,7 +106,7 @@ impl Exchange {
         let mut used = Decimal::ZERO;
         for ((symbol, _), p) in &a.positions {
             let mark = self.mark_or(symbol, now, p.entry_price);
-            used += (p.amount.abs() * mark) / a.settings_of(symbol).leverage();
+            used += (p.amount.abs() * mark) / a.settings_of(symbol).leverage() + p.margin_added;
         }
         for o in a.open_orders() {
             used += ((o.orig_qty - o.executed_qty) * o.price) / a.settings_of(&o.symbol).leverage();
@@ -129,7 +137,7 @@ impl Exchange {
     }
 
     /// The maintenance margin of `notional` (absolute) on `symbol`, from its brackets.
-    fn maint_margin(&self, symbol: &str, notional: Decimal) -> Decimal {
+    pub(super) fn maint_margin(&self, symbol: &str, notional: Decimal) -> Decimal {
         self.market.spec(symbol).map_or(Decimal::ZERO, |s| {
             let b = s.maint_bracket(notional);
             notional * b.maint_margin_ratio - b.cum
@@ -170,11 +178,7 @@ impl Exchange {
             let pnl = (*price - p.entry_price) * *amount;
             let mm = self.maint_margin(symbol, (*amount * *price).abs());
             // An isolated position's own margin: what it was opened with.
-            let isolated_wallet = if *isolated {
-                (p.entry_price * amount.abs()) / a.settings_of(symbol).leverage()
-            } else {
-                Decimal::ZERO
-            };
+            let isolated_wallet = self.isolated_wallet(a, symbol, p);
             let row = MarginCallRow {
                 key: key.clone(),
                 amount: *amount,
@@ -277,6 +281,9 @@ impl Exchange {
                 status: "FILLED",
                 time: now,
                 update_time: now,
+                self_trade_prevention: SelfTradePrevention::ExpireMaker,
+                price_match: None,
+                good_till_date: 0,
             };
             a.orders.push(forced.clone());
             // Open orders of a liquidated symbol are cancelled, as Binance does (without an
@@ -382,19 +389,26 @@ impl Exchange {
                 format!("Leverage {leverage} is not valid"),
             ));
         }
-        let cap = spec
-            .brackets
-            .iter()
-            .filter(|b| b.initial_leverage >= leverage)
-            .map(|b| b.notional_cap)
-            .max()
-            .unwrap_or_default();
+        let cap = self.max_notional(&req.symbol, leverage);
         self.accounts[acct]
             .settings
             .entry(req.symbol.clone())
             .or_default()
             .leverage = leverage;
         Ok(cap)
+    }
+
+    /// The largest notional `symbol` allows at `leverage`: the cap of the last bracket that
+    /// allows it (`maxNotionalValue`).
+    pub(super) fn max_notional(&self, symbol: &str, leverage: u32) -> Decimal {
+        self.market.spec(symbol).map_or(Decimal::ZERO, |spec| {
+            spec.brackets
+                .iter()
+                .filter(|b| b.initial_leverage >= leverage)
+                .map(|b| b.notional_cap)
+                .max()
+                .unwrap_or_default()
+        })
     }
 
     /// `POST /fapi/v1/positionSide/dual`: switches the account between one-way
@@ -492,29 +506,73 @@ impl Exchange {
                 .collect()
         };
         keys.into_iter()
-            .map(|(s, ps)| {
-                let p = a.position(&s, ps);
-                let mark = self.mark_or(&s, now, p.entry_price);
-                let settings = a.settings_of(&s);
-                let notional = p.amount * mark;
-                let initial = notional.abs() / settings.leverage();
-                let maint = self.maint_margin(&s, notional.abs());
-                PositionRow {
-                    position_side: ps,
-                    amount: p.amount,
-                    entry_price: p.entry_price,
-                    mark,
-                    unrealized: ((mark - p.entry_price) * p.amount).round_dp(8),
-                    notional: notional.round_dp(8),
-                    initial: initial.round_dp(8),
-                    maint: maint.round_dp(8),
-                    update_time: p.update_time,
-                    leverage: settings.leverage,
-                    isolated: settings.isolated,
-                    symbol: s,
-                }
-            })
+            .map(|(s, ps)| self.position_row(a, s, ps, now))
             .collect()
+    }
+
+    /// `GET /fapi/v2/positionRisk`: every listed symbol (or `symbol`), with or without a
+    /// position: a `BOTH` row each in one-way mode, `LONG` and `SHORT` rows in hedge mode.
+    ///
+    /// # Errors
+    /// -1121 for a symbol not listed now.
+    pub fn position_risk_all(
+        &mut self,
+        acct: usize,
+        symbol: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<PositionRow>, ApiError> {
+        self.advance(now);
+        if let Some(s) = symbol
+            && self.market.listed_at(s, now).is_none()
+        {
+            return Err(ApiError::bad_symbol());
+        }
+        let a = &self.accounts[acct];
+        let sides: &[PositionSide] = if a.dual_side {
+            &[PositionSide::Long, PositionSide::Short]
+        } else {
+            &[PositionSide::Both]
+        };
+        Ok(self
+            .market
+            .symbols_at(now)
+            .into_iter()
+            .filter(|s| symbol.is_none_or(|x| x == *s))
+            .flat_map(|s| sides.iter().map(move |ps| (s.to_owned(), *ps)))
+            .map(|(s, ps)| self.position_row(a, s, ps, now))
+            .collect())
+    }
+
+    /// The `positionRisk` row of `symbol` on `ps`.
+    fn position_row(&self, a: &Account, s: String, ps: PositionSide, now: i64) -> PositionRow {
+        let p = a.position(&s, ps);
+        let mark = self.mark_or(&s, now, p.entry_price);
+        let settings = a.settings_of(&s);
+        let notional = p.amount * mark;
+        let initial = notional.abs() / settings.leverage();
+        let maint = self.maint_margin(&s, notional.abs());
+        let isolated_wallet = self.isolated_wallet(a, &s, &p);
+        let liquidation_price = self.liquidation_price(a, &s, ps, now);
+        let break_even_price = self.break_even_price(&p);
+        let max_notional = self.max_notional(&s, settings.leverage);
+        PositionRow {
+            isolated_wallet: isolated_wallet.round_dp(8),
+            liquidation_price,
+            break_even_price,
+            max_notional,
+            position_side: ps,
+            amount: p.amount,
+            entry_price: p.entry_price,
+            mark,
+            unrealized: ((mark - p.entry_price) * p.amount).round_dp(8),
+            notional: notional.round_dp(8),
+            initial: initial.round_dp(8),
+            maint: maint.round_dp(8),
+            update_time: p.update_time,
+            leverage: settings.leverage,
+            isolated: settings.isolated,
+            symbol: s,
+        }
     }
 
     /// `GET /fapi/v3/account` (and `/fapi/v2/account`).

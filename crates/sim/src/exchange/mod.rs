@@ -22,14 +22,18 @@
 //! - `orders`: the order endpoints and the history queries.
 //! - `algo`: conditional orders, their triggers and the trailing stop.
 //! - `margin`: positions, leverage, margin type and mode, funding, liquidation, MARGIN_CALL.
+//! - `countdown`: `countdownCancelAll`, the dead-man switch.
+//! - `risk`: isolated wallet, liquidation and break-even prices, isolated margin changes.
 //! - `events`: the user-data events of the outbox.
 //! - `snapshot`: save and load.
 
 mod algo;
 mod book;
+mod countdown;
 mod events;
 mod margin;
 mod orders;
+mod risk;
 mod snapshot;
 mod state;
 
@@ -44,6 +48,7 @@ use crate::params::OrderRef;
 pub use book::Execution;
 pub use events::{MarginCallRow, UserEvent};
 pub use margin::{AccountView, BalanceView, MARGIN_CALL_RATIO, PositionRow};
+pub use risk::{MarginAdjust, MarginChange, SymbolConfig};
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot, StateError};
 pub use state::{
     Account, AlgoKind, AlgoOrder, Amendment, Code, Fees, IncomeRow, Listed, OrderType, Permissions,
@@ -123,6 +128,8 @@ impl Exchange {
             algo_orders: Vec::new(),
             trades: Vec::new(),
             amendments: Vec::new(),
+            margin_changes: Vec::new(),
+            countdowns: BTreeMap::new(),
             margin_called_cross: false,
             margin_called_isolated: BTreeSet::new(),
             income: vec![IncomeRow {
@@ -168,6 +175,7 @@ impl Exchange {
         self.processed_to = now;
         for acct in 0..self.accounts.len() {
             self.match_resting(acct, from, now);
+            self.run_countdowns(acct, now);
             self.trigger_algos(acct, from, now);
             self.apply_funding(acct, from, now);
             self.liquidate(acct, from, now);

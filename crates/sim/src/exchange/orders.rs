@@ -15,6 +15,16 @@ use crate::params::{
 };
 use crate::replies::dec;
 
+/// A new order that passed every check, not yet placed.
+struct Vetted {
+    /// The order as it would be placed (id 0, NEW).
+    order: SimOrder,
+    /// Whether it takes at once.
+    marketable: bool,
+    /// The last price it was judged at.
+    last: Decimal,
+}
+
 /// Binance's limit on modifications of one order.
 const MAX_MODIFICATIONS: usize = 10_000;
 
@@ -31,6 +41,67 @@ impl Exchange {
         now: i64,
     ) -> Result<SimOrder, ApiError> {
         self.advance(now);
+        let Vetted {
+            mut order,
+            marketable,
+            last,
+        } = self.vet_order(acct, req, now)?;
+        let order_id = self.id();
+        order.order_id = order_id;
+        let (symbol, side, position_side, qty) = (
+            order.symbol.clone(),
+            order.side,
+            order.position_side,
+            order.orig_qty,
+        );
+        let limit = (order.order_type == OrderType::Limit).then_some(order.price);
+        if marketable {
+            // A marketable order takes at the replayed price (a limit order never worse than its limit).
+            let fill = Fill {
+                order_id,
+                symbol: &symbol,
+                side,
+                position_side,
+                qty,
+                price: last,
+            };
+            let exec = self.take(acct, fill, limit, now);
+            order.executed_qty = qty;
+            order.cum_quote = (qty * exec.price).round_dp(8);
+            order.status = "FILLED";
+            self.emit_order(acct, &order, "TRADE", Some(&exec), now);
+        } else if order.time_in_force.expires_unfilled() {
+            order.status = "EXPIRED";
+            self.emit_order(acct, &order, "EXPIRED", None, now);
+        } else {
+            self.emit_order(acct, &order, "NEW", None, now);
+        }
+        let a = &mut self.accounts[acct];
+        a.orders.push(order.clone());
+        if order.is_open() {
+            a.open.push(a.orders.len() - 1);
+        }
+        Ok(order)
+    }
+
+    /// `POST /fapi/v1/order/test`: every check of [`Exchange::new_order`], nothing placed;
+    /// the order as it would be placed, with order id 0.
+    ///
+    /// # Errors
+    /// As [`Exchange::new_order`].
+    pub fn test_order(
+        &mut self,
+        acct: usize,
+        req: &NewOrder,
+        now: i64,
+    ) -> Result<SimOrder, ApiError> {
+        self.advance(now);
+        self.vet_order(acct, req, now).map(|v| v.order)
+    }
+
+    /// The checks of a new order against the account and the market, in Binance's order:
+    /// the order it would be (id 0, NEW), whether it takes at once, and the last price.
+    fn vet_order(&self, acct: usize, req: &NewOrder, now: i64) -> Result<Vetted, ApiError> {
         let symbol = req.symbol.as_str();
         let spec = self.spec(symbol)?.clone();
         let side = req.side;
@@ -47,7 +118,12 @@ impl Exchange {
             .unwrap_or_else(|| format!("sim{}", self.next_id + 1));
         let a = &self.accounts[acct];
         if a.open_orders().any(|o| o.client_order_id == client_id) {
-            return Err(ApiError::bad(-4015, "Client order id is not valid."));
+            return Err(duplicate_client_id());
+        }
+        // MAX_NUM_ORDERS: open orders per symbol and account (CONTRACT.md 4.1, filters).
+        let max_open = usize::try_from(spec.max_num_orders).unwrap_or(usize::MAX);
+        if a.open_orders().filter(|o| o.symbol == symbol).count() >= max_open {
+            return Err(ApiError::bad(-2025, "Reach max open order limit."));
         }
         let last = self.last(symbol, now)?;
         let market = req.kind == OrderKind::Market;
@@ -57,6 +133,10 @@ impl Exchange {
                 price,
                 time_in_force,
             } => {
+                let price = match req.price_match {
+                    Some(mode) => self.match_price(symbol, side, mode, now)?,
+                    None => price,
+                };
                 check_price(&spec, price)?;
                 check_percent_price(&spec, side, price, self.mark_or(symbol, now, last))?;
                 (price, time_in_force)
@@ -95,15 +175,28 @@ impl Exchange {
         }
         let marketable =
             market || (side == Side::Buy && price >= last) || (side == Side::Sell && price <= last);
+        // Binance keeps whole seconds of `goodTillDate` and wants it more than 600 s ahead and
+        // before 9999-12-31 (CONTRACT.md 4.3, -5040).
+        let good_till_date = match req.good_till_date {
+            Some(at) if tif == TimeInForce::Gtd => {
+                if at <= now + 600_000 || at >= 253_402_300_799_000 {
+                    return Err(ApiError::bad(
+                        -5040,
+                        "goodTillDate timestamp must be greater than current time plus 600 seconds and smaller than 253402300799000",
+                    ));
+                }
+                at - at.rem_euclid(1000)
+            }
+            _ => 0,
+        };
         if tif == TimeInForce::Gtx && marketable {
             return Err(ApiError::bad(
                 -5022,
                 "Due to the order could not be executed as maker, the Post Only order will be rejected.",
             ));
         }
-        let order_id = self.id();
-        let mut order = SimOrder {
-            order_id,
+        let order = SimOrder {
+            order_id: 0,
             client_order_id: client_id,
             symbol: symbol.to_owned(),
             side,
@@ -122,34 +215,15 @@ impl Exchange {
             status: "NEW",
             time: now,
             update_time: now,
+            self_trade_prevention: req.self_trade_prevention,
+            price_match: req.price_match,
+            good_till_date,
         };
-        if marketable {
-            // A marketable order takes at the replayed price (a limit order never worse than its limit).
-            let fill = Fill {
-                order_id,
-                symbol,
-                side,
-                position_side,
-                qty,
-                price: last,
-            };
-            let exec = self.take(acct, fill, (!market).then_some(price), now);
-            order.executed_qty = qty;
-            order.cum_quote = (qty * exec.price).round_dp(8);
-            order.status = "FILLED";
-            self.emit_order(acct, &order, "TRADE", Some(&exec), now);
-        } else if tif.expires_unfilled() {
-            order.status = "EXPIRED";
-            self.emit_order(acct, &order, "EXPIRED", None, now);
-        } else {
-            self.emit_order(acct, &order, "NEW", None, now);
-        }
-        let a = &mut self.accounts[acct];
-        a.orders.push(order.clone());
-        if order.is_open() {
-            a.open.push(a.orders.len() - 1);
-        }
-        Ok(order)
+        Ok(Vetted {
+            order,
+            marketable,
+            last,
+        })
     }
 
     /// The index of the order `by` names on `symbol`.
@@ -545,6 +619,12 @@ pub(super) fn check_price(spec: &SymbolSpec, price: Decimal) -> Result<(), ApiEr
         return Err(ApiError::bad(-4002, "Price greater than max price."));
     }
     Ok(())
+}
+
+/// -4116: a client id already names one of the account's open orders (Binance's
+/// DUPLICATED_CLIENT_ORDER_ID); a finished order's id may be used again.
+pub(super) fn duplicate_client_id() -> ApiError {
+    ApiError::bad(-4116, "clientOrderId is duplicated")
 }
 
 /// LOT_SIZE, or MARKET_LOT_SIZE for a market order: precision, step, range.

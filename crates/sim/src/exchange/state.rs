@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::{known_str, position_list};
+use crate::params::{PriceMatch, SelfTradePrevention};
 
 /// A status or type name from a fixed set (read back from a saved state by `known_str`).
 pub type Code = &'static str;
@@ -103,6 +104,15 @@ pub struct SimOrder {
     pub status: Code,
     pub time: i64,
     pub update_time: i64,
+    /// `selfTradePreventionMode` as placed (echoed; see [`SelfTradePrevention`]).
+    #[serde(default)]
+    pub self_trade_prevention: SelfTradePrevention,
+    /// `priceMatch` as placed (none: `NONE`).
+    #[serde(default)]
+    pub price_match: Option<PriceMatch>,
+    /// GTD: when it expires, in whole seconds (ms; 0 for the other kinds).
+    #[serde(default)]
+    pub good_till_date: i64,
 }
 
 impl SimOrder {
@@ -151,6 +161,13 @@ pub struct AlgoOrder {
     /// highest for a SELL, the lowest for a BUY.
     #[serde(default)]
     pub extreme: Option<Decimal>,
+    /// `selfTradePreventionMode` as placed (the algo service's default is NONE).
+    #[serde(default = "no_self_trade_prevention")]
+    pub self_trade_prevention: SelfTradePrevention,
+}
+
+fn no_self_trade_prevention() -> SelfTradePrevention {
+    SelfTradePrevention::None
 }
 
 /// One modification of an order (`PUT /fapi/v1/order`), as `GET /fapi/v1/orderAmendment`
@@ -275,6 +292,8 @@ pub enum TimeInForce {
     Ioc,
     Fok,
     Gtx,
+    /// Good till `goodTillDate`, then EXPIRED.
+    Gtd,
 }
 
 impl TimeInForce {
@@ -285,6 +304,7 @@ impl TimeInForce {
             "IOC" => Some(Self::Ioc),
             "FOK" => Some(Self::Fok),
             "GTX" => Some(Self::Gtx),
+            "GTD" => Some(Self::Gtd),
             _ => None,
         }
     }
@@ -296,6 +316,7 @@ impl TimeInForce {
             Self::Ioc => "IOC",
             Self::Fok => "FOK",
             Self::Gtx => "GTX",
+            Self::Gtd => "GTD",
         }
     }
 
@@ -405,6 +426,10 @@ pub struct Position {
     pub amount: Decimal,
     pub entry_price: Decimal,
     pub update_time: i64,
+    /// Isolated margin the user added (less what was removed) with `positionMargin`;
+    /// returned to the balance when the position closes.
+    #[serde(default)]
+    pub margin_added: Decimal,
 }
 
 impl Position {
@@ -525,6 +550,12 @@ pub struct Account {
     /// Order modifications, oldest first.
     #[serde(default)]
     pub amendments: Vec<Amendment>,
+    /// Changes of isolated margin (`positionMargin`), oldest first.
+    #[serde(default)]
+    pub margin_changes: Vec<super::risk::MarginChange>,
+    /// `countdownCancelAll` deadlines per symbol, in replay time.
+    #[serde(default)]
+    pub countdowns: BTreeMap<String, i64>,
     /// Whether a MARGIN_CALL for the cross positions was sent and their margin ratio has not
     /// fallen back below the level since: one event per crossing, not one per step.
     #[serde(skip)]

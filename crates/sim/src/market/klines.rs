@@ -210,6 +210,52 @@ impl MarketData {
         Ok(out)
     }
 
+    /// Mark-price klines (`markPriceKlines`; also `indexPriceKlines`, the data having no
+    /// index of its own): the candles [`MarketData::klines`] returns for the same request,
+    /// with open, high, low and close taken from the mark-price path where there is mark data
+    /// (the trade path elsewhere) and no volume.
+    ///
+    /// # Errors
+    /// As [`MarketData::klines`].
+    pub fn mark_klines(
+        &self,
+        symbol: &str,
+        interval: &str,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<KlineRow>, KlineError> {
+        let rows = self.klines(symbol, interval, start_ms, end_ms, limit, now_ms)?;
+        let s = self
+            .sym(symbol)
+            .ok_or_else(|| KlineError::UnknownSymbol(symbol.to_string()))?;
+        Ok(rows
+            .into_iter()
+            .map(|k| {
+                let upto = k.close_time.min(now_ms).min(s.end_ms);
+                let mark = s.mark.as_ref().and_then(|m| {
+                    let open = m.price_at(k.open_time)?;
+                    let close = m.price_at(upto)?;
+                    let (low, high) = m.range(k.open_time, upto)?;
+                    Some((m.dec(open), m.dec(high), m.dec(low), m.dec(close)))
+                });
+                let (open, high, low, close) = mark.unwrap_or((k.open, k.high, k.low, k.close));
+                KlineRow {
+                    open,
+                    high,
+                    low,
+                    close,
+                    volume: Decimal::ZERO,
+                    quote_volume: Decimal::ZERO,
+                    taker_buy_volume: Decimal::ZERO,
+                    taker_buy_quote_volume: Decimal::ZERO,
+                    ..k
+                }
+            })
+            .collect())
+    }
+
     fn kline_at(&self, s: &SymbolMarket, open: i64, iv: i64, now_ms: i64) -> Option<KlineRow> {
         let close_time = open + iv - 1;
         let upto = close_time.min(now_ms).min(s.end_ms);

@@ -1,5 +1,6 @@
 //! Requests of the account endpoints: `leverage`, `marginType`, `positionSide/dual`,
-//! `income`, and the per-symbol filters of the list and cancel-all endpoints.
+//! `income`, `positionMargin` and its history, `countdownCancelAll`, and the per-symbol
+//! filters of the list and cancel-all endpoints.
 
 use super::Params;
 use crate::error::ApiError;
@@ -136,4 +137,86 @@ impl AllAlgoOrders {
             limit: p.clamped_limit(500, 1000)?,
         })
     }
+}
+
+/// `POST /fapi/v1/positionMargin`.
+///
+/// # Errors
+/// -1102 for a missing parameter, -4061 a position side Binance does not know, -4055 an
+/// amount not above zero, -1130 a malformed amount or a `type` other than 1 (add) and 2
+/// (remove).
+pub fn margin_adjust(p: &Params) -> Result<crate::exchange::MarginAdjust, ApiError> {
+    let symbol = p.string("symbol")?;
+    let position_side = super::orders::position_side(p)?.unwrap_or_default();
+    let amount: rust_decimal::Decimal = p
+        .req("amount")?
+        .parse()
+        .map_err(|_| ApiError::invalid("amount"))?;
+    if amount <= rust_decimal::Decimal::ZERO {
+        return Err(ApiError::bad(-4055, "Amount must be positive."));
+    }
+    let add = match p.req("type")? {
+        "1" => true,
+        "2" => false,
+        _ => return Err(ApiError::invalid("type")),
+    };
+    Ok(crate::exchange::MarginAdjust {
+        symbol,
+        position_side,
+        add,
+        amount,
+    })
+}
+
+/// `GET /fapi/v1/positionMargin/history`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarginHistory {
+    /// The symbol.
+    pub symbol: String,
+    /// Only additions (`type` 1) or removals (2); both when not sent.
+    pub add: Option<bool>,
+    /// `startTime` (none: 30 days before `endTime`, Binance's span).
+    pub start: Option<i64>,
+    /// `endTime` (none: now).
+    pub end: Option<i64>,
+    /// At most this many (default 500).
+    pub limit: usize,
+}
+
+impl MarginHistory {
+    /// Parses the query.
+    ///
+    /// # Errors
+    /// -1102 without `symbol`, -1130 a malformed number or `type`.
+    pub fn parse(p: &Params) -> Result<Self, ApiError> {
+        let add = match p.get("type") {
+            None => None,
+            Some("1") => Some(true),
+            Some("2") => Some(false),
+            Some(_) => return Err(ApiError::invalid("type")),
+        };
+        Ok(Self {
+            symbol: p.string("symbol")?,
+            add,
+            start: p.int("startTime")?,
+            end: p.int("endTime")?,
+            limit: p.clamped_limit(500, 1000)?,
+        })
+    }
+}
+
+/// `POST /fapi/v1/countdownCancelAll`: `symbol` and `countdownTime` in ms (0 stops it).
+///
+/// # Errors
+/// -1102 for a missing parameter, -1130 a countdown that is not a whole number of ms at
+/// least zero.
+pub fn countdown(p: &Params) -> Result<(String, i64), ApiError> {
+    let symbol = p.string("symbol")?;
+    let ms = p
+        .int("countdownTime")?
+        .ok_or_else(|| ApiError::mandatory("countdownTime"))?;
+    if ms < 0 {
+        return Err(ApiError::invalid("countdownTime"));
+    }
+    Ok((symbol, ms))
 }

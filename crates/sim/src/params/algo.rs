@@ -4,7 +4,8 @@ use rust_decimal::Decimal;
 
 use super::Params;
 use super::orders::{
-    not_required, position_side, refuse_sent, side, time_in_force, valid_client_id,
+    SelfTradePrevention, not_required, position_side, price_match, refuse_sent,
+    self_trade_prevention, side, time_in_force, valid_client_id,
 };
 use crate::error::ApiError;
 use crate::exchange::{AlgoKind, PositionSide, Side, TimeInForce, WorkingType};
@@ -44,6 +45,8 @@ pub struct NewAlgoOrder {
     pub client_algo_id: Option<String>,
     /// `priceProtect`.
     pub price_protect: bool,
+    /// `selfTradePreventionMode` (NONE when not sent, the algo service's default).
+    pub self_trade_prevention: SelfTradePrevention,
 }
 
 impl NewAlgoOrder {
@@ -53,7 +56,9 @@ impl NewAlgoOrder {
     /// -1102 for a missing parameter, -1130 a malformed value (or `algoType` other than
     /// CONDITIONAL, a callback rate outside 0.1–20), -1117 a bad side, -1116 a bad type,
     /// -1106 a parameter the kind does not take, -1115 a bad time in force, -4061 a bad
-    /// position side.
+    /// position side, -4003 a quantity not above zero, -4001 a negative price, -4137
+    /// `quantity` with `closePosition`, -4015 a malformed client id, -5039 an unknown
+    /// self-trade prevention mode, -5037 `priceMatch` with `price`.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
         if p.req("algoType")? != "CONDITIONAL" {
             return Err(ApiError::invalid("algoType"));
@@ -68,11 +73,19 @@ impl NewAlgoOrder {
             refuse_sent(p, "triggerPrice")?;
             Decimal::ZERO
         } else {
-            p.req_decimal("triggerPrice")?
+            p.req_price("triggerPrice")?
         };
         let (price, time_in_force) = if limit {
-            let price = p.req_decimal("price")?;
-            (price, time_in_force(p.get("timeInForce").unwrap_or("GTC"))?)
+            if price_match(p)?.is_some() && p.has("price") {
+                return Err(ApiError::bad(-5037, "Invalid price match"));
+            }
+            let price = p.req_price("price")?;
+            let tif = time_in_force(p.get("timeInForce").unwrap_or("GTC"))?;
+            if tif == TimeInForce::Gtd {
+                // The algo service here has no expiry date of its own (yet).
+                return Err(ApiError::bad(-1115, "Invalid timeInForce."));
+            }
+            (price, tif)
         } else {
             refuse_sent(p, "price")?;
             (Decimal::ZERO, TimeInForce::Gtc)
@@ -83,9 +96,15 @@ impl NewAlgoOrder {
             return Err(not_required("closePosition"));
         }
         let reduce_only = p.bool("reduceOnly")?;
-        let quantity = p.decimal("quantity")?;
-        if close_position && (quantity.is_some() || reduce_only.unwrap_or(false)) {
-            return Err(not_required("quantity"));
+        let quantity = p.quantity("quantity")?;
+        if close_position && quantity.is_some() {
+            return Err(ApiError::bad(
+                -4137,
+                "Quantity must be zero with closePosition equals true",
+            ));
+        }
+        if close_position && reduce_only.unwrap_or(false) {
+            return Err(not_required("reduceOnly"));
         }
         let quantity = match (close_position, quantity) {
             (true, _) => Decimal::ZERO,
@@ -102,7 +121,7 @@ impl NewAlgoOrder {
             if rate < Decimal::new(1, 1) || rate > Decimal::from(20) {
                 return Err(ApiError::invalid("callbackRate"));
             }
-            (Some(rate), p.decimal("activatePrice")?)
+            (Some(rate), p.price("activatePrice")?)
         } else {
             refuse_sent(p, "callbackRate")?;
             refuse_sent(p, "activatePrice")?;
@@ -129,6 +148,7 @@ impl NewAlgoOrder {
             activate_price,
             client_algo_id,
             price_protect: p.bool("priceProtect")?.unwrap_or(false),
+            self_trade_prevention: self_trade_prevention(p, SelfTradePrevention::None)?,
         })
     }
 }

@@ -26,7 +26,15 @@ impl Klines {
     /// -1102 for a missing parameter, -1130 a malformed number or a limit outside 1–1500,
     /// -1023 `startTime` after `endTime`.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
-        let symbol = p.string("symbol")?;
+        Self::parse_for(p, "symbol")
+    }
+
+    /// Parses the query with the instrument in `name` (`pair` for index-price klines).
+    ///
+    /// # Errors
+    /// As [`Klines::parse`].
+    pub fn parse_for(p: &Params, name: &str) -> Result<Self, ApiError> {
+        let symbol = p.string(name)?;
         let interval = p.string("interval")?;
         let start = p.int("startTime")?;
         let end = p.int("endTime")?;
@@ -58,13 +66,19 @@ impl Depth {
     /// Parses the query.
     ///
     /// # Errors
-    /// -1102 without `symbol`, -1130 for another limit.
+    /// -1102 without `symbol`, -1130 for a limit that is not an integer, -4021 for one
+    /// Binance does not serve.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
         let symbol = p.string("symbol")?;
         let limit = match p.int("limit")? {
             None => 500,
             Some(l @ (5 | 10 | 20 | 50 | 100 | 500 | 1000)) => usize::try_from(l).unwrap_or(500),
-            Some(_) => return Err(ApiError::invalid("limit")),
+            Some(l) => {
+                return Err(ApiError::bad(
+                    -4021,
+                    format!("'{l}' is not valid depth limit."),
+                ));
+            }
         };
         Ok(Self { symbol, limit })
     }

@@ -26,14 +26,14 @@ use rust_decimal::Decimal;
 use crate::error::ApiError;
 
 pub use account::{
-    AllAlgoOrders, Income, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter,
+    AllAlgoOrders, Income, MarginHistory, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter,
 };
 pub use algo::NewAlgoOrder;
 pub use history::{AllOrders, Amendments, HistoryWindow, UserTrades};
 pub use market::{Depth, FundingRate, Klines};
 pub use orders::{
     BatchModify, BatchOrders, CancelBatch, ModifyOrder, ModifyPrice, NewOrder, OrderKind,
-    OrderLookup, OrderRef, PriceMatch, RespType,
+    OrderLookup, OrderRef, PriceMatch, RespType, SelfTradePrevention,
 };
 
 /// Request parameters as received: the query string and the form body merged, the query's
@@ -134,6 +134,61 @@ impl Params {
                 }
             }
         }
+    }
+
+    /// An optional order quantity.
+    ///
+    /// # Errors
+    /// -1130 when not a decimal, -4003 when zero or negative (Binance's QTY_LESS_THAN_ZERO).
+    pub fn quantity(&self, name: &str) -> Result<Option<Decimal>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => {
+                let d: Decimal = v.parse().map_err(|_| ApiError::invalid(name))?;
+                if d <= Decimal::ZERO {
+                    Err(ApiError::bad(-4003, "Quantity less than zero."))
+                } else {
+                    Ok(Some(d))
+                }
+            }
+        }
+    }
+
+    /// A mandatory order quantity.
+    ///
+    /// # Errors
+    /// -1102 when missing, otherwise as [`Params::quantity`].
+    pub fn req_quantity(&self, name: &str) -> Result<Decimal, ApiError> {
+        self.quantity(name)?
+            .ok_or_else(|| ApiError::mandatory(name))
+    }
+
+    /// An optional order price.
+    ///
+    /// # Errors
+    /// -1130 when not a decimal or zero, -4001 when negative (Binance's PRICE_LESS_THAN_ZERO).
+    pub fn price(&self, name: &str) -> Result<Option<Decimal>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => {
+                let d: Decimal = v.parse().map_err(|_| ApiError::invalid(name))?;
+                if d < Decimal::ZERO {
+                    Err(ApiError::bad(-4001, "Price less than 0."))
+                } else if d.is_zero() {
+                    Err(ApiError::invalid(name))
+                } else {
+                    Ok(Some(d))
+                }
+            }
+        }
+    }
+
+    /// A mandatory order price.
+    ///
+    /// # Errors
+    /// -1102 when missing, otherwise as [`Params::price`].
+    pub fn req_price(&self, name: &str) -> Result<Decimal, ApiError> {
+        self.price(name)?.ok_or_else(|| ApiError::mandatory(name))
     }
 
     /// A mandatory positive decimal.

@@ -121,6 +121,12 @@ pub struct NewOrder {
     pub client_order_id: Option<String>,
     /// What the reply shows.
     pub resp_type: RespType,
+    /// `selfTradePreventionMode` (EXPIRE_MAKER when not sent).
+    pub self_trade_prevention: SelfTradePrevention,
+    /// `priceMatch`: a LIMIT order priced from the book on arrival (its `price` is then zero).
+    pub price_match: Option<PriceMatch>,
+    /// `goodTillDate` of a GTD order, as sent (the exchange checks it against now).
+    pub good_till_date: Option<i64>,
 }
 
 impl NewOrder {
@@ -135,6 +141,9 @@ impl NewOrder {
             reduce_only: None,
             client_order_id: None,
             resp_type: RespType::Ack,
+            self_trade_prevention: SelfTradePrevention::ExpireMaker,
+            price_match: None,
+            good_till_date: None,
         }
     }
 
@@ -169,7 +178,10 @@ impl NewOrder {
     /// # Errors
     /// -1102 for a missing parameter, -1117 a bad side, -4120 a conditional type (those go
     /// to the algo endpoint), -1116 another type, -4061 a bad position side, -1130 a
-    /// malformed value, -1115 a bad time in force.
+    /// malformed value, -4003 a quantity not above zero, -4001 a negative price, -1115 a bad
+    /// time in force, -4015 a malformed client id, -1136 a response type other than ACK and
+    /// RESULT, -5039 an unknown self-trade prevention mode, -5037 `priceMatch` with `price`
+    /// or an unknown mode, -5038 `priceMatch` on a MARKET order.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
         let symbol = p.string("symbol")?;
         let side = side(p)?;
@@ -185,22 +197,45 @@ impl NewOrder {
             _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
         };
         let position_side = position_side(p)?;
-        let quantity = p.req_decimal("quantity")?;
+        let quantity = p.req_quantity("quantity")?;
         let reduce_only = p.bool("reduceOnly")?;
         let client_order_id = p.get("newClientOrderId").map(valid_client_id).transpose()?;
+        let resp_type = resp_type(p)?;
+        let self_trade_prevention = self_trade_prevention(p, SelfTradePrevention::ExpireMaker)?;
+        let price_match = price_match(p)?;
         // A MARKET order ignores `price` and `timeInForce`, whatever they hold.
         let kind = if limit {
+            let price = match price_match {
+                // The exchange takes the price from the book when the order arrives.
+                Some(_) if p.has("price") => {
+                    return Err(ApiError::bad(-5037, "Invalid price match"));
+                }
+                Some(_) => Decimal::ZERO,
+                None => p.req_price("price")?,
+            };
             OrderKind::Limit {
-                price: p.req_decimal("price")?,
+                price,
                 time_in_force: time_in_force(p.req("timeInForce")?)?,
             }
         } else {
+            if price_match.is_some() {
+                return Err(ApiError::bad(
+                    -5038,
+                    "Price match only supports order type: LIMIT, STOP AND TAKE_PROFIT",
+                ));
+            }
             OrderKind::Market
         };
-        let resp_type = if p.get("newOrderRespType") == Some("RESULT") {
-            RespType::Result
-        } else {
-            RespType::Ack
+        // GTD orders name their end (CONTRACT.md 4.3: `goodTillDate` mandatory with GTD).
+        let good_till_date = match kind {
+            OrderKind::Limit {
+                time_in_force: TimeInForce::Gtd,
+                ..
+            } => Some(
+                p.int("goodTillDate")?
+                    .ok_or_else(|| ApiError::mandatory("goodTillDate"))?,
+            ),
+            _ => None,
         };
         Ok(Self {
             symbol,
@@ -211,7 +246,87 @@ impl NewOrder {
             reduce_only,
             client_order_id,
             resp_type,
+            self_trade_prevention,
+            price_match,
+            good_till_date,
         })
+    }
+}
+
+/// `newOrderRespType`.
+///
+/// # Errors
+/// -1136 for anything but ACK and RESULT.
+fn resp_type(p: &Params) -> Result<RespType, ApiError> {
+    match p.get("newOrderRespType") {
+        None | Some("ACK") => Ok(RespType::Ack),
+        Some("RESULT") => Ok(RespType::Result),
+        Some(_) => Err(ApiError::bad(-1136, "Invalid newOrderRespType.")),
+    }
+}
+
+/// `selfTradePreventionMode`, with the endpoint's default when not sent.
+///
+/// # Errors
+/// -5039 for a mode Binance does not know.
+pub(super) fn self_trade_prevention(
+    p: &Params,
+    default: SelfTradePrevention,
+) -> Result<SelfTradePrevention, ApiError> {
+    match p.get("selfTradePreventionMode") {
+        None => Ok(default),
+        Some(mode) => SelfTradePrevention::parse(mode)
+            .ok_or_else(|| ApiError::bad(-5039, "Invalid self trade prevention mode")),
+    }
+}
+
+/// `priceMatch` other than `NONE`, if sent.
+///
+/// # Errors
+/// -5037 for an unknown mode.
+pub(super) fn price_match(p: &Params) -> Result<Option<PriceMatch>, ApiError> {
+    p.get("priceMatch")
+        .filter(|m| *m != "NONE")
+        .map(PriceMatch::parse)
+        .transpose()
+}
+
+/// `selfTradePreventionMode`: which side of a self-trade expires. The simulator holds one
+/// account's orders apart from the replayed market, so it records the mode and echoes it;
+/// an account never meets its own orders on the replayed book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum SelfTradePrevention {
+    /// No prevention (the algo service's default).
+    None,
+    /// The taker expires.
+    ExpireTaker,
+    /// The maker expires (the order endpoint's default).
+    #[default]
+    ExpireMaker,
+    /// Both expire.
+    ExpireBoth,
+}
+
+impl SelfTradePrevention {
+    /// Binance's name of a mode.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "NONE" => Self::None,
+            "EXPIRE_TAKER" => Self::ExpireTaker,
+            "EXPIRE_MAKER" => Self::ExpireMaker,
+            "EXPIRE_BOTH" => Self::ExpireBoth,
+            _ => return None,
+        })
+    }
+
+    /// The name Binance sends.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::ExpireTaker => "EXPIRE_TAKER",
+            Self::ExpireMaker => "EXPIRE_MAKER",
+            Self::ExpireBoth => "EXPIRE_BOTH",
+        }
     }
 }
 
@@ -265,7 +380,7 @@ impl BatchOrders {
 
 /// `priceMatch`: a price taken from the book, the best (5th, 10th, 20th) level of the other
 /// side (`OPPONENT…`) or of the order's own side (`QUEUE…`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PriceMatch {
     /// The other side's book rather than the order's own.
     pub opponent: bool,
@@ -291,6 +406,20 @@ impl PriceMatch {
             _ => return Err(ApiError::bad(-5037, "Invalid price match")),
         };
         Ok(Self { opponent, level })
+    }
+
+    /// The name Binance sends.
+    pub fn as_str(self) -> &'static str {
+        match (self.opponent, self.level) {
+            (true, 0) => "OPPONENT",
+            (true, 4) => "OPPONENT_5",
+            (true, 9) => "OPPONENT_10",
+            (true, _) => "OPPONENT_20",
+            (false, 0) => "QUEUE",
+            (false, 4) => "QUEUE_5",
+            (false, 9) => "QUEUE_10",
+            (false, _) => "QUEUE_20",
+        }
     }
 }
 
@@ -325,24 +454,20 @@ impl ModifyOrder {
     ///
     /// # Errors
     /// -1102 for a missing parameter (`price` unless `priceMatch`), -1117 a bad side, -1130
-    /// a malformed value, -1128 `price` with `priceMatch`, -5037 an unknown `priceMatch`.
+    /// a malformed value, -4003 a quantity not above zero, -4001 a negative price, -5037
+    /// `price` with `priceMatch` or an unknown `priceMatch`.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
         let symbol = p.string("symbol")?;
         let side = side(p)?;
-        let quantity = p.req_decimal("quantity")?;
-        let sent_price = p.decimal("price")?;
-        let price_match = p.get("priceMatch").filter(|m| *m != "NONE");
+        let quantity = p.req_quantity("quantity")?;
+        let sent_price = p.price("price")?;
+        let price_match = price_match(p)?;
         let modify_id = p.int("modifyId")?.unwrap_or(0);
         let order = OrderRef::order(p)?;
         let price = match (sent_price, price_match) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::bad(
-                    -1128,
-                    "Combination of optional parameters invalid.",
-                ));
-            }
+            (Some(_), Some(_)) => return Err(ApiError::bad(-5037, "Invalid price match")),
             (Some(price), None) => ModifyPrice::Price(price),
-            (None, Some(mode)) => ModifyPrice::Match(PriceMatch::parse(mode)?),
+            (None, Some(mode)) => ModifyPrice::Match(mode),
             (None, None) => return Err(ApiError::mandatory("price")),
         };
         Ok(Self {
@@ -464,15 +589,23 @@ pub(super) fn refuse_sent(p: &Params, name: &str) -> Result<(), ApiError> {
 }
 
 /// Binance's client ids: `^[.A-Z:/a-z0-9_-]{1,36}$`.
+///
+/// # Errors
+/// -4015 for a longer or malformed id (Binance's INVALID_CL_ORD_ID_LEN).
 pub(super) fn valid_client_id(id: &str) -> Result<String, ApiError> {
+    if id.len() > 36 {
+        return Err(ApiError::bad(
+            -4015,
+            "Client order id length should not be more than 36 chars",
+        ));
+    }
     let ok = !id.is_empty()
-        && id.len() <= 36
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".:/_-".contains(c));
     if ok {
         Ok(id.to_owned())
     } else {
-        Err(ApiError::invalid("newClientOrderId"))
+        Err(ApiError::bad(-4015, "Client order id is not valid."))
     }
 }

@@ -21,15 +21,17 @@ pub fn user_event(event: &UserEvent) -> Value {
             position: p,
             mark,
             isolated,
+            isolated_wallet,
+            break_even,
         } => json!({
             "e": "ACCOUNT_UPDATE", "E": time, "T": time,
             "a": {
                 "m": reason,
                 "B": [{"a": "USDT", "wb": dec(*wallet), "cw": dec(*wallet), "bc": "0"}],
                 "P": [{
-                    "s": symbol, "pa": dec(p.amount), "ep": dec(p.entry_price), "bep": dec(p.entry_price), "cr": "0",
+                    "s": symbol, "pa": dec(p.amount), "ep": dec(p.entry_price), "bep": dec(*break_even), "cr": "0",
                     "up": dec(((*mark - p.entry_price) * p.amount).round_dp(8)),
-                    "mt": if *isolated { "isolated" } else { "cross" }, "iw": "0", "ps": position_side.as_str(),
+                    "mt": if *isolated { "isolated" } else { "cross" }, "iw": dec(*isolated_wallet), "ps": position_side.as_str(),
                 }],
             },
         }),
@@ -49,8 +51,9 @@ pub fn user_event(event: &UserEvent) -> Value {
                     "x": execution_type, "X": order.status, "i": order.order_id, "l": dec(e.qty), "z": dec(order.executed_qty),
                     "L": dec(e.price), "N": "USDT", "n": dec(e.commission), "T": time, "t": e.trade_id, "b": "0", "a": "0",
                     "m": e.maker, "R": order.reduce_only, "wt": "CONTRACT_PRICE", "ot": order.order_type.as_str(), "ps": order.position_side.as_str(),
-                    "cp": false, "rp": dec(e.realized), "pP": false, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE",
-                    "gtd": 0, "er": "0",
+                    "cp": false, "rp": dec(e.realized), "pP": false, "si": 0, "ss": 0, "V": order.self_trade_prevention.as_str(),
+                    "pm": order.price_match.map_or("NONE", crate::params::PriceMatch::as_str),
+                    "gtd": order.good_till_date, "er": "0",
                 },
             })
         }
@@ -60,7 +63,7 @@ pub fn user_event(event: &UserEvent) -> Value {
                 "caid": o.client_algo_id, "aid": o.algo_id, "at": "CONDITIONAL", "o": o.order_type.as_str(), "s": o.symbol,
                 "S": o.side.as_str(), "ps": o.position_side.as_str(), "f": o.time_in_force.as_str(), "q": dec(o.quantity), "X": o.status,
                 "ai": o.actual_order_id.map_or_else(String::new, |i| i.to_string()), "ap": "0", "aq": "0",
-                "act": actual_type(o).unwrap_or("0"), "tp": dec(o.trigger_price), "p": dec(o.price), "V": "EXPIRE_MAKER",
+                "act": actual_type(o).unwrap_or("0"), "tp": dec(o.trigger_price), "p": dec(o.price), "V": o.self_trade_prevention.as_str(),
                 "wt": o.working_type.as_str(), "pm": "NONE", "cp": o.close_position, "pP": o.price_protect, "R": o.reduce_only,
                 "tt": o.trigger_time, "gtd": 0, "rm": "",
             },

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::{dec, error};
 use crate::error::ApiError;
 use crate::exchange::{AlgoOrder, Amendment, OrderType, Side, SimOrder, Trade};
-use crate::params::{BatchModify, BatchOrders, ModifyOrder, RespType};
+use crate::params::{BatchModify, BatchOrders, ModifyOrder, PriceMatch, RespType};
 
 /// The average fill price of `o` (zero before its first fill).
 pub(crate) fn avg_price(o: &SimOrder) -> Decimal {
@@ -25,7 +25,8 @@ pub fn order(o: &SimOrder, full: bool) -> Value {
         "cumQty": dec(o.executed_qty), "cumQuote": dec(o.cum_quote), "timeInForce": o.time_in_force.as_str(), "type": o.order_type.as_str(),
         "reduceOnly": o.reduce_only, "closePosition": false, "side": o.side.as_str(), "positionSide": o.position_side.as_str(),
         "stopPrice": "0", "workingType": "CONTRACT_PRICE", "priceProtect": false, "origType": o.order_type.as_str(),
-        "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0, "updateTime": o.update_time,
+        "priceMatch": o.price_match.map_or("NONE", PriceMatch::as_str), "selfTradePreventionMode": o.self_trade_prevention.as_str(),
+        "goodTillDate": o.good_till_date, "updateTime": o.update_time,
     });
     if full {
         v["time"] = json!(o.time);
@@ -100,7 +101,7 @@ pub fn algo(o: &AlgoOrder) -> Value {
         "algoId": o.algo_id, "clientAlgoId": o.client_algo_id, "algoType": "CONDITIONAL", "orderType": o.order_type.as_str(),
         "symbol": o.symbol, "side": o.side.as_str(), "positionSide": o.position_side.as_str(), "timeInForce": o.time_in_force.as_str(),
         "quantity": dec(o.quantity), "algoStatus": o.status, "triggerPrice": dec(o.trigger_price), "price": dec(o.price),
-        "icebergQuantity": null, "selfTradePreventionMode": "EXPIRE_MAKER", "workingType": o.working_type.as_str(),
+        "icebergQuantity": null, "selfTradePreventionMode": o.self_trade_prevention.as_str(), "workingType": o.working_type.as_str(),
         "priceMatch": "NONE", "closePosition": o.close_position, "priceProtect": o.price_protect,
         "reduceOnly": o.reduce_only, "activatePrice": o.activate_price.map_or_else(String::new, dec),
         "callbackRate": o.callback_rate.map_or_else(String::new, dec), "createTime": o.create_time,

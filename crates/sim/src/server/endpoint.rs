@@ -10,13 +10,50 @@ use super::Shared;
 use super::auth::{Caller, Sec, authenticate};
 use super::limits::{charge, count_orders, order_weight};
 use crate::error::ApiError;
+use crate::params::Params;
+
+/// An endpoint's request weight: fixed, or grown by what the request asks for (`limit`, or
+/// every symbol when `symbol` is left out; CONTRACT.md 4, endpoint table).
+#[derive(Clone, Copy)]
+pub(super) enum Weight {
+    /// The same for every request.
+    Fixed(u32),
+    /// Read from the request's parameters.
+    By(fn(&Params) -> u32),
+}
+
+impl From<u32> for Weight {
+    fn from(w: u32) -> Self {
+        Self::Fixed(w)
+    }
+}
+
+impl Weight {
+    /// The weight of a request with this query and body. A request whose parameters do not
+    /// parse is refused before it does any work, so it weighs what one without them would.
+    fn of(self, query: &str, body: &[u8]) -> u32 {
+        match self {
+            Self::Fixed(w) => w,
+            Self::By(f) => {
+                let body = std::str::from_utf8(body).unwrap_or("");
+                f(&Params::parse(query, body).unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// `weight` with a symbol, `all` without (the all-symbol forms of the market and order
+/// lists).
+pub(super) fn per_symbol(p: &Params, one: u32, all: u32) -> u32 {
+    if p.has("symbol") { one } else { all }
+}
 
 /// Runs `f` for an endpoint with its security and weight, and adds Binance's headers.
 #[allow(clippy::too_many_arguments)] // every argument is one part of the HTTP request
 pub(super) async fn endpoint(
     shared: &Shared,
     sec: Sec,
-    weight: u32,
+    weight: Weight,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
@@ -55,6 +92,7 @@ pub(super) async fn endpoint(
         }
         _ => {}
     }
+    let weight = weight.of(query.as_deref().unwrap_or(""), body);
     let used = match charge(shared, weight) {
         Ok(used) => used,
         Err((error, retry_after)) => {

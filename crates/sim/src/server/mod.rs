@@ -10,6 +10,7 @@
 //! - `routes`: every path, each parsing its typed request and rendering its reply.
 //! - `endpoint`: what every REST request goes through: faults, weight, authentication, order
 //!   limits, Binance's headers.
+//! - `client_endpoints`: the endpoints third-party clients use beyond perpdesk's own.
 //! - `auth`: API key, HMAC signature, timestamp and recvWindow.
 //! - `limits`: request weight and order counts.
 //! - `listen_keys`: the user-data stream's keys.
@@ -17,6 +18,7 @@
 
 mod admin;
 mod auth;
+mod client_endpoints;
 mod endpoint;
 mod limits;
 mod listen_keys;

@@ -15,15 +15,15 @@ use serde_json::Value;
 use super::Shared;
 use super::admin::{self, admin_account, admin_clock, admin_drop_streams, admin_faults};
 use super::auth::{Caller, Sec, account};
-use super::endpoint::endpoint;
-use super::limits::charge;
+use super::client_endpoints as extra;
+use super::endpoint::{Weight, endpoint, per_symbol};
 use super::listen_keys::listen_key;
 use crate::error::ApiError;
 use crate::info;
 use crate::params::{
     AllAlgoOrders, AllOrders, Amendments, BatchModify, BatchOrders, CancelBatch, Depth,
     FundingRate, Income, Klines, ModifyOrder, NewAlgoOrder, NewOrder, OrderLookup, OrderRef,
-    SetLeverage, SetMarginType, SetPositionMode, SymbolFilter, UserTrades,
+    Params, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter, UserTrades,
 };
 use crate::replies::{self, account as account_reply, trading};
 
@@ -38,7 +38,7 @@ macro_rules! route {
             endpoint(
                 &s,
                 $sec,
-                $weight,
+                $weight.into(),
                 &method,
                 uri.path(),
                 &headers,
@@ -74,26 +74,42 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/klines",
-            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
-                let req = Klines::parse(&c.params)?;
-                let (ex, now) = s.locked();
-                info::klines(&ex.market, &req, now)
-            })),
+            get(route!(
+                Sec::None,
+                Weight::By(klines_weight),
+                |s: &Shared, c: &Caller| {
+                    let req = Klines::parse(&c.params)?;
+                    let (ex, now) = s.locked();
+                    info::klines(&ex.market, &req, now)
+                }
+            )),
         )
         .route(
             "/fapi/v1/ticker/price",
-            get(route!(Sec::None, 1, ticker_price)),
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 2)),
+                ticker_price
+            )),
         )
         .route(
             "/fapi/v2/ticker/price",
-            get(route!(Sec::None, 1, ticker_price)),
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 2)),
+                ticker_price
+            )),
         )
         .route(
             "/fapi/v1/premiumIndex",
-            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
-                let (ex, now) = s.locked();
-                info::premium_index(&ex.market, &SymbolFilter::parse(&c.params), now)
-            })),
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 10)),
+                |s: &Shared, c: &Caller| {
+                    let (ex, now) = s.locked();
+                    info::premium_index(&ex.market, &SymbolFilter::parse(&c.params), now)
+                }
+            )),
         )
         .route(
             "/fapi/v1/fundingRate",
@@ -124,11 +140,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/depth",
-            get(route!(Sec::None, 5, |s: &Shared, c: &Caller| {
-                let req = Depth::parse(&c.params)?;
-                let (ex, now) = s.locked();
-                info::depth(&ex.market, &req, now)
-            })),
+            get(route!(
+                Sec::None,
+                Weight::By(depth_weight),
+                |s: &Shared, c: &Caller| {
+                    let req = Depth::parse(&c.params)?;
+                    let (ex, now) = s.locked();
+                    info::depth(&ex.market, &req, now)
+                }
+            )),
         )
         .route(
             "/fapi/v3/account",
@@ -181,15 +201,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/ticker/24hr",
-            get(route!(Sec::None, 1, |s: &Shared, c: &Caller| {
-                let filter = SymbolFilter::parse(&c.params);
-                // Weight 1 with a symbol, 40 for all of them.
-                if filter.get().is_none() {
-                    charge(s, 39).map_err(|(e, _)| e)?;
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 1, 40)),
+                |s: &Shared, c: &Caller| {
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (ex, now) = s.locked();
+                    info::ticker_24hr(&ex.market, &filter, now)
                 }
-                let (ex, now) = s.locked();
-                info::ticker_24hr(&ex.market, &filter, now)
-            })),
+            )),
         )
         .route(
             "/fapi/v1/multiAssetsMargin",
@@ -259,24 +279,28 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/ticker/bookTicker",
-            get(route!(Sec::None, 2, |s: &Shared, c: &Caller| {
-                let filter = SymbolFilter::parse(&c.params);
-                // Weight 2 with a symbol, 5 for all of them.
-                if filter.get().is_none() {
-                    charge(s, 3).map_err(|(e, _)| e)?;
+            get(route!(
+                Sec::None,
+                Weight::By(|p| per_symbol(p, 2, 5)),
+                |s: &Shared, c: &Caller| {
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (ex, now) = s.locked();
+                    info::book_ticker(&ex.market, &filter, now)
                 }
-                let (ex, now) = s.locked();
-                info::book_ticker(&ex.market, &filter, now)
-            })),
+            )),
         )
         .route(
             "/fapi/v1/openOrders",
-            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
-                let a = account(c)?;
-                let filter = SymbolFilter::parse(&c.params);
-                let (mut ex, now) = s.locked();
-                Ok(trading::orders(&ex.open_orders(a, filter.get(), now)))
-            })),
+            get(route!(
+                Sec::Signed,
+                Weight::By(|p| per_symbol(p, 1, 40)),
+                |s: &Shared, c: &Caller| {
+                    let a = account(c)?;
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (mut ex, now) = s.locked();
+                    Ok(trading::orders(&ex.open_orders(a, filter.get(), now)))
+                }
+            )),
         )
         .route(
             "/fapi/v1/batchOrders",
@@ -344,12 +368,16 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/fapi/v1/openAlgoOrders",
-            get(route!(Sec::Signed, 1, |s: &Shared, c: &Caller| {
-                let a = account(c)?;
-                let filter = SymbolFilter::parse(&c.params);
-                let (mut ex, now) = s.locked();
-                Ok(trading::algos(&ex.open_algo_orders(a, filter.get(), now)))
-            })),
+            get(route!(
+                Sec::Signed,
+                Weight::By(|p| per_symbol(p, 1, 40)),
+                |s: &Shared, c: &Caller| {
+                    let a = account(c)?;
+                    let filter = SymbolFilter::parse(&c.params);
+                    let (mut ex, now) = s.locked();
+                    Ok(trading::algos(&ex.open_algo_orders(a, filter.get(), now)))
+                }
+            )),
         )
         .route(
             "/fapi/v1/algoOrder",
@@ -418,6 +446,62 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 Method::DELETE
             ))),
         )
+        .route(
+            "/fapi/v1/openOrder",
+            get(route!(Sec::Signed, 1, extra::open_order)),
+        )
+        .route(
+            "/fapi/v1/countdownCancelAll",
+            post(route!(Sec::Signed, 10, extra::countdown_cancel_all)),
+        )
+        .route(
+            "/fapi/v1/commissionRate",
+            get(route!(Sec::Signed, 20, extra::commission_rate)),
+        )
+        .route(
+            "/fapi/v2/balance",
+            get(route!(Sec::Signed, 5, extra::balance_v2)),
+        )
+        .route(
+            "/fapi/v2/positionRisk",
+            get(route!(Sec::Signed, 5, extra::position_risk_v2)),
+        )
+        .route(
+            "/fapi/v1/symbolConfig",
+            get(route!(Sec::Signed, 5, extra::symbol_config)),
+        )
+        .route(
+            "/fapi/v1/accountConfig",
+            get(route!(Sec::Signed, 5, extra::account_config)),
+        )
+        .route(
+            "/fapi/v1/order/test",
+            post(route!(Sec::Signed, 1, extra::test_order)),
+        )
+        .route(
+            "/fapi/v1/markPriceKlines",
+            get(route!(
+                Sec::None,
+                Weight::By(klines_weight),
+                |s: &Shared, c: &Caller| { extra::price_klines(s, c, "symbol") }
+            )),
+        )
+        .route(
+            "/fapi/v1/indexPriceKlines",
+            get(route!(
+                Sec::None,
+                Weight::By(klines_weight),
+                |s: &Shared, c: &Caller| { extra::price_klines(s, c, "pair") }
+            )),
+        )
+        .route(
+            "/fapi/v1/positionMargin",
+            post(route!(Sec::Signed, 1, extra::position_margin)),
+        )
+        .route(
+            "/fapi/v1/positionMargin/history",
+            get(route!(Sec::Signed, 1, extra::margin_history)),
+        )
         .route("/private/ws", get(crate::streams::private))
         .route(
             "/private/ws/{listen_key}",
@@ -444,7 +528,78 @@ pub fn router(shared: Arc<Shared>) -> Router {
             }
             .into_response()
         })
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: 405,
+                code: -1020,
+                msg: "This operation is not supported.".into(),
+            }
+            .into_response()
+        })
+        .layer(axum::middleware::from_fn(http_limits))
         .with_state(shared)
+}
+
+/// The longest request target (path and query) served; a longer one is 414. Hyper itself
+/// refuses targets past 64 KiB with an empty 414 before any handler runs, so the limit sits
+/// under that to answer in Binance's JSON.
+const MAX_TARGET: usize = 16 * 1024;
+
+/// Every refusal is Binance's JSON `{code, msg}` (CONTRACT.md 3.1: "4XX … Body
+/// `{"code":<neg int>,"msg":"…"}`"), also the 414 of a long target and the 413 that axum's
+/// body limit answers in plain text. Binance's table has no code of its own for either;
+/// -1101 TOO_MANY_PARAMETERS names what such a request carries (our choice).
+async fn http_limits(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let too_much = || ApiError {
+        status: 0,
+        code: -1101,
+        msg: "Too many parameters sent for this endpoint.".into(),
+    };
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if target > MAX_TARGET {
+        return ApiError {
+            status: 414,
+            ..too_much()
+        }
+        .into_response();
+    }
+    let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError {
+            status: 413,
+            ..too_much()
+        }
+        .into_response();
+    }
+    response
+}
+
+/// `GET /fapi/v1/depth`'s weight by `limit` (CONTRACT.md 4, endpoint 4): 5 to 50 levels
+/// weigh 2, 100 weigh 5, 500 (the default) 10, 1000 20.
+fn depth_weight(p: &Params) -> u32 {
+    match p.int("limit").ok().flatten().unwrap_or(500) {
+        ..=50 => 2,
+        51..=100 => 5,
+        101..=500 => 10,
+        _ => 20,
+    }
+}
+
+/// The klines' weight by `limit` (CONTRACT.md 4, endpoint 5): under 100 weighs 1, under 500
+/// 2, up to 1000 5 (the default 500 included), more 10.
+fn klines_weight(p: &Params) -> u32 {
+    match p.int("limit").ok().flatten().unwrap_or(500) {
+        ..=99 => 1,
+        100..=499 => 2,
+        500..=1000 => 5,
+        _ => 10,
+    }
 }
 
 /// `GET /fapi/v1/ticker/price` (v1 and v2).

@@ -397,3 +397,63 @@ async fn a_trailing_stop_closes_callback_rate_back_from_the_best_price_after_act
         .expect("positions");
     assert!(positions.is_empty(), "both halves closed: {positions:?}");
 }
+
+/// CONTRACT.md 6.1 (ALGO_UPDATE, `X`): a triggered algo order goes NEW → TRIGGERING →
+/// TRIGGERED → FINISHED. TRIGGERED names the matching-engine order in `ai`, and the order's
+/// own ORDER_TRADE_UPDATE comes before FINISHED (issue 17: it went NEW → FINISHED).
+#[tokio::test]
+async fn a_triggered_algo_order_reports_triggering_and_triggered_before_finished() {
+    let sim = support::start().await;
+    let rest = support::client(&sim, KEY, SECRET).raw().rest().clone();
+    let mut events = perpdesk_sim::server::subscribe(&sim.shared);
+    market_buy(&rest, "BTCUSDT", "0.010").await;
+    let last = support::last(&sim, "BTCUSDT");
+    let (low, _) = ahead(&sim, "BTCUSDT", DAY);
+    assert!(
+        last - low > dec!(20),
+        "the day ahead must fall for this test"
+    );
+    let trigger = tick((last + low) / dec!(2), dec!(0.1));
+    let stop = algo(
+        &rest,
+        vec![
+            ("symbol", "BTCUSDT".into()),
+            ("side", "SELL".into()),
+            ("type", "STOP_MARKET".into()),
+            ("triggerPrice", trigger.to_string()),
+            ("closePosition", "true".into()),
+        ],
+    )
+    .await
+    .expect("stop placed");
+    support::advance(&sim, DAY);
+    let id = stop["algoId"].clone();
+    let mut seen = Vec::new();
+    loop {
+        let e = support::event(&mut events, |e| {
+            (e["e"] == "ALGO_UPDATE" && e["o"]["aid"] == id) || e["e"] == "ORDER_TRADE_UPDATE"
+        })
+        .await;
+        if e["e"] == "ORDER_TRADE_UPDATE" {
+            if e["o"]["o"] == "MARKET" && e["o"]["S"] == "SELL" {
+                seen.push(format!("order {}", e["o"]["X"].as_str().expect("status")));
+            }
+            continue;
+        }
+        let status = e["o"]["X"].as_str().expect("status").to_owned();
+        if status == "TRIGGERED" {
+            assert!(
+                e["o"]["ai"].as_str().is_some_and(|ai| !ai.is_empty()),
+                "TRIGGERED names the placed order: {e}"
+            );
+        }
+        seen.push(status.clone());
+        if status == "FINISHED" {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        ["NEW", "TRIGGERING", "TRIGGERED", "order FILLED", "FINISHED"]
+    );
+}

@@ -98,6 +98,18 @@ pub fn connector_example(method: &str, path: &str) -> Option<Value> {
         .map(|e| e["response"].clone())
 }
 
+/// Asserts `actual` has the shape of the connector's example reply of `method path`.
+pub fn same_shape_as_fixture(method: &str, path: &str, actual: &Value) {
+    let expected = connector_example(method, path)
+        .unwrap_or_else(|| panic!("a connector example of {method} {path}"));
+    let mut problems = Vec::new();
+    same_shape(path, &expected, actual, &mut problems);
+    assert!(
+        problems.is_empty(),
+        "{method} {path}: {problems:#?}\n{actual}"
+    );
+}
+
 pub fn docs_example(name: &str) -> Value {
     fixture("binance-docs.usds-futures.examples.json")["examples"]
         .as_array()

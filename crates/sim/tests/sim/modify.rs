@@ -197,7 +197,7 @@ async fn a_limit_order_is_modified_in_place_and_its_history_kept() {
     both.push(("priceMatch", "OPPONENT".into()));
     assert_eq!(
         code_of(call(&rest, Put, "/fapi/v1/order", both).await),
-        -1128
+        -5037
     );
     let queried = call(
         &rest,

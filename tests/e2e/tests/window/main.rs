@@ -127,8 +127,9 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
 
         // 5. The fill's OS notification: clicking it opens the records panel with the
         //    position and its TP and SL.
+        //    The app speaks Chinese (the default), and so do its notifications.
         let fill = notifications
-            .wait_for("Fill", Duration::from_secs(30))
+            .wait_for("perpdesk · 成交", Duration::from_secs(30))
             .await?;
         assert!(
             fill.actions.first().is_some_and(|a| a == "default"),

@@ -246,7 +246,9 @@ export function create(ctx, shared) {
         locale: chartLocale(),
         ...(places === null ? {} : { priceFormatter: (p) => ctx.fmt.price(p, tick) }),
       },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      // The latest candle's signal label ("? 54%") is centred on it; room to its right keeps
+      // the label from being cut at the price scale. Pixels, so it holds at any bar spacing.
+      timeScale: { timeVisible: true, secondsVisible: false, rightOffsetPixels: 40 },
     });
     candleSeries = chart.addSeries(CandlestickSeries, {
       upColor: COLORS.up, downColor: COLORS.down, borderVisible: false, wickUpColor: COLORS.up, wickDownColor: COLORS.down,

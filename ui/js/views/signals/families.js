@@ -20,15 +20,31 @@ export function sharpeText(fmt, r) {
   return `${fmt.fixed(r.sharpe, 2)} [${fmt.fixed(r.sharpe_lower, 2)}, ${fmt.fixed(r.sharpe_upper, 2)}]`;
 }
 
-/** The record in one line: Sharpe [interval], max drawdown, percentile vs random timing, DSR p. */
-export function recordLine(t, fmt, r) {
-  if (!r) return '—';
-  return `${t('fam.sharpe')} ${sharpeText(fmt, r)} · ${t('fam.max-dd')} ${fmt.pct(r.max_drawdown, { fraction: true, digits: 1 })}`
-    + ` · ${t('fam.percentile')} ${fmt.fixed(r.percentile, 0)} · ${t('fam.dsr-p')} ${fmt.fixed(r.dsr_p, 2)}`;
+/** A piece of text that must not break across lines (a number with its unit, a time). */
+function nw(text) {
+  return h('span', { class: 'nowrap', text });
+}
+
+/** `text` with its parenthesised tail kept on one line: "daily (00:00 UTC)". */
+function withTail(text) {
+  const i = text.search(/[(（]/);
+  return i > 0 ? [text.slice(0, i), nw(text.slice(i))] : [text];
+}
+
+/** The record as pieces that wrap only between them: each label stays with its number. */
+function recordParts(t, fmt, r) {
+  const items = [
+    `${t('fam.sharpe')} ${sharpeText(fmt, r)}`,
+    `${t('fam.max-dd')} ${fmt.pct(r.max_drawdown, { fraction: true, digits: 1 })}`,
+    `${t('fam.percentile')} ${fmt.fixed(r.percentile, 0)}`,
+    `${t('fam.dsr-p')} ${fmt.fixed(r.dsr_p, 2)}`,
+  ];
+  return items.flatMap((item, i) => [...(i ? [' · '] : []), nw(item)]);
 }
 
 function horizonText(t, days) {
-  return days >= 7 ? t('fam.weekly') : t('fam.daily');
+  if (days >= 7) return t('fam.weekly');
+  return days < 1 ? t('fam.every-4h') : t('fam.daily');
 }
 
 /** A small line chart of the curves given as `[values, class]`, on one shared scale. */
@@ -153,31 +169,37 @@ export function create(ctx, shared) {
     if (!s.rows) return [h('p', { class: 'muted', text: t('fam.waiting') })];
     const head = ['fam.family', 'fam.horizon', 'signals.direction', 'fam.size', 'fam.stop', 'fam.record', 'fam.why-flat', 'fam.next', ''];
     const body = s.rows.map((r) => {
+      // Each number keeps its unit and each time its zone on one line (the table must read at
+      // 1280 px in both languages); the lines break only between such pieces.
       const dir = r.direction === 'flat'
-        ? `— ${t('dir.flat')}${r.lean !== 'flat' ? ` (${t('signals.lean')} ${t(`dir.${r.lean}`)})` : ''}`
-        : `${r.direction === 'long' ? '↑' : '↓'} ${t(`dir.${r.direction}`)}`;
+        ? [nw(`— ${t('dir.flat')}`), ...(r.lean !== 'flat' ? [' ', nw(`(${t('signals.lean')} ${t(`dir.${r.lean}`)})`)] : [])]
+        : [nw(`${r.direction === 'long' ? '↑' : '↓'} ${t(`dir.${r.direction}`)}`)];
       const size = r.weight === 0
         ? '—'
-        : h('span', {}, r.suggested_notional ? num(`${fmt.usdt(r.suggested_notional)} USDT`, r.suggested_notional) : '', ` (${fmt.pct(Math.abs(r.weight), { fraction: true, digits: 0 })} ${t('fam.of-equity')})`);
+        : h('span', {}, r.suggested_notional ? h('span', { class: 'nowrap' }, num(`${fmt.usdt(r.suggested_notional)} USDT`, r.suggested_notional)) : '',
+          ' ', nw(`(${fmt.pct(Math.abs(r.weight), { fraction: true, digits: 0 })} ${t('fam.of-equity')})`));
       const stop = r.stop_price
-        ? h('span', {}, num(fmt.price(r.stop_price), r.stop_price), ` (${fmt.pct(r.stop_distance, { fraction: true, digits: 1 })})`)
+        ? h('span', {}, h('span', { class: 'nowrap' }, num(fmt.price(r.stop_price), r.stop_price)), ' ', nw(`(${fmt.pct(r.stop_distance, { fraction: true, digits: 1 })})`))
         : '—';
+      const [day, time] = fmtTime(r.next_decision_ms).split(' ');
+      const next = time ? [nw(day), ' ', nw(`${time} UTC`)] : [day];
       return h('tr', { 'data-family': r.family }, [
         h('td', { text: word(t, 'fam.id', r.family) }),
-        h('td', { text: horizonText(t, r.horizon_days) }),
-        h('td', { 'data-field': 'direction', text: dir }),
+        h('td', {}, withTail(horizonText(t, r.horizon_days))),
+        h('td', { 'data-field': 'direction' }, dir),
         h('td', { 'data-field': 'size' }, size),
         h('td', { 'data-field': 'stop' }, stop),
-        h('td', { 'data-field': 'record', text: recordLine(t, fmt, r.record) }),
+        h('td', { 'data-field': 'record' }, recordParts(t, fmt, r.record)),
         h('td', { 'data-field': 'why', text: r.record.edge ? t('fam.has-edge') : reasonsText(t, r.record.reasons) }),
-        h('td', { 'data-field': 'next', text: `${fmtTime(r.next_decision_ms)} UTC` }),
-        h('td', {}, r.weight !== 0 ? button(t(r.direction === 'flat' ? 'fam.use-size-lean' : 'fam.use-size'), {
+        h('td', { 'data-field': 'next' }, next),
+        // Without a volatility estimate on the family's bars there is no size to suggest.
+        h('td', {}, r.weight !== 0 && r.annual_vol != null ? button(t(r.direction === 'flat' ? 'fam.use-size-lean' : 'fam.use-size'), {
           class: r.direction === 'flat' ? 'btn small' : 'btn small primary', 'data-testid': 'use-size',
           disabled: s.busy !== null, onclick: () => useSuggested(r),
         }) : ''),
       ]);
     });
-    const parts = [h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'family-signals' },
+    const parts = [h('div', { class: 'table-wrap' }, h('table', { class: 'families', 'data-testid': 'family-signals' },
       h('thead', {}, h('tr', {}, head.map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
       h('tbody', {}, body)))];
     parts.push(h('p', { class: 'muted small', text: t('fam.next-help') }));
