@@ -77,6 +77,9 @@ pub enum SignalError {
     /// A strategy file is malformed or asks for something impossible.
     #[error("strategy file: {0}")]
     Strategy(String),
+    /// A frozen model file is malformed or belongs to another strategy or feature spec.
+    #[error("frozen model file: {0}")]
+    FrozenModel(String),
 }
 
 impl SignalError {

@@ -25,7 +25,8 @@
 //! [`families`] (plain rules with the parameters of a versioned [`strategy`] file),
 //! [`sizing`] (volatility targets per position and per book, stops), [`portfolio`] (books,
 //! the equal-risk portfolio, the equal-weight basket), [`model_family`] (the 1h models as
-//! families), [`pooled`] (one model pooled across symbols at 4h and daily) and [`study`] (the full record of a strategy over a window, judged per family
+//! families), [`pooled`] (one model pooled across symbols at 4h and daily, frozen to a file by
+//! [`frozen`]) and [`study`] (the full record of a strategy over a window, judged per family
 //! on the universe book). Invariant: a family's target at a bar's close uses only data
 //! settled by that close, and is held over the next bar.
 
@@ -38,6 +39,7 @@ pub mod error;
 pub mod evaluate;
 pub mod families;
 pub mod features;
+pub mod frozen;
 pub mod gbdt;
 pub mod indicators;
 pub mod labels;

@@ -8,10 +8,12 @@
 //!   over any window (the held-back test's path).
 //!
 //! Either way the 1h backtest's rule (threshold, ATR barriers, horizon) makes the trades, and
-//! the book holds each trade's side × leverage from the bar after its entry close through its
-//! exit bar, close to close. A barrier fill inside a bar is replaced by that bar's close in the
-//! book (the backtest's record keeps the exact fill). Symbols whose candles have gaps are
-//! evaluated on each gap-free run long enough for the model.
+//! each trade's side (±1) is the family's **signal** from the bar after its entry close through
+//! its exit bar; the study sizes that signal like every other family's (volatility target per
+//! position and book ceiling on 1h bars, `docs/signals.md` Part 3 addendum), never at the
+//! backtest's leverage per symbol. A barrier fill inside a bar is replaced by that bar's close
+//! in the book (the backtest's record keeps the exact fill). Symbols whose candles have gaps
+//! are evaluated on each gap-free run long enough for the model.
 
 use chrono::Duration;
 
@@ -42,14 +44,14 @@ fn offset(panel: &Panel, x: &Ohlcv) -> Option<usize> {
     usize::try_from(h).ok()
 }
 
-/// Writes a trade's positions into targets decided at closes (held over the next bar).
-fn place(targets: &mut [f64], at: usize, trades: &[Trade], leverage: f64) {
+/// Writes each trade's side (±1) into signals decided at closes (held over the next bar).
+fn place(signal: &mut [f64], at: usize, trades: &[Trade]) {
     for t in trades {
         let s = match t.side {
-            Side::Long => leverage,
-            Side::Short => -leverage,
+            Side::Long => 1.0,
+            Side::Short => -1.0,
         };
-        for slot in targets
+        for slot in signal
             .iter_mut()
             .take(at + t.exit_index)
             .skip(at + t.entry_index)
@@ -101,12 +103,7 @@ pub fn walk_forward_books(
                 let Some(c) = e.candidates.iter().find(|c| c.kind() == *kind) else {
                     continue;
                 };
-                place(
-                    &mut targets[k][a],
-                    at,
-                    &c.backtest.model.trade_log,
-                    c.backtest.config.leverage,
-                );
+                place(&mut targets[k][a], at, &c.backtest.model.trade_log);
                 let (p, y) = outcomes(&x, &c.walk_forward.predictions, wf.label.horizon);
                 scored[k].0.extend(p);
                 scored[k].1.extend(y);
@@ -122,7 +119,14 @@ pub fn walk_forward_books(
             Ok(ModelBooks {
                 id: model_family_id(*kind),
                 panel: panel.clone(),
-                targets: t,
+                signal: t,
+                parameters: serde_json::json!({
+                    "kind": kind.name(),
+                    "walk_forward": wf,
+                    "backtest": bt,
+                    "signal": "each trade's side, +1 or -1",
+                    "sizing": "strategy vol target on 1h bars (docs/signals.md, Part 3 addendum)",
+                }),
                 brier: if p.is_empty() {
                     None
                 } else {
@@ -174,7 +178,7 @@ pub fn frozen_books(
                 continue;
             }
             let r = backtest(&x, &preds, bt, &rates)?;
-            place(&mut targets[a], at, &r.model.trade_log, bt.leverage);
+            place(&mut targets[a], at, &r.model.trade_log);
             let (p, y) = outcomes(&x, &preds, bt.horizon);
             ps.extend(p);
             ys.extend(y);
@@ -183,7 +187,14 @@ pub fn frozen_books(
     Ok(ModelBooks {
         id: format!("model_1h_frozen_{}", model.model.kind().name()),
         panel: panel.clone(),
-        targets,
+        signal: targets,
+        parameters: serde_json::json!({
+            "kind": model.model.kind().name(),
+            "model_version": model.model_version,
+            "backtest": bt,
+            "signal": "each trade's side, +1 or -1",
+            "sizing": "strategy vol target on 1h bars (docs/signals.md, Part 3 addendum)",
+        }),
         brier: if ps.is_empty() {
             None
         } else {

@@ -106,13 +106,7 @@ impl PooledFamily {
     /// The sizing's volatility settings on this family's bars: the same half-life and
     /// seeding in days as `daily`'s, annualised by bars a year.
     pub fn vol_target(&self, daily: &VolTarget) -> VolTarget {
-        let k = self.bars_per_day();
-        VolTarget {
-            target_annual_vol: daily.target_annual_vol,
-            ewma_lambda: daily.ewma_lambda.powf(1.0 / k as f64),
-            seed_returns: daily.seed_returns * k,
-            bars_per_year: daily.bars_per_year * k as f64,
-        }
+        daily.per_day(self.bars_per_day())
     }
 }
 
@@ -449,6 +443,81 @@ pub struct PooledOutput {
     pub models: Vec<PooledModel>,
 }
 
+/// Writes the forecast of `model` (if any) at bar `t` for every asset in its span: `2p − 1`
+/// where the row has every feature, the previous signal over a bar without a close.
+fn forecast_bar(
+    panel: &Panel,
+    x: &FeatureTable,
+    t: usize,
+    model: Option<&PooledModel>,
+    signal: &mut [Vec<f64>],
+    probability: &mut [Vec<Option<f64>>],
+) {
+    for a in 0..panel.assets.len() {
+        let Some((first, last)) = panel.span[a] else {
+            continue;
+        };
+        if t < first || t > last {
+            continue;
+        }
+        match (model, x.row(a, t)) {
+            (Some(m), Some(r)) => {
+                let p = m.predict(r);
+                probability[a][t] = Some(p);
+                signal[a][t] = 2.0 * p - 1.0;
+            }
+            _ if panel.close[a][t].is_none() && t > first => {
+                signal[a][t] = signal[a][t - 1];
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every scheduled fit, in order. The fits are independent of each other (each reads the
+/// rows its purge allows), so they are shared among the machine's cores; each is computed
+/// exactly as alone, so the models do not depend on how many cores there are.
+fn fit_all(
+    cfg: &PooledFamily,
+    panel: &Panel,
+    x: &FeatureTable,
+    y: &[Vec<Option<bool>>],
+    fits: &[usize],
+) -> Result<Vec<Option<PooledModel>>, SignalError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(fits.len());
+    if threads <= 1 {
+        return fits.iter().map(|&f| fit_at(cfg, panel, x, y, f)).collect();
+    }
+    // Later fits have more rows: dealing the fits round-robin balances the threads.
+    type Dealt = Vec<(usize, Result<Option<PooledModel>, SignalError>)>;
+    let results: Vec<Dealt> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                scope.spawn(move || {
+                    (k..fits.len())
+                        .step_by(threads)
+                        .map(|i| (i, fit_at(cfg, panel, x, y, fits[i])))
+                        .collect::<Dealt>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a fit does not panic"))
+            .collect()
+    });
+    let mut out: Vec<Option<Result<Option<PooledModel>, SignalError>>> =
+        (0..fits.len()).map(|_| None).collect();
+    for (i, r) in results.into_iter().flatten() {
+        out[i] = Some(r);
+    }
+    out.into_iter()
+        .map(|r| r.expect("every fit was dealt to a thread"))
+        .collect()
+}
+
 /// Runs the pooled family over a panel of its bar: features, the fit schedule up to
 /// `freeze`, and the out-of-sample forecasts of each model until the next fit.
 ///
@@ -465,37 +534,20 @@ pub fn run(
     let (n_assets, n) = (panel.assets.len(), panel.len());
     let mut signal = vec![vec![0.0; n]; n_assets];
     let mut probability = vec![vec![None; n]; n_assets];
-    let mut models = Vec::new();
     let fits = fit_bars(cfg, panel, freeze);
-    let mut current: Option<PooledModel> = None;
+    let fitted = fit_all(cfg, panel, &x, &y, &fits)?;
+    let mut models = Vec::new();
+    let mut current: Option<&PooledModel> = None;
     let mut next_fit = 0;
     for t in 0..n {
         if next_fit < fits.len() && fits[next_fit] == t {
-            if let Some(m) = fit_at(cfg, panel, &x, &y, t)? {
+            if let Some(m) = &fitted[next_fit] {
                 models.push(m.clone());
                 current = Some(m);
             }
             next_fit += 1;
         }
-        for a in 0..n_assets {
-            let Some((first, last)) = panel.span[a] else {
-                continue;
-            };
-            if t < first || t > last {
-                continue;
-            }
-            match (&current, x.row(a, t)) {
-                (Some(m), Some(r)) => {
-                    let p = m.predict(r);
-                    probability[a][t] = Some(p);
-                    signal[a][t] = 2.0 * p - 1.0;
-                }
-                _ if panel.close[a][t].is_none() && t > first => {
-                    signal[a][t] = signal[a][t - 1];
-                }
-                _ => {}
-            }
-        }
+        forecast_bar(panel, &x, t, current, &mut signal, &mut probability);
     }
     Ok(PooledOutput {
         signal,
@@ -503,4 +555,55 @@ pub fn run(
         labels: y,
         models,
     })
+}
+
+/// Scores one frozen model over a whole panel of its bar: the same features and the same
+/// forecast arithmetic as [`run`], and **no fit at all** (`models` is empty), so no bar's
+/// data trains anything; every bar with a full feature row is forecast.
+///
+/// # Errors
+/// As [`features`], and [`SignalError::FrozenModel`] for a model whose size is not the
+/// configuration's number of features.
+pub fn score(
+    cfg: &PooledFamily,
+    panel: &Panel,
+    daily: &VolTarget,
+    model: &PooledModel,
+) -> Result<PooledOutput, SignalError> {
+    let d = cfg.n_features();
+    if model.mean.len() != d || model.scale.len() != d || model.weights.len() != d {
+        return Err(SignalError::FrozenModel(format!(
+            "{}: the model has {} weights, the configuration {d} features",
+            cfg.id,
+            model.weights.len()
+        )));
+    }
+    let x = features(cfg, panel, daily)?;
+    let (n_assets, n) = (panel.assets.len(), panel.len());
+    let mut signal = vec![vec![0.0; n]; n_assets];
+    let mut probability = vec![vec![None; n]; n_assets];
+    for t in 0..n {
+        forecast_bar(panel, &x, t, Some(model), &mut signal, &mut probability);
+    }
+    Ok(PooledOutput {
+        signal,
+        probability,
+        labels: labels(panel),
+        models: Vec::new(),
+    })
+}
+
+/// Days of history before a bar that its features need: the longest lookback (returns,
+/// moving averages, the RSI's daily closes and the funding window) plus the volatility's
+/// seed, in days.
+pub fn warmup_days(cfg: &PooledFamily, daily: &VolTarget) -> usize {
+    let longest = cfg
+        .return_days
+        .iter()
+        .chain(&cfg.ma_days)
+        .copied()
+        .chain([cfg.rsi_days + 1, cfg.funding_days])
+        .max()
+        .unwrap_or(0);
+    longest + daily.seed_returns
 }

@@ -54,6 +54,31 @@ impl Default for VolTarget {
 }
 
 impl VolTarget {
+    /// The same estimator on bars of `bar` (these settings being the daily ones): the same
+    /// half-life and seeding in days (λ^(1/k), `k`× the seed returns) and `k`× the bars a
+    /// year, `k` the bars per day. A daily bar gives these settings unchanged; a bar that
+    /// does not divide a day (or is longer) is taken as daily.
+    pub fn on_bar(&self, bar: chrono::Duration) -> VolTarget {
+        let hours = bar.num_hours();
+        let k = if (1..24).contains(&hours) && 24 % hours == 0 {
+            usize::try_from(24 / hours).unwrap_or(1)
+        } else {
+            1
+        };
+        self.per_day(k)
+    }
+
+    /// These daily settings on `k` bars a day (see [`VolTarget::on_bar`]).
+    pub fn per_day(&self, k: usize) -> VolTarget {
+        let k = k.max(1);
+        VolTarget {
+            target_annual_vol: self.target_annual_vol,
+            ewma_lambda: self.ewma_lambda.powf(1.0 / k as f64),
+            seed_returns: self.seed_returns * k,
+            bars_per_year: self.bars_per_year * k as f64,
+        }
+    }
+
     /// Checks the settings.
     ///
     /// # Errors

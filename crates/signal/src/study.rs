@@ -18,6 +18,7 @@ use crate::edge::{
 };
 use crate::evaluate::BrierSkill;
 use crate::families::{Carry, Family, Rule, funding_carry};
+use crate::frozen::FrozenPooled;
 use crate::pooled::PooledFamily;
 use crate::portfolio::{Curve, asset_vol, basket_targets, book, combine, targets};
 use crate::signal::SignalDirection;
@@ -103,6 +104,9 @@ pub struct FamilyRecord {
     /// The pooled model's parameters (pooled families only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pooled: Option<PooledFamily>,
+    /// A model family's parameters as the trial log records them (model families only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<serde_json::Value>,
     pub horizon_days: f64,
     /// The trial's id in the trial log.
     pub trial_id: String,
@@ -162,6 +166,7 @@ struct Run {
     id: String,
     rule: Option<Rule>,
     pooled: Option<PooledFamily>,
+    model_parameters: Option<serde_json::Value>,
     horizon_days: f64,
     panel_index: usize,
     signal: Vec<Vec<f64>>,
@@ -171,8 +176,73 @@ struct Run {
     brier: Option<BrierSkill>,
 }
 
-/// The trial id of a configuration on a window: the same configuration on the same days is
-/// the same trial.
+/// The universe as the trial log's `universe` field writes it: `"{N} symbols: A,B,…"`.
+pub fn universe_label(universe: &Universe) -> String {
+    let symbols: Vec<&str> = universe.symbols.iter().map(|s| s.symbol.as_str()).collect();
+    format!("{} symbols: {}", symbols.len(), symbols.join(","))
+}
+
+/// The universe's short name in a trial id: `u{N}-{12 hex digits}` of the SHA-256 of the
+/// symbols, sorted and joined by commas.
+pub fn universe_tag(universe: &Universe) -> String {
+    let mut symbols: Vec<&str> = universe.symbols.iter().map(|s| s.symbol.as_str()).collect();
+    symbols.sort_unstable();
+    let hash = crate::strategy::sha256_hex(symbols.join(",").as_bytes());
+    format!("u{}-{}", symbols.len(), &hash[..12])
+}
+
+/// The trial id of a configuration on a universe and window (the form since
+/// `docs/signals.md`'s Part 3 addendum): the same configuration on the same symbols and days
+/// is the same trial.
+pub fn trial_id_in(
+    strategy: &LoadedStrategy,
+    family: &str,
+    universe: &Universe,
+    window: Window,
+) -> String {
+    format!(
+        "{}-v{}/{}/{}/{}..{}",
+        strategy.strategy.name,
+        strategy.strategy.version,
+        family,
+        universe_tag(universe),
+        window.from.date_naive(),
+        window.to.date_naive()
+    )
+}
+
+/// The trial id of a configuration on a universe, reusing the id of a logged trial of the
+/// same family with the same parameters on the same days **and the same universe** (a later
+/// strategy version that repeats a configuration repeats its trial). Logged ids keep the form
+/// they were written in; a new one is [`trial_id_in`].
+pub fn resolve_trial_id_in(
+    log: &TrialLog,
+    strategy: &LoadedStrategy,
+    family: &str,
+    parameters: Option<serde_json::Value>,
+    universe: &Universe,
+    window: Window,
+) -> String {
+    let (from, to) = (window.from.date_naive(), window.to.date_naive());
+    let label = universe_label(universe);
+    parameters
+        .and_then(|params| {
+            log.trials.iter().find(|t| {
+                t.family == family
+                    && t.parameters == params
+                    && t.window.from == from
+                    && t.window.to == to
+                    && t.universe == label
+            })
+        })
+        .map_or_else(
+            || trial_id_in(strategy, family, universe, window),
+            |t| t.id.clone(),
+        )
+}
+
+/// The trial id of a configuration on a window, in the form used before trial ids named
+/// their universe (kept for callers of that form; the study uses [`trial_id_in`]).
 pub fn trial_id(strategy: &LoadedStrategy, family: &str, window: Window) -> String {
     format!(
         "{}-v{}/{}/{}..{}",
@@ -185,8 +255,8 @@ pub fn trial_id(strategy: &LoadedStrategy, family: &str, window: Window) -> Stri
 }
 
 /// The trial id of a configuration, reusing the id of a logged trial of the same family
-/// with the same parameters on the same days (a later strategy version that repeats a
-/// configuration repeats its trial; it is not a new one).
+/// with the same parameters on the same days, whatever its universe (the form used before
+/// trial ids named their universe; the study uses [`resolve_trial_id_in`]).
 pub fn resolve_trial_id(
     log: &TrialLog,
     strategy: &LoadedStrategy,
@@ -223,9 +293,14 @@ fn daily_stats(book: &Book) -> Result<(Stats, crate::edge::Simulation), SignalEr
 /// Inputs a model family adds to a study (built by [`crate::model_family`]).
 pub struct ModelBooks {
     pub id: String,
-    /// The 1h panel the targets are on.
+    /// The 1h panel the signals are on.
     pub panel: Panel,
-    pub targets: Vec<Vec<f64>>,
+    /// `[asset][bar]`: the trades' sides (±1, 0 without a trade) decided at each close; the
+    /// study sizes them like every family's signal, at the strategy's volatility settings
+    /// scaled to the panel's bar.
+    pub signal: Vec<Vec<f64>>,
+    /// The configuration as the trial log records it.
+    pub parameters: serde_json::Value,
     pub brier: Option<BrierSkill>,
 }
 
@@ -242,6 +317,27 @@ pub fn study(
     log: &TrialLog,
     models: Vec<ModelBooks>,
 ) -> Result<StudyReport, SignalError> {
+    study_with(universe, strategy, window, log, models, None)
+}
+
+/// [`study`], with the pooled families scored by a frozen model file instead of their
+/// walk-forward when `frozen` is given: no pooled fit over any period, every bar forecast by
+/// the file's model (the held-back test's path).
+///
+/// # Errors
+/// As [`study`], and [`SignalError::FrozenModel`] for a file that does not belong to the
+/// strategy ([`FrozenPooled::check`]).
+pub fn study_with(
+    universe: &Universe,
+    strategy: &LoadedStrategy,
+    window: Window,
+    log: &TrialLog,
+    models: Vec<ModelBooks>,
+    frozen: Option<&FrozenPooled>,
+) -> Result<StudyReport, SignalError> {
+    if let Some(f) = frozen {
+        f.check(strategy)?;
+    }
     let s = &strategy.strategy;
     let costs = costs_of(strategy);
     let daily_panel = Panel::new(universe, Duration::days(1))?;
@@ -272,6 +368,7 @@ pub fn study(
             id: f.id.clone(),
             rule: Some(f.rule.clone()),
             pooled: None,
+            model_parameters: None,
             horizon_days: f.horizon_days(),
             panel_index: 0,
             signal: out.signal,
@@ -283,7 +380,10 @@ pub fn study(
     }
     for (f, &i) in s.pooled.iter().zip(&pooled_at) {
         let p = &all_panels[i];
-        let out = crate::pooled::run(f, p, &s.vol_target, s.freeze_date)?;
+        let out = match frozen {
+            Some(fz) => crate::pooled::score(f, p, &s.vol_target, &fz.horizon(&f.id)?.model)?,
+            None => crate::pooled::run(f, p, &s.vol_target, s.freeze_date)?,
+        };
         let t = targets(p, &out.signal, &f.vol_target(&s.vol_target), &s.limits)?;
         let b = book(p, &t, window, costs, None)?;
         let sharpe = daily_stats(&b)?.0.sharpe;
@@ -301,6 +401,7 @@ pub fn study(
             id: f.id.clone(),
             rule: None,
             pooled: Some(f.clone()),
+            model_parameters: None,
             horizon_days: f.horizon_days(),
             panel_index: i,
             signal: out.signal,
@@ -316,16 +417,18 @@ pub fn study(
     }
     for (i, m) in models.into_iter().enumerate() {
         let p = &all_panels[model_base + i];
-        let b = book(p, &m.targets, window, costs, None)?;
+        let t = targets(p, &m.signal, &s.vol_target.on_bar(p.bar), &s.limits)?;
+        let b = book(p, &t, window, costs, None)?;
         let sharpe = daily_stats(&b)?.0.sharpe;
         runs.push(Run {
             id: m.id,
             rule: None,
             pooled: None,
+            model_parameters: Some(m.parameters),
             horizon_days: 1.0,
             panel_index: model_base + i,
-            signal: m.targets.clone(),
-            targets: m.targets,
+            signal: m.signal,
+            targets: t,
             book: b,
             sharpe,
             brier: m.brier,
@@ -338,8 +441,9 @@ pub fn study(
                 .rule
                 .as_ref()
                 .and_then(|x| serde_json::to_value(x).ok())
-                .or_else(|| r.pooled.as_ref().and_then(|x| serde_json::to_value(x).ok()));
-            resolve_trial_id(log, strategy, &r.id, params, window)
+                .or_else(|| r.pooled.as_ref().and_then(|x| serde_json::to_value(x).ok()))
+                .or_else(|| r.model_parameters.clone());
+            resolve_trial_id_in(log, strategy, &r.id, params, universe, window)
         })
         .collect();
 
@@ -370,6 +474,7 @@ pub fn study(
             id: r.id.clone(),
             rule: r.rule.clone(),
             pooled: r.pooled.clone(),
+            parameters: r.model_parameters.clone(),
             horizon_days: r.horizon_days,
             trial_id: id.clone(),
             curve: daily_curve(&r.book, &sim).downsample(CURVE_POINTS),
@@ -381,6 +486,7 @@ pub fn study(
 
     let portfolio = portfolio(
         strategy,
+        universe,
         window,
         log,
         &runs,
@@ -417,12 +523,11 @@ pub fn study(
     })
 }
 
-fn vol_for(p: &Panel, s: &crate::strategy::Strategy) -> Vec<Vec<Option<f64>>> {
-    if p.bar == Duration::days(1) {
-        asset_vol(p, &s.vol_target)
-    } else {
-        vec![vec![None; p.len()]; p.assets.len()]
-    }
+/// `[asset][bar]` annualised volatility on any panel the study builds (1h, 4h, daily): the
+/// sizing's estimator with the same half-life in days, scaled to the panel's bar, so every
+/// family's latest signal carries a volatility, and from it a stop.
+pub fn vol_for(p: &Panel, s: &crate::strategy::Strategy) -> Vec<Vec<Option<f64>>> {
+    asset_vol(p, &s.vol_target.on_bar(p.bar))
 }
 
 /// The curve of a book compounded into UTC days (so 1h and daily books chart alike), with
@@ -455,6 +560,9 @@ fn per_symbol(
 ) -> Result<Vec<SymbolRecord>, SignalError> {
     let range = window.range(&panel.times);
     let mut out = Vec::new();
+    // Holding one symbol: its row is filled for its turn and cleared after, so the table is
+    // allocated once, not once per symbol.
+    let mut hold = vec![vec![0.0; panel.len()]; panel.assets.len()];
     for a in 0..panel.assets.len() {
         let Some((first, last)) = panel.span[a] else {
             continue;
@@ -474,20 +582,12 @@ fn per_symbol(
         };
         let b = book(panel, targets, window, costs, Some(&[a]))?;
         let (st, sim) = daily_stats(&b)?;
-        let hold: Vec<Vec<f64>> = (0..panel.assets.len())
-            .map(|i| {
-                (0..panel.len())
-                    .map(|t| {
-                        if i == a && panel.span[a].is_some_and(|(f, l)| f <= t && t < l) {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let h = book(panel, &hold, window, costs, Some(&[a]))?;
+        for (t, x) in hold[a].iter_mut().enumerate() {
+            *x = if first <= t && t < last { 1.0 } else { 0.0 };
+        }
+        let h = book(panel, &hold, window, costs, Some(&[a]));
+        hold[a].iter_mut().for_each(|x| *x = 0.0);
+        let h = h?;
         let bars = b.len() as f64;
         let per_year =
             DAYS_PER_YEAR * Duration::days(1).num_seconds() as f64 / b.bar.num_seconds() as f64;
@@ -569,6 +669,7 @@ fn latest(
 #[allow(clippy::too_many_arguments)]
 fn portfolio(
     strategy: &LoadedStrategy,
+    universe: &Universe,
     window: Window,
     log: &TrialLog,
     runs: &[Run],
@@ -587,7 +688,7 @@ fn portfolio(
         .filter(|(r, f)| f.verdict.edge && r.panel_index == 0)
         .map(|(r, _)| r)
         .collect();
-    let trial_id = trial_id(strategy, "portfolio", window);
+    let trial_id = trial_id_in(strategy, "portfolio", universe, window);
     if members.is_empty() {
         return Ok(PortfolioRecord {
             members: vec![],

@@ -1,5 +1,6 @@
-//! `perpdesk-signal`: the signal families' record over a data folder (`evaluate`, and
-//! `backtest` of a frozen strategy over any window), and the 1h model's walk-forward
+//! `perpdesk-signal`: the signal families' record over a data folder (`evaluate`,
+//! `backtest` of a frozen strategy and model over any window, `freeze` of the pooled model),
+//! and the 1h model's walk-forward
 //! evaluation, training and scoring of one kline CSV. The only I/O of the crate lives here:
 //! it lists the data folder, reads and gunzips the files and hands their text to the library.
 
@@ -14,9 +15,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use perpdesk_core::Interval;
 use perpdesk_signal::backtest::{BacktestConfig, FundingRates};
 use perpdesk_signal::edge::TrialLog;
+use perpdesk_signal::frozen::{FrozenPooled, freeze};
 use perpdesk_signal::model_family::{frozen_books, hourly_panel, walk_forward_books};
 use perpdesk_signal::strategy::{Days, LoadedStrategy, Strategy};
-use perpdesk_signal::study::{StudyReport, study};
+use perpdesk_signal::study::{StudyReport, study, study_with, universe_label};
 use perpdesk_signal::universe::{Universe, UniverseBuilder, classify_file};
 use perpdesk_signal::{
     Evaluation, ModelCard, Ohlcv, SavedModel, SignalError, default_walk_forward_1h,
@@ -86,12 +88,13 @@ enum Command {
         #[arg(long)]
         append_trials: Option<PathBuf>,
     },
-    /// A frozen strategy (and optionally a frozen 1h model) over any window of the data:
-    /// the full record, bit for bit the same on every run.
+    /// A frozen strategy (and optionally a frozen model) over any window of the data: the
+    /// full record, bit for bit the same on every run.
     Backtest {
         #[command(flatten)]
         input: FamilyInput,
-        /// A model saved by `train`, scored frozen on every symbol.
+        /// A pooled model frozen by `freeze` (its pooled families are then scored by it, with
+        /// no refit), or a 1h model saved by `train` (scored frozen on every symbol).
         #[arg(long)]
         model: Option<PathBuf>,
         /// First day scored (UTC, e.g. 2024-01-01); earlier data only warms the rules up.
@@ -100,6 +103,18 @@ enum Command {
         /// Last day scored (UTC, included).
         #[arg(long)]
         to: NaiveDate,
+    },
+    /// Freezes the strategy's pooled model: its walk-forward with fits up to `--to`, the last
+    /// fit of each horizon written to a versioned JSON file naming the strategy's sha256.
+    Freeze {
+        #[command(flatten)]
+        input: FamilyInput,
+        /// No fit uses a label ending after this day (at most the strategy's freeze date).
+        #[arg(long)]
+        to: NaiveDate,
+        /// Where to write the frozen model (JSON).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Walk-forward evaluation of both 1h models of one symbol + backtest against baselines.
     #[command(name = "evaluate-1h")]
@@ -379,23 +394,91 @@ fn evaluate_families(
     Ok(())
 }
 
+/// A model file given to `backtest`: a frozen pooled model (it has `horizons`) or a 1h model.
+enum ModelFile {
+    Pooled(FrozenPooled),
+    Hourly(Box<SavedModel>),
+}
+
+fn load_any_model(path: &Path) -> anyhow::Result<ModelFile> {
+    let text = read(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a JSON model file", path.display()))?;
+    if value.get("horizons").is_some() {
+        Ok(ModelFile::Pooled(
+            FrozenPooled::from_json(&text)
+                .with_context(|| format!("reading {}", path.display()))?,
+        ))
+    } else {
+        Ok(ModelFile::Hourly(Box::new(load_model(path)?)))
+    }
+}
+
 fn backtest_families(input: &FamilyInput, model: Option<&Path>, days: Days) -> anyhow::Result<()> {
     if days.to < days.from {
         anyhow::bail!("--to {} is before --from {}", days.to, days.from);
     }
     let started = Instant::now();
     let strategy = load_strategy(&input.strategy)?;
+    // The model file is checked against the strategy before any data is read.
+    let model = model
+        .map(|p| load_any_model(p).map(|m| (p, m)))
+        .transpose()?;
+    if let Some((path, ModelFile::Pooled(f))) = &model {
+        f.check(&strategy).with_context(|| {
+            format!(
+                "{} does not belong to {}",
+                path.display(),
+                input.strategy.display()
+            )
+        })?;
+    }
     let universe = load_universe(&data_dir(input)?)?;
     let window = days.window();
     let mut models = Vec::new();
-    if let Some(path) = model {
-        let saved = load_model(path)?;
-        let panel = hourly_panel(&universe)?;
-        models.push(frozen_books(&universe, &panel, &saved, window)?);
+    let mut frozen = None;
+    match model {
+        Some((_, ModelFile::Hourly(saved))) => {
+            let panel = hourly_panel(&universe)?;
+            models.push(frozen_books(&universe, &panel, &saved, window)?);
+        }
+        Some((_, ModelFile::Pooled(f))) => frozen = Some(f),
+        None => {}
     }
-    let report = study(&universe, &strategy, window, &TrialLog::shipped()?, models)?;
+    let report = study_with(
+        &universe,
+        &strategy,
+        window,
+        &TrialLog::shipped()?,
+        models,
+        frozen.as_ref(),
+    )?;
     output(&report, input.json)?;
     eprintln!("timing: total {:.2} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn freeze_pooled(input: &FamilyInput, to: NaiveDate, out: &Path) -> anyhow::Result<()> {
+    let strategy = load_strategy(&input.strategy)?;
+    let universe = load_universe(&data_dir(input)?)?;
+    let frozen = freeze(&universe, &strategy, to)?;
+    std::fs::write(out, frozen.to_json()?).with_context(|| format!("writing {}", out.display()))?;
+    for h in &frozen.horizons {
+        println!(
+            "{}: fitted at {} on {} rows",
+            h.family.id,
+            h.model.fitted_at.format("%Y-%m-%d %H:%M"),
+            h.model.n_train
+        );
+    }
+    println!(
+        "froze strategy {} v{} (sha256 {}) up to {} to {}",
+        frozen.strategy.name,
+        frozen.strategy.version,
+        frozen.strategy.sha256,
+        to,
+        out.display()
+    );
     Ok(())
 }
 
@@ -551,8 +634,7 @@ fn tables(r: &StudyReport) -> String {
 fn append_trials(path: &Path, r: &StudyReport, u: &Universe) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let log = TrialLog::parse(&text).with_context(|| format!("reading {}", path.display()))?;
-    let symbols: Vec<&str> = u.symbols.iter().map(|s| s.symbol.as_str()).collect();
-    let universe = format!("{} symbols: {}", symbols.len(), symbols.join(","));
+    let universe = universe_label(u);
     let funded: Vec<&str> = r
         .symbols
         .iter()
@@ -615,7 +697,7 @@ fn append_trials(path: &Path, r: &StudyReport, u: &Universe) -> anyhow::Result<(
                 serde_json::to_value(p).unwrap_or_default(),
                 if p.bar_hours == 24 { "1d" } else { "4h" },
             ),
-            (None, None) => (serde_json::Value::Null, "1h"),
+            (None, None) => (f.parameters.clone().unwrap_or_default(), "1h"),
         };
         add(&f.trial_id, &f.id, params, bar, &f.verdict);
     }
@@ -662,6 +744,7 @@ fn main() -> anyhow::Result<()> {
             from,
             to,
         } => backtest_families(&input, model.as_deref(), Days { from, to })?,
+        Command::Freeze { input, to, out } => freeze_pooled(&input, to, &out)?,
         Command::Evaluate1h {
             input,
             json,

@@ -85,69 +85,128 @@ pub(crate) fn day_index(book: &Book) -> (Vec<usize>, usize) {
 /// start (each episode is picked about 20 times).
 const SWAPS_PER_EPISODE: usize = 10;
 
-/// Rearranges one asset's weight path at random (see the module docs) into `out`.
-pub fn permute_episodes(weights: &[f64], rng: &mut SplitMix64, out: &mut Vec<f64>) {
-    out.clear();
-    let eps = episodes(weights);
-    let kind = |&(start, _): &(usize, usize)| sign(weights[start]);
-    let (Some(first), Some(last)) = (
-        eps.iter().position(|e| kind(e) != 0),
-        eps.iter().rposition(|e| kind(e) != 0),
-    ) else {
-        out.extend_from_slice(weights);
-        return;
-    };
-    if let Some(&(_, end)) = eps[..first].last() {
-        out.extend_from_slice(&weights[..end]);
-    }
-    let interior = &eps[first..=last];
-    let kinds: Vec<i8> = interior.iter().map(kind).collect();
-    let m = interior.len();
-    // A random walk over the arrangements, started at the strategy's own: swap two episodes
-    // and keep the swap only if no two episodes of a kind touch and the ends stay positions.
-    // The proposal is symmetric and every valid arrangement is equally acceptable, so the
-    // walk's stationary distribution is uniform over the valid arrangements: the one a
-    // no-skill strategy's own arrangement is drawn from.
-    let mut order: Vec<usize> = (0..m).collect();
-    let valid_at = |order: &[usize], p: usize| {
-        let k = kinds[order[p]];
-        // A flat run may not sit at either end, where it would merge with the fixed ones.
-        (k != 0 || (p > 0 && p + 1 < m))
-            && (p == 0 || kinds[order[p - 1]] != k)
-            && (p + 1 == m || kinds[order[p + 1]] != k)
-    };
-    for _ in 0..SWAPS_PER_EPISODE * m {
-        let (i, j) = (rng.below(m), rng.below(m));
-        let same = kinds[order[i]] == kinds[order[j]];
-        order.swap(i, j);
-        let keep = same || (valid_at(&order, i) && valid_at(&order, j));
-        if !keep {
-            order.swap(i, j);
+/// One asset's weight path cut into its episodes once per book, so every null only draws
+/// an arrangement and writes it out.
+struct Arrangement<'a> {
+    weights: &'a [f64],
+    /// Bars of the leading flat run (kept in place).
+    head: usize,
+    /// The episodes between the first and the last position, `[start, end)`.
+    interior: Vec<(usize, usize)>,
+    kinds: Vec<i8>,
+    /// Where the trailing flat run begins (kept in place).
+    tail: usize,
+}
+
+impl<'a> Arrangement<'a> {
+    fn new(weights: &'a [f64]) -> Self {
+        let eps = episodes(weights);
+        let kind = |&(start, _): &(usize, usize)| sign(weights[start]);
+        match (
+            eps.iter().position(|e| kind(e) != 0),
+            eps.iter().rposition(|e| kind(e) != 0),
+        ) {
+            (Some(first), Some(last)) => {
+                let interior = eps[first..=last].to_vec();
+                Arrangement {
+                    weights,
+                    head: interior[0].0,
+                    kinds: interior.iter().map(kind).collect(),
+                    tail: eps[last].1,
+                    interior,
+                }
+            }
+            _ => Arrangement {
+                weights,
+                head: weights.len(),
+                interior: Vec::new(),
+                kinds: Vec::new(),
+                tail: weights.len(),
+            },
         }
     }
-    for &e in &order {
-        let (start, end) = interior[e];
-        out.extend_from_slice(&weights[start..end]);
+
+    /// Random draws one arrangement takes: two per proposed swap (none without a position).
+    fn draws(&self) -> u64 {
+        2 * (SWAPS_PER_EPISODE * self.interior.len()) as u64
     }
-    out.extend_from_slice(&weights[eps[last].1..]);
+
+    /// Draws an arrangement (see the module docs) and writes its weight path into `out`.
+    fn permute(&self, rng: &mut SplitMix64, scratch: &mut Walk, out: &mut Vec<f64>) {
+        out.clear();
+        let m = self.interior.len();
+        if m == 0 {
+            out.extend_from_slice(self.weights);
+            return;
+        }
+        out.extend_from_slice(&self.weights[..self.head]);
+        // A random walk over the arrangements, started at the strategy's own: swap two
+        // episodes and keep the swap only if no two episodes of a kind touch and the ends
+        // stay positions. The proposal is symmetric and every valid arrangement is equally
+        // acceptable, so the walk's stationary distribution is uniform over the valid
+        // arrangements: the one a no-skill strategy's own arrangement is drawn from.
+        // `kind` mirrors `order` (the kind at each place), so a check reads one array.
+        let Walk { order, kind } = scratch;
+        order.clear();
+        order.extend(0..m);
+        kind.clear();
+        kind.extend_from_slice(&self.kinds);
+        let valid_at = |kind: &[i8], p: usize| {
+            let k = kind[p];
+            // A flat run may not sit at either end, where it would merge with the fixed ones.
+            (k != 0 || (p > 0 && p + 1 < m))
+                && (p == 0 || kind[p - 1] != k)
+                && (p + 1 == m || kind[p + 1] != k)
+        };
+        for _ in 0..SWAPS_PER_EPISODE * m {
+            let (i, j) = (rng.below(m), rng.below(m));
+            if kind[i] == kind[j] {
+                order.swap(i, j);
+                continue;
+            }
+            kind.swap(i, j);
+            if valid_at(kind, i) && valid_at(kind, j) {
+                order.swap(i, j);
+            } else {
+                kind.swap(i, j);
+            }
+        }
+        for &e in order.iter() {
+            let (start, end) = self.interior[e];
+            out.extend_from_slice(&self.weights[start..end]);
+        }
+        out.extend_from_slice(&self.weights[self.tail..]);
+    }
+}
+
+/// The walk's buffers, reused across nulls: the episodes' order and the kind at each place.
+#[derive(Default)]
+struct Walk {
+    order: Vec<usize>,
+    kind: Vec<i8>,
+}
+
+/// Rearranges one asset's weight path at random (see the module docs) into `out`.
+pub fn permute_episodes(weights: &[f64], rng: &mut SplitMix64, out: &mut Vec<f64>) {
+    Arrangement::new(weights).permute(rng, &mut Walk::default(), out);
 }
 
 /// Simulates weight paths over one book's returns, funding and costs, reusing its buffers.
-struct Runner {
+struct Runner<'a> {
     cost: f64,
-    carry: Vec<Vec<f64>>,
-    day_of: Vec<usize>,
+    carry: &'a [Vec<f64>],
+    day_of: &'a [usize],
     growth: Vec<f64>,
     net: Vec<f64>,
 }
 
-impl Runner {
+impl Runner<'_> {
     /// The annualised Sharpe of the daily net returns of `paths` (one per asset), with the
     /// turnover and the number of trades.
     fn sharpe(&mut self, paths: &[Vec<f64>]) -> (f64, f64, usize) {
         self.net.iter_mut().for_each(|x| *x = 0.0);
         let (mut turnover, mut trades) = (0.0, 0usize);
-        for (w, carry) in paths.iter().zip(&self.carry) {
+        for (w, carry) in paths.iter().zip(self.carry) {
             let mut prev = 0.0;
             for ((net, &wt), &c) in self.net.iter_mut().zip(w).zip(carry) {
                 let dw = (wt - prev).abs();
@@ -180,8 +239,35 @@ fn activity(turnover: f64, exposure: f64, trades: usize, bars: usize, per_year: 
     }
 }
 
+/// Nulls `range` of one book: each null's generators start where one sequential stream from
+/// `seed` (asset after asset, null after null) would be, so the nulls are the same whichever
+/// thread draws them.
+fn nulls(
+    arrangements: &[Arrangement<'_>],
+    mut runner: Runner<'_>,
+    seed: u64,
+    range: std::ops::Range<usize>,
+) -> Vec<(f64, f64, usize)> {
+    let per_null: u64 = arrangements.iter().map(Arrangement::draws).sum();
+    let n = runner.net.len();
+    let mut paths: Vec<Vec<f64>> = vec![Vec::with_capacity(n); arrangements.len()];
+    let mut walk = Walk::default();
+    range
+        .map(|k| {
+            let mut drawn = per_null.wrapping_mul(k as u64);
+            for (arr, path) in arrangements.iter().zip(&mut paths) {
+                let mut rng = SplitMix64::skipped(seed, drawn);
+                arr.permute(&mut rng, &mut walk, path);
+                drawn = drawn.wrapping_add(arr.draws());
+            }
+            runner.sharpe(&paths)
+        })
+        .collect()
+}
+
 /// Simulates `count` random-timing nulls of `book` (seeded) and places the strategy among
-/// them by the annualised Sharpe of daily net returns.
+/// them by the annualised Sharpe of daily net returns. The nulls are shared among the
+/// machine's cores; the result does not depend on how many there are.
 ///
 /// # Errors
 /// Whatever [`Book::validate`] refuses, and [`SignalError::BadParam`] for no nulls or a book
@@ -199,34 +285,54 @@ pub fn random_timing(book: &Book, count: usize, seed: u64) -> Result<NullReport,
     }
     let n = book.len();
     let per_year = bars_per_year(book);
-    let mut run = Runner {
+    // What a unit long earns over each bar, net of its funding.
+    let carry: Vec<Vec<f64>> = book
+        .returns
+        .iter()
+        .zip(&book.funding)
+        .map(|(r, f)| r.iter().zip(f).map(|(r, f)| r - f).collect())
+        .collect();
+    let runner = || Runner {
         cost: book.costs.per_turnover(),
-        // What a unit long earns over each bar, net of its funding.
-        carry: book
-            .returns
-            .iter()
-            .zip(&book.funding)
-            .map(|(r, f)| r.iter().zip(f).map(|(r, f)| r - f).collect())
-            .collect(),
-        day_of,
+        carry: &carry,
+        day_of: &day_of,
         growth: vec![1.0; days],
         net: vec![0.0; n],
     };
     // The strategy goes through the same arithmetic as its nulls, so a null that happens to
     // equal it ties exactly.
-    let (sharpe, turnover, trades) = run.sharpe(&book.weights);
+    let (sharpe, turnover, trades) = runner().sharpe(&book.weights);
     let exposure: f64 = book.weights.iter().flatten().map(|w| w.abs()).sum();
     let strategy = activity(turnover, exposure, trades, n, per_year);
 
-    let mut rng = SplitMix64::new(seed);
-    let mut paths: Vec<Vec<f64>> = vec![Vec::with_capacity(n); book.assets.len()];
+    let arrangements: Vec<Arrangement<'_>> =
+        book.weights.iter().map(|w| Arrangement::new(w)).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, count);
+    let results: Vec<(f64, f64, usize)> = if threads == 1 {
+        nulls(&arrangements, runner(), seed, 0..count)
+    } else {
+        let chunk = count.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..count)
+                .step_by(chunk)
+                .map(|from| {
+                    let (arr, run) = (&arrangements, runner());
+                    let to = (from + chunk).min(count);
+                    scope.spawn(move || nulls(arr, run, seed, from..to))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a null's arithmetic does not panic"))
+                .collect()
+        })
+    };
+    // Summed in null order, whatever thread computed each.
     let mut sharpes = Vec::with_capacity(count);
     let (mut turnover_sum, mut trades_sum) = (0.0, 0usize);
-    for _ in 0..count {
-        for (w, path) in book.weights.iter().zip(&mut paths) {
-            permute_episodes(w, &mut rng, path);
-        }
-        let (s, turnover, trades) = run.sharpe(&paths);
+    for (s, turnover, trades) in results {
         sharpes.push(s);
         turnover_sum += turnover;
         trades_sum += trades;
@@ -346,5 +452,91 @@ mod tests {
         assert_eq!(rep.nulls.turnover_per_year, rep.strategy.turnover_per_year);
         assert_eq!(rep, random_timing(&book, 200, 3).expect("valid"));
         assert!(random_timing(&book, 0, 3).is_err());
+    }
+
+    #[test]
+    fn nulls_shared_among_threads_equal_one_sequential_stream_bit_for_bit() {
+        // Four assets on 4h bars: random regimes, one asset never trading, one always in.
+        let (n, assets) = (6 * 40, 4);
+        let mut rng = SplitMix64::new(77);
+        let mut side = 0.0;
+        let weights: Vec<Vec<f64>> = (0..assets)
+            .map(|a| {
+                (0..n)
+                    .map(|_| match a {
+                        0 => 0.0,
+                        1 => 0.5,
+                        _ => {
+                            if rng.unit() < 0.15 {
+                                side = [-0.3, 0.0, 0.2, 0.4][rng.below(4)];
+                            }
+                            side
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let returns: Vec<Vec<f64>> = (0..assets)
+            .map(|_| (0..n).map(|_| 0.02 * (rng.unit() - 0.5)).collect())
+            .collect();
+        let book = Book {
+            bar: Duration::hours(4),
+            times: (0..n as i64)
+                .map(|i| DateTime::from_timestamp(1_609_459_200 + 14_400 * i, 0).expect("time"))
+                .collect(),
+            assets: (0..assets).map(|a| format!("A{a}")).collect(),
+            weights,
+            returns,
+            funding: vec![vec![0.000_01; n]; assets],
+            costs: Costs {
+                taker_fee: 0.0005,
+                slippage: 0.0001,
+            },
+        };
+        let count = 37;
+        let rep = random_timing(&book, count, 11).expect("valid");
+        // The loop as first written: one generator, asset after asset, null after null.
+        let (day_of, days) = day_index(&book);
+        let carry: Vec<Vec<f64>> = book
+            .returns
+            .iter()
+            .zip(&book.funding)
+            .map(|(r, f)| r.iter().zip(f).map(|(r, f)| r - f).collect())
+            .collect();
+        let mut run = Runner {
+            cost: book.costs.per_turnover(),
+            carry: &carry,
+            day_of: &day_of,
+            growth: vec![1.0; days],
+            net: vec![0.0; n],
+        };
+        let mut rng = SplitMix64::new(11);
+        let mut paths = vec![Vec::new(); assets];
+        let (mut sharpes, mut turnover, mut trades) = (Vec::new(), 0.0, 0usize);
+        for _ in 0..count {
+            for (w, path) in book.weights.iter().zip(&mut paths) {
+                permute_episodes(w, &mut rng, path);
+            }
+            let (s, t, k) = run.sharpe(&paths);
+            sharpes.push(s);
+            turnover += t;
+            trades += k;
+        }
+        let mean = sharpes.iter().sum::<f64>() / count as f64;
+        let sd =
+            (sharpes.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (count - 1) as f64).sqrt();
+        assert_eq!(rep.null_mean_sharpe.to_bits(), mean.to_bits());
+        assert_eq!(rep.null_sd_sharpe.to_bits(), sd.to_bits());
+        let below = sharpes.iter().filter(|&&s| s < rep.sharpe).count();
+        assert_eq!(
+            rep.p_value,
+            (1.0 + (count - below) as f64) / (count as f64 + 1.0)
+        );
+        assert_eq!(rep.nulls.trades, trades as f64 / count as f64);
+        assert_eq!(
+            rep.nulls.turnover_per_year,
+            turnover / count as f64 / n as f64 * bars_per_year(&book)
+        );
+        assert!(rep.null_sd_sharpe > 0.0, "the nulls differ from each other");
     }
 }

@@ -3,6 +3,9 @@
 //! SplitMix64 passes BigCrush, needs eight bytes of state and gives the same stream on every
 //! platform, which is what reproducible resampling needs; cryptographic quality is not.
 
+/// SplitMix64's increment of the state per draw (the golden ratio in 64 bits).
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// A seeded SplitMix64 generator (Steele, Lea & Flood 2014).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SplitMix64(u64);
@@ -13,9 +16,16 @@ impl SplitMix64 {
         SplitMix64(seed)
     }
 
+    /// The generator `new(seed)` becomes after `draws` calls of [`Self::next_u64`]: the state
+    /// is a counter, so any point of the stream is reached at once (parallel nulls each start
+    /// where the sequential stream would be).
+    pub fn skipped(seed: u64, draws: u64) -> Self {
+        SplitMix64(seed.wrapping_add(GAMMA.wrapping_mul(draws)))
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0 = self.0.wrapping_add(GAMMA);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -63,6 +73,11 @@ mod tests {
             counts.iter().all(|&c| (9_500..10_500).contains(&c)),
             "{counts:?}"
         );
+        let mut c = SplitMix64::new(7);
+        for _ in 0..1_234 {
+            c.next_u64();
+        }
+        assert_eq!(SplitMix64::skipped(7, 1_234), c, "skipping is drawing");
         let u: f64 = (0..100_000).map(|_| a.unit()).sum::<f64>() / 100_000.0;
         assert!((u - 0.5).abs() < 0.005);
         assert_eq!(a.below(0), 0);

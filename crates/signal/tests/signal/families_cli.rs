@@ -224,3 +224,88 @@ fn bad_family_inputs_are_clear_errors() {
     ]);
     assert!(e.contains("before"), "{e}");
 }
+
+fn manifest(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn backtest_frozen(dir: &Path, model: &Path) -> Vec<u8> {
+    ok(bin()
+        .arg("backtest")
+        .arg("--strategy")
+        .arg(manifest("strategies/perpdesk-v2.json"))
+        .arg("--model")
+        .arg(model)
+        .arg("--data")
+        .arg(dir)
+        .args(["--from", "2023-10-01", "--to", "2023-12-31", "--json"])
+        .output()
+        .expect("run backtest"))
+}
+
+#[test]
+fn the_shipped_frozen_pooled_model_scores_any_period_byte_for_byte_without_refitting() {
+    let dir = folder("frozen");
+    let model = manifest("models/pooled-v2.json");
+    let shipped = perpdesk_signal::frozen::FrozenPooled::from_json(
+        &std::fs::read_to_string(&model).expect("the shipped frozen model"),
+    )
+    .expect("parses");
+    let v2 = perpdesk_signal::strategy::Strategy::from_json(
+        &std::fs::read_to_string(manifest("strategies/perpdesk-v2.json")).expect("v2"),
+    )
+    .expect("v2");
+    shipped
+        .check(&v2)
+        .expect("the shipped model belongs to the shipped v2");
+    assert_eq!(shipped.fit_end.to_string(), "2023-12-31");
+    assert_eq!(shipped.symbols.len(), 28);
+    let a = backtest_frozen(&dir, &model);
+    let b = backtest_frozen(&dir, &model);
+    assert_eq!(a, b, "two runs differ");
+    let r: StudyReport = serde_json::from_slice(&a).expect("report json");
+    for id in ["pooled_4h", "pooled_daily"] {
+        let f = r.families.iter().find(|f| f.id == id).expect(id);
+        // Every forecast was scored on these seven symbols, none of it fitted on them.
+        assert!(f.verdict.brier.is_some_and(|b| b.n > 0), "{id}");
+    }
+    // freeze on this folder, then backtest with that file: the CLI path end to end.
+    let mine = dir.join("pooled-mine.json");
+    ok(bin()
+        .arg("freeze")
+        .arg("--strategy")
+        .arg(manifest("strategies/perpdesk-v2.json"))
+        .arg("--data")
+        .arg(&dir)
+        .args(["--to", "2023-12-31", "--out"])
+        .arg(&mine)
+        .output()
+        .expect("run freeze"));
+    let f = perpdesk_signal::frozen::FrozenPooled::from_json(
+        &std::fs::read_to_string(&mine).expect("written"),
+    )
+    .expect("parses");
+    assert_eq!(f.symbols.len(), 7);
+    assert_eq!(backtest_frozen(&dir, &mine), backtest_frozen(&dir, &mine));
+}
+
+#[test]
+fn a_frozen_model_is_refused_by_another_strategy_before_any_data_is_read() {
+    let out = bin()
+        .arg("backtest")
+        .arg("--strategy")
+        .arg(strategy())
+        .arg("--model")
+        .arg(manifest("models/pooled-v2.json"))
+        .arg("--data")
+        .arg("/nonexistent-data-folder")
+        .args(["--from", "2023-10-01", "--to", "2023-12-31"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not belong to") && err.contains("sha256"),
+        "{err}"
+    );
+}

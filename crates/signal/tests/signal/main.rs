@@ -13,6 +13,7 @@ mod gbdt;
 mod golden;
 mod labels;
 mod model;
+mod model_family;
 mod pooled;
 mod sizing;
 mod strategy;

@@ -1,0 +1,151 @@
+//! The 1h model families over the universe: their trades are signals the study sizes like
+//! every family's (no 1× per symbol, so a wide universe is not a 28× book), and trial ids
+//! name their universe.
+
+use chrono::Duration;
+use perpdesk_signal::bars::{Panel, Window};
+use perpdesk_signal::edge::TrialLog;
+use perpdesk_signal::portfolio::targets;
+use perpdesk_signal::strategy::Strategy;
+use perpdesk_signal::study::{
+    ModelBooks, resolve_trial_id_in, study, trial_id_in, universe_label, universe_tag,
+};
+
+use crate::pooled::hourly_universe;
+
+const V2: &str = include_str!("../../strategies/perpdesk-v2.json");
+
+#[test]
+fn a_model_familys_trades_are_sized_by_volatility_under_the_books_ceiling() {
+    let u = hourly_universe(23, 6, 60);
+    let s = Strategy::from_json(V2).expect("v2");
+    let p = Panel::new(&u, Duration::hours(1)).expect("1h panel");
+    // Every symbol long from day 25 on: unsized, the old book held 6× equity.
+    let start = 25 * 24;
+    let signal: Vec<Vec<f64>> = (0..p.assets.len())
+        .map(|_| {
+            (0..p.len())
+                .map(|t| if t >= start { 1.0 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let window = Window {
+        from: p.times[start],
+        to: *p.times.last().expect("bars"),
+    };
+    let models = vec![ModelBooks {
+        id: "model_1h_test".into(),
+        panel: p.clone(),
+        signal: signal.clone(),
+        parameters: serde_json::json!({"kind": "test"}),
+        brier: None,
+    }];
+    let log = TrialLog::shipped().expect("log");
+    let r = study(&u, &s, window, &log, models).expect("study");
+    let f = r
+        .families
+        .iter()
+        .find(|f| f.id == "model_1h_test")
+        .expect("the model family");
+    let vt = s.strategy.vol_target.on_bar(p.bar);
+    assert_eq!(vt.bars_per_year, 365.0 * 24.0);
+    assert!((vt.ewma_lambda - 0.94f64.powf(1.0 / 24.0)).abs() < 1e-15);
+    let sized = targets(&p, &signal, &vt, &s.strategy.limits).expect("targets");
+    let last = p.len() - 1;
+    for l in &f.latest {
+        let a = p.assets.iter().position(|x| *x == l.symbol).expect("asset");
+        assert_eq!(l.weight, sized[a][last], "{}", l.symbol);
+        assert!(l.weight > 0.0 && l.weight <= s.strategy.limits.max_position_weight);
+        assert!(l.stop.is_some() && l.annual_vol.is_some(), "{}", l.symbol);
+    }
+    let gross: f64 = (0..p.assets.len()).map(|a| sized[a][last].abs()).sum();
+    assert!(gross <= s.strategy.limits.max_gross_leverage + 1e-12);
+    // The daily exposure of the sized book stays far from the unsized 6×.
+    let most = f.curve.exposure.iter().copied().fold(0.0, f64::max);
+    assert!(
+        most > 0.0 && most <= s.strategy.limits.max_gross_leverage + 1e-9,
+        "{most}"
+    );
+    assert!(f.verdict.strategy.sharpe.is_finite());
+    assert_eq!(f.parameters, Some(serde_json::json!({"kind": "test"})));
+    assert!(f.trial_id.contains(&universe_tag(&u)), "{}", f.trial_id);
+}
+
+#[test]
+fn trial_ids_name_their_universe_and_a_logged_trial_is_reused_only_on_its_universe() {
+    let v2 = Strategy::from_json(V2).expect("v2");
+    let log = TrialLog::shipped().expect("log");
+    let window = v2.strategy.evaluation.window();
+    let visible = crate::common::shared_universe();
+    assert_eq!(universe_tag(visible).len(), "u28-".len() + 12);
+    assert!(universe_tag(visible).starts_with("u28-"));
+    assert!(
+        log.trials
+            .iter()
+            .any(|t| t.universe == universe_label(visible))
+    );
+    let other = hourly_universe(3, 6, 30);
+    for f in &v2.strategy.families {
+        let params = serde_json::to_value(&f.rule).ok();
+        let same = resolve_trial_id_in(&log, &v2, &f.id, params.clone(), visible, window);
+        assert!(same.starts_with("perpdesk-v1/"), "{same}");
+        let elsewhere = resolve_trial_id_in(&log, &v2, &f.id, params, &other, window);
+        assert_eq!(elsewhere, trial_id_in(&v2, &f.id, &other, window));
+        assert!(
+            elsewhere.starts_with(&format!("perpdesk-v2/{}/u6-", f.id)),
+            "{elsewhere}"
+        );
+    }
+    // The tag does not depend on the order the symbols come in.
+    let mut reversed = other.clone();
+    reversed.symbols.reverse();
+    assert_eq!(universe_tag(&reversed), universe_tag(&other));
+}
+
+/// The logged trial line of a family on the visible data.
+fn logged<'a>(log: &'a TrialLog, id: &str) -> &'a perpdesk_signal::edge::Trial {
+    log.trials
+        .iter()
+        .find(|t| t.id == id)
+        .unwrap_or_else(|| panic!("{id} is in the log"))
+}
+
+#[test]
+fn the_visible_data_record_reproduces_the_logged_trials_bit_for_bit() {
+    // Pins every number of the study that a speed-up could move: the books' simulation, the
+    // 500 random-timing nulls (the percentile), the trade count, turnover and drawdown of
+    // every rule family and both pooled horizons, as the evaluation logged them.
+    let v2 = Strategy::from_json(V2).expect("v2");
+    let log = TrialLog::shipped().expect("log");
+    let u = crate::common::shared_universe();
+    let r = study(u, &v2, v2.strategy.evaluation.window(), &log, vec![]).expect("study");
+    assert_eq!(r.families.len(), 9);
+    for f in &r.families {
+        let t = logged(&log, &f.trial_id);
+        let m = t.metrics.as_ref().expect("metrics");
+        let v = &f.verdict;
+        assert_eq!(v.strategy.sharpe.to_bits(), t.sharpe.to_bits(), "{}", f.id);
+        assert_eq!(
+            v.strategy.max_drawdown,
+            m["max_drawdown"].as_f64().expect("dd"),
+            "{}",
+            f.id
+        );
+        assert_eq!(
+            v.activity.turnover_per_year,
+            m["turnover_per_year"].as_f64().expect("turnover"),
+            "{}",
+            f.id
+        );
+        assert_eq!(
+            v.activity.trades as u64,
+            m["trades"].as_u64().expect("trades")
+        );
+        assert_eq!(
+            v.random_timing.percentile,
+            m["random_timing_percentile"].as_f64().expect("pctile"),
+            "{}",
+            f.id
+        );
+    }
+}
