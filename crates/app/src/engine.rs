@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use perpdesk_binance::{Client, RestConfig};
-use perpdesk_core::{MarginType, RiskLimits, Symbol, SymbolRules};
+use perpdesk_binance::RestConfig;
+use perpdesk_core::RiskLimits;
 use perpdesk_store::{Account, Environment, Store};
 use perpdesk_vault::{
     Aad, KdfParams, KdfTarget, PasswordGate, Sealed, SecretString, Vault, VaultError, VaultHeader,
@@ -24,6 +24,7 @@ use perpdesk_vault::{
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::session::Session;
 use crate::venue::{self, PaperVenue};
 use crate::{AppError, Events};
 
@@ -82,32 +83,6 @@ pub struct VaultStatus {
     pub initialized: bool,
     pub locked: bool,
     pub auto_lock_minutes: u32,
-}
-
-/// An account with an open, signed client.
-#[derive(Debug)]
-pub(crate) struct Session {
-    pub account: Account,
-    pub client: Client,
-    rules: tokio::sync::Mutex<HashMap<Symbol, SymbolRules>>,
-    /// Leverage and margin type perpdesk last set per symbol, so they are only sent again
-    /// when they differ (each change costs a request and an order-rate slot).
-    pub margin: Mutex<HashMap<Symbol, (u32, MarginType)>>,
-}
-
-impl Session {
-    /// Returns the symbol's filters and brackets, reading them from the exchange once.
-    pub async fn rules(&self, symbol: &Symbol) -> Result<SymbolRules, AppError> {
-        let mut rules = self.rules.lock().await;
-        if let Some(r) = rules.get(symbol) {
-            return Ok(r.clone());
-        }
-        let r = self.client.symbol_rules(symbol).await?.ok_or_else(|| {
-            AppError::invalid("symbol", format!("{symbol} is not traded on this exchange"))
-        })?;
-        rules.insert(symbol.clone(), r.clone());
-        Ok(r)
-    }
 }
 
 /// The application's engine. One per process, shared by reference.
@@ -527,12 +502,7 @@ impl Engine {
             secret.expose(),
             self.config.rest.clone(),
         )?;
-        let session = Arc::new(Session {
-            account,
-            client,
-            rules: tokio::sync::Mutex::new(HashMap::new()),
-            margin: Mutex::new(HashMap::new()),
-        });
+        let session = Arc::new(Session::new(account, client));
         lock(&self.sessions).insert(account_id, session.clone());
         Ok(session)
     }

@@ -26,6 +26,7 @@ pub mod records;
 pub mod replay;
 pub mod runtime;
 mod safety;
+mod session;
 pub mod signal_loop;
 pub mod statements;
 pub mod study;

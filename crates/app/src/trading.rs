@@ -35,7 +35,8 @@ use perpdesk_store::JournalEntry;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::engine::{Session, lock};
+use crate::engine::lock;
+use crate::session::Session;
 use crate::{AppError, AppEvent, Engine};
 
 /// Set while a kill switch turned on while locked still has positions to close at unlock.
