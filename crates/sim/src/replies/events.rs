@@ -1,5 +1,5 @@
 //! Stream events: the user-data events of the exchange's outbox and `listenKeyExpired` on
-//! `/private`, kline and mark-price updates on `/market`.
+//! `/private`, kline, mark-price and 24 h ticker updates on `/market`.
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::dec;
 use super::trading::{actual_type, avg_price};
 use crate::exchange::{Execution, UserEvent};
-use crate::market::KlineRow;
+use crate::market::{KlineRow, Ticker24h};
 
 /// The JSON of one user-data event.
 pub fn user_event(event: &UserEvent) -> Value {
@@ -124,5 +124,16 @@ pub fn mark_price(
     json!({
         "e": "markPriceUpdate", "E": now, "s": symbol, "p": dec(mark), "i": dec(mark), "P": dec(mark),
         "r": dec(funding_rate), "T": next_funding,
+    })
+}
+
+/// A `24hrTicker` stream update. As in the REST ticker, the replayed data has no individual
+/// trades: the trade ids and count are 0 and the last quantity is "0".
+pub fn ticker_24hr(t: &Ticker24h, now: i64) -> Value {
+    json!({
+        "e": "24hrTicker", "E": now, "s": t.symbol, "p": dec(t.price_change),
+        "P": dec(t.price_change_percent), "w": dec(t.weighted_avg_price), "c": dec(t.last), "Q": "0",
+        "o": dec(t.open), "h": dec(t.high), "l": dec(t.low), "v": dec(t.volume), "q": dec(t.quote_volume),
+        "O": t.open_time, "C": t.close_time, "F": 0, "L": 0, "n": 0,
     })
 }

@@ -28,8 +28,24 @@ pub enum Route {
 /// One market stream the simulator serves; all of them are `/market`-class.
 #[derive(Debug, Clone)]
 enum MarketStream {
-    Kline { symbol: String, interval: String },
-    MarkPrice { symbol: String, every_ms: u64 },
+    Kline {
+        symbol: String,
+        interval: String,
+    },
+    MarkPrice {
+        symbol: String,
+        every_ms: u64,
+    },
+    /// `!markPrice@arr[@1s]`: every listed symbol's update in one array.
+    AllMarkPrices {
+        every_ms: u64,
+    },
+    /// `<symbol>@ticker`, pushed every 500 ms.
+    Ticker {
+        symbol: String,
+    },
+    /// `!ticker@arr`: every listed symbol's 24 h ticker, pushed every 1000 ms.
+    AllTickers,
 }
 
 fn known_symbol(s: &Shared, symbol: &str) -> bool {
@@ -43,6 +59,15 @@ fn known_symbol(s: &Shared, symbol: &str) -> bool {
 
 /// Resolves a stream name, or says why it is refused.
 fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, String> {
+    let all = match name {
+        "!markPrice@arr" => Some(MarketStream::AllMarkPrices { every_ms: 3_000 }),
+        "!markPrice@arr@1s" => Some(MarketStream::AllMarkPrices { every_ms: 1_000 }),
+        "!ticker@arr" => Some(MarketStream::AllTickers),
+        _ => None,
+    };
+    if let Some(stream) = all {
+        return on_market(route, name, stream);
+    }
     let (symbol, kind) = name
         .split_once('@')
         .ok_or_else(|| format!("invalid stream name `{name}`"))?;
@@ -59,13 +84,23 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
             interval: interval.to_owned(),
         }
     } else {
-        let every_ms = match kind {
-            "markPrice" => 3_000,
-            "markPrice@1s" => 1_000,
+        match kind {
+            "markPrice" => MarketStream::MarkPrice {
+                symbol,
+                every_ms: 3_000,
+            },
+            "markPrice@1s" => MarketStream::MarkPrice {
+                symbol,
+                every_ms: 1_000,
+            },
+            "ticker" => MarketStream::Ticker { symbol },
             _ => return Err(format!("stream `{name}` is not served by perpdesk-sim")),
-        };
-        MarketStream::MarkPrice { symbol, every_ms }
+        }
     };
+    on_market(route, name, stream)
+}
+
+fn on_market(route: Route, name: &str, stream: MarketStream) -> Result<MarketStream, String> {
     if route == Route::Public {
         return Err(format!(
             "stream `{name}` is served on the /market route, not /public"
@@ -235,16 +270,47 @@ async fn run(
 }
 
 fn event(s: &Shared, stream: &MarketStream, now: i64, elapsed_ms: u64) -> Option<Value> {
+    let every_ms = match stream {
+        MarketStream::Kline { .. } => 250,
+        MarketStream::MarkPrice { every_ms, .. } | MarketStream::AllMarkPrices { every_ms } => {
+            *every_ms
+        }
+        MarketStream::Ticker { .. } => 500,
+        MarketStream::AllTickers => 1_000,
+    };
+    if !elapsed_ms.is_multiple_of(every_ms) {
+        return None;
+    }
     match stream {
         MarketStream::Kline { symbol, interval } => kline_event(s, symbol, interval, now),
-        MarketStream::MarkPrice { symbol, every_ms } => {
-            if elapsed_ms.is_multiple_of(*every_ms) {
-                mark_event(s, symbol, now)
-            } else {
-                None
-            }
-        }
+        MarketStream::MarkPrice { symbol, .. } => mark_event(s, symbol, now),
+        MarketStream::Ticker { symbol } => ticker_event(s, symbol, now),
+        MarketStream::AllMarkPrices { .. } => every_symbol(s, now, |sym| mark_event(s, sym, now)),
+        MarketStream::AllTickers => every_symbol(s, now, |sym| ticker_event(s, sym, now)),
     }
+}
+
+/// One array of `each` over the symbols listed at `now`; nothing while none has data.
+fn every_symbol(s: &Shared, now: i64, each: impl Fn(&str) -> Option<Value>) -> Option<Value> {
+    let symbols: Vec<String> = s
+        .exchange
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .market
+        .symbols_at(now)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let all: Vec<Value> = symbols.iter().filter_map(|sym| each(sym)).collect();
+    (!all.is_empty()).then_some(Value::Array(all))
+}
+
+fn ticker_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
+    let ex = s
+        .exchange
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some(reply::ticker_24hr(&ex.market.ticker_24h(symbol, now)?, now))
 }
 
 fn kline_event(s: &Shared, symbol: &str, interval: &str, now: i64) -> Option<Value> {

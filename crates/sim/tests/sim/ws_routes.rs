@@ -408,3 +408,60 @@ async fn a_clean_close_is_answered_with_a_close_frame() {
         }
     }
 }
+
+#[tokio::test]
+async fn ticker_and_all_market_mark_price_streams_flow_on_the_market_route() {
+    let sim = support::start().await;
+    let mut ws = Ws::connect(&sim, "/market/stream").await;
+    assert_eq!(
+        ws.request(
+            "SUBSCRIBE",
+            json!(["btcusdt@ticker", "!markPrice@arr@1s", "!ticker@arr"]),
+            1
+        )
+        .await,
+        json!({"result": null, "id": 1})
+    );
+    let body = reqwest::get(format!("{}/fapi/v1/ticker/24hr?symbol=BTCUSDT", sim.url()))
+        .await
+        .expect("REST ticker")
+        .text()
+        .await
+        .expect("body");
+    let rest: Value = serde_json::from_str(&body).expect("JSON");
+    let (mut ticker, mut marks, mut tickers) = (false, false, false);
+    while !(ticker && marks && tickers) {
+        let v = ws.next_json().await;
+        match v["stream"].as_str().expect("combined form") {
+            "btcusdt@ticker" => {
+                let t = &v["data"];
+                assert_eq!(
+                    (t["e"].as_str(), t["s"].as_str()),
+                    (Some("24hrTicker"), Some("BTCUSDT"))
+                );
+                // The clock is manual, so the stream and REST see the same 24 h window.
+                assert_eq!(t["c"], rest["lastPrice"], "{t}");
+                assert_eq!(t["o"], rest["openPrice"]);
+                assert_eq!(t["v"], rest["volume"]);
+                ticker = true;
+            }
+            "!markPrice@arr@1s" => {
+                let all = v["data"].as_array().expect("an array of updates");
+                assert!(all.iter().all(|m| m["e"] == "markPriceUpdate"), "{v}");
+                for sym in ["BTCUSDT", "ETHUSDT"] {
+                    assert!(all.iter().any(|m| m["s"] == sym), "{sym} in {v}");
+                }
+                marks = true;
+            }
+            "!ticker@arr" => {
+                let all = v["data"].as_array().expect("an array of tickers");
+                assert!(
+                    all.iter()
+                        .any(|t| t["s"] == "ETHUSDT" && t["e"] == "24hrTicker")
+                );
+                tickers = true;
+            }
+            other => panic!("unexpected stream {other}: {v}"),
+        }
+    }
+}
