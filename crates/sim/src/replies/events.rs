@@ -137,3 +137,19 @@ pub fn ticker_24hr(t: &Ticker24h, now: i64) -> Value {
         "O": t.open_time, "C": t.close_time, "F": 0, "L": 0, "n": 0,
     })
 }
+
+/// The `aggTrade` event of one fill, from its `ORDER_TRADE_UPDATE`; `None` for any other
+/// event. The replayed candles carry no trade tape, so the accounts' own fills are the only
+/// trades this exchange prints: one fill is one aggregate (`a` = `f` = `l` = its trade id).
+pub fn agg_trade(update: &Value) -> Option<Value> {
+    let o = &update["o"];
+    if update["e"] != "ORDER_TRADE_UPDATE" || o["x"] != "TRADE" {
+        return None;
+    }
+    // The buyer made the market when the account bought as maker or sold as taker.
+    let buyer_maker = (o["S"] == "BUY") == o["m"].as_bool()?;
+    Some(json!({
+        "e": "aggTrade", "E": update["E"], "s": o["s"], "a": o["t"], "p": o["L"], "q": o["l"],
+        "nq": o["l"], "f": o["t"], "l": o["t"], "T": o["T"], "m": buyer_maker,
+    }))
+}

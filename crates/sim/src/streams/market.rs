@@ -46,6 +46,10 @@ enum MarketStream {
     },
     /// `!ticker@arr`: every listed symbol's 24 h ticker, pushed every 1000 ms.
     AllTickers,
+    /// `<symbol>@aggTrade`: pushed as fills happen, not on the tick.
+    AggTrade {
+        symbol: String,
+    },
 }
 
 fn known_symbol(s: &Shared, symbol: &str) -> bool {
@@ -94,6 +98,7 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
                 every_ms: 1_000,
             },
             "ticker" => MarketStream::Ticker { symbol },
+            "aggTrade" => MarketStream::AggTrade { symbol },
             _ => return Err(format!("stream `{name}` is not served by perpdesk-sim")),
         }
     };
@@ -232,6 +237,7 @@ async fn run(
     mut socket: WebSocket,
 ) {
     let mut drops = s.stream_drops();
+    let mut fills = crate::server::subscribe(&s);
     // Binance pushes kline updates every 250 ms and mark price every 1 or 3 s.
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut elapsed_ms: u64 = 0;
@@ -249,6 +255,28 @@ async fn run(
                 }
                 elapsed_ms += 250;
             }
+            fill = fills.recv() => match fill {
+                Ok((_, update)) if route == Route::Market => {
+                    let Some(trade) = reply::agg_trade(&update) else { continue };
+                    for (name, stream) in &subs.items {
+                        if matches!(stream, MarketStream::AggTrade { symbol } if trade["s"] == symbol.as_str())
+                            && socket.send(Message::Text(subs.frame(name, trade.clone()).into())).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+                Ok(_) => {}
+                // A slow reader lost trades; Binance would drop it, so close and let it
+                // resubscribe. Without an aggTrade subscription nothing was lost.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    if subs.items.iter().any(|(_, m)| matches!(m, MarketStream::AggTrade { .. })) {
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
             // A dropped network sends no close frame: ending here drops the connection.
             _ = drops.changed() => return,
             incoming = socket.recv() => match incoming {
@@ -277,6 +305,7 @@ fn event(s: &Shared, stream: &MarketStream, now: i64, elapsed_ms: u64) -> Option
         }
         MarketStream::Ticker { .. } => 500,
         MarketStream::AllTickers => 1_000,
+        MarketStream::AggTrade { .. } => return None,
     };
     if !elapsed_ms.is_multiple_of(every_ms) {
         return None;
@@ -287,6 +316,7 @@ fn event(s: &Shared, stream: &MarketStream, now: i64, elapsed_ms: u64) -> Option
         MarketStream::Ticker { symbol } => ticker_event(s, symbol, now),
         MarketStream::AllMarkPrices { .. } => every_symbol(s, now, |sym| mark_event(s, sym, now)),
         MarketStream::AllTickers => every_symbol(s, now, |sym| ticker_event(s, sym, now)),
+        MarketStream::AggTrade { .. } => None,
     }
 }
 

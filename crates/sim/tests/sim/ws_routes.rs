@@ -465,3 +465,34 @@ async fn ticker_and_all_market_mark_price_streams_flow_on_the_market_route() {
         }
     }
 }
+
+#[tokio::test]
+async fn agg_trades_print_the_accounts_fills_as_they_happen() {
+    let sim = support::start().await;
+    let mut ws = Ws::connect(&sim, "/market/ws").await;
+    assert_eq!(
+        ws.request("SUBSCRIBE", json!(["btcusdt@aggTrade"]), 1)
+            .await,
+        json!({"result": null, "id": 1})
+    );
+    let key = listen_key(&sim).await;
+    let mut user = Ws::connect(&sim, &format!("/private/ws/{key}")).await;
+    buy(&sim, "pd-ws-agg-1").await;
+    let fill = loop {
+        let v = user.next_json().await;
+        if v["e"] == "ORDER_TRADE_UPDATE" && v["o"]["x"] == "TRADE" {
+            break v;
+        }
+    };
+    let a = ws.next_json().await;
+    assert_eq!(a["e"], "aggTrade", "{a}");
+    assert_eq!(a["s"], "BTCUSDT");
+    assert_eq!(a["p"], fill["o"]["L"]);
+    assert_eq!(a["q"], fill["o"]["l"]);
+    assert_eq!(a["a"], fill["o"]["t"]);
+    assert_eq!(a["T"], fill["o"]["T"]);
+    assert_eq!(
+        a["m"], false,
+        "a market buy takes the ask: the buyer is not the maker"
+    );
+}
