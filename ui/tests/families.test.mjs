@@ -19,7 +19,7 @@ describe('signal families', () => {
     // Beside, not below: the two cards share a row in a window this wide.
     const [w, p] = await page.$$eval('.side-by-side > .card', (cs) => cs.map((c) => c.getBoundingClientRect().top));
     assert.equal(Math.round(w), Math.round(p));
-    assert.equal(await page.locator('.sparkline polyline').count(), 2);
+    assert.equal(await page.locator('[data-testid=portfolio-slot] .sparkline polyline').count(), 2);
     assert.deepEqual(errors, []);
   });
 
@@ -42,6 +42,28 @@ describe('signal families', () => {
     assert.match(pooled, /not significant after counting every configuration tried; the Sharpe interval reaches zero; holding the basket did at least as well/);
     // No volatility estimate on its bars, so no stop and nothing to suggest.
     assert.equal(await page.locator('[data-family=pooled_4h] [data-testid=use-size]').count(), 0);
+    // Each row draws the family's equity against the basket's across its record cell.
+    const drawn = await page.evaluate(() => {
+      const row = document.querySelector('[data-testid=family-signals] tr[data-family=trend_momentum_ls]');
+      const cell = row.querySelector('[data-field=record]').getBoundingClientRect();
+      const svg = row.querySelector('svg.sparkline');
+      const line = (cls) => {
+        const el = svg?.querySelector(`polyline.${cls}`);
+        if (!el) return null;
+        const box = el.getBoundingClientRect();
+        const points = el.getAttribute('points').trim().split(' ');
+        return { width: box.width, height: box.height, points: points.length, last: points.at(-1), stroke: getComputedStyle(el).stroke };
+      };
+      return { cell: cell.width, label: svg?.getAttribute('aria-label'), family: line('family'), basket: line('basket') };
+    });
+    assert.equal(drawn.label, 'Equity of this family (yellow) against the equal-weight basket (grey)');
+    assert.ok(drawn.family && drawn.basket, JSON.stringify(drawn));
+    assert.ok(drawn.family.width > 0.8 * drawn.cell && drawn.family.height > 4, JSON.stringify(drawn));
+    assert.notEqual(drawn.family.stroke, drawn.basket.stroke);
+    // Every point of the study's curve (120 days in the fake), ending where the family ends.
+    const study = await page.evaluate(async () => (await window.__TAURI__.core.invoke('signal_study')).families.find((f) => f.id === 'trend_momentum_ls').curve.equity.length);
+    assert.equal(drawn.family.points, study);
+    assert.notEqual(drawn.family.last, drawn.basket.last);
     await mkdir('test-output', { recursive: true });
     await page.screenshot({ path: 'test-output/ui-families-en.png', fullPage: true });
     assert.deepEqual(errors, []);

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! cargo build --release -p perpdesk-desktop
-//! # PERF_SYMBOLS=20 watches 20 symbols (30 once the paper universe is that wide);
+//! # PERF_SYMBOLS=26 watches 26 real perpetuals (more are aliases of BTCUSDT/ETHUSDT);
 //! # PERF_IDLE_SECS sets the CPU window (60 s)
 //! PERPDESK_APP=target/release/perpdesk xvfb-run -a -s "-screen 0 1280x800x24" \
 //!   dbus-run-session -- cargo run -p perpdesk-e2e --example desktop_perf
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use fantoccini::{Client, Locator};
-use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, wait_for};
+use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, type_into, wait_for, wait_until};
 
 const PASSWORD: &str = "measure the desktop app 42";
 /// Linux's USER_HZ; `stat` times and start times are in these ticks.
@@ -36,9 +36,9 @@ async fn main() -> Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    // How many symbols to watch: the paper data has two; past that, the real BTCUSDT and
-    // ETHUSDT series are listed again under other names (PERPDESK_PAPER_SYMBOLS), so the
-    // app does the work of watching that many.
+    // How many symbols to watch: the real perpetuals of the paper data first; past those,
+    // the BTCUSDT and ETHUSDT series are listed again under other names
+    // (PERPDESK_PAPER_SYMBOLS), so the app does the work of watching that many.
     let symbols: usize = std::env::var("PERF_SYMBOLS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -64,6 +64,9 @@ async fn main() -> Result<()> {
     enter(&client, false, "returning start").await?;
     navigate(&client, "signals").await?;
     wait_for(&client, "[data-testid=chart] canvas", 30).await?;
+    if symbols > 2 {
+        watch_all(&client, symbols).await?;
+    }
     let rows = client
         .find_all(Locator::Css("[data-testid=watchlist] tbody tr"))
         .await?
@@ -183,15 +186,61 @@ async fn launch(driver: &Driver, what: &str) -> Result<(Client, u32)> {
     Ok((client, app))
 }
 
-/// `BTCUSDT,ETHUSDT` and then BTC01USDT=BTCUSDT, ETH02USDT=ETHUSDT, ... up to `n` symbols.
+/// `n` symbols for the paper exchange to list (and the app to watch): BTCUSDT, ETHUSDT, then
+/// the wide universe's perpetuals with data from the replay's start (`data/wide`, those listed
+/// in 2021), then, past those, BTCUSDT's and ETHUSDT's series again under other names
+/// (BTC01USDT=BTCUSDT, ...).
 fn paper_symbols(n: usize) -> String {
     let mut list = vec!["BTCUSDT".to_owned(), "ETHUSDT".to_owned()];
-    for i in 1..=n.saturating_sub(2) {
+    let wide = std::env::var("PERPDESK_SHARED")
+        .map(|s| PathBuf::from(s).join("data/wide"))
+        .unwrap_or_else(|_| PathBuf::from("../shared/data/wide"));
+    let mut real: Vec<String> = std::fs::read_dir(&wide)
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|f| {
+                    f.strip_prefix("binance_um_")?
+                        .strip_suffix("_1h_2021-2023.csv.gz")
+                        .map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    real.sort();
+    list.extend(real);
+    for i in 1..=n.saturating_sub(list.len()) {
         let source = if i % 2 == 1 { "BTC" } else { "ETH" };
         list.push(format!("{source}{i:02}USDT={source}USDT"));
     }
     list.truncate(n);
     list.join(",")
+}
+
+/// Puts every listed symbol on the watchlist (a new user watches two), through the form a
+/// user would use, and waits until the table shows them all.
+async fn watch_all(client: &Client, n: usize) -> Result<()> {
+    let names: Vec<String> = paper_symbols(n)
+        .split(',')
+        .filter_map(|e| e.split('=').next().map(str::to_owned))
+        .collect();
+    client
+        .execute(
+            "document.querySelector('[data-testid=watch-symbols]').value = ''",
+            vec![],
+        )
+        .await?;
+    type_into(client, "[data-testid=watch-symbols]", &names.join(", ")).await?;
+    click(client, "[data-testid=watch-save]").await?;
+    wait_until(
+        client,
+        "every listed symbol on the watchlist",
+        "return document.querySelectorAll('[data-testid=watchlist] tbody tr').length",
+        vec![],
+        180,
+        |v| v.as_u64() == Some(n as u64),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Submits the password on the gate (twice on a first run) and prints how long the

@@ -474,6 +474,7 @@ export default {
   'fam.exposure': 'Exposure now',
   'fam.curve-label': 'Equity of the portfolio against the equal-weight basket',
   'fam.curve-legend': 'Equity: yellow portfolio (flat line when nothing passes), grey equal-weight basket.',
+  'fam.row-curve-label': 'Equity of this family (yellow) against the equal-weight basket (grey)',
   'fam.window': 'Record {from} to {to}, {n} symbols, strategy {strategy}, {trials} configurations counted.',
   'fam.waiting': 'The families appear once the study is ready.',
   'fam.family': 'Family',

@@ -474,6 +474,7 @@ export default {
   'fam.exposure': '当前敞口',
   'fam.curve-label': '投资组合与等权篮子的净值曲线',
   'fam.curve-legend': '净值：黄色为投资组合（无信号族通过时为水平线），灰色为等权篮子。',
+  'fam.row-curve-label': '该信号族的净值（黄色）与等权篮子（灰色）对比',
   'fam.window': '记录区间 {from} 至 {to}，{n} 个品种，策略 {strategy}，已计入 {trials} 个配置。',
   'fam.waiting': '信号族检验完成后显示。',
   'fam.family': '信号族',

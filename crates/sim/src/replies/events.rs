@@ -1,5 +1,5 @@
 //! Stream events: the user-data events of the exchange's outbox and `listenKeyExpired` on
-//! `/private`, kline and mark-price updates on `/market`.
+//! `/private`, kline, mark-price and 24 h ticker updates on `/market`.
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::dec;
 use super::trading::{actual_type, avg_price};
 use crate::exchange::{Execution, UserEvent};
-use crate::market::KlineRow;
+use crate::market::{KlineRow, Ticker24h};
 
 /// The JSON of one user-data event.
 pub fn user_event(event: &UserEvent) -> Value {
@@ -125,4 +125,31 @@ pub fn mark_price(
         "e": "markPriceUpdate", "E": now, "s": symbol, "p": dec(mark), "i": dec(mark), "P": dec(mark),
         "r": dec(funding_rate), "T": next_funding,
     })
+}
+
+/// A `24hrTicker` stream update. As in the REST ticker, the replayed data has no individual
+/// trades: the trade ids and count are 0 and the last quantity is "0".
+pub fn ticker_24hr(t: &Ticker24h, now: i64) -> Value {
+    json!({
+        "e": "24hrTicker", "E": now, "s": t.symbol, "p": dec(t.price_change),
+        "P": dec(t.price_change_percent), "w": dec(t.weighted_avg_price), "c": dec(t.last), "Q": "0",
+        "o": dec(t.open), "h": dec(t.high), "l": dec(t.low), "v": dec(t.volume), "q": dec(t.quote_volume),
+        "O": t.open_time, "C": t.close_time, "F": 0, "L": 0, "n": 0,
+    })
+}
+
+/// The `aggTrade` event of one fill, from its `ORDER_TRADE_UPDATE`; `None` for any other
+/// event. The replayed candles carry no trade tape, so the accounts' own fills are the only
+/// trades this exchange prints: one fill is one aggregate (`a` = `f` = `l` = its trade id).
+pub fn agg_trade(update: &Value) -> Option<Value> {
+    let o = &update["o"];
+    if update["e"] != "ORDER_TRADE_UPDATE" || o["x"] != "TRADE" {
+        return None;
+    }
+    // The buyer made the market when the account bought as maker or sold as taker.
+    let buyer_maker = (o["S"] == "BUY") == o["m"].as_bool()?;
+    Some(json!({
+        "e": "aggTrade", "E": update["E"], "s": o["s"], "a": o["t"], "p": o["L"], "q": o["l"],
+        "nq": o["l"], "f": o["t"], "l": o["t"], "T": o["T"], "m": buyer_maker,
+    }))
 }

@@ -26,6 +26,7 @@ use crate::params::{
     Params, SetLeverage, SetMarginType, SetPositionMode, SymbolFilter, UserTrades,
 };
 use crate::replies::{self, account as account_reply, trading};
+use crate::streams;
 
 macro_rules! route {
     ($sec:expr, $weight:expr, $f:expr) => {
@@ -502,13 +503,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/fapi/v1/positionMargin/history",
             get(route!(Sec::Signed, 1, extra::margin_history)),
         )
-        .route("/private/ws", get(crate::streams::private))
-        .route(
-            "/private/ws/{listen_key}",
-            get(crate::streams::private_path),
-        )
-        .route("/market/stream", get(crate::streams::market_combined))
-        .route("/market/ws/{streams}", get(crate::streams::market_raw))
+        .route("/private/ws", get(streams::private))
+        .route("/private/ws/{listen_key}", get(streams::private_path))
+        .route("/private/stream", get(streams::private_stream))
+        .route("/market/stream", get(streams::market_combined))
+        .route("/market/ws", get(streams::market_bare))
+        .route("/market/ws/{*streams}", get(streams::market_raw))
+        .route("/public/stream", get(streams::public_combined))
+        .route("/public/ws", get(streams::public_bare))
+        .route("/public/ws/{*streams}", get(streams::public_raw))
+        .route("/stream", get(streams::legacy_combined))
+        .route("/ws", get(streams::legacy_bare))
+        .route("/ws/{*streams}", get(streams::legacy_raw))
         .merge(
             Router::new()
                 .route("/admin/accounts", post(admin_account))

@@ -27,3 +27,4 @@ mod support;
 mod ticker;
 mod universe;
 mod weights;
+mod ws_routes;

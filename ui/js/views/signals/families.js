@@ -163,6 +163,18 @@ export function create(ctx, shared) {
     return parts;
   }
 
+  /** The family's equity on the study's universe against the equal-weight basket, or nothing
+   * before the study is ready. */
+  function familyCurve(id) {
+    const f = s.study?.families?.find((x) => x.id === id);
+    const basket = s.study?.basket?.curve?.equity;
+    if (!f?.curve?.equity?.length || !basket?.length) return '';
+    const svg = sparkline([[basket, 'basket'], [f.curve.equity, 'family']], t('fam.row-curve-label'));
+    svg.classList.add('mini');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    return svg;
+  }
+
   function familyRows() {
     const { fmt } = ctx;
     if (s.rowsError) return [h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.rowsError) })];
@@ -189,7 +201,7 @@ export function create(ctx, shared) {
         h('td', { 'data-field': 'direction' }, dir),
         h('td', { 'data-field': 'size' }, size),
         h('td', { 'data-field': 'stop' }, stop),
-        h('td', { 'data-field': 'record' }, recordParts(t, fmt, r.record)),
+        h('td', { 'data-field': 'record' }, recordParts(t, fmt, r.record), familyCurve(r.family)),
         h('td', { 'data-field': 'why', text: r.record.edge ? t('fam.has-edge') : reasonsText(t, r.record.reasons) }),
         h('td', { 'data-field': 'next' }, next),
         // Without a volatility estimate on the family's bars there is no size to suggest.

@@ -1,0 +1,30 @@
+//! WebSocket streams at the 2026 URL layout (CONTRACT.md §1 "Stream URL forms", §6):
+//! `/private` for user data (by listenKey), `/market` for klines and mark price, `/public`
+//! for the high-frequency class, and the legacy un-routed `/ws` and `/stream`. Each route has
+//! a raw mode (`…/ws[/<name>…]`) and a combined mode (`…/stream[?streams=a/b]`, each message
+//! wrapped as `{stream, data}`).
+//!
+//! Invariants:
+//! - Every connection takes live `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` /
+//!   `SET_PROPERTY` / `GET_PROPERTY` messages and answers each with its `id`; a refused request
+//!   changes no subscription.
+//! - Only `/market` delivers the market class (the simulator serves no `/public`-class stream):
+//!   the legacy routes accept market names and stay silent, as Binance's do since the split;
+//!   `/public` refuses them, since Binance never delivers them there.
+//! - A client's Close frame is answered with a Close frame before the socket ends.
+
+mod control;
+mod market;
+mod private;
+
+pub use market::{legacy_bare, market_bare, public_bare, public_combined, public_raw};
+pub use market::{legacy_combined, legacy_raw, market_combined, market_raw};
+pub use private::{private, private_path, private_stream};
+
+/// Sends the Close frame that answers a client's Close. Reading the client's frame only queues
+/// the answer, and the socket refuses further sends once closing, so it has to be flushed out.
+async fn answer_close(socket: &mut axum::extract::ws::WebSocket) {
+    use futures_util::SinkExt;
+    // The peer may already be gone; there is nothing left to tell it then.
+    let _ = socket.flush().await;
+}
