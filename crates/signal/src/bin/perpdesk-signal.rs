@@ -3,6 +3,9 @@
 //! and the 1h model's walk-forward
 //! evaluation, training and scoring of one kline CSV. The only I/O of the crate lives here:
 //! it lists the data folder, reads and gunzips the files and hands their text to the library.
+//!
+//! About 800 lines: one function per subcommand, each argument parsing and printing around
+//! a library call; they share the file-reading helpers, so they stay in one file.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};

@@ -37,16 +37,7 @@ impl Exchange {
             .collect();
         for symbol in due {
             self.accounts[acct].countdowns.remove(&symbol);
-            let a = &self.accounts[acct];
-            let cancel: Vec<usize> = a
-                .open
-                .iter()
-                .copied()
-                .filter(|&i| a.orders[i].symbol == symbol)
-                .collect();
-            for i in cancel {
-                self.close_order(acct, i, "CANCELED", now);
-            }
+            self.cancel_open_of(acct, &symbol, now);
             tracing::info!(account = acct, %symbol, "countdown ran out: open orders cancelled");
         }
     }

@@ -299,6 +299,12 @@ impl Exchange {
     pub fn cancel_all(&mut self, acct: usize, symbol: &str, now: i64) -> Result<(), ApiError> {
         self.spec(symbol)?;
         self.advance(now);
+        self.cancel_open_of(acct, symbol, now);
+        Ok(())
+    }
+
+    /// Cancels every open order of `symbol` on the account (a cancel-all, or a countdown run out).
+    pub(super) fn cancel_open_of(&mut self, acct: usize, symbol: &str, now: i64) {
         let a = &self.accounts[acct];
         let cancel: Vec<usize> = a
             .open
@@ -309,7 +315,6 @@ impl Exchange {
         for i in cancel {
             self.close_order(acct, i, "CANCELED", now);
         }
-        Ok(())
     }
 
     /// `PUT /fapi/v1/order`: changes the price and quantity of an open LIMIT order (or its
