@@ -135,6 +135,17 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
         4 * 3_600_000,
         "the 4h model decides at every 4h close"
     );
+    // Its bars have a volatility, so a held 4h position has a size and a stop like a daily one.
+    assert!(
+        four.annual_vol.is_some(),
+        "no volatility on the 4h bars: {four:?}"
+    );
+    if four.weight != 0.0 {
+        assert!(
+            four.suggested_notional.is_some() && four.stop_price.is_some(),
+            "{four:?}"
+        );
+    }
     let held = rows
         .iter()
         .find(|r| r.weight != 0.0 && r.annual_vol.is_some())
