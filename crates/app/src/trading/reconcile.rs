@@ -59,19 +59,10 @@ impl Engine {
             if e.state != OrderState::Intent {
                 continue;
             }
-            match leg {
-                Leg::Entry | Leg::Close => {
-                    self.store
-                        .journal_transition(
-                            &e.request.client_order_id,
-                            OrderState::Abandoned,
-                            None,
-                            None,
-                            now,
-                        )
-                        .await?;
-                    report.abandoned += 1;
-                }
+            // An entry or close never sent is given up; so is a protective leg whose entry did
+            // not fill and is not resting; a protective leg of a filled, open entry is sent now.
+            let abandon = match leg {
+                Leg::Entry | Leg::Close => true,
                 Leg::StopLoss | Leg::TakeProfit => {
                     let entry_id = client_order_id(&ticket, Leg::Entry, 0)
                         .map_err(|err| AppError::Internal(err.to_string()))?;
@@ -99,19 +90,23 @@ impl Engine {
                                 tracing::warn!(error = %err, "take-profit refused on reconcile");
                             }
                         }
-                    } else if !waiting {
-                        self.store
-                            .journal_transition(
-                                &e.request.client_order_id,
-                                OrderState::Abandoned,
-                                None,
-                                None,
-                                now,
-                            )
-                            .await?;
-                        report.abandoned += 1;
+                        false
+                    } else {
+                        !waiting
                     }
                 }
+            };
+            if abandon {
+                self.store
+                    .journal_transition(
+                        &e.request.client_order_id,
+                        OrderState::Abandoned,
+                        None,
+                        None,
+                        now,
+                    )
+                    .await?;
+                report.abandoned += 1;
             }
         }
         // 3. Orphaned exits and missing stops, from the exchange's own lists.

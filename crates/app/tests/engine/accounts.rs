@@ -7,14 +7,10 @@ use std::path::Path;
 use perpdesk_app::venue::PaperVenue;
 use perpdesk_app::{Engine, EngineConfig, ErrorCode, Events};
 use perpdesk_core::Side;
-use perpdesk_vault::{Aad, Sealed, SecretString, Vault, VaultHeader};
+use perpdesk_vault::{Aad, Sealed, Vault, VaultHeader};
 use rust_decimal_macros::dec;
 
-use crate::support::{PASSWORD, data_dir, previewed_mark, ticket};
-
-fn pw(s: &str) -> SecretString {
-    SecretString::new(s.to_owned())
-}
+use crate::support::{PASSWORD, data_dir, previewed_mark, pw, ticket};
 
 /// An engine on a database file whose paper exchange keeps its state beside it, so both
 /// survive a restart.
@@ -58,6 +54,16 @@ fn sim_orders(engine: &Engine) -> usize {
 }
 
 /// The engine's own vault, opened beside it from the stored header.
+/// The account's row as the database holds it.
+async fn stored(engine: &Engine, id: i64) -> perpdesk_store::Account {
+    engine
+        .store()
+        .account(id)
+        .await
+        .expect("read")
+        .expect("exists")
+}
+
 async fn vault_of(engine: &Engine) -> Vault {
     let header: String = engine
         .store()
@@ -80,13 +86,7 @@ async fn a_secret_whose_key_id_or_environment_was_changed_in_the_database_no_lon
         .await
         .expect("second paper account")
         .id;
-    let key_of_second = engine
-        .store()
-        .account(second)
-        .await
-        .expect("read")
-        .expect("exists")
-        .api_key_id;
+    let key_of_second = stored(&engine, second).await.api_key_id;
     close(engine).await;
 
     // The first account's secret now sits beside the second's key id; the second account's
@@ -136,12 +136,7 @@ async fn an_old_format_secret_is_bound_once_at_unlock_and_then_opens() {
     let engine = open(dir.path()).await;
     engine.first_run(pw(PASSWORD)).await.expect("first run");
     let id = engine.active_account_id().await.expect("account");
-    let account = engine
-        .store()
-        .account(id)
-        .await
-        .expect("read")
-        .expect("exists");
+    let account = stored(&engine, id).await;
     // The row as the first format left it: the same secret, sealed naming only the account.
     let vault = vault_of(&engine).await;
     let bound_aad = Aad::for_key(id, "api_secret", &account.api_key_id, "paper");
@@ -160,13 +155,7 @@ async fn an_old_format_secret_is_bound_once_at_unlock_and_then_opens() {
 
     let engine = open(dir.path()).await;
     engine.unlock(pw(PASSWORD)).await.expect("unlocks");
-    let moved = engine
-        .store()
-        .account(id)
-        .await
-        .expect("read")
-        .expect("exists")
-        .secret_sealed;
+    let moved = stored(&engine, id).await.secret_sealed;
     assert_ne!(moved, legacy, "the unlock re-sealed the row");
     let moved_sealed = Sealed::decode(&moved).expect("decodes");
     assert!(
@@ -194,13 +183,7 @@ async fn an_old_format_secret_is_bound_once_at_unlock_and_then_opens() {
     // Once: the next unlock finds nothing to move and leaves the row as it is.
     let engine = open(dir.path()).await;
     engine.unlock(pw(PASSWORD)).await.expect("unlocks again");
-    let again = engine
-        .store()
-        .account(id)
-        .await
-        .expect("read")
-        .expect("exists")
-        .secret_sealed;
+    let again = stored(&engine, id).await.secret_sealed;
     assert_eq!(again, moved);
     close(engine).await;
 }

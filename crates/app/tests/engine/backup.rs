@@ -9,16 +9,12 @@ use perpdesk_app::backup::{
 };
 use perpdesk_app::{AppError, Engine, ErrorCode};
 use perpdesk_core::Side;
-use perpdesk_vault::{PasswordGate, SecretString};
+use perpdesk_vault::PasswordGate;
 use rust_decimal_macros::dec;
 
-use crate::support::{PASSWORD, engine_with, secret_forms, start_sim, ticket};
+use crate::support::{PASSWORD, engine_with, pw, secret_forms, start_sim, ticket};
 
 const OTHER_PASSWORD: &str = "another vault entirely 77 zebra";
-
-fn pw(s: &str) -> SecretString {
-    SecretString::new(s.to_owned())
-}
 
 /// Places one bracketed market order on the paper account.
 async fn trade(engine: &Engine) {

@@ -16,12 +16,12 @@ use perpdesk_app::{AppError, Engine, EngineConfig, ErrorCode, Events};
 use perpdesk_core::{Period, RiskLimits, Side};
 use perpdesk_sim::faults::{FaultKind, FaultRule, Faults};
 use perpdesk_store::Environment;
-use perpdesk_vault::SecretString;
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 
 use crate::support::{
-    PASSWORD, assert_absent, data_dir, file_log, files_under, previewed_mark, secret_forms, ticket,
+    PASSWORD, assert_absent, data_dir, file_log, files_under, previewed_mark, pw, secret_forms,
+    ticket,
 };
 
 const NEW_PASSWORD: &str = "a brand new passphrase 2026 ok";
@@ -29,10 +29,6 @@ const WRONG_PASSWORD: &str = "wrong guess battery staple 99";
 /// An API key and secret as a user pastes them (Binance's alphabet and lengths).
 const TYPED_KEY: &str = "TypedApiKey0123456789abcdefABCDEFghij";
 const TYPED_SECRET: &str = "TypedSecretQwErTy0123456789zxcvbnmASDFGHjkl55";
-
-fn pw(s: &str) -> SecretString {
-    SecretString::new(s.to_owned())
-}
 
 /// What a command hands the UI: its value, or its error as `{code, message}`.
 fn reply<T: serde::Serialize>(result: Result<T, AppError>) -> Value {

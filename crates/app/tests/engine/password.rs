@@ -16,15 +16,11 @@ use perpdesk_vault::{ManualClock, SecretString};
 use rust_decimal_macros::dec;
 
 use crate::support::{
-    PASSWORD, assert_absent, data_dir, engine_on, file_log, files_under, previewed_mark,
+    PASSWORD, assert_absent, data_dir, engine_on, file_log, files_under, previewed_mark, pw,
     secret_forms, start_sim, ticket,
 };
 
 const NEW_PASSWORD: &str = "a brand new passphrase 2026 ok";
-
-fn pw(s: &str) -> SecretString {
-    SecretString::new(s.to_owned())
-}
 
 fn config(db: &Path) -> EngineConfig {
     EngineConfig {

@@ -49,6 +49,11 @@ pub fn client_with(sim: &Running, key: &str, secret: &str) -> Client {
     Client::new(Arc::new(rest))
 }
 
+/// A password as the engine takes it.
+pub fn pw(s: &str) -> perpdesk_vault::SecretString {
+    perpdesk_vault::SecretString::new(s.to_owned())
+}
+
 /// A strong master password for tests.
 pub const PASSWORD: &str = "correct horse battery staple 42";
 
