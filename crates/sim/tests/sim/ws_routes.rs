@@ -154,14 +154,22 @@ async fn bad_control_messages_get_binance_error_replies_and_change_nothing() {
             .expect("msg")
             .contains("LIST_SUBSCRIPTIONS")
     );
-    ws.send(json!({"method": "LIST_SUBSCRIPTIONS", "id": "x"}))
+    // An id is an unsigned integer or a short string (Binance's own SDK sends a UUID); a
+    // longer string, a negative number or an object is refused.
+    let uuid = "f6414197-5904-497d-a5f6-19f44a87ca2a";
+    ws.send(json!({"method": "LIST_SUBSCRIPTIONS", "id": uuid}))
         .await;
-    let v = ws.next_json().await;
-    assert_eq!(v["code"], 2);
-    assert!(
-        v["msg"].as_str().expect("msg").contains("unsigned integer"),
-        "{v}"
-    );
+    assert_eq!(ws.next_json().await, json!({"result": [], "id": uuid}));
+    for bad in [json!(format!("{uuid}0")), json!(-1), json!({"n": 1})] {
+        ws.send(json!({"method": "LIST_SUBSCRIPTIONS", "id": bad}))
+            .await;
+        let v = ws.next_json().await;
+        assert_eq!(v["code"], 2, "{bad}: {v}");
+        assert!(
+            v["msg"].as_str().expect("msg").contains("unsigned integer"),
+            "{v}"
+        );
+    }
     ws.send(json!({"params": [], "id": 8})).await;
     assert_eq!(ws.next_json().await["code"], 2);
 
