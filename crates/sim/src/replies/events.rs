@@ -138,6 +138,14 @@ pub fn ticker_24hr(t: &Ticker24h, now: i64) -> Value {
     })
 }
 
+/// The `24hrMiniTicker` event: the 24 h ticker's prices and volumes only.
+pub fn mini_ticker(t: &Ticker24h, now: i64) -> Value {
+    json!({
+        "e": "24hrMiniTicker", "E": now, "s": t.symbol, "c": dec(t.last), "o": dec(t.open),
+        "h": dec(t.high), "l": dec(t.low), "v": dec(t.volume), "q": dec(t.quote_volume),
+    })
+}
+
 /// The `aggTrade` event of one fill, from its `ORDER_TRADE_UPDATE`; `None` for any other
 /// event. The replayed candles carry no trade tape, so the accounts' own fills are the only
 /// trades this exchange prints: one fill is one aggregate (`a` = `f` = `l` = its trade id).

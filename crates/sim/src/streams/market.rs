@@ -46,6 +46,13 @@ enum MarketStream {
     },
     /// `!ticker@arr`: every listed symbol's 24 h ticker, pushed every 1000 ms.
     AllTickers,
+    /// `<symbol>@miniTicker`: the 24 h ticker's prices and volumes, pushed every 2 s (ccxt's
+    /// `watchTicker` on USDⓈ-M).
+    MiniTicker {
+        symbol: String,
+    },
+    /// `!miniTicker@arr`: every listed symbol's mini ticker, pushed every 1000 ms.
+    AllMiniTickers,
     /// `<symbol>@aggTrade`: pushed as fills happen, not on the tick.
     AggTrade {
         symbol: String,
@@ -67,6 +74,7 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
         "!markPrice@arr" => Some(MarketStream::AllMarkPrices { every_ms: 3_000 }),
         "!markPrice@arr@1s" => Some(MarketStream::AllMarkPrices { every_ms: 1_000 }),
         "!ticker@arr" => Some(MarketStream::AllTickers),
+        "!miniTicker@arr" => Some(MarketStream::AllMiniTickers),
         _ => None,
     };
     if let Some(stream) = all {
@@ -98,6 +106,7 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
                 every_ms: 1_000,
             },
             "ticker" => MarketStream::Ticker { symbol },
+            "miniTicker" => MarketStream::MiniTicker { symbol },
             "aggTrade" => MarketStream::AggTrade { symbol },
             _ => return Err(format!("stream `{name}` is not served by perpdesk-sim")),
         }
@@ -304,7 +313,8 @@ fn event(s: &Shared, stream: &MarketStream, now: i64, elapsed_ms: u64) -> Option
             *every_ms
         }
         MarketStream::Ticker { .. } => 500,
-        MarketStream::AllTickers => 1_000,
+        MarketStream::AllTickers | MarketStream::AllMiniTickers => 1_000,
+        MarketStream::MiniTicker { .. } => 2_000,
         MarketStream::AggTrade { .. } => return None,
     };
     if !elapsed_ms.is_multiple_of(every_ms) {
@@ -316,6 +326,8 @@ fn event(s: &Shared, stream: &MarketStream, now: i64, elapsed_ms: u64) -> Option
         MarketStream::Ticker { symbol } => ticker_event(s, symbol, now),
         MarketStream::AllMarkPrices { .. } => every_symbol(s, now, |sym| mark_event(s, sym, now)),
         MarketStream::AllTickers => every_symbol(s, now, |sym| ticker_event(s, sym, now)),
+        MarketStream::MiniTicker { symbol } => mini_ticker_event(s, symbol, now),
+        MarketStream::AllMiniTickers => every_symbol(s, now, |sym| mini_ticker_event(s, sym, now)),
         MarketStream::AggTrade { .. } => None,
     }
 }
@@ -341,6 +353,14 @@ fn ticker_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     Some(reply::ticker_24hr(&ex.market.ticker_24h(symbol, now)?, now))
+}
+
+fn mini_ticker_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
+    let ex = s
+        .exchange
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some(reply::mini_ticker(&ex.market.ticker_24h(symbol, now)?, now))
 }
 
 fn kline_event(s: &Shared, symbol: &str, interval: &str, now: i64) -> Option<Value> {

@@ -474,6 +474,74 @@ async fn ticker_and_all_market_mark_price_streams_flow_on_the_market_route() {
     }
 }
 
+/// `<symbol>@miniTicker` (what ccxt's `watchTicker` subscribes on USDⓈ-M) and
+/// `!miniTicker@arr`: the 24 h ticker's prices and volumes, as REST's 24 h ticker has them.
+#[tokio::test]
+async fn mini_ticker_streams_carry_the_24h_tickers_prices_and_volumes() {
+    let sim = support::start().await;
+    let mut ws = Ws::connect(&sim, "/market/stream").await;
+    assert_eq!(
+        ws.request(
+            "SUBSCRIBE",
+            json!(["btcusdt@miniTicker", "!miniTicker@arr"]),
+            1
+        )
+        .await,
+        json!({"result": null, "id": 1})
+    );
+    let body = reqwest::get(format!("{}/fapi/v1/ticker/24hr?symbol=BTCUSDT", sim.url()))
+        .await
+        .expect("REST ticker")
+        .text()
+        .await
+        .expect("body");
+    let rest: Value = serde_json::from_str(&body).expect("JSON");
+    let (mut one, mut all) = (false, false);
+    while !(one && all) {
+        let v = ws.next_json().await;
+        match v["stream"].as_str().expect("combined form") {
+            "btcusdt@miniTicker" => {
+                let t = &v["data"];
+                let mut keys: Vec<&str> = t
+                    .as_object()
+                    .expect("object")
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                keys.sort_unstable();
+                assert_eq!(keys, ["E", "c", "e", "h", "l", "o", "q", "s", "v"], "{t}");
+                assert_eq!(
+                    (t["e"].as_str(), t["s"].as_str()),
+                    (Some("24hrMiniTicker"), Some("BTCUSDT"))
+                );
+                for (stream, rest_name) in [
+                    ("c", "lastPrice"),
+                    ("o", "openPrice"),
+                    ("h", "highPrice"),
+                    ("l", "lowPrice"),
+                    ("v", "volume"),
+                    ("q", "quoteVolume"),
+                ] {
+                    assert_eq!(t[stream], rest[rest_name], "{stream}: {t}");
+                }
+                one = true;
+            }
+            "!miniTicker@arr" => {
+                let rows = v["data"].as_array().expect("an array of mini tickers");
+                for sym in ["BTCUSDT", "ETHUSDT"] {
+                    assert!(
+                        rows.iter()
+                            .any(|t| t["s"] == sym && t["e"] == "24hrMiniTicker"),
+                        "{sym} in {v}"
+                    );
+                }
+                all = true;
+            }
+            other => panic!("unexpected stream {other}: {v}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn agg_trades_print_the_accounts_fills_as_they_happen() {
     let sim = support::start().await;
