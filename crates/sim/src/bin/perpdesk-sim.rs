@@ -15,12 +15,15 @@ use rust_decimal::Decimal;
 /// `http://<listen>` and sign with one of the accounts below. By default the server speaks
 /// this machine's time and the candles are moved to happen now (--time wall), so clients
 /// sign with their own clock as they do against Binance.
-///
-/// Examples:
-///   perpdesk-sim --data ../shared/data --account demo:demosecret:10000
-///   perpdesk-sim --data ../shared/data --account demo:demosecret:10000 --time replay --speed 60
 #[derive(Debug, Parser)]
-#[command(version, about, long_about)]
+#[command(
+    version,
+    about,
+    long_about,
+    after_help = "Examples:\n  \
+        perpdesk-sim --data ../shared/data --account demo:demosecret:10000\n  \
+        perpdesk-sim --data ../shared/data --account demo:demosecret:10000 --time replay --speed 60"
+)]
 struct Args {
     /// Address to listen on. Only loopback addresses are accepted: the admin endpoints are for
     /// this machine only (they also need the admin token and a loopback Host).
@@ -203,6 +206,9 @@ async fn main() -> Result<()> {
             args.listen
         );
     }
+    if args.time == TimeMode::Wall && (args.manual || args.speed != 1.0) {
+        bail!("--speed and --manual move a replay clock: add --time replay");
+    }
     let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
     let market = MarketData::load_dir(&args.data, &symbols)
         .with_context(|| format!("loading {}", args.data.display()))?;
@@ -214,9 +220,6 @@ async fn main() -> Result<()> {
     let (min_ms, max_ms) = (market.start_ms(), market.end_ms());
     let saved = args.state.as_deref().filter(|p| p.exists());
     let (mut exchange, clock) = if args.time == TimeMode::Wall {
-        if args.manual || args.speed != 1.0 {
-            bail!("--speed and --manual move a replay clock: add --time replay");
-        }
         wall_time(market, saved, args.start_ms)?
     } else if let Some(path) = saved {
         let exchange = Exchange::load(market, path)?;

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use perpdesk_binance::HmacSigner;
+use perpdesk_sim::exchange::{Exchange, Snapshot};
 use perpdesk_sim::market::{WEEK_MS, interval_ms};
 use perpdesk_sim::server::Running;
-use perpdesk_sim::testing::{START, TestSim};
+use perpdesk_sim::testing::{self, START, TestSim};
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
@@ -373,4 +374,46 @@ async fn a_ban_ends_after_server_time_in_replay_time() {
         (server + 100_000..=server + 120_000).contains(&until),
         "banned until {until}, server time {server}"
     );
+}
+
+#[tokio::test]
+async fn a_wall_time_state_resumes_only_on_a_market_shifted_alike() {
+    let sim = wall_sim().await;
+    let before = wall_ms();
+    let params = [
+        ("symbol", "BTCUSDT".to_owned()),
+        ("side", "BUY".to_owned()),
+        ("type", "MARKET".to_owned()),
+        ("quantity", "0.010".to_owned()),
+    ];
+    let (status, _) = signed(
+        &sim,
+        reqwest::Method::POST,
+        "/fapi/v1/order",
+        &params,
+        before,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let path = std::env::temp_dir().join(format!("perpdesk-sim-wall-{}.json", std::process::id()));
+    sim.shared.save(&path).expect("saved");
+    let snapshot = Snapshot::read(&path).expect("reads");
+    let weeks = sim
+        .shared
+        .exchange
+        .lock()
+        .expect("lock")
+        .market
+        .shift_weeks();
+    assert_eq!(snapshot.shift_weeks, weeks);
+    assert!(
+        snapshot.clock_ms >= before,
+        "the state is on the wall calendar"
+    );
+    let err = Exchange::load(testing::market(), &path).expect_err("an unshifted market");
+    assert!(err.to_string().contains("replay time"), "{err}");
+    let shifted = testing::market().shifted_weeks(weeks).expect("in range");
+    let resumed = Exchange::load(shifted, &path).expect("the same shift");
+    assert_eq!(resumed.snapshot(), snapshot);
+    std::fs::remove_file(&path).expect("clean up");
 }
