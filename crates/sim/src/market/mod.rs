@@ -19,7 +19,7 @@ mod path;
 pub mod replay;
 pub mod symbols;
 #[cfg(test)]
-mod test_data;
+pub(crate) mod test_data;
 
 pub use clock::{ClockError, ClockMode, DEFAULT_START_OFFSET_MS, SimClock};
 pub use data::{

@@ -3,6 +3,7 @@
 //! "Stream rules", §6.2 market payloads). The subscription messages follow Binance's "Live
 //! Subscribing/Unsubscribing" docs, which the contract notes do not cover.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -320,6 +321,139 @@ async fn the_public_route_refuses_market_class_streams() {
             .is_err(),
         "the URL form is refused at the handshake"
     );
+}
+
+/// The `/public` class over the synthetic book (CONTRACT.md §0, the URL split): a REST
+/// snapshot plus the diff events after it, applied as Binance's "manage a local order book"
+/// steps say, is the REST book at the last event; the book ticker and partial depth are its
+/// top; `/market` refuses the class and the legacy route delivers it.
+#[tokio::test]
+async fn a_rest_snapshot_plus_the_depth_diffs_is_the_book_and_the_public_class_flows() {
+    let sim = support::start().await;
+    let mut ws = Ws::connect(&sim, "/public/stream").await;
+    assert_eq!(
+        ws.request(
+            "SUBSCRIBE",
+            json!([
+                "btcusdt@depth",
+                "btcusdt@bookTicker",
+                "btcusdt@depth5@500ms"
+            ]),
+            1
+        )
+        .await,
+        json!({"result": null, "id": 1})
+    );
+    let rest_book = |v: &Value| -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let side = |s: &Value| {
+            s.as_array()
+                .expect("levels")
+                .iter()
+                .map(|l| {
+                    (
+                        l[0].as_str().expect("p").to_owned(),
+                        l[1].as_str().expect("q").to_owned(),
+                    )
+                })
+                .collect()
+        };
+        (side(&v["bids"]), side(&v["asks"]))
+    };
+    let depth = || async {
+        let body = reqwest::get(format!(
+            "{}/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+            sim.url()
+        ))
+        .await
+        .expect("REST depth")
+        .text()
+        .await
+        .expect("body");
+        serde_json::from_str::<Value>(&body).expect("JSON")
+    };
+    // The diff subscription starts on the connection's first tick after it, the tick that
+    // also sends the first book ticker: wait for that, then take the snapshot.
+    while ws.next_json().await["stream"] != "btcusdt@bookTicker" {}
+    sim.shared.clock.advance(250).expect("clock");
+    let snapshot = depth().await;
+    let last_update_id = snapshot["lastUpdateId"].as_i64().expect("lastUpdateId");
+    let (mut bids, mut asks) = rest_book(&snapshot);
+    let apply = |book: &mut BTreeMap<String, String>, side: &Value| {
+        for l in side.as_array().expect("levels") {
+            let (p, q) = (
+                l[0].as_str().expect("p").to_owned(),
+                l[1].as_str().expect("q"),
+            );
+            if q.parse::<f64>().expect("qty") == 0.0 {
+                book.remove(&p);
+            } else {
+                book.insert(p, q.to_owned());
+            }
+        }
+    };
+    let (mut previous_u, mut top_seen, mut partial_seen) = (None::<i64>, false, false);
+    // Across several seconds of the exchange's clock: the price path moves and the synthetic
+    // sizes change every second.
+    for _ in 0..8 {
+        sim.shared.clock.advance(400).expect("clock");
+        let now = sim.shared.clock.now_ms();
+        loop {
+            let v = ws.next_json().await;
+            let data = &v["data"];
+            match v["stream"].as_str().expect("combined form") {
+                "btcusdt@depth" => {
+                    let (first, last) = (
+                        data["U"].as_i64().expect("U"),
+                        data["u"].as_i64().expect("u"),
+                    );
+                    if last < last_update_id {
+                        continue;
+                    }
+                    match previous_u {
+                        None => assert!(
+                            first <= last_update_id + 1 && last_update_id <= last,
+                            "{data}"
+                        ),
+                        Some(u) => assert_eq!(data["pu"].as_i64(), Some(u), "{data}"),
+                    }
+                    previous_u = Some(last);
+                    apply(&mut bids, &data["b"]);
+                    apply(&mut asks, &data["a"]);
+                    if last == now {
+                        break;
+                    }
+                }
+                "btcusdt@bookTicker" => {
+                    assert_eq!(data["e"], "bookTicker");
+                    top_seen = true;
+                }
+                "btcusdt@depth5@500ms" => {
+                    assert_eq!(data["b"].as_array().map(Vec::len), Some(5), "{data}");
+                    partial_seen = true;
+                }
+                other => panic!("unexpected stream {other}: {v}"),
+            }
+        }
+    }
+    let (want_bids, want_asks) = rest_book(&depth().await);
+    assert_eq!(
+        (bids, asks),
+        (want_bids, want_asks),
+        "the local book is the REST book"
+    );
+    assert!(top_seen && partial_seen);
+
+    let mut market = Ws::connect(&sim, "/market/ws").await;
+    let v = market
+        .request("SUBSCRIBE", json!(["btcusdt@depth"]), 1)
+        .await;
+    assert_eq!(v["code"], 2, "{v}");
+    assert!(v["msg"].as_str().expect("msg").contains("/public"), "{v}");
+    let mut legacy = Ws::connect(&sim, "/ws").await;
+    legacy
+        .request("SUBSCRIBE", json!(["btcusdt@bookTicker"]), 1)
+        .await;
+    assert_eq!(legacy.next_json().await["e"], "bookTicker");
 }
 
 async fn listen_key(sim: &Running) -> String {
