@@ -27,7 +27,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
-            commands::app::get_preferences,
+            commands::app::preferences,
             commands::app::set_preferences,
             commands::app::set_signals_paused,
             commands::app::autostart,
@@ -41,7 +41,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::security::import_backup,
             commands::security::change_master_password,
             commands::security::note_activity,
-            commands::accounts::list_accounts,
+            commands::accounts::accounts,
             commands::accounts::create_paper_account,
             commands::accounts::add_account,
             commands::accounts::update_account,
@@ -80,7 +80,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::profit_share::profit_share_summary,
             commands::profit_share::verify_statement,
             commands::profit_share::export_exchange_records,
-            commands::autotrade::get_auto_trade,
+            commands::autotrade::auto_trade,
             commands::autotrade::set_auto_trade,
             commands::update::update_settings,
             commands::update::set_update_settings,

@@ -9,7 +9,7 @@ use crate::host::Host;
 
 /// Lists the accounts; secrets never cross, keys only as their last four characters.
 #[tauri::command]
-pub async fn list_accounts(host: State<'_, Host>) -> Result<Vec<AccountView>, UiError> {
+pub async fn accounts(host: State<'_, Host>) -> Result<Vec<AccountView>, UiError> {
     Ok(host.engine().await?.accounts().await?)
 }
 

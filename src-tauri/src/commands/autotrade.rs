@@ -9,7 +9,7 @@ use crate::host::Host;
 
 /// The auto-trade settings; a symbol not listed is not traded.
 #[tauri::command]
-pub async fn get_auto_trade(host: State<'_, Host>) -> Result<AutoTrade, UiError> {
+pub async fn auto_trade(host: State<'_, Host>) -> Result<AutoTrade, UiError> {
     Ok(host.engine().await?.auto_trade().await?)
 }
 
