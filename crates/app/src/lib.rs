@@ -37,7 +37,7 @@ pub mod verifier;
 
 pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
 pub use error::{AppError, ErrorCode, UiError};
-pub use events::{AppEvent, Events};
+pub use events::{AppEvent, Direction, Events};
 pub use info::{AppInfo, AppPaths};
 pub use mode::Mode;
 pub use preferences::{Language, Panel, Preferences};

@@ -177,21 +177,13 @@ impl SignalLoop {
         if fresh {
             self.0.events.emit(AppEvent::Signal {
                 symbol: symbol.to_string(),
-                direction: direction_name(signal.direction).to_owned(),
+                direction: signal.direction.into(),
                 probability: signal.probability,
                 time_ms: signal.time.timestamp_millis(),
                 strong: strong(&signal, self.0.config.strong_threshold),
             });
         }
         Ok(())
-    }
-}
-
-fn direction_name(d: SignalDirection) -> &'static str {
-    match d {
-        SignalDirection::Long => "long",
-        SignalDirection::Short => "short",
-        SignalDirection::Flat => "flat",
     }
 }
 
