@@ -8,7 +8,6 @@
 pub mod commands;
 pub mod events;
 mod floor;
-pub mod host;
 mod logging;
 pub mod notify;
 mod tray;
@@ -89,7 +88,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         ])
 }
 
-/// Opens the application state at `paths` and hands it to Tauri.
+/// Opens the application state at `paths` and hands it to Tauri: the one managed state
+/// every command takes (the engine inside it opens on first use).
 ///
 /// # Errors
 /// When the data or log folder cannot be created.
@@ -97,10 +97,7 @@ pub fn manage_app<R: Runtime>(
     app: &tauri::AppHandle<R>,
     paths: AppPaths,
 ) -> Result<(), perpdesk_app::AppError> {
-    let core = App::open(paths.clone())?;
-    let paused = core.pause_flag();
-    app.manage(core);
-    app.manage(host::Host::new(paths, paused));
+    app.manage(App::open(paths)?);
     Ok(())
 }
 

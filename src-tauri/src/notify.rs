@@ -1,7 +1,7 @@
 //! Forwards the engine's events to the page (`app-event`), to OS notifications and to the
 //! tray's tooltip.
 
-use perpdesk_app::{AppEvent, Direction, Language};
+use perpdesk_app::{App, AppEvent, Direction, Language};
 use perpdesk_core::{Leg, OrderState};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 #[cfg(not(target_os = "linux"))]
@@ -9,12 +9,11 @@ use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::events::{APP_EVENT, NAVIGATE};
-use crate::host::Host;
 
 /// Starts forwarding once the engine is open. Runs until the app quits.
 pub fn spawn<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
-        let engine = match app.state::<Host>().engine().await {
+        let engine = match app.state::<App>().engine().await {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!(message = %e.message, "no engine; events are not forwarded");
