@@ -15,8 +15,9 @@
 //! A limit entry that rests keeps its TP/SL as journalled intents; [`Engine::reconcile`]
 //! attaches them when it fills, the same code that re-places a missing stop after a crash.
 //!
-//! The parts: this file (preview, the click, the read views), `send` (the one way out, and
-//! protecting a fill), `flatten` (closing and the kill switch), `reconcile` and `bench`.
+//! The parts: this file (preview, the click, the read views), `execution` (the type that
+//! sends, over only the store, events and clock), `send` (the one way out, and protecting a
+//! fill), `flatten` (closing and the kill switch), `reconcile` and `bench`.
 
 use std::collections::BTreeMap;
 
@@ -40,11 +41,13 @@ use crate::session::Session;
 use crate::{AppError, AppEvent, Engine};
 
 mod bench;
+mod execution;
 mod flatten;
 mod reconcile;
 mod send;
 
 pub use bench::ClickBench;
+pub(crate) use execution::Execution;
 pub use reconcile::ReconcileReport;
 
 pub use perpdesk_core::plan::{EntryType, TAKER_FEE_RATE, Ticket};
@@ -371,6 +374,7 @@ impl Engine {
             .journal_intents(account, &bracket.legs(), now)
             .await?;
         if let Err(e) = self
+            .execution
             .ensure_margin(
                 session,
                 &bracket.entry.symbol,
@@ -379,7 +383,7 @@ impl Engine {
             )
             .await
         {
-            self.abandon(&bracket.legs(), now).await;
+            self.execution.abandon(&bracket.legs(), now).await;
             return Err(e);
         }
         let legs = approved.into_legs();
@@ -392,7 +396,7 @@ impl Engine {
                 .as_ref()
                 .map(|o| o.get().client_order_id.clone()),
         );
-        let entry_state = match self.send(session, &legs.entry, Leg::Entry).await {
+        let entry_state = match self.execution.send(session, &legs.entry, Leg::Entry).await {
             Ok(state) => state,
             Err(e) => {
                 let exits: Vec<&OrderRequest> = legs
@@ -401,20 +405,21 @@ impl Engine {
                     .chain(legs.take_profit.iter())
                     .map(RiskApproved::get)
                     .collect();
-                self.abandon(&exits, now).await;
+                self.execution.abandon(&exits, now).await;
                 return Err(e);
             }
         };
         let mut warnings = Vec::new();
         if entry_state == OrderState::Filled || entry_state == OrderState::PartiallyFilled {
-            self.protect(
-                session,
-                &entry,
-                legs.stop_loss,
-                legs.take_profit,
-                &mut warnings,
-            )
-            .await?;
+            self.execution
+                .protect(
+                    session,
+                    &entry,
+                    legs.stop_loss,
+                    legs.take_profit,
+                    &mut warnings,
+                )
+                .await?;
         } else if entry_state == OrderState::New {
             warnings.push(
                 "the entry rests on the book; its stop-loss and take-profit are placed when it fills"

@@ -4,7 +4,7 @@
 // One module split by job: the parts share `trading`'s imports and private helpers.
 use super::*;
 
-impl Engine {
+impl Execution {
     /// Places the stop-loss and take-profit of a filled entry; closes the position if the
     /// stop-loss cannot be placed.
     pub(super) async fn protect(
