@@ -22,15 +22,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use perpdesk_binance::{
-    ExchangeError, ExitKind, ExitOrder, OpenOrder, OrderReport, PositionReport, RejectKind,
-};
+use perpdesk_binance::{ExitKind, PositionReport};
 use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
 use perpdesk_core::plan::{Bracket, Market, Plan, PlanError, plan, position_side_for};
-use perpdesk_core::risk::approve_exit;
 use perpdesk_core::{
     ClientOrderId, MarginType, OrderKind, OrderRequest, OrderState, PositionSide, Preview,
-    RiskApproved, RiskContext, RiskLimits, Side, Symbol, TicketOrigin, WorkingType,
+    RiskApproved, RiskContext, Side, Symbol, TicketOrigin,
 };
 use perpdesk_store::JournalEntry;
 use rust_decimal::Decimal;

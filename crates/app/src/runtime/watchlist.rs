@@ -1,9 +1,13 @@
 //! The watchlist and what the signals panel reads: signals, candles, indicator overlays and
 //! model cards of the watched symbols.
 
-// One module split by job: the parts share `runtime`'s imports.
-use super::*;
+use perpdesk_core::Symbol;
+use serde::Serialize;
+
 use crate::events::Direction;
+use crate::signal_loop::SignalLoop;
+use crate::venue::{PAPER_SYMBOLS, PaperVenue};
+use crate::{AppError, Engine};
 
 /// The most symbols a watchlist holds (and so the signal loop watches).
 pub const MAX_WATCHLIST: usize = 20;

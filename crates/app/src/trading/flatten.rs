@@ -1,8 +1,18 @@
 //! Closing: flattening one position or all of them (the kill switch), and canceling
 //! perpdesk's exit orders with a journalled record of each cancel.
 
-// One module split by job: the parts share `trading`'s imports and private helpers.
-use super::*;
+use perpdesk_binance::{ExchangeError, ExitOrder, OpenOrder, RejectKind};
+use perpdesk_core::journal::{Leg, client_order_id, ticket_id};
+use perpdesk_core::risk::approve_exit;
+use perpdesk_core::{
+    ClientOrderId, OrderKind, OrderRequest, OrderState, PositionSide, RiskLimits, Side, Symbol,
+    TicketOrigin,
+};
+use rust_decimal::Decimal;
+
+use super::{Execution, symbol};
+use crate::session::Session;
+use crate::{AppError, AppEvent, Engine};
 
 /// Set while a kill switch turned on while locked still has positions to close at unlock.
 const KILL_FLATTEN_PENDING: &str = "risk.kill_switch_flatten_pending";

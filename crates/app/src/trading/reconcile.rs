@@ -1,8 +1,20 @@
 //! Reconciliation: resolving what the journal does not know for sure after a timeout or a
 //! restart, and repairing protection (a missing stop is re-placed).
 
-// One module split by job: the parts share `trading`'s imports and private helpers.
-use super::*;
+use perpdesk_binance::{ExitKind, OrderReport};
+use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
+use perpdesk_core::risk::approve_exit;
+use perpdesk_core::{
+    OrderKind, OrderRequest, OrderState, PositionSide, RiskLimits, Side, Symbol, TicketOrigin,
+    WorkingType,
+};
+use perpdesk_store::JournalEntry;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::Execution;
+use crate::session::Session;
+use crate::{AppError, AppEvent, Engine};
 
 impl Engine {
     /// Resolves everything the journal does not know for sure, and repairs protection:
