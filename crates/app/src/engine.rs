@@ -211,11 +211,6 @@ impl Engine {
         self.execution.audit(actor, action, details).await;
     }
 
-    /// A fresh number for ticket ids made in the same millisecond.
-    pub(crate) fn next_seq(&self) -> u32 {
-        self.execution.next_seq()
-    }
-
     /// "Now" for records: the wall clock, except in a paper-only world where the replay
     /// clock is the exchange's time.
     pub(crate) fn now(&self, session: Option<&Session>) -> DateTime<Utc> {

@@ -305,7 +305,7 @@ impl Engine {
         } else {
             TicketOrigin::Manual
         };
-        let ticket_id = self.fresh_ticket(origin, now).await?;
+        let ticket_id = self.execution.fresh_ticket(origin, now).await?;
         let plan = plan_ticket(ticket, &snapshot, &ticket_id)?;
         let approved = match limits.approve(&context, plan) {
             Ok(approved) => approved,
@@ -317,9 +317,13 @@ impl Engine {
                 return Err(AppError::Risk(refusal));
             }
         };
-        self.execute(&session, approved, ticket_id, now).await
+        self.execution
+            .execute(&session, approved, ticket_id, now)
+            .await
     }
+}
 
+impl Execution {
     /// A ticket id no journalled order uses. Ids are made from the exchange's time, and a
     /// paper replay's clock can stand still across a restart, so the id is checked rather
     /// than assumed fresh.
@@ -371,7 +375,6 @@ impl Engine {
             .journal_intents(account, &bracket.legs(), now)
             .await?;
         if let Err(e) = self
-            .execution
             .ensure_margin(
                 session,
                 &bracket.entry.symbol,
@@ -380,7 +383,7 @@ impl Engine {
             )
             .await
         {
-            self.execution.abandon(&bracket.legs(), now).await;
+            self.abandon(&bracket.legs(), now).await;
             return Err(e);
         }
         let legs = approved.into_legs();
@@ -393,7 +396,7 @@ impl Engine {
                 .as_ref()
                 .map(|o| o.get().client_order_id.clone()),
         );
-        let entry_state = match self.execution.send(session, &legs.entry, Leg::Entry).await {
+        let entry_state = match self.send(session, &legs.entry, Leg::Entry).await {
             Ok(state) => state,
             Err(e) => {
                 let exits: Vec<&OrderRequest> = legs
@@ -402,21 +405,20 @@ impl Engine {
                     .chain(legs.take_profit.iter())
                     .map(RiskApproved::get)
                     .collect();
-                self.execution.abandon(&exits, now).await;
+                self.abandon(&exits, now).await;
                 return Err(e);
             }
         };
         let mut warnings = Vec::new();
         if entry_state == OrderState::Filled || entry_state == OrderState::PartiallyFilled {
-            self.execution
-                .protect(
-                    session,
-                    &entry,
-                    legs.stop_loss,
-                    legs.take_profit,
-                    &mut warnings,
-                )
-                .await?;
+            self.protect(
+                session,
+                &entry,
+                legs.stop_loss,
+                legs.take_profit,
+                &mut warnings,
+            )
+            .await?;
         } else if entry_state == OrderState::New {
             warnings.push(
                 "the entry rests on the book; its stop-loss and take-profit are placed when it fills"
@@ -456,7 +458,9 @@ impl Engine {
             .await?
             .map(|e| OrderView::of(&e)))
     }
+}
 
+impl Engine {
     /// Open positions with their TP/SL, read from the exchange.
     ///
     /// # Errors
