@@ -333,7 +333,7 @@ function installFakeBackend(seed) {
 
   const commands = {
     app_info: () => ({ ...fake.info }),
-    get_preferences: () => ({ ...fake.preferences }),
+    preferences: () => ({ ...fake.preferences }),
     set_preferences: ({ preferences }) => {
       if (fake.failSetPreferences) throw fake.failSetPreferences;
       fake.preferences = { ...preferences };
@@ -394,7 +394,7 @@ function installFakeBackend(seed) {
     },
     note_activity: () => fake.vault.initialized && !fake.vault.locked,
 
-    list_accounts: () => { needUnlocked(); return clone(fake.accounts); },
+    accounts: () => { needUnlocked(); return clone(fake.accounts); },
     create_paper_account: ({ name, balance }) => {
       needUnlocked();
       if (fake.accounts.some((a) => a.name === name)) throw err('Conflict', `an account named "${name}" exists`);
@@ -478,7 +478,7 @@ function installFakeBackend(seed) {
       return { ticket, family, weight: row.weight, equity: row.equity, target_notional: row.suggested_notional, capped_by: ['max_position_notional'], stop_distance: row.stop_distance, unproven: true, preview: null };
     },
     // As crates/app/src/autotrade.rs: every field required, turning a symbol on needs confirm.
-    get_auto_trade: () => clone(fake.autoTrade),
+    auto_trade: () => clone(fake.autoTrade),
     set_auto_trade: ({ settings, confirm, password }) => {
       const fields = ['enabled', 'usdt', 'leverage', 'margin_type', 'trade_lean'];
       for (const [symbol, x] of Object.entries(settings?.symbols ?? {})) {
