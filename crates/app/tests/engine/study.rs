@@ -123,7 +123,7 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
 
     // A restart on the same day reads the cached report instead of computing it.
     drop(engine);
-    let engine = engine_with(start_sim().await, Some(db)).await;
+    let engine = engine_with(start_sim().await, Some(db.clone())).await;
     let mut rx = engine.events().subscribe();
     let cached = engine.ensure_study().await.expect("cached study");
     // (Floats read back from JSON may differ in the last bit, so the identity is compared.)
@@ -143,6 +143,35 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
             .any(|e| matches!(e, AppEvent::StudyProgress { .. })),
         "a cached study fetches nothing: {events:?}"
     );
+
+    // A report cached before the 1h model families (no format) and one that no longer parses
+    // are only caches: the study is made again, with every family, instead of failing.
+    drop(engine);
+    let store = perpdesk_store::Store::open(&db).await.expect("store");
+    let mut old: serde_json::Value = store
+        .setting("signal.study")
+        .await
+        .expect("read the cache")
+        .expect("the cached study");
+    assert_eq!(old["format"], perpdesk_app::study::CACHE_FORMAT);
+    old.as_object_mut().expect("an object").remove("format");
+    let unreadable = serde_json::json!({"sha256": 1});
+    for stale in [old, unreadable] {
+        store
+            .put_setting("signal.study", &stale, chrono::Utc::now())
+            .await
+            .expect("write the cache");
+        let engine = engine_with(start_sim().await, Some(db.clone())).await;
+        let mut rx = engine.events().subscribe();
+        let again = engine.ensure_study().await.expect("made again");
+        assert_eq!(again.families.len(), 11, "{stale}");
+        assert!(
+            drain(&mut rx)
+                .iter()
+                .any(|e| matches!(e, AppEvent::StudyProgress { .. })),
+            "the stale cache {stale} was used"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
