@@ -3,11 +3,13 @@
 //! depth `<symbol>@depth[@500ms|@100ms]`.
 //!
 //! Update ids are the exchange's clock in milliseconds, the same number `GET /fapi/v1/depth`
-//! answers as `lastUpdateId` with the book at that moment. A diff event carries every level
-//! that differs from the book of the subscription's previous event (quantity 0 for a level that
-//! left), with `pu` the previous event's `u` and `U = pu + 1`, so a client that takes a REST
-//! snapshot and applies the events after it, as Binance's "manage a local order book" steps
-//! say, holds exactly `depth(u)` after each one.
+//! answers as `lastUpdateId` with the book at that moment. A diff event covers `U..=u` with
+//! `pu` the previous event's `u` and `U = pu + 1`. As on Binance, it must hold whichever moment
+//! of that window a client's snapshot is from, so it sets every level the window may have
+//! touched: each level of the book at `u`, and quantity 0 at every other price a book in the
+//! window quoted (the synthetic book's levels are indexed from the touch, so a one-tick move
+//! changes them all anyway). A client that applies the events after its REST snapshot, as
+//! Binance's "manage a local order book" steps say, then holds exactly `depth(u)`.
 //!
 //! Speeds: pushes happen on the connection's 250 ms tick, so `@100ms` pushes every 250 ms;
 //! `@500ms` every other tick.
@@ -17,7 +19,9 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::market::{Book, Level, MarketData};
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::market::{Level, MarketData};
 use crate::replies::dec;
 
 /// Levels a diff stream follows per side: the deepest REST snapshot (`limit=1000`).
@@ -70,19 +74,25 @@ impl BookStream {
     }
 }
 
-/// What a diff stream remembers between its events: the last `u` and the book it described.
+/// What a diff stream remembers between its events: the last `u`.
 #[derive(Debug, Clone)]
 pub struct DiffState {
     last_u: i64,
-    book: Book,
 }
 
+/// How far before a subscription its first event reaches back. Binance pushes a symbol's diffs
+/// on one schedule for every subscriber, so a new subscriber's first event starts at the
+/// previous push, before it subscribed; a client that sends SUBSCRIBE and asks for the REST
+/// snapshot at once (ccxt does) then finds the snapshot inside the first event's `U..u`
+/// whichever of the two the server handles first.
+pub const FIRST_EVENT_LOOKBACK_MS: i64 = 1_000;
+
 impl DiffState {
-    /// The state of a subscription made at `now`: its first event continues from here.
-    pub fn new(market: &MarketData, symbol: &str, now: i64) -> Self {
+    /// The state of a subscription made at `now`: its first event carries the changes since
+    /// [`FIRST_EVENT_LOOKBACK_MS`] before it.
+    pub fn new(now: i64) -> Self {
         Self {
-            last_u: now,
-            book: market.depth(symbol, now, DIFF_LEVELS),
+            last_u: now - FIRST_EVENT_LOOKBACK_MS,
         }
     }
 }
@@ -95,30 +105,36 @@ fn levels(side: &[Level]) -> Value {
     )
 }
 
-/// The levels of `new` that differ from `old`, and `old`'s levels gone from `new` with
-/// quantity 0, best first by price order of the side (`descending` for bids).
-fn changes(old: &[Level], new: &[Level], descending: bool) -> Vec<Level> {
-    let before: BTreeMap<Decimal, Decimal> = old.iter().copied().collect();
-    let after: BTreeMap<Decimal, Decimal> = new.iter().copied().collect();
-    let mut out: Vec<Level> = after
-        .iter()
-        .filter(|(p, q)| before.get(p) != Some(q))
-        .map(|(p, q)| (*p, *q))
-        .chain(
-            before
-                .keys()
-                .filter(|p| !after.contains_key(p))
-                .map(|p| (*p, Decimal::ZERO)),
-        )
-        .collect();
-    out.sort_by(|a, b| {
-        if descending {
-            b.0.cmp(&a.0)
-        } else {
-            a.0.cmp(&b.0)
-        }
-    });
+/// Every level of `book` and quantity 0 at each other price of `quoted` (best first for the
+/// side: `descending` for bids).
+fn refresh(book: &[Level], quoted: impl Iterator<Item = Decimal>, descending: bool) -> Vec<Level> {
+    let mut out: BTreeMap<Decimal, Decimal> = quoted.map(|p| (p, Decimal::ZERO)).collect();
+    out.extend(book.iter().copied());
+    let mut out: Vec<Level> = out.into_iter().collect();
+    if descending {
+        out.reverse();
+    }
     out
+}
+
+/// The touch prices (best bid, rounded down to the tick) any book in `[from, to]` had: the
+/// lowest and highest, or `None` without data.
+fn touch_range(
+    market: &MarketData,
+    symbol: &str,
+    from: i64,
+    to: i64,
+) -> Option<(Decimal, Decimal)> {
+    let tick = market.spec(symbol)?.tick_size;
+    let at_from = market.last_price(symbol, from);
+    let (lo, hi) = match (market.price_range(symbol, from, to), at_from) {
+        (Some((lo, hi)), Some(p)) => (lo.min(p), hi.max(p)),
+        (Some(range), None) => range,
+        (None, Some(p)) => (p, p),
+        (None, None) => return None,
+    };
+    let floor = |p: Decimal| (p / tick).floor() * tick;
+    Some((floor(lo), floor(hi)))
 }
 
 /// The event of `stream` for `symbol` at `now`; `None` when the symbol has no book then or,
@@ -158,10 +174,23 @@ pub fn event(
             if book.0.is_empty() && book.1.is_empty() {
                 return None;
             }
-            let bids = changes(&state.book.0, &book.0, true);
-            let asks = changes(&state.book.1, &book.1, false);
             let pu = state.last_u;
-            *state = DiffState { last_u: now, book };
+            let tick = market.spec(symbol)?.tick_size;
+            let (lo, hi) = touch_range(market, symbol, pu, now)?;
+            let span = ((hi - lo) / tick).to_usize().unwrap_or(0) + DIFF_LEVELS;
+            let bids = refresh(
+                &book.0,
+                (0..span)
+                    .map(|k| hi - tick * Decimal::from(k))
+                    .filter(|p| *p > Decimal::ZERO),
+                true,
+            );
+            let asks = refresh(
+                &book.1,
+                (1..=span).map(|k| lo + tick * Decimal::from(k)),
+                false,
+            );
+            *state = DiffState { last_u: now };
             Some(json!({
                 "e": "depthUpdate", "E": now, "T": now, "s": symbol, "U": pu + 1, "u": now,
                 "pu": pu, "b": levels(&bids), "a": levels(&asks),
@@ -217,11 +246,19 @@ mod tests {
     fn a_snapshot_plus_the_diffs_after_it_is_the_book_at_each_update() {
         let m = market();
         let t0 = T2021 + 40 * DAY_MS;
-        let mut state = DiffState::new(m, "BTCUSDT", t0);
-        let (snap_bids, snap_asks) = m.depth("BTCUSDT", t0, DIFF_LEVELS);
+        // A snapshot taken before the server saw the subscription, just after, and a moment
+        // into the next window: each lies in the first event's window it is applied to.
+        for snapshot_at in [t0 - 600, t0, t0 + 120] {
+            snapshot_then_diffs(m, t0, snapshot_at);
+        }
+    }
+
+    fn snapshot_then_diffs(m: &MarketData, t0: i64, snapshot_at: i64) {
+        let mut state = DiffState::new(t0);
+        let (snap_bids, snap_asks) = m.depth("BTCUSDT", snapshot_at, DIFF_LEVELS);
         let mut bids: BTreeMap<Decimal, Decimal> = snap_bids.into_iter().collect();
         let mut asks: BTreeMap<Decimal, Decimal> = snap_asks.into_iter().collect();
-        let mut previous_u = t0;
+        let mut previous_u = t0 - FIRST_EVENT_LOOKBACK_MS;
         // Across several seconds, so the synthetic sizes change and the price moves.
         for step in 1..=24 {
             let now = t0 + step * 250;

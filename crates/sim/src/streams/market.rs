@@ -285,17 +285,16 @@ async fn run(
     let mut elapsed_ms: u64 = 0;
     // Each diff-depth subscription's last event, by stream name.
     let mut diffs: HashMap<String, DiffState> = HashMap::new();
+    sync_diffs(&s, &subs, &mut diffs);
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 let now = s.clock.now_ms();
-                diffs.retain(|name, _| subs.items.iter().any(|(n, _)| n == name));
                 for (name, stream) in &subs.items {
                     if !stream.delivered_on(route) {
                         continue;
                     }
-                    let state = diff_state(&s, &mut diffs, name, stream, now);
-                    let Some(data) = event(&s, stream, state, now, elapsed_ms) else { continue };
+                    let Some(data) = event(&s, stream, diffs.get_mut(name), now, elapsed_ms) else { continue };
                     if socket.send(Message::Text(subs.frame(name, data).into())).await.is_err() {
                         return;
                     }
@@ -337,6 +336,7 @@ async fn run(
                 None | Some(Err(_)) => return,
                 Some(Ok(Message::Text(text))) => {
                     let reply = subs.apply(text.as_str(), |n| parse_stream(&s, route, n));
+                    sync_diffs(&s, &subs, &mut diffs);
                     if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
                         return;
                     }
@@ -347,29 +347,29 @@ async fn run(
     }
 }
 
-/// A diff-depth subscription's state, made on its first tick (its first event follows on the
-/// next one); `None` for any other stream.
-fn diff_state<'a>(
+/// Keeps one state per diff-depth subscription: a new one starts now (see
+/// [`DiffState::new`]), an unsubscribed one is forgotten.
+fn sync_diffs(
     s: &Shared,
-    diffs: &'a mut HashMap<String, DiffState>,
-    name: &str,
-    stream: &MarketStream,
-    now: i64,
-) -> Option<&'a mut DiffState> {
-    let MarketStream::Book {
-        symbol,
-        stream: BookStream::Diff { .. },
-    } = stream
-    else {
-        return None;
-    };
-    Some(diffs.entry(name.to_owned()).or_insert_with(|| {
-        let ex = s
-            .exchange
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        DiffState::new(&ex.market, symbol, now)
-    }))
+    subs: &Subscriptions<MarketStream>,
+    diffs: &mut HashMap<String, DiffState>,
+) {
+    diffs.retain(|name, _| subs.items.iter().any(|(n, _)| n == name));
+    let now = s.clock.now_ms();
+    for (name, stream) in &subs.items {
+        if !matches!(
+            stream,
+            MarketStream::Book {
+                stream: BookStream::Diff { .. },
+                ..
+            }
+        ) {
+            continue;
+        }
+        if !diffs.contains_key(name) {
+            diffs.insert(name.clone(), DiffState::new(now));
+        }
+    }
 }
 
 fn event(

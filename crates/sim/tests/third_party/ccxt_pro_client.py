@@ -3,8 +3,9 @@ perpdesk-sim: only the base URLs change.
 
 ccxt.pro rewrites the USDⓈ-M stream URL per channel (`/market/ws/<n>` for klines, tickers and
 mark prices, `/private/ws?listenKey=…` for the account) and keeps the listen key alive itself.
-The session watches candles, a ticker and the mark price, then trades while watching its
-orders, trades, positions and balance, and checks each update against the REST records of
+The session watches candles, a ticker, the mark price and the order book (snapshot plus diff
+stream), then trades while watching the market's trades and its own orders, trades, positions
+and balance, and checks each update against the REST records of
 the same session. Exits non-zero on any failure.
 
 Usage: python3 crates/sim/tests/third_party/ccxt_pro_client.py <path to perpdesk-sim> <shared/data dir>
@@ -59,6 +60,15 @@ async def session(base):
         assert ticker["symbol"] == SYMBOL and near_now(ticker["timestamp"]), ticker
         mark = await watch_until("a mark price", lambda: ex.watch_mark_price(SYMBOL), lambda t: t["markPrice"])
         assert mark["markPrice"] > 0 and near_now(mark["timestamp"]), mark
+        # The order book: ccxt takes a REST snapshot and applies the diff stream on /public,
+        # checking that every event continues the one before (`pu`); a gap would raise.
+        first_book = await watch_until("an order book", lambda: ex.watch_order_book(SYMBOL),
+                                       lambda b: b["bids"] and b["asks"])
+        first_nonce = first_book["nonce"]
+        book = await watch_until("the order book to move on", lambda: ex.watch_order_book(SYMBOL),
+                                 lambda b: b["nonce"] > first_nonce)
+        assert book["bids"][0][0] < book["asks"][0][0] and len(book["bids"]) > 100, book["bids"][:3]
+        assert all(a[0] > b[0] for a, b in zip(book["bids"], book["bids"][1:])), "bids best first"
 
         # The account's streams, each started before the trade it should see.
         await ex.set_leverage(5, SYMBOL)
@@ -67,6 +77,9 @@ async def session(base):
             lambda os: any(o["status"] == "closed" and o["side"] == "buy" for o in os)))
         trades = asyncio.ensure_future(watch_until(
             "the entry's fill on watch_my_trades", lambda: ex.watch_my_trades(SYMBOL), lambda ts: len(ts) > 0))
+        # The market's trade print of the same fill (the replay has no other trades).
+        prints = asyncio.ensure_future(watch_until(
+            "the fill on watch_trades", lambda: ex.watch_trades(SYMBOL), lambda ts: len(ts) > 0))
         positions = asyncio.ensure_future(watch_until(
             "the position on watch_positions", lambda: ex.watch_positions([SYMBOL]),
             lambda ps: any(p["symbol"] == SYMBOL and p["contracts"] for p in ps)))
@@ -91,6 +104,8 @@ async def session(base):
         assert fills[-1]["order"] == entry["id"] and near_now(fills[-1]["timestamp"]), fills[-1]
         rest_fills = await ex.fetch_my_trades(SYMBOL)
         assert [f["id"] for f in rest_fills] == [f["id"] for f in fills], (rest_fills, fills)
+        printed = (await prints)[-1]
+        assert (printed["price"], printed["amount"]) == (fills[-1]["price"], fills[-1]["amount"]), (printed, fills[-1])
         held = [p for p in await positions if p["symbol"] == SYMBOL and p["contracts"]]
         assert held[-1]["contracts"] == 0.01 and held[-1]["side"] == "long", held
         # The stream's balance is the wallet (ACCOUNT_UPDATE's `wb`): 10,000 less the commission,
@@ -109,8 +124,8 @@ async def session(base):
         assert not [p for p in await ex.fetch_positions([SYMBOL]) if p["contracts"]]
     finally:
         await ex.close()
-    print(f"ccxt.pro {ccxtpro.__version__} against perpdesk-sim: candles, ticker, mark price, orders, trades, "
-          "positions and balance streams, each matching the REST records: ok")
+    print(f"ccxt.pro {ccxtpro.__version__} against perpdesk-sim: candles, ticker, mark price, order book, trades, "
+          "orders, my trades, positions and balance streams, each matching the REST records: ok")
 
 
 def main(binary, data):
