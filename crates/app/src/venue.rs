@@ -233,6 +233,9 @@ impl PaperVenue {
                 (Exchange::new(market, clock.now_ms()), clock)
             }
         };
+        let mut exchange = exchange;
+        // Paper fills pay what real ones would (a saved state keeps no slippage setting).
+        exchange.slippage = perpdesk_sim::exchange::Slippage::PAPER;
         let shared = perpdesk_sim::server::Shared::new(exchange, clock);
         // The same reason as `paper_pacing`: a paused replay never ends its minute.
         shared.set_weight_limit(1_000_000_000);

@@ -602,3 +602,75 @@ async fn one_click_works_in_hedge_mode_with_cross_margin() {
         .expect("reconcile");
     assert_eq!(report, perpdesk_app::trading::ReconcileReport::default());
 }
+
+/// Paper mode fills with `Slippage::PAPER` (issue 17: paper fills had none): a one-click long
+/// fills above the replayed price by at least its basis point, the position's entry is that
+/// fill, the stop and target still sit on the right sides of it, and the closed trade's
+/// realised PnL is the difference of the two fills, so the slippage is in the PnL.
+#[tokio::test]
+async fn with_paper_slippage_one_click_fills_worse_and_the_pnl_is_the_fills() {
+    use perpdesk_core::PositionSide;
+    let sim = perpdesk_sim::testing::TestSim::new()
+        .account(crate::support::KEY, crate::support::SECRET, dec!(10000))
+        .setup(|ex| ex.slippage = perpdesk_sim::exchange::Slippage::PAPER)
+        .start()
+        .await;
+    let engine = engine_on(sim).await;
+    let replayed = || {
+        let running = engine.paper().expect("paper").running();
+        let now = running.shared.clock.now_ms();
+        let ex = running.shared.exchange.lock().expect("lock");
+        ex.market.last_price("BTCUSDT", now).expect("a price")
+    };
+    let before = replayed();
+    let placed = engine
+        .place_order(&ticket(Side::Buy, dec!(1000), before, dec!(1.5), dec!(1.5)))
+        .await
+        .expect("placed");
+    assert_bracket_working(&placed);
+    let position = &engine.positions().await.expect("positions")[0];
+    // The manual clock stands still, so the replayed price is the one the order met.
+    assert!(
+        position.entry_price >= before * dec!(1.0001),
+        "a buy fills at least 1 bp above {before}: {}",
+        position.entry_price
+    );
+    let stop = placed
+        .stop_loss
+        .as_ref()
+        .and_then(|o| o.trigger_price)
+        .expect("stop");
+    let target = placed
+        .take_profit
+        .as_ref()
+        .and_then(|o| o.trigger_price)
+        .expect("target");
+    assert!(stop < position.entry_price && position.entry_price < target);
+
+    engine
+        .close_position("BTCUSDT", PositionSide::Both)
+        .await
+        .expect("closed");
+    engine.sync_now().await.expect("sync");
+    let fills = engine
+        .trades(Some("BTCUSDT"), None, None)
+        .await
+        .expect("trades");
+    let (sell, buy) = (&fills[0], &fills[1]);
+    assert_eq!((buy.side, sell.side), (Side::Buy, Side::Sell), "{fills:?}");
+    assert_eq!(buy.price, position.entry_price);
+    assert!(
+        sell.price <= replayed() * dec!(0.9999),
+        "a sell fills at least 1 bp below the replayed price: {}",
+        sell.price
+    );
+    assert_eq!(
+        sell.realized_pnl,
+        (sell.price - buy.price) * sell.quantity,
+        "the realised PnL is the fills' difference"
+    );
+    assert!(
+        sell.realized_pnl < Decimal::ZERO,
+        "a round trip at one price loses the slippage"
+    );
+}

@@ -72,10 +72,11 @@ struct Args {
     save_every: u64,
     /// Slippage of every taker fill against the taker, in basis points of the price (a
     /// market order fills that much worse than the replayed price; limits are respected).
-    #[arg(long, default_value = "0")]
+    /// The default is paper mode's (`Slippage::PAPER`); 0 fills at the replayed price.
+    #[arg(long, default_value = "1")]
     slippage_bps: Decimal,
     /// Extra slippage in basis points per 1,000,000 USDT of the fill's notional (size impact).
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "10")]
     impact_bps_per_million: Decimal,
     /// Write the admin token (needed in the X-PERPDESK-ADMIN-TOKEN header of every /admin
     /// request) to this file, readable by you only, instead of printing it on stdout. A new

@@ -33,7 +33,8 @@ impl Default for Fees {
 /// Where a taker fill lands against the replayed price: the replay has one price per instant
 /// where a real market order walks the book. A fraction of the price against the taker,
 /// `base` plus `per_million` for every 1,000,000 of quote notional (a size impact), rounded
-/// to the tick against the taker. Zero by default: fills at the replayed price exactly.
+/// to the tick against the taker. Zero by default (tests that assert exact prices); paper
+/// mode and the binary use [`Slippage::PAPER`].
 /// Limit orders never fill worse than their limit; liquidations are not slipped (Binance
 /// closes them at the bankruptcy side through its insurance engine).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,6 +46,15 @@ pub struct Slippage {
 }
 
 impl Slippage {
+    /// What paper trading pays by default: 1 basis point on every taker fill, the cost the
+    /// signals' edge test charges beside the 5 bp taker fee (half a major's spread plus the
+    /// move while an order travels), and 10 bp more per 1,000,000 USDT of the fill's notional,
+    /// so a size a thin book could not take is not filled at the touch.
+    pub const PAPER: Slippage = Slippage {
+        base: Decimal::from_parts(1, 0, 0, false, 4),
+        per_million: Decimal::from_parts(1, 0, 0, false, 3),
+    };
+
     /// The taker's fill price for `qty` at the replayed `price`.
     pub fn fill_price(&self, side: Side, price: Decimal, qty: Decimal, tick: Decimal) -> Decimal {
         let fraction = self.base + self.per_million * (price * qty / Decimal::from(1_000_000));
