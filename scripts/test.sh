@@ -26,7 +26,12 @@ step cargo clippy --workspace --all-targets --locked -- -D warnings
 # Licences, bans, sources and RustSec advisories (deny.toml), offline against ../shared's snapshot.
 step scripts/deny.sh
 step cargo test --workspace --locked
-step python3 crates/sim/tests/third_party/ccxt_client.py "${CARGO_TARGET_DIR:-target}/debug/perpdesk-sim" "$PERPDESK_SHARED/data"
+# Clients nobody here wrote, unmodified, each walking a trader's session against the
+# simulator binary in its default (wall-clock) time: ccxt, ccxt.pro, and Binance's official
+# Python connector and SDK (crates/sim/tests/third_party).
+for client in ccxt_client ccxt_pro_client connector_client sdk_client; do
+  step python3 "crates/sim/tests/third_party/$client.py" "${CARGO_TARGET_DIR:-target}/debug/perpdesk-sim" "$PERPDESK_SHARED/data"
+done
 step node --test ui/tests/
 # The end-to-end tests drive the real window, so they need a display and a session bus.
 # Only perpdesk-e2e's ignored tests run here; long soak runs elsewhere stay opt-in.

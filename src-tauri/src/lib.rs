@@ -8,7 +8,6 @@
 pub mod commands;
 pub mod events;
 mod floor;
-pub mod host;
 mod logging;
 pub mod notify;
 mod tray;
@@ -27,7 +26,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
-            commands::app::get_preferences,
+            commands::app::preferences,
             commands::app::set_preferences,
             commands::app::set_signals_paused,
             commands::app::autostart,
@@ -41,7 +40,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::security::import_backup,
             commands::security::change_master_password,
             commands::security::note_activity,
-            commands::accounts::list_accounts,
+            commands::accounts::accounts,
             commands::accounts::create_paper_account,
             commands::accounts::add_account,
             commands::accounts::update_account,
@@ -80,7 +79,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::profit_share::profit_share_summary,
             commands::profit_share::verify_statement,
             commands::profit_share::export_exchange_records,
-            commands::autotrade::get_auto_trade,
+            commands::autotrade::auto_trade,
             commands::autotrade::set_auto_trade,
             commands::update::update_settings,
             commands::update::set_update_settings,
@@ -89,7 +88,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         ])
 }
 
-/// Opens the application state at `paths` and hands it to Tauri.
+/// Opens the application state at `paths` and hands it to Tauri: the one managed state
+/// every command takes (the engine inside it opens on first use).
 ///
 /// # Errors
 /// When the data or log folder cannot be created.
@@ -97,10 +97,7 @@ pub fn manage_app<R: Runtime>(
     app: &tauri::AppHandle<R>,
     paths: AppPaths,
 ) -> Result<(), perpdesk_app::AppError> {
-    let core = App::open(paths.clone())?;
-    let paused = core.pause_flag();
-    app.manage(core);
-    app.manage(host::Host::new(paths, paused));
+    app.manage(App::open(paths)?);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Forwards the engine's events to the page (`app-event`), to OS notifications and to the
 //! tray's tooltip.
 
-use perpdesk_app::{AppEvent, Language};
+use perpdesk_app::{App, AppEvent, Direction, Language};
 use perpdesk_core::{Leg, OrderState};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 #[cfg(not(target_os = "linux"))]
@@ -9,12 +9,11 @@ use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::events::{APP_EVENT, NAVIGATE};
-use crate::host::Host;
 
 /// Starts forwarding once the engine is open. Runs until the app quits.
 pub fn spawn<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
-        let engine = match app.state::<Host>().engine().await {
+        let engine = match app.state::<App>().engine().await {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!(message = %e.message, "no engine; events are not forwarded");
@@ -71,10 +70,10 @@ pub(crate) fn say(language: Language, zh: &'static str, en: &'static str) -> &'s
 /// What deserves an OS notification, worded in `language`.
 pub fn notification(event: &AppEvent, language: Language) -> Option<Notice> {
     let l = language;
-    let direction = |d: &str| match d {
-        "long" => say(l, "做多", "long"),
-        "short" => say(l, "做空", "short"),
-        _ => say(l, "观望", "flat"),
+    let direction = |d: &Direction| match d {
+        Direction::Long => say(l, "做多", "long"),
+        Direction::Short => say(l, "做空", "short"),
+        Direction::Flat => say(l, "观望", "flat"),
     };
     let (title, body, panel) = match event {
         AppEvent::Signal {
@@ -426,7 +425,7 @@ mod tests {
     fn only_what_matters_notifies() {
         let weak = AppEvent::Signal {
             symbol: "BTCUSDT".into(),
-            direction: "flat".into(),
+            direction: Direction::Flat,
             probability: 0.52,
             time_ms: 0,
             strong: false,
@@ -444,7 +443,7 @@ mod tests {
     fn notifications_and_the_tray_speak_the_users_language_only() {
         let signal = AppEvent::Signal {
             symbol: "ETHUSDT".into(),
-            direction: "short".into(),
+            direction: Direction::Short,
             probability: 0.634,
             time_ms: 0,
             strong: true,
@@ -552,7 +551,7 @@ mod tests {
             (
                 AppEvent::Signal {
                     symbol: "BTCUSDT".into(),
-                    direction: "long".into(),
+                    direction: Direction::Long,
                     probability: 0.7,
                     time_ms: 0,
                     strong: true,

@@ -49,7 +49,7 @@ export const EVENTS = { signalsPaused: 'signals-paused', app: 'app-event', navig
 
 export const api = {
   appInfo: () => call('app_info'),
-  getPreferences: () => call('get_preferences'),
+  preferences: () => call('preferences'),
   setPreferences: (preferences) => call('set_preferences', { preferences }),
   setSignalsPaused: (paused) => call('set_signals_paused', { paused }),
 
@@ -73,7 +73,7 @@ export const api = {
   /** Restarts the vault's idle time; main.js calls it on input, at most every 30 s. */
   noteActivity: () => call('note_activity'),
 
-  listAccounts: () => call('list_accounts'),
+  accounts: () => call('accounts'),
   createPaperAccount: (name, balance) => call('create_paper_account', { name, balance }),
   addAccount: (name, environment, apiKey, apiSecret) =>
     call('add_account', { name, environment, apiKey, apiSecret }),
@@ -97,7 +97,7 @@ export const api = {
   signalStudy: () => call('signal_study'),
   familySignals: (symbol) => call('family_signals', { symbol }),
   suggestTicket: (symbol, family) => call('suggest_ticket', { symbol, family }),
-  getAutoTrade: () => call('get_auto_trade'),
+  autoTrade: () => call('auto_trade'),
   /** Replaces the auto-trade settings; `confirm` must be true to turn a symbol on. */
   setAutoTrade: (settings, confirm, password) =>
     call('set_auto_trade', withPassword({ settings, confirm }, password)),

@@ -379,7 +379,7 @@ function renderGate() {
 
 async function loadAll() {
   try {
-    const accounts = await api.listAccounts();
+    const accounts = await api.accounts();
     const active = accounts.find((a) => a.active);
     if (active) state.mode = active.environment;
   } catch (err) {
@@ -428,7 +428,7 @@ function noteActivity() {
 
 async function start() {
   try {
-    const [info, preferences] = await Promise.all([api.appInfo(), api.getPreferences()]);
+    const [info, preferences] = await Promise.all([api.appInfo(), api.preferences()]);
     state.info = info;
     state.signalsPaused = info.signalsPaused;
     state.mode = info.mode ?? 'paper';

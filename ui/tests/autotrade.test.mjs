@@ -32,7 +32,7 @@ describe('auto-trade switch (signals panel)', () => {
     assert.equal(await page.getAttribute(lean('ETHUSDT'), 'aria-label'), 'Also trade the unproven lean of ETHUSDT');
     assert.match(await table.textContent(), /500\.00 USDT · 5x · Isolated/);
     assert.match(await page.textContent('#panel-signals'), /Off by default/);
-    assert.equal((await callsTo(page, 'get_auto_trade')).length >= 1, true);
+    assert.equal((await callsTo(page, 'auto_trade')).length >= 1, true);
     assert.equal((await callsTo(page, 'set_auto_trade')).length, 0);
     assert.deepEqual(errors, []);
   });
@@ -167,7 +167,7 @@ describe('auto-trade switch (signals panel)', () => {
   });
 
   test('a failed load says so in the auto-trade card', async () => {
-    const { page, errors } = await onSignals('en', { fail: { get_auto_trade: { code: 'Internal', message: 'Something went wrong inside perpdesk; the log file has the details.' } } });
+    const { page, errors } = await onSignals('en', { fail: { auto_trade: { code: 'Internal', message: 'Something went wrong inside perpdesk; the log file has the details.' } } });
     await page.waitForSelector('[data-testid=auto-error]');
     assert.equal(await page.textContent('[data-testid=auto-error]'),
       'Internal error: Something went wrong inside perpdesk; the log file has the details.');

@@ -81,11 +81,47 @@ describe('signal families', () => {
     assert.deepEqual(errors, []);
   });
 
+  const power = {
+    en: {
+      trend: 'this record: 1.6 years · record a 95% test needs at this Sharpe to show it above 0: 15.4 years · to clear the deflated bar of 4.20: never',
+      model: 'this record: 1.6 years · record a 95% test needs at this Sharpe to show it above 0: never · to clear the deflated bar of 4.20: never',
+      modelRow: /^1h model, logistic every hour \(on the hour, UTC\) — Flat — — Sharpe -5\.39 \[-6\.36, -4\.33\] · max drawdown 93\.1% · percentile vs random timing 86 · deflated Sharpe p 1\.00 .*the probabilities do not beat the base rate/,
+      never: 'never',
+    },
+    'zh-CN': {
+      trend: '本记录：1.6 年 · 按此夏普，95% 检验要证明其高于 0 所需的记录：15.4 年 · 要越过紧缩门槛 4.20：永远不够',
+      model: '本记录：1.6 年 · 按此夏普，95% 检验要证明其高于 0 所需的记录：永远不够 · 要越过紧缩门槛 4.20：永远不够',
+      modelRow: /^1 小时模型（逻辑回归） 每小时（整点，UTC） — 观望 — — .*概率预测没有超过基准频率/,
+      never: '永远不够',
+    },
+  };
+  for (const language of ['en', 'zh-CN']) {
+    test(`each row says how long a record at its Sharpe must be, and the 1h models have their rows (${language})`, async () => {
+      const { page, errors } = await onSignals(language);
+      await page.waitForSelector('[data-testid=family-signals] tr[data-family=model_1h_logistic]');
+      const want = power[language];
+      const line = (family) => page.$eval(`[data-testid=family-signals] tr[data-family=${family}] [data-field=power]`,
+        (el) => ({ text: el.textContent.replace(/\s+/g, ' ').trim(), title: el.title, kept: [...el.querySelectorAll('.nowrap')].map((n) => n.textContent) }));
+      const trend = await line('trend_momentum_ls');
+      assert.equal(trend.text, want.trend);
+      // Only the values are kept on one line; the words between them may wrap.
+      assert.deepEqual(trend.kept, [language === 'en' ? '1.6 years' : '1.6 年', language === 'en' ? '15.4 years' : '15.4 年', '4.20', want.never]);
+      assert.ok(trend.title.length > 10);
+      assert.equal((await line('model_1h_logistic')).text, want.model);
+      assert.equal((await line('pooled_4h')).text, want.model);
+      const model = (await rowText(page, 'model_1h_logistic')).replace(/\s+/g, ' ');
+      assert.match(model, want.modelRow);
+      // Flat, holding nothing: no size to suggest.
+      assert.equal(await page.locator('[data-family=model_1h_logistic] [data-testid=use-size]').count(), 0);
+      assert.deepEqual(errors, []);
+    });
+  }
+
   for (const language of ['en', 'zh-CN']) {
     test(`at 1280×800 the family table fits its card and no text is cut or broken (${language})`, async () => {
       const { page, errors } = await onSignals(language);
       await page.setViewportSize({ width: 1280, height: 800 });
-      await page.waitForSelector('[data-testid=family-signals] tr[data-family=pooled_4h]');
+      await page.waitForSelector('[data-testid=family-signals] tr[data-family=model_1h_logistic]');
       const bad = await page.evaluate(() => {
         const out = [];
         const table = document.querySelector('[data-testid=family-signals]');

@@ -39,7 +39,7 @@ describe('first run and unlock', () => {
   test('unlock: a wrong password is shown under the field, the right one opens the dashboard', async () => {
     const { page, errors } = await open({ vault: { initialized: true, locked: true } });
     assert.equal(await page.isVisible('[data-testid=unlock]'), true);
-    assert.equal((await callsTo(page, 'list_accounts')).length, 0);
+    assert.equal((await callsTo(page, 'accounts')).length, 0);
     await page.fill('[data-testid=gate-password]', 'nope');
     await page.press('[data-testid=gate-password]', 'Enter');
     await page.waitForSelector('#gate-password-error:has-text("wrong master password")');

@@ -150,12 +150,15 @@ function installFakeBackend(seed) {
   const famRecord = (sharpe, reasons, extra = {}) => ({
     edge: false, reasons, sharpe, sharpe_lower: sharpe - 0.9, sharpe_upper: sharpe + 0.9, interval_level: 0.9, sortino: null,
     max_drawdown: 0.183, total_return: 0.052, percentile: 61.4, dsr_p: 0.47, trades: 41, turnover_per_year: 12.5, exposure: 0.4,
-    benchmark_sharpe: 0.61, benchmark_max_drawdown: 0.5, benchmark_total_return: 0.14, ...extra,
+    benchmark_sharpe: 0.61, benchmark_max_drawdown: 0.5, benchmark_total_return: 0.14,
+    // The minimum track record lengths (years) beside the record's own: null is "never".
+    record_years: 1.5863, dsr_bar: 4.2037, min_years_vs_zero: sharpe > 0 ? 15.38 : null, min_years_vs_bar: null, ...extra,
   });
   const FAMILIES = [
     ['trend_momentum_ls', 1, famRecord(0.42, ['below_random_timing', 'not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'])],
     ['xs_momentum', 7, famRecord(0, ['too_few_trades', 'below_random_timing', 'not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'], { trades: 0, max_drawdown: 0 })],
     ['pooled_4h', 1 / 6, famRecord(-1.07, ['not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold'], { sharpe_lower: -1.79, sharpe_upper: -0.28, percentile: 100, dsr_p: 1, trades: 24074 })],
+    ['model_1h_logistic', 1 / 24, famRecord(-5.39, ['below_random_timing', 'not_significant_after_trials', 'interval_includes_zero', 'below_buy_and_hold', 'no_brier_skill'], { sharpe_lower: -6.36, sharpe_upper: -4.33, max_drawdown: 0.931, percentile: 86.2, dsr_p: 1, trades: 22576 })],
   ];
   const study = {
     state: 'ready', progress: null, error: null, strategy: 'perpdesk-v2', strategy_sha256: '1c64bc44', from_ms: NOW - 274 * DAY, to_ms: NOW - 1,
@@ -181,6 +184,11 @@ function installFakeBackend(seed) {
         suggested_notional: '412.00', equity: '10000', stop_price: null, stop_distance: null, stop_capped: null,
         time_ms: NOW - 2 * HOUR, next_decision_ms: NOW + 2 * HOUR, record: FAMILIES[2][2],
         symbol_sharpe: -0.31, symbol_max_drawdown: 0.2212, symbol_trades: 913, symbol_buy_and_hold_sharpe: 0.5548 },
+      // The 1h model family: each symbol's walk-forward, one book, flat with its reasons.
+      { family: 'model_1h_logistic', symbol: 'BTCUSDT', horizon_days: 1 / 24, direction: 'flat', lean: 'flat', weight: 0, annual_vol: 0.9066,
+        suggested_notional: null, equity: '10000', stop_price: null, stop_distance: null, stop_capped: null,
+        time_ms: NOW - HOUR, next_decision_ms: NOW, record: FAMILIES[3][2],
+        symbol_sharpe: -4.9, symbol_max_drawdown: 0.88, symbol_trades: 812, symbol_buy_and_hold_sharpe: 0.5548 },
     ],
   };
   const signals = {
@@ -333,7 +341,7 @@ function installFakeBackend(seed) {
 
   const commands = {
     app_info: () => ({ ...fake.info }),
-    get_preferences: () => ({ ...fake.preferences }),
+    preferences: () => ({ ...fake.preferences }),
     set_preferences: ({ preferences }) => {
       if (fake.failSetPreferences) throw fake.failSetPreferences;
       fake.preferences = { ...preferences };
@@ -394,7 +402,7 @@ function installFakeBackend(seed) {
     },
     note_activity: () => fake.vault.initialized && !fake.vault.locked,
 
-    list_accounts: () => { needUnlocked(); return clone(fake.accounts); },
+    accounts: () => { needUnlocked(); return clone(fake.accounts); },
     create_paper_account: ({ name, balance }) => {
       needUnlocked();
       if (fake.accounts.some((a) => a.name === name)) throw err('Conflict', `an account named "${name}" exists`);
@@ -478,7 +486,7 @@ function installFakeBackend(seed) {
       return { ticket, family, weight: row.weight, equity: row.equity, target_notional: row.suggested_notional, capped_by: ['max_position_notional'], stop_distance: row.stop_distance, unproven: true, preview: null };
     },
     // As crates/app/src/autotrade.rs: every field required, turning a symbol on needs confirm.
-    get_auto_trade: () => clone(fake.autoTrade),
+    auto_trade: () => clone(fake.autoTrade),
     set_auto_trade: ({ settings, confirm, password }) => {
       const fields = ['enabled', 'usdt', 'leverage', 'margin_type', 'trade_lean'];
       for (const [symbol, x] of Object.entries(settings?.symbols ?? {})) {

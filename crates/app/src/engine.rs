@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -100,7 +99,8 @@ pub struct Engine {
     /// The Argon2id cost a password change re-tunes the vault to on this machine.
     pub(crate) kdf_target: KdfTarget,
     sessions: Mutex<HashMap<i64, Arc<Session>>>,
-    seq: AtomicU32,
+    /// Sending, protecting and flattening, over only the store, events and clock.
+    pub(crate) execution: crate::trading::Execution,
     pub(crate) config: EngineConfig,
     /// Orders are prepared one at a time: the risk context read for one click must not be
     /// stale by the time another click's order is counted against the same limits.
@@ -141,19 +141,17 @@ impl Engine {
             Some(path) => Store::open(path).await?,
             None => Store::open_in_memory().await?,
         };
+        let paper = paper.map(Arc::new);
         Ok(Self {
+            execution: crate::trading::Execution::new(store.clone(), events.clone(), paper.clone()),
             store,
             events,
-            paper: paper.map(Arc::new),
+            paper,
             vault: Mutex::new(None),
             gate: PasswordGate::new(),
             vault_clock: None,
             kdf_target: default_kdf_target(config.kdf),
             sessions: Mutex::new(HashMap::new()),
-            // A random start: a restarted process at the same (paused replay) millisecond
-            // would otherwise make the ticket ids the last one used, and the journal
-            // refuses a reused client id.
-            seq: AtomicU32::new(getrandom::u32().unwrap_or(0)),
             config,
             exec: tokio::sync::Mutex::new(()),
             signals: tokio::sync::RwLock::new(None),
@@ -210,31 +208,13 @@ impl Engine {
     /// money is the order journal; a failed audit write is logged, not allowed to undo an
     /// action that already happened.
     pub(crate) async fn audit(&self, actor: &str, action: &str, details: serde_json::Value) {
-        if let Err(e) = self
-            .store
-            .audit(actor, action, &details, self.now(None))
-            .await
-        {
-            tracing::error!(error = %e, action, "audit log write failed");
-        }
-    }
-
-    /// A fresh number for ticket ids made in the same millisecond.
-    pub(crate) fn next_seq(&self) -> u32 {
-        self.seq.fetch_add(1, Ordering::Relaxed)
+        self.execution.audit(actor, action, details).await;
     }
 
     /// "Now" for records: the wall clock, except in a paper-only world where the replay
     /// clock is the exchange's time.
     pub(crate) fn now(&self, session: Option<&Session>) -> DateTime<Utc> {
-        if let Some(s) = session {
-            return s.client.now();
-        }
-        let ms = self
-            .paper
-            .as_ref()
-            .map_or_else(|| Utc::now().timestamp_millis(), |p| p.now_ms());
-        DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
+        self.execution.now(session)
     }
 
     // ----- vault -------------------------------------------------------------------

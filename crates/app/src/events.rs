@@ -14,8 +14,31 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use perpdesk_signal::SignalDirection;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
+
+/// Which way a signal points, named as the views name it (`"long"`, `"short"`, `"flat"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Up, shown only with out-of-sample evidence of an edge.
+    Long,
+    /// Down, likewise.
+    Short,
+    /// No direction shown: no edge, or too close to call.
+    Flat,
+}
+
+impl From<SignalDirection> for Direction {
+    fn from(d: SignalDirection) -> Self {
+        match d {
+            SignalDirection::Long => Self::Long,
+            SignalDirection::Short => Self::Short,
+            SignalDirection::Flat => Self::Flat,
+        }
+    }
+}
 
 /// One thing that happened, tagged for the UI as `{"kind": "...", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,7 +47,7 @@ pub enum AppEvent {
     /// A new signal at a candle close.
     Signal {
         symbol: String,
-        direction: String,
+        direction: Direction,
         probability: f64,
         /// Open time of the candle, UTC ms.
         time_ms: i64,
@@ -164,7 +187,7 @@ mod tests {
     fn signal(i: usize) -> AppEvent {
         AppEvent::Signal {
             symbol: format!("S{i}USDT"),
-            direction: "long".into(),
+            direction: Direction::Long,
             probability: 0.7,
             time_ms: i64::try_from(i).expect("small"),
             strong: true,
@@ -194,6 +217,24 @@ mod tests {
             assert_eq!(feed.recv().await, Some(format!("S{i}USDT")));
         }
         assert!(feed.try_recv().is_err(), "each signal arrives once");
+    }
+
+    /// The views read the event's `direction` as these three words.
+    #[test]
+    fn a_signal_event_names_its_direction_as_the_views_do() {
+        let json = |d: SignalDirection| {
+            let event = AppEvent::Signal {
+                symbol: "BTCUSDT".into(),
+                direction: d.into(),
+                probability: 0.7,
+                time_ms: 0,
+                strong: false,
+            };
+            serde_json::to_value(event).expect("serialisable")["direction"].clone()
+        };
+        assert_eq!(json(SignalDirection::Long), "long");
+        assert_eq!(json(SignalDirection::Short), "short");
+        assert_eq!(json(SignalDirection::Flat), "flat");
     }
 
     #[tokio::test]

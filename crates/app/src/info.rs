@@ -23,6 +23,12 @@ impl AppPaths {
         }
         Ok(())
     }
+
+    /// Where CSV exports and backups are written (and a damaged database's backups are
+    /// looked for).
+    pub fn exports_dir(&self) -> PathBuf {
+        self.data_dir.join("exports")
+    }
 }
 
 /// Creates `dir` (and its parents) and makes it 0700 on Unix, whatever the umask.

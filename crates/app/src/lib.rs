@@ -28,6 +28,7 @@ pub mod runtime;
 mod safety;
 mod session;
 pub mod signal_loop;
+pub mod startup;
 pub mod statements;
 pub mod study;
 pub mod sync;
@@ -37,7 +38,7 @@ pub mod verifier;
 
 pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
 pub use error::{AppError, ErrorCode, UiError};
-pub use events::{AppEvent, Events};
+pub use events::{AppEvent, Direction, Events};
 pub use info::{AppInfo, AppPaths};
 pub use mode::Mode;
 pub use preferences::{Language, Panel, Preferences};
@@ -45,15 +46,22 @@ pub use preferences::{Language, Panel, Preferences};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The running application: paths, mode and the switches every task reads.
+use tokio::sync::OnceCell;
+
+/// The running application: paths, mode, the switches every task reads, and the engine once
+/// open.
 ///
-/// One value of it lives for the whole process and is shared by reference with every UI
-/// command, which is why its mutable parts are atomics rather than `&mut` methods.
+/// One value of it lives for the whole process and is the desktop shell's one managed state,
+/// shared by reference with every UI command, which is why its mutable parts are atomics or
+/// set once rather than `&mut` methods.
 #[derive(Debug)]
 pub struct App {
     paths: AppPaths,
     mode: Mode,
     signals_paused: Arc<AtomicBool>,
+    /// Opened by the first command that needs it ([`startup`]), so the window appears before
+    /// the market data has loaded; a failure is kept, so every later command reports it too.
+    engine: OnceCell<Result<Arc<Engine>, UiError>>,
 }
 
 impl App {
@@ -67,7 +75,25 @@ impl App {
             paths,
             mode: Mode::Paper,
             signals_paused: Arc::new(AtomicBool::new(false)),
+            engine: OnceCell::new(),
         })
+    }
+
+    /// The engine, opening it on first use ([`startup`]); every caller waits for the one
+    /// opening.
+    ///
+    /// # Errors
+    /// The reason the database could not be opened: a damaged file names the last backup
+    /// and is never recreated empty.
+    pub async fn engine(&self) -> Result<Arc<Engine>, UiError> {
+        self.engine
+            .get_or_init(|| async {
+                startup::open_engine(&self.paths, self.pause_flag())
+                    .await
+                    .map_err(|e| e.to_ui())
+            })
+            .await
+            .clone()
     }
 
     /// Returns what the "about" line of the UI shows.

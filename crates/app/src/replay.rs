@@ -101,7 +101,7 @@ pub async fn run(config: &ReplayConfig) -> Result<(Engine, ReplayReport), AppErr
                     symbol, direction, ..
                 } => {
                     signals += 1;
-                    if direction != "flat" {
+                    if direction != crate::events::Direction::Flat {
                         directional += 1;
                     }
                     engine.auto_trade_latest(&symbol).await;

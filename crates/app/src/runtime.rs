@@ -12,11 +12,9 @@ use std::time::Duration;
 use perpdesk_binance::{BaseUrls, Client, RestClient};
 use perpdesk_core::Symbol;
 use perpdesk_store::Environment;
-use serde::Serialize;
 
 use crate::signal_loop::{SignalLoop, SignalLoopConfig};
 use crate::sync::{SyncProgress, SyncReport, sync_account};
-use crate::venue::{PAPER_SYMBOLS, PaperVenue};
 use crate::{AppError, AppEvent, Engine};
 
 mod watchlist;

@@ -32,26 +32,22 @@
 //! and `records` (a signal as a stored row).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use perpdesk_binance::{Client, ExchangeError};
 use perpdesk_core::{Candle, Interval, Symbol};
 use perpdesk_signal::backtest::{BacktestConfig, FundingRates};
-use perpdesk_signal::signal::model_version;
 use perpdesk_signal::{
-    FEATURE_NAMES, FEATURE_SET_VERSION, Model, ModelCard, ModelKind, Ohlcv, Record, Signal,
-    SignalDirection, SignalError, WARMUP, WalkForwardConfig, compute_features_with_funding,
-    default_walk_forward_1h, evaluate_split_funding, indicators, make_signal_with_record,
-    train_model,
+    Model, ModelCard, Ohlcv, Record, Signal, SignalDirection, SignalError, WARMUP,
+    WalkForwardConfig, default_walk_forward_1h, indicators,
 };
 use perpdesk_store::{Store, StoreError};
-use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::{AppError, AppEvent, Events};
+use crate::{AppError, Events};
 
 mod history;
 mod records;

@@ -15,21 +15,19 @@
 //! A limit entry that rests keeps its TP/SL as journalled intents; [`Engine::reconcile`]
 //! attaches them when it fills, the same code that re-places a missing stop after a crash.
 //!
-//! The parts: this file (preview, the click, the read views), `send` (the one way out, and
-//! protecting a fill), `flatten` (closing and the kill switch), `reconcile` and `bench`.
+//! The parts: this file (preview, the click, the read views), `execution` (the type that
+//! sends, over only the store, events and clock), `send` (the one way out, and protecting a
+//! fill), `flatten` (closing and the kill switch), `reconcile` and `bench`.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use perpdesk_binance::{
-    ExchangeError, ExitKind, ExitOrder, OpenOrder, OrderReport, PositionReport, RejectKind,
-};
+use perpdesk_binance::{ExitKind, PositionReport};
 use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
 use perpdesk_core::plan::{Bracket, Market, Plan, PlanError, plan, position_side_for};
-use perpdesk_core::risk::approve_exit;
 use perpdesk_core::{
     ClientOrderId, MarginType, OrderKind, OrderRequest, OrderState, PositionSide, Preview,
-    RiskApproved, RiskContext, RiskLimits, Side, Symbol, TicketOrigin, WorkingType,
+    RiskApproved, RiskContext, Side, Symbol, TicketOrigin,
 };
 use perpdesk_store::JournalEntry;
 use rust_decimal::Decimal;
@@ -40,11 +38,13 @@ use crate::session::Session;
 use crate::{AppError, AppEvent, Engine};
 
 mod bench;
+mod execution;
 mod flatten;
 mod reconcile;
 mod send;
 
 pub use bench::ClickBench;
+pub(crate) use execution::Execution;
 pub use reconcile::ReconcileReport;
 
 pub use perpdesk_core::plan::{EntryType, TAKER_FEE_RATE, Ticket};
@@ -305,7 +305,7 @@ impl Engine {
         } else {
             TicketOrigin::Manual
         };
-        let ticket_id = self.fresh_ticket(origin, now).await?;
+        let ticket_id = self.execution.fresh_ticket(origin, now).await?;
         let plan = plan_ticket(ticket, &snapshot, &ticket_id)?;
         let approved = match limits.approve(&context, plan) {
             Ok(approved) => approved,
@@ -317,9 +317,13 @@ impl Engine {
                 return Err(AppError::Risk(refusal));
             }
         };
-        self.execute(&session, approved, ticket_id, now).await
+        self.execution
+            .execute(&session, approved, ticket_id, now)
+            .await
     }
+}
 
+impl Execution {
     /// A ticket id no journalled order uses. Ids are made from the exchange's time, and a
     /// paper replay's clock can stand still across a restart, so the id is checked rather
     /// than assumed fresh.
@@ -454,7 +458,9 @@ impl Engine {
             .await?
             .map(|e| OrderView::of(&e)))
     }
+}
 
+impl Engine {
     /// Open positions with their TP/SL, read from the exchange.
     ///
     /// # Errors

@@ -425,7 +425,8 @@ pub fn study_with(
             rule: None,
             pooled: None,
             model_parameters: Some(m.parameters),
-            horizon_days: 1.0,
+            // A model family decides at every close of its panel's bar (each hour).
+            horizon_days: p.bar.num_minutes() as f64 / 1440.0,
             panel_index: model_base + i,
             signal: m.signal,
             targets: t,

@@ -1,6 +1,7 @@
 //! A simulator for tests and benches (cargo feature `testing`): the real candles of
 //! `shared/data`, an ephemeral port on 127.0.0.1, the accounts a test names, and a clock that
-//! stands until moved (or runs accelerated) from a start inside the data.
+//! stands until moved (or runs accelerated) from a start inside the data, or the wall clock
+//! over the data shifted to play now ([`TestSim::wall_time`]).
 //!
 //! The sim's own tests, the app's engine tests and the app's benches start their simulators
 //! here, so a change to how a simulator starts is made once. It panics rather than returns
@@ -40,6 +41,8 @@ pub struct TestSim {
     exchange: Exchange,
     start_ms: i64,
     mode: ClockMode,
+    /// Serve on [`SimClock::wall`] (the market shifted to now) instead of `mode`.
+    wall: bool,
     unlimited: bool,
 }
 
@@ -64,6 +67,28 @@ impl TestSim {
             exchange: Exchange::new(market, start_ms),
             start_ms,
             mode: ClockMode::Manual,
+            wall: false,
+            unlimited: false,
+        }
+    }
+
+    /// BTCUSDT and ETHUSDT of `shared/data` in wall time, as the binary serves by default:
+    /// the data shifted by whole weeks so that [`START`] plays this week, on a clock that
+    /// reads the machine's time.
+    ///
+    /// # Panics
+    /// When the data does not load.
+    pub fn wall_time() -> Self {
+        let now = chrono::Utc::now().timestamp_millis();
+        let weeks = MarketData::wall_shift_weeks(START, now);
+        let market = market()
+            .shifted_weeks(weeks)
+            .expect("a shift of a few hundred weeks stays in range");
+        Self {
+            exchange: Exchange::new(market, now),
+            start_ms: now,
+            mode: ClockMode::RealTime,
+            wall: true,
             unlimited: false,
         }
     }
@@ -74,15 +99,18 @@ impl TestSim {
             start_ms: exchange.clock_ms(),
             exchange,
             mode: ClockMode::Manual,
+            wall: false,
             unlimited: false,
         }
     }
 
-    /// A clock that runs at `speed` times real time rather than standing until moved.
+    /// A clock that runs at `speed` times real time rather than standing until moved (from
+    /// the start's time, also after [`TestSim::wall_time`]).
     #[must_use]
     pub fn accelerated(self, speed: f64) -> Self {
         Self {
             mode: ClockMode::Accelerated { speed },
+            wall: false,
             ..self
         }
     }
@@ -130,7 +158,11 @@ impl TestSim {
     /// When no loopback port can be bound.
     pub async fn start(self) -> Running {
         let market = &self.exchange.market;
-        let clock = SimClock::new(self.mode, self.start_ms, market.start_ms(), market.end_ms());
+        let clock = if self.wall {
+            SimClock::wall(market.start_ms(), market.end_ms())
+        } else {
+            SimClock::new(self.mode, self.start_ms, market.start_ms(), market.end_ms())
+        };
         let shared = Shared::new(self.exchange, clock);
         if self.unlimited {
             shared.set_weight_limit(u32::MAX / 2);

@@ -1,22 +1,20 @@
 //! Exchange accounts (API配置).
 
 use perpdesk_app::accounts::{ConnectionReport, NewKey};
-use perpdesk_app::{AccountView, AppError, UiError};
+use perpdesk_app::{AccountView, App, AppError, UiError};
 use rust_decimal::Decimal;
 use tauri::State;
 
-use crate::host::Host;
-
 /// Lists the accounts; secrets never cross, keys only as their last four characters.
 #[tauri::command]
-pub async fn list_accounts(host: State<'_, Host>) -> Result<Vec<AccountView>, UiError> {
-    Ok(host.engine().await?.accounts().await?)
+pub async fn accounts(app: State<'_, App>) -> Result<Vec<AccountView>, UiError> {
+    Ok(app.engine().await?.accounts().await?)
 }
 
 /// Opens a paper account with a starting balance.
 #[tauri::command]
 pub async fn create_paper_account(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     name: String,
     balance: String,
 ) -> Result<AccountView, UiError> {
@@ -24,7 +22,7 @@ pub async fn create_paper_account(
         .trim()
         .parse()
         .map_err(|_| AppError::invalid("balance", format!("{balance:?} is not a number")))?;
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .create_paper_account(&name, balance)
@@ -34,7 +32,7 @@ pub async fn create_paper_account(
 /// Binds a testnet or live key after testing it.
 #[tauri::command]
 pub async fn add_account(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     name: String,
     environment: String,
     api_key: String,
@@ -49,7 +47,7 @@ pub async fn add_account(
                 format!("unknown environment {environment:?}"),
             )
         })?;
-    let (view, _report) = host
+    let (view, _report) = app
         .engine()
         .await?
         .add_account(NewKey {
@@ -65,7 +63,7 @@ pub async fn add_account(
 /// Renames an account or replaces its key.
 #[tauri::command]
 pub async fn update_account(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     id: i64,
     name: String,
     api_key: Option<String>,
@@ -78,23 +76,23 @@ pub async fn update_account(
             return Err(AppError::invalid("apiSecret", "a new key needs its secret too").into());
         }
     };
-    Ok(host.engine().await?.update_account(id, &name, key).await?)
+    Ok(app.engine().await?.update_account(id, &name, key).await?)
 }
 
 /// Archives an account (refused while it has positions).
 #[tauri::command]
-pub async fn remove_account(host: State<'_, Host>, id: i64) -> Result<(), UiError> {
-    Ok(host.engine().await?.remove_account(id).await?)
+pub async fn remove_account(app: State<'_, App>, id: i64) -> Result<(), UiError> {
+    Ok(app.engine().await?.remove_account(id).await?)
 }
 
 /// Makes an account the one trades go to.
 #[tauri::command]
 pub async fn set_active_account(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     id: i64,
     confirm_live: Option<bool>,
 ) -> Result<AccountView, UiError> {
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .set_active_account(id, confirm_live.unwrap_or(false))
@@ -103,6 +101,6 @@ pub async fn set_active_account(
 
 /// Runs every connection check on a saved account.
 #[tauri::command]
-pub async fn test_connection(host: State<'_, Host>, id: i64) -> Result<ConnectionReport, UiError> {
-    Ok(host.engine().await?.test_connection(id).await?)
+pub async fn test_connection(app: State<'_, App>, id: i64) -> Result<ConnectionReport, UiError> {
+    Ok(app.engine().await?.test_connection(id).await?)
 }

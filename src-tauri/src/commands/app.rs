@@ -16,7 +16,7 @@ pub fn app_info(app: State<'_, App>) -> AppInfo {
 
 /// Returns the saved UI preferences, or the defaults (Chinese, signals panel).
 #[tauri::command]
-pub fn get_preferences<R: Runtime>(
+pub fn preferences<R: Runtime>(
     handle: AppHandle<R>,
     app: State<'_, App>,
 ) -> Result<Preferences, UiError> {

@@ -2,11 +2,9 @@
 
 use perpdesk_app::records::{Exported, LedgerSettings, LedgerView, StatementView, TradeView};
 use perpdesk_app::sync::SyncReport;
-use perpdesk_app::{AppError, UiError};
+use perpdesk_app::{App, AppError, UiError};
 use perpdesk_core::{Period, PeriodPnl};
 use tauri::State;
-
-use crate::host::Host;
 
 fn period(name: &str) -> Result<Period, AppError> {
     match name {
@@ -23,12 +21,12 @@ fn period(name: &str) -> Result<Period, AppError> {
 /// Stored fills, newest first.
 #[tauri::command]
 pub async fn trades(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: Option<String>,
     from_ms: Option<i64>,
     to_ms: Option<i64>,
 ) -> Result<Vec<TradeView>, UiError> {
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .trades(symbol.as_deref(), from_ms, to_ms)
@@ -37,55 +35,57 @@ pub async fn trades(
 
 /// Realised PnL, commission, funding and net per period.
 #[tauri::command]
-pub async fn pnl(host: State<'_, Host>, period: String) -> Result<Vec<PeriodPnl>, UiError> {
+pub async fn pnl(app: State<'_, App>, period: String) -> Result<Vec<PeriodPnl>, UiError> {
     let p = self::period(&period)?;
-    Ok(host.engine().await?.pnl(p).await?)
+    Ok(app.engine().await?.pnl(p).await?)
 }
 
 /// Reconciles and syncs now; progress arrives as `sync_progress` events.
 #[tauri::command]
-pub async fn sync_now(host: State<'_, Host>) -> Result<SyncReport, UiError> {
-    Ok(host.engine().await?.sync_now().await?)
+pub async fn sync_now(app: State<'_, App>) -> Result<SyncReport, UiError> {
+    Ok(app.engine().await?.sync_now().await?)
 }
 
 /// Writes a CSV export into the app's `exports/` folder.
 #[tauri::command]
 pub async fn export_csv(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     kind: String,
     period: Option<String>,
 ) -> Result<Exported, UiError> {
     let p = period.as_deref().map(self::period).transpose()?;
-    let engine = host.engine().await?;
-    Ok(engine.export_csv(host.exports_dir(), &kind, p).await?)
+    let engine = app.engine().await?;
+    Ok(engine
+        .export_csv(app.paths().exports_dir(), &kind, p)
+        .await?)
 }
 
 /// The ledger, its totals, the high-water mark and what is owed now.
 #[tauri::command]
-pub async fn ledger(host: State<'_, Host>) -> Result<LedgerView, UiError> {
-    Ok(host.engine().await?.ledger().await?)
+pub async fn ledger(app: State<'_, App>) -> Result<LedgerView, UiError> {
+    Ok(app.engine().await?.ledger().await?)
 }
 
 /// Statement totals per period.
 #[tauri::command]
 pub async fn statements(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     period: String,
 ) -> Result<Vec<StatementView>, UiError> {
     let p = self::period(&period)?;
-    Ok(host.engine().await?.statements(p).await?)
+    Ok(app.engine().await?.statements(p).await?)
 }
 
 /// The profit-share settings.
 #[tauri::command]
-pub async fn ledger_settings(host: State<'_, Host>) -> Result<LedgerSettings, UiError> {
-    Ok(host.engine().await?.ledger_settings().await?)
+pub async fn ledger_settings(app: State<'_, App>) -> Result<LedgerSettings, UiError> {
+    Ok(app.engine().await?.ledger_settings().await?)
 }
 
 /// Validates and saves the profit-share settings.
 #[tauri::command]
 pub async fn set_ledger_settings(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     platform_ratio: String,
     mode: String,
     include_manual: bool,
@@ -111,7 +111,7 @@ pub async fn set_ledger_settings(
             },
         )?,
     };
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .set_ledger_settings(settings, password)
@@ -120,6 +120,6 @@ pub async fn set_ledger_settings(
 
 /// Settles what is owed now (an append-only settlement row).
 #[tauri::command]
-pub async fn settle(host: State<'_, Host>) -> Result<serde_json::Value, UiError> {
-    Ok(host.engine().await?.settle().await?)
+pub async fn settle(app: State<'_, App>) -> Result<serde_json::Value, UiError> {
+    Ok(app.engine().await?.settle().await?)
 }

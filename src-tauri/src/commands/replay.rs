@@ -1,10 +1,8 @@
 //! The paper exchange's replay clock.
 
 use perpdesk_app::venue::ReplayStatus;
-use perpdesk_app::{AppError, UiError};
+use perpdesk_app::{App, AppError, UiError};
 use tauri::State;
-
-use crate::host::Host;
 
 fn paper(engine: &perpdesk_app::Engine) -> Result<&perpdesk_app::venue::PaperVenue, AppError> {
     engine
@@ -14,19 +12,19 @@ fn paper(engine: &perpdesk_app::Engine) -> Result<&perpdesk_app::venue::PaperVen
 
 /// Where the replay is and how fast it runs.
 #[tauri::command]
-pub async fn replay_status(host: State<'_, Host>) -> Result<ReplayStatus, UiError> {
-    let engine = host.engine().await?;
+pub async fn replay_status(app: State<'_, App>) -> Result<ReplayStatus, UiError> {
+    let engine = app.engine().await?;
     Ok(paper(&engine)?.replay())
 }
 
 /// Changes the replay speed or pauses it.
 #[tauri::command]
 pub async fn set_replay(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     speed: Option<f64>,
     running: Option<bool>,
 ) -> Result<ReplayStatus, UiError> {
-    let engine = host.engine().await?;
+    let engine = app.engine().await?;
     let p = paper(&engine)?;
     let speed = match running {
         Some(false) => None,
@@ -37,7 +35,7 @@ pub async fn set_replay(
 
 /// Jumps the replay forward.
 #[tauri::command]
-pub async fn advance_replay(host: State<'_, Host>, minutes: u32) -> Result<ReplayStatus, UiError> {
-    let engine = host.engine().await?;
+pub async fn advance_replay(app: State<'_, App>, minutes: u32) -> Result<ReplayStatus, UiError> {
+    let engine = app.engine().await?;
     Ok(paper(&engine)?.advance(minutes)?)
 }

@@ -1,37 +1,35 @@
 //! The signals panel (预测信号): watchlist, chart data, signals, the model card, and the
 //! signal families' study, signals and suggested tickets.
 
-use perpdesk_app::UiError;
 use perpdesk_app::runtime::{CandleView, SignalView, WatchRow};
 use perpdesk_app::signal_loop::Overlays;
 use perpdesk_app::study::{FamilySignalView, StudyView, SuggestedTicket};
+use perpdesk_app::{App, UiError};
 use tauri::State;
-
-use crate::host::Host;
 
 /// Price, 24h change and the latest signal of each watched symbol.
 #[tauri::command]
-pub async fn watchlist(host: State<'_, Host>) -> Result<Vec<WatchRow>, UiError> {
-    Ok(host.engine().await?.watchlist().await?)
+pub async fn watchlist(app: State<'_, App>) -> Result<Vec<WatchRow>, UiError> {
+    Ok(app.engine().await?.watchlist().await?)
 }
 
 /// Replaces the watchlist (applies when the signal loop next starts).
 #[tauri::command]
 pub async fn set_watchlist(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbols: Vec<String>,
 ) -> Result<Vec<WatchRow>, UiError> {
-    Ok(host.engine().await?.set_watchlist(&symbols).await?)
+    Ok(app.engine().await?.set_watchlist(&symbols).await?)
 }
 
 /// Closed candles for the chart, oldest first.
 #[tauri::command]
 pub async fn candles(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: String,
     limit: Option<usize>,
 ) -> Result<Vec<CandleView>, UiError> {
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .candles(&symbol, limit.unwrap_or(300))
@@ -41,11 +39,11 @@ pub async fn candles(
 /// EMA, Bollinger and RSI series for the chart's overlays.
 #[tauri::command]
 pub async fn indicators(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: String,
     limit: Option<usize>,
 ) -> Result<Overlays, UiError> {
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .indicators(&symbol, limit.unwrap_or(300))
@@ -55,11 +53,11 @@ pub async fn indicators(
 /// Recent signals of a symbol, newest first.
 #[tauri::command]
 pub async fn signals(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: String,
     limit: Option<usize>,
 ) -> Result<Vec<SignalView>, UiError> {
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .signals(&symbol, limit.unwrap_or(100))
@@ -68,40 +66,33 @@ pub async fn signals(
 
 /// The model card: out-of-sample record, calibration and baselines.
 #[tauri::command]
-pub async fn model_card(
-    host: State<'_, Host>,
-    symbol: String,
-) -> Result<serde_json::Value, UiError> {
-    Ok(host.engine().await?.model_card(&symbol).await?)
+pub async fn model_card(app: State<'_, App>, symbol: String) -> Result<serde_json::Value, UiError> {
+    Ok(app.engine().await?.model_card(&symbol).await?)
 }
 
 /// The family study: the families table, the portfolio, the basket and the universe
 /// (`computing` with its progress until the first study is ready).
 #[tauri::command]
-pub async fn signal_study(host: State<'_, Host>) -> Result<StudyView, UiError> {
-    Ok(host.engine().await?.study_view().await?)
+pub async fn signal_study(app: State<'_, App>) -> Result<StudyView, UiError> {
+    Ok(app.engine().await?.study_view().await?)
 }
 
 /// Every family's signal for a symbol, with its size at the account's equity, stop and record.
 #[tauri::command]
 pub async fn family_signals(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: String,
 ) -> Result<Vec<FamilySignalView>, UiError> {
-    Ok(host.engine().await?.family_signals(&symbol).await?)
+    Ok(app.engine().await?.family_signals(&symbol).await?)
 }
 
 /// The one-click ticket a family's signal suggests (volatility size and stop, capped by the
 /// risk limits) and its preview; nothing is sent.
 #[tauri::command]
 pub async fn suggest_ticket(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: String,
     family: String,
 ) -> Result<SuggestedTicket, UiError> {
-    Ok(host
-        .engine()
-        .await?
-        .suggest_ticket(&symbol, &family)
-        .await?)
+    Ok(app.engine().await?.suggest_ticket(&symbol, &family).await?)
 }

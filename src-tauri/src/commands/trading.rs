@@ -1,11 +1,9 @@
 //! Trade execution (交易执行), positions and risk settings (风控设置).
 
 use perpdesk_app::trading::{OrderView, PlacedTicket, PositionView, PreviewView, Ticket};
-use perpdesk_app::{AppError, UiError};
+use perpdesk_app::{App, AppError, UiError};
 use perpdesk_core::{PositionSide, RiskLimits};
 use tauri::State;
-
-use crate::host::Host;
 
 fn ticket(value: serde_json::Value) -> Result<Ticket, AppError> {
     serde_json::from_value(value).map_err(|e| AppError::invalid("ticket", e.to_string()))
@@ -14,22 +12,22 @@ fn ticket(value: serde_json::Value) -> Result<Ticket, AppError> {
 /// The pre-trade preview and the risk verdict.
 #[tauri::command]
 pub async fn preview_order(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     ticket: serde_json::Value,
 ) -> Result<PreviewView, UiError> {
     let t = self::ticket(ticket)?;
-    Ok(host.engine().await?.preview_order(&t).await?)
+    Ok(app.engine().await?.preview_order(&t).await?)
 }
 
 /// One click: entry, stop-loss and take-profit.
 #[tauri::command]
 pub async fn place_order(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     ticket: serde_json::Value,
     confirm_live: Option<bool>,
 ) -> Result<PlacedTicket, UiError> {
     let t = self::ticket(ticket)?;
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .place_order_confirmed(&t, confirm_live.unwrap_or(false))
@@ -39,11 +37,11 @@ pub async fn place_order(
 /// Closes a position at market and cancels its exits.
 #[tauri::command]
 pub async fn close_position(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: String,
     position_side: Option<PositionSide>,
 ) -> Result<(), UiError> {
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .close_position(&symbol, position_side.unwrap_or(PositionSide::Both))
@@ -52,19 +50,19 @@ pub async fn close_position(
 
 /// Open positions with mark price, uPnL, liquidation price and TP/SL.
 #[tauri::command]
-pub async fn positions(host: State<'_, Host>) -> Result<Vec<PositionView>, UiError> {
-    Ok(host.engine().await?.positions().await?)
+pub async fn positions(app: State<'_, App>) -> Result<Vec<PositionView>, UiError> {
+    Ok(app.engine().await?.positions().await?)
 }
 
 /// Journalled orders, newest first.
 #[tauri::command]
 pub async fn orders(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     symbol: Option<String>,
     from_ms: Option<i64>,
     to_ms: Option<i64>,
 ) -> Result<Vec<OrderView>, UiError> {
-    let all = host.engine().await?.orders(1000).await?;
+    let all = app.engine().await?.orders(1000).await?;
     Ok(all
         .into_iter()
         .filter(|o| {
@@ -79,20 +77,20 @@ pub async fn orders(
 
 /// The risk limits.
 #[tauri::command]
-pub async fn risk_limits(host: State<'_, Host>) -> Result<RiskLimits, UiError> {
-    Ok(host.engine().await?.risk_limits().await?)
+pub async fn risk_limits(app: State<'_, App>) -> Result<RiskLimits, UiError> {
+    Ok(app.engine().await?.risk_limits().await?)
 }
 
 /// Validates and saves the risk limits.
 #[tauri::command]
 pub async fn set_risk_limits(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     limits: serde_json::Value,
     password: Option<perpdesk_vault::SecretString>,
 ) -> Result<RiskLimits, UiError> {
     let limits: RiskLimits =
         serde_json::from_value(limits).map_err(|e| AppError::invalid("limits", e.to_string()))?;
-    Ok(host
+    Ok(app
         .engine()
         .await?
         .set_risk_limits(limits, password)
@@ -102,9 +100,9 @@ pub async fn set_risk_limits(
 /// Turns the kill switch on (flattening everything) or off (needs the master password).
 #[tauri::command]
 pub async fn set_kill_switch(
-    host: State<'_, Host>,
+    app: State<'_, App>,
     on: bool,
     password: Option<perpdesk_vault::SecretString>,
 ) -> Result<RiskLimits, UiError> {
-    Ok(host.engine().await?.set_kill_switch(on, password).await?)
+    Ok(app.engine().await?.set_kill_switch(on, password).await?)
 }

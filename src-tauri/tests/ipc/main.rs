@@ -74,7 +74,7 @@ fn app_info_reports_paper_mode_version_and_folders() {
 fn preferences_default_to_chinese_and_survive_a_save() {
     let shell = shell();
     assert_eq!(
-        invoke(&shell, "get_preferences", json!({})).expect("get"),
+        invoke(&shell, "preferences", json!({})).expect("get"),
         json!({"language": "zh-CN", "lastPanel": "signals"})
     );
     let saved = invoke(
@@ -85,7 +85,7 @@ fn preferences_default_to_chinese_and_survive_a_save() {
     .expect("set");
     assert_eq!(saved, json!({"language": "en", "lastPanel": "risk"}));
     assert_eq!(
-        invoke(&shell, "get_preferences", json!({})).expect("get"),
+        invoke(&shell, "preferences", json!({})).expect("get"),
         saved
     );
     let on_disk: Value = serde_json::from_slice(
@@ -114,7 +114,7 @@ fn bad_preferences_come_back_as_code_and_message_and_change_nothing() {
     );
     assert!(!shell.dir.path().join("data/preferences.json").exists());
     assert_eq!(
-        invoke(&shell, "get_preferences", json!({})).expect("get"),
+        invoke(&shell, "preferences", json!({})).expect("get"),
         json!({"language": "zh-CN", "lastPanel": "signals"})
     );
 }
@@ -175,7 +175,7 @@ fn first_run_then_one_click_trade_through_the_commands() {
     .expect("setup");
     assert_eq!(status["locked"], false);
 
-    let accounts = invoke(&shell, "list_accounts", json!({})).expect("accounts");
+    let accounts = invoke(&shell, "accounts", json!({})).expect("accounts");
     let accounts = accounts.as_array().expect("a list");
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0]["environment"], "paper");
@@ -310,7 +310,7 @@ fn refused_without_confirmation(shell: &Shell, settings: &Value, saved: &Value) 
         "{err}"
     );
     assert_eq!(
-        &invoke(shell, "get_auto_trade", json!({})).expect("get"),
+        &invoke(shell, "auto_trade", json!({})).expect("get"),
         saved,
         "a refusal saves nothing"
     );
@@ -325,7 +325,7 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
     invoke(&shell, "vault_setup", json!({"password": PASSWORD})).expect("setup");
     let nothing = json!({"symbols": {}});
     assert_eq!(
-        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
+        invoke(&shell, "auto_trade", json!({})).expect("get"),
         nothing
     );
     let on = json!({"symbols": {"BTCUSDT": {"enabled": true, "usdt": "500", "leverage": 5,
@@ -338,10 +338,7 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
     )
     .expect("confirmed");
     assert_eq!(saved, on);
-    assert_eq!(
-        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
-        on
-    );
+    assert_eq!(invoke(&shell, "auto_trade", json!({})).expect("get"), on);
 
     // On an already enabled symbol, trading its unproven lean asks for its own confirmation.
     let mut lean = on.clone();
@@ -397,8 +394,5 @@ fn auto_trade_starts_off_and_turns_on_only_with_confirmation() {
             .is_some_and(|m| m.starts_with("symbols:")),
         "{err}"
     );
-    assert_eq!(
-        invoke(&shell, "get_auto_trade", json!({})).expect("get"),
-        on
-    );
+    assert_eq!(invoke(&shell, "auto_trade", json!({})).expect("get"), on);
 }

@@ -22,7 +22,7 @@ export function create(ctx) {
 
   async function load() {
     try {
-      const [accounts, vault] = await Promise.all([ctx.api.listAccounts(), ctx.api.vaultStatus()]);
+      const [accounts, vault] = await Promise.all([ctx.api.accounts(), ctx.api.vaultStatus()]);
       s.accounts = accounts;
       s.autoLock = vault.auto_lock_minutes;
       // Not every shell offers it (the browser tests' fake may not): then the switch hides.

@@ -1,8 +1,13 @@
 //! The watchlist and what the signals panel reads: signals, candles, indicator overlays and
 //! model cards of the watched symbols.
 
-// One module split by job: the parts share `runtime`'s imports.
-use super::*;
+use perpdesk_core::Symbol;
+use serde::Serialize;
+
+use crate::events::Direction;
+use crate::signal_loop::SignalLoop;
+use crate::venue::{PAPER_SYMBOLS, PaperVenue};
+use crate::{AppError, Engine};
 
 /// The most symbols a watchlist holds (and so the signal loop watches).
 pub const MAX_WATCHLIST: usize = 20;
@@ -15,9 +20,9 @@ pub struct SignalView {
     pub symbol: String,
     pub time_ms: i64,
     /// `long`/`short` only with out-of-sample evidence of an edge, else `flat`.
-    pub direction: &'static str,
-    /// The model's more likely side, shown as unproven when `direction` is flat.
-    pub lean: &'static str,
+    pub direction: Direction,
+    /// The model's more likely side (never flat), shown as unproven when `direction` is flat.
+    pub lean: Direction,
     pub probability: f64,
     pub p_up: f64,
     pub entry: f64,
@@ -46,14 +51,6 @@ pub struct CandleView {
     pub l: rust_decimal::Decimal,
     pub c: rust_decimal::Decimal,
     pub v: rust_decimal::Decimal,
-}
-
-fn direction(d: perpdesk_signal::SignalDirection) -> &'static str {
-    match d {
-        perpdesk_signal::SignalDirection::Long => "long",
-        perpdesk_signal::SignalDirection::Short => "short",
-        perpdesk_signal::SignalDirection::Flat => "flat",
-    }
 }
 
 impl Engine {
@@ -206,8 +203,12 @@ fn view(lp: &SignalLoop, s: &perpdesk_signal::Signal) -> SignalView {
         id: s.time.timestamp_millis(),
         symbol: s.symbol.clone(),
         time_ms: s.time.timestamp_millis(),
-        direction: direction(s.direction),
-        lean: if s.p_up >= 0.5 { "long" } else { "short" },
+        direction: s.direction.into(),
+        lean: if s.p_up >= 0.5 {
+            Direction::Long
+        } else {
+            Direction::Short
+        },
         probability: s.probability,
         p_up: s.p_up,
         entry: s.entry,

@@ -1,7 +1,11 @@
 //! Reads from the exchange: its clock, closed klines (paged, gap-free) and funding.
 
-// One module split by job: the parts share `signal_loop`'s imports and private items.
-use super::*;
+use chrono::{DateTime, Utc};
+use perpdesk_binance::Client;
+use perpdesk_core::{Candle, Interval, Symbol};
+use rust_decimal::prelude::ToPrimitive;
+
+use super::{SignalLoopError, interval_ms, utc};
 
 pub(super) async fn server_time(client: &Client) -> Result<i64, SignalLoopError> {
     client

@@ -1,7 +1,9 @@
 //! A signal as a stored row and back, whole, so a restart shows recent signals in full.
 
-// One module split by job: the parts share `signal_loop`'s imports and private items.
-use super::*;
+use perpdesk_core::{Interval, Symbol};
+use perpdesk_signal::{FEATURE_NAMES, Signal, SignalDirection};
+
+use super::{SignalLoopError, utc};
 
 /// The stored row keeps the whole signal (levels, lean, record) and its feature values in
 /// the `features` JSON, so a restart can show recent signals in full.

@@ -1,7 +1,23 @@
 //! One symbol's start: history, the out-of-sample evaluation (cached), the live model.
 
-// One module split by job: the parts share `signal_loop`'s imports and private items.
-use super::*;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use perpdesk_binance::Client;
+use perpdesk_core::{Interval, Symbol};
+use perpdesk_signal::backtest::FundingRates;
+use perpdesk_signal::signal::model_version;
+use perpdesk_signal::{
+    FEATURE_SET_VERSION, ModelCard, Ohlcv, Record, Signal, SignalError, evaluate_split_funding,
+    train_model,
+};
+use perpdesk_store::Store;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    KEEP_SIGNALS, SignalLoopConfig, SignalLoopError, StartupTiming, Watched, fetch_funding,
+    interval_ms, load_history, min_history, restored_signal, utc,
+};
 
 /// The cached result of one symbol's evaluation (a store setting).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,7 +1,20 @@
 //! One closed candle: append it, refresh funding, retrain when due, and signal it.
 
-// One module split by job: the parts share `signal_loop`'s imports and private items.
-use super::*;
+use std::sync::atomic::Ordering;
+
+use perpdesk_core::{Candle, Interval, Symbol};
+use perpdesk_signal::backtest::FundingRates;
+use perpdesk_signal::signal::model_version;
+use perpdesk_signal::{
+    ModelKind, Ohlcv, Signal, WARMUP, compute_features_with_funding, make_signal_with_record,
+    train_model,
+};
+
+use super::{
+    FEATURE_WINDOW, KEEP_SIGNALS, SignalLoop, SignalLoopError, Watched, fetch_funding,
+    stored_signal, strong,
+};
+use crate::AppEvent;
 
 impl SignalLoop {
     pub(super) async fn on_close(
@@ -177,21 +190,13 @@ impl SignalLoop {
         if fresh {
             self.0.events.emit(AppEvent::Signal {
                 symbol: symbol.to_string(),
-                direction: direction_name(signal.direction).to_owned(),
+                direction: signal.direction.into(),
                 probability: signal.probability,
                 time_ms: signal.time.timestamp_millis(),
                 strong: strong(&signal, self.0.config.strong_threshold),
             });
         }
         Ok(())
-    }
-}
-
-fn direction_name(d: SignalDirection) -> &'static str {
-    match d {
-        SignalDirection::Long => "long",
-        SignalDirection::Short => "short",
-        SignalDirection::Flat => "flat",
     }
 }
 

@@ -55,10 +55,20 @@ pub struct RecordView {
     pub benchmark_sharpe: f64,
     pub benchmark_max_drawdown: f64,
     pub benchmark_total_return: f64,
+    /// Years of daily returns the record has.
+    pub record_years: f64,
+    /// The annualised Sharpe the deflated test must clear (`SR₀`, from every trial counted).
+    pub dsr_bar: f64,
+    /// Years of record a 95% test needs at this Sharpe to show it above 0 (the minimum
+    /// track record length); `None`: never, the Sharpe is not above 0.
+    pub min_years_vs_zero: Option<f64>,
+    /// The same against the deflated bar `dsr_bar`; `None`: never, the Sharpe is below it.
+    pub min_years_vs_bar: Option<f64>,
 }
 
 impl RecordView {
     pub(super) fn of(v: &perpdesk_signal::edge::Verdict) -> Self {
+        let power = v.power();
         Self {
             edge: v.edge,
             reasons: v.reasons.clone(),
@@ -77,6 +87,10 @@ impl RecordView {
             benchmark_sharpe: v.benchmark.sharpe,
             benchmark_max_drawdown: v.benchmark.max_drawdown,
             benchmark_total_return: v.benchmark.total_return,
+            record_years: power.record_years,
+            dsr_bar: power.bar_sharpe,
+            min_years_vs_zero: power.years_vs_zero,
+            min_years_vs_bar: power.years_vs_bar,
         }
     }
 }

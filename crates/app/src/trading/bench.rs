@@ -1,7 +1,10 @@
 //! The in-process part of a click, exposed for the benches only.
 
-// One module split by job: the parts share `trading`'s imports and private helpers.
-use super::*;
+use chrono::{DateTime, Utc};
+use perpdesk_core::{OrderRequest, RiskContext, RiskLimits};
+
+use super::{Snapshot, Ticket, plan_ticket, symbol};
+use crate::{AppError, Engine};
 
 /// The in-process part of a click, read once for the benches (`benches/engine.rs`): the
 /// snapshot, limits and risk context that `place_order` reads from the exchange first.

@@ -1,13 +1,23 @@
 //! Closing: flattening one position or all of them (the kill switch), and canceling
 //! perpdesk's exit orders with a journalled record of each cancel.
 
-// One module split by job: the parts share `trading`'s imports and private helpers.
-use super::*;
+use perpdesk_binance::{ExchangeError, ExitOrder, OpenOrder, RejectKind};
+use perpdesk_core::journal::{Leg, client_order_id, ticket_id};
+use perpdesk_core::risk::approve_exit;
+use perpdesk_core::{
+    ClientOrderId, OrderKind, OrderRequest, OrderState, PositionSide, RiskLimits, Side, Symbol,
+    TicketOrigin,
+};
+use rust_decimal::Decimal;
+
+use super::{Execution, symbol};
+use crate::session::Session;
+use crate::{AppError, AppEvent, Engine};
 
 /// Set while a kill switch turned on while locked still has positions to close at unlock.
 const KILL_FLATTEN_PENDING: &str = "risk.kill_switch_flatten_pending";
 
-impl Engine {
+impl Execution {
     /// Closes one position at market with a journalled `Close` leg and cancels its TP/SL.
     pub(crate) async fn flatten(
         &self,
@@ -132,7 +142,9 @@ impl Engine {
         }
         Ok(())
     }
+}
 
+impl Engine {
     /// Closes a position from the UI.
     ///
     /// # Errors
@@ -145,7 +157,9 @@ impl Engine {
         let session = self.active_session().await?;
         let symbol = symbol(symbol_name)?;
         let _one_at_a_time = self.exec.lock().await;
-        self.flatten(&session, &symbol, position_side).await
+        self.execution
+            .flatten(&session, &symbol, position_side)
+            .await
     }
 
     /// Turns the kill switch on (flattening every position and canceling every open order
@@ -214,14 +228,16 @@ impl Engine {
         let _one_at_a_time = self.exec.lock().await;
         let positions = session.client.positions().await?;
         for p in &positions {
-            self.flatten(&session, &p.symbol, p.position_side).await?;
+            self.execution
+                .flatten(&session, &p.symbol, p.position_side)
+                .await?;
         }
         let open = session.client.open_orders().await?;
         for o in open.iter().filter(|o| {
             o.client_order_id
                 .starts_with(perpdesk_core::journal::CLIENT_ID_PREFIX)
         }) {
-            self.cancel_regular(&session, o).await?;
+            self.execution.cancel_regular(&session, o).await?;
         }
         Ok(positions.len())
     }

@@ -1,8 +1,20 @@
 //! Reconciliation: resolving what the journal does not know for sure after a timeout or a
 //! restart, and repairing protection (a missing stop is re-placed).
 
-// One module split by job: the parts share `trading`'s imports and private helpers.
-use super::*;
+use perpdesk_binance::{ExitKind, OrderReport};
+use perpdesk_core::journal::{Leg, client_order_id, parse_client_order_id, ticket_id};
+use perpdesk_core::risk::approve_exit;
+use perpdesk_core::{
+    OrderKind, OrderRequest, OrderState, PositionSide, RiskLimits, Side, Symbol, TicketOrigin,
+    WorkingType,
+};
+use perpdesk_store::JournalEntry;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::Execution;
+use crate::session::Session;
+use crate::{AppError, AppEvent, Engine};
 
 impl Engine {
     /// Resolves everything the journal does not know for sure, and repairs protection:
@@ -20,11 +32,26 @@ impl Engine {
     pub async fn reconcile(&self, account_id: i64) -> Result<ReconcileReport, AppError> {
         let session = self.session(account_id).await?;
         let _one_at_a_time = self.exec.lock().await;
+        // Read before the pass, not during it: execution holds no settings of its own.
+        let limits = self.risk_limits().await?;
+        self.execution.reconcile(&session, &limits).await
+    }
+}
+
+impl Execution {
+    /// One reconciliation pass over `session` (see [`Engine::reconcile`]); `limits` decide
+    /// whether a position without a stop gets one.
+    pub(super) async fn reconcile(
+        &self,
+        session: &Session,
+        limits: &RiskLimits,
+    ) -> Result<ReconcileReport, AppError> {
+        let account_id = session.account.id;
         let mut report = ReconcileReport::default();
         // 1. Look up every order whose fate is unknown.
         for e in self.store.journal_unresolved(account_id).await? {
             if e.state.needs_lookup() {
-                let state = self.look_up(&session, &e).await?;
+                let state = self.look_up(session, &e).await?;
                 report.looked_up += 1;
                 tracing::info!(order = %e.request.client_order_id, %state, "reconciled by lookup");
             }
@@ -40,7 +67,7 @@ impl Engine {
             let listed = open_orders.iter().any(|o| o.client_order_id == id)
                 || open_exits.iter().any(|a| a.client_id == id);
             if !listed {
-                self.look_up(&session, &e).await?;
+                self.look_up(session, &e).await?;
                 report.looked_up += 1;
             }
         }
@@ -51,7 +78,7 @@ impl Engine {
                 .iter()
                 .any(|p| p.symbol == *s && p.position_side == ps)
         };
-        let now = self.now(Some(&session));
+        let now = self.now(Some(session));
         for e in self.store.journal_unresolved(account_id).await? {
             let Some((ticket, leg, _)) = parse_client_order_id(&e.request.client_order_id) else {
                 continue;
@@ -75,14 +102,14 @@ impl Engine {
                     let waiting = matches!(entry_state, Some(OrderState::New));
                     if filled && is_open(&e.request.symbol, e.request.position_side) {
                         let sent = match approve_exit(e.request.clone()) {
-                            Ok(exit) => self.send(&session, &exit, leg).await,
+                            Ok(exit) => self.send(session, &exit, leg).await,
                             Err(refusal) => Err(AppError::Risk(refusal)),
                         };
                         match sent {
                             Ok(_) => report.placed += 1,
                             Err(err) if leg == Leg::StopLoss => {
                                 tracing::error!(error = %err, "stop-loss refused on reconcile; closing");
-                                self.flatten(&session, &e.request.symbol, e.request.position_side)
+                                self.flatten(session, &e.request.symbol, e.request.position_side)
                                     .await?;
                                 report.flattened += 1;
                             }
@@ -120,11 +147,10 @@ impl Engine {
                 .iter()
                 .any(|p| p.symbol == a.symbol && p.position_side == a.position_side);
             if ours && a.close_position && !open {
-                self.cancel_algo(&session, a).await?;
+                self.cancel_algo(session, a).await?;
                 report.orphans_canceled += 1;
             }
         }
-        let limits = self.risk_limits().await?;
         if limits.require_stop_loss {
             for p in &positions {
                 let ps = p.position_side;
@@ -135,7 +161,7 @@ impl Engine {
                         && a.awaiting_trigger
                 });
                 if !has_stop {
-                    self.replace_stop(&session, p, &limits).await?;
+                    self.replace_stop(session, p, limits).await?;
                     report.stops_replaced += 1;
                 }
             }

@@ -1,10 +1,17 @@
 //! Sending: the one path an order leaves perpdesk by (journalled and approved first), the
 //! protection of a filled entry, and the margin settings an entry needs.
 
-// One module split by job: the parts share `trading`'s imports and private helpers.
-use super::*;
+use chrono::{DateTime, Utc};
+use perpdesk_binance::{ExchangeError, OrderReport};
+use perpdesk_core::journal::Leg;
+use perpdesk_core::{MarginType, OrderRequest, OrderState, RiskApproved, Symbol};
 
-impl Engine {
+use super::Execution;
+use crate::engine::lock;
+use crate::session::Session;
+use crate::{AppError, AppEvent};
+
+impl Execution {
     /// Places the stop-loss and take-profit of a filled entry; closes the position if the
     /// stop-loss cannot be placed.
     pub(super) async fn protect(

@@ -40,9 +40,11 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
         ["BTCUSDT", "ETHUSDT"],
         "what the paper exchange lists"
     );
-    // A step per symbol's history and one for the study, each reported in order.
-    assert_eq!(steps.first(), Some(&(0, 3)));
-    assert_eq!(steps.last(), Some(&(3, 3)));
+    // A step per symbol's history, one per symbol's 1h model walk-forward and one for the
+    // study, each reported in order.
+    assert_eq!(steps.first(), Some(&(0, 5)));
+    assert!(steps.contains(&(4, 5)), "the models' steps: {steps:?}");
+    assert_eq!(steps.last(), Some(&(5, 5)));
     assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0));
     assert!(
         events
@@ -56,10 +58,24 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
     let ids: Vec<&str> = report.families.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(
         ids.len(),
-        9,
-        "every rule family and both pooled models of the shipped file: {ids:?}"
+        11,
+        "every rule family, both pooled models and both 1h models of the shipped file: {ids:?}"
     );
     assert!(ids.contains(&"pooled_4h") && ids.contains(&"pooled_daily"));
+    // The 1h model families: each symbol's walk-forward as one book, deciding every hour,
+    // with the Brier skill of their forecasts, judged like every family.
+    for id in ["model_1h_logistic", "model_1h_gbdt"] {
+        let f = report
+            .families
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("{id} is not in the app's study: {ids:?}"));
+        assert_eq!(f.horizon_days, 1.0 / 24.0, "{id}");
+        assert!(f.verdict.brier.is_some(), "{id} has no Brier skill");
+        assert!(f.verdict.activity.trades > 0, "{id} never traded");
+        assert!(f.trial_id.contains(&format!("/{id}/")), "{}", f.trial_id);
+        assert_eq!(f.latest.len(), 2, "{id}: a signal per symbol");
+    }
     let strategy = perpdesk_app::study::shipped_strategy().expect("shipped");
     assert_eq!(strategy.strategy.version, "2");
     assert_eq!(report.strategy.sha256, strategy.sha256);
@@ -80,6 +96,18 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
     }
     let view = engine.study_view().await.expect("view");
     assert_eq!(view.state, "ready");
+    // Each row says how long a record at its Sharpe would have to be, from its own verdict.
+    for (row, f) in view.families.iter().zip(&report.families) {
+        let p = f.verdict.power();
+        assert_eq!(row.id, f.id);
+        assert_eq!(row.record.record_years, p.record_years);
+        assert_eq!(row.record.dsr_bar, f.verdict.deflated.expected_max_sharpe);
+        assert_eq!(row.record.min_years_vs_zero, p.years_vs_zero, "{}", f.id);
+        assert_eq!(row.record.min_years_vs_bar, p.years_vs_bar, "{}", f.id);
+        if f.verdict.strategy.sharpe <= 0.0 {
+            assert_eq!(row.record.min_years_vs_zero, None, "{}: never", f.id);
+        }
+    }
     let portfolio = view.portfolio.as_ref().expect("portfolio");
     assert!(portfolio.flat && portfolio.members.is_empty() && portfolio.record.is_none());
     let basket = view.basket.as_ref().expect("basket");
@@ -95,7 +123,7 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
 
     // A restart on the same day reads the cached report instead of computing it.
     drop(engine);
-    let engine = engine_with(start_sim().await, Some(db)).await;
+    let engine = engine_with(start_sim().await, Some(db.clone())).await;
     let mut rx = engine.events().subscribe();
     let cached = engine.ensure_study().await.expect("cached study");
     // (Floats read back from JSON may differ in the last bit, so the identity is compared.)
@@ -115,6 +143,35 @@ async fn studies_the_listed_symbols_once_a_day_and_shows_every_family_flat() {
             .any(|e| matches!(e, AppEvent::StudyProgress { .. })),
         "a cached study fetches nothing: {events:?}"
     );
+
+    // A report cached before the 1h model families (no format) and one that no longer parses
+    // are only caches: the study is made again, with every family, instead of failing.
+    drop(engine);
+    let store = perpdesk_store::Store::open(&db).await.expect("store");
+    let mut old: serde_json::Value = store
+        .setting("signal.study")
+        .await
+        .expect("read the cache")
+        .expect("the cached study");
+    assert_eq!(old["format"], perpdesk_app::study::CACHE_FORMAT);
+    old.as_object_mut().expect("an object").remove("format");
+    let unreadable = serde_json::json!({"sha256": 1});
+    for stale in [old, unreadable] {
+        store
+            .put_setting("signal.study", &stale, chrono::Utc::now())
+            .await
+            .expect("write the cache");
+        let engine = engine_with(start_sim().await, Some(db.clone())).await;
+        let mut rx = engine.events().subscribe();
+        let again = engine.ensure_study().await.expect("made again");
+        assert_eq!(again.families.len(), 11, "{stale}");
+        assert!(
+            drain(&mut rx)
+                .iter()
+                .any(|e| matches!(e, AppEvent::StudyProgress { .. })),
+            "the stale cache {stale} was used"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,10 +179,15 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
     let engine = engine_with(start_sim().await, None).await;
     engine.ensure_study().await.expect("study");
     let rows = engine.family_signals("BTCUSDT").await.expect("rows");
-    assert_eq!(rows.len(), 9, "every family of strategy v2 has a row");
-    // The pooled models are judged by the same verdict and shown flat with its reasons.
-    for id in ["pooled_4h", "pooled_daily"] {
-        let row = rows.iter().find(|r| r.family == id).expect("pooled row");
+    assert_eq!(rows.len(), 11, "every family of strategy v2 has a row");
+    // The pooled and 1h models are judged by the same verdict and shown flat with its reasons.
+    for id in [
+        "pooled_4h",
+        "pooled_daily",
+        "model_1h_logistic",
+        "model_1h_gbdt",
+    ] {
+        let row = rows.iter().find(|r| r.family == id).expect("model row");
         assert_eq!(row.direction, "flat", "{id}");
         assert!(!row.record.edge && !row.record.reasons.is_empty(), "{id}");
     }
@@ -134,6 +196,15 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
         four.next_decision_ms - four.time_ms,
         4 * 3_600_000,
         "the 4h model decides at every 4h close"
+    );
+    let hourly = rows
+        .iter()
+        .find(|r| r.family == "model_1h_logistic")
+        .expect("1h");
+    assert_eq!(
+        hourly.next_decision_ms - hourly.time_ms,
+        3_600_000,
+        "a 1h model decides at every hourly close"
     );
     // Its bars have a volatility, so a held 4h position has a size and a stop like a daily one.
     assert!(

@@ -521,9 +521,19 @@ fn tables(r: &StudyReport) -> String {
         "trials counted for the deflated Sharpe: N = {} (Sharpe mean {:.3}, variance {:.4})",
         r.trials.n, r.trials.sharpe_mean, r.trials.sharpe_variance
     );
+    if let Some(f) = r.families.first() {
+        let p = f.verdict.power();
+        let _ = writeln!(
+            o,
+            "deflated bar SR0 = {:.2}; record {:.1} years of days; yrs>0 and yrs>SR0: years of record a {:.0}% test needs at each Sharpe (minimum track record, Bailey & López de Prado 2012)",
+            p.bar_sharpe,
+            p.record_years,
+            p.confidence * 100.0
+        );
+    }
     let _ = writeln!(
         o,
-        "\n{:<22} {:>7} {:>17} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>6}  flat because",
+        "\n{:<22} {:>7} {:>17} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>6}  flat because",
         "family",
         "Sharpe",
         "90% interval",
@@ -533,9 +543,13 @@ fn tables(r: &StudyReport) -> String {
         "DSR p",
         "basket",
         "trades",
+        "yrs>0",
+        "yrs>SR0",
         "edge"
     );
+    let years = |y: Option<f64>| y.map_or_else(|| "never".to_string(), |y| format!("{y:.1}"));
     let row = |o: &mut String, name: &str, v: &perpdesk_signal::edge::Verdict| {
+        let power = v.power();
         let reasons: Vec<String> = v
             .reasons
             .iter()
@@ -547,7 +561,7 @@ fn tables(r: &StudyReport) -> String {
             .collect();
         let _ = writeln!(
             o,
-            "{:<22} {:>7.2} {:>17} {:>8} {:>9.1} {:>7.1} {:>7.3} {:>7.2} {:>7} {:>6}  {}",
+            "{:<22} {:>7.2} {:>17} {:>8} {:>9.1} {:>7.1} {:>7.3} {:>7.2} {:>7} {:>7} {:>7} {:>6}  {}",
             name,
             v.strategy.sharpe,
             format!("[{:.2}, {:.2}]", v.interval.lower, v.interval.upper),
@@ -557,6 +571,8 @@ fn tables(r: &StudyReport) -> String {
             v.deflated.p_value,
             v.benchmark.sharpe,
             v.activity.trades,
+            years(power.years_vs_zero),
+            years(power.years_vs_bar),
             if v.edge { "yes" } else { "no" },
             reasons.join(", ")
         );

@@ -20,6 +20,18 @@
 //!
 //! `N` and `V` come from the trial log ([`super::trials`]), which records every configuration
 //! ever evaluated; with one trial `SR₀ = 0` and the DSR is the PSR against 0.
+//!
+//! The **minimum track record length** (Bailey & López de Prado 2012, "The Sharpe ratio
+//! efficient frontier") turns the PSR around: how many returns a record at the observed `SR`
+//! (same skewness and kurtosis) needs before the PSR against `SR*` reaches a confidence
+//! `1 − α`:
+//!
+//! ```text
+//! MinTRL = 1 + (1 − γ₃·SR + (γ₄ − 1)/4 · SR²) · (Z₁₋α / (SR − SR*))²      (SR > SR*)
+//! ```
+//!
+//! and never when `SR ≤ SR*`. It says how far a record is from the test, in time, which the
+//! p-value alone does not: with ~2.5 years of days no plausible Sharpe clears a bar of 4.
 
 use serde::{Deserialize, Serialize};
 
@@ -158,6 +170,29 @@ pub fn probabilistic_sharpe(
     normal_cdf((sharpe - benchmark) * ((n - 1) as f64).sqrt() / var.sqrt())
 }
 
+/// The minimum track record length: how many returns (in the units of `sharpe`, e.g. days)
+/// a record at the per-period `sharpe`, with the given skewness and (non-excess) kurtosis,
+/// needs for the probabilistic Sharpe against `benchmark` to reach `confidence`. `None`
+/// means never: the Sharpe is at or below the benchmark (or a number is not finite).
+pub fn min_track_record(
+    sharpe: f64,
+    benchmark: f64,
+    skewness: f64,
+    kurtosis: f64,
+    confidence: f64,
+) -> Option<f64> {
+    let edge = sharpe - benchmark;
+    // Written as what is usable, so a NaN anywhere means never.
+    let usable = edge > 0.0 && confidence > 0.0 && confidence < 1.0;
+    if !usable {
+        return None;
+    }
+    // The same floor as the PSR, so the two stay each other's inverse.
+    let var = (1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe * sharpe).max(1e-12);
+    let n = 1.0 + var * (normal_quantile(confidence) / edge).powi(2);
+    n.is_finite().then_some(n)
+}
+
 /// The deflated Sharpe ratio of `daily` net returns after the trials of `trials`.
 ///
 /// # Errors
@@ -207,6 +242,49 @@ mod tests {
         assert!((expected_max_sharpe(100, 1.0) - 2.531).abs() < 0.001);
         assert_eq!(expected_max_sharpe(1, 1.0), 0.0);
         assert!(expected_max_sharpe(1000, 0.25) > expected_max_sharpe(100, 0.25));
+    }
+
+    #[test]
+    fn the_minimum_track_record_follows_the_papers_formula() {
+        // By hand: annual Sharpe 0.71 → 0.71/√365 = 0.0371628 a day, skew −0.5, kurtosis 6:
+        // 1 + (1 + 0.5·0.0371628 + 5/4·0.0371628²)·(1.6448536/0.0371628)² = 1,999.77 days,
+        // 5.48 years, against 0 at 95%.
+        let sr = 0.71 / DAYS_PER_YEAR.sqrt();
+        let n = min_track_record(sr, 0.0, -0.5, 6.0, 0.95).expect("a positive Sharpe");
+        assert!((n - 1_999.766).abs() < 0.01, "{n}");
+        // Against a bar of 0.5 a year only the excess counts: 22,848.6 days, 62.6 years.
+        let bar = min_track_record(sr, 0.5 / DAYS_PER_YEAR.sqrt(), -0.5, 6.0, 0.95)
+            .expect("above the bar");
+        assert!((bar - 22_848.57).abs() < 0.1, "{bar}");
+        // Normal returns at an annual Sharpe of 1.95: 262.06 days.
+        let normal =
+            min_track_record(1.95 / DAYS_PER_YEAR.sqrt(), 0.0, 0.0, 3.0, 0.95).expect("positive");
+        assert!((normal - 262.056).abs() < 0.01, "{normal}");
+        // At or below the bar no record is ever long enough.
+        assert_eq!(min_track_record(sr, sr, 0.0, 3.0, 0.95), None);
+        assert_eq!(min_track_record(-sr, 0.0, 0.0, 3.0, 0.95), None);
+        assert_eq!(min_track_record(f64::NAN, 0.0, 0.0, 3.0, 0.95), None);
+    }
+
+    #[test]
+    fn a_record_of_the_minimum_length_reaches_the_confidence() {
+        for (sr, bar, skew, kurt) in [
+            (0.05, 0.0, 0.0, 3.0),
+            (0.08, 0.02, -1.2, 9.0),
+            (0.03, -0.01, 0.7, 4.5),
+        ] {
+            let n = min_track_record(sr, bar, skew, kurt, 0.95).expect("above the bar");
+            // PSR with √(n − 1) is continuous in n: at the minimum length it is the confidence.
+            let var = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr;
+            let z = (sr - bar) * (n - 1.0).sqrt() / var.sqrt();
+            assert!(
+                (normal_cdf(z) - 0.95).abs() < 1e-6,
+                "{sr} {bar}: {}",
+                normal_cdf(z)
+            );
+            let longer = n.ceil() as usize + 1;
+            assert!(probabilistic_sharpe(sr, bar, longer, skew, kurt) > 0.95);
+        }
     }
 
     #[test]

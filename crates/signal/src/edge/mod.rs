@@ -21,9 +21,9 @@ pub mod verdict;
 
 pub use book::{Book, Costs, Simulation, daily, episodes, simulate};
 pub use bootstrap::{SharpeInterval, mean_block_length, sharpe_interval};
-pub use dsr::{Dsr, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe};
+pub use dsr::{Dsr, deflated_sharpe, expected_max_sharpe, min_track_record, probabilistic_sharpe};
 pub use null::{Activity, NullReport, permute_episodes, random_timing};
 pub use rng::SplitMix64;
 pub use stats::{DAYS_PER_YEAR, Stats, sharpe, stats};
 pub use trials::{Trial, TrialKind, TrialLog, TrialSummary, Window};
-pub use verdict::{BookSummary, EdgeTest, FlatReason, Verdict, daily_net};
+pub use verdict::{BookSummary, EdgeTest, FlatReason, Power, Verdict, daily_net};

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::book::{Book, daily, simulate};
 use super::bootstrap::{SharpeInterval, sharpe_interval};
-use super::dsr::{Dsr, deflated_sharpe};
+use super::dsr::{Dsr, deflated_sharpe, min_track_record};
 use super::null::{NullReport, bars_per_year, random_timing};
 use super::stats::{DAYS_PER_YEAR, Stats, stats};
 use super::trials::TrialSummary;
@@ -137,6 +137,50 @@ pub struct Verdict {
     pub deflated: Dsr,
     /// Brier skill of the forecasts behind the strategy, when they are probabilities.
     pub brier: Option<BrierSkill>,
+}
+
+/// How far a record is from the test in time: the minimum track record length (Bailey &
+/// López de Prado 2012) at the observed daily Sharpe, skewness and kurtosis, at the test's
+/// confidence (`1 −` [`EdgeTest::max_dsr_p`]), against 0 and against the deflated bar `SR₀`.
+/// Derived from a verdict's numbers; it decides nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Power {
+    /// Confidence of the one-sided test the years are for (0.95).
+    pub confidence: f64,
+    /// Years of daily returns the record has.
+    pub record_years: f64,
+    /// The annualised Sharpe the deflated test must clear (`SR₀`).
+    pub bar_sharpe: f64,
+    /// Years of record needed to show the Sharpe above 0; `None`: never (Sharpe ≤ 0).
+    pub years_vs_zero: Option<f64>,
+    /// Years of record needed to show the Sharpe above `SR₀`; `None`: never (Sharpe ≤ `SR₀`).
+    pub years_vs_bar: Option<f64>,
+}
+
+impl Verdict {
+    /// The minimum track record lengths of this record (see [`Power`]).
+    pub fn power(&self) -> Power {
+        let per_day = DAYS_PER_YEAR.sqrt();
+        let s = &self.strategy;
+        let confidence = 1.0 - self.test.max_dsr_p;
+        let years = |bar: f64| {
+            min_track_record(
+                s.sharpe / per_day,
+                bar / per_day,
+                s.skewness,
+                s.kurtosis,
+                confidence,
+            )
+            .map(|days| days / DAYS_PER_YEAR)
+        };
+        Power {
+            confidence,
+            record_years: s.days as f64 / DAYS_PER_YEAR,
+            bar_sharpe: self.deflated.expected_max_sharpe,
+            years_vs_zero: years(0.0),
+            years_vs_bar: years(self.deflated.expected_max_sharpe),
+        }
+    }
 }
 
 /// Simulates a book and compounds its net returns into UTC days.

@@ -333,6 +333,23 @@ fn a_strategy_that_peeks_at_tomorrow_is_judged_edge() {
     print_verdict("the same with the shipped log", &now);
     assert!(shipped_trials().sharpe_variance > 1.0);
     assert_eq!(now.reasons, vec![FlatReason::NotSignificantAfterTrials]);
+    // Said in time: this record is long enough to show its Sharpe above 0 at 95% (it passes
+    // the 4-trial test), and no record at this Sharpe is ever long enough for the shipped
+    // log's bar, which is above it.
+    let (before, after) = (v.power(), now.power());
+    assert_eq!(after.confidence, 0.95);
+    assert_eq!(after.record_years, now.strategy.days as f64 / 365.0);
+    assert_eq!(after.bar_sharpe, now.deflated.expected_max_sharpe);
+    assert!(now.strategy.sharpe < after.bar_sharpe, "{:?}", after);
+    assert_eq!(after.years_vs_bar, None);
+    let needed = after.years_vs_zero.expect("a positive Sharpe");
+    assert!(needed < after.record_years, "{after:?}");
+    assert_eq!(before.years_vs_zero, after.years_vs_zero);
+    let to_bar = before.years_vs_bar.expect("above the 4-trial bar");
+    assert!(
+        to_bar > needed && to_bar < before.record_years,
+        "{before:?}"
+    );
 }
 
 #[test]

@@ -127,6 +127,23 @@ fn backtest_is_bit_for_bit_reproducible_on_any_symbol_set() {
     ] {
         assert!(text.contains(word), "{word} missing from:\n{text}");
     }
+    // Each row says how many years of record a 95% test needs at its Sharpe, against 0 and
+    // against the deflated bar.
+    assert!(text.contains("minimum track record"), "{text}");
+    let years = |y: Option<f64>| y.map_or_else(|| "never".to_string(), |y| format!("{y:.1}"));
+    for f in &r.families {
+        let p = f.verdict.power();
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{:<22} ", f.id)))
+            .unwrap_or_else(|| panic!("no row of {} in:\n{text}", f.id));
+        let expected = format!(
+            " {:>7} {:>7} ",
+            years(p.years_vs_zero),
+            years(p.years_vs_bar)
+        );
+        assert!(row.contains(&expected), "{expected:?} not in {row:?}");
+    }
 }
 
 #[test]

@@ -4,21 +4,26 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::Parser;
-use perpdesk_sim::exchange::{Exchange, Permissions, Slippage};
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
+use clap::{Parser, ValueEnum};
+use perpdesk_sim::exchange::{Exchange, Permissions, Slippage, Snapshot};
+use perpdesk_sim::market::{ClockMode, DEFAULT_START_OFFSET_MS, MarketData, SimClock};
 use perpdesk_sim::server::{Shared, serve};
 use rust_decimal::Decimal;
 
 /// A local exchange speaking the Binance USDⓈ-M futures contract (REST under /fapi, the key
 /// check under /sapi), replaying real historical candles. Point any Binance USDⓈ-M client at
-/// `http://<listen>` and sign with one of the accounts below. Clients must sync their clock to
-/// `GET /fapi/v1/time` (the replay clock), as they would with Binance.
-///
-/// Example:
-///   perpdesk-sim --data ../shared/data --account demo:demosecret:10000 --speed 60
+/// `http://<listen>` and sign with one of the accounts below. By default the server speaks
+/// this machine's time and the candles are moved to happen now (--time wall), so clients
+/// sign with their own clock as they do against Binance.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about)]
+#[command(
+    version,
+    about,
+    long_about,
+    after_help = "Examples:\n  \
+        perpdesk-sim --data ../shared/data --account demo:demosecret:10000\n  \
+        perpdesk-sim --data ../shared/data --account demo:demosecret:10000 --time replay --speed 60"
+)]
 struct Args {
     /// Address to listen on. Only loopback addresses are accepted: the admin endpoints are for
     /// this machine only (they also need the admin token and a loopback Host).
@@ -34,15 +39,27 @@ struct Args {
     /// that can withdraw (to test that clients refuse it).
     #[arg(long = "account")]
     accounts: Vec<String>,
-    /// Replay speed: 1 is real time, 60 plays an hour per minute.
+    /// Which time the server speaks. `wall` (the default, because third-party clients have
+    /// no clock-offset option and sign with their machine's time): server time is this
+    /// machine's clock, and every time of the data is moved by the same whole number of weeks
+    /// (so candles stay on their interval, funding on its hours, days on their weekdays) so
+    /// that the --start-ms moment of the data plays this week, at its weekday and time of day;
+    /// the market then runs in real time, and klines, funding, orders, trades, income and
+    /// stream events all carry current dates. `replay`: server time is the data's own dates
+    /// (years back), at --speed or --manual; a client must sync its clock to
+    /// `GET /fapi/v1/time`.
+    #[arg(long, value_enum, default_value_t = TimeMode::Wall)]
+    time: TimeMode,
+    /// Replay speed (--time replay): 1 is real time, 60 plays an hour per minute.
     #[arg(long, default_value_t = 1.0, conflicts_with = "manual")]
     speed: f64,
-    /// Stand the clock still; move it with POST /admin/clock {"advanceMs": N} (with the admin
-    /// token header).
+    /// Stand the clock still (--time replay); move it with POST /admin/clock
+    /// {"advanceMs": N} (with the admin token header).
     #[arg(long)]
     manual: bool,
-    /// Replay start, UTC milliseconds (default: 30 days into the data, or where a saved
-    /// --state left off).
+    /// The moment of the data, UTC milliseconds, where the replay starts (--time replay) or
+    /// that plays this week (--time wall). Default: 30 days into the data, so klines have
+    /// history behind them; a saved --state resumes where it left off instead.
     #[arg(long)]
     start_ms: Option<i64>,
     /// Keep the exchange's state (accounts, positions, orders, trades, income, clock) in this
@@ -65,6 +82,65 @@ struct Args {
     /// token is made at every start.
     #[arg(long)]
     admin_token_file: Option<PathBuf>,
+}
+
+/// Which clock the server speaks (see `--time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TimeMode {
+    /// This machine's clock, the market shifted by whole weeks to happen now.
+    Wall,
+    /// The data's own dates, at --speed or --manual.
+    Replay,
+}
+
+/// The exchange and its clock in wall time: the market shifted by the weeks a saved state
+/// was shifted by (its times are on that calendar), or by the weeks that bring `anchor` of
+/// the data to this week.
+fn wall_time(
+    market: MarketData,
+    saved: Option<&std::path::Path>,
+    anchor: Option<i64>,
+) -> Result<(Exchange, SimClock)> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let snapshot = saved.map(Snapshot::read).transpose()?;
+    let weeks = match &snapshot {
+        Some(_) if anchor.is_some() => {
+            bail!("--start-ms cannot move a saved state in wall time: its times are fixed")
+        }
+        Some(s) => s.shift_weeks,
+        None => MarketData::wall_shift_weeks(
+            anchor.unwrap_or(market.start_ms().saturating_add(DEFAULT_START_OFFSET_MS)),
+            now,
+        ),
+    };
+    let market = market
+        .shifted_weeks(weeks)
+        .context("moving the data to now")?;
+    if !(market.start_ms()..=market.end_ms()).contains(&now) {
+        let date = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms).map_or(ms.to_string(), |d| d.to_rfc3339())
+        };
+        bail!(
+            "in wall time the data, shifted {weeks} weeks, spans {} to {}, which does not hold \
+             now ({}): --start-ms is outside the data, the data ends within a week of it, or \
+             --state was saved in replay time (use --time replay)",
+            date(market.start_ms()),
+            date(market.end_ms()),
+            date(now)
+        );
+    }
+    tracing::info!(
+        weeks,
+        data_now_ms = now - weeks * perpdesk_sim::market::WEEK_MS,
+        "wall time: the data is shifted to play now"
+    );
+    let clock = SimClock::wall(market.start_ms(), market.end_ms());
+    let exchange = match snapshot {
+        Some(s) => Exchange::from_snapshot(market, s)
+            .map_err(|reason| anyhow::anyhow!("--state: {reason}"))?,
+        None => Exchange::new(market, clock.now_ms()),
+    };
+    Ok((exchange, clock))
 }
 
 /// Hands the admin token to whoever started the sim: into `file` (owner-only on Unix) or
@@ -130,6 +206,9 @@ async fn main() -> Result<()> {
             args.listen
         );
     }
+    if args.time == TimeMode::Wall && (args.manual || args.speed != 1.0) {
+        bail!("--speed and --manual move a replay clock: add --time replay");
+    }
     let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
     let market = MarketData::load_dir(&args.data, &symbols)
         .with_context(|| format!("loading {}", args.data.display()))?;
@@ -140,13 +219,17 @@ async fn main() -> Result<()> {
     };
     let (min_ms, max_ms) = (market.start_ms(), market.end_ms());
     let saved = args.state.as_deref().filter(|p| p.exists());
-    let (mut exchange, clock) = if let Some(path) = saved {
+    let (mut exchange, clock) = if args.time == TimeMode::Wall {
+        wall_time(market, saved, args.start_ms)?
+    } else if let Some(path) = saved {
         let exchange = Exchange::load(market, path)?;
         let start = args.start_ms.unwrap_or_else(|| exchange.clock_ms());
         tracing::info!(path = %path.display(), clock_ms = start, "resuming a saved state");
         (exchange, SimClock::new(mode, start, min_ms, max_ms))
     } else {
-        let start = args.start_ms.unwrap_or(min_ms + 30 * 86_400_000);
+        let start = args
+            .start_ms
+            .unwrap_or(min_ms.saturating_add(DEFAULT_START_OFFSET_MS));
         let clock = SimClock::new(mode, start, min_ms, max_ms);
         (Exchange::new(market, clock.now_ms()), clock)
     };

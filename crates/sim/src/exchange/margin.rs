@@ -604,14 +604,17 @@ impl Exchange {
         }
     }
 
-    /// `GET /fapi/v1/income`: rows from `start` (inclusive), oldest first, at most `limit`.
+    /// `GET /fapi/v1/income`: rows in the query's window (the last 7 days without one) of its
+    /// symbol and type, oldest first, at most `limit`.
     pub fn income(&mut self, acct: usize, req: &Income, now: i64) -> Vec<&IncomeRow> {
         self.advance(now);
+        let (start, end) = req.window(now);
         self.accounts[acct]
             .income
             .iter()
             .filter(|r| {
-                r.time >= req.start
+                (start..=end).contains(&r.time)
+                    && req.symbol.as_deref().is_none_or(|s| s == r.symbol)
                     && req
                         .income_type
                         .as_deref()

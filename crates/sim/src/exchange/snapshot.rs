@@ -91,6 +91,11 @@ pub struct Snapshot {
     pub next_id: i64,
     /// The replay time the exchange has processed up to: where the clock resumes.
     pub clock_ms: i64,
+    /// The weeks the market data was shifted by (`MarketData::shifted_weeks`; 0 in replay
+    /// time). Every time in the state is on that shifted calendar, so the state only fits a
+    /// market shifted alike; files written before the shift existed read as 0.
+    #[serde(default)]
+    pub shift_weeks: i64,
 }
 
 /// The snapshot format this build writes and reads.
@@ -131,6 +136,7 @@ impl Exchange {
             accounts: self.accounts.clone(),
             next_id: self.next_id,
             clock_ms: self.processed_to,
+            shift_weeks: self.market.shift_weeks(),
         }
     }
 
@@ -138,12 +144,24 @@ impl Exchange {
     ///
     /// # Errors
     /// A message when the snapshot is of another version or inconsistent (an open-order
-    /// index out of range, an order on a symbol `market` does not list).
+    /// index out of range, an order on a symbol `market` does not list, a market shifted
+    /// by other weeks than the state's times).
     pub fn from_snapshot(market: MarketData, snapshot: Snapshot) -> Result<Self, String> {
         if snapshot.version != SNAPSHOT_VERSION {
             return Err(format!(
                 "version {} (this build reads {SNAPSHOT_VERSION})",
                 snapshot.version
+            ));
+        }
+        if snapshot.shift_weeks != market.shift_weeks() {
+            let time = |weeks: i64| match weeks {
+                0 => "replay time".to_string(),
+                n => format!("wall time, the data shifted {n} weeks"),
+            };
+            return Err(format!(
+                "saved in {}, but the market is in {}",
+                time(snapshot.shift_weeks),
+                time(market.shift_weeks())
             ));
         }
         for a in &snapshot.accounts {
@@ -228,16 +246,29 @@ impl Exchange {
     /// [`StateError::Io`] when unreadable, [`StateError::Format`] when it is not a snapshot
     /// of this version or does not fit `market`.
     pub fn load(market: MarketData, path: &std::path::Path) -> Result<Self, StateError> {
+        let snapshot = Snapshot::read(path)?;
+        Self::from_snapshot(market, snapshot).map_err(|reason| StateError::Format {
+            path: path.to_owned(),
+            reason,
+        })
+    }
+}
+
+impl Snapshot {
+    /// Reads a state written by [`Exchange::save`] without a market (to learn, for one, the
+    /// weeks its market was shifted by before loading it).
+    ///
+    /// # Errors
+    /// [`StateError::Io`] when unreadable, [`StateError::Format`] when it is not JSON of a
+    /// snapshot.
+    pub fn read(path: &std::path::Path) -> Result<Snapshot, StateError> {
         let bytes = std::fs::read(path).map_err(|source| StateError::Io {
             path: path.to_owned(),
             source,
         })?;
-        let format = |reason: String| StateError::Format {
+        serde_json::from_slice(&bytes).map_err(|e| StateError::Format {
             path: path.to_owned(),
-            reason,
-        };
-        let snapshot: Snapshot =
-            serde_json::from_slice(&bytes).map_err(|e| format(e.to_string()))?;
-        Self::from_snapshot(market, snapshot).map_err(format)
+            reason: e.to_string(),
+        })
     }
 }

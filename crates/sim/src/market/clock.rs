@@ -1,4 +1,5 @@
-//! The simulation clock: the exchange's notion of "now" (served as `serverTime`).
+//! The simulation clock: the exchange's notion of "now" (served as `serverTime`): manual,
+//! accelerated, or the wall clock over a market shifted to play now.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -39,6 +40,9 @@ pub enum ClockError {
     /// An accelerated clock needs a finite, positive speed.
     #[error("invalid clock speed {0}")]
     BadSpeed(f64),
+    /// A wall clock is the machine's time: it cannot be moved or switched.
+    #[error("the clock is the wall clock; it cannot be moved or switched")]
+    Wall,
 }
 
 #[derive(Debug)]
@@ -46,6 +50,15 @@ struct State {
     mode: ClockMode,
     origin_sim_ms: i64,
     origin_real: Instant,
+    /// `Some(last time handed out)` for a wall clock ([`SimClock::wall`]), `None` otherwise.
+    wall: Option<i64>,
+}
+
+/// The machine's UTC time in ms.
+fn system_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    // A machine set before 1970 has no sensible "now"; the data's clamp takes over.
+    since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Thread-safe simulated clock bounded to the replay data.
@@ -79,10 +92,37 @@ impl SimClock {
                 mode,
                 origin_sim_ms: start_ms.clamp(min_ms, max_ms),
                 origin_real: Instant::now(),
+                wall: None,
             }),
             min_ms,
             max_ms,
         }
+    }
+
+    /// A clock that reads the machine's UTC time (clamped into `[min_ms, max_ms]`), for a
+    /// market shifted to play now (`MarketData::shifted_weeks`): server time is then what a
+    /// client's own clock says, as on Binance.
+    ///
+    /// It reads the system clock rather than counting from a start, because a monotonic count
+    /// stops while a laptop sleeps and every signed request would then fail with -1021. It never
+    /// goes backwards (an NTP step back repeats the last time until the clock passes it),
+    /// because the exchange's processing must not.
+    pub fn wall(min_ms: i64, max_ms: i64) -> SimClock {
+        SimClock {
+            state: Mutex::new(State {
+                mode: ClockMode::RealTime,
+                origin_sim_ms: min_ms,
+                origin_real: Instant::now(),
+                wall: Some(i64::MIN),
+            }),
+            min_ms,
+            max_ms: max_ms.max(min_ms),
+        }
+    }
+
+    /// True for a clock made by [`SimClock::wall`].
+    pub fn is_wall(&self) -> bool {
+        self.lock().wall.is_some()
     }
 
     /// A clock over `[min_ms, max_ms]` starting [`DEFAULT_START_OFFSET_MS`] after `min_ms`.
@@ -103,7 +143,12 @@ impl SimClock {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn now_locked(&self, st: &State) -> i64 {
+    fn now_locked(&self, st: &mut State) -> i64 {
+        if let Some(last) = st.wall {
+            let t = system_ms().clamp(self.min_ms, self.max_ms).max(last);
+            st.wall = Some(t);
+            return t;
+        }
         let t = match st.mode.speed() {
             None => st.origin_sim_ms,
             Some(speed) => {
@@ -118,8 +163,8 @@ impl SimClock {
 
     /// Current simulated time, UTC ms, within `[min_ms, max_ms]`.
     pub fn now_ms(&self) -> i64 {
-        let st = self.lock();
-        self.now_locked(&st)
+        let mut st = self.lock();
+        self.now_locked(&mut st)
     }
 
     /// Moves a manual clock forward by `ms` (clamped at `max_ms`).
@@ -140,14 +185,19 @@ impl SimClock {
 
     /// Jumps to `ms` (clamped into range) in any mode; a running clock continues from there.
     /// Going backwards is allowed (the engine must cope, e.g. by ignoring non-forward steps).
+    /// A wall clock refuses ([`ClockError::Wall`]).
     pub fn set(&self, ms: i64) -> Result<(), ClockError> {
         let mut st = self.lock();
+        if st.wall.is_some() {
+            return Err(ClockError::Wall);
+        }
         st.origin_sim_ms = ms.clamp(self.min_ms, self.max_ms);
         st.origin_real = Instant::now();
         Ok(())
     }
 
-    /// Switches mode, continuing from the current simulated time.
+    /// Switches mode, continuing from the current simulated time. A wall clock refuses
+    /// ([`ClockError::Wall`]).
     pub fn set_mode(&self, mode: ClockMode) -> Result<(), ClockError> {
         if let Some(s) = mode.speed()
             && !(s.is_finite() && s > 0.0)
@@ -155,7 +205,10 @@ impl SimClock {
             return Err(ClockError::BadSpeed(s));
         }
         let mut st = self.lock();
-        let now = self.now_locked(&st);
+        if st.wall.is_some() {
+            return Err(ClockError::Wall);
+        }
+        let now = self.now_locked(&mut st);
         st.origin_sim_ms = now;
         st.origin_real = Instant::now();
         st.mode = mode;
@@ -241,6 +294,24 @@ mod tests {
         let t = c.now_ms();
         c.advance(5).unwrap();
         assert_eq!(c.now_ms(), (t + 5).min(100));
+    }
+
+    #[test]
+    fn a_wall_clock_reads_the_system_time_and_cannot_be_moved() {
+        let c = SimClock::wall(0, i64::MAX / 2);
+        let before = system_ms();
+        let t = c.now_ms();
+        let after = system_ms();
+        assert!((before..=after).contains(&t), "{before} <= {t} <= {after}");
+        assert!(c.is_wall());
+        assert_eq!(c.speed(), 1.0);
+        assert_eq!(c.advance(1), Err(ClockError::NotManual));
+        assert_eq!(c.set(0), Err(ClockError::Wall));
+        assert_eq!(c.set_mode(ClockMode::Manual), Err(ClockError::Wall));
+        assert!(c.now_ms() >= t, "never backwards");
+        let ended = SimClock::wall(0, 1_000);
+        assert_eq!(ended.now_ms(), 1_000, "clamped at the end of the data");
+        assert!(!SimClock::new(ClockMode::RealTime, 0, 0, 10).is_wall());
     }
 
     #[test]

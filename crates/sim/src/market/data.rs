@@ -120,6 +120,12 @@ pub enum DataError {
         /// The symbol.
         symbol: String,
     },
+    /// Moving the data by this many weeks would take its times out of range.
+    #[error("cannot shift the market data by {weeks} weeks: its times would leave the range")]
+    Shift {
+        /// The weeks asked for.
+        weeks: i64,
+    },
     /// Two symbols of one market have the same name.
     #[error("symbol {symbol} is listed twice")]
     DuplicateSymbol {

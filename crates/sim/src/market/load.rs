@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 
 use super::data::{CandleRow, DataError, FundingRow, load_candles, load_funding};
 use super::path::{SCALE, Series, SeriesSet, to_units};
-use super::replay::{HOUR_MS, MarketData, SymbolMarket};
+use super::replay::{DAY_MS, HOUR_MS, MarketData, SymbolMarket};
 use super::symbols::SymbolSpec;
+
+/// A week in ms: the unit of [`MarketData::shifted_weeks`].
+pub const WEEK_MS: i64 = 7 * DAY_MS;
 
 /// The folder beside the main data that holds the wide universe (gzip CSV), if present.
 pub const WIDE_DIR: &str = "wide";
@@ -409,7 +412,62 @@ impl MarketData {
             symbols,
             start_ms,
             end_ms,
+            shift_weeks: 0,
         })
+    }
+
+    /// The whole weeks that move `anchor_ms` of the data into the week ending at `now_ms`:
+    /// shifted by them, the data's `anchor_ms + k weeks` is at most a week before `now_ms`, at
+    /// the anchor's weekday and time of day plus however far into the week `now_ms` is.
+    pub fn wall_shift_weeks(anchor_ms: i64, now_ms: i64) -> i64 {
+        now_ms.saturating_sub(anchor_ms).div_euclid(WEEK_MS)
+    }
+
+    /// This market with every time moved `weeks` weeks later (earlier when negative): candles,
+    /// mark prices, funding times, listing and onboard dates. Whole weeks keep every kline
+    /// interval up to 1d aligned, the funding hours (00/08/16 UTC, or a file's own) on their
+    /// hours and each day on its weekday, so the replay looks like a market happening at
+    /// the shifted dates. Shifts add up; [`MarketData::shift_weeks`] tells the total.
+    ///
+    /// # Errors
+    /// [`DataError::Shift`] when a shifted time would leave the range of UTC milliseconds.
+    pub fn shifted_weeks(mut self, weeks: i64) -> Result<MarketData, DataError> {
+        let too_far = || DataError::Shift { weeks };
+        let ms = weeks.checked_mul(WEEK_MS).ok_or_else(too_far)?;
+        // Data times stay within a few thousand years of 1970: a shift that keeps the span
+        // inside ±2^60 ms keeps every sum below in range.
+        const FAR: i64 = 1 << 60;
+        let inside = |t: i64| {
+            t.checked_add(ms)
+                .filter(|t| t.abs() < FAR)
+                .ok_or_else(too_far)
+        };
+        inside(self.start_ms)?;
+        inside(self.end_ms)?;
+        for s in &mut self.symbols {
+            let sets = std::iter::once(&mut s.trade).chain(s.mark.as_mut());
+            for series in sets.flat_map(|set| set.series.iter_mut()) {
+                series.start_ms = inside(series.start_ms)?;
+                series.use_from = inside(series.use_from)?;
+                series.use_to = inside(series.use_to)?;
+            }
+            for f in &mut s.funding {
+                f.funding_time_ms = inside(f.funding_time_ms)?;
+            }
+            s.start_ms = inside(s.start_ms)?;
+            s.end_ms = inside(s.end_ms)?;
+            s.spec.onboard_date_ms = inside(s.spec.onboard_date_ms)?;
+        }
+        self.start_ms = inside(self.start_ms)?;
+        self.end_ms = inside(self.end_ms)?;
+        self.shift_weeks = self.shift_weeks.checked_add(weeks).ok_or_else(too_far)?;
+        Ok(self)
+    }
+
+    /// The weeks [`MarketData::shifted_weeks`] moved this market by; 0 for the data's own
+    /// dates (replay time).
+    pub fn shift_weeks(&self) -> i64 {
+        self.shift_weeks
     }
 }
 
@@ -556,6 +614,75 @@ mod tests {
         assert_eq!(vol, r.volume);
         assert_eq!(ks.iter().map(|k| k.high).max().unwrap(), r.high);
         assert_eq!(ks.iter().map(|k| k.low).min().unwrap(), r.low);
+    }
+
+    #[test]
+    fn a_market_shifted_by_weeks_plays_the_same_path_at_the_later_dates() {
+        let m = market();
+        let weeks = MarketData::wall_shift_weeks(T2021 + 30 * DAY_MS, 1_765_000_000_000);
+        let s = m.clone().shifted_weeks(weeks).expect("in range");
+        let ms = weeks * WEEK_MS;
+        assert_eq!(s.shift_weeks(), weeks);
+        let anchor = T2021 + 30 * DAY_MS + ms;
+        assert!(anchor <= 1_765_000_000_000 && 1_765_000_000_000 - anchor < WEEK_MS);
+        assert_eq!(
+            (s.start_ms(), s.end_ms()),
+            (m.start_ms() + ms, m.end_ms() + ms)
+        );
+        let t = T2021 + 200 * DAY_MS + 1_234_567;
+        for sym in ["BTCUSDT", "ETHUSDT"] {
+            assert_eq!(s.last_price(sym, t + ms), m.last_price(sym, t));
+            assert_eq!(s.mark_price(sym, t + ms), m.mark_price(sym, t));
+            assert_eq!(
+                s.price_range(sym, t + ms, t + ms + HOUR_MS),
+                m.price_range(sym, t, t + HOUR_MS)
+            );
+            assert_eq!(
+                s.next_funding_time_of(sym, t + ms),
+                m.next_funding_time_of(sym, t) + ms
+            );
+            let f = m.next_funding_time_of(sym, t);
+            assert_eq!(s.funding_rate(sym, f + ms), m.funding_rate(sym, f));
+            assert_eq!(
+                s.spec(sym).unwrap().onboard_date_ms,
+                m.spec(sym).unwrap().onboard_date_ms + ms
+            );
+            for iv in ["1m", "15m", "1h", "4h", "1d"] {
+                let a = m.klines(sym, iv, None, None, 50, t).unwrap();
+                let b = s.klines(sym, iv, None, None, 50, t + ms).unwrap();
+                let moved: Vec<(i64, i64)> = a
+                    .iter()
+                    .map(|k| (k.open_time + ms, k.close_time + ms))
+                    .collect();
+                assert_eq!(
+                    b.iter()
+                        .map(|k| (k.open_time, k.close_time))
+                        .collect::<Vec<_>>(),
+                    moved
+                );
+                assert_eq!(
+                    b.iter().map(|k| k.close).collect::<Vec<_>>(),
+                    a.iter().map(|k| k.close).collect::<Vec<_>>()
+                );
+            }
+        }
+        // Before the shifted data there is nothing, as before a listing on Binance.
+        let before = s.start_ms() - 10 * DAY_MS;
+        let none = s.klines(
+            "BTCUSDT",
+            "1h",
+            Some(before),
+            Some(before + DAY_MS),
+            10,
+            anchor,
+        );
+        assert_eq!(none, Ok(vec![]));
+        let from_start = s
+            .klines("BTCUSDT", "1h", Some(before), None, 2, anchor)
+            .unwrap();
+        assert_eq!(from_start[0].open_time, s.start_ms());
+        let err = s.shifted_weeks(i64::MAX / WEEK_MS).unwrap_err();
+        assert!(matches!(err, DataError::Shift { .. }), "{err}");
     }
 
     #[test]

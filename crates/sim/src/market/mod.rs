@@ -19,7 +19,7 @@ mod path;
 pub mod replay;
 pub mod symbols;
 #[cfg(test)]
-mod test_data;
+pub(crate) mod test_data;
 
 pub use clock::{ClockError, ClockMode, DEFAULT_START_OFFSET_MS, SimClock};
 pub use data::{
@@ -27,6 +27,6 @@ pub use data::{
 };
 pub use depth::{Book, Level};
 pub use klines::{KlineError, KlineRow, Ticker24h, interval_ms};
-pub use load::{WIDE_DIR, available_symbols};
+pub use load::{WEEK_MS, WIDE_DIR, available_symbols};
 pub use replay::{DEFAULT_FUNDING_RATE, FUNDING_INTERVAL_MS, MarketData, next_funding_time};
 pub use symbols::{Bracket, SymbolSpec};

@@ -43,6 +43,8 @@ pub struct MarketData {
     pub(super) symbols: Vec<SymbolMarket>,
     pub(super) start_ms: i64,
     pub(super) end_ms: i64,
+    /// Whole weeks every time of the data was moved by (`MarketData::shifted_weeks`).
+    pub(super) shift_weeks: i64,
 }
 
 impl MarketData {

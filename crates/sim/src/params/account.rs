@@ -92,16 +92,24 @@ impl SetPositionMode {
     }
 }
 
-/// `GET /fapi/v1/income`: rows from `startTime` (inclusive), oldest first.
+/// `GET /fapi/v1/income`: rows between `startTime` and `endTime` (both inclusive), oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Income {
-    /// `startTime` (0 without it).
-    pub start: i64,
+    /// `symbol`: only that symbol's rows (symbol-less rows such as transfers are left out).
+    pub symbol: Option<String>,
+    /// `startTime`, if sent.
+    pub start: Option<i64>,
+    /// `endTime`, if sent.
+    pub end: Option<i64>,
     /// `incomeType`, or every type.
     pub income_type: Option<String>,
     /// At most this many (default 100, at most 1000).
     pub limit: usize,
 }
+
+/// With neither `startTime` nor `endTime`, Binance returns the last 7 days (CONTRACT.md,
+/// `GET /fapi/v1/income`).
+pub const INCOME_DEFAULT_WINDOW_MS: i64 = 7 * 86_400_000;
 
 impl Income {
     /// Parses the query.
@@ -110,10 +118,20 @@ impl Income {
     /// -1130 for a malformed number.
     pub fn parse(p: &Params) -> Result<Self, ApiError> {
         Ok(Self {
-            start: p.int("startTime")?.unwrap_or(0),
+            symbol: p.get("symbol").map(str::to_owned),
+            start: p.int("startTime")?,
+            end: p.int("endTime")?,
             income_type: p.get("incomeType").map(str::to_owned),
             limit: p.clamped_limit(100, 1000)?,
         })
+    }
+
+    /// The inclusive window of row times the query asks for at `now`.
+    pub fn window(&self, now: i64) -> (i64, i64) {
+        match (self.start, self.end) {
+            (None, None) => (now - INCOME_DEFAULT_WINDOW_MS, now),
+            (start, end) => (start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX)),
+        }
     }
 }
 

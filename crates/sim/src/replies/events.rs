@@ -138,6 +138,28 @@ pub fn ticker_24hr(t: &Ticker24h, now: i64) -> Value {
     })
 }
 
+/// The `24hrMiniTicker` event: the 24 h ticker's prices and volumes only.
+pub fn mini_ticker(t: &Ticker24h, now: i64) -> Value {
+    json!({
+        "e": "24hrMiniTicker", "E": now, "s": t.symbol, "c": dec(t.last), "o": dec(t.open),
+        "h": dec(t.high), "l": dec(t.low), "v": dec(t.volume), "q": dec(t.quote_volume),
+    })
+}
+
+/// The `trade` event of one fill, from its `ORDER_TRADE_UPDATE`; `None` for any other event
+/// (the accounts' fills are the only trades this exchange prints, see [`agg_trade`]).
+pub fn trade(update: &Value) -> Option<Value> {
+    let o = &update["o"];
+    if update["e"] != "ORDER_TRADE_UPDATE" || o["x"] != "TRADE" {
+        return None;
+    }
+    let buyer_maker = (o["S"] == "BUY") == o["m"].as_bool()?;
+    Some(json!({
+        "e": "trade", "E": update["E"], "T": o["T"], "s": o["s"], "t": o["t"], "p": o["L"],
+        "q": o["l"], "X": "MARKET", "m": buyer_maker,
+    }))
+}
+
 /// The `aggTrade` event of one fill, from its `ORDER_TRADE_UPDATE`; `None` for any other
 /// event. The replayed candles carry no trade tape, so the accounts' own fills are the only
 /// trades this exchange prints: one fill is one aggregate (`a` = `f` = `l` = its trade id).

@@ -1,6 +1,7 @@
 //! Rate limits: request weight per IP and minute (429, then a 418 ban for clients that keep
 //! going) and new orders per account in 10-second and 1-minute windows (429 -1015 past
-//! either), both on the wall clock as Binance counts them.
+//! either), both on the wall clock as Binance counts them. The ban's end is told in server
+//! time, the clock a client syncs to.
 
 use axum::http::Method;
 
@@ -57,14 +58,18 @@ pub(super) type Refusal = (ApiError, Option<i64>);
 /// Counts weight per wall-clock minute; 429 above the limit, 418 for clients that keep going.
 pub(super) fn charge(shared: &Shared, weight: u32) -> Result<u32, Refusal> {
     let now = wall_ms();
+    let (server, speed) = (shared.clock.now_ms(), shared.clock.speed());
     let mut l = shared
         .limits
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if l.banned_until > now {
+        // The ban runs out in wall time; a running replay clock covers `speed` times as much
+        // by then (in wall time mode the two are the same).
+        let left = (l.banned_until - now) as f64 * speed;
+        let until = server.saturating_add(left.ceil() as i64);
         let msg = format!(
-            "Way too many requests; IP banned until {}. Please use the websocket for live updates to avoid bans.",
-            l.banned_until
+            "Way too many requests; IP banned until {until}. Please use the websocket for live updates to avoid bans."
         );
         return Err((
             ApiError {

@@ -102,6 +102,21 @@ fn error(code: i64, msg: &str, id: &Value) -> Value {
     }
 }
 
+/// Whether `id` may correlate a request with its reply: null, an unsigned integer (the futures
+/// docs' form) or a string of at most 36 letters, digits and hyphens. Binance's own SDK for
+/// USDⓈ-M futures (`binance-sdk-derivatives-trading-usds-futures`) sends a UUID string, and
+/// Binance's newer stream docs accept "alphanumeric string; max length 36".
+fn valid_id(id: &Value) -> bool {
+    match id {
+        Value::Null => true,
+        Value::Number(n) => n.is_u64(),
+        Value::String(s) => {
+            s.len() <= 36 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        }
+        _ => false,
+    }
+}
+
 fn parse(text: &str) -> Result<(Value, Method), Value> {
     let v: Value = serde_json::from_str(text)
         .map_err(|e| error(3, &format!("Invalid JSON: {e}"), &Value::Null))?;
@@ -113,10 +128,10 @@ fn parse(text: &str) -> Result<(Value, Method), Value> {
         ));
     };
     let id = obj.get("id").cloned().unwrap_or(Value::Null);
-    if !(id.is_null() || id.is_u64()) {
+    if !valid_id(&id) {
         return Err(error(
             2,
-            "Invalid request: request ID must be an unsigned integer",
+            "Invalid request: request ID must be an unsigned integer or a string of at most 36 characters",
             &Value::Null,
         ));
     }

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::book::{self, BookStream, DiffState};
 use super::control::{MAX_STREAMS, Subscriptions};
 use crate::error::ApiError;
 use crate::replies::events as reply;
@@ -25,7 +26,7 @@ pub enum Route {
     Legacy,
 }
 
-/// One market stream the simulator serves; all of them are `/market`-class.
+/// One market-data stream the simulator serves: `/market`-class unless [`Self::is_public`].
 #[derive(Debug, Clone)]
 enum MarketStream {
     Kline {
@@ -46,10 +47,42 @@ enum MarketStream {
     },
     /// `!ticker@arr`: every listed symbol's 24 h ticker, pushed every 1000 ms.
     AllTickers,
+    /// `<symbol>@miniTicker`: the 24 h ticker's prices and volumes, pushed every 2 s (ccxt's
+    /// `watchTicker` on USDⓈ-M).
+    MiniTicker {
+        symbol: String,
+    },
+    /// `!miniTicker@arr`: every listed symbol's mini ticker, pushed every 1000 ms.
+    AllMiniTickers,
     /// `<symbol>@aggTrade`: pushed as fills happen, not on the tick.
     AggTrade {
         symbol: String,
     },
+    /// `/public`: `<symbol>@trade`, pushed as fills happen.
+    Trade {
+        symbol: String,
+    },
+    /// `/public`: the book ticker and depth streams.
+    Book {
+        symbol: String,
+        stream: BookStream,
+    },
+}
+
+impl MarketStream {
+    /// Whether it belongs to the `/public` (high-frequency) class.
+    fn is_public(&self) -> bool {
+        matches!(self, MarketStream::Trade { .. } | MarketStream::Book { .. })
+    }
+
+    /// Whether a connection on `route` delivers it: the market class only on `/market`, the
+    /// public class on `/public` and the legacy routes.
+    fn delivered_on(&self, route: Route) -> bool {
+        match route {
+            Route::Market => !self.is_public(),
+            Route::Public | Route::Legacy => self.is_public(),
+        }
+    }
 }
 
 fn known_symbol(s: &Shared, symbol: &str) -> bool {
@@ -67,6 +100,7 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
         "!markPrice@arr" => Some(MarketStream::AllMarkPrices { every_ms: 3_000 }),
         "!markPrice@arr@1s" => Some(MarketStream::AllMarkPrices { every_ms: 1_000 }),
         "!ticker@arr" => Some(MarketStream::AllTickers),
+        "!miniTicker@arr" => Some(MarketStream::AllMiniTickers),
         _ => None,
     };
     if let Some(stream) = all {
@@ -98,20 +132,28 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
                 every_ms: 1_000,
             },
             "ticker" => MarketStream::Ticker { symbol },
+            "trade" => MarketStream::Trade { symbol },
+            "miniTicker" => MarketStream::MiniTicker { symbol },
             "aggTrade" => MarketStream::AggTrade { symbol },
-            _ => return Err(format!("stream `{name}` is not served by perpdesk-sim")),
+            _ => match BookStream::parse(kind) {
+                Some(stream) => MarketStream::Book { symbol, stream },
+                None => return Err(format!("stream `{name}` is not served by perpdesk-sim")),
+            },
         }
     };
     on_market(route, name, stream)
 }
 
 fn on_market(route: Route, name: &str, stream: MarketStream) -> Result<MarketStream, String> {
-    if route == Route::Public {
-        return Err(format!(
+    match (route, stream.is_public()) {
+        (Route::Public, false) => Err(format!(
             "stream `{name}` is served on the /market route, not /public"
-        ));
+        )),
+        (Route::Market, true) => Err(format!(
+            "stream `{name}` is served on the /public route, not /market"
+        )),
+        _ => Ok(stream),
     }
-    Ok(stream)
 }
 
 /// The streams named in a URL (`a/b/c`); ccxt's `/market/ws/<n>` puts a connection counter
@@ -241,36 +283,44 @@ async fn run(
     // Binance pushes kline updates every 250 ms and mark price every 1 or 3 s.
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut elapsed_ms: u64 = 0;
+    // Each diff-depth subscription's last event, by stream name.
+    let mut diffs: HashMap<String, DiffState> = HashMap::new();
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if route == Route::Market {
-                    let now = s.clock.now_ms();
-                    for (name, stream) in &subs.items {
-                        let Some(data) = event(&s, stream, now, elapsed_ms) else { continue };
-                        if socket.send(Message::Text(subs.frame(name, data).into())).await.is_err() {
-                            return;
-                        }
+                let now = s.clock.now_ms();
+                diffs.retain(|name, _| subs.items.iter().any(|(n, _)| n == name));
+                for (name, stream) in &subs.items {
+                    if !stream.delivered_on(route) {
+                        continue;
+                    }
+                    let state = diff_state(&s, &mut diffs, name, stream, now);
+                    let Some(data) = event(&s, stream, state, now, elapsed_ms) else { continue };
+                    if socket.send(Message::Text(subs.frame(name, data).into())).await.is_err() {
+                        return;
                     }
                 }
                 elapsed_ms += 250;
             }
             fill = fills.recv() => match fill {
-                Ok((_, update)) if route == Route::Market => {
-                    let Some(trade) = reply::agg_trade(&update) else { continue };
+                Ok((_, update)) => {
+                    let prints = [reply::agg_trade(&update), reply::trade(&update)];
                     for (name, stream) in &subs.items {
-                        if matches!(stream, MarketStream::AggTrade { symbol } if trade["s"] == symbol.as_str())
-                            && socket.send(Message::Text(subs.frame(name, trade.clone()).into())).await.is_err()
-                        {
+                        let print = match stream {
+                            MarketStream::AggTrade { symbol } => prints[0].as_ref().filter(|t| t["s"] == symbol.as_str()),
+                            MarketStream::Trade { symbol } => prints[1].as_ref().filter(|t| t["s"] == symbol.as_str()),
+                            _ => None,
+                        };
+                        let Some(print) = print.filter(|_| stream.delivered_on(route)) else { continue };
+                        if socket.send(Message::Text(subs.frame(name, print.clone()).into())).await.is_err() {
                             return;
                         }
                     }
                 }
-                Ok(_) => {}
                 // A slow reader lost trades; Binance would drop it, so close and let it
-                // resubscribe. Without an aggTrade subscription nothing was lost.
+                // resubscribe. Without a trade subscription nothing was lost.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    if subs.items.iter().any(|(_, m)| matches!(m, MarketStream::AggTrade { .. })) {
+                    if subs.items.iter().any(|(_, m)| matches!(m, MarketStream::AggTrade { .. } | MarketStream::Trade { .. })) {
                         let _ = socket.send(Message::Close(None)).await;
                         return;
                     }
@@ -297,15 +347,48 @@ async fn run(
     }
 }
 
-fn event(s: &Shared, stream: &MarketStream, now: i64, elapsed_ms: u64) -> Option<Value> {
+/// A diff-depth subscription's state, made on its first tick (its first event follows on the
+/// next one); `None` for any other stream.
+fn diff_state<'a>(
+    s: &Shared,
+    diffs: &'a mut HashMap<String, DiffState>,
+    name: &str,
+    stream: &MarketStream,
+    now: i64,
+) -> Option<&'a mut DiffState> {
+    let MarketStream::Book {
+        symbol,
+        stream: BookStream::Diff { .. },
+    } = stream
+    else {
+        return None;
+    };
+    Some(diffs.entry(name.to_owned()).or_insert_with(|| {
+        let ex = s
+            .exchange
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        DiffState::new(&ex.market, symbol, now)
+    }))
+}
+
+fn event(
+    s: &Shared,
+    stream: &MarketStream,
+    diff: Option<&mut DiffState>,
+    now: i64,
+    elapsed_ms: u64,
+) -> Option<Value> {
     let every_ms = match stream {
         MarketStream::Kline { .. } => 250,
         MarketStream::MarkPrice { every_ms, .. } | MarketStream::AllMarkPrices { every_ms } => {
             *every_ms
         }
         MarketStream::Ticker { .. } => 500,
-        MarketStream::AllTickers => 1_000,
-        MarketStream::AggTrade { .. } => return None,
+        MarketStream::AllTickers | MarketStream::AllMiniTickers => 1_000,
+        MarketStream::MiniTicker { .. } => 2_000,
+        MarketStream::Book { stream, .. } => stream.every_ms(),
+        MarketStream::AggTrade { .. } | MarketStream::Trade { .. } => return None,
     };
     if !elapsed_ms.is_multiple_of(every_ms) {
         return None;
@@ -316,7 +399,16 @@ fn event(s: &Shared, stream: &MarketStream, now: i64, elapsed_ms: u64) -> Option
         MarketStream::Ticker { symbol } => ticker_event(s, symbol, now),
         MarketStream::AllMarkPrices { .. } => every_symbol(s, now, |sym| mark_event(s, sym, now)),
         MarketStream::AllTickers => every_symbol(s, now, |sym| ticker_event(s, sym, now)),
-        MarketStream::AggTrade { .. } => None,
+        MarketStream::MiniTicker { symbol } => mini_ticker_event(s, symbol, now),
+        MarketStream::AllMiniTickers => every_symbol(s, now, |sym| mini_ticker_event(s, sym, now)),
+        MarketStream::Book { symbol, stream } => {
+            let ex = s
+                .exchange
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            book::event(&ex.market, symbol, stream, diff, now)
+        }
+        MarketStream::AggTrade { .. } | MarketStream::Trade { .. } => None,
     }
 }
 
@@ -341,6 +433,14 @@ fn ticker_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     Some(reply::ticker_24hr(&ex.market.ticker_24h(symbol, now)?, now))
+}
+
+fn mini_ticker_event(s: &Shared, symbol: &str, now: i64) -> Option<Value> {
+    let ex = s
+        .exchange
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some(reply::mini_ticker(&ex.market.ticker_24h(symbol, now)?, now))
 }
 
 fn kline_event(s: &Shared, symbol: &str, interval: &str, now: i64) -> Option<Value> {

@@ -8,11 +8,13 @@
 //! - Every connection takes live `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` /
 //!   `SET_PROPERTY` / `GET_PROPERTY` messages and answers each with its `id`; a refused request
 //!   changes no subscription.
-//! - Only `/market` delivers the market class (the simulator serves no `/public`-class stream):
-//!   the legacy routes accept market names and stay silent, as Binance's do since the split;
-//!   `/public` refuses them, since Binance never delivers them there.
+//! - Only `/market` delivers the market class; `/public` and the legacy routes deliver the
+//!   public class (book ticker, depth, trades: `book`). The legacy routes accept market names
+//!   and stay silent, as Binance's do since the split; `/public` refuses market names and
+//!   `/market` public ones, since the two classes cannot share a connection.
 //! - A client's Close frame is answered with a Close frame before the socket ends.
 
+mod book;
 mod control;
 mod market;
 mod private;

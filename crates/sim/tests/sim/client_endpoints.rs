@@ -386,3 +386,74 @@ async fn a_gtd_order_rests_until_its_date_and_then_expires() {
     assert_eq!(expired["o"]["f"], "GTD");
     assert_eq!(expired["o"]["gtd"].as_i64(), Some(until));
 }
+
+/// CONTRACT.md 4, `GET /fapi/v1/income`: `symbol` keeps that symbol's rows only (a transfer has
+/// none), `startTime`/`endTime` bound the rows inclusively, and with neither the last 7 days
+/// are returned (the official connector's `get_income_history(symbol=…)` found the transfer
+/// and every symbol's rows before).
+#[tokio::test]
+async fn income_is_filtered_by_symbol_and_window_and_defaults_to_the_last_seven_days() {
+    let sim = support::start().await;
+    let (rest, _) = support::rest(&sim, KEY, SECRET);
+    let market = |side: &str| {
+        vec![
+            ("symbol", "BTCUSDT".to_owned()),
+            ("side", side.to_owned()),
+            ("type", "MARKET".to_owned()),
+            ("quantity", "0.010".to_owned()),
+        ]
+    };
+    // The transfer is stamped when the account is made; trade a second later.
+    sim.shared.clock.advance(1_000).expect("clock");
+    let opened = sim.shared.clock.now_ms();
+    place(&rest, &market("BUY")).await;
+    let types = |rows: &Value| -> Vec<(String, String)> {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["incomeType"].as_str().expect("type").to_owned(),
+                    r["symbol"].as_str().expect("symbol").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = call(&rest, Get, "/fapi/v1/income", &[]).await.expect("all");
+    assert_eq!(
+        types(&all),
+        [("TRANSFER", ""), ("COMMISSION", "BTCUSDT")].map(|(t, s)| (t.to_owned(), s.to_owned())),
+        "{all}"
+    );
+    let btc = call(&rest, Get, "/fapi/v1/income", &[("symbol", "BTCUSDT")])
+        .await
+        .expect("btc");
+    assert_eq!(
+        types(&btc),
+        [("COMMISSION".to_owned(), "BTCUSDT".to_owned())]
+    );
+    let eth = call(&rest, Get, "/fapi/v1/income", &[("symbol", "ETHUSDT")])
+        .await
+        .expect("eth");
+    assert_eq!(eth, serde_json::json!([]));
+    let before = (opened - 1).to_string();
+    let until_open = call(&rest, Get, "/fapi/v1/income", &[("endTime", &before)])
+        .await
+        .expect("until open");
+    assert_eq!(types(&until_open), [("TRANSFER".to_owned(), String::new())]);
+
+    sim.shared.clock.advance(8 * 86_400_000).expect("clock");
+    let recent = call(&rest, Get, "/fapi/v1/income", &[("incomeType", "TRANSFER")])
+        .await
+        .expect("recent");
+    assert_eq!(recent, serde_json::json!([]), "older than 7 days");
+    let since = call(
+        &rest,
+        Get,
+        "/fapi/v1/income",
+        &[("startTime", "0"), ("incomeType", "TRANSFER")],
+    )
+    .await
+    .expect("since 0");
+    assert_eq!(types(&since), [("TRANSFER".to_owned(), String::new())]);
+}

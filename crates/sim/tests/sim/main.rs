@@ -26,5 +26,6 @@ mod streams;
 mod support;
 mod ticker;
 mod universe;
+mod wall_time;
 mod weights;
 mod ws_routes;

@@ -3,6 +3,7 @@
 //! "Stream rules", §6.2 market payloads). The subscription messages follow Binance's "Live
 //! Subscribing/Unsubscribing" docs, which the contract notes do not cover.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -154,14 +155,22 @@ async fn bad_control_messages_get_binance_error_replies_and_change_nothing() {
             .expect("msg")
             .contains("LIST_SUBSCRIPTIONS")
     );
-    ws.send(json!({"method": "LIST_SUBSCRIPTIONS", "id": "x"}))
+    // An id is an unsigned integer or a short string (Binance's own SDK sends a UUID); a
+    // longer string, a negative number or an object is refused.
+    let uuid = "f6414197-5904-497d-a5f6-19f44a87ca2a";
+    ws.send(json!({"method": "LIST_SUBSCRIPTIONS", "id": uuid}))
         .await;
-    let v = ws.next_json().await;
-    assert_eq!(v["code"], 2);
-    assert!(
-        v["msg"].as_str().expect("msg").contains("unsigned integer"),
-        "{v}"
-    );
+    assert_eq!(ws.next_json().await, json!({"result": [], "id": uuid}));
+    for bad in [json!(format!("{uuid}0")), json!(-1), json!({"n": 1})] {
+        ws.send(json!({"method": "LIST_SUBSCRIPTIONS", "id": bad}))
+            .await;
+        let v = ws.next_json().await;
+        assert_eq!(v["code"], 2, "{bad}: {v}");
+        assert!(
+            v["msg"].as_str().expect("msg").contains("unsigned integer"),
+            "{v}"
+        );
+    }
     ws.send(json!({"params": [], "id": 8})).await;
     assert_eq!(ws.next_json().await["code"], 2);
 
@@ -314,6 +323,139 @@ async fn the_public_route_refuses_market_class_streams() {
     );
 }
 
+/// The `/public` class over the synthetic book (CONTRACT.md §0, the URL split): a REST
+/// snapshot plus the diff events after it, applied as Binance's "manage a local order book"
+/// steps say, is the REST book at the last event; the book ticker and partial depth are its
+/// top; `/market` refuses the class and the legacy route delivers it.
+#[tokio::test]
+async fn a_rest_snapshot_plus_the_depth_diffs_is_the_book_and_the_public_class_flows() {
+    let sim = support::start().await;
+    let mut ws = Ws::connect(&sim, "/public/stream").await;
+    assert_eq!(
+        ws.request(
+            "SUBSCRIBE",
+            json!([
+                "btcusdt@depth",
+                "btcusdt@bookTicker",
+                "btcusdt@depth5@500ms"
+            ]),
+            1
+        )
+        .await,
+        json!({"result": null, "id": 1})
+    );
+    let rest_book = |v: &Value| -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let side = |s: &Value| {
+            s.as_array()
+                .expect("levels")
+                .iter()
+                .map(|l| {
+                    (
+                        l[0].as_str().expect("p").to_owned(),
+                        l[1].as_str().expect("q").to_owned(),
+                    )
+                })
+                .collect()
+        };
+        (side(&v["bids"]), side(&v["asks"]))
+    };
+    let depth = || async {
+        let body = reqwest::get(format!(
+            "{}/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+            sim.url()
+        ))
+        .await
+        .expect("REST depth")
+        .text()
+        .await
+        .expect("body");
+        serde_json::from_str::<Value>(&body).expect("JSON")
+    };
+    // The diff subscription starts on the connection's first tick after it, the tick that
+    // also sends the first book ticker: wait for that, then take the snapshot.
+    while ws.next_json().await["stream"] != "btcusdt@bookTicker" {}
+    sim.shared.clock.advance(250).expect("clock");
+    let snapshot = depth().await;
+    let last_update_id = snapshot["lastUpdateId"].as_i64().expect("lastUpdateId");
+    let (mut bids, mut asks) = rest_book(&snapshot);
+    let apply = |book: &mut BTreeMap<String, String>, side: &Value| {
+        for l in side.as_array().expect("levels") {
+            let (p, q) = (
+                l[0].as_str().expect("p").to_owned(),
+                l[1].as_str().expect("q"),
+            );
+            if q.parse::<f64>().expect("qty") == 0.0 {
+                book.remove(&p);
+            } else {
+                book.insert(p, q.to_owned());
+            }
+        }
+    };
+    let (mut previous_u, mut top_seen, mut partial_seen) = (None::<i64>, false, false);
+    // Across several seconds of the exchange's clock: the price path moves and the synthetic
+    // sizes change every second.
+    for _ in 0..8 {
+        sim.shared.clock.advance(400).expect("clock");
+        let now = sim.shared.clock.now_ms();
+        loop {
+            let v = ws.next_json().await;
+            let data = &v["data"];
+            match v["stream"].as_str().expect("combined form") {
+                "btcusdt@depth" => {
+                    let (first, last) = (
+                        data["U"].as_i64().expect("U"),
+                        data["u"].as_i64().expect("u"),
+                    );
+                    if last < last_update_id {
+                        continue;
+                    }
+                    match previous_u {
+                        None => assert!(
+                            first <= last_update_id + 1 && last_update_id <= last,
+                            "{data}"
+                        ),
+                        Some(u) => assert_eq!(data["pu"].as_i64(), Some(u), "{data}"),
+                    }
+                    previous_u = Some(last);
+                    apply(&mut bids, &data["b"]);
+                    apply(&mut asks, &data["a"]);
+                    if last == now {
+                        break;
+                    }
+                }
+                "btcusdt@bookTicker" => {
+                    assert_eq!(data["e"], "bookTicker");
+                    top_seen = true;
+                }
+                "btcusdt@depth5@500ms" => {
+                    assert_eq!(data["b"].as_array().map(Vec::len), Some(5), "{data}");
+                    partial_seen = true;
+                }
+                other => panic!("unexpected stream {other}: {v}"),
+            }
+        }
+    }
+    let (want_bids, want_asks) = rest_book(&depth().await);
+    assert_eq!(
+        (bids, asks),
+        (want_bids, want_asks),
+        "the local book is the REST book"
+    );
+    assert!(top_seen && partial_seen);
+
+    let mut market = Ws::connect(&sim, "/market/ws").await;
+    let v = market
+        .request("SUBSCRIBE", json!(["btcusdt@depth"]), 1)
+        .await;
+    assert_eq!(v["code"], 2, "{v}");
+    assert!(v["msg"].as_str().expect("msg").contains("/public"), "{v}");
+    let mut legacy = Ws::connect(&sim, "/ws").await;
+    legacy
+        .request("SUBSCRIBE", json!(["btcusdt@bookTicker"]), 1)
+        .await;
+    assert_eq!(legacy.next_json().await["e"], "bookTicker");
+}
+
 async fn listen_key(sim: &Running) -> String {
     let (rest, urls) = support::rest(sim, KEY, SECRET);
     UserStream::new(rest, &urls.streams, StreamConfig::default())
@@ -460,6 +602,74 @@ async fn ticker_and_all_market_mark_price_streams_flow_on_the_market_route() {
                         .any(|t| t["s"] == "ETHUSDT" && t["e"] == "24hrTicker")
                 );
                 tickers = true;
+            }
+            other => panic!("unexpected stream {other}: {v}"),
+        }
+    }
+}
+
+/// `<symbol>@miniTicker` (what ccxt's `watchTicker` subscribes on USDⓈ-M) and
+/// `!miniTicker@arr`: the 24 h ticker's prices and volumes, as REST's 24 h ticker has them.
+#[tokio::test]
+async fn mini_ticker_streams_carry_the_24h_tickers_prices_and_volumes() {
+    let sim = support::start().await;
+    let mut ws = Ws::connect(&sim, "/market/stream").await;
+    assert_eq!(
+        ws.request(
+            "SUBSCRIBE",
+            json!(["btcusdt@miniTicker", "!miniTicker@arr"]),
+            1
+        )
+        .await,
+        json!({"result": null, "id": 1})
+    );
+    let body = reqwest::get(format!("{}/fapi/v1/ticker/24hr?symbol=BTCUSDT", sim.url()))
+        .await
+        .expect("REST ticker")
+        .text()
+        .await
+        .expect("body");
+    let rest: Value = serde_json::from_str(&body).expect("JSON");
+    let (mut one, mut all) = (false, false);
+    while !(one && all) {
+        let v = ws.next_json().await;
+        match v["stream"].as_str().expect("combined form") {
+            "btcusdt@miniTicker" => {
+                let t = &v["data"];
+                let mut keys: Vec<&str> = t
+                    .as_object()
+                    .expect("object")
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                keys.sort_unstable();
+                assert_eq!(keys, ["E", "c", "e", "h", "l", "o", "q", "s", "v"], "{t}");
+                assert_eq!(
+                    (t["e"].as_str(), t["s"].as_str()),
+                    (Some("24hrMiniTicker"), Some("BTCUSDT"))
+                );
+                for (stream, rest_name) in [
+                    ("c", "lastPrice"),
+                    ("o", "openPrice"),
+                    ("h", "highPrice"),
+                    ("l", "lowPrice"),
+                    ("v", "volume"),
+                    ("q", "quoteVolume"),
+                ] {
+                    assert_eq!(t[stream], rest[rest_name], "{stream}: {t}");
+                }
+                one = true;
+            }
+            "!miniTicker@arr" => {
+                let rows = v["data"].as_array().expect("an array of mini tickers");
+                for sym in ["BTCUSDT", "ETHUSDT"] {
+                    assert!(
+                        rows.iter()
+                            .any(|t| t["s"] == sym && t["e"] == "24hrMiniTicker"),
+                        "{sym} in {v}"
+                    );
+                }
+                all = true;
             }
             other => panic!("unexpected stream {other}: {v}"),
         }

@@ -1,51 +1,32 @@
 """A third-party Binance USDⓈ-M client (ccxt, pinned in scripts/setup.sh) against perpdesk-sim.
 
-Starts the simulator binary on a free loopback port with one account, points ccxt's
-`binanceusdm` at it (only the base URLs change), and walks a trader's session: markets,
-balance, leverage, margin mode, market and limit orders, query and cancel, modify, batch
-cancel, the book ticker, positions, stop-loss and take-profit algo orders, trades and income. Exits non-zero on any failure.
+Starts the simulator binary on a free loopback port with one account (simproc.py), points
+ccxt's `binanceusdm` at it (only the base URLs change, and no clock sync), and walks a
+trader's session: markets, balance, leverage, margin mode, market and limit orders, query and
+cancel, modify, batch cancel, the book ticker, positions, stop-loss and take-profit algo
+orders, trades and income. Exits non-zero on any failure.
 
 Usage: python3 crates/sim/tests/third_party/ccxt_client.py <path to perpdesk-sim> <shared/data dir>
 """
 
-import socket
-import subprocess
 import sys
-import time
 
 import ccxt
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from simproc import ACCOUNT_KEY, ACCOUNT_SECRET, simulator
 
 
 def main(binary, data):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    sim = subprocess.Popen([binary, "--data", data, "--listen", f"127.0.0.1:{port}", "--account", "ccxt:ccxtsecret:10000"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("perpdesk-sim did not start: " + sim.stderr.read().decode(errors="replace"))
+    with simulator(binary, data) as base:
         ex = ccxt.binanceusdm({
-            "apiKey": "ccxt", "secret": "ccxtsecret",
-            # The simulator's clock is the replay clock: sync to it as with Binance.
-            "options": {"adjustForTimeDifference": True, "fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False},
+            "apiKey": ACCOUNT_KEY, "secret": ACCOUNT_SECRET,
+            # No clock sync: the simulator speaks wall-clock time, as Binance does.
+            "options": {"fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False},
         })
         for name, url in list(ex.urls["api"].items()):
             if isinstance(url, str):
                 ex.urls["api"][name] = url.replace("https://fapi.binance.com", base).replace("https://api.binance.com", base)
         sym = "BTC/USDT:USDT"
-        ex.load_time_difference()
         markets = ex.load_markets()
         assert {"BTC/USDT:USDT", "ETH/USDT:USDT"} <= set(markets), markets.keys()
         assert ex.fetch_balance()["USDT"]["total"] == 10000.0
@@ -79,9 +60,6 @@ def main(binary, data):
         print(f"ccxt {ccxt.__version__} against perpdesk-sim: markets, balance, leverage, margin mode, "
               "market/limit orders, query/cancel, modify, batch cancel, book ticker, positions, "
               "SL/TP algo orders, trades, income: ok")
-    finally:
-        sim.terminate()
-        sim.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ export function create(ctx, shared) {
 
   async function load() {
     try {
-      s.auto = await ctx.api.getAutoTrade();
+      s.auto = await ctx.api.autoTrade();
       s.autoError = null;
     } catch (err) {
       s.autoError = err;

@@ -44,7 +44,33 @@ function recordParts(t, fmt, r) {
 
 function horizonText(t, days) {
   if (days >= 7) return t('fam.weekly');
-  return days < 1 ? t('fam.every-4h') : t('fam.daily');
+  if (days >= 1) return t('fam.daily');
+  // A bar of one hour or less: the 1h model families.
+  return days <= 1 / 24 + 1e-9 ? t('fam.hourly') : t('fam.every-4h');
+}
+
+/** Years of record as words: "5.3 years", or "never" where no length would do. */
+function yearsText(t, fmt, years) {
+  return years == null ? t('fam.trl-never') : t('fam.trl-years', { n: fmt.fixed(years, 1) });
+}
+
+/** How long a record at this Sharpe must be for the test (the minimum track record length),
+ * against 0 and against the deflated bar, beside this record's own length; only the numbers
+ * are kept on one line. */
+function powerLine(t, fmt, r) {
+  if (r.record_years == null) return '';
+  const items = [
+    ['fam.trl-have', { years: yearsText(t, fmt, r.record_years) }],
+    ['fam.trl-zero', { years: yearsText(t, fmt, r.min_years_vs_zero) }],
+    ['fam.trl-bar', { bar: fmt.fixed(r.dsr_bar, 2), years: yearsText(t, fmt, r.min_years_vs_bar) }],
+  ];
+  const parts = items.flatMap(([key, vars], i) => {
+    // Each placeholder becomes a marker, so the template's words wrap and its values do not.
+    const marked = t(key, Object.fromEntries(Object.keys(vars).map((k) => [k, `\u0001${k}\u0001`])));
+    const pieces = marked.split('\u0001').map((piece, j) => (j % 2 ? nw(vars[piece]) : piece)).filter((x) => x !== '');
+    return [...(i ? [' · '] : []), ...pieces];
+  });
+  return h('div', { class: 'muted small', 'data-field': 'power', title: t('fam.trl-label') }, parts);
 }
 
 /** A small line chart of the curves given as `[values, class]`, on one shared scale. */
@@ -201,7 +227,7 @@ export function create(ctx, shared) {
         h('td', { 'data-field': 'direction' }, dir),
         h('td', { 'data-field': 'size' }, size),
         h('td', { 'data-field': 'stop' }, stop),
-        h('td', { 'data-field': 'record' }, recordParts(t, fmt, r.record), familyCurve(r.family)),
+        h('td', { 'data-field': 'record' }, recordParts(t, fmt, r.record), powerLine(t, fmt, r.record), familyCurve(r.family)),
         h('td', { 'data-field': 'why', text: r.record.edge ? t('fam.has-edge') : reasonsText(t, r.record.reasons) }),
         h('td', { 'data-field': 'next' }, next),
         // Without a volatility estimate on the family's bars there is no size to suggest.

@@ -1,0 +1,106 @@
+//! The engine's start-up in the desktop app: where the paper exchange's market data is, what
+//! it lists, a staged restore, the database check, and the background tasks. [`crate::App`]
+//! runs it once, on the first command that needs the engine, so the window appears before the
+//! market data has loaded.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use crate::venue::{DEFAULT_SPEED, PaperSymbol, PaperVenue};
+use crate::{AppError, AppPaths, Engine, EngineConfig, Events};
+
+/// How often the background tasks (signals, sync, reconciliation) run.
+const BACKGROUND_EVERY: Duration = Duration::from_secs(5);
+
+/// Where the paper exchange's market data is: `PERPDESK_SHARED/data` when set (the README's
+/// commands set it), else the `shared/data` folder beside the checkout of a development
+/// build.
+pub fn market_data_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("PERPDESK_SHARED")
+        && !dir.is_empty()
+    {
+        return Some(PathBuf::from(dir).join("data"));
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(5)
+        .map(|d| d.join("shared").join("data"))
+        .chain(
+            exe.ancestors()
+                .skip(1)
+                .take(5)
+                .map(|d| d.join("..").join("shared").join("data")),
+        )
+        .find(|d| d.is_dir())
+}
+
+/// What the paper exchange lists: the built-in symbols, or a developer's load-test list from
+/// `PERPDESK_PAPER_SYMBOLS` (see [`PaperSymbol::parse_list`]; a bad list is reported and the
+/// built-in symbols are used).
+fn paper_symbols() -> Vec<PaperSymbol> {
+    match std::env::var("PERPDESK_PAPER_SYMBOLS") {
+        Ok(text) if !text.trim().is_empty() => PaperSymbol::parse_list(&text)
+            .inspect(|list| {
+                tracing::info!(
+                    symbols = list.len(),
+                    "paper symbols from PERPDESK_PAPER_SYMBOLS"
+                )
+            })
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "PERPDESK_PAPER_SYMBOLS ignored");
+                PaperSymbol::defaults()
+            }),
+        _ => PaperSymbol::defaults(),
+    }
+}
+
+/// Starts the paper exchange; without market data, or when it cannot start, the app runs
+/// without one (and says why in the log) rather than not at all.
+async fn paper_venue(paths: &AppPaths) -> Option<PaperVenue> {
+    let Some(dir) = market_data_dir() else {
+        tracing::error!("no market data found for paper mode (set PERPDESK_SHARED)");
+        return None;
+    };
+    PaperVenue::start_listing(
+        &dir,
+        &paper_symbols(),
+        Some(DEFAULT_SPEED),
+        Some(paths.data_dir.join("paper-exchange.json")),
+    )
+    .await
+    .inspect_err(|e| tracing::error!(error = %e, "paper exchange could not start"))
+    .ok()
+}
+
+/// Opens the engine over the database in `paths.data_dir` and starts its background tasks.
+///
+/// # Errors
+/// Why the database could not be opened: a damaged file names the last backup and is never
+/// recreated empty.
+pub(crate) async fn open_engine(
+    paths: &AppPaths,
+    paused: Arc<AtomicBool>,
+) -> Result<Arc<Engine>, AppError> {
+    let paper = paper_venue(paths).await;
+    // A restore staged by import_backup is swapped in before anything opens the file; then
+    // a damaged database stops here with the last backup named, untouched.
+    if crate::backup::apply_pending_restore(&paths.data_dir).await? {
+        tracing::warn!("a backup was restored at start");
+    }
+    let db = paths.data_dir.join("perpdesk.db");
+    crate::backup::check_database(&db, &paths.exports_dir()).await?;
+    let config = EngineConfig {
+        database: Some(db),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(config, paper, Events::new())
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "engine could not open"))?;
+    let engine = Arc::new(engine.with_pause_flag(paused));
+    // Signals, sync and reconciliation run for as long as the app does.
+    engine.spawn_background(BACKGROUND_EVERY);
+    Ok(engine)
+}
