@@ -177,21 +177,36 @@ pub type SymbolHistory = (
 pub fn universe_of(series: Vec<SymbolHistory>) -> Result<Universe, SignalError> {
     let mut symbols = Vec::with_capacity(series.len());
     for (symbol, candles, funding) in series {
-        let hourly = Hourly::from_candles(symbol.as_str(), candles)?;
-        if hourly.is_empty() {
-            continue;
-        }
-        symbols.push(SymbolSeries {
-            symbol: symbol.to_string(),
-            hourly,
-            funding: FundingSeries::new(symbol.as_str(), &funding)?,
-        });
+        symbols.extend(symbol_series(&symbol, candles, &funding)?);
     }
+    Ok(universe_from(symbols))
+}
+
+/// One symbol's part of the universe, or `None` without candles. The study converts each
+/// symbol as it arrives: 28 symbols' two years as `Decimal` candles would be ~47 MB at once,
+/// and the heap they leave behind stays with the process.
+fn symbol_series(
+    symbol: &Symbol,
+    candles: Vec<perpdesk_core::Candle>,
+    funding: &[(DateTime<Utc>, f64)],
+) -> Result<Option<SymbolSeries>, SignalError> {
+    let hourly = Hourly::from_candles(symbol.as_str(), candles)?;
+    if hourly.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(SymbolSeries {
+        symbol: symbol.to_string(),
+        hourly,
+        funding: FundingSeries::new(symbol.as_str(), funding)?,
+    }))
+}
+
+fn universe_from(mut symbols: Vec<SymbolSeries>) -> Universe {
     symbols.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-    Ok(Universe {
+    Universe {
         symbols,
         funding_without_candles: vec![],
-    })
+    }
 }
 
 /// The window a study of `universe` ending at `end` scores: whole days after the warm-up.
@@ -344,7 +359,7 @@ impl Engine {
                 .closed_candles_since(&symbol, perpdesk_core::Interval::H1, start, end)
                 .await
                 .map_err(exchange("klines"))?;
-            let funding = client
+            let funding: Vec<(DateTime<Utc>, f64)> = client
                 .funding_since(&symbol, start, end - Duration::milliseconds(1))
                 .await
                 .map_err(exchange("funding rates"))?
@@ -352,11 +367,11 @@ impl Engine {
                 .filter_map(|r| r.rate.to_f64().map(|rate| (r.time, rate)))
                 .collect();
             progress(u32::try_from(i + 1).unwrap_or(u32::MAX), symbol.to_string());
-            series.push((symbol, candles, funding));
+            series.extend(symbol_series(&symbol, candles, &funding).map_err(StudyError::from)?);
         }
         let (models_done, mut models_progress) = tokio::sync::mpsc::unbounded_channel();
         let task = tokio::task::spawn_blocking(move || -> Result<StudyReport, StudyError> {
-            let universe = universe_of(series)?;
+            let universe = universe_from(series);
             let window = window_of(&universe, end)?;
             let log = TrialLog::shipped()?;
             let panel = hourly_panel(&universe)?;

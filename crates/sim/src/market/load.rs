@@ -323,9 +323,16 @@ impl MarketData {
                     }
                     copy
                 }
-                None => loaded[i]
-                    .take()
-                    .expect("every entry that reads its files was loaded")?,
+                None => {
+                    let parsed = loaded[i]
+                        .take()
+                        .expect("every entry that reads its files was loaded")?;
+                    // Copied here so that the series live side by side in this thread's heap,
+                    // and the workers' heaps, then holding only freed parse buffers, go back
+                    // to the system (glibc keeps a thread's arena; one live series left amid
+                    // it would pin the pages around it: ~15 MiB for the 28 symbols).
+                    parsed.clone()
+                }
             };
             out.push(market);
         }
