@@ -146,6 +146,23 @@ pub fn mini_ticker(t: &Ticker24h, now: i64) -> Value {
     })
 }
 
+/// The `forceOrder` event of a liquidation, from the liquidated account's `ORDER_TRADE_UPDATE`
+/// (execution type `CALCULATED`); `None` for any other event. Binance prints every account's
+/// liquidations this way without naming the account; the simulator's accounts are the market.
+pub fn force_order(update: &Value) -> Option<Value> {
+    let o = &update["o"];
+    if update["e"] != "ORDER_TRADE_UPDATE" || o["x"] != "CALCULATED" {
+        return None;
+    }
+    Some(json!({
+        "e": "forceOrder", "E": update["E"],
+        "o": {
+            "s": o["s"], "S": o["S"], "o": "LIMIT", "f": "IOC", "q": o["q"], "p": o["L"], "ap": o["ap"],
+            "X": o["X"], "l": o["l"], "z": o["z"], "T": o["T"],
+        },
+    }))
+}
+
 /// The `trade` event of one fill, from its `ORDER_TRADE_UPDATE`; `None` for any other event
 /// (the accounts' fills are the only trades this exchange prints, see [`agg_trade`]).
 pub fn trade(update: &Value) -> Option<Value> {

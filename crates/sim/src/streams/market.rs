@@ -62,6 +62,13 @@ enum MarketStream {
     Trade {
         symbol: String,
     },
+    /// `<symbol>@forceOrder`, or every symbol's (`!forceOrder@arr`): liquidations as they
+    /// happen.
+    ForceOrder {
+        symbol: Option<String>,
+    },
+    /// `/public`: `!bookTicker`, every listed symbol's best bid and ask, one event each.
+    AllBookTickers,
     /// `/public`: the book ticker and depth streams.
     Book {
         symbol: String,
@@ -72,7 +79,10 @@ enum MarketStream {
 impl MarketStream {
     /// Whether it belongs to the `/public` (high-frequency) class.
     fn is_public(&self) -> bool {
-        matches!(self, MarketStream::Trade { .. } | MarketStream::Book { .. })
+        matches!(
+            self,
+            MarketStream::Trade { .. } | MarketStream::Book { .. } | MarketStream::AllBookTickers
+        )
     }
 
     /// Whether a connection on `route` delivers it: the market class only on `/market`, the
@@ -101,6 +111,8 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
         "!markPrice@arr@1s" => Some(MarketStream::AllMarkPrices { every_ms: 1_000 }),
         "!ticker@arr" => Some(MarketStream::AllTickers),
         "!miniTicker@arr" => Some(MarketStream::AllMiniTickers),
+        "!forceOrder@arr" => Some(MarketStream::ForceOrder { symbol: None }),
+        "!bookTicker" => Some(MarketStream::AllBookTickers),
         _ => None,
     };
     if let Some(stream) = all {
@@ -133,6 +145,9 @@ fn parse_stream(s: &Shared, route: Route, name: &str) -> Result<MarketStream, St
             },
             "ticker" => MarketStream::Ticker { symbol },
             "trade" => MarketStream::Trade { symbol },
+            "forceOrder" => MarketStream::ForceOrder {
+                symbol: Some(symbol),
+            },
             "miniTicker" => MarketStream::MiniTicker { symbol },
             "aggTrade" => MarketStream::AggTrade { symbol },
             _ => match BookStream::parse(kind) {
@@ -295,19 +310,29 @@ async fn run(
                         continue;
                     }
                     let Some(data) = event(&s, stream, diffs.get_mut(name), now, elapsed_ms) else { continue };
-                    if socket.send(Message::Text(subs.frame(name, data).into())).await.is_err() {
-                        return;
+                    // `!bookTicker` pushes each symbol's update as its own event.
+                    let frames = match (stream, data) {
+                        (MarketStream::AllBookTickers, Value::Array(each)) => each,
+                        (_, data) => vec![data],
+                    };
+                    for data in frames {
+                        if socket.send(Message::Text(subs.frame(name, data).into())).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 elapsed_ms += 250;
             }
             fill = fills.recv() => match fill {
                 Ok((_, update)) => {
-                    let prints = [reply::agg_trade(&update), reply::trade(&update)];
+                    let prints = [reply::agg_trade(&update), reply::trade(&update), reply::force_order(&update)];
                     for (name, stream) in &subs.items {
                         let print = match stream {
                             MarketStream::AggTrade { symbol } => prints[0].as_ref().filter(|t| t["s"] == symbol.as_str()),
                             MarketStream::Trade { symbol } => prints[1].as_ref().filter(|t| t["s"] == symbol.as_str()),
+                            MarketStream::ForceOrder { symbol } => prints[2]
+                                .as_ref()
+                                .filter(|t| symbol.as_ref().is_none_or(|s| t["o"]["s"] == s.as_str())),
                             _ => None,
                         };
                         let Some(print) = print.filter(|_| stream.delivered_on(route)) else { continue };
@@ -319,7 +344,7 @@ async fn run(
                 // A slow reader lost trades; Binance would drop it, so close and let it
                 // resubscribe. Without a trade subscription nothing was lost.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    if subs.items.iter().any(|(_, m)| matches!(m, MarketStream::AggTrade { .. } | MarketStream::Trade { .. })) {
+                    if subs.items.iter().any(|(_, m)| matches!(m, MarketStream::AggTrade { .. } | MarketStream::Trade { .. } | MarketStream::ForceOrder { .. })) {
                         let _ = socket.send(Message::Close(None)).await;
                         return;
                     }
@@ -388,7 +413,12 @@ fn event(
         MarketStream::AllTickers | MarketStream::AllMiniTickers => 1_000,
         MarketStream::MiniTicker { .. } => 2_000,
         MarketStream::Book { stream, .. } => stream.every_ms(),
-        MarketStream::AggTrade { .. } | MarketStream::Trade { .. } => return None,
+        MarketStream::AllBookTickers => 250,
+        MarketStream::AggTrade { .. }
+        | MarketStream::Trade { .. }
+        | MarketStream::ForceOrder { .. } => {
+            return None;
+        }
     };
     if !elapsed_ms.is_multiple_of(every_ms) {
         return None;
@@ -408,7 +438,22 @@ fn event(
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             book::event(&ex.market, symbol, stream, diff, now)
         }
-        MarketStream::AggTrade { .. } | MarketStream::Trade { .. } => None,
+        MarketStream::AllBookTickers => {
+            let ex = s
+                .exchange
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let all: Vec<Value> = ex
+                .market
+                .symbols_at(now)
+                .into_iter()
+                .filter_map(|sym| book::event(&ex.market, sym, &BookStream::Ticker, None, now))
+                .collect();
+            (!all.is_empty()).then_some(Value::Array(all))
+        }
+        MarketStream::AggTrade { .. }
+        | MarketStream::Trade { .. }
+        | MarketStream::ForceOrder { .. } => None,
     }
 }
 

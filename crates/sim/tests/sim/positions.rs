@@ -482,3 +482,72 @@ async fn a_cross_position_past_bankruptcy_leaves_the_wallet_at_zero_not_below() 
     );
     assert_eq!(after, ledger, "the income ledger sums to the wallet");
 }
+
+/// `<symbol>@forceOrder` and `!forceOrder@arr` on `/market` print a liquidation as it happens
+/// (issue 17: the all-market streams), and `!bookTicker` on `/public` pushes each listed
+/// symbol's best bid and ask as its own event.
+async fn next_json(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        if let Message::Text(t) = socket.next().await.expect("open").expect("frame") {
+            return serde_json::from_str(&t).expect("JSON");
+        }
+    }
+}
+
+#[tokio::test]
+async fn liquidations_print_on_the_force_order_streams_and_all_book_tickers_flow() {
+    let sim = support::start().await;
+    let (rest, _) = support::rest(&sim, KEY, SECRET);
+    let ws = sim.url().replace("http://", "ws://");
+    let (mut tickers, _) =
+        tokio_tungstenite::connect_async(format!("{ws}/public/stream?streams=!bookTicker"))
+            .await
+            .expect("public");
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < 2 {
+        let v = next_json(&mut tickers).await;
+        assert_eq!(
+            (v["stream"].as_str(), v["data"]["e"].as_str()),
+            (Some("!bookTicker"), Some("bookTicker")),
+            "{v}"
+        );
+        seen.insert(v["data"]["s"].as_str().expect("symbol").to_owned());
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["BTCUSDT", "ETHUSDT"]);
+
+    let (mut liquidations, _) = tokio_tungstenite::connect_async(format!(
+        "{ws}/market/stream?streams=btcusdt@forceOrder/!forceOrder@arr"
+    ))
+    .await
+    .expect("market");
+    open(&rest, "100", "ISOLATED", "BUY", "0.010").await;
+    let entry = d(&btc_row(&rest, "/fapi/v3/positionRisk").await["entryPrice"]);
+    gap_down(&sim, entry, dec!(0.05));
+    let mut streams = std::collections::BTreeSet::new();
+    while streams.len() < 2 {
+        let v = next_json(&mut liquidations).await;
+        let o = &v["data"]["o"];
+        assert_eq!(v["data"]["e"], "forceOrder", "{v}");
+        assert_eq!(
+            (
+                o["s"].as_str(),
+                o["S"].as_str(),
+                o["X"].as_str(),
+                d(&o["q"])
+            ),
+            (Some("BTCUSDT"), Some("SELL"), Some("FILLED"), dec!(0.010)),
+            "{v}"
+        );
+        streams.insert(v["stream"].as_str().expect("stream").to_owned());
+    }
+    assert_eq!(
+        streams.into_iter().collect::<Vec<_>>(),
+        ["!forceOrder@arr", "btcusdt@forceOrder"]
+    );
+}
