@@ -20,6 +20,17 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::support::{self, KEY, SECRET};
 
+/// A public REST reply of the simulator, as JSON.
+async fn public_get(sim: &Running, path_and_query: &str) -> Value {
+    let body = reqwest::get(format!("{}{path_and_query}", sim.url()))
+        .await
+        .expect("REST")
+        .text()
+        .await
+        .expect("body");
+    serde_json::from_str(&body).expect("JSON")
+}
+
 struct Ws(WebSocketStream<MaybeTlsStream<TcpStream>>);
 
 impl Ws {
@@ -359,18 +370,7 @@ async fn a_rest_snapshot_plus_the_depth_diffs_is_the_book_and_the_public_class_f
         };
         (side(&v["bids"]), side(&v["asks"]))
     };
-    let depth = || async {
-        let body = reqwest::get(format!(
-            "{}/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
-            sim.url()
-        ))
-        .await
-        .expect("REST depth")
-        .text()
-        .await
-        .expect("body");
-        serde_json::from_str::<Value>(&body).expect("JSON")
-    };
+    let depth = || public_get(&sim, "/fapi/v1/depth?symbol=BTCUSDT&limit=1000");
     // The diff subscription starts on the connection's first tick after it, the tick that
     // also sends the first book ticker: wait for that, then take the snapshot.
     while ws.next_json().await["stream"] != "btcusdt@bookTicker" {}
@@ -564,13 +564,7 @@ async fn ticker_and_all_market_mark_price_streams_flow_on_the_market_route() {
         .await,
         json!({"result": null, "id": 1})
     );
-    let body = reqwest::get(format!("{}/fapi/v1/ticker/24hr?symbol=BTCUSDT", sim.url()))
-        .await
-        .expect("REST ticker")
-        .text()
-        .await
-        .expect("body");
-    let rest: Value = serde_json::from_str(&body).expect("JSON");
+    let rest = public_get(&sim, "/fapi/v1/ticker/24hr?symbol=BTCUSDT").await;
     let (mut ticker, mut marks, mut tickers) = (false, false, false);
     while !(ticker && marks && tickers) {
         let v = ws.next_json().await;
@@ -623,13 +617,7 @@ async fn mini_ticker_streams_carry_the_24h_tickers_prices_and_volumes() {
         .await,
         json!({"result": null, "id": 1})
     );
-    let body = reqwest::get(format!("{}/fapi/v1/ticker/24hr?symbol=BTCUSDT", sim.url()))
-        .await
-        .expect("REST ticker")
-        .text()
-        .await
-        .expect("body");
-    let rest: Value = serde_json::from_str(&body).expect("JSON");
+    let rest = public_get(&sim, "/fapi/v1/ticker/24hr?symbol=BTCUSDT").await;
     let (mut one, mut all) = (false, false);
     while !(one && all) {
         let v = ws.next_json().await;
