@@ -1,7 +1,7 @@
 //! Positions and margin: margin balance and available margin, leverage, margin type and
 //! position mode, the position and account views, funding, liquidation and MARGIN_CALL.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 
@@ -9,8 +9,8 @@ use super::Exchange;
 use super::book::Fill;
 use super::events::{MarginCallRow, UserEvent};
 use super::state::{
-    Account, IncomeRow, OrderType, Permissions, PositionKey, PositionSide, Side, SimOrder,
-    TimeInForce,
+    Account, IncomeRow, OrderType, Permissions, Position, PositionKey, PositionSide, Side,
+    SimOrder, TimeInForce,
 };
 use crate::error::ApiError;
 use crate::params::{Income, SelfTradePrevention, SetLeverage, SetMarginType, SetPositionMode};
@@ -147,7 +147,10 @@ impl Exchange {
     /// Closes positions whose margin no longer covers their maintenance margin, at the worst
     /// mark price of the step (Binance watches the mark price continuously, so the worst point
     /// of the step is where it would have acted). Isolated positions are judged alone; cross
-    /// positions share the wallet. The clearance fee is booked as `INSURANCE_CLEAR`.
+    /// positions share the wallet. A close never fills past the bankruptcy price (where it
+    /// would lose more than the position's margin, or for cross the wallet's): beyond it
+    /// Binance's insurance fund takes the loss, so no wallet goes negative. The clearance fee,
+    /// at most what margin is left, is booked as `INSURANCE_CLEAR`.
     pub(super) fn liquidate(&mut self, acct: usize, from: i64, now: i64) {
         let a = &self.accounts[acct];
         let mut worst: Vec<(PositionKey, Decimal, Decimal, bool)> = Vec::new();
@@ -219,7 +222,11 @@ impl Exchange {
             &isolated_clear,
             now,
         );
-        for ((symbol, position_side), price) in doomed {
+        let worst_of: HashMap<PositionKey, Decimal> = worst
+            .iter()
+            .map(|(k, price, _, _)| (k.clone(), *price))
+            .collect();
+        for ((symbol, position_side), worst_price) in doomed {
             let Some(p) = self.accounts[acct]
                 .positions
                 .get(&(symbol.clone(), position_side))
@@ -236,6 +243,11 @@ impl Exchange {
                 Side::Buy
             };
             let qty = p.amount.abs();
+            // What this close may lose: past it the insurance fund takes over, as on Binance,
+            // so the fill is never worse than the bankruptcy price and no wallet goes negative.
+            let key = (symbol.clone(), position_side);
+            let cap = self.loss_cap(acct, &key, &worst_of).max(Decimal::ZERO);
+            let price = self.not_past_bankruptcy(&symbol, &p, cap, worst_price);
             let order_id = self.id();
             // Binance closes at the bankruptcy side through its insurance engine: no slippage.
             let fill = Fill {
@@ -251,7 +263,11 @@ impl Exchange {
                 .market
                 .spec(&symbol)
                 .map_or(Decimal::ZERO, |s| s.liquidation_fee);
-            let fee = (qty * price * fee_rate).round_dp(8);
+            // The clearance fee takes what is left of the margin, never more.
+            let left = cap + exec.realized - exec.commission;
+            let fee = (qty * price * fee_rate)
+                .round_dp(8)
+                .min(left.max(Decimal::ZERO));
             let tran_id = self.id();
             let a = &mut self.accounts[acct];
             a.wallet -= fee;
@@ -297,6 +313,61 @@ impl Exchange {
             }
             self.emit_order(acct, &forced, "CALCULATED", Some(&exec), now);
             tracing::info!(account = acct, %symbol, %price, "position liquidated");
+        }
+    }
+
+    /// What closing the position at `key` may cost its owner at most: an isolated position its
+    /// own margin; a cross position the wallet less the other isolated positions' margins, plus
+    /// (or less) the other open cross positions' PnL at their worst marks of the step.
+    fn loss_cap(
+        &self,
+        acct: usize,
+        key: &PositionKey,
+        worst_of: &HashMap<PositionKey, Decimal>,
+    ) -> Decimal {
+        let a = &self.accounts[acct];
+        let p = &a.positions[key];
+        if a.settings_of(&key.0).isolated {
+            return self.isolated_wallet(a, &key.0, p);
+        }
+        let mut cap = a.wallet;
+        for (other, q) in a
+            .positions
+            .iter()
+            .filter(|(k, q)| *k != key && !q.amount.is_zero())
+        {
+            if a.settings_of(&other.0).isolated {
+                cap -= self.isolated_wallet(a, &other.0, q);
+            } else if let Some(price) = worst_of.get(other) {
+                cap += (*price - q.entry_price) * q.amount;
+            }
+        }
+        cap
+    }
+
+    /// `worst`, or the bankruptcy price when `worst` lies past it: the price at which closing
+    /// `p` loses exactly `cap` with the taker commission, rounded to the tick toward the entry.
+    fn not_past_bankruptcy(
+        &self,
+        symbol: &str,
+        p: &Position,
+        cap: Decimal,
+        worst: Decimal,
+    ) -> Decimal {
+        let qty = p.amount.abs();
+        let (Some(spec), false) = (self.market.spec(symbol), qty.is_zero()) else {
+            return worst;
+        };
+        let (tick, taker) = (spec.tick_size, self.fees.taker);
+        let entry_value = p.entry_price * qty;
+        if p.amount.is_sign_positive() {
+            // (entry - b)·q + b·q·taker = cap
+            let b = (entry_value - cap) / (qty * (Decimal::ONE - taker));
+            worst.max((b / tick).ceil() * tick)
+        } else {
+            // (b - entry)·q + b·q·taker = cap
+            let b = (entry_value + cap) / (qty * (Decimal::ONE + taker));
+            worst.min((b / tick).floor() * tick)
         }
     }
 

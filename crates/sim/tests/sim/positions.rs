@@ -356,3 +356,129 @@ async fn isolated_margin_can_be_added_and_removed_with_a_history() {
     .await;
     assert_eq!(code_of(cross), -4053);
 }
+
+/// The wallet and the income ledger, summed: they must agree.
+async fn wallet_and_income(rest: &RestClient) -> (Decimal, Decimal) {
+    let account = call(rest, Get, "/fapi/v3/account", &[])
+        .await
+        .expect("account");
+    let income = call(
+        rest,
+        Get,
+        "/fapi/v1/income",
+        &[("startTime", "0"), ("limit", "1000")],
+    )
+    .await
+    .expect("income");
+    let sum = income
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| d(&r["income"]))
+        .sum();
+    (d(&account["totalWalletBalance"]), sum)
+}
+
+/// Advances the clock in one step long enough that BTCUSDT's lowest mark falls more than
+/// `drop` below `from` (so the step jumps past a position's bankruptcy price, as a gap or a
+/// stalled engine would), and returns that lowest mark.
+fn gap_down(sim: &perpdesk_sim::server::Running, from: Decimal, drop: Decimal) -> Decimal {
+    let now = sim.shared.clock.now_ms();
+    let mut step = HOUR;
+    let low = loop {
+        let (low, _) = sim
+            .shared
+            .exchange
+            .lock()
+            .expect("lock")
+            .market
+            .mark_price_range("BTCUSDT", now, now + step)
+            .expect("marks");
+        if low < from * (Decimal::ONE - drop) {
+            break low;
+        }
+        step *= 2;
+        assert!(step < 400 * 24 * HOUR, "the data never falls that far");
+    };
+    support::advance(sim, step);
+    low
+}
+
+/// Issue 17: a liquidation past bankruptcy left a negative wallet. Binance's insurance fund
+/// takes what lies past the bankruptcy price: an isolated 100x long whose mark gaps far below
+/// it loses its own margin and not a cent of the rest of the wallet, and the ledger still sums
+/// to the wallet.
+#[tokio::test]
+async fn an_isolated_position_past_bankruptcy_loses_only_its_margin() {
+    let sim = support::start().await;
+    let (rest, _) = support::rest(&sim, KEY, SECRET);
+    open(&rest, "100", "ISOLATED", "BUY", "0.010").await;
+    let row = btc_row(&rest, "/fapi/v3/positionRisk").await;
+    let (entry, margin) = (d(&row["entryPrice"]), d(&row["isolatedWallet"]));
+    let (before, _) = wallet_and_income(&rest).await;
+    let low = gap_down(&sim, entry, dec!(0.05));
+    assert!(
+        (entry - low) * dec!(0.010) > dec!(4) * margin,
+        "the gap is far past bankruptcy: the mark loss {} against a margin of {margin}",
+        (entry - low) * dec!(0.010)
+    );
+    let rows = call(
+        &rest,
+        Get,
+        "/fapi/v3/positionRisk",
+        &[("symbol", "BTCUSDT")],
+    )
+    .await
+    .expect("rows");
+    assert_eq!(rows, serde_json::json!([]), "liquidated");
+    let (after, ledger) = wallet_and_income(&rest).await;
+    // Funding paid while the position lived is its own cost, charged to the wallet.
+    let funding: Decimal = call(
+        &rest,
+        Get,
+        "/fapi/v1/income",
+        &[("incomeType", "FUNDING_FEE"), ("startTime", "0")],
+    )
+    .await
+    .expect("funding")
+    .as_array()
+    .expect("rows")
+    .iter()
+    .map(|r| d(&r["income"]))
+    .sum();
+    let lost = before - after + funding;
+    // The fill is rounded to the tick toward the entry: at most a tick's worth less.
+    assert!(
+        lost <= margin && lost >= margin - dec!(0.1) * dec!(0.010) - dec!(0.00000002),
+        "the liquidation lost {lost} of a {margin} margin (funding {funding})"
+    );
+    assert_eq!(after, ledger, "the income ledger sums to the wallet");
+}
+
+/// The same for cross margin: a 100 USDT wallet fully used at 20x gaps past bankruptcy and
+/// ends at zero or just above, never below, with the ledger summing to the wallet.
+#[tokio::test]
+async fn a_cross_position_past_bankruptcy_leaves_the_wallet_at_zero_not_below() {
+    let sim = perpdesk_sim::testing::TestSim::new()
+        .account(KEY, SECRET, dec!(100))
+        .start()
+        .await;
+    let (rest, _) = support::rest(&sim, KEY, SECRET);
+    let last = support::last(&sim, "BTCUSDT");
+    // 95% of the wallet at 20x, after the commission.
+    let qty = (dec!(100) * dec!(20) * dec!(0.95) / last).round_dp(3);
+    open(&rest, "20", "CROSSED", "BUY", &qty.to_string()).await;
+    let entry = d(&btc_row(&rest, "/fapi/v3/positionRisk").await["entryPrice"]);
+    let low = gap_down(&sim, entry, dec!(0.10));
+    let (wallet, _) = wallet_and_income(&rest).await;
+    assert!(
+        (entry - low) * qty > dec!(2) * dec!(100),
+        "the gap is past bankruptcy"
+    );
+    let (after, ledger) = wallet_and_income(&rest).await;
+    assert!(
+        after >= Decimal::ZERO && after <= dec!(0.1) * qty + dec!(0.00000002),
+        "the wallet ends at zero, not below: {after} (was {wallet})"
+    );
+    assert_eq!(after, ledger, "the income ledger sums to the wallet");
+}
