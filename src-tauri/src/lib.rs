@@ -5,6 +5,7 @@
 //! `perpdesk_app::App` managed in setup. [`builder`] holds everything the mock-runtime tests
 //! exercise; [`run`] adds what needs a real desktop (tray, single instance, window state).
 
+pub mod allocator;
 pub mod commands;
 pub mod events;
 mod floor;

@@ -10,7 +10,9 @@
 //! cargo run -p perpdesk-app --example footprint -- --dir /tmp/fp [--list A,B=A] [--settle 20]
 //! ```
 //!
-//! A measurement, not a test: it prints what it saw. Linux only (`/proc`).
+//! A measurement, not a test: it prints what it saw. Linux only (`/proc`). It runs with the
+//! allocator and allocator options the desktop binary ships; to compare with glibc, build it
+//! without the `#[global_allocator]` below.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,13 +22,42 @@ use perpdesk_app::venue::{DEFAULT_SPEED, PaperSymbol, PaperVenue};
 use perpdesk_app::{AppEvent, Engine, EngineConfig, Events};
 use perpdesk_vault::SecretString;
 
+/// The allocator the desktop binary ships (src-tauri/src/main.rs), so this measures what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The options the desktop binary re-executes itself with on Linux; kept in step with
+/// `perpdesk_desktop::allocator::MIMALLOC_OPTIONS` (this crate cannot depend on the shell).
+const MIMALLOC_OPTIONS: [(&str, &str); 2] = [
+    ("MIMALLOC_PURGE_DELAY", "0"),
+    ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+];
+
 /// Errors end the measurement with a message; nothing here is worth a typed error.
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const PASSWORD: &str = "measure the engine footprint 42";
 
+fn main() -> Result<()> {
+    use std::os::unix::process::CommandExt;
+
+    let missing: Vec<_> = MIMALLOC_OPTIONS
+        .into_iter()
+        .filter(|(key, _)| std::env::var_os(key).is_none())
+        .collect();
+    if !missing.is_empty() {
+        // As the desktop binary does; returns only when the exec failed.
+        let err = std::process::Command::new(std::env::current_exe()?)
+            .args(std::env::args_os().skip(1))
+            .envs(missing)
+            .exec();
+        return Err(format!("re-exec with the allocator options: {err}").into());
+    }
+    measure()
+}
+
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn measure() -> Result<()> {
     let mut dir = None;
     let mut list = None;
     let mut settle = 20_u64;

@@ -1,0 +1,67 @@
+//! The binary's re-exec that hands mimalloc its options (`perpdesk_desktop::allocator`).
+
+use perpdesk_desktop::allocator::{MIMALLOC_OPTIONS, missing_options};
+
+/// Marks the process [`reexec_passes_the_options_and_arguments`] starts.
+const CHILD: &str = "PERPDESK_ALLOCATOR_TEST_CHILD";
+
+#[test]
+fn keeps_an_option_the_user_set() {
+    let missing = missing_options(|key| (key == "MIMALLOC_PURGE_DELAY").then(|| "5".into()));
+    assert_eq!(missing, vec![("MIMALLOC_ARENA_EAGER_COMMIT", "0")]);
+    assert!(missing_options(|_| Some("1".into())).is_empty());
+}
+
+#[test]
+fn reexec_passes_the_options_and_arguments() {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = std::process::Command::new(exe);
+    command
+        .args([
+            "--ignored",
+            "--exact",
+            "allocator::reexec_child",
+            "--nocapture",
+        ])
+        .env(CHILD, "1");
+    for (key, _) in MIMALLOC_OPTIONS {
+        command.env_remove(key);
+    }
+    let output = command.output().expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "child failed: {stdout}");
+    // The line comes from the re-executed image: the first one exec'd before printing.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("child sees"))
+        .unwrap_or_else(|| panic!("no report from the child: {stdout}"));
+    assert_eq!(
+        line,
+        "child sees MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0 filter=allocator::reexec_child"
+    );
+}
+
+/// Runs only as [`reexec_passes_the_options_and_arguments`]'s child: re-executes itself, and
+/// the new image (options set, so it returns `None`) reports what it sees.
+#[test]
+#[ignore = "the child process of reexec_passes_the_options_and_arguments"]
+fn reexec_child() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    if let Some(err) = perpdesk_desktop::allocator::reexec_with_options() {
+        panic!("re-exec failed: {err}");
+    }
+    let seen: Vec<String> = MIMALLOC_OPTIONS
+        .iter()
+        .map(|(key, _)| format!("{key}={}", std::env::var(key).unwrap_or_default()))
+        .collect();
+    let args: Vec<String> = std::env::args().collect();
+    let filter = args
+        .iter()
+        .position(|a| a == "--exact")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_default();
+    println!("child sees {} filter={filter}", seen.join(" "));
+}
