@@ -52,13 +52,15 @@ pub const ALL_ALGO_ORDERS: Endpoint = ep(Get, "/fapi/v1/allAlgoOrders", Signed, 
 pub const ALGO_OPEN_ORDERS_CANCEL: Endpoint = ep(Delete, "/fapi/v1/algoOpenOrders", Signed, 1);
 pub const ORDER_QUERY: Endpoint = ep(Get, "/fapi/v1/order", Signed, 1);
 pub const ORDER_CANCEL: Endpoint = ep(Delete, "/fapi/v1/order", Signed, 1);
-pub const OPEN_ORDERS: Endpoint = ep(Get, "/fapi/v1/openOrders", Signed, 1);
+/// One symbol's open orders ([`open_orders`] for the symbol-less form's weight).
+pub const OPEN_ORDERS: Endpoint = open_orders(true);
 pub const ALL_ORDERS: Endpoint = ep(Get, "/fapi/v1/allOrders", Signed, 5);
 pub const ALL_OPEN_ORDERS_CANCEL: Endpoint = ep(Delete, "/fapi/v1/allOpenOrders", Signed, 1);
 pub const ALGO_ORDER_NEW: Endpoint = order(Post, "/fapi/v1/algoOrder", 0);
 pub const ALGO_ORDER_QUERY: Endpoint = ep(Get, "/fapi/v1/algoOrder", Signed, 1);
 pub const ALGO_ORDER_CANCEL: Endpoint = ep(Delete, "/fapi/v1/algoOrder", Signed, 1);
-pub const OPEN_ALGO_ORDERS: Endpoint = ep(Get, "/fapi/v1/openAlgoOrders", Signed, 1);
+/// One symbol's open algo orders ([`open_algo_orders`] for the symbol-less form's weight).
+pub const OPEN_ALGO_ORDERS: Endpoint = open_algo_orders(true);
 pub const USER_TRADES: Endpoint = ep(Get, "/fapi/v1/userTrades", Signed, 5);
 pub const INCOME: Endpoint = ep(Get, "/fapi/v1/income", Signed, 30);
 pub const API_RESTRICTIONS: Endpoint = Endpoint {
@@ -75,6 +77,26 @@ pub const fn klines(limit: u32) -> Endpoint {
         _ => 10,
     };
     ep(Get, "/fapi/v1/klines", Public, weight)
+}
+
+/// `GET /fapi/v1/openOrders` weighs 1 for one symbol and 40 for every symbol.
+pub const fn open_orders(one_symbol: bool) -> Endpoint {
+    ep(
+        Get,
+        "/fapi/v1/openOrders",
+        Signed,
+        if one_symbol { 1 } else { 40 },
+    )
+}
+
+/// `GET /fapi/v1/openAlgoOrders` weighs 1 for one symbol and 40 for every symbol.
+pub const fn open_algo_orders(one_symbol: bool) -> Endpoint {
+    ep(
+        Get,
+        "/fapi/v1/openAlgoOrders",
+        Signed,
+        if one_symbol { 1 } else { 40 },
+    )
 }
 
 /// `GET /fapi/v1/depth` weighs by `limit`: 2 up to 50, 5 at 100, 10 at 500, 20 at 1000.

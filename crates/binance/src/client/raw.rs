@@ -476,7 +476,7 @@ impl Raw {
             .map(|s| ("symbol", s.to_owned()))
             .into_iter()
             .collect();
-        self.rest.call(&ep::OPEN_ORDERS, &q).await
+        self.rest.call(&ep::open_orders(symbol.is_some()), &q).await
     }
 
     /// `GET /fapi/v1/allOrders` for `symbol`, at most `limit` (≤ 1000).
@@ -517,7 +517,9 @@ impl Raw {
             .map(|s| ("symbol", s.to_owned()))
             .into_iter()
             .collect();
-        self.rest.call(&ep::OPEN_ALGO_ORDERS, &q).await
+        self.rest
+            .call(&ep::open_algo_orders(symbol.is_some()), &q)
+            .await
     }
 
     /// `GET /fapi/v1/allAlgoOrders` for `symbol`, at most `limit`.

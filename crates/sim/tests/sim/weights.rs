@@ -98,13 +98,29 @@ async fn symbol_less_forms_weigh_what_binance_charges() {
         );
         assert_eq!(weight_of(path, "", false).await, all, "{path} for all");
     }
-    for path in ["/fapi/v1/openOrders", "/fapi/v1/openAlgoOrders"] {
+    // perpdesk-binance paces by the same weights (it counted the symbol-less forms as 1).
+    for (path, endpoint) in [
+        (
+            "/fapi/v1/openOrders",
+            perpdesk_binance::endpoints::open_orders as fn(bool) -> _,
+        ),
+        (
+            "/fapi/v1/openAlgoOrders",
+            perpdesk_binance::endpoints::open_algo_orders,
+        ),
+    ] {
         assert_eq!(
             weight_of(path, "symbol=BTCUSDT", true).await,
             1,
             "{path} with a symbol"
         );
         assert_eq!(weight_of(path, "", true).await, 40, "{path} for all");
+        assert_eq!(
+            (endpoint(true).weight, endpoint(false).weight),
+            (1, 40),
+            "{path}: the client's table"
+        );
+        assert_eq!(endpoint(false).path, path);
     }
 }
 
