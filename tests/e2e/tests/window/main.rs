@@ -322,20 +322,40 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             &client,
             "the families' records and the portfolio's verdict",
             "const p = document.querySelector('[data-testid=portfolio-flat], [data-testid=portfolio-members]'); \
-             const rows = [...document.querySelectorAll('[data-testid=family-signals] tbody tr')] \
-               .map((tr) => tr.innerText.replace(/\\s+/g, ' ').trim()); \
-             return p && p.innerText.trim() && rows.length ? { portfolio: p.innerText.trim(), rows } : null;",
+             const trs = [...document.querySelectorAll('[data-testid=family-signals] tbody tr')]; \
+             const rows = trs.map((tr) => tr.innerText.replace(/\\s+/g, ' ').trim()); \
+             const power = trs.map((tr) => { const el = tr.querySelector('[data-field=power]'); \
+               const box = el && el.getBoundingClientRect(); \
+               return el && box.width > 0 && box.height > 0 ? el.innerText.replace(/\\s+/g, ' ').trim() : ''; }); \
+             return p && p.innerText.trim() && rows.length ? { portfolio: p.innerText.trim(), rows, power } : null;",
             vec![],
             240,
             serde_json::Value::is_object,
         )
         .await?;
         let rows = families["rows"].as_array().context("family rows")?;
-        for row in rows {
+        // The shipped strategy's 11 families: 7 rules, the pooled 4h and daily models and
+        // the two 1h models (issue 15: every signal with its record, the 1h models included).
+        assert_eq!(rows.len(), 11, "family rows: {rows:?}");
+        for name in ["1 小时模型（逻辑回归）", "1 小时模型（梯度提升树）"] {
+            assert!(
+                rows.iter()
+                    .any(|r| r.as_str().unwrap_or_default().contains(name)),
+                "no row for {name}: {rows:?}"
+            );
+        }
+        let power = families["power"].as_array().context("power lines")?;
+        for (row, power) in rows.iter().zip(power) {
             let row = row.as_str().unwrap_or_default();
             assert!(
                 row.contains("夏普"),
                 "a family row without its record: {row}"
+            );
+            // The record's length and the years a 95% test would need, drawn with a size.
+            let power = power.as_str().unwrap_or_default();
+            assert!(
+                power.contains("本记录") && power.contains("所需的记录"),
+                "a family row without how long its record must be: {row}"
             );
         }
         println!(
@@ -344,6 +364,14 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             rows.len()
         );
         shot(&client, "12-families").await?;
+        // The end of the table too, where the 1h models' rows are (a picture to look at).
+        client
+            .execute(
+                "document.querySelector('[data-testid=family-signals] tbody tr:last-child').scrollIntoView({block: 'end'}); return null;",
+                vec![],
+            )
+            .await?;
+        shot(&client, "13-model-families").await?;
 
         // A second launch hands over to the running window and exits at once.
         let mut second = Command::new(app_binary())
