@@ -353,21 +353,16 @@ async fn run(
             },
             // A dropped network sends no close frame: ending here drops the connection.
             _ = drops.changed() => return,
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) => {
-                    super::answer_close(&mut socket).await;
+            incoming = socket.recv() => {
+                let apply = |text: &str| {
+                    let reply = subs.apply(text, |n| parse_stream(&s, route, n));
+                    sync_diffs(&s, &subs, &mut diffs);
+                    reply
+                };
+                if !super::on_incoming(&mut socket, incoming, apply).await {
                     return;
                 }
-                None | Some(Err(_)) => return,
-                Some(Ok(Message::Text(text))) => {
-                    let reply = subs.apply(text.as_str(), |n| parse_stream(&s, route, n));
-                    sync_diffs(&s, &subs, &mut diffs);
-                    if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
-                        return;
-                    }
-                }
-                Some(Ok(_)) => {}
-            },
+            }
         }
     }
 }

@@ -23,6 +23,32 @@ pub use market::{legacy_bare, market_bare, public_bare, public_combined, public_
 pub use market::{legacy_combined, legacy_raw, market_combined, market_raw};
 pub use private::{private, private_path, private_stream};
 
+/// What a connection does with one incoming frame: a text is a control message whose reply
+/// `apply` makes and which is sent back; a Close is answered with a Close. `false` when the
+/// connection is over (closed, broken, or the reply could not be sent).
+async fn on_incoming(
+    socket: &mut axum::extract::ws::WebSocket,
+    incoming: Option<Result<axum::extract::ws::Message, axum::Error>>,
+    apply: impl FnOnce(&str) -> serde_json::Value,
+) -> bool {
+    use axum::extract::ws::Message;
+    match incoming {
+        Some(Ok(Message::Close(_))) => {
+            answer_close(socket).await;
+            false
+        }
+        None | Some(Err(_)) => false,
+        Some(Ok(Message::Text(text))) => {
+            let reply = apply(text.as_str());
+            socket
+                .send(Message::Text(reply.to_string().into()))
+                .await
+                .is_ok()
+        }
+        Some(Ok(_)) => true,
+    }
+}
+
 /// Sends the Close frame that answers a client's Close. Reading the client's frame only queues
 /// the answer, and the socket refuses further sends once closing, so it has to be flushed out.
 async fn answer_close(socket: &mut axum::extract::ws::WebSocket) {

@@ -136,20 +136,11 @@ async fn run(
                     return;
                 }
             },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) => {
-                    super::answer_close(&mut socket).await;
+            incoming = socket.recv() => {
+                if !super::on_incoming(&mut socket, incoming, |text| subs.apply(text, |k| resolve(&s, k))).await {
                     return;
                 }
-                None | Some(Err(_)) => return,
-                Some(Ok(Message::Text(text))) => {
-                    let reply = subs.apply(text.as_str(), |k| resolve(&s, k));
-                    if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
-                        return;
-                    }
-                }
-                Some(Ok(_)) => {}
-            },
+            }
         }
     }
 }
