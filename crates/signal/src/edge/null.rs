@@ -149,7 +149,45 @@ impl<'a> Arrangement<'a> {
         // stay positions. The proposal is symmetric and every valid arrangement is equally
         // acceptable, so the walk's stationary distribution is uniform over the valid
         // arrangements: the one a no-skill strategy's own arrangement is drawn from.
-        // `kind` mirrors `order` (the kind at each place), so a check reads one array.
+        // `kind` mirrors `order` (the kind at each place) between two flat sentinels: a flat
+        // run at either end touches one and is refused, as it would merge with the fixed
+        // flat runs there. Keeping or undoing a swap is a select, not a branch: the choice
+        // is a coin flip the CPU cannot predict (the walk was most of the nulls' time).
+        let Walk { order, kind } = scratch;
+        order.clear();
+        order.extend(0..m);
+        kind.clear();
+        kind.push(0);
+        kind.extend_from_slice(&self.kinds);
+        kind.push(0);
+        let (order, kind) = (&mut order[..], &mut kind[..]);
+        for _ in 0..SWAPS_PER_EPISODE * m {
+            let (i, j) = (rng.below(m), rng.below(m));
+            let (a, b) = (i + 1, j + 1);
+            let (ka, kb) = (kind[a], kind[b]);
+            kind[a] = kb;
+            kind[b] = ka;
+            let alone = |kind: &[i8], p: usize| (kind[p - 1] != kind[p]) & (kind[p + 1] != kind[p]);
+            let keep = (ka == kb) | (alone(kind, a) & alone(kind, b));
+            // Masks of all ones or zeros pick without a branch (x ^ (x ^ y) = y): `undo`
+            // puts the kinds back when the swap is refused, `swap` swaps the order when kept.
+            let undo = i8::from(keep) - 1;
+            let k = (ka ^ kb) & undo;
+            kind[a] = kb ^ k;
+            kind[b] = ka ^ k;
+            let swap = usize::from(keep).wrapping_neg();
+            let (oi, oj) = (order[i], order[j]);
+            let o = (oi ^ oj) & swap;
+            order[i] = oi ^ o;
+            order[j] = oj ^ o;
+        }
+    }
+
+    /// [`Arrangement::shuffle`] as first written, with branches and bounds checks: the
+    /// reference the select version is held to.
+    #[cfg(test)]
+    fn shuffle_as_first_written(&self, rng: &mut SplitMix64, scratch: &mut Walk) {
+        let m = self.interior.len();
         let Walk { order, kind } = scratch;
         order.clear();
         order.extend(0..m);
@@ -157,7 +195,6 @@ impl<'a> Arrangement<'a> {
         kind.extend_from_slice(&self.kinds);
         let valid_at = |kind: &[i8], p: usize| {
             let k = kind[p];
-            // A flat run may not sit at either end, where it would merge with the fixed ones.
             (k != 0 || (p > 0 && p + 1 < m))
                 && (p == 0 || kind[p - 1] != k)
                 && (p + 1 == m || kind[p + 1] != k)
@@ -229,7 +266,8 @@ where
     }
 }
 
-/// The walk's buffers, reused across nulls: the episodes' order and the kind at each place.
+/// The walk's buffers, reused across nulls: the episodes' order and the kind at each place
+/// (with a flat sentinel at each end).
 #[derive(Default)]
 struct Walk {
     order: Vec<usize>,
@@ -515,6 +553,32 @@ mod tests {
         assert_eq!(out, vec![0.0; 4]);
         permute_episodes(&[], &mut rng, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_walk_draws_the_arrangements_it_drew_as_first_written() {
+        let mut draw = SplitMix64::new(21);
+        let mut moved = 0;
+        for case in 0..300 {
+            // Short and long paths of flat, long and short runs of varied sizes.
+            let n = 1 + draw.below(if case % 3 == 0 { 12 } else { 400 });
+            let mut w = Vec::with_capacity(n);
+            let mut side = 0.0;
+            for _ in 0..n {
+                if draw.unit() < 0.3 {
+                    side = [-0.5, -0.0, 0.0, 0.25, 1.0][draw.below(5)];
+                }
+                w.push(side);
+            }
+            let arr = Arrangement::new(&w);
+            let (mut fast, mut slow) = (Walk::default(), Walk::default());
+            let seed = draw.next_u64();
+            arr.shuffle(&mut SplitMix64::new(seed), &mut fast);
+            arr.shuffle_as_first_written(&mut SplitMix64::new(seed), &mut slow);
+            assert_eq!(fast.order, slow.order, "{w:?}");
+            moved += usize::from(fast.order.iter().enumerate().any(|(i, &e)| i != e));
+        }
+        assert!(moved > 150, "most walks rearrange something: {moved}");
     }
 
     #[test]
