@@ -223,3 +223,51 @@ fn model_books_on_several_threads_equal_one_thread_and_each_symbols_evaluation()
         assert_eq!(books.brier, Some(brier), "{}", books.id);
     }
 }
+
+#[test]
+fn the_1h_model_families_reproduce_their_logged_trials_bit_for_bit() {
+    // The walk-forward books of both kinds on every symbol (in parallel, without the
+    // per-symbol edge test) must give the record the evaluation logged for them.
+    let v2 = Strategy::from_json(V2).expect("v2");
+    let log = TrialLog::shipped().expect("log");
+    let u = crate::common::shared_universe();
+    let panel = hourly_panel(u).expect("panel");
+    let models = perpdesk_signal::model_family::walk_forward_books(
+        u,
+        &panel,
+        &v2.strategy.model_1h.kinds,
+        default_walk_forward_1h(),
+        BacktestConfig::default(),
+        &mut |_, _| {},
+    )
+    .expect("1h models");
+    let r = study(u, &v2, v2.strategy.evaluation.window(), &log, models).expect("study");
+    let ids = ["model_1h_logistic", "model_1h_gbdt"];
+    for id in ids {
+        let f = r.families.iter().find(|f| f.id == id).expect(id);
+        let t = logged(&log, &f.trial_id);
+        let m = t.metrics.as_ref().expect("metrics");
+        let v = &f.verdict;
+        assert_eq!(v.strategy.sharpe.to_bits(), t.sharpe.to_bits(), "{id}");
+        assert_eq!(
+            v.strategy.max_drawdown,
+            m["max_drawdown"].as_f64().expect("dd"),
+            "{id}"
+        );
+        assert_eq!(
+            v.activity.turnover_per_year,
+            m["turnover_per_year"].as_f64().expect("turnover"),
+            "{id}"
+        );
+        assert_eq!(
+            v.activity.trades as u64,
+            m["trades"].as_u64().expect("trades"),
+            "{id}"
+        );
+        assert_eq!(
+            v.random_timing.percentile,
+            m["random_timing_percentile"].as_f64().expect("pctile"),
+            "{id}"
+        );
+    }
+}
