@@ -527,17 +527,43 @@ async fn frames_report(client: &Client, when: &str) -> Result<()> {
     let v = client
         .execute(
             "const t = window.__frames; window.__frames = []; \
-             const d = []; for (let i = 1; i < t.length; i++) d.push(t[i] - t[i - 1]); \
-             return d;",
+             const d = [], late = []; for (let i = 1; i < t.length; i++) { \
+               d.push(t[i] - t[i - 1]); \
+               if (t[i] - t[i - 1] > 50) late.push([performance.timeOrigin + t[i], t[i] - t[i - 1]]); } \
+             return [d, late];",
             vec![],
         )
         .await?;
     let mut d: Vec<f64> = v
-        .as_array()
+        .get(0)
+        .and_then(serde_json::Value::as_array)
         .context("frame deltas")?
         .iter()
         .filter_map(serde_json::Value::as_f64)
         .collect();
+    // When each long frame ended (UTC), to set beside the app's log lines of that moment.
+    for late in v
+        .get(1)
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(end), Some(ms)) = (
+            late.get(0).and_then(serde_json::Value::as_f64),
+            late.get(1).and_then(serde_json::Value::as_f64),
+        ) else {
+            continue;
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let day_ms = (end as u64) % 86_400_000;
+        println!(
+            "  frame of {ms:.0} ms ended at {:02}:{:02}:{:02}.{:03} UTC",
+            day_ms / 3_600_000,
+            day_ms / 60_000 % 60,
+            day_ms / 1_000 % 60,
+            day_ms % 1_000
+        );
+    }
     if d.is_empty() {
         println!("frames ({when}): none recorded");
         return Ok(());
