@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod autotrade;
+pub mod background;
 pub mod backup;
 pub mod books;
 mod engine;

@@ -370,25 +370,28 @@ impl Engine {
             series.extend(symbol_series(&symbol, candles, &funding).map_err(StudyError::from)?);
         }
         let (models_done, mut models_progress) = tokio::sync::mpsc::unbounded_channel();
-        let task = tokio::task::spawn_blocking(move || -> Result<StudyReport, StudyError> {
-            let universe = universe_from(series);
-            let window = window_of(&universe, end)?;
-            let log = TrialLog::shipped()?;
-            let panel = hourly_panel(&universe)?;
-            let models = walk_forward_books(
-                &universe,
-                &panel,
-                &strategy.strategy.model_1h.kinds,
-                default_walk_forward_1h(),
-                BacktestConfig::default(),
-                &mut |done, _| {
-                    // The receiver lives until this task ends; a closed one only means
-                    // nobody watches the progress.
-                    let _ = models_done.send(done);
-                },
-            )?;
-            Ok(study(&universe, &strategy, window, &log, models)?)
-        });
+        let task = crate::background::run(
+            "perpdesk-study",
+            move || -> Result<StudyReport, StudyError> {
+                let universe = universe_from(series);
+                let window = window_of(&universe, end)?;
+                let log = TrialLog::shipped()?;
+                let panel = hourly_panel(&universe)?;
+                let models = walk_forward_books(
+                    &universe,
+                    &panel,
+                    &strategy.strategy.model_1h.kinds,
+                    default_walk_forward_1h(),
+                    BacktestConfig::default(),
+                    &mut |done, _| {
+                        // The receiver lives until this task ends; a closed one only means
+                        // nobody watches the progress.
+                        let _ = models_done.send(done);
+                    },
+                )?;
+                Ok(study(&universe, &strategy, window, &log, models)?)
+            },
+        );
         // The sender is dropped with the task's closure, which ends this loop.
         while let Some(done) = models_progress.recv().await {
             progress(

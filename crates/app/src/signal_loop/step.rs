@@ -119,7 +119,7 @@ impl SignalLoop {
         let (kind, rates) = self
             .with(symbol, |w| (w.card.model_kind, w.funding.clone()))
             .unwrap_or((ModelKind::Logistic, FundingRates::default()));
-        let trained = tokio::task::spawn_blocking(move || {
+        let trained = crate::background::run("perpdesk-retrain", move || {
             let x = Ohlcv::from_candles(&candles, interval)?;
             train_model(&x, wf, &rates, kind).map(|(m, w)| (m, w.last))
         })
