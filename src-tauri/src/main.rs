@@ -5,7 +5,7 @@
 /// arenas (the study's and the paper exchange's worker threads), ~70 MiB after the first
 /// study. Engine alone (`crates/app/examples/footprint.rs`, debug, 10 s idle after the study):
 /// glibc 197.5 MiB PSS, glibc with GLIBC_TUNABLES arena_max=2 and 128 KiB trim/mmap
-/// thresholds 115.7, mimalloc 2 with `allocator::MIMALLOC_OPTIONS` 71.5.
+/// thresholds 115.7, mimalloc 2 with `allocator::ALLOCATOR_OPTIONS` 71.5.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,6 +1,6 @@
 //! The binary's re-exec that hands mimalloc its options (`perpdesk_desktop::allocator`).
 
-use perpdesk_desktop::allocator::{MIMALLOC_OPTIONS, missing_options};
+use perpdesk_desktop::allocator::{ALLOCATOR_OPTIONS, missing_options};
 
 /// Marks the process [`reexec_passes_the_options_and_arguments`] starts.
 const CHILD: &str = "PERPDESK_ALLOCATOR_TEST_CHILD";
@@ -8,7 +8,10 @@ const CHILD: &str = "PERPDESK_ALLOCATOR_TEST_CHILD";
 #[test]
 fn keeps_an_option_the_user_set() {
     let missing = missing_options(|key| (key == "MIMALLOC_PURGE_DELAY").then(|| "5".into()));
-    assert_eq!(missing, vec![("MIMALLOC_ARENA_EAGER_COMMIT", "0")]);
+    assert_eq!(
+        missing.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
+        ["MIMALLOC_ARENA_EAGER_COMMIT", "GLIBC_TUNABLES"]
+    );
     assert!(missing_options(|_| Some("1".into())).is_empty());
 }
 
@@ -24,7 +27,7 @@ fn reexec_passes_the_options_and_arguments() {
             "--nocapture",
         ])
         .env(CHILD, "1");
-    for (key, _) in MIMALLOC_OPTIONS {
+    for (key, _) in ALLOCATOR_OPTIONS {
         command.env_remove(key);
     }
     let output = command.output().expect("the child runs");
@@ -37,7 +40,9 @@ fn reexec_passes_the_options_and_arguments() {
         .unwrap_or_else(|| panic!("no report from the child: {stdout}"));
     assert_eq!(
         line,
-        "child sees MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0 filter=allocator::reexec_child"
+        "child sees MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0 \
+         GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072 \
+         filter=allocator::reexec_child"
     );
 }
 
@@ -52,7 +57,7 @@ fn reexec_child() {
     if let Some(err) = perpdesk_desktop::allocator::reexec_with_options() {
         panic!("re-exec failed: {err}");
     }
-    let seen: Vec<String> = MIMALLOC_OPTIONS
+    let seen: Vec<String> = ALLOCATOR_OPTIONS
         .iter()
         .map(|(key, _)| format!("{key}={}", std::env::var(key).unwrap_or_default()))
         .collect();
