@@ -496,5 +496,5 @@ export default {
   'fam.of-equity': 'of equity',
   'fam.use-size': 'Use the suggested size',
   'fam.use-size-lean': 'Use the size (unproven)',
-  'fam.next-help': 'Daily families decide at each 00:00 UTC close, weekly ones at Monday 00:00 UTC, the 4h model at every 4-hour close (00:00, 04:00 … UTC), the 1h models every hour. “Never” means no record at this Sharpe, however long, would pass: the Sharpe is not above the bar. The size targets 20% annual volatility at your margin balance (wallet plus unrealised PnL); the risk limits cap it in the ticket.',
+  'fam.next-help': 'Daily families decide at each 00:00 UTC close, weekly ones at Monday 00:00 UTC. The 4h model and the 1h models decide at every 4-hour or hourly close in their records, but the app recomputes signals only with the daily study, so the signal shown for them is the one at 00:00 UTC and their next one arrives at the next 00:00 UTC. “Never” means no record at this Sharpe, however long, would pass: the Sharpe is not above the bar. The size targets 20% annual volatility at your margin balance (wallet plus unrealised PnL); the risk limits cap it in the ticket.',
 };

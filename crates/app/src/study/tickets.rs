@@ -1,6 +1,7 @@
 //! A family's signal on one symbol at the account's equity, and the one-click ticket it
 //! suggests: the volatility-targeted size and stop, capped by the risk limits, previewed.
 
+use chrono::{DateTime, Duration, Utc};
 use perpdesk_core::plan::{EntryType, Ticket};
 use perpdesk_core::{MarginType, Side, Symbol};
 use perpdesk_signal::SignalDirection;
@@ -36,8 +37,9 @@ pub struct FamilySignalView {
     pub stop_price: Option<Decimal>,
     pub stop_distance: Option<f64>,
     pub stop_capped: Option<bool>,
-    /// The close the signal is for and the next decision, UTC ms.
+    /// The close the signal is for, UTC ms.
     pub time_ms: i64,
+    /// When the app shows this family's next signal, UTC ms ([`shown_next_decision`]).
     pub next_decision_ms: i64,
     /// The family's record on the universe book (the verdict behind `direction`).
     pub record: RecordView,
@@ -67,6 +69,14 @@ pub struct SuggestedTicket {
     /// True when the family has no edge: the size follows an unproven lean.
     pub unproven: bool,
     pub preview: PreviewView,
+}
+
+/// When the app shows a family's next signal: the family's own next decision, but never
+/// before the next daily study, which is the only time the app recomputes signals. A 4h or
+/// 1h family decides more often in its record, yet the row it shows is the one at the study's
+/// close, so between studies its own next close would be a time already past.
+pub(super) fn shown_next_decision(l: &LatestSignal) -> DateTime<Utc> {
+    l.next_decision.max(l.time + Duration::days(1))
 }
 
 fn direction_name(d: SignalDirection) -> &'static str {
@@ -142,7 +152,7 @@ impl Engine {
                 stop_distance: l.stop.map(|s| s.distance),
                 stop_capped: l.stop.map(|s| s.capped),
                 time_ms: l.time.timestamp_millis(),
-                next_decision_ms: l.next_decision.timestamp_millis(),
+                next_decision_ms: shown_next_decision(l).timestamp_millis(),
                 record: RecordView::of(&f.verdict),
                 symbol_sharpe: per.map(|p| p.stats.sharpe),
                 symbol_max_drawdown: per.map(|p| p.stats.max_drawdown),

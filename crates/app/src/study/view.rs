@@ -103,7 +103,7 @@ pub struct FamilyView {
     pub rule: Option<String>,
     pub horizon_days: f64,
     pub record: RecordView,
-    /// When the family decides again, UTC ms.
+    /// When the app shows the family's next signal, UTC ms (after the next daily study).
     pub next_decision_ms: Option<i64>,
     /// Symbols the book holds at the last close (long or short), whatever the verdict.
     pub holding: usize,
@@ -198,7 +198,10 @@ pub(super) fn view(state: &StudyState) -> StudyView {
             rule: rule_name(f),
             horizon_days: f.horizon_days,
             record: RecordView::of(&f.verdict),
-            next_decision_ms: f.latest.first().map(|l| l.next_decision.timestamp_millis()),
+            next_decision_ms: f
+                .latest
+                .first()
+                .map(|l| super::tickets::shown_next_decision(l).timestamp_millis()),
             holding: f.latest.iter().filter(|l| l.weight != 0.0).count(),
             curve: CurveView::of(&f.curve),
         })

@@ -191,21 +191,32 @@ async fn a_signals_ticket_carries_the_volatility_size_and_stop_capped_by_the_ris
         assert_eq!(row.direction, "flat", "{id}");
         assert!(!row.record.edge && !row.record.reasons.is_empty(), "{id}");
     }
+    // The 4h and 1h models decide more often in their records, but the app recomputes signals
+    // only with the daily study, so the next signal it can show is at the next 00:00 UTC,
+    // never a 4h or 1h close already past.
     let four = rows.iter().find(|r| r.family == "pooled_4h").expect("4h");
-    assert_eq!(
-        four.next_decision_ms - four.time_ms,
-        4 * 3_600_000,
-        "the 4h model decides at every 4h close"
-    );
     let hourly = rows
         .iter()
         .find(|r| r.family == "model_1h_logistic")
         .expect("1h");
-    assert_eq!(
-        hourly.next_decision_ms - hourly.time_ms,
-        3_600_000,
-        "a 1h model decides at every hourly close"
-    );
+    for row in [four, hourly] {
+        assert_eq!(row.time_ms % 86_400_000, 0, "the study's close: {row:?}");
+        assert_eq!(
+            row.next_decision_ms - row.time_ms,
+            86_400_000,
+            "{} shows its next signal with the next daily study",
+            row.family
+        );
+    }
+    let study = engine.study_view().await.expect("study view");
+    for f in &study.families {
+        let row = rows
+            .iter()
+            .find(|r| r.family == f.id)
+            .expect("a row per family");
+        assert_eq!(f.next_decision_ms, Some(row.next_decision_ms), "{}", f.id);
+        assert!(row.next_decision_ms >= row.time_ms + 86_400_000, "{}", f.id);
+    }
     // Its bars have a volatility, so a held 4h position has a size and a stop like a daily one.
     assert!(
         four.annual_vol.is_some(),
