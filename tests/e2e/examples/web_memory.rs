@@ -18,7 +18,8 @@
 //! (commands whose replies the page gets as empty stand-ins, e.g. `model_card,signal_study`:
 //! the cost of a part measured by leaving it out), `PERF_FLOOR_STEPS=1` (the fixed costs:
 //! the font, the chart library and one chart added to the floor's page one by one),
-//! `PERF_IDLE_READINGS` (more readings at idle on the signals panel, one every 30 s).
+//! `PERF_IDLE_READINGS` (more readings at idle on the signals panel, one every 30 s),
+//! `PERF_LANG=en` (the interface language picked on the first-run form; zh-CN by default).
 //!
 //! Linux only: PSS, anonymous, file-backed and shared memory from `/proc/PID/smaps`.
 
@@ -117,6 +118,19 @@ async fn main() -> Result<()> {
     tokio::time::sleep(settle).await;
     table.push(reading(app, "first-run gate", &client).await?);
 
+    if let Ok(language) = std::env::var("PERF_LANG") {
+        // The first-run form's language switch, as a user would pick it.
+        let picked = client
+            .execute(
+                "const s = document.querySelector('[data-testid=gate-language]'); \
+                 s.value = arguments[0]; s.dispatchEvent(new Event('change')); \
+                 return document.documentElement.lang;",
+                vec![language.clone().into()],
+            )
+            .await?;
+        println!("language: {picked}");
+        wait_for(&client, "[data-testid=gate-password]", 10).await?;
+    }
     let submitted = Instant::now();
     for css in [
         "[data-testid=gate-password]",
