@@ -279,6 +279,9 @@ struct Split {
     anon_pss: u64,
     file_pss: u64,
     shmem_pss: u64,
+    /// The part of `anon_pss` in glibc's main heap (`[heap]`): native allocations (cairo,
+    /// fontconfig, FreeType), not the JavaScript heap.
+    brk_pss: u64,
     rss: u64,
 }
 
@@ -300,10 +303,11 @@ async fn reading(app: u32, stage: &str, client: &Client) -> Result<Reading> {
         page,
     };
     println!(
-        "{:<30} web PSS {:>6.1} MiB (anon {:.1}, file {:.1}, shmem {:.1}); tree PSS {:.1}; page {}",
+        "{:<30} web PSS {:>6.1} MiB (anon {:.1} of which [heap] {:.1}, file {:.1}, shmem {:.1}); tree PSS {:.1}; page {}",
         r.stage,
         mib(r.web.pss),
         mib(r.web.anon_pss),
+        mib(r.web.brk_pss),
         mib(r.web.file_pss),
         mib(r.web.shmem_pss),
         mib(r.tree_pss),
@@ -344,7 +348,12 @@ fn smaps_split(pid: u32) -> Result<Split> {
         s.pss += m.pss;
         s.rss += m.rss;
         match m.kind() {
-            Kind::Anon => s.anon_pss += m.pss,
+            Kind::Anon => {
+                s.anon_pss += m.pss;
+                if m.path == "[heap]" {
+                    s.brk_pss += m.pss;
+                }
+            }
             Kind::Shmem => s.shmem_pss += m.pss,
             Kind::File => s.file_pss += m.pss,
         }
