@@ -560,7 +560,7 @@ mod tests {
             ]
         );
         for (bad, says) in [
-            ("", "between 1 and 20"),
+            ("", "between 1 and 30"),
             ("X=doge usdt", "doge usdt"),
             ("BTCUSDT,BTCUSDT", "listed twice"),
             ("btc usdt=BTCUSDT", "btc usdt"),
@@ -571,13 +571,16 @@ mod tests {
                 "{bad:?}: {err}"
             );
         }
-        let many: Vec<String> = (0..21).map(|i| format!("B{i}USDT=BTCUSDT")).collect();
-        assert!(PaperSymbol::parse_list(&many.join(",")).is_err());
+        let many: Vec<String> = (0..=MAX_WATCHLIST)
+            .map(|i| format!("B{i}USDT=BTCUSDT"))
+            .collect();
+        let err = PaperSymbol::parse_list(&many.join(",")).unwrap_err();
+        assert!(err.to_string().contains("between 1 and 30"), "{err}");
         assert_eq!(
-            PaperSymbol::parse_list(&many[..20].join(","))
-                .expect("20 is the most")
+            PaperSymbol::parse_list(&many[..MAX_WATCHLIST].join(","))
+                .expect("30 is the most")
                 .len(),
-            20
+            30
         );
     }
 }

@@ -4,14 +4,19 @@
 //! sizing, books, the edge test of each family (500 random-timing nulls, 1,000 bootstrap
 //! resamples, the deflated Sharpe), per-symbol records, the portfolio and the basket.
 //! The v2 case adds the pooled model at 4h and daily (features, every walk-forward fit,
-//! forecasts, their books and edge tests); the 1h models' per-symbol walk-forward is not in
-//! it (the CLI times that part on its own).
+//! forecasts, their books and edge tests). The whole-evaluation case is what
+//! `perpdesk-signal evaluate` and the app's study compute: v2 with the 1h models too (each
+//! symbol's walk-forward of both kinds, LightGBM fits included, their trades as two more
+//! books with their edge tests); one iteration takes seconds, so it is sampled flat.
 
 use std::io::Read;
 use std::path::PathBuf;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use perpdesk_signal::backtest::BacktestConfig;
+use perpdesk_signal::default_walk_forward_1h;
 use perpdesk_signal::edge::TrialLog;
+use perpdesk_signal::model_family::{hourly_panel, walk_forward_books};
 use perpdesk_signal::strategy::Strategy;
 use perpdesk_signal::study::study;
 use perpdesk_signal::universe::{UniverseBuilder, classify_file};
@@ -83,6 +88,37 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
+    g.finish();
+
+    let mut g = c.benchmark_group("whole_evaluation");
+    g.sample_size(10);
+    g.sampling_mode(SamplingMode::Flat);
+    let strategy = Strategy::from_json(include_str!("../strategies/perpdesk-v2.json")).expect("v2");
+    let window = strategy.strategy.evaluation.window();
+    g.bench_function(
+        "all_families_incl_1h_models_28_symbols_3y_from_text_with_edge_test",
+        |b| {
+            b.iter(|| {
+                let mut u = UniverseBuilder::new();
+                for (name, text) in &files {
+                    u.add_file(name, text).expect("file");
+                }
+                let u = u.build().expect("universe");
+                let panel = hourly_panel(&u).expect("1h panel");
+                let models = walk_forward_books(
+                    &u,
+                    &panel,
+                    &strategy.strategy.model_1h.kinds,
+                    default_walk_forward_1h(),
+                    BacktestConfig::default(),
+                    &mut |_, _| {},
+                )
+                .expect("1h models");
+                let r = study(&u, &strategy, window, &log, models).expect("study");
+                std::hint::black_box(r);
+            });
+        },
+    );
     g.finish();
 }
 

@@ -15,19 +15,23 @@
 //! in the book (the backtest's record keeps the exact fill). Symbols whose candles have gaps
 //! are evaluated on each gap-free run long enough for the model.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
 use chrono::Duration;
 
 use crate::SignalError;
 use crate::backtest::{BacktestConfig, FundingRates, Side, Trade, backtest};
 use crate::bars::{Panel, Window};
-use crate::card::evaluate;
-use crate::evaluate::{OosPrediction, WalkForwardConfig, brier_skill, fold_count};
+use crate::evaluate::{
+    OosPrediction, WalkForwardConfig, brier_skill, fold_count, walk_forward_models,
+};
 use crate::features::{Ohlcv, compute_features_with_funding};
 use crate::model::{ModelKind, Scorer};
 use crate::saved::SavedModel;
 use crate::strategy::model_family_id;
 use crate::study::ModelBooks;
-use crate::universe::Universe;
+use crate::universe::{SymbolSeries, Universe};
 
 /// The 1h panel of the universe (what model books are built on).
 ///
@@ -73,8 +77,58 @@ fn outcomes(x: &Ohlcv, preds: &[OosPrediction], horizon: usize) -> (Vec<f64>, Ve
         .unzip()
 }
 
+/// One gap-free run's share of the model books: where it sits on the panel and, per model
+/// kind, its trades and its scored forecasts with their outcomes.
+struct RunBooks {
+    at: usize,
+    kinds: Vec<(Vec<Trade>, Vec<f64>, Vec<bool>)>,
+}
+
+/// One symbol's walk-forward of every kind, traded by the 1h rule. Only the trades and the
+/// forecasts reach the books, so the per-symbol edge test of [`crate::card::evaluate`]
+/// (verdicts the books threw away, a third of the time) is not run; the trades are the
+/// ones [`crate::card::evaluate`] makes: same walk-forward, same backtest, horizon forced
+/// to the labels'.
+fn symbol_books(
+    sym: &SymbolSeries,
+    panel: &Panel,
+    kinds: &[ModelKind],
+    wf: WalkForwardConfig,
+    bt: BacktestConfig,
+) -> Result<Vec<RunBooks>, SignalError> {
+    let rates = FundingRates::new(sym.funding.events())?;
+    let bt = BacktestConfig {
+        horizon: wf.label.horizon,
+        ..bt
+    };
+    let mut runs = Vec::new();
+    if kinds.is_empty() {
+        return Ok(runs);
+    }
+    for x in sym.hourly.contiguous_runs() {
+        if fold_count(x.len(), &wf) == 0 {
+            continue;
+        }
+        let Some(at) = offset(panel, &x) else {
+            continue;
+        };
+        let reports = walk_forward_models(&x, wf, &rates, kinds, &mut |_, _| {})?;
+        let kinds = reports
+            .into_iter()
+            .map(|walk| {
+                let r = backtest(&x, &walk.predictions, bt, &rates)?;
+                let (p, y) = outcomes(&x, &walk.predictions, wf.label.horizon);
+                Ok((r.model.trade_log, p, y))
+            })
+            .collect::<Result<Vec<_>, SignalError>>()?;
+        runs.push(RunBooks { at, kinds });
+    }
+    Ok(runs)
+}
+
 /// Each symbol's walk-forward forecasts per model kind, traded by the 1h rule, as one book
-/// per kind on the 1h panel. `progress(symbols done, symbols)` after each symbol.
+/// per kind on the 1h panel, the symbols shared among the machine's cores.
+/// `progress(symbols done, symbols)` after each symbol.
 ///
 /// # Errors
 /// What the walk-forward, the backtest or the Brier score refuse.
@@ -86,30 +140,75 @@ pub fn walk_forward_books(
     bt: BacktestConfig,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<ModelBooks>, SignalError> {
-    let n = panel.assets.len();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    walk_forward_books_on(universe, panel, kinds, wf, bt, threads, progress)
+}
+
+/// [`walk_forward_books`] on `threads` threads. Each symbol's walk-forward is independent
+/// and deterministic (LightGBM single-threaded and seeded), and the books, the Brier rows
+/// and the first error are assembled in symbol order, so the result is the same for any
+/// number of threads; `progress` counts symbols as they finish, in any order.
+///
+/// # Errors
+/// As [`walk_forward_books`]; with several failing symbols, the first one's error.
+pub fn walk_forward_books_on(
+    universe: &Universe,
+    panel: &Panel,
+    kinds: &[ModelKind],
+    wf: WalkForwardConfig,
+    bt: BacktestConfig,
+    threads: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<ModelBooks>, SignalError> {
+    let n = universe.symbols.len();
+    let threads = threads.clamp(1, n.max(1));
+    let mut per_symbol: Vec<Option<Result<Vec<RunBooks>, SignalError>>> =
+        (0..n).map(|_| None).collect();
+    if threads == 1 {
+        for (a, sym) in universe.symbols.iter().enumerate() {
+            per_symbol[a] = Some(Ok(symbol_books(sym, panel, kinds, wf, bt)?));
+            progress(a + 1, n);
+        }
+    } else {
+        let next = AtomicUsize::new(0);
+        let (tx, rx) = mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (tx, next) = (tx.clone(), &next);
+                // Symbols are taken one at a time, so a short history does not leave a
+                // core idle while another works through a long queue.
+                scope.spawn(move || {
+                    loop {
+                        let a = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(sym) = universe.symbols.get(a) else {
+                            break;
+                        };
+                        if tx
+                            .send((a, symbol_books(sym, panel, kinds, wf, bt)))
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for (done, (a, r)) in rx.iter().enumerate() {
+                per_symbol[a] = Some(r);
+                progress(done + 1, n);
+            }
+        });
+    }
     let mut targets = vec![vec![vec![0.0; panel.len()]; n]; kinds.len()];
     let mut scored: Vec<(Vec<f64>, Vec<bool>)> = vec![(vec![], vec![]); kinds.len()];
-    for (a, sym) in universe.symbols.iter().enumerate() {
-        let rates = FundingRates::new(sym.funding.events())?;
-        for x in sym.hourly.contiguous_runs() {
-            if fold_count(x.len(), &wf) == 0 {
-                continue;
-            }
-            let Some(at) = offset(panel, &x) else {
-                continue;
-            };
-            let e = evaluate(&x, wf, bt, &rates)?;
-            for (k, kind) in kinds.iter().enumerate() {
-                let Some(c) = e.candidates.iter().find(|c| c.kind() == *kind) else {
-                    continue;
-                };
-                place(&mut targets[k][a], at, &c.backtest.model.trade_log);
-                let (p, y) = outcomes(&x, &c.walk_forward.predictions, wf.label.horizon);
+    for (a, runs) in per_symbol.into_iter().enumerate() {
+        for run in runs.expect("every symbol was handed to a thread")? {
+            for (k, (trades, p, y)) in run.kinds.into_iter().enumerate() {
+                place(&mut targets[k][a], run.at, &trades);
                 scored[k].0.extend(p);
                 scored[k].1.extend(y);
             }
         }
-        progress(a + 1, n);
     }
     kinds
         .iter()

@@ -291,6 +291,7 @@ fn daily_stats(book: &Book) -> Result<(Stats, crate::edge::Simulation), SignalEr
 }
 
 /// Inputs a model family adds to a study (built by [`crate::model_family`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelBooks {
     pub id: String,
     /// The 1h panel the signals are on.

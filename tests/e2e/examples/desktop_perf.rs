@@ -203,6 +203,11 @@ fn paper_symbols(n: usize) -> String {
                         .strip_suffix("_1h_2021-2023.csv.gz")
                         .map(str::to_owned)
                 })
+                // `XRPUSDT_mark_1h_…` is XRPUSDT's mark-price file, not a symbol.
+                .filter(|s| {
+                    s.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                })
                 .collect()
         })
         .unwrap_or_default();

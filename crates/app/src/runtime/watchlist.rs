@@ -9,8 +9,10 @@ use crate::signal_loop::SignalLoop;
 use crate::venue::{PAPER_SYMBOLS, PaperVenue};
 use crate::{AppError, Engine};
 
-/// The most symbols a watchlist holds (and so the signal loop watches).
-pub const MAX_WATCHLIST: usize = 20;
+/// The most symbols a watchlist holds (and so the signal loop watches): every symbol of the
+/// paper universe (28 with the wide data) with room for two more. It was 20 when paper mode
+/// listed two symbols; 30 is what the footprint targets are measured with (issue 18).
+pub const MAX_WATCHLIST: usize = 30;
 
 /// A signal as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

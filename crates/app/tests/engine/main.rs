@@ -20,3 +20,4 @@ mod support;
 mod sync;
 mod trading;
 mod verifier;
+mod watchlist;

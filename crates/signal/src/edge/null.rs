@@ -134,18 +134,60 @@ impl<'a> Arrangement<'a> {
     /// Draws an arrangement (see the module docs) and writes its weight path into `out`.
     fn permute(&self, rng: &mut SplitMix64, scratch: &mut Walk, out: &mut Vec<f64>) {
         out.clear();
-        let m = self.interior.len();
-        if m == 0 {
-            out.extend_from_slice(self.weights);
-            return;
+        self.shuffle(rng, scratch);
+        for segment in self.segments(&scratch.order) {
+            out.extend_from_slice(segment.weights);
         }
-        out.extend_from_slice(&self.weights[..self.head]);
+    }
+
+    /// Draws an arrangement (see the module docs): leaves the interior episodes' order in
+    /// `scratch.order` (empty without a position).
+    fn shuffle(&self, rng: &mut SplitMix64, scratch: &mut Walk) {
+        let m = self.interior.len();
         // A random walk over the arrangements, started at the strategy's own: swap two
         // episodes and keep the swap only if no two episodes of a kind touch and the ends
         // stay positions. The proposal is symmetric and every valid arrangement is equally
         // acceptable, so the walk's stationary distribution is uniform over the valid
         // arrangements: the one a no-skill strategy's own arrangement is drawn from.
-        // `kind` mirrors `order` (the kind at each place), so a check reads one array.
+        // `kind` mirrors `order` (the kind at each place) between two flat sentinels: a flat
+        // run at either end touches one and is refused, as it would merge with the fixed
+        // flat runs there. Keeping or undoing a swap is a select, not a branch: the choice
+        // is a coin flip the CPU cannot predict (the walk was most of the nulls' time).
+        let Walk { order, kind } = scratch;
+        order.clear();
+        order.extend(0..m);
+        kind.clear();
+        kind.push(0);
+        kind.extend_from_slice(&self.kinds);
+        kind.push(0);
+        let (order, kind) = (&mut order[..], &mut kind[..]);
+        for _ in 0..SWAPS_PER_EPISODE * m {
+            let (i, j) = (rng.below(m), rng.below(m));
+            let (a, b) = (i + 1, j + 1);
+            let (ka, kb) = (kind[a], kind[b]);
+            kind[a] = kb;
+            kind[b] = ka;
+            let alone = |kind: &[i8], p: usize| (kind[p - 1] != kind[p]) & (kind[p + 1] != kind[p]);
+            let keep = (ka == kb) | (alone(kind, a) & alone(kind, b));
+            // Masks of all ones or zeros pick without a branch (x ^ (x ^ y) = y): `undo`
+            // puts the kinds back when the swap is refused, `swap` swaps the order when kept.
+            let undo = i8::from(keep) - 1;
+            let k = (ka ^ kb) & undo;
+            kind[a] = kb ^ k;
+            kind[b] = ka ^ k;
+            let swap = usize::from(keep).wrapping_neg();
+            let (oi, oj) = (order[i], order[j]);
+            let o = (oi ^ oj) & swap;
+            order[i] = oi ^ o;
+            order[j] = oj ^ o;
+        }
+    }
+
+    /// [`Arrangement::shuffle`] as first written, with branches and bounds checks: the
+    /// reference the select version is held to.
+    #[cfg(test)]
+    fn shuffle_as_first_written(&self, rng: &mut SplitMix64, scratch: &mut Walk) {
+        let m = self.interior.len();
         let Walk { order, kind } = scratch;
         order.clear();
         order.extend(0..m);
@@ -153,7 +195,6 @@ impl<'a> Arrangement<'a> {
         kind.extend_from_slice(&self.kinds);
         let valid_at = |kind: &[i8], p: usize| {
             let k = kind[p];
-            // A flat run may not sit at either end, where it would merge with the fixed ones.
             (k != 0 || (p > 0 && p + 1 < m))
                 && (p == 0 || kind[p - 1] != k)
                 && (p + 1 == m || kind[p + 1] != k)
@@ -171,15 +212,62 @@ impl<'a> Arrangement<'a> {
                 kind.swap(i, j);
             }
         }
-        for &e in order.iter() {
-            let (start, end) = self.interior[e];
-            out.extend_from_slice(&self.weights[start..end]);
+    }
+
+    /// The weight path of the arrangement `order` (the interior episodes' order; the
+    /// strategy's own is `0..m`) as its runs in path order: the leading flat run, the
+    /// episodes, the trailing flat run.
+    fn segments<'s>(&'s self, order: &'s [usize]) -> impl Iterator<Item = Segment<'a>> + 's {
+        let flat = |weights: &'a [f64]| Segment {
+            weights,
+            flat: true,
+        };
+        if self.interior.is_empty() {
+            // No position: the whole path is one flat run (`head` and `tail` are its end).
+            return Segments::Flat(std::iter::once(flat(self.weights)));
         }
-        out.extend_from_slice(&self.weights[self.tail..]);
+        let head = std::iter::once(flat(&self.weights[..self.head]));
+        let tail = std::iter::once(flat(&self.weights[self.tail..]));
+        let body = order.iter().map(move |&e| {
+            let (start, end) = self.interior[e];
+            Segment {
+                weights: &self.weights[start..end],
+                flat: self.kinds[e] == 0,
+            }
+        });
+        Segments::Arranged(head.chain(body).chain(tail))
     }
 }
 
-/// The walk's buffers, reused across nulls: the episodes' order and the kind at each place.
+/// A run of a weight path: an episode, or a flat run (every weight `±0`).
+struct Segment<'a> {
+    weights: &'a [f64],
+    flat: bool,
+}
+
+/// [`Arrangement::segments`]' two shapes as one iterator type.
+enum Segments<F, A> {
+    Flat(F),
+    Arranged(A),
+}
+
+impl<'a, F, A> Iterator for Segments<F, A>
+where
+    F: Iterator<Item = Segment<'a>>,
+    A: Iterator<Item = Segment<'a>>,
+{
+    type Item = Segment<'a>;
+
+    fn next(&mut self) -> Option<Segment<'a>> {
+        match self {
+            Segments::Flat(f) => f.next(),
+            Segments::Arranged(a) => a.next(),
+        }
+    }
+}
+
+/// The walk's buffers, reused across nulls: the episodes' order and the kind at each place
+/// (with a flat sentinel at each end).
 #[derive(Default)]
 struct Walk {
     order: Vec<usize>,
@@ -198,27 +286,55 @@ struct Runner<'a> {
     day_of: &'a [usize],
     growth: Vec<f64>,
     net: Vec<f64>,
+    turnover: f64,
+    trades: usize,
 }
 
 impl Runner<'_> {
-    /// The annualised Sharpe of the daily net returns of `paths` (one per asset), with the
-    /// turnover and the number of trades.
-    fn sharpe(&mut self, paths: &[Vec<f64>]) -> (f64, f64, usize) {
+    /// Starts a new weight table (one path per asset, added in asset order).
+    fn reset(&mut self) {
         self.net.iter_mut().for_each(|x| *x = 0.0);
-        let (mut turnover, mut trades) = (0.0, 0usize);
-        for (w, carry) in paths.iter().zip(self.carry) {
-            let mut prev = 0.0;
-            for ((net, &wt), &c) in self.net.iter_mut().zip(w).zip(carry) {
+        self.turnover = 0.0;
+        self.trades = 0;
+    }
+
+    /// Adds asset `asset`'s path, given as its runs in order, to the bars' net returns.
+    ///
+    /// The arithmetic is the bar-by-bar loop's (`sharpe_of_paths` in the tests), term for
+    /// term in the same order, except that a flat run's bars after its first are skipped:
+    /// there the weight and its change are `±0`, so the bar adds `±0` to the net return,
+    /// the turnover and nothing to the trades, and `1 + (±0)` is the same growth. Most of
+    /// a 1h model book is flat, and copying every null's paths out was a third of the time.
+    fn add<'s>(&mut self, asset: usize, segments: impl Iterator<Item = Segment<'s>>) {
+        let carry = &self.carry[asset];
+        let (mut at, mut prev) = (0, 0.0);
+        for seg in segments {
+            let take = if seg.flat {
+                seg.weights.len().min(1)
+            } else {
+                seg.weights.len()
+            };
+            let net = &mut self.net[at..at + take];
+            for ((net, &wt), &c) in net.iter_mut().zip(&seg.weights[..take]).zip(&carry[at..]) {
                 let dw = (wt - prev).abs();
                 *net += wt * c - dw * self.cost;
-                turnover += dw;
+                self.turnover += dw;
                 // A trade starts where the sign turns to long or short.
                 if wt != 0.0 && (prev == 0.0 || (wt > 0.0) != (prev > 0.0)) {
-                    trades += 1;
+                    self.trades += 1;
                 }
                 prev = wt;
             }
+            if let Some(&last) = seg.weights.last() {
+                prev = last;
+            }
+            at += seg.weights.len();
         }
+    }
+
+    /// The annualised Sharpe of the daily net returns of the paths added since
+    /// [`Runner::reset`], with their turnover and number of trades.
+    fn finish(&mut self) -> (f64, f64, usize) {
         self.growth.iter_mut().for_each(|g| *g = 1.0);
         for (&d, &r) in self.day_of.iter().zip(&self.net) {
             self.growth[d] *= 1.0 + r;
@@ -226,7 +342,34 @@ impl Runner<'_> {
         let (s, q) = self.growth.iter().fold((0.0, 0.0), |(s, q), g| {
             (s + (g - 1.0), q + (g - 1.0) * (g - 1.0))
         });
-        (sharpe_from_sums(s, q, self.growth.len()), turnover, trades)
+        (
+            sharpe_from_sums(s, q, self.growth.len()),
+            self.turnover,
+            self.trades,
+        )
+    }
+
+    /// The annualised Sharpe of the daily net returns of `paths` (one per asset), with the
+    /// turnover and the number of trades: every bar of every path, as first written; the
+    /// reference [`Runner::add`] is held to.
+    #[cfg(test)]
+    fn sharpe_of_paths(&mut self, paths: &[Vec<f64>]) -> (f64, f64, usize) {
+        self.reset();
+        let (mut turnover, mut trades) = (0.0, 0usize);
+        for (w, carry) in paths.iter().zip(self.carry) {
+            let mut prev = 0.0;
+            for ((net, &wt), &c) in self.net.iter_mut().zip(w).zip(carry) {
+                let dw = (wt - prev).abs();
+                *net += wt * c - dw * self.cost;
+                turnover += dw;
+                if wt != 0.0 && (prev == 0.0 || (wt > 0.0) != (prev > 0.0)) {
+                    trades += 1;
+                }
+                prev = wt;
+            }
+        }
+        (self.turnover, self.trades) = (turnover, trades);
+        self.finish()
     }
 }
 
@@ -249,18 +392,18 @@ fn nulls(
     range: std::ops::Range<usize>,
 ) -> Vec<(f64, f64, usize)> {
     let per_null: u64 = arrangements.iter().map(Arrangement::draws).sum();
-    let n = runner.net.len();
-    let mut paths: Vec<Vec<f64>> = vec![Vec::with_capacity(n); arrangements.len()];
     let mut walk = Walk::default();
     range
         .map(|k| {
             let mut drawn = per_null.wrapping_mul(k as u64);
-            for (arr, path) in arrangements.iter().zip(&mut paths) {
+            runner.reset();
+            for (a, arr) in arrangements.iter().enumerate() {
                 let mut rng = SplitMix64::skipped(seed, drawn);
-                arr.permute(&mut rng, &mut walk, path);
+                arr.shuffle(&mut rng, &mut walk);
+                runner.add(a, arr.segments(&walk.order));
                 drawn = drawn.wrapping_add(arr.draws());
             }
-            runner.sharpe(&paths)
+            runner.finish()
         })
         .collect()
 }
@@ -298,15 +441,23 @@ pub fn random_timing(book: &Book, count: usize, seed: u64) -> Result<NullReport,
         day_of: &day_of,
         growth: vec![1.0; days],
         net: vec![0.0; n],
+        turnover: 0.0,
+        trades: 0,
     };
+    let arrangements: Vec<Arrangement<'_>> =
+        book.weights.iter().map(|w| Arrangement::new(w)).collect();
     // The strategy goes through the same arithmetic as its nulls, so a null that happens to
-    // equal it ties exactly.
-    let (sharpe, turnover, trades) = runner().sharpe(&book.weights);
+    // equal it ties exactly: its own arrangement is the episodes in their order.
+    let mut own = runner();
+    own.reset();
+    for (a, arr) in arrangements.iter().enumerate() {
+        let order: Vec<usize> = (0..arr.interior.len()).collect();
+        own.add(a, arr.segments(&order));
+    }
+    let (sharpe, turnover, trades) = own.finish();
     let exposure: f64 = book.weights.iter().flatten().map(|w| w.abs()).sum();
     let strategy = activity(turnover, exposure, trades, n, per_year);
 
-    let arrangements: Vec<Arrangement<'_>> =
-        book.weights.iter().map(|w| Arrangement::new(w)).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, count);
@@ -405,6 +556,32 @@ mod tests {
     }
 
     #[test]
+    fn the_walk_draws_the_arrangements_it_drew_as_first_written() {
+        let mut draw = SplitMix64::new(21);
+        let mut moved = 0;
+        for case in 0..300 {
+            // Short and long paths of flat, long and short runs of varied sizes.
+            let n = 1 + draw.below(if case % 3 == 0 { 12 } else { 400 });
+            let mut w = Vec::with_capacity(n);
+            let mut side = 0.0;
+            for _ in 0..n {
+                if draw.unit() < 0.3 {
+                    side = [-0.5, -0.0, 0.0, 0.25, 1.0][draw.below(5)];
+                }
+                w.push(side);
+            }
+            let arr = Arrangement::new(&w);
+            let (mut fast, mut slow) = (Walk::default(), Walk::default());
+            let seed = draw.next_u64();
+            arr.shuffle(&mut SplitMix64::new(seed), &mut fast);
+            arr.shuffle_as_first_written(&mut SplitMix64::new(seed), &mut slow);
+            assert_eq!(fast.order, slow.order, "{w:?}");
+            moved += usize::from(fast.order.iter().enumerate().any(|(i, &e)| i != e));
+        }
+        assert!(moved > 150, "most walks rearrange something: {moved}");
+    }
+
+    #[test]
     fn always_in_long_short_paths_keep_alternating() {
         let w = [1.0, 1.0, -1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0];
         let mut rng = SplitMix64::new(9);
@@ -468,7 +645,7 @@ mod tests {
                         1 => 0.5,
                         _ => {
                             if rng.unit() < 0.15 {
-                                side = [-0.3, 0.0, 0.2, 0.4][rng.below(4)];
+                                side = [-0.3, 0.0, -0.0, 0.2, 0.4][rng.below(5)];
                             }
                             side
                         }
@@ -509,7 +686,17 @@ mod tests {
             day_of: &day_of,
             growth: vec![1.0; days],
             net: vec![0.0; n],
+            turnover: 0.0,
+            trades: 0,
         };
+        // The strategy itself, every bar of its paths.
+        let (own, own_turnover, own_trades) = run.sharpe_of_paths(&book.weights);
+        assert_eq!(rep.sharpe.to_bits(), own.to_bits());
+        assert_eq!(rep.strategy.trades, own_trades as f64);
+        assert_eq!(
+            rep.strategy.turnover_per_year,
+            own_turnover / n as f64 * bars_per_year(&book)
+        );
         let mut rng = SplitMix64::new(11);
         let mut paths = vec![Vec::new(); assets];
         let (mut sharpes, mut turnover, mut trades) = (Vec::new(), 0.0, 0usize);
@@ -517,7 +704,7 @@ mod tests {
             for (w, path) in book.weights.iter().zip(&mut paths) {
                 permute_episodes(w, &mut rng, path);
             }
-            let (s, t, k) = run.sharpe(&paths);
+            let (s, t, k) = run.sharpe_of_paths(&paths);
             sharpes.push(s);
             turnover += t;
             trades += k;

@@ -3,13 +3,19 @@
 //! name their universe.
 
 use chrono::Duration;
+use perpdesk_signal::backtest::{BacktestConfig, FundingRates, Side};
 use perpdesk_signal::bars::{Panel, Window};
 use perpdesk_signal::edge::TrialLog;
+use perpdesk_signal::evaluate::{brier_skill, fold_count};
+use perpdesk_signal::model::ModelKind;
+use perpdesk_signal::model_family::{hourly_panel, walk_forward_books_on};
 use perpdesk_signal::portfolio::targets;
 use perpdesk_signal::strategy::Strategy;
 use perpdesk_signal::study::{
     ModelBooks, resolve_trial_id_in, study, trial_id_in, universe_label, universe_tag,
 };
+use perpdesk_signal::universe::Universe;
+use perpdesk_signal::{default_walk_forward_1h, evaluate};
 
 use crate::pooled::hourly_universe;
 
@@ -146,6 +152,122 @@ fn the_visible_data_record_reproduces_the_logged_trials_bit_for_bit() {
             m["random_timing_percentile"].as_f64().expect("pctile"),
             "{}",
             f.id
+        );
+    }
+}
+
+#[test]
+fn model_books_on_several_threads_equal_one_thread_and_each_symbols_evaluation() {
+    // Real data: two symbols with three years, one too short for a fold.
+    let full = crate::common::shared_universe();
+    let mut u = Universe::default();
+    for name in ["BTCUSDT", "SUIUSDT", "XRPUSDT"] {
+        let s = full.symbols.iter().find(|s| s.symbol == name).expect(name);
+        u.symbols.push(s.clone());
+    }
+    let panel = hourly_panel(&u).expect("panel");
+    let (wf, bt) = (default_walk_forward_1h(), BacktestConfig::default());
+    let kinds = [ModelKind::Logistic, ModelKind::Gbdt];
+    let mut seen = Vec::new();
+    let one = walk_forward_books_on(&u, &panel, &kinds, wf, bt, 1, &mut |d, n| {
+        seen.push((d, n));
+    })
+    .expect("one thread");
+    assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
+    let mut seen = Vec::new();
+    let three = walk_forward_books_on(&u, &panel, &kinds, wf, bt, 3, &mut |d, n| {
+        seen.push((d, n));
+    })
+    .expect("three threads");
+    assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
+    assert_eq!(one, three);
+
+    // The books hold exactly the trades and forecasts of each symbol's full evaluation
+    // (the one whose per-symbol edge test the books no longer run).
+    let mut signal = vec![vec![vec![0.0; panel.len()]; u.symbols.len()]; kinds.len()];
+    let mut scored: Vec<(Vec<f64>, Vec<bool>)> = vec![(vec![], vec![]); kinds.len()];
+    for (a, sym) in u.symbols.iter().enumerate() {
+        let rates = FundingRates::new(sym.funding.events()).expect("funding");
+        for x in sym.hourly.contiguous_runs() {
+            if fold_count(x.len(), &wf) == 0 {
+                continue;
+            }
+            let at = usize::try_from((x.open_time[0] - panel.times[0]).num_hours()).expect("on");
+            let e = evaluate(&x, wf, bt, &rates).expect("evaluate");
+            for (k, kind) in kinds.iter().enumerate() {
+                let c = e
+                    .candidates
+                    .iter()
+                    .find(|c| c.kind() == *kind)
+                    .expect("kind");
+                for t in &c.backtest.model.trade_log {
+                    let side = if t.side == Side::Long { 1.0 } else { -1.0 };
+                    for v in &mut signal[k][a][at + t.entry_index..at + t.exit_index] {
+                        *v = side;
+                    }
+                }
+                for p in &c.walk_forward.predictions {
+                    if let Some(later) = x.close.get(p.index + wf.label.horizon) {
+                        scored[k].0.push(p.p_up);
+                        scored[k].1.push(*later > x.close[p.index]);
+                    }
+                }
+            }
+        }
+    }
+    assert!(signal.iter().all(|k| k[1].iter().all(|&v| v == 0.0)));
+    for (k, books) in one.iter().enumerate() {
+        assert_eq!(books.signal, signal[k], "{}", books.id);
+        assert!(books.signal[0].iter().any(|&v| v != 0.0), "{}", books.id);
+        let brier = brier_skill(&scored[k].0, &scored[k].1).expect("brier");
+        assert_eq!(books.brier, Some(brier), "{}", books.id);
+    }
+}
+
+#[test]
+fn the_1h_model_families_reproduce_their_logged_trials_bit_for_bit() {
+    // The walk-forward books of both kinds on every symbol (in parallel, without the
+    // per-symbol edge test) must give the record the evaluation logged for them.
+    let v2 = Strategy::from_json(V2).expect("v2");
+    let log = TrialLog::shipped().expect("log");
+    let u = crate::common::shared_universe();
+    let panel = hourly_panel(u).expect("panel");
+    let models = perpdesk_signal::model_family::walk_forward_books(
+        u,
+        &panel,
+        &v2.strategy.model_1h.kinds,
+        default_walk_forward_1h(),
+        BacktestConfig::default(),
+        &mut |_, _| {},
+    )
+    .expect("1h models");
+    let r = study(u, &v2, v2.strategy.evaluation.window(), &log, models).expect("study");
+    let ids = ["model_1h_logistic", "model_1h_gbdt"];
+    for id in ids {
+        let f = r.families.iter().find(|f| f.id == id).expect(id);
+        let t = logged(&log, &f.trial_id);
+        let m = t.metrics.as_ref().expect("metrics");
+        let v = &f.verdict;
+        assert_eq!(v.strategy.sharpe.to_bits(), t.sharpe.to_bits(), "{id}");
+        assert_eq!(
+            v.strategy.max_drawdown,
+            m["max_drawdown"].as_f64().expect("dd"),
+            "{id}"
+        );
+        assert_eq!(
+            v.activity.turnover_per_year,
+            m["turnover_per_year"].as_f64().expect("turnover"),
+            "{id}"
+        );
+        assert_eq!(
+            v.activity.trades as u64,
+            m["trades"].as_u64().expect("trades"),
+            "{id}"
+        );
+        assert_eq!(
+            v.random_timing.percentile,
+            m["random_timing_percentile"].as_f64().expect("pctile"),
+            "{id}"
         );
     }
 }

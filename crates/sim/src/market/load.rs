@@ -316,6 +316,8 @@ impl MarketData {
         for (i, (name, _, spec)) in specs.into_iter().enumerate() {
             let market = match copy_of[i] {
                 Some(j) => {
+                    // Shares the source's candles (`Series` holds them in an `Arc`): a name
+                    // more costs its spec and times, not another copy of the series.
                     let mut copy = out[j].clone();
                     copy.spec.symbol = name;
                     if let Some(spec) = spec {
@@ -331,7 +333,7 @@ impl MarketData {
                     // and the workers' heaps, then holding only freed parse buffers, go back
                     // to the system (glibc keeps a thread's arena; one live series left amid
                     // it would pin the pages around it: ~15 MiB for the 28 symbols).
-                    parsed.clone()
+                    parsed.relocated()
                 }
             };
             out.push(market);
@@ -536,6 +538,40 @@ mod tests {
         let t = T2021 + 86_400_000 * 200 + 1_234_567;
         assert_eq!(m.last_price("XBT01USDT", t), m.last_price("BTCUSDT", t));
         assert_eq!(m.mark_price("XBT01USDT", t), m.mark_price("BTCUSDT", t));
+        // The second name shares the source's candles instead of holding a copy.
+        let (src, alias) = (m.sym("BTCUSDT").unwrap(), m.sym("XBT01USDT").unwrap());
+        let sets = |s: &'_ SymbolMarket| {
+            let mut all = s.trade.series.clone();
+            all.extend(s.mark.iter().flat_map(|m| m.series.clone()));
+            all
+        };
+        let (a, b) = (sets(src), sets(alias));
+        assert_eq!(a.len(), 4, "1m, 5m, 1h and the mark");
+        for (x, y) in a.iter().zip(&b) {
+            assert!(std::sync::Arc::ptr_eq(&x.bars, &y.bars));
+            assert!(std::sync::Arc::ptr_eq(&x.volume, &y.volume));
+        }
+        // Moving the alias's times leaves the source's where they are.
+        let shifted = m.clone().shifted_weeks(1).expect("in range");
+        assert_eq!(
+            shifted.last_price("XBT01USDT", t + WEEK_MS),
+            m.last_price("BTCUSDT", t)
+        );
+        for sym in ["BTCUSDT", "XBT01USDT"] {
+            assert_eq!(
+                m.klines(sym, "1h", None, None, 3, t).unwrap(),
+                shifted
+                    .klines(sym, "1h", None, None, 3, t + WEEK_MS)
+                    .unwrap()
+                    .into_iter()
+                    .map(|mut k| {
+                        k.open_time -= WEEK_MS;
+                        k.close_time -= WEEK_MS;
+                        k
+                    })
+                    .collect::<Vec<_>>()
+            );
+        }
         let err = MarketData::load_dir_as(&shared_dir(), &[("XBT01USDT", "NOPEUSDT")]).unwrap_err();
         assert!(matches!(err, DataError::Missing { .. }), "{err}");
         let err = MarketData::load_dir_as(

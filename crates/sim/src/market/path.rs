@@ -14,6 +14,8 @@
 //! Prices are kept as `i64` at scale 8 so a lookup is an index computation plus integer maths;
 //! `Decimal` is only built for the answer.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use super::data::{CandleRow, DataError};
@@ -147,16 +149,22 @@ impl Bars {
 }
 
 /// One contiguous candle series (gaps filled) with the time span it is used for.
+///
+/// The candles are shared (`Arc`): a clone, e.g. a symbol listed again under another name
+/// (`MarketData::load_dir_as`), costs the times only, which [`MarketData::shifted_weeks`]
+/// moves per clone. [`Series::relocated`] makes an unshared copy.
+///
+/// [`MarketData::shifted_weeks`]: super::MarketData::shifted_weeks
 #[derive(Debug, Clone)]
 pub(super) struct Series {
     pub(super) start_ms: i64,
     pub(super) interval_ms: i64,
-    pub(super) bars: Bars,
+    pub(super) bars: Arc<Bars>,
     /// Each bar's volume packed into 8 bytes ([`Volume`]). No running sum is kept: a range's
     /// volume is summed from its bars, which the range's high and low walk anyway. With
     /// [`Bars::Narrow`] an hour costs 24 bytes: 28 symbols' three years are ~18 MB (~48 MB
     /// as `i64` prices with a `Decimal` volume and running sum).
-    pub(super) volume: Vec<Volume>,
+    pub(super) volume: Arc<[Volume]>,
     pub(super) use_from: i64,
     /// Exclusive.
     pub(super) use_to: i64,
@@ -237,9 +245,10 @@ impl Series {
                 "filled candle gaps with flat zero-volume candles"
             );
         }
-        // Gap filling can outgrow the capacity; the series lives as long as the exchange.
-        volume.shrink_to_fit();
-        let bars = Bars::new(bars);
+        // Into an exact-size shared slice: gap filling can outgrow the capacity, and the
+        // series lives as long as the exchange.
+        let volume: Arc<[Volume]> = Arc::from(volume);
+        let bars = Arc::new(Bars::new(bars));
         let n = i64::try_from(bars.len()).unwrap_or(i64::MAX);
         let end = start_ms.saturating_add(n.saturating_mul(interval_ms));
         Ok(Series {
@@ -254,6 +263,16 @@ impl Series {
 
     pub(super) fn end_ms(&self) -> i64 {
         self.start_ms + self.bars.len() as i64 * self.interval_ms
+    }
+
+    /// This series with its candles copied into allocations of its own (not shared with
+    /// `self`), made by the calling thread.
+    pub(super) fn relocated(&self) -> Series {
+        Series {
+            bars: Arc::new(Bars::clone(&self.bars)),
+            volume: Arc::from(&self.volume[..]),
+            ..*self
+        }
     }
 
     /// Bar index and offset into it; `t` must be inside `[start_ms, end_ms)`.
@@ -367,6 +386,14 @@ pub(super) struct SeriesSet {
 }
 
 impl SeriesSet {
+    /// This set with every series [`Series::relocated`].
+    pub(super) fn relocated(&self) -> SeriesSet {
+        SeriesSet {
+            series: self.series.iter().map(Series::relocated).collect(),
+            ..*self
+        }
+    }
+
     #[inline]
     pub(super) fn find(&self, t: i64) -> Option<(usize, &Series)> {
         self.series
@@ -546,7 +573,7 @@ mod tests {
             row(HOUR_MS, "29015", "69000.1", "28975.46", "29448.4"),
         ];
         let s = Series::build(&btc, HOUR_MS, "btc").unwrap();
-        match &s.bars {
+        match &*s.bars {
             // Two decimals at most: a step of 10^6 units (0.01), 6,900,010 for 69000.1.
             Bars::Narrow { bars, step } => {
                 assert_eq!((*step, bars[1][1]), (1_000_000, 6_900_010));
@@ -560,13 +587,13 @@ mod tests {
         }
         let pepe = [row(0, "0.0039485", "0.0044583", "0.00000001", "0.0042176")];
         assert!(matches!(
-            Series::build(&pepe, HOUR_MS, "pepe").unwrap().bars,
+            *Series::build(&pepe, HOUR_MS, "pepe").unwrap().bars,
             Bars::Narrow { step: 1, .. }
         ));
         // 3,000.12345678 is 300,012,345,678 units: no step makes it an i32, so it stays wide.
         let fine = [row(0, "3000.12345678", "3001", "2999", "3000")];
         let wide = Series::build(&fine, HOUR_MS, "fine").unwrap();
-        assert!(matches!(wide.bars, Bars::Wide(_)));
+        assert!(matches!(*wide.bars, Bars::Wide(_)));
         for (rows, series) in [(&btc[..], &s), (&fine[..], &wide)] {
             for (k, r) in rows.iter().enumerate() {
                 let b = series.bars.get(k);

@@ -224,6 +224,17 @@ impl MarketData {
 }
 
 impl SymbolMarket {
+    /// This market with its candles in allocations of its own ([`SeriesSet::relocated`]).
+    pub(super) fn relocated(&self) -> SymbolMarket {
+        SymbolMarket {
+            spec: self.spec.clone(),
+            trade: self.trade.relocated(),
+            mark: self.mark.as_ref().map(SeriesSet::relocated),
+            funding: self.funding.clone(),
+            ..*self
+        }
+    }
+
     fn next_funding(&self, t_ms: i64) -> i64 {
         let sched = next_funding_time(t_ms);
         let i = self.funding.partition_point(|r| r.funding_time_ms <= t_ms);

@@ -694,3 +694,56 @@ async fn agg_trades_print_the_accounts_fills_as_they_happen() {
         "a market buy takes the ask: the buyer is not the maker"
     );
 }
+
+#[tokio::test]
+async fn one_connection_carries_thirty_symbols_streams_up_to_binances_two_hundred() {
+    use perpdesk_sim::market::MarketData;
+    use perpdesk_sim::testing::{START, TestSim, data_dir};
+
+    // 30 symbols, as a watchlist of the whole paper universe: BTCUSDT's and ETHUSDT's
+    // series under 30 names.
+    let names: Vec<String> = (0..30).map(|i| format!("W{i:02}USDT")).collect();
+    let pairs: Vec<(&str, &str)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), if i % 2 == 0 { "BTCUSDT" } else { "ETHUSDT" }))
+        .collect();
+    let market = MarketData::load_dir_as(&data_dir(), &pairs).expect("loads");
+    let sim = TestSim::on(market, START).start().await;
+    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let streams: Vec<String> = lower
+        .iter()
+        .flat_map(|s| [format!("{s}@kline_1h"), format!("{s}@markPrice@1s")])
+        .collect();
+    let mut ws = Ws::connect(
+        &sim,
+        &format!("/market/stream?streams={}", streams.join("/")),
+    )
+    .await;
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < names.len() {
+        let v = ws.next_json().await;
+        seen.insert(v["data"]["s"].as_str().expect("a symbol").to_owned());
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), names);
+    // 60 streams so far; 140 more make Binance's 200 a connection may carry.
+    let more: Vec<String> = lower
+        .iter()
+        .flat_map(|s| ["1m", "3m", "5m", "15m", "30m"].map(|iv| format!("{s}@kline_{iv}")))
+        .take(140)
+        .collect();
+    assert_eq!(
+        ws.request("SUBSCRIBE", json!(more), 1).await,
+        json!({"result": null, "id": 1})
+    );
+    let refused = ws
+        .request("SUBSCRIBE", json!([format!("{}@kline_2h", lower[0])]), 2)
+        .await;
+    assert_eq!(refused["code"], 2, "{refused}");
+    assert!(
+        refused["msg"].as_str().is_some_and(|m| m.contains("200")),
+        "{refused}"
+    );
+    let listed = ws.request("LIST_SUBSCRIPTIONS", Value::Null, 3).await;
+    assert_eq!(listed["result"].as_array().map(Vec::len), Some(200));
+}
