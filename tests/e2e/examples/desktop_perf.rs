@@ -19,11 +19,12 @@
 //! it starts), RSS, PSS and private memory from `smaps_rollup`, and CPU ticks from `stat`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use fantoccini::{Client, Locator};
+use perpdesk_e2e::procs::{find_app, mib, stat_fields, tree, wait_gone};
 use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, type_into, wait_for, wait_until};
 
 const PASSWORD: &str = "measure the desktop app 42";
@@ -348,81 +349,6 @@ fn process_age_ms(pid: u32) -> Result<f64> {
     Ok((uptime - start / TICKS_PER_SEC) * 1000.0)
 }
 
-/// The fields of `/proc/PID/stat` after the command name (which may hold spaces): index 0 is
-/// the state (field 3).
-fn stat_fields(pid: u32) -> Result<Vec<String>> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let rest = &s[s.rfind(')').context("stat format")? + 2..];
-    Ok(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-/// The app's process: the one running the app binary with this HOME.
-fn find_app(home: &Path) -> Result<u32> {
-    let want = std::fs::canonicalize(app_binary())?;
-    let home_var = format!("HOME={}", home.display());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        for pid in pids()? {
-            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-            if exe != want {
-                continue;
-            }
-            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            if env.split(|b| *b == 0).any(|kv| kv == home_var.as_bytes()) {
-                return Ok(pid);
-            }
-        }
-        if Instant::now() > deadline {
-            bail!("no running {} with {home_var}", want.display());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-async fn wait_gone(pid: u32) {
-    for _ in 0..100 {
-        if !PathBuf::from(format!("/proc/{pid}")).exists() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn pids() -> Result<Vec<u32>> {
-    Ok(std::fs::read_dir("/proc")?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect())
-}
-
-/// The app and every process under it (WebKit's web and network processes), with names.
-fn tree(root: u32) -> Result<Vec<(u32, String)>> {
-    let mut parent = BTreeMap::new();
-    for pid in pids()? {
-        if let Ok(f) = stat_fields(pid)
-            && let Some(pp) = f.get(1).and_then(|p| p.parse::<u32>().ok())
-        {
-            parent.insert(pid, pp);
-        }
-    }
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        out.extend(parent.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    Ok(out
-        .into_iter()
-        .map(|pid| {
-            let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
-            (pid, name)
-        })
-        .collect())
-}
-
 fn kib(rollup: &str, key: &str) -> u64 {
     rollup
         .lines()
@@ -472,11 +398,6 @@ fn memory_report(root: u32, when: &str) -> Result<Totals> {
         mib(private)
     );
     Ok(Totals { rss, pss, private })
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
 
 fn cpu_ticks(root: u32) -> Result<BTreeMap<u32, (String, u64)>> {

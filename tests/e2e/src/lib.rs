@@ -12,6 +12,7 @@
 //! after [`CALL_DEADLINE`] with the step's name, instead of hanging the test run.
 
 pub mod notifications;
+pub mod procs;
 
 use std::future::Future;
 use std::net::TcpListener;
