@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use fantoccini::{Client, Locator};
-use perpdesk_e2e::procs::{find_app, mib, stat_fields, tree, wait_gone};
+use perpdesk_e2e::procs::{find_app, mib, open_floor, stat_fields, tree, wait_gone};
 use perpdesk_e2e::{Driver, app_binary, click, navigate, shot, type_into, wait_for, wait_until};
 
 const PASSWORD: &str = "measure the desktop app 42";
@@ -109,17 +109,7 @@ struct Floor {
 /// `perpdesk --floor` through the same driver: cold start to its loaded empty page, memory
 /// after the same 20 s settle as the dashboard gets, and its idle frame intervals.
 async fn measure_floor(driver: &Driver) -> Result<Floor> {
-    let client = driver.launch_with_args(&["--floor"]).await?;
-    perpdesk_e2e::wait_until(
-        &client,
-        "the floor page to load",
-        "return document.readyState === 'complete';",
-        vec![],
-        60,
-        |v| *v == true,
-    )
-    .await?;
-    let app = find_app(driver.home())?;
+    let (client, app) = open_floor(driver).await?;
     let v = client
         .execute(
             "const n = performance.getEntriesByType('navigation')[0]; \

@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use fantoccini::{Client, Locator};
-use perpdesk_e2e::procs::{find_app, mib, tree, wait_gone};
-use perpdesk_e2e::{Driver, app_binary, click, navigate, wait_for, wait_until};
+use perpdesk_e2e::procs::{find_app, mib, open_floor, tree, wait_gone};
+use perpdesk_e2e::{Driver, app_binary, click, navigate, wait_for};
 
 const PASSWORD: &str = "measure the web process 42";
 
@@ -87,17 +87,7 @@ async fn main() -> Result<()> {
     let mut table = Vec::new();
 
     // The floor: the same window and webview settings with an empty page.
-    let client = driver.launch_with_args(&["--floor"]).await?;
-    wait_until(
-        &client,
-        "the floor page",
-        "return document.readyState === 'complete';",
-        vec![],
-        60,
-        |v| *v == true,
-    )
-    .await?;
-    let app = find_app(driver.home())?;
+    let (client, app) = open_floor(&driver).await?;
     tokio::time::sleep(settle).await;
     table.push(reading(app, "floor (empty page)", &client).await?);
     let floor_maps = by_path(web_pid(app)?)?;

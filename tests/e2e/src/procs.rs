@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::app_binary;
+use fantoccini::Client;
+
+use crate::{Driver, app_binary, wait_until};
 
 /// The fields of `/proc/PID/stat` after the command name (which may hold spaces): index 0 is
 /// the state (field 3).
@@ -91,4 +93,21 @@ pub fn tree(root: u32) -> Result<Vec<(u32, String)>> {
 /// KiB to MiB, for printing.
 pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
+}
+
+/// Opens `perpdesk --floor` (the same binary and webview settings with an empty page) through
+/// `driver`, waits for its page to load, and gives the session and the app's process.
+pub async fn open_floor(driver: &Driver) -> Result<(Client, u32)> {
+    let client = driver.launch_with_args(&["--floor"]).await?;
+    wait_until(
+        &client,
+        "the floor page to load",
+        "return document.readyState === 'complete';",
+        vec![],
+        60,
+        |v| *v == true,
+    )
+    .await?;
+    let app = find_app(driver.home())?;
+    Ok((client, app))
 }

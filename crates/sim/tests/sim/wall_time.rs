@@ -69,6 +69,17 @@ async fn signed(
     (status, serde_json::from_str(&text).expect("json"))
 }
 
+/// A 0.010 BTCUSDT market buy signed at `at` (UTC ms).
+async fn buy_btc(sim: &Running, at: i64) -> (u16, Value) {
+    let params = [
+        ("symbol", "BTCUSDT".to_owned()),
+        ("side", "BUY".to_owned()),
+        ("type", "MARKET".to_owned()),
+        ("quantity", "0.010".to_owned()),
+    ];
+    signed(sim, reqwest::Method::POST, "/fapi/v1/order", &params, at).await
+}
+
 fn ms(v: &Value) -> i64 {
     v.as_i64()
         .unwrap_or_else(|| panic!("a time in ms, got {v}"))
@@ -235,20 +246,7 @@ async fn an_order_its_trade_income_and_events_carry_wall_time() {
     let sim = wall_sim().await;
     let mut events = perpdesk_sim::server::subscribe(&sim.shared);
     let before = wall_ms();
-    let params = [
-        ("symbol", "BTCUSDT".to_owned()),
-        ("side", "BUY".to_owned()),
-        ("type", "MARKET".to_owned()),
-        ("quantity", "0.010".to_owned()),
-    ];
-    let (status, order) = signed(
-        &sim,
-        reqwest::Method::POST,
-        "/fapi/v1/order",
-        &params,
-        before,
-    )
-    .await;
+    let (status, order) = buy_btc(&sim, before).await;
     let after = wall_ms();
     assert_eq!(status, 200, "{order}");
     assert_between(before, ms(&order["updateTime"]), after, "order updateTime");
@@ -380,20 +378,7 @@ async fn a_ban_ends_after_server_time_in_replay_time() {
 async fn a_wall_time_state_resumes_only_on_a_market_shifted_alike() {
     let sim = wall_sim().await;
     let before = wall_ms();
-    let params = [
-        ("symbol", "BTCUSDT".to_owned()),
-        ("side", "BUY".to_owned()),
-        ("type", "MARKET".to_owned()),
-        ("quantity", "0.010".to_owned()),
-    ];
-    let (status, _) = signed(
-        &sim,
-        reqwest::Method::POST,
-        "/fapi/v1/order",
-        &params,
-        before,
-    )
-    .await;
+    let (status, _) = buy_btc(&sim, before).await;
     assert_eq!(status, 200);
     let path = std::env::temp_dir().join(format!("perpdesk-sim-wall-{}.json", std::process::id()));
     sim.shared.save(&path).expect("saved");
