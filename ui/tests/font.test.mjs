@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { brotliDecompressSync } from 'node:zlib';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { useBrowser } from './harness.mjs';
+import { launchBrowser, openDashboard, serveUi, useBrowser } from './harness.mjs';
 import { NOT_IN_NOTO, interfaceChars } from './interface-chars.mjs';
 
 const UI = new URL('..', import.meta.url);
@@ -176,4 +176,51 @@ describe('the interface font in the page', () => {
       assert.ok(await page.evaluate(() => document.fonts.check('14px "Perpdesk Sans"', '交易记录 Records')));
     });
   }
+});
+
+describe('the page waits for the interface font', () => {
+  let served;
+  let browser;
+  before(async () => {
+    served = await serveUi();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    served?.server.close();
+  });
+
+  test('nothing is laid out while a face is still loading, and the page shows once both are there', async () => {
+    const context = await browser.newContext();
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let asked;
+    const askedFor = new Promise((resolve) => { asked = resolve; });
+    await context.route('**/fonts/perpdesk-sans-bold.woff2', async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    const opening = openDashboard(context, served.url, {});
+    await askedFor;
+    const page = context.pages()[0];
+    // The first backend call is out and the regular face may well be in; the body stays hidden.
+    await page.waitForFunction(() => window.__fake?.calls.some((c) => c.cmd === 'app_info') ?? false);
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).display), 'none');
+    assert.equal(await page.evaluate(() => document.documentElement.classList.contains('fonts-loading')), true);
+    release();
+    const { errors } = await opening;
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).display), 'grid');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a face that fails to load still shows the page, in the system fonts behind it', async () => {
+    const context = await browser.newContext();
+    await context.route('**/fonts/*.woff2', (route) => route.fulfill({ status: 404, body: '' }));
+    const { page } = await openDashboard(context, served.url, {});
+    assert.equal(await page.evaluate(() => document.documentElement.classList.contains('fonts-loading')), false);
+    assert.ok((await page.textContent('[data-testid=mode-badge]')).trim());
+    await context.close();
+  });
 });
