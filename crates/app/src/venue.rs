@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use perpdesk_binance::rest::LocalClock;
 use perpdesk_binance::{BaseUrls, Client, Environment as Urls, HmacSigner, RestClient, RestConfig};
 use perpdesk_sim::exchange::{Exchange, Permissions};
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
+use perpdesk_sim::market::{ClockMode, MarketData, Residency, SimClock};
 use perpdesk_sim::server::{Running, serve};
 use perpdesk_store::Environment;
 use rust_decimal::Decimal;
@@ -203,7 +203,9 @@ impl PaperVenue {
                 .iter()
                 .map(|(n, s)| (n.as_str(), s.as_str()))
                 .collect();
-            MarketData::load_dir_as(&dir, &pairs)
+            // Only a window of candles around the replay clock stays in memory; the app's
+            // start-up reads of older history go to the files (Residency::PAPER says why).
+            MarketData::load_dir_as(&dir, &pairs).map(|m| m.keeping(Residency::PAPER))
         })
         .await
         .map_err(|e| AppError::Internal(format!("loading the paper market data: {e}")))?
