@@ -347,6 +347,20 @@ impl MarketData {
         self.keeper.wait();
     }
 
+    /// Lets go of every run read outside the window now, as [`MarketData::keep_window`] does
+    /// a few seconds after its last use (benches of a read from the files).
+    pub fn forget_recent_reads(&self) {
+        for set in self
+            .symbols
+            .iter()
+            .flat_map(|s| std::iter::once(&s.trade).chain(s.mark.as_ref()))
+        {
+            for s in &set.series {
+                s.store.forget_recent(std::time::Duration::ZERO);
+            }
+        }
+    }
+
     /// The times `[from, to)` of `symbol`'s hourly trade candles held in memory.
     pub fn resident_span(&self, symbol: &str) -> Option<(i64, i64)> {
         let hourly = self.sym(symbol)?.trade.series.last()?;
