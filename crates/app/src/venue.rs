@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use perpdesk_binance::rest::LocalClock;
 use perpdesk_binance::{BaseUrls, Client, Environment as Urls, HmacSigner, RestClient, RestConfig};
 use perpdesk_sim::exchange::{Exchange, Permissions};
-use perpdesk_sim::market::{ClockMode, MarketData, SimClock};
+use perpdesk_sim::market::{ClockMode, MarketData, Residency, SimClock};
 use perpdesk_sim::server::{Running, serve};
 use perpdesk_store::Environment;
 use rust_decimal::Decimal;
@@ -196,43 +196,52 @@ impl PaperVenue {
             .map(|p| (p.name.clone(), p.source.clone()))
             .collect();
         // Reading ~30 symbols' three years takes a while: off the async threads, so the
-        // runtime keeps serving (the window, other commands) meanwhile.
+        // runtime keeps serving (the window, other commands) meanwhile. The exchange is made
+        // there too: it cuts the market to its window, and the thread that allocated the
+        // full series frees them (an allocator returns a thread's pages more readily to the
+        // system when that thread frees them).
         let dir = data_dir.to_path_buf();
-        let market = tokio::task::spawn_blocking(move || {
+        let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });
+        let saved = state_file.clone().filter(|p| p.exists());
+        let (exchange, clock) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
             let pairs: Vec<(&str, &str)> = pairs
                 .iter()
                 .map(|(n, s)| (n.as_str(), s.as_str()))
                 .collect();
-            MarketData::load_dir_as(&dir, &pairs)
+            // Only a window of candles around the replay clock stays in memory; the app's
+            // start-up reads of older history go to the files (Residency::PAPER says why).
+            let market = MarketData::load_dir_as(&dir, &pairs)
+                .map_err(|e| {
+                    AppError::Internal(format!("paper market data in {}: {e}", dir.display()))
+                })?
+                .keeping(Residency::PAPER);
+            let (min, max) = (market.start_ms(), market.end_ms());
+            match saved {
+                Some(path) => {
+                    let exchange = Exchange::load(market, &path).map_err(|e| {
+                        AppError::Internal(format!(
+                            "the paper exchange's saved state {} cannot be read ({e}); move \
+                             it away to start a fresh paper exchange",
+                            path.display()
+                        ))
+                    })?;
+                    let at = exchange.clock_ms();
+                    // A read error is logged and met again at the first step.
+                    let _ = exchange.market.keep_window(at, at);
+                    Ok((exchange, SimClock::new(mode, at, min, max)))
+                }
+                None => {
+                    // Start late enough that the model has its training history behind it
+                    // (the signal loop needs about 520 days of hourly candles), leaving the
+                    // rest of the data to trade on.
+                    let start = (min + PAPER_HISTORY_DAYS * 86_400_000).min(max);
+                    let clock = SimClock::new(mode, start, min, max);
+                    Ok((Exchange::new(market, clock.now_ms()), clock))
+                }
+            }
         })
         .await
-        .map_err(|e| AppError::Internal(format!("loading the paper market data: {e}")))?
-        .map_err(|e| {
-            AppError::Internal(format!("paper market data in {}: {e}", data_dir.display()))
-        })?;
-        let mode = speed.map_or(ClockMode::Manual, |speed| ClockMode::Accelerated { speed });
-        let (min, max) = (market.start_ms(), market.end_ms());
-        let (exchange, clock) = match state_file.as_deref().filter(|p| p.exists()) {
-            Some(path) => {
-                let exchange = Exchange::load(market, path).map_err(|e| {
-                    AppError::Internal(format!(
-                        "the paper exchange's saved state {} cannot be read ({e}); move it \
-                         away to start a fresh paper exchange",
-                        path.display()
-                    ))
-                })?;
-                let clock = SimClock::new(mode, exchange.clock_ms(), min, max);
-                (exchange, clock)
-            }
-            None => {
-                // Start late enough that the model has its training history behind it
-                // (the signal loop needs about 520 days of hourly candles), leaving the rest
-                // of the data to trade on.
-                let start = (min + PAPER_HISTORY_DAYS * 86_400_000).min(max);
-                let clock = SimClock::new(mode, start, min, max);
-                (Exchange::new(market, clock.now_ms()), clock)
-            }
-        };
+        .map_err(|e| AppError::Internal(format!("loading the paper market data: {e}")))??;
         let mut exchange = exchange;
         // Paper fills pay what real ones would (a saved state keeps no slippage setting).
         exchange.slippage = perpdesk_sim::exchange::Slippage::PAPER;

@@ -85,6 +85,18 @@ impl ApiError {
         Self::bad(-2011, "Unknown order sent.")
     }
 
+    /// 503 -1000: the market data files the answer needs cannot be read (a server-side
+    /// failure: the contract's "Internal error; unable to process your request. Please try
+    /// again.", which a client may resend). Logged with the reason; nothing was changed.
+    pub fn unavailable(e: &impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "answered 503: market data unavailable");
+        Self {
+            status: 503,
+            code: -1000,
+            msg: "Internal error; unable to process your request. Please try again.".into(),
+        }
+    }
+
     /// -2019: not enough margin.
     pub fn margin() -> Self {
         Self::bad(-2019, "Margin is insufficient.")

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::market::MarketData;
+use crate::market::{DataError, KlineError, MarketData};
 use crate::params::{Depth, FundingRate, Klines, SymbolFilter};
 use crate::replies::market as reply;
 
@@ -22,18 +22,32 @@ fn listed<'a>(market: &MarketData, symbol: &'a str, now: i64) -> Result<&'a str,
 /// The reply for the symbol `filter` names, or an array of every listed symbol's.
 ///
 /// # Errors
-/// -1121 for an unknown symbol, or one without data now.
+/// -1121 for an unknown symbol, or one without data now; 503 -1000 when the data files an
+/// answer needs cannot be read ([`ApiError::unavailable`]).
 fn one_or_all(
     market: &MarketData,
     filter: &SymbolFilter,
     now: i64,
-    one: impl Fn(&str) -> Option<Value>,
+    one: impl Fn(&str) -> Result<Option<Value>, DataError>,
 ) -> Result<Value, ApiError> {
+    let one = |s: &str| one(s).map_err(|e| ApiError::unavailable(&e));
     match filter.get() {
-        Some(s) => one(listed(market, s, now)?).ok_or_else(ApiError::bad_symbol),
-        None => Ok(Value::Array(
-            market.symbols_at(now).into_iter().filter_map(one).collect(),
-        )),
+        Some(s) => one(listed(market, s, now)?)?.ok_or_else(ApiError::bad_symbol),
+        None => {
+            let mut all = Vec::new();
+            for s in market.symbols_at(now) {
+                all.extend(one(s)?);
+            }
+            Ok(Value::Array(all))
+        }
+    }
+}
+
+/// The reply to a klines request that could not be answered.
+fn kline_error(e: KlineError) -> ApiError {
+    match e {
+        KlineError::Unavailable(reason) => ApiError::unavailable(&reason),
+        _ => ApiError::bad(-1120, "Invalid interval."),
     }
 }
 
@@ -55,7 +69,7 @@ pub fn klines(market: &MarketData, req: &Klines, now: i64) -> Result<Value, ApiE
     let symbol = listed(market, &req.symbol, now)?;
     let rows = market
         .klines(symbol, &req.interval, req.start, req.end, req.limit, now)
-        .map_err(|_| ApiError::bad(-1120, "Invalid interval."))?;
+        .map_err(kline_error)?;
     Ok(reply::klines(&rows))
 }
 
@@ -68,7 +82,7 @@ pub fn mark_klines(market: &MarketData, req: &Klines, now: i64) -> Result<Value,
     let symbol = listed(market, &req.symbol, now)?;
     let rows = market
         .mark_klines(symbol, &req.interval, req.start, req.end, req.limit, now)
-        .map_err(|_| ApiError::bad(-1120, "Invalid interval."))?;
+        .map_err(kline_error)?;
     Ok(reply::klines(&rows))
 }
 
@@ -78,9 +92,9 @@ pub fn mark_klines(market: &MarketData, req: &Klines, now: i64) -> Result<Value,
 /// -1121 unknown symbol.
 pub fn ticker_price(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
     one_or_all(market, req, now, |s| {
-        market
-            .last_price(s, now)
-            .map(|price| reply::ticker_price(s, price, now))
+        Ok(market
+            .try_last_price(s, now)?
+            .map(|price| reply::ticker_price(s, price, now)))
     })
 }
 
@@ -91,7 +105,9 @@ pub fn ticker_price(market: &MarketData, req: &SymbolFilter, now: i64) -> Result
 /// -1121 unknown symbol.
 pub fn ticker_24hr(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
     one_or_all(market, req, now, |s| {
-        market.ticker_24h(s, now).map(|t| reply::ticker_24hr(&t))
+        Ok(market
+            .try_ticker_24h(s, now)?
+            .map(|t| reply::ticker_24hr(&t)))
     })
 }
 
@@ -101,15 +117,17 @@ pub fn ticker_24hr(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<
 /// -1121 unknown symbol.
 pub fn premium_index(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
     one_or_all(market, req, now, |s| {
-        let mark = market.mark_price(s, now)?;
+        let Some(mark) = market.try_mark_price(s, now)? else {
+            return Ok(None);
+        };
         let next = market.next_funding_time_of(s, now);
-        Some(reply::premium_index(
+        Ok(Some(reply::premium_index(
             s,
             mark,
             market.funding_rate(s, next),
             next,
             now,
-        ))
+        )))
     })
 }
 
@@ -119,7 +137,10 @@ pub fn premium_index(market: &MarketData, req: &SymbolFilter, now: i64) -> Resul
 /// -1121 unknown symbol.
 pub fn depth(market: &MarketData, req: &Depth, now: i64) -> Result<Value, ApiError> {
     let symbol = listed(market, &req.symbol, now)?;
-    Ok(reply::depth(market.depth(symbol, now, req.limit), now))
+    let book = market
+        .try_depth(symbol, now, req.limit)
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(reply::depth(book, now))
 }
 
 /// `GET /fapi/v1/ticker/bookTicker`: the best bid and ask of the book `depth` serves at
@@ -129,13 +150,11 @@ pub fn depth(market: &MarketData, req: &Depth, now: i64) -> Result<Value, ApiErr
 /// -1121 unknown symbol.
 pub fn book_ticker(market: &MarketData, req: &SymbolFilter, now: i64) -> Result<Value, ApiError> {
     one_or_all(market, req, now, |s| {
-        let (bids, asks) = market.depth(s, now, 1);
-        Some(reply::book_ticker(
-            s,
-            bids.first().copied()?,
-            asks.first().copied()?,
-            now,
-        ))
+        let (bids, asks) = market.try_depth(s, now, 1)?;
+        let (Some(bid), Some(ask)) = (bids.first().copied(), asks.first().copied()) else {
+            return Ok(None);
+        };
+        Ok(Some(reply::book_ticker(s, bid, ask, now)))
     })
 }
 
@@ -151,14 +170,17 @@ pub fn funding_rate(market: &MarketData, req: &FundingRate, now: i64) -> Result<
     let start = req
         .start
         .unwrap_or(end - i64::try_from(limit).unwrap_or(100) * 8 * 3_600_000);
-    let rows: Vec<Value> = market
+    let mut rows: Vec<Value> = Vec::new();
+    for (time, rate) in market
         .funding_events_between(symbol, start - 1, end)
         .into_iter()
         .take(limit)
-        .map(|(time, rate)| {
-            let mark = market.mark_price(symbol, time).unwrap_or_default();
-            reply::funding_rate(symbol, time, rate, mark)
-        })
-        .collect();
+    {
+        let mark = market
+            .try_mark_price(symbol, time)
+            .map_err(|e| ApiError::unavailable(&e))?
+            .unwrap_or_default();
+        rows.push(reply::funding_rate(symbol, time, rate, mark));
+    }
     Ok(Value::Array(rows))
 }

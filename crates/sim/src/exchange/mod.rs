@@ -89,6 +89,9 @@ fn locate<T: Listed>(items: &[T], by: &OrderRef, symbol: Option<&str>) -> Option
 impl Exchange {
     /// An exchange over `market` with no accounts.
     pub fn new(market: MarketData, start_ms: i64) -> Self {
+        // Cuts a freshly loaded market to its window; a read error is logged and met again
+        // at the first step.
+        let _ = market.keep_window(start_ms, start_ms);
         Self {
             market,
             fees: Fees::default(),
@@ -155,9 +158,12 @@ impl Exchange {
     }
 
     fn last(&self, symbol: &str, now: i64) -> Result<Decimal, ApiError> {
-        self.market.last_price(symbol, now).ok_or_else(|| {
-            ApiError::bad(-1121, "No market data for this symbol at the current time.")
-        })
+        self.market
+            .try_last_price(symbol, now)
+            .map_err(|e| ApiError::unavailable(&e))?
+            .ok_or_else(|| {
+                ApiError::bad(-1121, "No market data for this symbol at the current time.")
+            })
     }
 
     /// The mark price of `symbol` now, or `last` where the data has none.
@@ -167,11 +173,19 @@ impl Exchange {
 
     /// Processes the market from the last processed time to `now`: resting limit orders,
     /// algo triggers and funding, in time order per step.
+    ///
+    /// First the market's window of candles in memory is moved to `now`
+    /// ([`MarketData::keep_window`]); when the files it needs cannot be read nothing is
+    /// processed (logged), so no fill, trigger or funding is skipped: the next call that can
+    /// read them processes the whole span.
     pub fn advance(&mut self, now: i64) {
+        let from = self.processed_to.min(now);
+        if self.market.keep_window(from, now).is_err() {
+            return;
+        }
         if now <= self.processed_to {
             return;
         }
-        let from = self.processed_to;
         self.processed_to = now;
         for acct in 0..self.accounts.len() {
             self.match_resting(acct, from, now);

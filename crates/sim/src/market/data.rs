@@ -126,6 +126,15 @@ pub enum DataError {
         /// The weeks asked for.
         weeks: i64,
     },
+    /// A data file differs from what was loaded at start (replaced, truncated, grown), so
+    /// the candles a read needs cannot be trusted to be the ones the replay has served.
+    #[error("{}: changed since it was loaded ({reason})", path.display())]
+    Changed {
+        /// The file.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+    },
     /// Two symbols of one market have the same name.
     #[error("symbol {symbol} is listed twice")]
     DuplicateSymbol {
@@ -141,7 +150,7 @@ pub const FUNDING_HEADER: &str = "funding_time_ms,funding_rate";
 
 /// Reads a data file as text; a `.gz` file is decompressed on the way (the `wide/` folder
 /// ships gzip to keep the checkout small).
-fn read(path: &Path) -> Result<String, DataError> {
+pub(super) fn read(path: &Path) -> Result<String, DataError> {
     let io = |err: std::io::Error| {
         if err.kind() == std::io::ErrorKind::NotFound {
             DataError::Missing {
@@ -169,7 +178,7 @@ fn read(path: &Path) -> Result<String, DataError> {
 
 /// Yields `(1-based line number, trimmed line)` for the data rows after checking the header.
 /// Blank lines are skipped so that a trailing newline (or CRLF endings) is harmless.
-fn data_lines<'a>(
+pub(super) fn data_lines<'a>(
     text: &'a str,
     file: &str,
     expected: &str,
@@ -237,39 +246,10 @@ pub fn parse_candles(text: &str, file: &str) -> Result<Vec<CandleRow>, DataError
     let mut out = Vec::with_capacity(text.len() / 50);
     let mut prev: Option<i64> = None;
     for (line, l) in data_lines(text, file, CANDLE_HEADER)? {
-        let cols: Vec<&str> = l.split(',').collect();
-        let open_time_ms: i64 = field(&cols, 0, "open_time_ms", file, line)?;
-        let open: Decimal = field(&cols, 1, "open", file, line)?;
-        let high: Decimal = field(&cols, 2, "high", file, line)?;
-        let low: Decimal = field(&cols, 3, "low", file, line)?;
-        let close: Decimal = field(&cols, 4, "close", file, line)?;
-        let volume: Decimal = field(&cols, 5, "volume", file, line)?;
-        let bad = |reason: String| DataError::BadRow {
-            file: file.to_string(),
-            line,
-            reason,
-        };
-        if low <= Decimal::ZERO {
-            return Err(bad(format!("non-positive low {low}")));
-        }
-        if volume < Decimal::ZERO {
-            return Err(bad(format!("negative volume {volume}")));
-        }
-        if low > open.min(close) || high < open.max(close) {
-            return Err(bad(format!(
-                "inconsistent candle o={open} h={high} l={low} c={close}"
-            )));
-        }
-        check_order(prev, open_time_ms, file, line)?;
-        prev = Some(open_time_ms);
-        out.push(CandleRow {
-            open_time_ms,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        });
+        let row = parse_candle_line(l, file, line)?;
+        check_order(prev, row.open_time_ms, file, line)?;
+        prev = Some(row.open_time_ms);
+        out.push(row);
     }
     if out.is_empty() {
         return Err(DataError::Empty {
@@ -277,6 +257,48 @@ pub fn parse_candles(text: &str, file: &str) -> Result<Vec<CandleRow>, DataError
         });
     }
     Ok(out)
+}
+
+/// One data row of a kline file, checked as [`parse_candles`] checks it (everything but the
+/// order of the times).
+pub(super) fn parse_candle_line(l: &str, file: &str, line: usize) -> Result<CandleRow, DataError> {
+    let cols: Vec<&str> = l.split(',').collect();
+    let open_time_ms: i64 = field(&cols, 0, "open_time_ms", file, line)?;
+    let open: Decimal = field(&cols, 1, "open", file, line)?;
+    let high: Decimal = field(&cols, 2, "high", file, line)?;
+    let low: Decimal = field(&cols, 3, "low", file, line)?;
+    let close: Decimal = field(&cols, 4, "close", file, line)?;
+    let volume: Decimal = field(&cols, 5, "volume", file, line)?;
+    let bad = |reason: String| DataError::BadRow {
+        file: file.to_string(),
+        line,
+        reason,
+    };
+    if low <= Decimal::ZERO {
+        return Err(bad(format!("non-positive low {low}")));
+    }
+    if volume < Decimal::ZERO {
+        return Err(bad(format!("negative volume {volume}")));
+    }
+    if low > open.min(close) || high < open.max(close) {
+        return Err(bad(format!(
+            "inconsistent candle o={open} h={high} l={low} c={close}"
+        )));
+    }
+    Ok(CandleRow {
+        open_time_ms,
+        open,
+        high,
+        low,
+        close,
+        volume,
+    })
+}
+
+/// The open time of a kline file's data row, without parsing the rest of it.
+pub(super) fn candle_time(l: &str, file: &str, line: usize) -> Result<i64, DataError> {
+    let first = l.split(',').next().unwrap_or("");
+    field(&[first], 0, "open_time_ms", file, line)
 }
 
 /// Reads and parses a kline CSV file (see [`parse_candles`]).

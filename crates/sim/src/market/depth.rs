@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use super::data::DataError;
 use super::path::{SCALE, from_units, pow10, to_units};
 use super::replay::MarketData;
 
@@ -23,13 +24,25 @@ impl MarketData {
     /// last price rounded down to the tick, best ask one tick above. Sizes are pseudo-random but
     /// reproducible (seeded by symbol and `t_ms / 1000`, so the book changes once per second),
     /// multiples of the step size, between one step and about 25 000 USDT of notional, growing
-    /// further from the touch. Empty sides when the symbol or time has no data.
+    /// further from the touch. Empty sides when the symbol or time has no data (or the files
+    /// cannot be read: logged).
     pub fn depth(&self, symbol: &str, t_ms: i64, limit: usize) -> Book {
+        self.try_depth(symbol, t_ms, limit).unwrap_or_else(|e| {
+            tracing::error!(%symbol, error = %e, "depth: market data unavailable");
+            (Vec::new(), Vec::new())
+        })
+    }
+
+    /// [`MarketData::depth`], or why the files could not give it.
+    ///
+    /// # Errors
+    /// A data file needed for `t_ms` (outside the bars kept in memory) cannot be read.
+    pub fn try_depth(&self, symbol: &str, t_ms: i64, limit: usize) -> Result<Book, DataError> {
         let Some(s) = self.sym(symbol) else {
-            return (Vec::new(), Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
-        let Some(p) = s.trade.price_at(t_ms) else {
-            return (Vec::new(), Vec::new());
+        let Some(p) = s.trade.price_at(t_ms)? else {
+            return Ok((Vec::new(), Vec::new()));
         };
         let limit = limit.min(1000);
         let tick = s.trade.unit;
@@ -59,7 +72,7 @@ impl MarketData {
             }
             asks.push((s.trade.dec(bid0 + tick + i as i64 * tick), qty(i, 1)));
         }
-        (bids, asks)
+        Ok((bids, asks))
     }
 }
 

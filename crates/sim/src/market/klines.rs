@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::data::DataError;
 use super::path::SCALE;
 use super::replay::{DAY_MS, HOUR_MS, MarketData, SymbolMarket};
 
@@ -58,6 +59,9 @@ pub enum KlineError {
         /// endTime.
         end: i64,
     },
+    /// A data file the answer needs (outside the bars kept in memory) cannot be read.
+    #[error("market data unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Rolling 24 h statistics, the shape of `/fapi/v1/ticker/24hr`.
@@ -122,11 +126,17 @@ struct Window {
 }
 
 impl SymbolMarket {
-    fn window(&self, from: i64, to: i64) -> Option<Window> {
-        let o = self.trade.price_at(from)?;
-        let c = self.trade.price_at(to)?;
-        let (lo, hi) = self.trade.range(from, to)?;
-        let volume = self.trade.volume(from, to).round_dp(SCALE).normalize();
+    fn window(&self, from: i64, to: i64) -> Result<Option<Window>, DataError> {
+        let Some(o) = self.trade.price_at(from)? else {
+            return Ok(None);
+        };
+        let Some(c) = self.trade.price_at(to)? else {
+            return Ok(None);
+        };
+        let Some((lo, hi)) = self.trade.range(from, to)? else {
+            return Ok(None);
+        };
+        let volume = self.trade.volume(from, to)?.round_dp(SCALE).normalize();
         let (open, high, low, close) = (
             self.trade.dec(o),
             self.trade.dec(hi),
@@ -136,15 +146,20 @@ impl SymbolMarket {
         let quote_volume = (volume * (open + high + low + close) / Decimal::from(4))
             .round_dp(SCALE)
             .normalize();
-        Some(Window {
+        Ok(Some(Window {
             open,
             high,
             low,
             close,
             volume,
             quote_volume,
-        })
+        }))
     }
+}
+
+/// The kline error for a data file of `symbol` that cannot be read (the caller logs it).
+fn unavailable(symbol: &str, e: &DataError) -> KlineError {
+    KlineError::Unavailable(format!("{symbol}: {e}"))
 }
 
 impl MarketData {
@@ -200,9 +215,19 @@ impl MarketData {
             }
         };
         let mut out = Vec::new();
+        if first <= last {
+            // One read of the files for the whole span when it is not in memory.
+            let upto = (last + iv - 1).min(now_ms).min(s.end_ms);
+            s.trade
+                .prefetch(first, upto)
+                .map_err(|e| unavailable(symbol, &e))?;
+        }
         let mut t = first;
         while t <= last {
-            if let Some(k) = self.kline_at(s, t, iv, now_ms) {
+            if let Some(k) = self
+                .kline_at(s, t, iv, now_ms)
+                .map_err(|e| unavailable(symbol, &e))?
+            {
                 out.push(k);
             }
             t += iv;
@@ -230,18 +255,30 @@ impl MarketData {
         let s = self
             .sym(symbol)
             .ok_or_else(|| KlineError::UnknownSymbol(symbol.to_string()))?;
-        Ok(rows
-            .into_iter()
+        if let (Some(m), Some(a), Some(b)) = (&s.mark, rows.first(), rows.last()) {
+            let upto = b.close_time.min(now_ms).min(s.end_ms);
+            m.prefetch(a.open_time, upto)
+                .map_err(|e| unavailable(symbol, &e))?;
+        }
+        let mark_of = |k: &KlineRow| -> Result<_, DataError> {
+            let Some(m) = &s.mark else {
+                return Ok(None);
+            };
+            let upto = k.close_time.min(now_ms).min(s.end_ms);
+            let (Some(open), Some(close), Some((low, high))) = (
+                m.price_at(k.open_time)?,
+                m.price_at(upto)?,
+                m.range(k.open_time, upto)?,
+            ) else {
+                return Ok(None);
+            };
+            Ok(Some((m.dec(open), m.dec(high), m.dec(low), m.dec(close))))
+        };
+        rows.into_iter()
             .map(|k| {
-                let upto = k.close_time.min(now_ms).min(s.end_ms);
-                let mark = s.mark.as_ref().and_then(|m| {
-                    let open = m.price_at(k.open_time)?;
-                    let close = m.price_at(upto)?;
-                    let (low, high) = m.range(k.open_time, upto)?;
-                    Some((m.dec(open), m.dec(high), m.dec(low), m.dec(close)))
-                });
+                let mark = mark_of(&k).map_err(|e| unavailable(symbol, &e))?;
                 let (open, high, low, close) = mark.unwrap_or((k.open, k.high, k.low, k.close));
-                KlineRow {
+                Ok(KlineRow {
                     open,
                     high,
                     low,
@@ -251,17 +288,25 @@ impl MarketData {
                     taker_buy_volume: Decimal::ZERO,
                     taker_buy_quote_volume: Decimal::ZERO,
                     ..k
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
-    fn kline_at(&self, s: &SymbolMarket, open: i64, iv: i64, now_ms: i64) -> Option<KlineRow> {
+    fn kline_at(
+        &self,
+        s: &SymbolMarket,
+        open: i64,
+        iv: i64,
+        now_ms: i64,
+    ) -> Result<Option<KlineRow>, DataError> {
         let close_time = open + iv - 1;
         let upto = close_time.min(now_ms).min(s.end_ms);
-        let w = s.window(open, upto)?;
+        let Some(w) = s.window(open, upto)? else {
+            return Ok(None);
+        };
         let half = |d: Decimal| (d / Decimal::TWO).round_dp(SCALE).normalize();
-        Some(KlineRow {
+        Ok(Some(KlineRow {
             open_time: close_time + 1 - iv,
             open: w.open,
             high: w.high,
@@ -274,21 +319,41 @@ impl MarketData {
             taker_buy_volume: half(w.volume),
             taker_buy_quote_volume: half(w.quote_volume),
             is_closed: close_time <= now_ms,
+        }))
+    }
+
+    /// Rolling 24 h ticker at `now_ms` (window clipped to the data start); `None` also when
+    /// the files cannot be read (logged).
+    pub fn ticker_24h(&self, symbol: &str, now_ms: i64) -> Option<Ticker24h> {
+        self.try_ticker_24h(symbol, now_ms).unwrap_or_else(|e| {
+            tracing::error!(%symbol, error = %e, "ticker: market data unavailable");
+            None
         })
     }
 
-    /// Rolling 24 h ticker at `now_ms` (window clipped to the data start).
-    pub fn ticker_24h(&self, symbol: &str, now_ms: i64) -> Option<Ticker24h> {
-        let s = self.sym(symbol)?;
+    /// [`MarketData::ticker_24h`], or why the files could not give it.
+    ///
+    /// # Errors
+    /// A data file needed (outside the bars kept in memory) cannot be read.
+    pub fn try_ticker_24h(
+        &self,
+        symbol: &str,
+        now_ms: i64,
+    ) -> Result<Option<Ticker24h>, DataError> {
+        let Some(s) = self.sym(symbol) else {
+            return Ok(None);
+        };
         let from = now_ms.saturating_sub(DAY_MS).max(s.start_ms);
-        let w = s.window(from, now_ms.min(s.end_ms))?;
+        let Some(w) = s.window(from, now_ms.min(s.end_ms))? else {
+            return Ok(None);
+        };
         let weighted_avg_price = if w.volume.is_zero() {
             w.close
         } else {
             (w.quote_volume / w.volume).round_dp(s.spec.price_precision)
         };
         let price_change = w.close - w.open;
-        Some(Ticker24h {
+        Ok(Some(Ticker24h {
             symbol: symbol.to_string(),
             open_time: from,
             close_time: now_ms,
@@ -301,7 +366,7 @@ impl MarketData {
             volume: w.volume,
             quote_volume: w.quote_volume,
             weighted_avg_price,
-        })
+        }))
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::data::{CandleRow, DataError, FundingRow, load_candles, load_funding};
 use super::path::{SCALE, Series, SeriesSet, to_units};
 use super::replay::{DAY_MS, HOUR_MS, MarketData, SymbolMarket};
+use super::store::{Keeper, Source};
 use super::symbols::SymbolSpec;
 
 /// A week in ms: the unit of [`MarketData::shifted_weeks`].
@@ -96,41 +97,48 @@ pub fn available_symbols(dir: &Path) -> Result<Vec<String>, DataError> {
 }
 
 /// Loads and concatenates every file of one kind, ordered by first open time; times must keep
-/// increasing across files.
+/// increasing across files. The [`Source`] notes the files as they were before reading.
 fn load_kind(
     dir: &Path,
     symbol: &str,
     kind: &str,
-) -> Result<Option<(Vec<CandleRow>, String)>, DataError> {
+) -> Result<Option<(Vec<CandleRow>, String, Source)>, DataError> {
     let files = find_files(dir, symbol, kind)?;
     if files.is_empty() {
         return Ok(None);
     }
+    let stamps = Source::stamp(&files)?;
     let mut parts = Vec::with_capacity(files.len());
-    for f in &files {
-        parts.push((load_candles(f)?, f.display().to_string()));
+    for (f, stamp) in files.iter().zip(stamps) {
+        parts.push((load_candles(f)?, f.clone(), stamp));
     }
-    parts.sort_by_key(|(rows, _)| rows.first().map_or(i64::MIN, |r| r.open_time_ms));
+    parts.sort_by_key(|(rows, _, _)| rows.first().map_or(i64::MIN, |r| r.open_time_ms));
     let label = parts
         .iter()
-        .map(|(_, l)| l.as_str())
+        .map(|(_, p, _)| p.display().to_string())
         .collect::<Vec<_>>()
         .join(" + ");
     let mut all: Vec<CandleRow> = Vec::new();
-    for (rows, file) in parts {
+    let mut noted = Vec::with_capacity(parts.len());
+    for (rows, path, stamp) in parts {
         if let (Some(prev), Some(first)) = (all.last(), rows.first())
             && first.open_time_ms <= prev.open_time_ms
         {
             return Err(DataError::Unsorted {
-                file,
+                file: path.display().to_string(),
                 line: 2,
                 prev_ms: prev.open_time_ms,
                 time_ms: first.open_time_ms,
             });
         }
+        noted.push((
+            path,
+            stamp,
+            rows.first().map_or(i64::MIN, |r| r.open_time_ms),
+        ));
         all.extend(rows);
     }
-    Ok(Some((all, label)))
+    Ok(Some((all, label, Source::new(noted))))
 }
 
 /// Reads one symbol's files (`source`'s) as symbol `name`, with `spec` or one derived from
@@ -141,9 +149,10 @@ fn load_symbol(
     sym: &str,
     spec: Option<SymbolSpec>,
 ) -> Result<SymbolMarket, DataError> {
-    let (hourly, label) = load_kind(dir, sym, "1h_")?.ok_or_else(|| DataError::Missing {
-        path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
-    })?;
+    let (hourly, label, source) =
+        load_kind(dir, sym, "1h_")?.ok_or_else(|| DataError::Missing {
+            path: dir.join(format!("binance_um_{sym}_1h_*.csv")),
+        })?;
     let spec = match spec {
         Some(spec) => spec,
         None => {
@@ -157,7 +166,7 @@ fn load_symbol(
                 })?
         }
     };
-    let mark = load_kind(dir, sym, "mark_1h_")?;
+    let mark = load_kind(dir, sym, "mark_1h_")?.map(|(rows, l, source)| (rows, l, Some(source)));
     let funding = {
         let files = find_files(dir, sym, "funding_")?;
         let mut rows: Vec<FundingRow> = Vec::new();
@@ -176,11 +185,11 @@ fn load_symbol(
     }
     let mut finer = Vec::new();
     for (kind, iv) in [("1m_", 60_000), ("5m_", 300_000)] {
-        if let Some((rows, l)) = load_kind(dir, sym, kind)? {
-            finer.push(Series::build(&rows, iv, &l)?);
+        if let Some((rows, l, finer_source)) = load_kind(dir, sym, kind)? {
+            finer.push(Series::build(&rows, iv, &l, Some(finer_source))?);
         }
     }
-    MarketData::assemble(spec, &hourly, &label, mark, finer, funding)
+    MarketData::assemble(spec, (&hourly, &label, Some(source)), mark, finer, funding)
 }
 
 impl MarketData {
@@ -352,22 +361,21 @@ impl MarketData {
     ) -> Result<MarketData, DataError> {
         let mut series = Vec::new();
         for (rows, iv) in finer {
-            series.push(Series::build(rows, *iv, "finer")?);
+            series.push(Series::build(rows, *iv, "finer", None)?);
         }
-        let mark = mark.map(|m| (m.to_vec(), "mark".to_string()));
-        let sm = MarketData::assemble(spec, hourly, "hourly", mark, series, funding)?;
+        let mark = mark.map(|m| (m.to_vec(), "mark".to_string(), None));
+        let sm = MarketData::assemble(spec, (hourly, "hourly", None), mark, series, funding)?;
         MarketData::from_symbols(vec![sm])
     }
 
     fn assemble(
         spec: SymbolSpec,
-        hourly: &[CandleRow],
-        label: &str,
-        mark: Option<(Vec<CandleRow>, String)>,
+        (hourly, label, source): (&[CandleRow], &str, Option<Source>),
+        mark: Option<(Vec<CandleRow>, String, Option<Source>)>,
         finer: Vec<Series>,
         funding: Vec<FundingRow>,
     ) -> Result<SymbolMarket, DataError> {
-        let hour = Series::build(hourly, HOUR_MS, label)?;
+        let hour = Series::build(hourly, HOUR_MS, label, source)?;
         let (start_ms, end_excl) = (hour.start_ms, hour.end_ms());
         let tick = to_units(spec.tick_size).filter(|t| *t > 0).unwrap_or(1);
         let mut series = Vec::new();
@@ -389,8 +397,8 @@ impl MarketData {
             out_scale: spec.tick_size.scale(),
         };
         let mark = match mark {
-            Some((rows, l)) => Some(SeriesSet {
-                series: vec![Series::build(&rows, HOUR_MS, &l)?],
+            Some((rows, l, source)) => Some(SeriesSet {
+                series: vec![Series::build(&rows, HOUR_MS, &l, source)?],
                 unit: 1,
                 out_scale: SCALE,
             }),
@@ -415,6 +423,8 @@ impl MarketData {
             start_ms,
             end_ms,
             shift_weeks: 0,
+            residency: None,
+            keeper: Keeper::default(),
         })
     }
 
@@ -487,13 +497,9 @@ mod tests {
         let m = market();
         for sym in ["BTCUSDT", "ETHUSDT"] {
             let s = m.sym(sym).unwrap();
+            assert_eq!(s.trade.series.last().unwrap().len(), 26_280, "{sym} 1h");
             assert_eq!(
-                s.trade.series.last().unwrap().bars.len(),
-                26_280,
-                "{sym} 1h"
-            );
-            assert_eq!(
-                s.mark.as_ref().unwrap().series[0].bars.len(),
+                s.mark.as_ref().unwrap().series[0].len(),
                 26_280,
                 "{sym} mark"
             );
@@ -502,7 +508,7 @@ mod tests {
         let btc = m.sym("BTCUSDT").unwrap();
         let finer: Vec<(i64, usize)> = btc.trade.series[..btc.trade.series.len() - 1]
             .iter()
-            .map(|s| (s.interval_ms, s.bars.len()))
+            .map(|s| (s.interval_ms, s.len()))
             .collect();
         assert_eq!(finer, vec![(60_000, 43_199), (300_000, 25_920)]);
         assert_eq!(m.start_ms(), T2021);
@@ -548,8 +554,7 @@ mod tests {
         let (a, b) = (sets(src), sets(alias));
         assert_eq!(a.len(), 4, "1m, 5m, 1h and the mark");
         for (x, y) in a.iter().zip(&b) {
-            assert!(std::sync::Arc::ptr_eq(&x.bars, &y.bars));
-            assert!(std::sync::Arc::ptr_eq(&x.volume, &y.volume));
+            assert!(std::sync::Arc::ptr_eq(&x.store, &y.store));
         }
         // Moving the alias's times leaves the source's where they are.
         let shifted = m.clone().shifted_weeks(1).expect("in range");

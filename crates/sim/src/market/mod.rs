@@ -8,6 +8,8 @@
 //! - [`replay`]: [`MarketData`]: prices, price ranges, mark price and funding at any time.
 //! - `klines`: klines at any interval and the rolling 24 h ticker.
 //! - `depth`: a synthetic book around the replayed price.
+//! - `store`: the bars a series keeps in memory (all, or a window around the clock) and the
+//!   files it reads the others from.
 //! - [`clock`]: [`SimClock`], manual or accelerated, bounded to the data.
 
 pub mod clock;
@@ -17,6 +19,7 @@ mod klines;
 mod load;
 mod path;
 pub mod replay;
+mod store;
 pub mod symbols;
 #[cfg(test)]
 pub(crate) mod test_data;
@@ -29,4 +32,5 @@ pub use depth::{Book, Level};
 pub use klines::{KlineError, KlineRow, Ticker24h, interval_ms};
 pub use load::{WEEK_MS, WIDE_DIR, available_symbols};
 pub use replay::{DEFAULT_FUNDING_RATE, FUNDING_INTERVAL_MS, MarketData, next_funding_time};
+pub use store::Residency;
 pub use symbols::{Bracket, SymbolSpec};

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::data::{CandleRow, DataError};
+use super::store::{Chunk, Grid, Source, Store};
 
 /// Fixed-point scale of internal prices.
 pub(super) const SCALE: u32 = 8;
@@ -109,7 +110,7 @@ pub(super) enum Bars {
 }
 
 impl Bars {
-    fn new(wide: Vec<Bar>) -> Bars {
+    pub(super) fn new(wide: Vec<Bar>) -> Bars {
         let divides = |step: i64| {
             wide.iter()
                 .all(|b| [b.o, b.h, b.l, b.c].iter().all(|v| v % step == 0))
@@ -129,15 +130,8 @@ impl Bars {
         }
     }
 
-    pub(super) fn len(&self) -> usize {
-        match self {
-            Bars::Narrow { bars, .. } => bars.len(),
-            Bars::Wide(bars) => bars.len(),
-        }
-    }
-
     #[inline]
-    fn get(&self, k: usize) -> Bar {
+    pub(super) fn get(&self, k: usize) -> Bar {
         match self {
             Bars::Narrow { bars, step } => {
                 let [o, h, l, c] = bars[k].map(|v| i64::from(v) * step);
@@ -150,31 +144,33 @@ impl Bars {
 
 /// One contiguous candle series (gaps filled) with the time span it is used for.
 ///
-/// The candles are shared (`Arc`): a clone, e.g. a symbol listed again under another name
-/// (`MarketData::load_dir_as`), costs the times only, which [`MarketData::shifted_weeks`]
-/// moves per clone. [`Series::relocated`] makes an unshared copy.
+/// The bars live in a shared [`Store`] (`Arc`): a clone, e.g. a symbol listed again under
+/// another name (`MarketData::load_dir_as`), costs the times only, which
+/// [`MarketData::shifted_weeks`] moves per clone. The store keeps all of them or, once the
+/// market keeps a window, those around the clock, and reads the others from the files.
+/// [`Series::relocated`] makes an unshared copy. An hour held costs 24 bytes
+/// ([`Bars::Narrow`] and a packed [`Volume`]; no running sum: a range's volume is summed
+/// from its bars, which the range's high and low walk anyway).
 ///
 /// [`MarketData::shifted_weeks`]: super::MarketData::shifted_weeks
 #[derive(Debug, Clone)]
 pub(super) struct Series {
     pub(super) start_ms: i64,
     pub(super) interval_ms: i64,
-    pub(super) bars: Arc<Bars>,
-    /// Each bar's volume packed into 8 bytes ([`Volume`]). No running sum is kept: a range's
-    /// volume is summed from its bars, which the range's high and low walk anyway. With
-    /// [`Bars::Narrow`] an hour costs 24 bytes: 28 symbols' three years are ~18 MB (~48 MB
-    /// as `i64` prices with a `Decimal` volume and running sum).
-    pub(super) volume: Arc<[Volume]>,
+    pub(super) store: Arc<Store>,
     pub(super) use_from: i64,
     /// Exclusive.
     pub(super) use_to: i64,
 }
 
 impl Series {
+    /// The series of `rows` (sorted, on the `interval_ms` grid), all held; `source` is where
+    /// its bars can be read again, when it came from files.
     pub(super) fn build(
         rows: &[CandleRow],
         interval_ms: i64,
         file: &str,
+        source: Option<Source>,
     ) -> Result<Series, DataError> {
         let first = rows.first().ok_or_else(|| DataError::Empty {
             file: file.to_string(),
@@ -188,56 +184,11 @@ impl Series {
             });
         }
         let start_ms = first.open_time_ms;
-        let mut bars: Vec<Bar> = Vec::with_capacity(rows.len());
-        let mut volume: Vec<Volume> = Vec::with_capacity(rows.len());
-        let mut filled = 0_usize;
+        let mut grid = Grid::new(start_ms, interval_ms, (0, usize::MAX), rows.len());
         for (i, r) in rows.iter().enumerate() {
-            let line = i + 2;
-            let off = r.open_time_ms - start_ms;
-            if off % interval_ms != 0 {
-                return Err(DataError::OffGrid {
-                    file: file.to_string(),
-                    line,
-                    time_ms: r.open_time_ms,
-                    interval_ms,
-                });
-            }
-            let idx = usize::try_from(off / interval_ms).map_err(|_| DataError::Unsorted {
-                file: file.to_string(),
-                line,
-                prev_ms: start_ms,
-                time_ms: r.open_time_ms,
-            })?;
-            while bars.len() < idx {
-                let prev = bars.last().map(|b| b.c).unwrap_or_default();
-                bars.push(Bar {
-                    o: prev,
-                    h: prev,
-                    l: prev,
-                    c: prev,
-                });
-                volume.push(Volume::ZERO);
-                filled += 1;
-            }
-            let conv = |d: Decimal| {
-                to_units(d).ok_or_else(|| DataError::BadRow {
-                    file: file.to_string(),
-                    line,
-                    reason: format!("price {d} out of range"),
-                })
-            };
-            bars.push(Bar {
-                o: conv(r.open)?,
-                h: conv(r.high)?,
-                l: conv(r.low)?,
-                c: conv(r.close)?,
-            });
-            volume.push(Volume::pack(r.volume).ok_or_else(|| DataError::BadRow {
-                file: file.to_string(),
-                line,
-                reason: format!("volume {} out of range", r.volume),
-            })?);
+            grid.push(r, file, i + 2)?;
         }
+        let filled = grid.filled;
         if filled > 0 {
             tracing::warn!(
                 file,
@@ -245,34 +196,44 @@ impl Series {
                 "filled candle gaps with flat zero-volume candles"
             );
         }
-        // Into an exact-size shared slice: gap filling can outgrow the capacity, and the
-        // series lives as long as the exchange.
-        let volume: Arc<[Volume]> = Arc::from(volume);
-        let bars = Arc::new(Bars::new(bars));
-        let n = i64::try_from(bars.len()).unwrap_or(i64::MAX);
+        let (bars, volume, _) = grid.finish();
+        let store = Store::whole(bars, volume, start_ms, interval_ms, source);
+        let n = i64::try_from(store.len).unwrap_or(i64::MAX);
         let end = start_ms.saturating_add(n.saturating_mul(interval_ms));
         Ok(Series {
             start_ms,
             interval_ms,
-            bars,
-            volume,
+            store: Arc::new(store),
             use_from: start_ms,
             use_to: end,
         })
     }
 
-    pub(super) fn end_ms(&self) -> i64 {
-        self.start_ms + self.bars.len() as i64 * self.interval_ms
+    pub(super) fn len(&self) -> usize {
+        self.store.len
     }
 
-    /// This series with its candles copied into allocations of its own (not shared with
+    pub(super) fn end_ms(&self) -> i64 {
+        self.start_ms + self.len() as i64 * self.interval_ms
+    }
+
+    /// This series with its bars copied into allocations of their own (not shared with
     /// `self`), made by the calling thread.
     pub(super) fn relocated(&self) -> Series {
         Series {
-            bars: Arc::new(Bars::clone(&self.bars)),
-            volume: Arc::from(&self.volume[..]),
+            store: Arc::new(self.store.relocated()),
             ..*self
         }
+    }
+
+    /// The bars covering `[a, b]` (ms, inclusive, clamped to the series): `(first, end)`.
+    pub(super) fn bars_of(&self, a: i64, b: i64) -> (usize, usize) {
+        let idx = |t: i64| {
+            let k = (t - self.start_ms).div_euclid(self.interval_ms);
+            usize::try_from(k.max(0)).unwrap_or(0).min(self.len())
+        };
+        let (ka, kb) = (idx(a), idx(b).saturating_add(1).min(self.len()));
+        (ka.min(kb), kb)
     }
 
     /// Bar index and offset into it; `t` must be inside `[start_ms, end_ms)`.
@@ -284,8 +245,8 @@ impl Series {
     }
 
     #[inline]
-    fn price_in(&self, k: usize, u: i64, unit: i64) -> i64 {
-        let bar = self.bars.get(k);
+    fn price_in(&self, c: &Chunk, k: usize, u: i64, unit: i64) -> i64 {
+        let bar = c.bar(k);
         let leg = self.interval_ms / 4;
         let j = (u / leg) as usize;
         if j >= 3 {
@@ -304,20 +265,20 @@ impl Series {
     }
 
     #[inline]
-    pub(super) fn price_at(&self, t: i64, unit: i64) -> i64 {
+    pub(super) fn price_at(&self, t: i64, unit: i64) -> Result<i64, DataError> {
         let (k, u) = self.locate(t);
-        self.price_in(k, u, unit)
+        self.store.with(k, k + 1, |c| self.price_in(c, k, u, unit))
     }
 
     /// Min and max of the path over offsets `[ua, ub]` of bar `k`.
     #[inline]
-    fn bar_range(&self, k: usize, ua: i64, ub: i64, unit: i64) -> (i64, i64) {
-        let bar = self.bars.get(k);
+    fn bar_range(&self, c: &Chunk, k: usize, ua: i64, ub: i64, unit: i64) -> (i64, i64) {
+        let bar = c.bar(k);
         if ua == 0 && ub >= self.interval_ms - 1 {
             return (bar.l, bar.h);
         }
-        let a = self.price_in(k, ua, unit);
-        let b = self.price_in(k, ub, unit);
+        let a = self.price_in(c, k, ua, unit);
+        let b = self.price_in(c, k, ub, unit);
         let (mut lo, mut hi) = (a.min(b), a.max(b));
         let leg = self.interval_ms / 4;
         let v = bar.vertices();
@@ -332,46 +293,51 @@ impl Series {
     }
 
     /// Min and max over `[a, b]`, both inside `[start_ms, end_ms)`, `a <= b`.
-    pub(super) fn range(&self, a: i64, b: i64, unit: i64) -> (i64, i64) {
+    pub(super) fn range(&self, a: i64, b: i64, unit: i64) -> Result<(i64, i64), DataError> {
         let (ka, ua) = self.locate(a);
         let (kb, ub) = self.locate(b);
-        if ka == kb {
-            return self.bar_range(ka, ua, ub, unit);
-        }
-        let (mut lo, mut hi) = self.bar_range(ka, ua, self.interval_ms - 1, unit);
-        for bar in (ka + 1..kb).map(|k| self.bars.get(k)) {
-            lo = lo.min(bar.l);
-            hi = hi.max(bar.h);
-        }
-        let (l2, h2) = self.bar_range(kb, 0, ub, unit);
-        (lo.min(l2), hi.max(h2))
+        self.store.with(ka, kb + 1, |c| {
+            if ka == kb {
+                return self.bar_range(c, ka, ua, ub, unit);
+            }
+            let (mut lo, mut hi) = self.bar_range(c, ka, ua, self.interval_ms - 1, unit);
+            for bar in (ka + 1..kb).map(|k| c.bar(k)) {
+                lo = lo.min(bar.l);
+                hi = hi.max(bar.h);
+            }
+            let (l2, h2) = self.bar_range(c, kb, 0, ub, unit);
+            (lo.min(l2), hi.max(h2))
+        })
     }
 
     /// Volume traded in `[a, b)`, spreading each candle's volume evenly over its time.
-    fn volume_between(&self, a: i64, b: i64) -> Decimal {
+    fn volume_between(&self, a: i64, b: i64) -> Result<Decimal, DataError> {
         let (a, b) = (a.max(self.start_ms), b.min(self.end_ms()));
         if b <= a {
-            return Decimal::ZERO;
+            return Ok(Decimal::ZERO);
         }
         // The whole bars from a's to b's, less the part of a's bar before a, plus the part
         // of b's bar before b.
-        let part = |k: usize, u: i64| {
-            self.volume[k].get() * Decimal::from(u) / Decimal::from(self.interval_ms)
-        };
         let (ka, ua) = self.locate(a);
         let (kb, ub) = if b == self.end_ms() {
-            (self.bars.len(), 0)
+            (self.len(), 0)
         } else {
             self.locate(b)
         };
-        let mut v: Decimal = self.volume[ka..kb].iter().map(|x| x.get()).sum();
-        if ua > 0 {
-            v -= part(ka, ua);
-        }
-        if ub > 0 {
-            v += part(kb, ub);
-        }
-        v
+        let end = if ub > 0 { kb + 1 } else { kb };
+        self.store.with(ka, end.max(ka + 1), |c| {
+            let part = |k: usize, u: i64| {
+                c.volume(k).get() * Decimal::from(u) / Decimal::from(self.interval_ms)
+            };
+            let mut v: Decimal = (ka..kb).map(|k| c.volume(k).get()).sum();
+            if ua > 0 {
+                v -= part(ka, ua);
+            }
+            if ub > 0 {
+                v += part(kb, ub);
+            }
+            v
+        })
     }
 }
 
@@ -402,9 +368,14 @@ impl SeriesSet {
             .find(|(_, s)| s.use_from <= t && t < s.use_to)
     }
 
-    /// Calls `f(series, a, b)` for consecutive pieces of `[a, b]`, each served by one series.
-    /// Times not covered by any series are skipped.
-    fn for_each_piece(&self, a: i64, b: i64, mut f: impl FnMut(&Series, i64, i64)) {
+    /// Calls `f(series, a, b)` for consecutive pieces of `[a, b]`, each served by one series,
+    /// until `f` fails. Times not covered by any series are skipped.
+    fn for_each_piece(
+        &self,
+        a: i64,
+        b: i64,
+        mut f: impl FnMut(&Series, i64, i64) -> Result<(), DataError>,
+    ) -> Result<(), DataError> {
         let mut t = a;
         while t <= b {
             match self.find(t) {
@@ -415,7 +386,7 @@ impl SeriesSet {
                             end = end.min(finer.use_from - 1);
                         }
                     }
-                    f(s, t, end);
+                    f(s, t, end)?;
                     t = end + 1;
                 }
                 None => {
@@ -432,34 +403,51 @@ impl SeriesSet {
                 }
             }
         }
+        Ok(())
     }
 
     #[inline]
-    pub(super) fn price_at(&self, t: i64) -> Option<i64> {
-        self.find(t).map(|(_, s)| s.price_at(t, self.unit))
+    pub(super) fn price_at(&self, t: i64) -> Result<Option<i64>, DataError> {
+        self.find(t)
+            .map(|(_, s)| s.price_at(t, self.unit))
+            .transpose()
     }
 
     /// Min and max over `[a, b]` (inclusive).
-    pub(super) fn range(&self, a: i64, b: i64) -> Option<(i64, i64)> {
+    pub(super) fn range(&self, a: i64, b: i64) -> Result<Option<(i64, i64)>, DataError> {
         let mut out: Option<(i64, i64)> = None;
         let unit = self.unit;
         self.for_each_piece(a, b, |s, pa, pb| {
-            let (lo, hi) = s.range(pa, pb, unit);
+            let (lo, hi) = s.range(pa, pb, unit)?;
             out = Some(match out {
                 Some((l, h)) => (l.min(lo), h.max(hi)),
                 None => (lo, hi),
             });
-        });
-        out
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Volume over `[a, b]` (inclusive ms).
-    pub(super) fn volume(&self, a: i64, b: i64) -> Decimal {
+    pub(super) fn volume(&self, a: i64, b: i64) -> Result<Decimal, DataError> {
         let mut v = Decimal::ZERO;
         self.for_each_piece(a, b, |s, pa, pb| {
-            v += s.volume_between(pa, pb + 1);
-        });
-        v
+            v += s.volume_between(pa, pb + 1)?;
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    /// Makes sure the bars of `[a, b]` are in memory for the reads that follow (a request's
+    /// many small reads over a span outside the window then read the files once).
+    pub(super) fn prefetch(&self, a: i64, b: i64) -> Result<(), DataError> {
+        self.for_each_piece(a, b, |s, pa, pb| {
+            let (ka, kb) = s.bars_of(pa, pb);
+            if ka < kb {
+                s.store.with(ka, kb, |_| ())?;
+            }
+            Ok(())
+        })
     }
 
     pub(super) fn dec(&self, v: i64) -> Decimal {
@@ -572,14 +560,15 @@ mod tests {
             row(0, "28948.19", "29055", "28706", "29015"),
             row(HOUR_MS, "29015", "69000.1", "28975.46", "29448.4"),
         ];
-        let s = Series::build(&btc, HOUR_MS, "btc").unwrap();
-        match &*s.bars {
+        let s = Series::build(&btc, HOUR_MS, "btc", None).unwrap();
+        let held = s.store.resident();
+        match &held.bars {
             // Two decimals at most: a step of 10^6 units (0.01), 6,900,010 for 69000.1.
             Bars::Narrow { bars, step } => {
                 assert_eq!((*step, bars[1][1]), (1_000_000, 6_900_010));
                 // What an hour of replay costs: four narrow prices and a packed volume.
                 assert_eq!(
-                    std::mem::size_of_val(&bars[0]) + std::mem::size_of_val(&s.volume[0]),
+                    std::mem::size_of_val(&bars[0]) + std::mem::size_of_val(&held.volume[0]),
                     24
                 );
             }
@@ -587,16 +576,20 @@ mod tests {
         }
         let pepe = [row(0, "0.0039485", "0.0044583", "0.00000001", "0.0042176")];
         assert!(matches!(
-            *Series::build(&pepe, HOUR_MS, "pepe").unwrap().bars,
+            Series::build(&pepe, HOUR_MS, "pepe", None)
+                .unwrap()
+                .store
+                .resident()
+                .bars,
             Bars::Narrow { step: 1, .. }
         ));
         // 3,000.12345678 is 300,012,345,678 units: no step makes it an i32, so it stays wide.
         let fine = [row(0, "3000.12345678", "3001", "2999", "3000")];
-        let wide = Series::build(&fine, HOUR_MS, "fine").unwrap();
-        assert!(matches!(*wide.bars, Bars::Wide(_)));
+        let wide = Series::build(&fine, HOUR_MS, "fine", None).unwrap();
+        assert!(matches!(wide.store.resident().bars, Bars::Wide(_)));
         for (rows, series) in [(&btc[..], &s), (&fine[..], &wide)] {
             for (k, r) in rows.iter().enumerate() {
-                let b = series.bars.get(k);
+                let b = series.store.resident().bar(k);
                 let back = [b.o, b.h, b.l, b.c].map(|v| Decimal::new(v, 8));
                 assert_eq!(back, [r.open, r.high, r.low, r.close]);
             }
@@ -637,22 +630,30 @@ mod tests {
         let set = &m.symbols[0].trade;
         let q = HOUR_MS / 4;
         assert_eq!(
-            set.volume(0, 3 * HOUR_MS - 1),
+            set.volume(0, 3 * HOUR_MS - 1).unwrap(),
             d("52"),
             "every candle whole"
         );
         assert_eq!(
-            set.volume(3 * q, HOUR_MS + q - 1),
+            set.volume(3 * q, HOUR_MS + q - 1).unwrap(),
             d("12"),
             "a quarter of 40 and of 8"
         );
-        assert_eq!(set.volume(q, 2 * q - 1), d("10"), "inside one candle");
         assert_eq!(
-            set.volume(2 * HOUR_MS + 2 * q, 9 * HOUR_MS),
+            set.volume(q, 2 * q - 1).unwrap(),
+            d("10"),
+            "inside one candle"
+        );
+        assert_eq!(
+            set.volume(2 * HOUR_MS + 2 * q, 9 * HOUR_MS).unwrap(),
             d("2"),
             "past the end"
         );
-        assert_eq!(set.volume(-HOUR_MS, -1), Decimal::ZERO, "before the start");
+        assert_eq!(
+            set.volume(-HOUR_MS, -1).unwrap(),
+            Decimal::ZERO,
+            "before the start"
+        );
     }
 
     #[test]

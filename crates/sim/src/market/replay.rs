@@ -4,8 +4,9 @@
 
 use rust_decimal::Decimal;
 
-use super::data::FundingRow;
+use super::data::{DataError, FundingRow};
 use super::path::SeriesSet;
+use super::store::{Keeper, Need, Residency};
 use super::symbols::SymbolSpec;
 
 /// One hour in milliseconds.
@@ -45,6 +46,18 @@ pub struct MarketData {
     pub(super) end_ms: i64,
     /// Whole weeks every time of the data was moved by (`MarketData::shifted_weeks`).
     pub(super) shift_weeks: i64,
+    /// What is kept in memory around the clock; `None`: everything.
+    pub(super) residency: Option<Residency>,
+    pub(super) keeper: Keeper,
+}
+
+/// `r`'s value, or `None` with the error logged: for the answers whose callers cannot report
+/// an error (the engine's own steps, which [`MarketData::keep_window`] keeps in memory).
+fn logged<T>(symbol: &str, r: Result<Option<T>, DataError>) -> Option<T> {
+    r.unwrap_or_else(|e| {
+        tracing::error!(%symbol, error = %e, "market data unavailable");
+        None
+    })
 }
 
 impl MarketData {
@@ -109,10 +122,20 @@ impl MarketData {
     }
 
     /// Last traded price at `t_ms` along the intra-candle path (see the module docs); `None`
-    /// outside the symbol's data.
+    /// outside the symbol's data (or when its files cannot be read: logged).
     pub fn last_price(&self, symbol: &str, t_ms: i64) -> Option<Decimal> {
-        let s = self.sym(symbol)?;
-        s.trade.price_at(t_ms).map(|v| s.trade.dec(v))
+        logged(symbol, self.try_last_price(symbol, t_ms))
+    }
+
+    /// [`MarketData::last_price`], or why the files could not give it.
+    ///
+    /// # Errors
+    /// A data file needed for `t_ms` (outside the bars kept in memory) cannot be read.
+    pub fn try_last_price(&self, symbol: &str, t_ms: i64) -> Result<Option<Decimal>, DataError> {
+        let Some(s) = self.sym(symbol) else {
+            return Ok(None);
+        };
+        Ok(s.trade.price_at(t_ms)?.map(|v| s.trade.dec(v)))
     }
 
     /// Lowest and highest last price in `(from_ms, to_ms]`; `None` when the window is empty or
@@ -123,25 +146,50 @@ impl MarketData {
         from_ms: i64,
         to_ms: i64,
     ) -> Option<(Decimal, Decimal)> {
-        let s = self.sym(symbol)?;
+        logged(symbol, self.try_price_range(symbol, from_ms, to_ms))
+    }
+
+    /// [`MarketData::price_range`], or why the files could not give it.
+    ///
+    /// # Errors
+    /// As [`MarketData::try_last_price`].
+    pub fn try_price_range(
+        &self,
+        symbol: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Option<(Decimal, Decimal)>, DataError> {
+        let Some(s) = self.sym(symbol) else {
+            return Ok(None);
+        };
         if to_ms <= from_ms {
-            return None;
+            return Ok(None);
         }
-        s.trade
-            .range(from_ms + 1, to_ms)
-            .map(|(lo, hi)| (s.trade.dec(lo), s.trade.dec(hi)))
+        Ok(s.trade
+            .range(from_ms + 1, to_ms)?
+            .map(|(lo, hi)| (s.trade.dec(lo), s.trade.dec(hi))))
     }
 
     /// Mark price at `t_ms`: the same path over the mark-price klines, or the last price when
     /// there is no mark data at `t_ms`.
     pub fn mark_price(&self, symbol: &str, t_ms: i64) -> Option<Decimal> {
-        let s = self.sym(symbol)?;
+        logged(symbol, self.try_mark_price(symbol, t_ms))
+    }
+
+    /// [`MarketData::mark_price`], or why the files could not give it.
+    ///
+    /// # Errors
+    /// As [`MarketData::try_last_price`].
+    pub fn try_mark_price(&self, symbol: &str, t_ms: i64) -> Result<Option<Decimal>, DataError> {
+        let Some(s) = self.sym(symbol) else {
+            return Ok(None);
+        };
         if let Some(m) = &s.mark
-            && let Some(v) = m.price_at(t_ms)
+            && let Some(v) = m.price_at(t_ms)?
         {
-            return Some(m.dec(v));
+            return Ok(Some(m.dec(v)));
         }
-        s.trade.price_at(t_ms).map(|v| s.trade.dec(v))
+        Ok(s.trade.price_at(t_ms)?.map(|v| s.trade.dec(v)))
     }
 
     /// Lowest and highest mark price in `(from_ms, to_ms]` (mark klines have wicks too, so the
@@ -152,16 +200,31 @@ impl MarketData {
         from_ms: i64,
         to_ms: i64,
     ) -> Option<(Decimal, Decimal)> {
-        let s = self.sym(symbol)?;
+        logged(symbol, self.try_mark_price_range(symbol, from_ms, to_ms))
+    }
+
+    /// [`MarketData::mark_price_range`], or why the files could not give it.
+    ///
+    /// # Errors
+    /// As [`MarketData::try_last_price`].
+    pub fn try_mark_price_range(
+        &self,
+        symbol: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Option<(Decimal, Decimal)>, DataError> {
+        let Some(s) = self.sym(symbol) else {
+            return Ok(None);
+        };
         if to_ms <= from_ms {
-            return None;
+            return Ok(None);
         }
         if let Some(m) = &s.mark
-            && let Some((lo, hi)) = m.range(from_ms + 1, to_ms)
+            && let Some((lo, hi)) = m.range(from_ms + 1, to_ms)?
         {
-            return Some((m.dec(lo), m.dec(hi)));
+            return Ok(Some((m.dec(lo), m.dec(hi))));
         }
-        self.price_range(symbol, from_ms, to_ms)
+        self.try_price_range(symbol, from_ms, to_ms)
     }
 
     /// Index price: the data has no index klines, so this is the mark price.
@@ -220,6 +283,111 @@ impl MarketData {
             t = s.next_funding(t);
         }
         out
+    }
+}
+
+impl MarketData {
+    /// This market keeping in memory only the bars `residency` asks for around the replay
+    /// clock, from the first [`MarketData::keep_window`] on; every other read goes to the
+    /// data files. Series built from rows in memory (no files) are always kept whole.
+    pub fn keeping(mut self, residency: Residency) -> MarketData {
+        self.residency = Some(residency);
+        self
+    }
+
+    /// What this market keeps in memory (`None`: everything).
+    pub fn residency(&self) -> Option<Residency> {
+        self.residency
+    }
+
+    /// Moves the window of bars kept in memory to the replay time `now`, for an engine step
+    /// from `from` (`<= now`): the bars of `[from, now]` are read at once if missing (so the
+    /// step reads memory only), the window ahead in the background once half of it is used.
+    /// Without a [`Residency`] it does nothing.
+    ///
+    /// # Errors
+    /// A data file needed for `[from, now]` cannot be read (logged once while it lasts); the
+    /// bars kept stay as they were.
+    pub fn keep_window(&self, from: i64, now: i64) -> Result<(), DataError> {
+        let Some(r) = self.residency else {
+            return Ok(());
+        };
+        let from = from.min(now);
+        let mut seen: Vec<*const super::store::Store> = Vec::new();
+        let mut needs = Vec::new();
+        for set in self
+            .symbols
+            .iter()
+            .flat_map(|s| std::iter::once(&s.trade).chain(s.mark.as_ref()))
+        {
+            for s in &set.series {
+                let ptr = std::sync::Arc::as_ptr(&s.store);
+                if !s.store.has_source() || seen.contains(&ptr) {
+                    continue;
+                }
+                seen.push(ptr);
+                let soon_to = now.saturating_add(r.ahead_ms / 2);
+                needs.push(Need {
+                    store: s.store.clone(),
+                    must: s.bars_of(from, now.saturating_add(HOUR_MS)),
+                    soon: s.bars_of(from.min(now - r.back_ms / 2), soon_to),
+                    target: s.bars_of(
+                        from.min(now.saturating_sub(r.back_ms)),
+                        now.saturating_add(r.ahead_ms),
+                    ),
+                });
+            }
+        }
+        self.keeper.keep(needs, now)
+    }
+
+    /// Waits until the background read of the window ahead that
+    /// [`MarketData::keep_window`] started last has finished (tests, measurements).
+    pub fn wait_for_window(&self) {
+        self.keeper.wait();
+    }
+
+    /// Lets go of every run read outside the window now, as [`MarketData::keep_window`] does
+    /// a few seconds after its last use (benches of a read from the files).
+    pub fn forget_recent_reads(&self) {
+        for set in self
+            .symbols
+            .iter()
+            .flat_map(|s| std::iter::once(&s.trade).chain(s.mark.as_ref()))
+        {
+            for s in &set.series {
+                s.store.forget_recent(std::time::Duration::ZERO);
+            }
+        }
+    }
+
+    /// The times `[from, to)` of `symbol`'s hourly trade candles held in memory.
+    pub fn resident_span(&self, symbol: &str) -> Option<(i64, i64)> {
+        let hourly = self.sym(symbol)?.trade.series.last()?;
+        let held = hourly.store.resident();
+        let at = |k: usize| hourly.start_ms + k as i64 * hourly.interval_ms;
+        Some((at(held.first), at(held.first + held.len())))
+    }
+
+    /// Candles held in memory now, over every distinct series (the resident runs; a run read
+    /// outside them for a moment is not counted).
+    pub fn resident_bars(&self) -> usize {
+        let mut seen: Vec<*const super::store::Store> = Vec::new();
+        let mut n = 0;
+        for set in self
+            .symbols
+            .iter()
+            .flat_map(|s| std::iter::once(&s.trade).chain(s.mark.as_ref()))
+        {
+            for s in &set.series {
+                let ptr = std::sync::Arc::as_ptr(&s.store);
+                if !seen.contains(&ptr) {
+                    seen.push(ptr);
+                    n += s.store.resident().len();
+                }
+            }
+        }
+        n
     }
 }
 

@@ -28,4 +28,5 @@ mod ticker;
 mod universe;
 mod wall_time;
 mod weights;
+mod window;
 mod ws_routes;
