@@ -426,7 +426,25 @@ function noteActivity() {
   api.noteActivity().catch(() => {});
 }
 
+/**
+ * Loads both faces of the interface font, then lets the page be laid out (index.html starts
+ * with `fonts-loading`, which hides the body). Text laid out while the font loads is measured
+ * with the next family in app.css, the full system CJK collection, and WebKit then keeps those
+ * pages mapped for the session: the cost the bundled subset is there to avoid. A failed load
+ * shows the page anyway, in the fallback fonts.
+ */
+async function interfaceFontReady() {
+  try {
+    await Promise.all(['400', '700'].map((weight) => document.fonts.load(`${weight} 14px "Perpdesk Sans"`, '交A')));
+  } catch {
+    // The fallback families draw the same text.
+  } finally {
+    document.documentElement.classList.remove('fonts-loading');
+  }
+}
+
 async function start() {
+  const fontReady = interfaceFontReady();
   try {
     const [info, preferences] = await Promise.all([api.appInfo(), api.preferences()]);
     state.info = info;
@@ -436,6 +454,7 @@ async function start() {
   } catch (err) {
     showError(err);
   }
+  await fontReady;
   for (const [name, factory] of Object.entries(FACTORIES)) ctx.views[name] = factory.create(ctx);
   renderChrome();
   showPanel(state.preferences.lastPanel);

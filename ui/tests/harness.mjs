@@ -16,6 +16,7 @@ const UI_DIR = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TYPES = {
   '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.png': 'image/png',
+  '.woff2': 'font/woff2',
 };
 
 /** The CSP from tauri.conf.json, so a style or script the real window would block fails here too. */

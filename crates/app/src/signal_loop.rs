@@ -53,10 +53,12 @@ mod history;
 mod records;
 mod startup;
 mod step;
+mod tape;
 
 use history::{closed_klines, fetch_funding, load_history, server_time};
 use records::{restored_signal, stored_signal};
 use startup::prepare;
+use tape::CandleTape;
 
 /// Candles the live features are computed from. The EMA-type indicators (RSI, ATR, ADX,
 /// MACD) depend on where their series starts; after 1,000 bars that dependence is far below
@@ -249,7 +251,7 @@ pub struct Overlays {
 /// One symbol's live state.
 struct Watched {
     /// Closed candles, contiguous, oldest first.
-    candles: Vec<Candle>,
+    candles: CandleTape,
     /// The kind the evaluation chose (the better out-of-sample record).
     model: Model,
     model_version: String,
@@ -396,9 +398,7 @@ impl SignalLoop {
                 let w = watched
                     .get(symbol)
                     .expect("every configured symbol is watched");
-                w.candles
-                    .last()
-                    .map(|c| c.open_time.timestamp_millis() + iv)
+                w.candles.last_open().map(|t| t.timestamp_millis() + iv)
             };
             let Some(next_open) = next_open else { continue };
             // The next candle closes at next_open + iv - 1; nothing to read before that.
@@ -503,9 +503,7 @@ impl SignalLoop {
     /// # Errors
     /// [`SignalLoopError::NotWatched`].
     pub fn candles(&self, symbol: &Symbol, limit: usize) -> Result<Vec<Candle>, SignalLoopError> {
-        self.with(symbol, |w| {
-            w.candles[w.candles.len().saturating_sub(limit)..].to_vec()
-        })
+        self.with(symbol, |w| w.candles.newest(limit))
     }
 
     /// Returns EMA20, EMA50, Bollinger(20, 2) bands and RSI14 for the newest `limit`

@@ -170,19 +170,20 @@ pub fn walk_forward_books_on(
             progress(a + 1, n);
         }
     } else {
+        // Longest histories first: the last symbols dealt are the shortest, so the core
+        // that finishes first waits least for the other.
+        let mut deal: Vec<usize> = (0..n).collect();
+        deal.sort_by_key(|&a| std::cmp::Reverse(universe.symbols[a].hourly.len()));
         let next = AtomicUsize::new(0);
         let (tx, rx) = mpsc::channel();
         std::thread::scope(|scope| {
             for _ in 0..threads {
-                let (tx, next) = (tx.clone(), &next);
+                let (tx, next, deal) = (tx.clone(), &next, &deal);
                 // Symbols are taken one at a time, so a short history does not leave a
                 // core idle while another works through a long queue.
                 scope.spawn(move || {
-                    loop {
-                        let a = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(sym) = universe.symbols.get(a) else {
-                            break;
-                        };
+                    while let Some(&a) = deal.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let sym = &universe.symbols[a];
                         if tx
                             .send((a, symbol_books(sym, panel, kinds, wf, bt)))
                             .is_err()

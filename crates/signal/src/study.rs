@@ -359,13 +359,12 @@ pub fn study_with(
     all_panels.extend(models.iter().map(|m| m.panel.clone()));
     let panel = &all_panels[0];
 
-    let mut runs = Vec::new();
-    for f in &s.families {
+    let rule_run = |f: &crate::families::RuleFamily| -> Result<Run, SignalError> {
         let out = f.run(panel, &vol)?;
         let t = targets(panel, &out.signal, &s.vol_target, &s.limits)?;
         let b = book(panel, &t, window, costs, None)?;
         let sharpe = daily_stats(&b)?.0.sharpe;
-        runs.push(Run {
+        Ok(Run {
             id: f.id.clone(),
             rule: Some(f.rule.clone()),
             pooled: None,
@@ -377,9 +376,9 @@ pub fn study_with(
             book: b,
             sharpe,
             brier: None,
-        });
-    }
-    for (f, &i) in s.pooled.iter().zip(&pooled_at) {
+        })
+    };
+    let pooled_run = |f: &PooledFamily, i: usize| -> Result<Run, SignalError> {
         let p = &all_panels[i];
         let out = match frozen {
             Some(fz) => crate::pooled::score(f, p, &s.vol_target, &fz.horizon(&f.id)?.model)?,
@@ -398,7 +397,7 @@ pub fn study_with(
                 }
             }
         }
-        runs.push(Run {
+        Ok(Run {
             id: f.id.clone(),
             rule: None,
             pooled: Some(f.clone()),
@@ -414,8 +413,20 @@ pub fn study_with(
             } else {
                 Some(crate::evaluate::brier_skill(&ps, &ys)?)
             },
-        });
-    }
+        })
+    };
+    // Every rule and pooled family is independent of the others (the pooled ones fit their
+    // own walk-forward): they run on the cores, in the strategy's order.
+    let (n_rules, n_pooled) = (s.families.len(), s.pooled.len());
+    let mut runs = on_cores(n_rules + n_pooled, |k| {
+        if k < n_rules {
+            rule_run(&s.families[k])
+        } else {
+            pooled_run(&s.pooled[k - n_rules], pooled_at[k - n_rules])
+        }
+    })
+    .into_iter()
+    .collect::<Result<Vec<Run>, SignalError>>()?;
     for (i, m) in models.into_iter().enumerate() {
         let p = &all_panels[model_base + i];
         let t = targets(p, &m.signal, &s.vol_target.on_bar(p.bar), &s.limits)?;
@@ -465,14 +476,16 @@ pub fn study_with(
         .collect::<Result<_, _>>()?;
     let (basket_stats, basket_sim) = daily_stats(&baskets[0])?;
 
-    let mut families = Vec::new();
-    for (r, id) in runs.iter().zip(&ids) {
+    // Each family is judged on its own (its nulls on every core in turn): two families at
+    // a time keep both cores busy through the parts of a judgement that run on one.
+    let families = on_cores(runs.len(), |k| {
+        let (r, id) = (&runs[k], &ids[k]);
         let p = &all_panels[r.panel_index];
         let verdict = test.judge(&r.book, &baskets[r.panel_index], &trials, r.brier)?;
         let sim = simulate(&r.book)?;
         let per_symbol = per_symbol(p, &r.targets, window, costs)?;
         let latest = latest(p, &vol_for(p, s), r, verdict.edge, s.stop_sigma_multiple, s);
-        families.push(FamilyRecord {
+        Ok(FamilyRecord {
             id: r.id.clone(),
             rule: r.rule.clone(),
             pooled: r.pooled.clone(),
@@ -483,8 +496,10 @@ pub fn study_with(
             verdict,
             per_symbol,
             latest,
-        });
-    }
+        })
+    })
+    .into_iter()
+    .collect::<Result<Vec<FamilyRecord>, SignalError>>()?;
 
     let portfolio = portfolio(
         strategy,
@@ -523,6 +538,43 @@ pub fn study_with(
         portfolio,
         carry,
     })
+}
+
+/// `f(0), …, f(n - 1)` on the machine's cores, each index taken by the next free core,
+/// returned in index order: the same results for any number of cores.
+fn on_cores<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, n.max(1));
+    if threads == 1 {
+        return (0..n).map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if k >= n {
+                            break done;
+                        }
+                        done.push((k, f(k)));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            for (k, v) in w.join().expect("a family's computation does not panic") {
+                out[k] = Some(v);
+            }
+        }
+    });
+    out.into_iter()
+        .map(|v| v.expect("every index was handed to a core"))
+        .collect()
 }
 
 /// `[asset][bar]` annualised volatility on any panel the study builds (1h, 4h, daily): the

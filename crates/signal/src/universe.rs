@@ -296,6 +296,21 @@ pub struct Universe {
     pub funding_without_candles: Vec<String>,
 }
 
+/// One file's text parsed by [`UniverseBuilder::parse_file`], not yet added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFile {
+    kind: Option<DataFile>,
+    content: Parsed,
+}
+
+/// What a parsed file holds (matching its kind).
+#[derive(Debug, Clone, PartialEq)]
+enum Parsed {
+    Klines(Vec<Candle>),
+    Funding(Vec<(DateTime<Utc>, f64)>),
+    Ignored,
+}
+
 /// Collects file texts into a [`Universe`].
 #[derive(Debug, Default)]
 pub struct UniverseBuilder {
@@ -315,29 +330,49 @@ impl UniverseBuilder {
     /// # Errors
     /// The parse error, with the file's name.
     pub fn add_file(&mut self, name: &str, text: &str) -> Result<Option<DataFile>, SignalError> {
-        let kind = classify_file(name);
+        Ok(self.add_parsed(Self::parse_file(name, text)?))
+    }
+
+    /// Parses the text of a file named `name` without adding it: files can be parsed on
+    /// several threads and added with [`UniverseBuilder::add_parsed`] in their order.
+    ///
+    /// # Errors
+    /// The parse error, with the file's name.
+    pub fn parse_file(name: &str, text: &str) -> Result<ParsedFile, SignalError> {
         let in_file = |e: SignalError| SignalError::DataFile {
             file: name.to_string(),
             reason: e.to_string(),
         };
-        match &kind {
-            Some(DataFile::Klines1h { symbol }) => {
-                let candles = parse_klines(text).map_err(in_file)?;
+        let kind = classify_file(name);
+        let content = match &kind {
+            Some(DataFile::Klines1h { .. }) => Parsed::Klines(parse_klines(text).map_err(in_file)?),
+            Some(DataFile::Funding { .. }) => {
+                Parsed::Funding(parse_funding(text).map_err(in_file)?)
+            }
+            None => Parsed::Ignored,
+        };
+        Ok(ParsedFile { kind, content })
+    }
+
+    /// Adds a file [`UniverseBuilder::parse_file`] parsed; returns what it was taken as.
+    /// Adding files in the same order gives the same universe as [`UniverseBuilder::add_file`].
+    pub fn add_parsed(&mut self, file: ParsedFile) -> Option<DataFile> {
+        match (&file.kind, file.content) {
+            (Some(DataFile::Klines1h { symbol }), Parsed::Klines(candles)) => {
                 self.klines
                     .entry(symbol.clone())
                     .or_default()
                     .extend(candles);
             }
-            Some(DataFile::Funding { symbol }) => {
-                let events = parse_funding(text).map_err(in_file)?;
+            (Some(DataFile::Funding { symbol }), Parsed::Funding(events)) => {
                 self.funding
                     .entry(symbol.clone())
                     .or_default()
                     .extend(events);
             }
-            None => {}
+            _ => {}
         }
-        Ok(kind)
+        file.kind
     }
 
     /// Checks and assembles the universe.
@@ -404,6 +439,58 @@ mod tests {
         assert_eq!(h("2023-01-01T07:00:00Z", "2023-01-01T08:00:00Z"), 1.0);
         assert_eq!(h("2023-01-01T08:00:00Z", "2023-01-01T09:00:00Z"), 0.0);
         assert_eq!(h("2023-01-01T09:00:00Z", "2023-01-01T08:00:00Z"), 0.0);
+    }
+
+    #[test]
+    fn files_parsed_apart_and_added_in_order_build_the_same_universe() {
+        let k = |from: i64| {
+            let mut text = String::from("open_time_ms,open,high,low,close,volume\n");
+            for h in from..from + 30 {
+                let c = 100 + h % 7;
+                text += &format!(
+                    "{},{c},{},{},{c},5\n",
+                    1_672_531_200_000 + h * 3_600_000,
+                    c + 1,
+                    c - 1
+                );
+            }
+            text
+        };
+        let files = [
+            ("binance_um_AUSDT_1h_a.csv", k(0)),
+            ("binance_um_AUSDT_1h_b.csv", k(30)),
+            (
+                "binance_um_AUSDT_funding_a.csv",
+                "funding_time_ms,funding_rate\n1672531200000,0.0001\n".to_string(),
+            ),
+            ("binance_um_BUSDT_1h_a.csv", k(5)),
+            ("notes.txt", "not data".to_string()),
+        ];
+        let mut one = UniverseBuilder::new();
+        for (name, text) in &files {
+            one.add_file(name, text).expect("valid");
+        }
+        // Parsed in reverse order (as threads may finish), added in the files' order.
+        let mut parsed: Vec<ParsedFile> = files
+            .iter()
+            .rev()
+            .map(|(name, text)| UniverseBuilder::parse_file(name, text).expect("valid"))
+            .collect();
+        parsed.reverse();
+        let mut two = UniverseBuilder::new();
+        let kinds: Vec<Option<DataFile>> = parsed.into_iter().map(|p| two.add_parsed(p)).collect();
+        assert_eq!(kinds[4], None);
+        assert!(matches!(&kinds[2], Some(DataFile::Funding { symbol }) if symbol == "AUSDT"));
+        let (one, two) = (one.build().expect("one"), two.build().expect("two"));
+        assert_eq!(one, two);
+        assert_eq!(one.symbols.len(), 2);
+        assert_eq!(one.symbols[0].hourly.len(), 60);
+        let err =
+            UniverseBuilder::parse_file("binance_um_CUSDT_1h_x.csv", "open_time_ms,open\nx,1\n")
+                .expect_err("malformed");
+        assert!(
+            matches!(err, SignalError::DataFile { file, .. } if file == "binance_um_CUSDT_1h_x.csv")
+        );
     }
 
     #[test]

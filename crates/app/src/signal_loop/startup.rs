@@ -15,8 +15,8 @@ use perpdesk_store::Store;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    KEEP_SIGNALS, SignalLoopConfig, SignalLoopError, StartupTiming, Watched, fetch_funding,
-    interval_ms, load_history, min_history, restored_signal, utc,
+    CandleTape, KEEP_SIGNALS, SignalLoopConfig, SignalLoopError, StartupTiming, Watched,
+    fetch_funding, interval_ms, load_history, min_history, restored_signal, utc,
 };
 
 /// The cached result of one symbol's evaluation (a store setting).
@@ -189,7 +189,11 @@ pub(super) async fn prepare(
     };
     Ok((
         Watched {
-            candles,
+            candles: CandleTape::from_candles(
+                config.interval.duration(),
+                config.keep_candles,
+                &candles,
+            ),
             model_version: model_version(&model, until),
             model,
             candles_since_training: 0,

@@ -10,6 +10,7 @@ use perpdesk_signal::{
     train_model,
 };
 
+use super::tape::CandleTape;
 use super::{
     FEATURE_WINDOW, KEEP_SIGNALS, SignalLoop, SignalLoopError, Watched, fetch_funding,
     stored_signal, strong,
@@ -30,23 +31,20 @@ impl SignalLoop {
                 .get_mut(symbol)
                 .expect("every configured symbol is watched");
             let step = config.interval.duration();
-            match w.candles.last() {
-                Some(last) if candle.open_time <= last.open_time => return Ok(()),
-                Some(last) if candle.open_time != last.open_time + step => {
+            match w.candles.last_open() {
+                Some(last) if candle.open_time <= last => return Ok(()),
+                Some(last) if candle.open_time != last + step => {
                     // The exchange has no candle for the hours between: features need an
                     // unbroken series, so the history restarts here (signals resume after
-                    // the warm-up; the model keeps what it learned).
-                    tracing::warn!(%symbol, after = %last.open_time, at = %candle.open_time,
+                    // the warm-up; the model keeps what it learned). The tape restarts
+                    // itself on the candle that does not follow.
+                    tracing::warn!(%symbol, after = %last, at = %candle.open_time,
                         "gap in candles; restarting the feature history");
-                    w.candles.clear();
                 }
                 _ => {}
             }
-            w.candles.push(candle.clone());
-            if w.candles.len() > config.keep_candles {
-                let excess = w.candles.len() - config.keep_candles;
-                w.candles.drain(..excess);
-            }
+            w.candles.push(&candle);
+            w.candles.keep_newest(config.keep_candles);
             w.candles_since_training += 1;
             (config.retrain_every > 0 && w.candles_since_training >= config.retrain_every)
                 .then(|| w.candles.clone())
@@ -114,13 +112,15 @@ impl SignalLoop {
 
     /// Trains on `candles` off the async threads and swaps the model in; a failure keeps
     /// the old model (a signal from yesterday's model beats no signal).
-    async fn retrain(&self, symbol: &Symbol, candles: Vec<Candle>) {
+    async fn retrain(&self, symbol: &Symbol, candles: CandleTape) {
         let (interval, wf) = (self.0.config.interval, self.0.config.walk_forward);
         let (kind, rates) = self
             .with(symbol, |w| (w.card.model_kind, w.funding.clone()))
             .unwrap_or((ModelKind::Logistic, FundingRates::default()));
         let trained = crate::background::run("perpdesk-retrain", move || {
-            let x = Ohlcv::from_candles(&candles, interval)?;
+            // Unpacked only here, so retrainings queued behind each other hold the
+            // packed tape, not a `Vec<Candle>` of twice its size each.
+            let x = Ohlcv::from_candles(&candles.newest(usize::MAX), interval)?;
             train_model(&x, wf, &rates, kind).map(|(m, w)| (m, w.last))
         })
         .await;
@@ -159,10 +159,10 @@ impl SignalLoop {
             let w = watched
                 .get(symbol)
                 .expect("every configured symbol is watched");
-            let Some(last) = w.candles.last() else {
+            let Some(last) = w.candles.last_open() else {
                 return Ok(());
             };
-            if w.last_signalled.is_some_and(|t| t >= last.open_time) {
+            if w.last_signalled.is_some_and(|t| t >= last) {
                 return Ok(());
             }
             if w.candles.len() <= WARMUP {
@@ -213,8 +213,8 @@ fn score(
             source,
         }
     };
-    let window = &w.candles[w.candles.len().saturating_sub(FEATURE_WINDOW)..];
-    let x = Ohlcv::from_candles(window, interval).map_err(model_err("candles"))?;
+    let window = w.candles.newest(FEATURE_WINDOW);
+    let x = Ohlcv::from_candles(&window, interval).map_err(model_err("candles"))?;
     let features = compute_features_with_funding(&x, &w.funding).map_err(model_err("features"))?;
     let signal = make_signal_with_record(
         symbol.as_str(),

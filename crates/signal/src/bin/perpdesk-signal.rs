@@ -22,7 +22,7 @@ use perpdesk_signal::frozen::{FrozenPooled, freeze};
 use perpdesk_signal::model_family::{frozen_books, hourly_panel, walk_forward_books};
 use perpdesk_signal::strategy::{Days, LoadedStrategy, Strategy};
 use perpdesk_signal::study::{StudyReport, study, study_with, universe_label};
-use perpdesk_signal::universe::{Universe, UniverseBuilder, classify_file};
+use perpdesk_signal::universe::{ParsedFile, Universe, UniverseBuilder, classify_file};
 use perpdesk_signal::{
     Evaluation, ModelCard, Ohlcv, SavedModel, SignalError, default_walk_forward_1h,
     evaluate_with_progress, fold_count, parse_funding, parse_klines, train_model,
@@ -323,14 +323,47 @@ fn load_universe(dir: &Path) -> anyhow::Result<Universe> {
             files.push(path);
         }
     }
-    let mut b = UniverseBuilder::new();
-    for path in files {
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        if classify_file(name).is_some() {
-            b.add_file(name, &read_data_file(&path)?)?;
+    let files: Vec<(PathBuf, &str)> = files
+        .iter()
+        .filter_map(|p| {
+            let name = p.file_name().and_then(|n| n.to_str())?;
+            classify_file(name).map(|_| (p.clone(), name))
+        })
+        .collect();
+    // Reading, gunzipping and parsing each file is independent: files are dealt to the
+    // cores one at a time and added in path order, so the universe is the same.
+    let parse = |(path, name): &(PathBuf, &str)| -> anyhow::Result<ParsedFile> {
+        Ok(UniverseBuilder::parse_file(name, &read_data_file(path)?)?)
+    };
+    let mut parsed: Vec<Option<anyhow::Result<ParsedFile>>> = files.iter().map(|_| None).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else {
+                            break done;
+                        };
+                        done.push((i, parse(f)));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            for (i, r) in w.join().expect("parsing a file does not panic") {
+                parsed[i] = Some(r);
+            }
         }
+    });
+    let mut b = UniverseBuilder::new();
+    for p in parsed {
+        b.add_parsed(p.expect("every file was parsed")?);
     }
     let u = b.build()?;
     if u.symbols.is_empty() {
