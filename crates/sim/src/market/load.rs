@@ -473,6 +473,8 @@ impl MarketData {
         self.start_ms = inside(self.start_ms)?;
         self.end_ms = inside(self.end_ms)?;
         self.shift_weeks = self.shift_weeks.checked_add(weeks).ok_or_else(too_far)?;
+        // The window's checks were made in the old times.
+        self.keeper = Keeper::default();
         Ok(self)
     }
 

@@ -313,6 +313,9 @@ impl MarketData {
             return Ok(());
         };
         let from = from.min(now);
+        if self.keeper.quiet(from, now) {
+            return Ok(());
+        }
         let mut seen: Vec<*const super::store::Store> = Vec::new();
         let mut needs = Vec::new();
         for set in self
@@ -338,7 +341,7 @@ impl MarketData {
                 });
             }
         }
-        self.keeper.keep(needs, now)
+        self.keeper.keep(needs, from, now)
     }
 
     /// Waits until the background read of the window ahead that

@@ -439,7 +439,7 @@ impl Store {
         let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         if recent
             .as_ref()
-            .is_some_and(|(_, used)| used.elapsed() > ttl)
+            .is_some_and(|(_, used)| used.elapsed() >= ttl)
         {
             *recent = None;
         }
@@ -506,7 +506,18 @@ pub(super) struct Keeper {
     retry_at: Arc<AtomicI64>,
     /// The background read, if one ran.
     reader: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    /// After a check that left every store with what it needs: the span of steps
+    /// `(from, until)` that need no other check, and when it was made (a check also lets go
+    /// of the runs read outside the window, so one runs at least every second).
+    quiet: Arc<Mutex<Option<(i64, i64, Instant)>>>,
 }
+
+/// How long a check of the window stands for the steps inside its quiet span (wall time).
+const QUIET_FOR: Duration = Duration::from_secs(1);
+/// How far past a check's `now` its quiet span reaches (replay ms): the window ahead is
+/// then read at most this much later than it could be, and a step's own bars are still in
+/// memory (the check made sure of an hour past `now`).
+const QUIET_MS: i64 = 3_600_000;
 
 /// Logs `e` unless it is the error logged last (a missing file would otherwise be logged at
 /// every heartbeat).
@@ -531,6 +542,12 @@ pub(super) struct Need {
 }
 
 impl Keeper {
+    /// Whether a check made for an earlier step still stands for the step `from..=now`.
+    pub(super) fn quiet(&self, from: i64, now: i64) -> bool {
+        let quiet = self.quiet.lock().unwrap_or_else(PoisonError::into_inner);
+        quiet.is_some_and(|(lo, hi, at)| lo <= from && now <= hi && at.elapsed() < QUIET_FOR)
+    }
+
     /// Waits for the background read started last, if any, to finish.
     pub(super) fn wait(&self) {
         let handle = self
@@ -552,7 +569,7 @@ impl Keeper {
     /// # Errors
     /// The first file that could not be read for bars the clock needs; those stores keep
     /// their runs, the others move on.
-    pub(super) fn keep(&self, needs: Vec<Need>, now: i64) -> Result<(), DataError> {
+    pub(super) fn keep(&self, needs: Vec<Need>, from: i64, now: i64) -> Result<(), DataError> {
         let mut first_error = None;
         let mut later: Vec<(Arc<Store>, (usize, usize))> = Vec::new();
         for n in needs {
@@ -610,13 +627,18 @@ impl Keeper {
                 }
             }
         }
+        let mut quiet = self.quiet.lock().unwrap_or_else(PoisonError::into_inner);
         match first_error {
-            Some(e) => Err(e),
+            Some(e) => {
+                *quiet = None;
+                Err(e)
+            }
             None => {
                 *self
                     .last_error
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner) = None;
+                *quiet = Some((from, now.saturating_add(QUIET_MS), Instant::now()));
                 Ok(())
             }
         }
