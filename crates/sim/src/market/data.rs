@@ -148,10 +148,10 @@ pub const CANDLE_HEADER: &str = "open_time_ms,open,high,low,close,volume,quote_v
 /// Header of every funding file.
 pub const FUNDING_HEADER: &str = "funding_time_ms,funding_rate";
 
-/// Reads a data file as text; a `.gz` file is decompressed on the way (the `wide/` folder
-/// ships gzip to keep the checkout small).
-pub(super) fn read(path: &Path) -> Result<String, DataError> {
-    let io = |err: std::io::Error| {
+impl DataError {
+    /// `path` could not be read: [`DataError::Missing`] when it is not there, else
+    /// [`DataError::Io`].
+    pub(super) fn from_io(path: &Path, err: std::io::Error) -> Self {
         if err.kind() == std::io::ErrorKind::NotFound {
             DataError::Missing {
                 path: path.to_path_buf(),
@@ -162,7 +162,13 @@ pub(super) fn read(path: &Path) -> Result<String, DataError> {
                 err,
             }
         }
-    };
+    }
+}
+
+/// Reads a data file as text; a `.gz` file is decompressed on the way (the `wide/` folder
+/// ships gzip to keep the checkout small).
+pub(super) fn read(path: &Path) -> Result<String, DataError> {
+    let io = |err| DataError::from_io(path, err);
     if path.extension().is_some_and(|e| e == "gz") {
         use std::io::Read;
         let file = std::fs::File::open(path).map_err(io)?;

@@ -205,18 +205,7 @@ pub(super) struct Source {
 
 /// What a file looks like now: its size and modification time.
 fn stamp(path: &std::path::Path) -> Result<(u64, Option<SystemTime>), DataError> {
-    let meta = std::fs::metadata(path).map_err(|err| {
-        if err.kind() == std::io::ErrorKind::NotFound {
-            DataError::Missing {
-                path: path.to_path_buf(),
-            }
-        } else {
-            DataError::Io {
-                path: path.to_path_buf(),
-                err,
-            }
-        }
-    })?;
+    let meta = std::fs::metadata(path).map_err(|err| DataError::from_io(path, err))?;
     Ok((meta.len(), meta.modified().ok()))
 }
 
