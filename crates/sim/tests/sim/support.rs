@@ -160,3 +160,15 @@ pub async fn send(
         body,
     }
 }
+
+/// A public GET: the HTTP status and the JSON body.
+pub async fn get(sim: &Running, path_and_query: &str) -> (u16, serde_json::Value) {
+    let reply = reqwest::Client::new()
+        .get(format!("{}{path_and_query}", sim.url()))
+        .send()
+        .await
+        .expect("sent");
+    let status = reply.status().as_u16();
+    let text = reply.text().await.expect("body");
+    (status, serde_json::from_str(&text).expect("json"))
+}

@@ -15,7 +15,7 @@ use perpdesk_sim::testing::{self, START, TestSim};
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
-use crate::support::{KEY, SECRET};
+use crate::support::{KEY, SECRET, get};
 
 const HOUR_MS: i64 = 3_600_000;
 const FUNDING_MS: i64 = 8 * HOUR_MS;
@@ -29,18 +29,6 @@ async fn wall_sim() -> Running {
         .account(KEY, SECRET, dec!(10000))
         .start()
         .await
-}
-
-/// A public GET: the status and the JSON body.
-async fn get(sim: &Running, path_and_query: &str) -> (u16, Value) {
-    let reply = reqwest::Client::new()
-        .get(format!("{}{path_and_query}", sim.url()))
-        .send()
-        .await
-        .expect("sent");
-    let status = reply.status().as_u16();
-    let text = reply.text().await.expect("body");
-    (status, serde_json::from_str(&text).expect("json"))
 }
 
 /// A signed request stamped `timestamp` (recvWindow 5000), as a client with its own clock

@@ -11,7 +11,7 @@ use perpdesk_sim::params::NewOrder;
 use perpdesk_sim::testing::{TestSim, advance};
 use rust_decimal::Decimal;
 
-use crate::support;
+use crate::support::{self, get};
 
 /// BTC (1m, 5m and 1h trade data, mark prices, funding, plain CSV) and XRP (a wide symbol:
 /// gzip, with mark prices and funding).
@@ -308,21 +308,6 @@ fn a_truncated_file_is_an_error_naming_it_never_other_candles() {
         near.expect("inside the window: memory"),
         whole().last_price("BTCUSDT", now - DAY)
     );
-}
-
-/// A public GET's HTTP status and JSON body.
-async fn get(
-    sim: &perpdesk_sim::server::Running,
-    path_and_query: &str,
-) -> (u16, serde_json::Value) {
-    let reply = reqwest::Client::new()
-        .get(format!("{}{path_and_query}", sim.url()))
-        .send()
-        .await
-        .expect("sent");
-    let status = reply.status().as_u16();
-    let body = serde_json::from_str(&reply.text().await.expect("body")).expect("json");
-    (status, body)
 }
 
 #[tokio::test]
