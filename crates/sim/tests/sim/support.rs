@@ -168,6 +168,11 @@ pub async fn get(sim: &Running, path_and_query: &str) -> (u16, serde_json::Value
         .send()
         .await
         .expect("sent");
+    status_and_json(reply).await
+}
+
+/// An answer's HTTP status and JSON body.
+pub async fn status_and_json(reply: reqwest::Response) -> (u16, serde_json::Value) {
     let status = reply.status().as_u16();
     let text = reply.text().await.expect("body");
     (status, serde_json::from_str(&text).expect("json"))

@@ -15,7 +15,7 @@ use perpdesk_sim::testing::{self, START, TestSim};
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
-use crate::support::{KEY, SECRET, get};
+use crate::support::{KEY, SECRET, get, status_and_json};
 
 const HOUR_MS: i64 = 3_600_000;
 const FUNDING_MS: i64 = 8 * HOUR_MS;
@@ -52,9 +52,7 @@ async fn signed(
         .send()
         .await
         .expect("sent");
-    let status = reply.status().as_u16();
-    let text = reply.text().await.expect("body");
-    (status, serde_json::from_str(&text).expect("json"))
+    status_and_json(reply).await
 }
 
 /// A 0.010 BTCUSDT market buy signed at `at` (UTC ms).

@@ -333,17 +333,20 @@ async fn a_file_gone_after_start_answers_503_and_loses_nothing() {
         .step_by(60_000)
         .find(|&t| whole().last_price("BTCUSDT", t).is_some_and(|p| p <= price))
         .expect("the price comes down within the month");
+    let order = NewOrder::limit(
+        "BTCUSDT",
+        Side::Buy,
+        Decimal::new(10, 3),
+        price,
+        TimeInForce::Gtc,
+    );
     let sim = TestSim::on(market, start)
         .account("k", "s", Decimal::new(100_000, 0))
-        .setup(|ex| {
-            let order = NewOrder::limit(
-                "BTCUSDT",
-                Side::Buy,
-                Decimal::new(10, 3),
-                price,
-                TimeInForce::Gtc,
-            );
-            ex.new_order(0, &order, start).expect("placed");
+        .setup({
+            let order = order.clone();
+            move |ex| {
+                ex.new_order(0, &order, start).expect("placed");
+            }
         })
         .start()
         .await;
@@ -414,13 +417,6 @@ async fn a_file_gone_after_start_answers_503_and_loses_nothing() {
         Decimal::new(100_000, 0),
         Permissions::default(),
         start,
-    );
-    let order = NewOrder::limit(
-        "BTCUSDT",
-        Side::Buy,
-        Decimal::new(10, 3),
-        price,
-        TimeInForce::Gtc,
     );
     never.new_order(0, &order, start).expect("placed");
     never.advance(processed);
