@@ -37,6 +37,23 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
         // 1. First run: the gate asks for a master password (Chinese by default).
         wait_for(&client, "[data-testid=gate]:not([hidden])", 30).await?;
         assert_eq!(bounded("title", client.title()).await?, "perpdesk");
+        // The bundled interface font is what WebKitGTK draws with (a face it failed to load
+        // would leave the page in the system fonts without an error on screen).
+        wait_for(&client, "html:not(.fonts-loading)", 30).await?;
+        let faces = bounded(
+            "the interface font's faces",
+            client.execute(
+                "return [...document.fonts].filter((f) => f.family.replace(/\"/g, '') === \
+                 'Perpdesk Sans' && f.status === 'loaded').map((f) => f.weight).sort();",
+                vec![],
+            ),
+        )
+        .await?;
+        assert_eq!(
+            faces,
+            serde_json::json!(["400", "700"]),
+            "loaded faces of Perpdesk Sans"
+        );
         shot(&client, "01-first-run").await?;
         let password = "correct horse battery staple 42";
         type_into(&client, "[data-testid=gate-password]", password).await?;
