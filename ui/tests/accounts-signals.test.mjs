@@ -174,7 +174,12 @@ describe('prediction signals', () => {
     const { page, errors } = await onPanel('signals');
     await page.waitForSelector('[data-testid=chart] canvas');
     await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'candles').length === 1);
-    await page.evaluate(() => { window.__chartBox = document.querySelector('[data-testid=chart]'); });
+    // The detail's parts as drawn before the burst: the burst changes only the signal.
+    await page.evaluate(() => {
+      window.__drawn = Object.fromEntries(['[data-testid=chart]', '[data-testid=calibration-plot]', '[data-testid=equity-chart]', '#signals-interval', '[data-testid=signal-detail]']
+        .map((css) => [css, document.querySelector(css)]));
+      window.__chartBox = window.__drawn['[data-testid=chart]'];
+    });
     // A replayed day: 24 signals for the selected symbol arrive faster than the loads they
     // cause can answer.
     await page.evaluate(() => {
@@ -189,6 +194,13 @@ describe('prediction signals', () => {
     assert.equal(loads, 3, `${loads} loads for 24 signals`);
     // The model card did not change, so it was read once.
     assert.equal((await callsTo(page, 'model_card')).length, 1);
+    // The signals named no new data (the fake's list did not grow), so every part of the
+    // detail is the element drawn before: rebuilding the model card, the interval choice and
+    // the chart's frame on every signal cost the real window frames of 170-250 ms while
+    // candles streamed.
+    const kept = await page.evaluate(() => Object.entries(window.__drawn)
+      .filter(([css, el]) => el !== null && document.querySelector(css) === el).map(([css]) => css));
+    assert.deepEqual(kept, ['[data-testid=chart]', '[data-testid=calibration-plot]', '[data-testid=equity-chart]', '#signals-interval', '[data-testid=signal-detail]']);
     // A signal from a retrained model: its card is read again.
     await page.evaluate(() => {
       const last = window.__fake.signals.BTCUSDT.at(-1);
@@ -200,6 +212,9 @@ describe('prediction signals', () => {
     // rebuilt), with its canvas.
     await expectDom(page, '[data-testid=signal-detail]', 'text', /2026-11-25 12:00 UTC/);
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=chart]') === window.__chartBox), true);
+    // The new card is drawn afresh: its calibration plot and equity chart are new elements.
+    assert.equal(await page.evaluate(() => document.querySelector('[data-testid=calibration-plot]') === window.__drawn['[data-testid=calibration-plot]']), false);
+    assert.equal(await page.evaluate(() => document.querySelector('[data-testid=equity-chart]') === window.__drawn['[data-testid=equity-chart]']), false);
     await page.waitForSelector('[data-testid=chart] canvas');
     // A different interval is a different chart.
     await page.selectOption('#signals-interval', '4h');

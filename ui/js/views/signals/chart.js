@@ -26,12 +26,20 @@ const CURVE_COLORS = ['#facc15', '#38bdf8', '#a78bfa', '#f97316', '#94a3b8', '#2
 function chartLocale() {
   return document.documentElement.lang || 'en';
 }
-const OVERLAYS = [['ema20', COLORS.ema20, 'EMA20'], ['ema50', COLORS.ema50, 'EMA50'], ['bb_upper', COLORS.bb, 'BB+'], ['bb_lower', COLORS.bb, 'BB−']];
-
-/** What the equity chart shows, compared to skip redrawing an unchanged model card. */
-function curvesKey(card) {
-  return JSON.stringify(Object.entries(card?.curves ?? {}).map(([name, pts]) => [name, pts?.length ?? 0, pts?.at?.(-1) ?? null]));
+/**
+ * Both charts' look. The built-in logo injects a <style> element, which the app's CSP
+ * (style-src 'self') blocks; the attribution link is shown under the chart and in the footer
+ * instead. Their axes and labels are canvas text in the page's own font list (the bundled
+ * interface font first): the library's default list names none of it, so fontconfig drew those
+ * digits from the system CJK collection, which WebKit then kept mapped.
+ */
+function chartLayout() {
+  return {
+    background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false,
+    fontFamily: getComputedStyle(document.body).fontFamily,
+  };
 }
+const OVERLAYS = [['ema20', COLORS.ema20, 'EMA20'], ['ema50', COLORS.ema50, 'EMA50'], ['bb_upper', COLORS.bb, 'BB+'], ['bb_lower', COLORS.bb, 'BB−']];
 
 const sec = (ms) => Math.floor(Number(ms) / 1000);
 
@@ -153,15 +161,11 @@ export function create(ctx, shared) {
   let candleSeries = null;
   let equityChart = null;
   let chartsDirty = false;
-  // What the drawn charts show, so a refresh of the same symbol and interval updates their
+  // The drawn charts' series, so a refresh of the same symbol and interval updates their
   // data in place: rebuilding a chart on every signal cost frames of 100 ms and more while a
   // replayed day streamed in, and threw away the user's zoom and scroll each time.
-  let chartBoxEl = null;
-  let chartKey = null;
   let overlaySeries = new Map();
   let seriesMarkers = null;
-  let equityBoxEl = null;
-  let equityKey = null;
 
   /** A signal's tick size, else its watchlist row's (docs/ipc.md); undefined when neither has one. */
   function tickSize(sig) {
@@ -228,6 +232,7 @@ export function create(ctx, shared) {
   function drawChart(container) {
     chart?.remove();
     chart = null;
+    container.replaceChildren();
     if (!s.candles.length) {
       container.replaceChildren(h('p', { class: 'empty', text: t('signals.no-candles') }));
       return;
@@ -238,9 +243,7 @@ export function create(ctx, shared) {
     const places = incrementPlaces(tick);
     chart = createChart(container, {
       autoSize: true,
-      // The built-in logo injects a <style> element, which the app's CSP (style-src 'self')
-      // blocks; the attribution link is shown under the chart and in the footer instead.
-      layout: { background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false },
+      layout: chartLayout(),
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
       // One object: a second `localization` key would replace the locale, not add to it.
       localization: {
@@ -321,6 +324,7 @@ export function create(ctx, shared) {
   function drawEquity(container) {
     equityChart?.remove();
     equityChart = null;
+    container.replaceChildren();
     const curves = Object.entries(s.card?.curves ?? {}).filter(([, pts]) => pts?.length);
     if (!curves.length) {
       container.replaceChildren(h('p', { class: 'empty', text: t('signals.no-card') }));
@@ -328,9 +332,7 @@ export function create(ctx, shared) {
     }
     equityChart = createChart(container, {
       autoSize: true,
-      // The built-in logo injects a <style> element, which the app's CSP (style-src 'self')
-      // blocks; the attribution link is shown under the chart and in the footer instead.
-      layout: { background: { color: COLORS.bg }, textColor: COLORS.text, attributionLogo: false },
+      layout: chartLayout(),
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
       localization: { locale: chartLocale() },
     });
@@ -344,66 +346,108 @@ export function create(ctx, shared) {
     fitToPane(equityChart);
   }
 
-  function renderDetail() {
-    const slot = shared.root?.querySelector('[data-testid=detail-slot]');
-    if (!slot) return;
+  /** The latest signal's box: its direction, levels and record, and the button that trades it. */
+  function signalBoxFor(sig) {
     const { fmt } = ctx;
-    const sig = latestSignal();
-    const key = `${shared.selected}|${s.interval}`;
-    const keepChart = Boolean(chart && chartBoxEl && chartKey === key && s.candles.length && !shared.root.hidden);
-    const chartBox = keepChart ? chartBoxEl : h('div', { class: 'chart', 'data-testid': 'chart', role: 'img', 'aria-label': `${t('signals.chart')} ${shared.selected ?? ''}` });
-    const curves = curvesKey(s.card);
-    const keepEquity = Boolean(equityChart && equityBoxEl && equityKey === curves && !shared.root.hidden);
-    const equityBox = keepEquity ? equityBoxEl : h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
+    if (!sig) return h('p', { class: 'empty', 'data-testid': 'signal-detail', text: t('signals.no-signal') });
+    const flat = sig.direction === 'flat';
+    const tick = tickSize(sig);
+    return h('div', { 'data-testid': 'signal-detail' },
+      h('p', { class: 'big', text: `${sig.symbol} · ${directionText(t, sig)} · ${fmt.pct(sig.probability, { fraction: true })}${sig.strong ? ` · ${t('signals.strong')}` : ''}` }),
+      flat ? h('p', { class: 'warn-box', role: 'note', 'data-testid': 'unproven', text: `⚠ ${t('signals.unproven')} ${t('signals.lean')}: ${t(`dir.${sig.lean}`)}` }) : null,
+      h('dl', { class: 'kv' },
+        h('dt', { text: t('signals.time') }), h('dd', { text: `${fmtTime(sig.time_ms)} UTC` }),
+        h('dt', { text: t('signals.p-up') }), h('dd', { text: fmt.pct(sig.p_up, { fraction: true }) }),
+        h('dt', { text: t('trade.entry') }), h('dd', { 'data-field': 'entry' }, num(fmt.price(sig.entry, tick), sig.entry)),
+        h('dt', { text: t('trade.take-profit') }), h('dd', { 'data-field': 'take-profit' }, num(fmt.price(sig.take_profit, tick), sig.take_profit)),
+        h('dt', { text: t('trade.stop-loss') }), h('dd', { 'data-field': 'stop-loss' }, num(fmt.price(sig.stop_loss, tick), sig.stop_loss)),
+        h('dt', { text: t('signals.track-record') }), h('dd', { text: recordText(t, fmt, sig.record) })),
+      button(flat ? t('signals.trade-lean') : t('signals.trade'), {
+        class: flat ? 'btn' : 'btn primary', 'data-testid': 'trade-signal',
+        onclick: () => { ctx.views.trade.prefill(sig, tick); ctx.navigate('trade'); },
+      }));
+  }
+
+  /** The model card's body (no-edge warning, calibration, equity box, candidates) and its equity box. */
+  function modelCardBody() {
+    const cal = s.card?.calibration ?? [];
+    const equityBox = h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
+    const body = [
+      s.card?.hasEdge === false ? h('p', { class: 'warn-box', text: t('signals.no-edge') }) : null,
+      h('div', { class: 'model-card' },
+        h('figure', {}, cal.length ? calibrationSvg(cal) : h('p', { class: 'empty', text: t('signals.no-card') }), h('figcaption', { text: t('signals.calibration') })),
+        h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))),
+      s.card?.candidates?.length ? candidatesTable(t, ctx.fmt, s.card.candidates) : null,
+    ];
+    return { body, equityBox };
+  }
+
+  // The detail as drawn: its frame (cards, interval choice, chart box) is built once per
+  // symbol and interval; a refresh of the same symbol (every signal of it, every candle
+  // close) replaces only the parts whose data changed. Rebuilding the whole detail on each
+  // signal moved the chart's canvas, recreated the calibration plot and the candidates table
+  // and reflowed the page: the web process's main thread was busy ~360 ms at each of the
+  // selected symbol's closes (frames of 170-250 ms while candles streamed).
+  let view = null;
+
+  function frameFor(slot, key) {
+    const chartBox = h('div', { class: 'chart', 'data-testid': 'chart', role: 'img', 'aria-label': `${t('signals.chart')} ${shared.selected ?? ''}` });
     const intervalSel = select('interval', INTERVALS.map((i) => [i, i]), { id: 'signals-interval', 'aria-label': t('signals.interval') });
     intervalSel.value = s.interval;
     intervalSel.addEventListener('change', () => { s.interval = intervalSel.value; loadSymbol(); });
-
-    let signalBox;
-    if (!sig) {
-      signalBox = h('p', { class: 'empty', 'data-testid': 'signal-detail', text: t('signals.no-signal') });
-    } else {
-      const flat = sig.direction === 'flat';
-      const tick = tickSize(sig);
-      signalBox = h('div', { 'data-testid': 'signal-detail' },
-        h('p', { class: 'big', text: `${sig.symbol} · ${directionText(t, sig)} · ${fmt.pct(sig.probability, { fraction: true })}${sig.strong ? ` · ${t('signals.strong')}` : ''}` }),
-        flat ? h('p', { class: 'warn-box', role: 'note', 'data-testid': 'unproven', text: `⚠ ${t('signals.unproven')} ${t('signals.lean')}: ${t(`dir.${sig.lean}`)}` }) : null,
-        h('dl', { class: 'kv' },
-          h('dt', { text: t('signals.time') }), h('dd', { text: `${fmtTime(sig.time_ms)} UTC` }),
-          h('dt', { text: t('signals.p-up') }), h('dd', { text: fmt.pct(sig.p_up, { fraction: true }) }),
-          h('dt', { text: t('trade.entry') }), h('dd', { 'data-field': 'entry' }, num(fmt.price(sig.entry, tick), sig.entry)),
-          h('dt', { text: t('trade.take-profit') }), h('dd', { 'data-field': 'take-profit' }, num(fmt.price(sig.take_profit, tick), sig.take_profit)),
-          h('dt', { text: t('trade.stop-loss') }), h('dd', { 'data-field': 'stop-loss' }, num(fmt.price(sig.stop_loss, tick), sig.stop_loss)),
-          h('dt', { text: t('signals.track-record') }), h('dd', { text: recordText(t, fmt, sig.record) })),
-        button(flat ? t('signals.trade-lean') : t('signals.trade'), {
-          class: flat ? 'btn' : 'btn primary', 'data-testid': 'trade-signal',
-          onclick: () => { ctx.views.trade.prefill(sig, tick); ctx.navigate('trade'); },
-        }));
-    }
-    const cal = s.card?.calibration ?? [];
-    const err = s.chartError ? h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.chartError) }) : null;
+    const errSlot = h('div', {});
+    const signalCard = card(t('signals.latest'));
+    const modelCard = card(t('signals.model-card'));
     slot.replaceChildren(
-      card(`${t('signals.chart')} ${shared.selected ?? ''}`, err, h('div', { class: 'row' }, h('label', { for: 'signals-interval', text: t('signals.interval') }), intervalSel,
+      card(`${t('signals.chart')} ${shared.selected ?? ''}`, errSlot, h('div', { class: 'row' }, h('label', { for: 'signals-interval', text: t('signals.interval') }), intervalSel,
         h('span', { class: 'muted legend', text: t('signals.legend') })), chartBox,
         h('p', { class: 'muted legend' }, `${t('footer.charts')} `, h('a', { href: 'https://www.tradingview.com/', target: '_blank', rel: 'noopener noreferrer', text: 'TradingView Lightweight Charts™' }))),
-      h('div', { class: 'grid2' },
-        card(t('signals.latest'), signalBox),
-        card(t('signals.model-card'),
-          s.card?.hasEdge === false ? h('p', { class: 'warn-box', text: t('signals.no-edge') }) : null,
-          h('div', { class: 'model-card' },
-            h('figure', {}, cal.length ? calibrationSvg(cal) : h('p', { class: 'empty', text: t('signals.no-card') }), h('figcaption', { text: t('signals.calibration') })),
-            h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))),
-          s.card?.candidates?.length ? candidatesTable(t, fmt, s.card.candidates) : null)));
+      h('div', { class: 'grid2' }, signalCard, modelCard));
+    // A new frame has an empty chart box: whatever chart was drawn belonged to the old one.
+    forgetCharts();
+    return {
+      slot, key, chartBox, errSlot, signalCard, modelCard,
+      equityBox: null, errFor: undefined, signalFor: undefined, cardFor: undefined,
+    };
+  }
+
+  /** Replaces a card's content under its title. */
+  function refill(cardEl, ...children) {
+    cardEl.replaceChildren(cardEl.firstElementChild, ...children.flat());
+  }
+
+  function renderDetail() {
+    const slot = shared.root?.querySelector('[data-testid=detail-slot]');
+    if (!slot) return;
+    const key = `${shared.selected}|${s.interval}`;
+    if (!view || view.slot !== slot || view.key !== key || !slot.contains(view.chartBox)) view = frameFor(slot, key);
+    if (view.errFor !== s.chartError) {
+      view.errFor = s.chartError;
+      view.errSlot.replaceChildren(...(s.chartError ? [h('p', { class: 'status-line', dataset: { kind: 'error' }, role: 'alert', text: describeError(t, s.chartError) })] : []));
+    }
+    const sig = latestSignal();
+    const signalFor = sig ? `${JSON.stringify(sig)}|${tickSize(sig) ?? ''}` : '';
+    if (view.signalFor !== signalFor) {
+      view.signalFor = signalFor;
+      refill(view.signalCard, signalBoxFor(sig));
+    }
+    if (view.cardFor !== s.card) {
+      view.cardFor = s.card;
+      const { body, equityBox } = modelCardBody();
+      equityChart?.remove();
+      equityChart = null;
+      view.equityBox = equityBox;
+      refill(view.modelCard, body);
+    }
     // Charts are drawn only while the panel is on screen (and again when it is shown): a
     // canvas in a hidden panel has no size and costs time for nothing.
     chartsDirty = shared.root.hidden;
-    if (!chartsDirty) {
-      if (!keepChart || !updateChart()) drawChart(chartBox);
-      if (!keepEquity) drawEquity(equityBox);
-      [chartBoxEl, chartKey, equityBoxEl, equityKey] = [chartBox, key, equityBox, curves];
-    } else {
+    if (chartsDirty) {
       forgetCharts();
+      return;
     }
+    if (!chart || !s.candles.length || !updateChart()) drawChart(view.chartBox);
+    if (!equityChart) drawEquity(view.equityBox);
   }
 
   function forgetCharts() {
@@ -414,8 +458,6 @@ export function create(ctx, shared) {
     candleSeries = null;
     seriesMarkers = null;
     overlaySeries = new Map();
-    chartKey = null;
-    equityKey = null;
   }
 
   /** A streamed candle of the selected symbol goes into the drawn chart in place. */
@@ -433,7 +475,10 @@ export function create(ctx, shared) {
   return {
     load: loadSymbol,
     render: renderDetail,
-    forget: forgetCharts,
+    forget() {
+      forgetCharts();
+      view = null;
+    },
     candle,
     shown() {
       if (chartsDirty) renderDetail();
