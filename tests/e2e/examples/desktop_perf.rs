@@ -83,9 +83,38 @@ async fn main() -> Result<()> {
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
     let after = cpu_ticks(app)?;
     cpu_report(&before, &after, t.elapsed());
+    // At the default replay speed the selected symbol's 1h candle closes once a real minute,
+    // and its signal is the busiest moment of the streaming page (the signal, the chart's
+    // markers and overlays, the watchlist): the window spans one such close, whenever it falls.
+    let signal_time = "const el = document.querySelector('[data-testid=signal-detail] dd'); \
+                       return el ? el.textContent : '';";
+    let before_close = client.execute(signal_time, vec![]).await?;
     start_frames(&client).await?;
-    tokio::time::sleep(Duration::from_secs(30)).await;
-    frames_report(&client, "30 s idle with candles streaming").await?;
+    let t = Instant::now();
+    let closed = wait_until(
+        &client,
+        "the selected symbol's next signal",
+        signal_time,
+        vec![],
+        90,
+        |v| *v != before_close,
+    )
+    .await
+    .is_ok();
+    tokio::time::sleep(
+        Duration::from_secs(5).max(Duration::from_secs(30).saturating_sub(t.elapsed())),
+    )
+    .await;
+    let label = format!(
+        "{:.0} s with candles streaming, {}",
+        t.elapsed().as_secs_f64(),
+        if closed {
+            "across a signal of the selected symbol"
+        } else {
+            "no signal of the selected symbol came"
+        }
+    );
+    frames_report(&client, &label).await?;
     shot(&client, "perf-idle").await?;
 
     // 4. A burst: one simulated day fast-forwarded while the chart is on screen.
