@@ -170,6 +170,23 @@ describe('prediction signals', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('what the user types into the watchlist form survives candles streaming in', async () => {
+    const { page, errors } = await onPanel('signals');
+    await page.waitForSelector('[data-testid=watchlist] tbody tr:nth-child(2)');
+    await page.click('[data-testid=watch-symbols]');
+    await page.fill('[data-testid=watch-symbols]', 'BTCUSDT, ETHUSDT, SOL');
+    await page.evaluate(() => { window.__ethRow = document.querySelector('[data-testid=watchlist] tbody tr:nth-child(2)'); });
+    // A streamed minute: a candle of BTCUSDT only, drawn on the next frame.
+    await emitAppEvent(page, { kind: 'candle', symbol: 'BTCUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '65900', high: '66100', low: '65800', close: '66070.0', volume: '10' });
+    await page.waitForFunction(() => /66,070\.0/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(1)')?.innerText ?? ''));
+    // The field still holds the unfinished list and the focus; the row whose data did not
+    // change is the element drawn before.
+    assert.equal(await page.inputValue('[data-testid=watch-symbols]'), 'BTCUSDT, ETHUSDT, SOL');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset?.testid), 'watch-symbols');
+    assert.equal(await page.evaluate(() => document.querySelector('[data-testid=watchlist] tbody tr:nth-child(2)') === window.__ethRow), true);
+    assert.deepEqual(errors, []);
+  });
+
   test('a burst of signals refreshes the chart in place, with one load after the one under way', async () => {
     const { page, errors } = await onPanel('signals');
     await page.waitForSelector('[data-testid=chart] canvas');
