@@ -141,8 +141,19 @@ impl Engine {
             Some(path) => Store::open(path).await?,
             None => Store::open_in_memory().await?,
         };
+        Ok(Self::with_store(config, store, paper, events))
+    }
+
+    /// The engine over a database its caller opened (`config.database` is not read), so the
+    /// desktop shell can open the database while the paper market loads.
+    pub fn with_store(
+        config: EngineConfig,
+        store: Store,
+        paper: Option<PaperVenue>,
+        events: Events,
+    ) -> Self {
         let paper = paper.map(Arc::new);
-        Ok(Self {
+        Self {
             execution: crate::trading::Execution::new(store.clone(), events.clone(), paper.clone()),
             store,
             events,
@@ -157,7 +168,7 @@ impl Engine {
             signals: tokio::sync::RwLock::new(None),
             signals_paused: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             study: crate::study::StudyCell::default(),
-        })
+        }
     }
 
     /// Makes the signal loop read `flag` as its pause switch (the shell's tray switch).

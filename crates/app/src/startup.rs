@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use perpdesk_store::Store;
+
 use crate::venue::{DEFAULT_SPEED, PaperSymbol, PaperVenue};
 use crate::{AppError, AppPaths, Engine, EngineConfig, Events};
 
@@ -75,6 +77,16 @@ async fn paper_venue(paths: &AppPaths) -> Option<PaperVenue> {
     .ok()
 }
 
+/// The database at `db`: a restore staged by import_backup is swapped in before anything
+/// opens the file; then a damaged database stops here with the last backup named, untouched.
+async fn open_store(paths: &AppPaths, db: &std::path::Path) -> Result<Store, AppError> {
+    if crate::backup::apply_pending_restore(&paths.data_dir).await? {
+        tracing::warn!("a backup was restored at start");
+    }
+    crate::backup::check_database(db, &paths.exports_dir()).await?;
+    Ok(Store::open(db).await?)
+}
+
 /// Opens the engine over the database in `paths.data_dir` and starts its background tasks.
 ///
 /// # Errors
@@ -84,21 +96,17 @@ pub(crate) async fn open_engine(
     paths: &AppPaths,
     paused: Arc<AtomicBool>,
 ) -> Result<Arc<Engine>, AppError> {
-    let paper = paper_venue(paths).await;
-    // A restore staged by import_backup is swapped in before anything opens the file; then
-    // a damaged database stops here with the last backup named, untouched.
-    if crate::backup::apply_pending_restore(&paths.data_dir).await? {
-        tracing::warn!("a backup was restored at start");
-    }
     let db = paths.data_dir.join("perpdesk.db");
-    crate::backup::check_database(&db, &paths.exports_dir()).await?;
+    // The paper market's files are parsed (CPU) while the database is restored, checked and
+    // opened (disk; at a first start its tables are created): the first screen waits for
+    // both, since the vault's state is in the database.
+    let (paper, store) = tokio::join!(paper_venue(paths), open_store(paths, &db));
+    let store = store.inspect_err(|e| tracing::error!(error = %e, "engine could not open"))?;
     let config = EngineConfig {
         database: Some(db),
         ..EngineConfig::default()
     };
-    let engine = Engine::open(config, paper, Events::new())
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "engine could not open"))?;
+    let engine = Engine::with_store(config, store, paper, Events::new());
     let engine = Arc::new(engine.with_pause_flag(paused));
     // Signals, sync and reconciliation run for as long as the app does.
     engine.spawn_background(BACKGROUND_EVERY);

@@ -166,6 +166,7 @@ export function create(ctx, shared) {
   // replayed day streamed in, and threw away the user's zoom and scroll each time.
   let overlaySeries = new Map();
   let seriesMarkers = null;
+  let equitySeries = new Map();
 
   /** A signal's tick size, else its watchlist row's (docs/ipc.md); undefined when neither has one. */
   function tickSize(sig) {
@@ -336,14 +337,26 @@ export function create(ctx, shared) {
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
       localization: { locale: chartLocale() },
     });
+    equitySeries = new Map();
     curves.forEach(([name, pts], i) => {
       const line = equityChart.addSeries(LineSeries, {
         color: CURVE_COLORS[i % CURVE_COLORS.length], lineWidth: name === 'model' ? 3 : 1,
         title: name === 'model' ? t('signals.model') : name, priceLineVisible: false,
       });
       line.setData(lineData(pts));
+      equitySeries.set(name, line);
     });
     fitToPane(equityChart);
+  }
+
+  /** A new model card's curves into the drawn equity chart; false when they are other curves (redraw then). */
+  function updateEquity() {
+    const curves = Object.entries(s.card?.curves ?? {}).filter(([, pts]) => pts?.length);
+    const names = [...equitySeries.keys()];
+    if (!equityChart || !curves.length || curves.length !== names.length || curves.some(([name], i) => name !== names[i])) return false;
+    for (const [name, pts] of curves) equitySeries.get(name).setData(lineData(pts));
+    equityChart.timeScale().fitContent();
+    return true;
   }
 
   /** The latest signal's box: its direction, levels and record, and the button that trades it. */
@@ -368,18 +381,12 @@ export function create(ctx, shared) {
       }));
   }
 
-  /** The model card's body (no-edge warning, calibration, equity box, candidates) and its equity box. */
-  function modelCardBody() {
+  /** The model card's parts that follow its data: the no-edge warning, the calibration plot, the candidates. */
+  function fillModelCard() {
     const cal = s.card?.calibration ?? [];
-    const equityBox = h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
-    const body = [
-      s.card?.hasEdge === false ? h('p', { class: 'warn-box', text: t('signals.no-edge') }) : null,
-      h('div', { class: 'model-card' },
-        h('figure', {}, cal.length ? calibrationSvg(cal) : h('p', { class: 'empty', text: t('signals.no-card') }), h('figcaption', { text: t('signals.calibration') })),
-        h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))),
-      s.card?.candidates?.length ? candidatesTable(t, ctx.fmt, s.card.candidates) : null,
-    ];
-    return { body, equityBox };
+    view.warnSlot.replaceChildren(...(s.card?.hasEdge === false ? [h('p', { class: 'warn-box', text: t('signals.no-edge') })] : []));
+    view.calFigure.replaceChildren(cal.length ? calibrationSvg(cal) : h('p', { class: 'empty', text: t('signals.no-card') }), h('figcaption', { text: t('signals.calibration') }));
+    view.candSlot.replaceChildren(...(s.card?.candidates?.length ? [candidatesTable(t, ctx.fmt, s.card.candidates)] : []));
   }
 
   // The detail as drawn: its frame (cards, interval choice, chart box) is built once per
@@ -397,7 +404,13 @@ export function create(ctx, shared) {
     intervalSel.addEventListener('change', () => { s.interval = intervalSel.value; loadSymbol(); });
     const errSlot = h('div', {});
     const signalCard = card(t('signals.latest'));
-    const modelCard = card(t('signals.model-card'));
+    const warnSlot = h('div', {});
+    const calFigure = h('figure', {});
+    const equityBox = h('div', { class: 'chart small', 'data-testid': 'equity-chart', role: 'img', 'aria-label': t('signals.equity') });
+    const candSlot = h('div', {});
+    const modelCard = card(t('signals.model-card'), warnSlot,
+      h('div', { class: 'model-card' }, calFigure, h('figure', { class: 'grow' }, equityBox, h('figcaption', { text: t('signals.equity') }))),
+      candSlot);
     slot.replaceChildren(
       card(`${t('signals.chart')} ${shared.selected ?? ''}`, errSlot, h('div', { class: 'row' }, h('label', { for: 'signals-interval', text: t('signals.interval') }), intervalSel,
         h('span', { class: 'muted legend', text: t('signals.legend') })), chartBox,
@@ -406,8 +419,8 @@ export function create(ctx, shared) {
     // A new frame has an empty chart box: whatever chart was drawn belonged to the old one.
     forgetCharts();
     return {
-      slot, key, chartBox, errSlot, signalCard, modelCard,
-      equityBox: null, errFor: undefined, signalFor: undefined, cardFor: undefined,
+      slot, key, chartBox, errSlot, signalCard, warnSlot, calFigure, equityBox, candSlot,
+      errFor: undefined, signalFor: undefined, cardFor: undefined,
     };
   }
 
@@ -431,13 +444,12 @@ export function create(ctx, shared) {
       view.signalFor = signalFor;
       refill(view.signalCard, signalBoxFor(sig));
     }
-    if (view.cardFor !== s.card) {
+    // A new model card (another model version, about once a day) redraws its plot and table;
+    // its equity curves go into the drawn equity chart, which is not made again.
+    const newCard = view.cardFor !== s.card;
+    if (newCard) {
       view.cardFor = s.card;
-      const { body, equityBox } = modelCardBody();
-      equityChart?.remove();
-      equityChart = null;
-      view.equityBox = equityBox;
-      refill(view.modelCard, body);
+      fillModelCard();
     }
     // Charts are drawn only while the panel is on screen (and again when it is shown): a
     // canvas in a hidden panel has no size and costs time for nothing.
@@ -447,7 +459,7 @@ export function create(ctx, shared) {
       return;
     }
     if (!chart || !s.candles.length || !updateChart()) drawChart(view.chartBox);
-    if (!equityChart) drawEquity(view.equityBox);
+    if (!equityChart || (newCard && !updateEquity())) drawEquity(view.equityBox);
   }
 
   function forgetCharts() {
@@ -458,6 +470,7 @@ export function create(ctx, shared) {
     candleSeries = null;
     seriesMarkers = null;
     overlaySeries = new Map();
+    equitySeries = new Map();
   }
 
   /** A streamed candle of the selected symbol goes into the drawn chart in place. */
