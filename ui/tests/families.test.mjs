@@ -175,4 +175,26 @@ describe('signal families', () => {
     assert.equal(await page.getAttribute('[data-testid=study-progress]', 'value'), '2');
     assert.deepEqual(errors, []);
   });
+
+  test("the next day's study runs behind the record on screen, which stays drawn until it is ready", async () => {
+    const { page, errors } = await onSignals();
+    await page.waitForSelector('[data-testid=portfolio-table]');
+    await page.waitForSelector('[data-testid=family-signals] tbody tr');
+    await page.evaluate(() => {
+      window.__drawnFamilies = [document.querySelector('[data-testid=portfolio-table]'), document.querySelector('[data-testid=family-signals]')];
+    });
+    for (let done = 1; done <= 5; done++) await emitAppEvent(page, { kind: 'study_progress', done, total: 5, stage: 'BTCUSDT' });
+    // Two frames later anything queued has been drawn: the card and the rows are the same
+    // elements, and no progress bar replaced the record.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    assert.deepEqual(await page.evaluate(() => [document.querySelector('[data-testid=portfolio-table]'), document.querySelector('[data-testid=family-signals]')]
+      .map((el, i) => el === window.__drawnFamilies[i])), [true, true]);
+    await expectDom(page, '[data-testid=study-progress]', 'count', 0);
+    // The new study is ready: the panel reads it and draws it.
+    const studies = (await callsTo(page, 'signal_study')).length;
+    await emitAppEvent(page, { kind: 'study_ready' });
+    await page.waitForFunction((n) => window.__fake.calls.filter((c) => c.cmd === 'signal_study').length > n, studies);
+    await page.waitForFunction(() => document.querySelector('[data-testid=portfolio-table]') !== window.__drawnFamilies[0]);
+    assert.deepEqual(errors, []);
+  });
 });
