@@ -171,3 +171,19 @@ export function word(t, prefix, value) {
 export function fill(section, ...children) {
   section.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
+
+/**
+ * `draw` wrapped so that any number of calls within one frame draw once, at the next frame:
+ * a burst of events (a replayed day brings hundreds a second) costs one redraw.
+ */
+export function oncePerFrame(draw) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      draw();
+    });
+  };
+}

@@ -4,7 +4,7 @@
 // the reasons it is flat. Everything drawn comes from `signal_study` and `family_signals`
 // (docs/ipc.md); "Use the suggested size" asks `suggest_ticket` and hands the ticket to the
 // trade panel, where the user can change it and the risk checks run on what is sent.
-import { button, describeError, fmtTime, h, num, word } from '../common.js';
+import { button, describeError, fmtTime, h, num, oncePerFrame, word } from '../common.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -258,15 +258,7 @@ export function create(ctx, shared) {
 
   // A study's progress redraws the portfolio card's bar at most once a frame; the family rows
   // do not change with it.
-  let progressQueued = false;
-  function queueProgress() {
-    if (progressQueued) return;
-    progressQueued = true;
-    requestAnimationFrame(() => {
-      progressQueued = false;
-      renderPortfolio();
-    });
-  }
+  const queueProgress = oncePerFrame(() => renderPortfolio());
 
   return {
     load,

@@ -1,7 +1,7 @@
 // The watchlist: watched symbols with price, 24 h change and latest signal, the form that
 // edits the list and, in paper mode, the replay clock with its buttons.
 import {
-  button, describeError, field, fmtTime, h, input, num, pnlCell, setFieldError, setStatus, table,
+  button, describeError, field, fmtTime, h, input, num, oncePerFrame, pnlCell, setFieldError, setStatus, table,
 } from '../common.js';
 import { directionText, recordText } from './words.js';
 
@@ -89,15 +89,7 @@ export function create(ctx, shared, { selectionChanged, watchChanged }) {
 
   // Events redraw the watchlist at most once a frame: a replayed day brings a candle and
   // a signal per symbol per hour, hundreds of events in a second with 20 symbols.
-  let queued = false;
-  function queue() {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => {
-      queued = false;
-      render();
-    });
-  }
+  const queue = oncePerFrame(() => render());
 
   const HEADERS = ['signals.symbol', 'signals.price', 'signals.change', 'signals.direction', 'signals.probability', 'signals.track-record'];
 
