@@ -112,3 +112,43 @@ pub(crate) async fn open_engine(
     engine.spawn_background(BACKGROUND_EVERY);
     Ok(engine)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths_in(dir: &std::path::Path) -> AppPaths {
+        let paths = AppPaths {
+            data_dir: dir.join("data"),
+            log_dir: dir.join("logs"),
+        };
+        paths.create_dirs().expect("folders");
+        paths
+    }
+
+    #[tokio::test]
+    async fn the_database_is_created_at_a_first_start_and_a_damaged_one_is_left_untouched() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = paths_in(dir.path());
+        let db = paths.data_dir.join("perpdesk.db");
+
+        let store = open_store(&paths, &db).await.expect("a first start opens");
+        store.close().await;
+        assert!(db.exists(), "the database was created");
+        // Opened again, as at a returning start.
+        open_store(&paths, &db)
+            .await
+            .expect("a returning start opens")
+            .close()
+            .await;
+
+        // Truncated to nothing: refused, never reopened as an empty database.
+        std::fs::write(&db, b"").expect("truncate");
+        let err = open_store(&paths, &db)
+            .await
+            .expect_err("a damaged database is refused");
+        assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+        assert!(err.to_string().contains("left untouched"), "{err}");
+        assert_eq!(std::fs::read(&db).expect("still there"), b"");
+    }
+}
