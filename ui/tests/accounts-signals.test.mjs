@@ -218,7 +218,33 @@ describe('prediction signals', () => {
     const kept = await page.evaluate(() => Object.entries(window.__drawn)
       .filter(([css, el]) => el !== null && document.querySelector(css) === el).map(([css]) => css));
     assert.deepEqual(kept, ['[data-testid=chart]', '[data-testid=calibration-plot]', '[data-testid=equity-chart]', '#signals-interval', '[data-testid=signal-detail]']);
-    // A signal from a retrained model: its card is read again.
+    // Where the model's curve (the first, yellow) ends on the equity chart: its height at the
+    // pane's right edge, as a fraction of the pane (0 top, 1 bottom), read from the canvas.
+    const modelCurveEnd = () => page.waitForFunction(() => {
+      const canvases = [...document.querySelectorAll('[data-testid=equity-chart] canvas')];
+      const pane = canvases.sort((a, b) => b.width * b.height - a.width * a.height)[0];
+      if (!pane || !pane.width || !pane.height) return null;
+      const { width, height } = pane;
+      const data = pane.getContext('2d').getImageData(0, 0, width, height).data;
+      for (let x = width - 1; x >= width * 0.8; x -= 1) {
+        const ys = [];
+        for (let y = 0; y < height; y += 1) {
+          const i = (y * width + x) * 4;
+          if (Math.abs(data[i] - 0xfa) + Math.abs(data[i + 1] - 0xcc) + Math.abs(data[i + 2] - 0x15) < 40) ys.push(y);
+        }
+        if (ys.length) return ys.reduce((a, b) => a + b, 0) / ys.length / height;
+      }
+      return null;
+    }).then((h) => h.jsonValue());
+    const before = await modelCurveEnd();
+    // The best curve of the card: it ends in the pane's upper half.
+    assert.ok(before < 0.5, `the model's curve ends at ${before}`);
+    // A signal from a retrained model, whose curve now falls below every baseline: its card is
+    // read again.
+    await page.evaluate(() => {
+      const card = window.__fake.cards.BTCUSDT;
+      card.equity.model = card.equity.model.map(([t, v], i) => [t, v - 0.0015 * i]);
+    });
     await page.evaluate(() => {
       const last = window.__fake.signals.BTCUSDT.at(-1);
       window.__fake.signals.BTCUSDT.push({ ...last, id: 103, time_ms: last.time_ms + 3600000, model_version: 'gbdt-v2-2' });
@@ -233,7 +259,11 @@ describe('prediction signals', () => {
     // equity chart already on screen, which keeps its canvas.
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=calibration-plot]') === window.__drawn['[data-testid=calibration-plot]']), false);
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=equity-chart]') === window.__drawn['[data-testid=equity-chart]']), true);
-    await page.waitForSelector('[data-testid=equity-chart] canvas');
+    // ...and draws the new curve: its end moved down into the pane's lower half.
+    await page.waitForFunction(() => window.__fake.pending === 0);
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const after = await modelCurveEnd();
+    assert.ok(after > 0.5, `the new model's curve ends at ${after} (before ${before})`);
     await page.waitForSelector('[data-testid=chart] canvas');
     // A different interval is a different chart.
     await page.selectOption('#signals-interval', '4h');

@@ -239,6 +239,8 @@ function installFakeBackend(seed) {
     listeners: {},
     // The stored signals, by symbol (tests add to them).
     signals,
+    // The model cards, by symbol (tests replace them, as a retraining does).
+    cards,
     vault: { initialized: true, locked: false, auto_lock_minutes: 15, ...(seed.vault ?? {}) },
     password: 'correct horse battery staple',
     previousPassword: 'the password of last year 11',
@@ -471,7 +473,7 @@ function installFakeBackend(seed) {
       return { ema20: ema(c, 20), ema50: ema(c, 50), bb_upper: bands(c, 20, 1), bb_lower: bands(c, 20, -1), rsi14: c.map((x) => [x.t, 50]) };
     },
     signals: ({ symbol }) => clone(empty ? [] : signals[symbol] ?? []),
-    model_card: ({ symbol }) => clone(empty ? { calibration: [], equity: { model: [], baselines: {} } } : cards[symbol] ?? null),
+    model_card: ({ symbol }) => clone(empty ? { calibration: [], equity: { model: [], baselines: {} } } : fake.cards[symbol] ?? null),
     // As crates/app/src/study.rs: nothing passes, every family flat with its reasons (the
     // state of the shipped strategy); `seed.study` replaces the reply (e.g. computing).
     signal_study: () => clone(seed.study ?? (empty ? { state: 'computing', progress: [0, 3], families: [], symbols: [] } : study)),
