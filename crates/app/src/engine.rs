@@ -84,6 +84,21 @@ pub struct VaultStatus {
     pub auto_lock_minutes: u32,
 }
 
+impl VaultStatus {
+    /// What the database says of the vault, with whether it is `locked` in this process.
+    pub(crate) async fn read(store: &Store, locked: bool) -> Result<Self, AppError> {
+        Ok(Self {
+            initialized: store.setting::<String>(VAULT_HEADER).await?.is_some(),
+            locked,
+            auto_lock_minutes: auto_lock_minutes(store).await?,
+        })
+    }
+}
+
+async fn auto_lock_minutes(store: &Store) -> Result<u32, AppError> {
+    Ok(store.setting::<u32>(AUTO_LOCK).await?.unwrap_or(15))
+}
+
 /// The application's engine. One per process, shared by reference.
 pub struct Engine {
     pub(crate) store: Store,
@@ -235,17 +250,11 @@ impl Engine {
     /// # Errors
     /// [`AppError::Store`].
     pub async fn vault_status(&self) -> Result<VaultStatus, AppError> {
-        let initialized = self.store.setting::<String>(VAULT_HEADER).await?.is_some();
-        let locked = self.vault().is_err();
-        Ok(VaultStatus {
-            initialized,
-            locked,
-            auto_lock_minutes: self.auto_lock_minutes().await?,
-        })
+        VaultStatus::read(&self.store, self.vault().is_err()).await
     }
 
     async fn auto_lock_minutes(&self) -> Result<u32, AppError> {
-        Ok(self.store.setting::<u32>(AUTO_LOCK).await?.unwrap_or(15))
+        auto_lock_minutes(&self.store).await
     }
 
     /// First run: sets the master password and opens the vault.

@@ -47,6 +47,7 @@ pub use preferences::{Language, Panel, Preferences};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use perpdesk_store::Store;
 use tokio::sync::OnceCell;
 
 /// The running application: paths, mode, the switches every task reads, and the engine once
@@ -60,6 +61,9 @@ pub struct App {
     paths: AppPaths,
     mode: Mode,
     signals_paused: Arc<AtomicBool>,
+    /// The database, opened once by whichever comes first of the engine and the first
+    /// screen's vault check; a failure is kept, so every later command reports it too.
+    store: OnceCell<Result<Store, UiError>>,
     /// Opened by the first command that needs it ([`startup`]), so the window appears before
     /// the market data has loaded; a failure is kept, so every later command reports it too.
     engine: OnceCell<Result<Arc<Engine>, UiError>>,
@@ -76,6 +80,7 @@ impl App {
             paths,
             mode: Mode::Paper,
             signals_paused: Arc::new(AtomicBool::new(false)),
+            store: OnceCell::new(),
             engine: OnceCell::new(),
         })
     }
@@ -89,12 +94,45 @@ impl App {
     pub async fn engine(&self) -> Result<Arc<Engine>, UiError> {
         self.engine
             .get_or_init(|| async {
-                startup::open_engine(&self.paths, self.pause_flag())
-                    .await
-                    .map_err(|e| e.to_ui())
+                // The market's files are parsed (CPU) while the database is restored,
+                // checked and opened (disk; at a first start its tables are created).
+                let (paper, store) = tokio::join!(startup::paper_venue(&self.paths), self.store());
+                Ok(startup::start_engine(
+                    &self.paths,
+                    store?,
+                    paper,
+                    self.pause_flag(),
+                ))
             })
             .await
             .clone()
+    }
+
+    /// The database, opened once ([`startup::open_store`]).
+    async fn store(&self) -> Result<Store, UiError> {
+        self.store
+            .get_or_init(|| async {
+                let db = startup::database_path(&self.paths);
+                startup::open_store(&self.paths, &db).await.map_err(|e| {
+                    tracing::error!(error = %e, "the database could not be opened");
+                    e.to_ui()
+                })
+            })
+            .await
+            .clone()
+    }
+
+    /// Whether a master password exists and whether the vault is open. The first screen
+    /// asks this, so it is answered from the database while the engine still loads the paper
+    /// market: until the engine is open the vault cannot be, since only the engine opens it.
+    ///
+    /// # Errors
+    /// The reason the database could not be opened or read.
+    pub async fn vault_status(&self) -> Result<VaultStatus, UiError> {
+        if let Some(engine) = self.engine.get() {
+            return Ok(engine.clone()?.vault_status().await?);
+        }
+        Ok(VaultStatus::read(&self.store().await?, true).await?)
     }
 
     /// Returns what the "about" line of the UI shows.

@@ -1,7 +1,8 @@
 //! The engine's start-up in the desktop app: where the paper exchange's market data is, what
 //! it lists, a staged restore, the database check, and the background tasks. [`crate::App`]
-//! runs it once, on the first command that needs the engine, so the window appears before the
-//! market data has loaded.
+//! runs it once, in the background from the window's setup, so the window appears before the
+//! market data has loaded; the database opens on its own, so the first screen (which needs
+//! only the vault's state) does not wait for the market either.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,7 +62,7 @@ fn paper_symbols() -> Vec<PaperSymbol> {
 
 /// Starts the paper exchange; without market data, or when it cannot start, the app runs
 /// without one (and says why in the log) rather than not at all.
-async fn paper_venue(paths: &AppPaths) -> Option<PaperVenue> {
+pub(crate) async fn paper_venue(paths: &AppPaths) -> Option<PaperVenue> {
     let Some(dir) = market_data_dir() else {
         tracing::error!("no market data found for paper mode (set PERPDESK_SHARED)");
         return None;
@@ -77,9 +78,14 @@ async fn paper_venue(paths: &AppPaths) -> Option<PaperVenue> {
     .ok()
 }
 
+/// The app's database file.
+pub(crate) fn database_path(paths: &AppPaths) -> PathBuf {
+    paths.data_dir.join("perpdesk.db")
+}
+
 /// The database at `db`: a restore staged by import_backup is swapped in before anything
 /// opens the file; then a damaged database stops here with the last backup named, untouched.
-async fn open_store(paths: &AppPaths, db: &std::path::Path) -> Result<Store, AppError> {
+pub(crate) async fn open_store(paths: &AppPaths, db: &std::path::Path) -> Result<Store, AppError> {
     if crate::backup::apply_pending_restore(&paths.data_dir).await? {
         tracing::warn!("a backup was restored at start");
     }
@@ -87,30 +93,23 @@ async fn open_store(paths: &AppPaths, db: &std::path::Path) -> Result<Store, App
     Ok(Store::open(db).await?)
 }
 
-/// Opens the engine over the database in `paths.data_dir` and starts its background tasks.
-///
-/// # Errors
-/// Why the database could not be opened: a damaged file names the last backup and is never
-/// recreated empty.
-pub(crate) async fn open_engine(
+/// The engine over the opened database and the paper exchange (if it could start), with its
+/// background tasks running.
+pub(crate) fn start_engine(
     paths: &AppPaths,
+    store: Store,
+    paper: Option<PaperVenue>,
     paused: Arc<AtomicBool>,
-) -> Result<Arc<Engine>, AppError> {
-    let db = paths.data_dir.join("perpdesk.db");
-    // The paper market's files are parsed (CPU) while the database is restored, checked and
-    // opened (disk; at a first start its tables are created): the first screen waits for
-    // both, since the vault's state is in the database.
-    let (paper, store) = tokio::join!(paper_venue(paths), open_store(paths, &db));
-    let store = store.inspect_err(|e| tracing::error!(error = %e, "engine could not open"))?;
+) -> Arc<Engine> {
     let config = EngineConfig {
-        database: Some(db),
+        database: Some(database_path(paths)),
         ..EngineConfig::default()
     };
     let engine = Engine::with_store(config, store, paper, Events::new());
     let engine = Arc::new(engine.with_pause_flag(paused));
     // Signals, sync and reconciliation run for as long as the app does.
     engine.spawn_background(BACKGROUND_EVERY);
-    Ok(engine)
+    engine
 }
 
 #[cfg(test)]
@@ -150,5 +149,54 @@ mod tests {
         assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
         assert!(err.to_string().contains("left untouched"), "{err}");
         assert_eq!(std::fs::read(&db).expect("still there"), b"");
+    }
+
+    #[tokio::test]
+    async fn the_first_screen_reads_the_vault_from_the_database_without_opening_the_engine() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = paths_in(dir.path());
+        let app = crate::App::open(paths.clone()).expect("app");
+        let status = app.vault_status().await.expect("first start");
+        assert_eq!(
+            status,
+            crate::VaultStatus {
+                initialized: false,
+                locked: true,
+                auto_lock_minutes: 15
+            }
+        );
+        assert!(
+            app.engine.get().is_none(),
+            "the engine (and with it the paper market) is not opened for the first screen"
+        );
+
+        // A vault set up in an earlier run, its auto-lock changed from the default.
+        let password = || perpdesk_vault::SecretString::new("a long enough password 1".into());
+        let config = EngineConfig {
+            kdf: perpdesk_vault::KdfParams::insecure_for_tests(),
+            ..EngineConfig::default()
+        };
+        let store = app.store().await.expect("store");
+        let earlier = Engine::with_store(config, store.clone(), None, Events::new());
+        earlier.vault_setup(password()).await.expect("vault set up");
+        earlier
+            .set_auto_lock(30, Some(password()))
+            .await
+            .expect("auto-lock set");
+        drop(earlier);
+        drop(app);
+        store.close().await;
+
+        let returning = crate::App::open(paths).expect("app");
+        let status = returning.vault_status().await.expect("returning start");
+        assert_eq!(
+            status,
+            crate::VaultStatus {
+                initialized: true,
+                locked: true,
+                auto_lock_minutes: 30
+            }
+        );
+        assert!(returning.engine.get().is_none());
     }
 }

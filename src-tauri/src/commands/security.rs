@@ -7,7 +7,7 @@ use tauri::State;
 /// Whether a master password exists and whether the vault is open.
 #[tauri::command]
 pub async fn vault_status(app: State<'_, App>) -> Result<VaultStatus, UiError> {
-    Ok(app.engine().await?.vault_status().await?)
+    app.vault_status().await
 }
 
 /// First run: sets the master password and opens a funded paper account.
