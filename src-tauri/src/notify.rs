@@ -429,6 +429,7 @@ mod tests {
             probability: 0.52,
             time_ms: 0,
             strong: false,
+            record: None,
         };
         assert!(notification(&weak, Language::En).is_none());
         assert!(notification(&order(Leg::TakeProfit, OrderState::New), Language::En).is_none());
@@ -447,6 +448,7 @@ mod tests {
             probability: 0.634,
             time_ms: 0,
             strong: true,
+            record: None,
         };
         let zh = notification(&signal, Language::ZhCn).expect("strong signals notify");
         assert_eq!(
@@ -555,6 +557,7 @@ mod tests {
                     probability: 0.7,
                     time_ms: 0,
                     strong: true,
+                    record: None,
                 },
                 "signals",
             ),

@@ -167,6 +167,16 @@ describe('prediction signals', () => {
     assert.match(eth, /61\.00%/);
     await emitAppEvent(page, { kind: 'candle', symbol: 'BTCUSDT', open_time_ms: Date.UTC(2026, 10, 25, 12), open: '65900', high: '66100', low: '65800', close: '66050.0', volume: '10' });
     await page.waitForFunction(() => /66,050\.0/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(1)')?.innerText ?? ''));
+    // A retrained model's first signal brings its record: the row shows it without a reload.
+    assert.match(eth, /-0\.80%/);
+    const reads = (await callsTo(page, 'watchlist')).length;
+    const retrained = { accuracy: 0.5771, model_net_pnl_pct: 4.25, best_baseline: 'always long', best_baseline_net_pnl_pct: 1.5, beats_baselines: false, beats_base_rate: true };
+    await emitAppEvent(page, { kind: 'signal', symbol: 'ETHUSDT', direction: 'flat', probability: 0.52, time_ms: Date.UTC(2026, 10, 25, 13), strong: false, record: retrained });
+    await page.waitForFunction(() => /57\.71%/.test(document.querySelector('[data-testid=watchlist] tbody tr:nth-child(2)')?.innerText ?? ''));
+    const after = await page.innerText('[data-testid=watchlist] tbody tr:nth-child(2)');
+    assert.match(after, /net 4\.25%/);
+    assert.doesNotMatch(after, /-0\.80%/);
+    assert.equal((await callsTo(page, 'watchlist')).length, reads, 'from the event, not a second read');
     assert.deepEqual(errors, []);
   });
 

@@ -53,6 +53,11 @@ pub enum AppEvent {
         time_ms: i64,
         /// The signal is at or above the user's "strong signal" threshold.
         strong: bool,
+        /// The signal's out-of-sample record, which the watchlist shows beside it: it changes
+        /// when the model is evaluated or retrained, so a view that loaded before keeps up.
+        /// Absent only in events made by tests.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        record: Option<Box<perpdesk_signal::Record>>,
     },
     /// A candle of a watched symbol closed (the chart appends it).
     Candle {
@@ -191,6 +196,7 @@ mod tests {
             probability: 0.7,
             time_ms: i64::try_from(i).expect("small"),
             strong: true,
+            record: None,
         }
     }
 
@@ -229,6 +235,7 @@ mod tests {
                 probability: 0.7,
                 time_ms: 0,
                 strong: false,
+                record: None,
             };
             serde_json::to_value(event).expect("serialisable")["direction"].clone()
         };

@@ -194,6 +194,7 @@ impl SignalLoop {
                 probability: signal.probability,
                 time_ms: signal.time.timestamp_millis(),
                 strong: strong(&signal, self.0.config.strong_threshold),
+                record: Some(Box::new(signal.record.clone())),
             });
         }
         Ok(())

@@ -342,6 +342,7 @@ async fn the_spawned_loop_follows_the_replay_clock() {
         time_ms,
         strong,
         probability,
+        record,
         ..
     } = event
     else {
@@ -351,6 +352,11 @@ async fn the_spawned_loop_follows_the_replay_clock() {
     assert_eq!(latest.time.timestamp_millis(), START);
     assert_eq!(strong, lp.is_strong(&latest));
     assert!((probability - latest.probability).abs() < f64::EPSILON);
+    assert_eq!(
+        record.as_deref(),
+        Some(&latest.record),
+        "the event carries the record the watchlist shows"
+    );
     assert!(h.now() >= time_ms + HOUR);
 }
 

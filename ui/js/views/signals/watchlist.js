@@ -187,6 +187,8 @@ export function create(ctx, shared, { selectionChanged, watchChanged }) {
     const row = shared.watch.find((w) => w.symbol === ev.symbol);
     if (!row) return false;
     row.signal = { ...(row.signal ?? {}), direction: ev.direction, probability: ev.probability, time_ms: ev.time_ms, strong: ev.strong };
+    // A record made after the list was read (the first start's evaluation, a retraining).
+    if (ev.record) row.signal.record = ev.record;
     if (!row.signal.lean) row.signal.lean = ev.direction === 'short' ? 'short' : 'long';
     queue();
     return true;
