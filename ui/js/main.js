@@ -443,10 +443,16 @@ async function interfaceFontReady() {
   }
 }
 
+// Steps of the start as `performance` marks (ms after navigation start), which the desktop
+// measurement prints beside the total: where a slow start spends its time.
+const mark = (step) => performance.mark(`perpdesk:${step}`);
+
 async function start() {
+  mark('script');
   const fontReady = interfaceFontReady();
   try {
     const [info, preferences] = await Promise.all([api.appInfo(), api.preferences()]);
+    mark('settings');
     state.info = info;
     state.signalsPaused = info.signalsPaused;
     state.mode = info.mode ?? 'paper';
@@ -455,9 +461,11 @@ async function start() {
     showError(err);
   }
   await fontReady;
+  mark('font');
   for (const [name, factory] of Object.entries(FACTORIES)) ctx.views[name] = factory.create(ctx);
   renderChrome();
   showPanel(state.preferences.lastPanel);
+  mark('chrome');
 
   $('#nav').addEventListener('click', (e) => {
     const b = e.target.closest('button[data-panel]');
@@ -471,27 +479,33 @@ async function start() {
     renderChrome();
     savePreferences();
   });
+  // Each registration is a round trip to the shell: all at once, and all done before the
+  // vault's state is read, so no event after that read is missed.
   try {
-    await api.on(EVENTS.signalsPaused, ({ paused }) => {
-      state.signalsPaused = paused;
-      renderBadges();
-    });
-    await api.on(EVENTS.app, onAppEvent);
-    // The shell sends a panel name; an object `{panel}` is accepted too.
-    await api.on(EVENTS.navigate, (p) => showPanel(typeof p === 'string' ? p : p?.panel));
-    await api.on(EVENTS.updateAvailable, (offer) => {
-      offerUpdate(offer).then((text) => setBanner('update-banner', text), showError);
-    });
+    await Promise.all([
+      api.on(EVENTS.signalsPaused, ({ paused }) => {
+        state.signalsPaused = paused;
+        renderBadges();
+      }),
+      api.on(EVENTS.app, onAppEvent),
+      // The shell sends a panel name; an object `{panel}` is accepted too.
+      api.on(EVENTS.navigate, (p) => showPanel(typeof p === 'string' ? p : p?.panel)),
+      api.on(EVENTS.updateAvailable, (offer) => {
+        offerUpdate(offer).then((text) => setBanner('update-banner', text), showError);
+      }),
+    ]);
   } catch (err) {
     showError(err);
   }
 
+  mark('listening');
   let status = null;
   try {
     status = await api.vaultStatus();
   } catch (err) {
     ctx.fail(err);
   }
+  mark('vault');
   state.vaultKnown = true;
   renderBadges();
   if (status && !status.initialized) openGate('first-run');

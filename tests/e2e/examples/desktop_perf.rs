@@ -203,6 +203,10 @@ async fn launch(driver: &Driver, what: &str) -> Result<(Client, u32)> {
         ready_ms(&client).await?,
         external.as_secs_f64() * 1000.0,
     );
+    println!(
+        "  page steps (ms after navigation start): {}",
+        page_steps(&client).await?
+    );
     Ok((client, app))
 }
 
@@ -326,6 +330,18 @@ async fn ready_ms(client: &Client) -> Result<String> {
 
 fn ms_or_unknown(ms: Option<f64>) -> String {
     ms.map_or_else(|| "(unknown)".into(), |ms| format!("{ms:.0} ms"))
+}
+
+/// The page's start as its own marks (`ui/js/main.js`) after the document's: when the
+/// response ended, the DOM was parsed, and each step of `start()` ended.
+async fn page_steps(client: &Client) -> Result<String> {
+    let v = client
+        .execute(
+            "const [n] = performance.getEntriesByType('navigation');              const steps = n ? [['response', n.responseEnd], ['dom', n.domContentLoadedEventEnd]] : [];              for (const m of performance.getEntriesByType('mark'))                if (m.name.startsWith('perpdesk:')) steps.push([m.name.slice(9), m.startTime]);              return steps.map(([k, t]) => `${k} ${Math.round(t)}`).join(', ');",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or("(none)").to_owned())
 }
 
 /// Process start to the page's first interactive screen. The page gives its ready moment as
