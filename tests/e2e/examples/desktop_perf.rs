@@ -77,6 +77,7 @@ async fn main() -> Result<()> {
     // 3. Idle: signals panel with the chart, the paper market streaming at its own pace.
     tokio::time::sleep(Duration::from_secs(20)).await;
     let idle = memory_report(app, "idle, signals panel with chart, 20 s after unlock")?;
+    println!("  page: {}", page_size(&client).await?);
     // CPU first, without the frame recorder: its callback on every frame is work of its own.
     let before = cpu_ticks(app)?;
     let t = Instant::now();
@@ -342,6 +343,18 @@ async fn page_steps(client: &Client) -> Result<String> {
         )
         .await?;
     Ok(v.as_str().unwrap_or("(none)").to_owned())
+}
+
+/// What the page holds that the web process's memory grows with: its elements, and its
+/// canvases' pixels (4 bytes each, the backing stores without accelerated compositing).
+async fn page_size(client: &Client) -> Result<String> {
+    let v = client
+        .execute(
+            "const canvases = [...document.querySelectorAll('canvas')];              const px = canvases.reduce((n, c) => n + c.width * c.height, 0);              const svg = document.querySelectorAll('svg *').length;              return `${document.getElementsByTagName('*').length} elements (${svg} in SVG), ` +                `${canvases.length} canvases of ${(px * 4 / 1048576).toFixed(1)} MiB`;",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or("(unknown)").to_owned())
 }
 
 /// Process start to the page's first interactive screen. The page gives its ready moment as
