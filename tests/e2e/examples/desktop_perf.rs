@@ -336,25 +336,35 @@ fn ms_or_unknown(ms: Option<f64>) -> String {
 /// The page's start as its own marks (`ui/js/main.js`) after the document's: when the
 /// response ended, the DOM was parsed, and each step of `start()` ended.
 async fn page_steps(client: &Client) -> Result<String> {
-    let v = client
-        .execute(
-            "const [n] = performance.getEntriesByType('navigation');              const steps = n ? [['response', n.responseEnd], ['dom', n.domContentLoadedEventEnd]] : [];              for (const m of performance.getEntriesByType('mark'))                if (m.name.startsWith('perpdesk:')) steps.push([m.name.slice(9), m.startTime]);              return steps.map(([k, t]) => `${k} ${Math.round(t)}`).join(', ');",
-            vec![],
-        )
-        .await?;
-    Ok(v.as_str().unwrap_or("(none)").to_owned())
+    page_text(
+        client,
+        "const [n] = performance.getEntriesByType('navigation'); \
+         const steps = n ? [['response', n.responseEnd], ['dom', n.domContentLoadedEventEnd]] : []; \
+         for (const m of performance.getEntriesByType('mark')) \
+           if (m.name.startsWith('perpdesk:')) steps.push([m.name.slice(9), m.startTime]); \
+         return steps.map(([k, t]) => `${k} ${Math.round(t)}`).join(', ');",
+    )
+    .await
 }
 
 /// What the page holds that the web process's memory grows with: its elements, and its
 /// canvases' pixels (4 bytes each, the backing stores without accelerated compositing).
 async fn page_size(client: &Client) -> Result<String> {
-    let v = client
-        .execute(
-            "const canvases = [...document.querySelectorAll('canvas')];              const px = canvases.reduce((n, c) => n + c.width * c.height, 0);              const svg = document.querySelectorAll('svg *').length;              return `${document.getElementsByTagName('*').length} elements (${svg} in SVG), ` +                `${canvases.length} canvases of ${(px * 4 / 1048576).toFixed(1)} MiB`;",
-            vec![],
-        )
-        .await?;
-    Ok(v.as_str().unwrap_or("(unknown)").to_owned())
+    page_text(
+        client,
+        "const canvases = [...document.querySelectorAll('canvas')]; \
+         const px = canvases.reduce((n, c) => n + c.width * c.height, 0); \
+         const svg = document.querySelectorAll('svg *').length; \
+         return `${document.getElementsByTagName('*').length} elements (${svg} in SVG), ` + \
+           `${canvases.length} canvases of ${(px * 4 / 1048576).toFixed(1)} MiB`;",
+    )
+    .await
+}
+
+/// The text `script` returns in the page.
+async fn page_text(client: &Client, script: &str) -> Result<String> {
+    let v = client.execute(script, vec![]).await?;
+    Ok(v.as_str().unwrap_or("(none)").to_owned())
 }
 
 /// Process start to the page's first interactive screen. The page gives its ready moment as
