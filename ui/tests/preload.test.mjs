@@ -1,6 +1,7 @@
 // The page's start without a browser: index.html preloads every module main.js imports,
 // directly or not, so the first screen waits for one round of fetches instead of one per
-// import level. A module added without its preload still works, only later; this says so.
+// import level, and the interface font's faces, which it waits for too. A module or face
+// added without its preload still works, only later; this says so.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
@@ -30,4 +31,17 @@ test('index.html preloads exactly the modules main.js needs', async () => {
   const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]));
   assert.deepEqual([...needed].filter((m) => !preloaded.has(m)).sort(), [], 'imported but not preloaded');
   assert.deepEqual([...preloaded].filter((m) => !needed.has(m)).sort(), [], 'preloaded but never imported');
+});
+
+test('index.html preloads every face of the interface font', async () => {
+  const css = await readFile(new URL('css/app.css', UI), 'utf8');
+  const faces = [...css.matchAll(/@font-face\s*{[^}]*url\("\.\.\/([^"]+)"\)/g)].map((m) => m[1]);
+  assert.equal(faces.length, 2, 'regular and bold');
+  const html = await readFile(new URL('index.html', UI), 'utf8');
+  for (const face of faces) {
+    assert.ok(
+      html.includes(`<link rel="preload" href="${face}" as="font" type="font/woff2" crossorigin>`),
+      `${face} is preloaded (as a font, crossorigin, or the browser fetches it twice)`,
+    );
+  }
 });
