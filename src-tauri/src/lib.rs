@@ -164,8 +164,8 @@ pub fn run() {
         manage_app(handle, paths)?;
         webview::software_compositing(handle);
         tray::create(handle)?;
-        // Open the engine now, in the background, so the window is up before the market
-        // data has loaded; commands wait for it.
+        // Open the engine in the background once the page's first screen is up, so the
+        // market data's parse does not slow the window's start; commands wait for it.
         notify::spawn(handle.clone());
         // Beside the updater plugin, which exists only in the real app.
         handle.manage(update::Updates::new());

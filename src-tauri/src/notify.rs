@@ -10,10 +10,17 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::events::{APP_EVENT, NAVIGATE};
 
-/// Starts forwarding once the engine is open. Runs until the app quits.
+/// How long the engine's opening waits for the page's first screen at most.
+const FIRST_SCREEN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens the engine once the page's first screen is up and forwards its events from then
+/// on. Runs until the app quits.
 pub fn spawn<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
-        let engine = match app.state::<App>().engine().await {
+        let state = app.state::<App>();
+        // After the page's first screen, so the market's parse does not slow it.
+        state.first_screen_shown(FIRST_SCREEN_WAIT).await;
+        let engine = match state.engine().await {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!(message = %e.message, "no engine; events are not forwarded");

@@ -67,6 +67,8 @@ pub struct App {
     /// Opened by the first command that needs it ([`startup`]), so the window appears before
     /// the market data has loaded; a failure is kept, so every later command reports it too.
     engine: OnceCell<Result<Arc<Engine>, UiError>>,
+    /// Set once the page has had the vault's state, its first screen's one question.
+    first_screen: tokio::sync::watch::Sender<bool>,
 }
 
 impl App {
@@ -82,6 +84,7 @@ impl App {
             signals_paused: Arc::new(AtomicBool::new(false)),
             store: OnceCell::new(),
             engine: OnceCell::new(),
+            first_screen: tokio::sync::watch::channel(false).0,
         })
     }
 
@@ -132,7 +135,23 @@ impl App {
         if let Some(engine) = self.engine.get() {
             return Ok(engine.clone()?.vault_status().await?);
         }
-        Ok(VaultStatus::read(&self.store().await?, true).await?)
+        let status = VaultStatus::read(&self.store().await?, true).await?;
+        self.first_screen.send_replace(true);
+        Ok(status)
+    }
+
+    /// Waits until the page has had its first screen's answer, or `at_most`; says which.
+    ///
+    /// The shell opens the engine in the background after this: parsing the paper market
+    /// takes both cores for most of a second, and while the window is still starting it
+    /// would slow the first screen (measured: the page's own HTML came 300 ms late).
+    /// `at_most` bounds the wait for a page that never asks (the tray and notifications
+    /// need the engine too). A user typing a password takes longer than the parse.
+    pub async fn first_screen_shown(&self, at_most: std::time::Duration) -> bool {
+        let mut shown = self.first_screen.subscribe();
+        tokio::time::timeout(at_most, shown.wait_for(|s| *s))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Returns what the "about" line of the UI shows.

@@ -156,6 +156,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = paths_in(dir.path());
         let app = crate::App::open(paths.clone()).expect("app");
+        assert!(
+            !app.first_screen_shown(std::time::Duration::from_millis(20))
+                .await,
+            "no page has asked yet: the wait ends at its bound"
+        );
         let status = app.vault_status().await.expect("first start");
         assert_eq!(
             status,
@@ -168,6 +173,10 @@ mod tests {
         assert!(
             app.engine.get().is_none(),
             "the engine (and with it the paper market) is not opened for the first screen"
+        );
+        assert!(
+            app.first_screen_shown(std::time::Duration::ZERO).await,
+            "the shell may open the engine now"
         );
 
         // A vault set up in an earlier run, its auto-lock changed from the default.
