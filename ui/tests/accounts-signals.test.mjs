@@ -230,7 +230,7 @@ describe('prediction signals', () => {
     assert.deepEqual(kept, ['[data-testid=chart]', '[data-testid=calibration-plot]', '[data-testid=equity-chart]', '#signals-interval', '[data-testid=signal-detail]']);
     // Where the model's curve (the first, yellow) ends on the equity chart: its height at the
     // pane's right edge, as a fraction of the pane (0 top, 1 bottom), read from the canvas.
-    const modelCurveEnd = () => page.waitForFunction(() => {
+    const modelCurveEnd = (half) => page.waitForFunction((want) => {
       const canvases = [...document.querySelectorAll('[data-testid=equity-chart] canvas')];
       const pane = canvases.sort((a, b) => b.width * b.height - a.width * a.height)[0];
       if (!pane || !pane.width || !pane.height) return null;
@@ -242,13 +242,17 @@ describe('prediction signals', () => {
           const i = (y * width + x) * 4;
           if (Math.abs(data[i] - 0xfa) + Math.abs(data[i + 1] - 0xcc) + Math.abs(data[i + 2] - 0x15) < 40) ys.push(y);
         }
-        if (ys.length) return ys.reduce((a, b) => a + b, 0) / ys.length / height;
+        if (ys.length) {
+          const end = ys.reduce((a, b) => a + b, 0) / ys.length / height;
+          // Drawn in the wanted half (the chart redraws on a frame of its own): done.
+          return (want === 'upper' ? end < 0.5 : end > 0.5) ? { end } : null;
+        }
       }
       return null;
-    }).then((h) => h.jsonValue());
-    const before = await modelCurveEnd();
-    // The best curve of the card: it ends in the pane's upper half.
-    assert.ok(before < 0.5, `the model's curve ends at ${before}`);
+    }, half).then((h) => h.jsonValue()).then((r) => r.end);
+    // The best curve of the card: it ends in the pane's upper half (waits until it is drawn
+    // there; a timeout is the failure).
+    const before = await modelCurveEnd('upper');
     // A signal from a retrained model, whose curve now falls below every baseline: its card is
     // read again.
     await page.evaluate(() => {
@@ -269,11 +273,9 @@ describe('prediction signals', () => {
     // equity chart already on screen, which keeps its canvas.
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=calibration-plot]') === window.__drawn['[data-testid=calibration-plot]']), false);
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=equity-chart]') === window.__drawn['[data-testid=equity-chart]']), true);
-    // ...and draws the new curve: its end moved down into the pane's lower half.
-    await page.waitForFunction(() => window.__fake.pending === 0);
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    const after = await modelCurveEnd();
-    assert.ok(after > 0.5, `the new model's curve ends at ${after} (before ${before})`);
+    // ...and draws the new curve: its end moves down into the pane's lower half.
+    const after = await modelCurveEnd('lower');
+    assert.ok(after > before, `the new model's curve ends at ${after} (before ${before})`);
     await page.waitForSelector('[data-testid=chart] canvas');
     // A different interval is a different chart.
     await page.selectOption('#signals-interval', '4h');
