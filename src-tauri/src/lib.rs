@@ -5,12 +5,12 @@
 //! `perpdesk_app::App` managed in setup. [`builder`] holds everything the mock-runtime tests
 //! exercise; [`run`] adds what needs a real desktop (tray, single instance, window state).
 
-pub mod allocator;
 pub mod commands;
 pub mod events;
 mod floor;
 mod logging;
 pub mod notify;
+pub mod process_env;
 mod tray;
 pub mod update;
 mod webview;

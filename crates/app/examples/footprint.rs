@@ -29,8 +29,9 @@ use perpdesk_vault::SecretString;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The mimalloc options the desktop binary re-executes itself with on Linux; kept in step with
-/// the mimalloc entries of `perpdesk_desktop::allocator::ALLOCATOR_OPTIONS` (this crate cannot
-/// depend on the shell; its glibc tunables are for GTK and WebKit, which this does not start).
+/// the mimalloc entries of `perpdesk_desktop::process_env::PROCESS_ENV` (this crate cannot
+/// depend on the shell; its glibc tunables and JavaScriptCore setting are for GTK and WebKit,
+/// which this does not start).
 const MIMALLOC_OPTIONS: [(&str, &str); 2] = [
     ("MIMALLOC_PURGE_DELAY", "0"),
     ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),

@@ -89,6 +89,27 @@ pub fn tree(root: u32) -> Result<Vec<(u32, String)>> {
         .collect())
 }
 
+/// KiB of `pid`'s anonymous memory that is mapped writable and executable at once: what a
+/// JavaScript JIT reserves for its code (JavaScriptCore's pool is 1 GiB on x86-64 Linux).
+pub fn writable_executable_kib(pid: u32) -> Result<u64> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))?;
+    let mut kib = 0;
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        // Anonymous: no path after offset, device and inode.
+        if fields.nth(3).is_some() || !(perms.contains('w') && perms.contains('x')) {
+            continue;
+        }
+        let (start, end) = range.split_once('-').context("maps range")?;
+        let size = u64::from_str_radix(end, 16)? - u64::from_str_radix(start, 16)?;
+        kib += size / 1024;
+    }
+    Ok(kib)
+}
+
 #[allow(clippy::cast_precision_loss)]
 /// KiB to MiB, for printing.
 pub fn mib(kib: u64) -> f64 {

@@ -54,6 +54,18 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             serde_json::json!(["400", "700"]),
             "loaded faces of Perpdesk Sans"
         );
+        // The web process runs the page's JavaScript without a JIT (`process_env.rs`): no
+        // writable-and-executable pool, only what a JIT-less WebKit maps itself (one page).
+        let app = perpdesk_e2e::procs::find_app(driver.home())?;
+        let web = perpdesk_e2e::procs::tree(app)?
+            .into_iter()
+            .find(|(_, name)| name.starts_with("WebKitWebProces"))
+            .context("the app's WebKit web process")?;
+        let wx = perpdesk_e2e::procs::writable_executable_kib(web.0)?;
+        assert!(
+            wx <= 64,
+            "the web process maps {wx} KiB writable and executable: its JavaScript JIT is on"
+        );
         shot(&client, "01-first-run").await?;
         let password = "correct horse battery staple 42";
         type_into(&client, "[data-testid=gate-password]", password).await?;

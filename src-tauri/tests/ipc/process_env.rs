@@ -1,16 +1,21 @@
-//! The binary's re-exec that hands mimalloc its options (`perpdesk_desktop::allocator`).
+//! The binary's re-exec that hands its allocators and the webview's JavaScript engine their
+//! settings (`perpdesk_desktop::process_env`).
 
-use perpdesk_desktop::allocator::{ALLOCATOR_OPTIONS, missing_options};
+use perpdesk_desktop::process_env::{PROCESS_ENV, missing_options};
 
 /// Marks the process [`reexec_passes_the_options_and_arguments`] starts.
-const CHILD: &str = "PERPDESK_ALLOCATOR_TEST_CHILD";
+const CHILD: &str = "PERPDESK_PROCESS_ENV_TEST_CHILD";
 
 #[test]
 fn keeps_an_option_the_user_set() {
     let missing = missing_options(|key| (key == "MIMALLOC_PURGE_DELAY").then(|| "5".into()));
     assert_eq!(
         missing.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
-        ["MIMALLOC_ARENA_EAGER_COMMIT", "GLIBC_TUNABLES"]
+        [
+            "MIMALLOC_ARENA_EAGER_COMMIT",
+            "GLIBC_TUNABLES",
+            "JSC_useJIT"
+        ]
     );
     assert!(missing_options(|_| Some("1".into())).is_empty());
 }
@@ -23,11 +28,11 @@ fn reexec_passes_the_options_and_arguments() {
         .args([
             "--ignored",
             "--exact",
-            "allocator::reexec_child",
+            "process_env::reexec_child",
             "--nocapture",
         ])
         .env(CHILD, "1");
-    for (key, _) in ALLOCATOR_OPTIONS {
+    for (key, _) in PROCESS_ENV {
         command.env_remove(key);
     }
     let output = command.output().expect("the child runs");
@@ -42,7 +47,7 @@ fn reexec_passes_the_options_and_arguments() {
         line,
         "child sees MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0 \
          GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072 \
-         filter=allocator::reexec_child"
+         JSC_useJIT=0 filter=process_env::reexec_child"
     );
 }
 
@@ -54,10 +59,10 @@ fn reexec_child() {
     if std::env::var_os(CHILD).is_none() {
         return;
     }
-    if let Some(err) = perpdesk_desktop::allocator::reexec_with_options() {
+    if let Some(err) = perpdesk_desktop::process_env::reexec_with_options() {
         panic!("re-exec failed: {err}");
     }
-    let seen: Vec<String> = ALLOCATOR_OPTIONS
+    let seen: Vec<String> = PROCESS_ENV
         .iter()
         .map(|(key, _)| format!("{key}={}", std::env::var(key).unwrap_or_default()))
         .collect();
