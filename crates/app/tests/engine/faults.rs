@@ -359,10 +359,11 @@ async fn a_429_storm_is_waited_out_and_trading_resumes_on_its_own() {
     assert!(figures.orders_sent >= 4, "{figures:?}");
 }
 
-/// The simulator expires a listenKey 60 replay minutes after it was made or extended. The
-/// replay jumps past that and a target fills before the stream can do anything: the engine
-/// gets a new key, the sync its reconnect wakes fetches the fill it missed, once, and live
-/// updates flow again on the new key.
+/// The simulator expires a listenKey 60 minutes after it was made or extended (of the test's
+/// manual clock; 60 × its speed on a running replay). The replay jumps past that and a
+/// target fills before the stream can do anything: the engine gets a new key, the sync its
+/// reconnect wakes fetches the fill it missed, once, and live updates flow again on the new
+/// key.
 #[tokio::test]
 async fn an_expired_listen_key_is_renewed_and_the_fill_it_missed_is_synced_once() {
     let (engine, _rx, _background, placed) = bracket_on_the_stream().await;

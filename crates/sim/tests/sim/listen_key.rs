@@ -1,4 +1,5 @@
-//! listenKey lifetime: 60 minutes of replay time without a keepalive ends the key with a
+//! listenKey lifetime: 60 minutes of real time (of the manual clock these tests move, or
+//! 60 × the replay's speed in replay time) without a keepalive ends the key with a
 //! `listenKeyExpired` event, and the client's user stream renews it.
 
 use std::time::Duration;
@@ -7,6 +8,7 @@ use perpdesk_binance::streams::{StreamConfig, StreamEvent, UserStream};
 use perpdesk_binance::wire::Side;
 use perpdesk_binance::wire::stream::UserDataEvent;
 use perpdesk_binance::wire::trade::NewOrderRequest;
+use perpdesk_sim::market::ClockMode;
 use rust_decimal_macros::dec;
 use tokio::sync::mpsc;
 
@@ -102,6 +104,52 @@ async fn the_expiry_event_is_binances_shape() {
     let body: serde_json::Value =
         serde_json::from_str(&put.text().await.expect("body")).expect("json");
     assert_eq!(body["code"], -1125);
+}
+
+/// A listenKey is a lease of 60 minutes of real time, which a client keeps alive by its own
+/// clock every 30 minutes. On a replay 60 times faster than real time that is 60 hours of
+/// replay: counted in replay minutes, the key expired once a real minute and the app's user
+/// stream dropped, renewed its key and resynced each time.
+#[tokio::test]
+async fn a_key_lives_60_real_minutes_on_a_replay_at_any_speed() {
+    const HOUR: i64 = 3_600_000;
+    let sim = support::start().await;
+    sim.shared
+        .clock
+        .set_mode(ClockMode::Accelerated { speed: 60.0 })
+        .expect("speed");
+    let key = new_listen_key(&sim, KEY).await;
+    let mut events = perpdesk_sim::server::subscribe(&sim.shared);
+    let made = sim.shared.clock.now_ms();
+
+    // 59 real minutes later (59 replay hours, a fast-forwarded day among them) the key is
+    // alive: a keepalive extends it.
+    sim.shared.clock.set(made + 59 * HOUR).expect("jump");
+    sim.shared.tick();
+    let put = reqwest::Client::new()
+        .put(format!("{}/fapi/v1/listenKey", sim.url()))
+        .header("X-MBX-APIKEY", KEY)
+        .send()
+        .await
+        .expect("put");
+    let body: serde_json::Value =
+        serde_json::from_str(&put.text().await.expect("body")).expect("json");
+    assert_eq!(body["listenKey"], key.as_str(), "kept alive: {body}");
+
+    // 61 real minutes after the keepalive: expired, and the key's socket is told.
+    sim.shared.clock.set(made + 120 * HOUR).expect("jump");
+    sim.shared.tick();
+    let event = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let (_, event) = events.recv().await.expect("event");
+            if event["e"] == "listenKeyExpired" {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("expiry within 5 s");
+    assert_eq!(event["listenKey"], key.as_str());
 }
 
 /// `POST /fapi/v1/listenKey` for `key`'s account, as a client sends it.
