@@ -1,7 +1,7 @@
 import { api, EVENTS } from './api.js';
 import { formatter } from './format.js';
 import { DEFAULT_LANGUAGE, LANGUAGES, applyLanguage, translator } from './i18n/index.js';
-import { describeError, field, h, input, setFieldError, setStatus } from './views/common.js';
+import { describeError, field, h, input, noteSlow, setFieldError, setStatus } from './views/common.js';
 import * as apiConfig from './views/api-config.js';
 import * as profitShare from './views/profit-share.js';
 import * as records from './views/records.js';
@@ -391,6 +391,7 @@ async function loadAll() {
 
 function onAppEvent(ev) {
   if (!ev || typeof ev !== 'object') return;
+  const start = performance.now();
   switch (ev.kind) {
     case 'signal':
       ctx.signalsReady();
@@ -411,6 +412,7 @@ function onAppEvent(ev) {
       break;
   }
   for (const view of Object.values(ctx.views)) view.onEvent?.(ev);
+  noteSlow(`event:${ev.kind}`, start);
 }
 
 // Auto-lock counts from the user's last input, so the dashboard reports input (at most every

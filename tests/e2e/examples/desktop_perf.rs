@@ -506,10 +506,18 @@ async fn frames_report(client: &Client, when: &str) -> Result<()> {
     let v = client
         .execute(
             "const t = window.__frames; window.__frames = []; \
+             const slow = performance.getEntriesByType('measure') \
+               .filter((m) => m.name.startsWith('perpdesk:slow:')); \
              const d = [], late = []; for (let i = 1; i < t.length; i++) { \
                d.push(t[i] - t[i - 1]); \
-               if (t[i] - t[i - 1] > 50) late.push([performance.timeOrigin + t[i], t[i] - t[i - 1]]); } \
-             return [d, late];",
+               if (t[i] - t[i - 1] > 50) late.push([performance.timeOrigin + t[i], t[i] - t[i - 1], \
+                 Object.entries(slow.filter((m) => m.startTime < t[i] && m.startTime + m.duration > t[i - 1]) \
+                   .reduce((a, m) => { const k = m.name.slice(14); a[k] = a[k] ?? [0, 0]; a[k][0]++; a[k][1] += m.duration; return a; }, {})) \
+                   .map(([k, [n, ms]]) => `${k} x${n} ${Math.round(ms)} ms`).join(', ')]); } \
+             const longest = slow.filter((m) => t.length && m.startTime >= t[0]) \
+               .sort((a, b) => b.duration - a.duration).slice(0, 3) \
+               .map((m) => `${m.name.slice(14)} ${Math.round(m.duration)} ms`).join(', '); \
+             return [d, late, longest];",
             vec![],
         )
         .await?;
@@ -533,15 +541,26 @@ async fn frames_report(client: &Client, when: &str) -> Result<()> {
         ) else {
             continue;
         };
+        // The page's own work over a frame in it (`noteSlow` in ui/js/views/common.js); none
+        // leaves style, layout, paint, the garbage collector or the process's other threads.
+        let work = match late.get(2).and_then(serde_json::Value::as_str) {
+            Some(w) if !w.is_empty() => w.to_owned(),
+            _ => "no page work over a frame".to_owned(),
+        };
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let day_ms = (end as u64) % 86_400_000;
         println!(
-            "  frame of {ms:.0} ms ended at {:02}:{:02}:{:02}.{:03} UTC",
+            "  frame of {ms:.0} ms ended at {:02}:{:02}:{:02}.{:03} UTC ({work})",
             day_ms / 3_600_000,
             day_ms / 60_000 % 60,
             day_ms / 1_000 % 60,
             day_ms % 1_000
         );
+    }
+    if let Some(longest) = v.get(2).and_then(serde_json::Value::as_str)
+        && !longest.is_empty()
+    {
+        println!("  the page's longest work: {longest}");
     }
     if d.is_empty() {
         println!("frames ({when}): none recorded");

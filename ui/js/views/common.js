@@ -176,14 +176,36 @@ export function fill(section, ...children) {
  * `draw` wrapped so that any number of calls within one frame draw once, at the next frame:
  * a burst of events (a replayed day brings hundreds a second) costs one redraw.
  */
-export function oncePerFrame(draw) {
+export function oncePerFrame(draw, what = 'redraw') {
   let queued = false;
   return () => {
     if (queued) return;
     queued = true;
     requestAnimationFrame(() => {
       queued = false;
+      const start = performance.now();
       draw();
+      noteSlow(what, start);
     });
   };
+}
+
+/** Work that holds the page's thread for longer than this (ms, one frame) is kept. */
+const SLOW_MS = 16;
+let slowKept = 0;
+
+/**
+ * Keeps the work on the page's thread from `start` (a `performance.now()`) to now as a
+ * `performance` measure named `perpdesk:slow:<what>` when it took longer than a frame: the
+ * desktop measurement (tests/e2e/examples/desktop_perf.rs) names the work inside each long
+ * frame from them. At most 200 are kept.
+ */
+export function noteSlow(what, start) {
+  const end = performance.now();
+  if (end - start <= SLOW_MS) return;
+  if (++slowKept > 200) {
+    performance.clearMeasures();
+    slowKept = 1;
+  }
+  performance.measure(`perpdesk:slow:${what}`, { start, end });
 }

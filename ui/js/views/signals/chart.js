@@ -6,7 +6,7 @@ import {
   CandlestickSeries, LineSeries, createChart, createSeriesMarkers,
 } from '../../../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs';
 import {
-  button, card, describeError, fmtTime, h, num, select,
+  button, card, describeError, fmtTime, h, noteSlow, num, select,
 } from '../common.js';
 import { incrementPlaces } from '../../format.js';
 import { directionText, recordText } from './words.js';
@@ -430,6 +430,12 @@ export function create(ctx, shared) {
   }
 
   function renderDetail() {
+    const start = performance.now();
+    drawDetail();
+    noteSlow('chart', start);
+  }
+
+  function drawDetail() {
     const slot = shared.root?.querySelector('[data-testid=detail-slot]');
     if (!slot) return;
     const key = `${shared.selected}|${s.interval}`;

@@ -258,7 +258,7 @@ export function create(ctx, shared) {
 
   // A study's progress redraws the portfolio card's bar at most once a frame; the family rows
   // do not change with it.
-  const queueProgress = oncePerFrame(() => renderPortfolio());
+  const queueProgress = oncePerFrame(() => renderPortfolio(), 'study-progress');
 
   return {
     load,

@@ -89,7 +89,7 @@ export function create(ctx, shared, { selectionChanged, watchChanged }) {
 
   // Events redraw the watchlist at most once a frame: a replayed day brings a candle and
   // a signal per symbol per hour, hundreds of events in a second with 20 symbols.
-  const queue = oncePerFrame(() => render());
+  const queue = oncePerFrame(() => render(), 'watchlist');
 
   const HEADERS = ['signals.symbol', 'signals.price', 'signals.change', 'signals.direction', 'signals.probability', 'signals.track-record'];
 
