@@ -560,7 +560,7 @@ async fn frames_report(client: &Client, when: &str) -> Result<()> {
     if let Some(longest) = v.get(2).and_then(serde_json::Value::as_str)
         && !longest.is_empty()
     {
-        println!("  the page's longest work: {longest}");
+        println!("  the page's longest work ({when}): {longest}");
     }
     if d.is_empty() {
         println!("frames ({when}): none recorded");

@@ -2,6 +2,7 @@
 //! 60 × the replay's speed in replay time) without a keepalive ends the key with a
 //! `listenKeyExpired` event, and the client's user stream renews it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use perpdesk_binance::streams::{StreamConfig, StreamEvent, UserStream};
@@ -65,45 +66,17 @@ async fn an_expired_listen_key_is_announced_and_the_stream_renews_it() {
 #[tokio::test]
 async fn the_expiry_event_is_binances_shape() {
     let sim = support::start().await;
-    let http = reqwest::Client::new();
-    let text = http
-        .post(format!("{}/fapi/v1/listenKey", sim.url()))
-        .header("X-MBX-APIKEY", KEY)
-        .send()
-        .await
-        .expect("post")
-        .text()
-        .await
-        .expect("body");
-    let reply: serde_json::Value = serde_json::from_str(&text).expect("json");
-    let key = reply["listenKey"].as_str().expect("key").to_owned();
+    let key = new_listen_key(&sim, KEY).await;
     let mut events = perpdesk_sim::server::subscribe(&sim.shared);
     sim.shared.clock.advance(60 * 60_000).expect("clock");
     sim.shared.tick();
-    let (_, event) = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let (account, event) = events.recv().await.expect("event");
-            if event["e"] == "listenKeyExpired" {
-                return (account, event);
-            }
-        }
-    })
-    .await
-    .expect("expiry within 5 s");
+    let event = expiry(&mut events).await;
     assert_eq!(event["listenKey"], key.as_str());
     assert_eq!(event["E"], sim.shared.clock.now_ms().to_string().as_str());
     let parsed: UserDataEvent = serde_json::from_value((*event).clone()).expect("parses");
     assert!(matches!(parsed, UserDataEvent::ListenKeyExpired(ref e) if e.listen_key == key));
     // The key is gone: a keepalive is refused with -1125.
-    let put = http
-        .put(format!("{}/fapi/v1/listenKey", sim.url()))
-        .header("X-MBX-APIKEY", KEY)
-        .send()
-        .await
-        .expect("put");
-    let body: serde_json::Value =
-        serde_json::from_str(&put.text().await.expect("body")).expect("json");
-    assert_eq!(body["code"], -1125);
+    assert_eq!(keepalive(&sim, KEY).await["code"], -1125);
 }
 
 /// A listenKey is a lease of 60 minutes of real time, which a client keeps alive by its own
@@ -126,20 +99,31 @@ async fn a_key_lives_60_real_minutes_on_a_replay_at_any_speed() {
     // alive: a keepalive extends it.
     sim.shared.clock.set(made + 59 * HOUR).expect("jump");
     sim.shared.tick();
-    let put = reqwest::Client::new()
-        .put(format!("{}/fapi/v1/listenKey", sim.url()))
-        .header("X-MBX-APIKEY", KEY)
-        .send()
-        .await
-        .expect("put");
-    let body: serde_json::Value =
-        serde_json::from_str(&put.text().await.expect("body")).expect("json");
+    let body = keepalive(&sim, KEY).await;
     assert_eq!(body["listenKey"], key.as_str(), "kept alive: {body}");
 
     // 61 real minutes after the keepalive: expired, and the key's socket is told.
     sim.shared.clock.set(made + 120 * HOUR).expect("jump");
     sim.shared.tick();
-    let event = tokio::time::timeout(Duration::from_secs(5), async {
+    assert_eq!(expiry(&mut events).await["listenKey"], key.as_str());
+}
+
+/// `PUT /fapi/v1/listenKey` for `key`'s account (a keepalive), its reply parsed.
+async fn keepalive(sim: &perpdesk_sim::server::Running, key: &str) -> serde_json::Value {
+    let put = reqwest::Client::new()
+        .put(format!("{}/fapi/v1/listenKey", sim.url()))
+        .header("X-MBX-APIKEY", key)
+        .send()
+        .await
+        .expect("put");
+    serde_json::from_str(&put.text().await.expect("body")).expect("json")
+}
+
+/// The next `listenKeyExpired` the exchange pushes, within 5 s.
+async fn expiry(
+    events: &mut tokio::sync::broadcast::Receiver<(usize, Arc<serde_json::Value>)>,
+) -> Arc<serde_json::Value> {
+    tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let (_, event) = events.recv().await.expect("event");
             if event["e"] == "listenKeyExpired" {
@@ -148,8 +132,7 @@ async fn a_key_lives_60_real_minutes_on_a_replay_at_any_speed() {
         }
     })
     .await
-    .expect("expiry within 5 s");
-    assert_eq!(event["listenKey"], key.as_str());
+    .expect("expiry within 5 s")
 }
 
 /// `POST /fapi/v1/listenKey` for `key`'s account, as a client sends it.
