@@ -11,9 +11,15 @@ use std::ffi::OsString;
 
 /// Environment settings the allocators and the webview's JavaScript engine read at start.
 ///
-/// mimalloc (2.3, the Rust side): return freed memory at once instead of 10 ms later, and
-/// commit arena memory as it is used instead of all of it up front (its Linux default, which
-/// counts untouched arena pages once the kernel backs them). Measured with
+/// mimalloc (2.3, the Rust side): return freed memory at once instead of 10 ms later, commit
+/// arena memory as it is used instead of all of it up front (its Linux default, which counts
+/// untouched arena pages once the kernel backs them), and no transparent huge pages: mimalloc
+/// asks for them on its arenas, and where the system grants them on request (Debian's THP
+/// mode, `madvise`) a 2 MiB page is resident whole however little of it is used (8 MiB of the
+/// app's first arena at idle, 4 of the floor's). Without them (desktop_perf, release, 2
+/// watched, four runs): the perpdesk process 123.5–125.9 MiB PSS against 128.8–133.3, its
+/// floor 86.3–86.9 against 89.8–90.3, and perpdesk 74.9–78.5 above the floor against
+/// 77.1–83.0. Measured with
 /// `crates/app/examples/footprint.rs` (debug, first run, 10 s idle after the study): 71.5 MiB
 /// PSS with these against 139.7 without (glibc's default: 197.5).
 ///
@@ -34,9 +40,10 @@ use std::ffi::OsString;
 /// writable and executable, a bug in the page's engine is also one step further from running
 /// code in the process that shows a trading account (Apple's Lockdown Mode turns the JIT off
 /// for that reason).
-pub const PROCESS_ENV: [(&str, &str); 4] = [
+pub const PROCESS_ENV: [(&str, &str); 5] = [
     ("MIMALLOC_PURGE_DELAY", "0"),
     ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+    ("MIMALLOC_ALLOW_THP", "0"),
     (
         "GLIBC_TUNABLES",
         "glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072",

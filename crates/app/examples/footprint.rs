@@ -32,9 +32,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// the mimalloc entries of `perpdesk_desktop::process_env::PROCESS_ENV` (this crate cannot
 /// depend on the shell; its glibc tunables and JavaScriptCore setting are for GTK and WebKit,
 /// which this does not start).
-const MIMALLOC_OPTIONS: [(&str, &str); 2] = [
+const MIMALLOC_OPTIONS: [(&str, &str); 3] = [
     ("MIMALLOC_PURGE_DELAY", "0"),
     ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+    ("MIMALLOC_ALLOW_THP", "0"),
 ];
 
 /// Errors end the measurement with a message; nothing here is worth a typed error.

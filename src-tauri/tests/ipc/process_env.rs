@@ -13,6 +13,7 @@ fn keeps_an_option_the_user_set() {
         missing.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
         [
             "MIMALLOC_ARENA_EAGER_COMMIT",
+            "MIMALLOC_ALLOW_THP",
             "GLIBC_TUNABLES",
             "JSC_useJIT"
         ]
@@ -45,7 +46,7 @@ fn reexec_passes_the_options_and_arguments() {
         .unwrap_or_else(|| panic!("no report from the child: {stdout}"));
     assert_eq!(
         line,
-        "child sees MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0 \
+        "child sees MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_ALLOW_THP=0 \
          GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072 \
          JSC_useJIT=0 filter=process_env::reexec_child"
     );
