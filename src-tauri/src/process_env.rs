@@ -11,17 +11,19 @@ use std::ffi::OsString;
 
 /// Environment settings the allocators and the webview's JavaScript engine read at start.
 ///
-/// mimalloc (2.3, the Rust side): return freed memory at once instead of 10 ms later, commit
-/// arena memory as it is used instead of all of it up front (its Linux default, which counts
-/// untouched arena pages once the kernel backs them), and no transparent huge pages: mimalloc
-/// asks for them on its arenas, and where the system grants them on request (Debian's THP
-/// mode, `madvise`) a 2 MiB page is resident whole however little of it is used (8 MiB of the
-/// app's first arena at idle, 4 of the floor's). Without them (desktop_perf, release, 2
-/// watched, four runs): the perpdesk process 123.5–125.9 MiB PSS against 128.8–133.3, its
-/// floor 86.3–86.9 against 89.8–90.3, and perpdesk 74.9–78.5 above the floor against
-/// 77.1–83.0. Measured with
+/// mimalloc (2.3, the Rust side): return freed memory at once instead of 10 ms later, and
+/// commit arena memory as it is used instead of all of it up front (its Linux default, which
+/// counts untouched arena pages once the kernel backs them). Measured with
 /// `crates/app/examples/footprint.rs` (debug, first run, 10 s idle after the study): 71.5 MiB
 /// PSS with these against 139.7 without (glibc's default: 197.5).
+///
+/// mimalloc also without transparent huge pages: it asks for them on its arenas, and where the
+/// system grants them (THP mode `madvise`, as on the machine measured, or `always`) a 2 MiB
+/// page is resident whole however little of it is used (8 MiB of the app's first arena at
+/// idle, 4 of the floor's). Measured with `tests/e2e/examples/desktop_perf.rs` (release, 2
+/// watched, five runs): the perpdesk process 123.5–125.9 MiB PSS against 128.8–133.3 with
+/// them, its floor 86.3–87.3 against 89.8–90.3, perpdesk 74.9–78.5 above the floor against
+/// 77.1–83.0.
 ///
 /// glibc (GTK and WebKit in this process, and the WebKit processes, which inherit the
 /// environment): two arenas instead of eight per core, and freed blocks over 128 KiB returned
@@ -33,7 +35,7 @@ use std::ffi::OsString;
 /// scripts run on events (a candle, a signal, a click) and hand the drawing to the canvas;
 /// with a JIT the web process kept its compiled code, its compilers' memory and a 1 GiB
 /// writable-and-executable pool. Measured with `tests/e2e/examples/desktop_perf.rs`
-/// (release, 2 watched, idle): the web process 131.5–132.1 MiB PSS in four runs without a JIT,
+/// (release, 2 watched, idle): the web process 131.3–133.9 MiB PSS in eleven runs without a JIT,
 /// 138.7 with the baseline JIT only (`JSC_useDFGJIT=0`), 150.8 with every tier; the floor's
 /// empty page 2–3 MiB less too. Cold start, the dashboard's time after the password and the
 /// streaming frames stayed within their run-to-run spread. Without memory that is both

@@ -195,15 +195,15 @@ const SLOW_MS = 16;
 let slowKept = 0;
 
 /**
- * Keeps the work on the page's thread from `start` (a `performance.now()`) to now as a
- * `performance` measure named `perpdesk:slow:<what>` when it took longer than a frame: the
- * desktop measurement (tests/e2e/examples/desktop_perf.rs) names the work inside each long
- * frame from them. At most 200 are kept.
+ * Keeps the work on the page's thread from `start` to `end` (`performance.now()` times; `end`
+ * is now unless given) as a `performance` measure named `perpdesk:slow:<what>` when it took
+ * longer than a frame: the desktop measurement (tests/e2e/examples/desktop_perf.rs) names the
+ * work inside each long frame from them. At most 200 are kept.
  */
-export function noteSlow(what, start) {
-  const end = performance.now();
+export function noteSlow(what, start, end = performance.now()) {
   if (end - start <= SLOW_MS) return;
   if (++slowKept > 200) {
+    // The page makes no other measures (its start's steps are marks), so all of them go.
     performance.clearMeasures();
     slowKept = 1;
   }
