@@ -2,8 +2,11 @@
 
 use serde::Serialize;
 
-/// The engine's events (`perpdesk_app::AppEvent`), one name; the payload is tagged by `kind`.
-pub const APP_EVENT: &str = "app-event";
+/// The engine's events (`perpdesk_app::AppEvent`): the payload is an array of them in the
+/// order they happened, each tagged by `kind`. A burst (a candle close: a candle and a signal
+/// per watched symbol) goes as one, so the page evaluates one script for it rather than one
+/// per event (`notify::next_batch`).
+pub const APP_EVENTS: &str = "app-events";
 
 /// Opens a panel: the payload is its `data-panel` name (a click on a notification).
 pub const NAVIGATE: &str = "navigate";

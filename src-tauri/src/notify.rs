@@ -1,14 +1,15 @@
-//! Forwards the engine's events to the page (`app-event`), to OS notifications and to the
-//! tray's tooltip.
+//! Forwards the engine's events to the page (`app-events`, a burst at a time), to OS
+//! notifications and to the tray's tooltip.
 
 use perpdesk_app::{App, AppEvent, Direction, Language};
 use perpdesk_core::{Leg, OrderState};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 #[cfg(not(target_os = "linux"))]
 use tauri_plugin_notification::NotificationExt;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::events::{APP_EVENT, NAVIGATE};
+use crate::events::{APP_EVENTS, NAVIGATE};
 
 /// How long the engine's opening waits for the page's first screen at most.
 const FIRST_SCREEN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -32,26 +33,66 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
         if engine.vault_status().await.is_ok_and(|v| v.locked) {
             set_tray(&app, TrayState::Locked);
         }
-        loop {
-            match events.recv().await {
-                Ok(event) => {
-                    if let Err(e) = app.emit(APP_EVENT, &event) {
-                        tracing::warn!(error = %e, "could not forward an event to the page");
-                    }
-                    if let Some(notice) = notification(&event, crate::commands::app::language(&app))
-                    {
-                        show(&app, notice);
-                    }
-                    if let Some(state) = tray_state(&event) {
-                        set_tray(&app, state);
-                    }
-                }
-                // A slow page only misses events it can re-read with a command.
-                Err(RecvError::Lagged(n)) => tracing::debug!(n, "event listener lagged"),
-                Err(RecvError::Closed) => break,
-            }
+        while let Some(batch) = next_batch(&mut events).await {
+            forward(&app, &batch);
         }
     });
+}
+
+/// The most events one batch carries. A candle close with 30 watched symbols leaves ~60
+/// waiting; the cap bounds the script the page evaluates and the one turn of its thread that
+/// handles it when a publisher never pauses.
+pub const MAX_BATCH: usize = 256;
+
+/// Waits for the next event, then takes every event already waiting behind it, in order, up
+/// to [`MAX_BATCH`]. `None` once the bus is closed and nothing is left.
+///
+/// The engine publishes a candle close as a burst (a candle and a signal per watched
+/// symbol); sent one by one, each became its own script evaluation on the web process's main
+/// thread (WebKitGTK runs the page without a JIT here), and the ~60 of one close together
+/// made frames of 53-68 ms in which no single piece of the page's work took over 16 ms. So
+/// what is already waiting goes as one. There is no timer: an event never waits for ones
+/// that have not come. A lagged receiver has lost only events a view can read again with a
+/// command, so it goes on with what is left.
+pub async fn next_batch<T: Clone>(events: &mut broadcast::Receiver<T>) -> Option<Vec<T>> {
+    let first = loop {
+        match events.recv().await {
+            Ok(event) => break event,
+            Err(RecvError::Lagged(n)) => tracing::debug!(n, "event listener lagged"),
+            Err(RecvError::Closed) => return None,
+        }
+    };
+    let mut batch = vec![first];
+    // A publisher woken on this worker behind this task gets one turn to finish its burst
+    // (a turn, not a timer: nothing waits for events that have not come).
+    tokio::task::yield_now().await;
+    while batch.len() < MAX_BATCH {
+        match events.try_recv() {
+            Ok(event) => batch.push(event),
+            Err(TryRecvError::Lagged(n)) => tracing::debug!(n, "event listener lagged"),
+            // A closed bus is seen by the next wait, after this batch has gone out.
+            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Sends `batch` to the page as one `app-events` (an array, in order), then raises each
+/// event's notification and sets the tray's state, event by event in the same order.
+pub fn forward<R: Runtime>(app: &AppHandle<R>, batch: &[AppEvent]) {
+    // Beside the engine's line per event, what the page got at once.
+    tracing::debug!(events = batch.len(), "events to the page");
+    if let Err(e) = app.emit(APP_EVENTS, batch) {
+        tracing::warn!(error = %e, events = batch.len(), "could not forward events to the page");
+    }
+    for event in batch {
+        if let Some(notice) = notification(event, crate::commands::app::language(app)) {
+            show(app, notice);
+        }
+        if let Some(state) = tray_state(event) {
+            set_tray(app, state);
+        }
+    }
 }
 
 /// An OS notification: its words, in the user's interface language, and the panel a click on
@@ -416,6 +457,146 @@ pub mod linux {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn candle(symbol: &str, hour: i64) -> AppEvent {
+        AppEvent::Candle {
+            symbol: symbol.into(),
+            open_time_ms: hour * 3_600_000,
+            open: "100".into(),
+            high: "101".into(),
+            low: "99".into(),
+            close: format!("100.{hour}"),
+            volume: "10".into(),
+        }
+    }
+
+    fn signal(symbol: &str, hour: i64) -> AppEvent {
+        AppEvent::Signal {
+            symbol: symbol.into(),
+            direction: Direction::Long,
+            probability: 0.6,
+            time_ms: hour * 3_600_000,
+            strong: false,
+            record: None,
+        }
+    }
+
+    /// A candle close as the engine publishes it: a candle, then its signal, per symbol.
+    fn close(symbols: usize, hour: i64) -> Vec<AppEvent> {
+        (0..symbols)
+            .flat_map(|i| {
+                let symbol = format!("S{i}USDT");
+                [candle(&symbol, hour), signal(&symbol, hour)]
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_published_burst_goes_to_the_page_as_one_batch_in_order() {
+        let bus = perpdesk_app::Events::new();
+        let mut events = bus.subscribe();
+        let burst = close(30, 12);
+        for event in &burst {
+            bus.emit(event.clone());
+        }
+        assert_eq!(next_batch(&mut events).await, Some(burst));
+        // Nothing of it is left behind: the next event is a batch of its own.
+        bus.emit(candle("BTCUSDT", 13));
+        assert_eq!(
+            next_batch(&mut events).await,
+            Some(vec![candle("BTCUSDT", 13)])
+        );
+    }
+
+    // On this (current-thread) runtime the publisher runs only when the forwarder gives way,
+    // so the batch shows what the forwarder's one turn lets a burst under way add to it.
+    #[tokio::test]
+    async fn a_burst_under_way_finishes_into_the_same_batch() {
+        let bus = perpdesk_app::Events::new();
+        let mut events = bus.subscribe();
+        let burst = close(30, 12);
+        let publisher = tokio::spawn({
+            let (bus, burst) = (bus.clone(), burst.clone());
+            async move {
+                bus.emit(burst[0].clone());
+                // Woken again only after the forwarder has taken the first event.
+                tokio::task::yield_now().await;
+                for event in &burst[1..] {
+                    bus.emit(event.clone());
+                }
+            }
+        });
+        assert_eq!(next_batch(&mut events).await, Some(burst));
+        publisher.await.expect("the publisher finishes");
+    }
+
+    #[tokio::test]
+    async fn a_wait_ends_with_the_first_event_without_waiting_for_more() {
+        let (tx, mut events) = broadcast::channel(16);
+        let mut waiting = std::pin::pin!(next_batch(&mut events));
+        tokio::select! {
+            biased;
+            _ = &mut waiting => panic!("a batch before any event"),
+            () = std::future::ready(()) => {}
+        }
+        tx.send(signal("BTCUSDT", 12)).expect("a receiver listens");
+        assert_eq!(waiting.await, Some(vec![signal("BTCUSDT", 12)]));
+    }
+
+    #[tokio::test]
+    async fn a_lagged_receiver_goes_on_with_what_is_left() {
+        let (tx, mut events) = broadcast::channel(4);
+        for i in 0..10 {
+            tx.send(i).expect("a receiver listens");
+        }
+        // Lagged before the first event: the 6 oldest are lost, the 4 kept come in order.
+        assert_eq!(next_batch(&mut events).await, Some(vec![6, 7, 8, 9]));
+        // Lagged while a batch is gathered: it keeps what it had and goes on after the loss.
+        let publisher = tokio::spawn({
+            let tx = tx.clone();
+            async move {
+                tx.send(10).expect("a receiver listens");
+                tokio::task::yield_now().await;
+                for i in 11..=20 {
+                    tx.send(i).expect("a receiver listens");
+                }
+            }
+        });
+        assert_eq!(
+            next_batch(&mut events).await,
+            Some(vec![10, 17, 18, 19, 20])
+        );
+        publisher.await.expect("the publisher finishes");
+    }
+
+    #[tokio::test]
+    async fn a_batch_holds_at_most_max_batch_events_and_the_rest_follows() {
+        let (tx, mut events) = broadcast::channel(1024);
+        for i in 0..MAX_BATCH + 44 {
+            tx.send(i).expect("a receiver listens");
+        }
+        drop(tx);
+        assert_eq!(
+            next_batch(&mut events).await,
+            Some((0..MAX_BATCH).collect())
+        );
+        assert_eq!(
+            next_batch(&mut events).await,
+            Some((MAX_BATCH..MAX_BATCH + 44).collect())
+        );
+        // The bus closed: the forwarder stops once everything sent has gone out.
+        assert_eq!(next_batch(&mut events).await, None);
+    }
+
+    #[test]
+    fn the_page_gets_a_batch_as_an_array_of_tagged_events() {
+        let batch = [candle("BTCUSDT", 12), signal("BTCUSDT", 12)];
+        let json = serde_json::to_value(batch).expect("events serialise");
+        assert_eq!(json[0]["kind"], "candle");
+        assert_eq!(json[0]["close"], "100.12");
+        assert_eq!(json[1]["kind"], "signal");
+        assert_eq!(json[1]["direction"], "long");
+    }
 
     fn order(leg: Leg, state: OrderState) -> AppEvent {
         AppEvent::Order {

@@ -44,8 +44,8 @@ async function call(command, args) {
   }
 }
 
-/** Event names, mirrored from src-tauri/src/events.rs. */
-export const EVENTS = { signalsPaused: 'signals-paused', app: 'app-event', navigate: 'navigate', updateAvailable: 'update-available' };
+/** Event names, mirrored from src-tauri/src/events.rs. `appEvents` carries an array of the engine's events, in order. */
+export const EVENTS = { signalsPaused: 'signals-paused', appEvents: 'app-events', navigate: 'navigate', updateAvailable: 'update-available' };
 
 export const api = {
   appInfo: () => call('app_info'),

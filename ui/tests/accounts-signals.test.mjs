@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { callsTo, emitAppEvent, expectDom, failNext, useBrowser } from './harness.mjs';
+import { callsTo, emitAppEvent, emitAppEvents, expectDom, failNext, useBrowser } from './harness.mjs';
 
 const { open } = useBrowser({ before, after, afterEach });
 const onPanel = (lastPanel, language = 'en', extra = {}) => open({ preferences: { language, lastPanel }, ...extra });
@@ -207,13 +207,10 @@ describe('prediction signals', () => {
         .map((css) => [css, document.querySelector(css)]));
       window.__chartBox = window.__drawn['[data-testid=chart]'];
     });
-    // A replayed day: 24 signals for the selected symbol arrive faster than the loads they
-    // cause can answer.
-    await page.evaluate(() => {
-      for (let hour = 0; hour < 24; hour++) {
-        window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: Date.UTC(2026, 10, 25, hour), strong: false });
-      }
-    });
+    // A replayed day: 24 signals for the selected symbol in one batch, faster than the loads
+    // they cause can answer.
+    await emitAppEvents(page, Array.from({ length: 24 }, (_, hour) => (
+      { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: Date.UTC(2026, 10, 25, hour), strong: false })));
     // Once the fake has answered everything, the panel has stopped loading: the first load at
     // start, then the one the burst started and one more after it.
     await page.waitForFunction(() => window.__fake.pending === 0 && window.__fake.calls.filter((c) => c.cmd === 'candles').length >= 3);
@@ -262,7 +259,7 @@ describe('prediction signals', () => {
     await page.evaluate(() => {
       const last = window.__fake.signals.BTCUSDT.at(-1);
       window.__fake.signals.BTCUSDT.push({ ...last, id: 103, time_ms: last.time_ms + 3600000, model_version: 'gbdt-v2-2' });
-      window.__fakeEmit('app-event', { kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: last.time_ms + 3600000, strong: false });
+      window.__fakeEmit('app-events', [{ kind: 'signal', symbol: 'BTCUSDT', direction: 'long', probability: 0.6, time_ms: last.time_ms + 3600000, strong: false }]);
     });
     await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'model_card').length === 2);
     // Drawn with the new signal (12:00), the same chart element is still on screen (not

@@ -1,7 +1,8 @@
 // Serves ui/ on 127.0.0.1 with the app's own CSP and opens it in Debian's Chromium with a fake
 // desktop backend in place of window.__TAURI__, so the dashboard is tested the way a person
 // sees it. The fake implements every command of docs/ipc.md with plausible data, fires
-// `app-event`s on demand and can be told to fail any command with a given {code, message}.
+// `app-events` on demand (an array of the engine's events, as the shell batches them) and can
+// be told to fail any command with a given {code, message}.
 // A test asserts a state that an async handler produces only through `expectDom` (or another
 // wait on the condition itself), never right after the action that starts it.
 import { AssertionError } from 'node:assert/strict';
@@ -569,7 +570,7 @@ function installFakeBackend(seed) {
       needUnlocked();
       for (let done = 1; done <= 4; done += 1) {
         await new Promise((r) => setTimeout(r, 30));
-        emit('app-event', { kind: 'sync_progress', account_id: 1, done, total: 4, message: ['orders', 'fills', 'income', 'ledger'][done - 1] });
+        emit('app-events', [{ kind: 'sync_progress', account_id: 1, done, total: 4, message: ['orders', 'fills', 'income', 'ledger'][done - 1] }]);
       }
       return { new_fills: 2, new_income: 1, new_ledger_rows: 1 };
     },
@@ -756,8 +757,10 @@ export function useBrowser({ before, after, afterEach }) {
 
 /** The fake's record of calls to `cmd`, oldest first. */
 export const callsTo = (page, cmd) => page.evaluate((c) => window.__fake.calls.filter((x) => x.cmd === c), cmd);
-/** Fires an `app-event` with `payload`. */
-export const emitAppEvent = (page, payload) => page.evaluate((p) => window.__fakeEmit('app-event', p), payload);
+/** Fires `app-events` with the events of `batch` (in order), as the shell sends a burst. */
+export const emitAppEvents = (page, batch) => page.evaluate((b) => window.__fakeEmit('app-events', b), batch);
+/** Fires `app-events` holding the one event `payload`, as the shell sends an event on its own. */
+export const emitAppEvent = (page, payload) => emitAppEvents(page, [payload]);
 /** Makes `cmd` reject with `error` until cleared with `null`. */
 export const failNext = (page, cmd, error) => page.evaluate(([c, e]) => { window.__fake.fail[c] = e; }, [cmd, error]);
 

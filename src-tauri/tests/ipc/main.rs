@@ -1,5 +1,6 @@
 //! The shell's IPC commands, invoked the way the webview invokes them, on Tauri's mock runtime.
 
+mod events;
 mod process_env;
 mod secrets;
 mod update;
