@@ -185,6 +185,48 @@ impl Events {
     }
 }
 
+/// Events one pass of a task makes, held back and published together, in order, when the
+/// outbox is flushed or dropped (an early return or an aborted task still publishes them).
+///
+/// A listener that forwards what is waiting on the broadcast (the desktop shell sends the
+/// page one batch per wake-up) then gets a pass's events at once: the signal loop's close of
+/// every watched symbol awaits the exchange and the store between symbols, which spread its
+/// events a millisecond or so apart, one batch each. Hold only across quick steps and flush
+/// before a slow one, so that no event waits on it.
+#[derive(Debug)]
+pub struct Outbox<'a> {
+    events: &'a Events,
+    held: Vec<AppEvent>,
+}
+
+impl<'a> Outbox<'a> {
+    /// An empty outbox publishing to `events`.
+    pub fn new(events: &'a Events) -> Self {
+        Self {
+            events,
+            held: Vec::new(),
+        }
+    }
+
+    /// Holds `event` until the next flush.
+    pub fn push(&mut self, event: AppEvent) {
+        self.held.push(event);
+    }
+
+    /// Publishes every held event, in the order pushed ([`Events::emit`] each).
+    pub fn flush(&mut self) {
+        for event in self.held.drain(..) {
+            self.events.emit(event);
+        }
+    }
+}
+
+impl Drop for Outbox<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +240,34 @@ mod tests {
             strong: true,
             record: None,
         }
+    }
+
+    #[tokio::test]
+    async fn an_outbox_publishes_its_events_together_in_order_when_flushed_or_dropped() {
+        let events = Events::new();
+        let mut bus = events.subscribe();
+        let mut feed = events.auto_trade_feed();
+        let mut out = Outbox::new(&events);
+        out.push(signal(1));
+        out.push(signal(2));
+        assert!(bus.try_recv().is_err(), "nothing is published while held");
+        assert!(feed.try_recv().is_err(), "nor fed to auto-trading");
+        out.flush();
+        for i in [1, 2] {
+            assert_eq!(bus.try_recv().ok(), Some(signal(i)));
+            assert_eq!(feed.try_recv().ok(), Some(format!("S{i}USDT")));
+        }
+        out.push(signal(3));
+        // A pass that ends early (an error's `?`, a task aborted at an await) drops its
+        // outbox, which publishes what the pass made.
+        let pass = async move {
+            let _kept = out;
+            std::future::pending::<()>().await;
+        };
+        assert!(bus.try_recv().is_err());
+        drop(pass);
+        assert_eq!(bus.try_recv().ok(), Some(signal(3)));
+        assert!(bus.try_recv().is_err());
     }
 
     /// A burst larger than the broadcast's capacity, emitted while nobody reads: the

@@ -39,7 +39,7 @@ pub mod verifier;
 
 pub use engine::{AccountView, Engine, EngineConfig, VaultStatus};
 pub use error::{AppError, ErrorCode, UiError};
-pub use events::{AppEvent, Direction, Events};
+pub use events::{AppEvent, Direction, Events, Outbox};
 pub use info::{AppInfo, AppPaths};
 pub use mode::Mode;
 pub use preferences::{Language, Panel, Preferences};

@@ -47,7 +47,7 @@ use perpdesk_signal::{
 use perpdesk_store::{Store, StoreError};
 use serde::Serialize;
 
-use crate::{AppError, Events};
+use crate::{AppError, Events, Outbox};
 
 mod history;
 mod records;
@@ -357,8 +357,9 @@ impl SignalLoop {
         }));
         {
             let _one = me.0.polling.lock().await;
+            let mut out = Outbox::new(&me.0.events);
             for symbol in &me.0.config.symbols {
-                me.signal_latest(symbol, now_ms).await?;
+                me.signal_latest(symbol, now_ms, &mut out).await?;
             }
         }
         Ok(me)
@@ -383,7 +384,8 @@ impl SignalLoop {
 
     /// Reads the exchange's time and processes every candle that has closed since the last
     /// one held, in order: appends it, emits [`AppEvent::Candle`], and unless paused, makes,
-    /// stores and emits its signal. Returns how many candles closed.
+    /// stores and emits its signal; the events of one pass are published together when it
+    /// ends (before a retraining, what came before it). Returns how many candles closed.
     ///
     /// # Errors
     /// Exchange, model or store failures; candles processed before the failure stay done.
@@ -392,6 +394,8 @@ impl SignalLoop {
         let now_ms = server_time(&self.0.client).await?;
         let iv = interval_ms(self.0.config.interval);
         let mut processed = 0;
+        // The pass's candles and signals go out together, when it ends (see `Outbox`).
+        let mut out = Outbox::new(&self.0.events);
         for symbol in &self.0.config.symbols {
             let next_open = {
                 let watched = self.read();
@@ -416,7 +420,7 @@ impl SignalLoop {
             )
             .await?;
             for candle in candles {
-                self.on_close(symbol, candle, now_ms).await?;
+                self.on_close(symbol, candle, now_ms, &mut out).await?;
                 processed += 1;
             }
         }

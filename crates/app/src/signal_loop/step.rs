@@ -15,7 +15,7 @@ use super::{
     FEATURE_WINDOW, KEEP_SIGNALS, SignalLoop, SignalLoopError, Watched, fetch_funding,
     stored_signal, strong,
 };
-use crate::AppEvent;
+use crate::{AppEvent, Outbox};
 
 impl SignalLoop {
     pub(super) async fn on_close(
@@ -23,6 +23,7 @@ impl SignalLoop {
         symbol: &Symbol,
         candle: Candle,
         now_ms: i64,
+        out: &mut Outbox<'_>,
     ) -> Result<(), SignalLoopError> {
         let config = &self.0.config;
         let retrain_on = {
@@ -51,9 +52,11 @@ impl SignalLoop {
         };
         self.refresh_funding(symbol, now_ms).await;
         if let Some(candles) = retrain_on {
+            // A retraining can take seconds: what the pass made so far goes out first.
+            out.flush();
             self.retrain(symbol, candles).await;
         }
-        self.0.events.emit(AppEvent::Candle {
+        out.push(AppEvent::Candle {
             symbol: symbol.to_string(),
             open_time_ms: candle.open_time.timestamp_millis(),
             open: candle.open.to_string(),
@@ -62,7 +65,7 @@ impl SignalLoop {
             close: candle.close.to_string(),
             volume: candle.volume.to_string(),
         });
-        self.signal_latest(symbol, now_ms).await
+        self.signal_latest(symbol, now_ms, out).await
     }
 
     /// Fetches the funding rates settled since the newest one known, once per funding time
@@ -145,11 +148,12 @@ impl SignalLoop {
     }
 
     /// Signals the newest held candle of `symbol` unless paused or already signalled, then
-    /// stores and emits it.
+    /// stores it and puts its event in `out`.
     pub(super) async fn signal_latest(
         &self,
         symbol: &Symbol,
         now_ms: i64,
+        out: &mut Outbox<'_>,
     ) -> Result<(), SignalLoopError> {
         if self.0.paused.load(Ordering::Acquire) {
             return Ok(());
@@ -188,7 +192,7 @@ impl SignalLoop {
             }
         }
         if fresh {
-            self.0.events.emit(AppEvent::Signal {
+            out.push(AppEvent::Signal {
                 symbol: symbol.to_string(),
                 direction: signal.direction.into(),
                 probability: signal.probability,

@@ -247,6 +247,53 @@ async fn live_features_see_each_funding_rate_once_it_settled() {
 }
 
 #[tokio::test]
+async fn a_pass_over_several_symbols_publishes_its_events_together() {
+    // The loop awaits the exchange and the store between symbols; a listener that forwards
+    // what is waiting (the desktop shell) must still find the whole close waiting behind the
+    // first event, not one event per wake-up. No retraining in the pass: one flushes first.
+    let mut h = Harness::new().await;
+    let symbols: Vec<Symbol> = ["BTCUSDT", "ETHUSDT"]
+        .into_iter()
+        .map(|s| Symbol::new(s).expect("symbol"))
+        .collect();
+    let lp = h
+        .start(SignalLoopConfig {
+            retrain_every: 0,
+            ..small_config(symbols.clone())
+        })
+        .await;
+    while h.rx.try_recv().is_ok() {}
+    advance(&h.sim, HOUR);
+    let rx = &mut h.rx;
+    let (polled, (first, waiting)) = tokio::join!(lp.poll_once(), async {
+        let first = rx.recv().await.expect("an event");
+        (first, rx.len())
+    });
+    assert_eq!(polled.expect("poll"), 2);
+    assert!(
+        matches!(&first, AppEvent::Candle { symbol, open_time_ms, .. } if symbol == "BTCUSDT" && *open_time_ms == START),
+        "{first:?}"
+    );
+    assert_eq!(
+        waiting,
+        2 * symbols.len() - 1,
+        "the rest of the close was already out"
+    );
+    let mut order = Vec::new();
+    while let Ok(e) = h.rx.try_recv() {
+        match e {
+            AppEvent::Candle { symbol, .. } => order.push(format!("candle {symbol}")),
+            AppEvent::Signal { symbol, .. } => order.push(format!("signal {symbol}")),
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    assert_eq!(
+        order,
+        ["signal BTCUSDT", "candle ETHUSDT", "signal ETHUSDT"]
+    );
+}
+
+#[tokio::test]
 async fn makes_no_signal_while_paused_but_keeps_the_candles_flowing() {
     let mut h = Harness::new().await;
     h.paused.store(true, Ordering::Release);
