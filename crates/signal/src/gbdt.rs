@@ -41,6 +41,14 @@ pub struct GbdtConfig {
     pub bagging_fraction: f64,
     /// Seed of every random choice LightGBM makes.
     pub seed: u32,
+    /// Most histogram bins per feature. A config written before the field existed was
+    /// trained with LightGBM's default, 255.
+    #[serde(default = "lightgbm_default_max_bin")]
+    pub max_bin: usize,
+}
+
+fn lightgbm_default_max_bin() -> usize {
+    255
 }
 
 impl Default for GbdtConfig {
@@ -54,6 +62,7 @@ impl Default for GbdtConfig {
             feature_fraction: 0.8,
             bagging_fraction: 0.8,
             seed: 42,
+            max_bin: 63,
         }
     }
 }
@@ -72,7 +81,9 @@ impl GbdtConfig {
             && self.feature_fraction > 0.0
             && self.feature_fraction <= 1.0
             && self.bagging_fraction > 0.0
-            && self.bagging_fraction <= 1.0;
+            && self.bagging_fraction <= 1.0
+            && self.max_bin >= 2
+            && self.max_bin <= 65_535;
         if ok {
             Ok(())
         } else {
@@ -93,6 +104,7 @@ impl GbdtConfig {
             "bagging_fraction": self.bagging_fraction,
             "bagging_freq": if self.bagging_fraction < 1.0 { 1 } else { 0 },
             "seed": self.seed,
+            "max_bin": self.max_bin,
             "deterministic": true,
             "force_col_wise": true,
             "num_threads": 1,
