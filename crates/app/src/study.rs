@@ -75,8 +75,10 @@ pub const VIEW_CURVE_POINTS: usize = 120;
 const CACHE: &str = "signal.study";
 
 /// The cached report's form: 2 since the study holds the 1h model families, so a report
-/// cached before them is computed again rather than shown without them.
-pub const CACHE_FORMAT: u32 = 2;
+/// cached before them is computed again rather than shown without them; 3 since the 1h GBDT
+/// cuts its features into 63 bins (`docs/signals.md` Part 4), whose record differs from the
+/// 255-bin model's under the same strategy file.
+pub const CACHE_FORMAT: u32 = 3;
 
 /// Why the study could not be made.
 #[derive(Debug, thiserror::Error)]

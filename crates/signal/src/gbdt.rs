@@ -11,9 +11,21 @@
 //!
 //! Training is single-threaded (`num_threads = 1`; the library is also built without
 //! OpenMP), column-wise histograms are forced and `deterministic = true`, and every random
-//! choice (bagging, feature subsampling, binning samples) is seeded from
-//! [`GbdtConfig::seed`]: the same rows give the same trees bit for bit, which the
-//! reproducibility tests of the walk-forward evaluation rely on.
+//! choice (bagging, feature subsampling) is seeded from [`GbdtConfig::seed`]; LightGBM bins
+//! from every row when there are fewer than its 200,000-row sample, and the bins of
+//! [`GbdtConfig::max_bin`] are computed here without randomness: the same rows give the same
+//! trees bit for bit, which the reproducibility tests of the walk-forward evaluation rely on.
+//!
+//! # Bins
+//!
+//! `lightgbm3` builds LightGBM's dataset with LightGBM's defaults and passes it no parameters,
+//! so LightGBM always bins a feature into up to 255 bins itself (a `max_bin` among the
+//! training parameters is ignored: the dataset is already built). A smaller
+//! [`GbdtConfig::max_bin`] is therefore applied before LightGBM sees the rows: each feature's
+//! training values are cut at their quantiles into at most `max_bin` bins and replaced by the
+//! bin's number, so LightGBM finds that many distinct values and makes one bin of each. The
+//! model keeps the cut points ([`GbdtModel::bin_edges`]) and scores a row after the same
+//! replacement.
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +53,15 @@ pub struct GbdtConfig {
     pub bagging_fraction: f64,
     /// Seed of every random choice LightGBM makes.
     pub seed: u32,
+    /// Most histogram bins per feature (see the module's "Bins"); 255 or more leaves the
+    /// binning to LightGBM's own 255. A config written before the field existed was trained
+    /// with LightGBM's 255.
+    #[serde(default = "lightgbm_default_max_bin")]
+    pub max_bin: usize,
+}
+
+fn lightgbm_default_max_bin() -> usize {
+    255
 }
 
 impl Default for GbdtConfig {
@@ -54,6 +75,7 @@ impl Default for GbdtConfig {
             feature_fraction: 0.8,
             bagging_fraction: 0.8,
             seed: 42,
+            max_bin: 63,
         }
     }
 }
@@ -72,7 +94,9 @@ impl GbdtConfig {
             && self.feature_fraction > 0.0
             && self.feature_fraction <= 1.0
             && self.bagging_fraction > 0.0
-            && self.bagging_fraction <= 1.0;
+            && self.bagging_fraction <= 1.0
+            && self.max_bin >= 2
+            && self.max_bin <= 65_535;
         if ok {
             Ok(())
         } else {
@@ -93,6 +117,7 @@ impl GbdtConfig {
             "bagging_fraction": self.bagging_fraction,
             "bagging_freq": if self.bagging_fraction < 1.0 { 1 } else { 0 },
             "seed": self.seed,
+            "max_bin": self.max_bin,
             "deterministic": true,
             "force_col_wise": true,
             "num_threads": 1,
@@ -435,6 +460,43 @@ pub struct GbdtModel {
     pub platt: Option<Platt>,
     /// Rows the model was fitted on.
     pub n_train: usize,
+    /// Per feature, the ascending cut points of its bins: a value is replaced by the number of
+    /// cut points below it before the trees see it. Empty when LightGBM binned the raw values
+    /// (`max_bin` ≥ 255, and every model saved before there were cut points).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bin_edges: Vec<Vec<f64>>,
+}
+
+/// LightGBM's own most bins per feature (`max_bin`'s default), which `lightgbm3` always uses.
+const LIGHTGBM_MAX_BIN: usize = 255;
+
+/// Each feature's cut points for at most `max_bin` bins of `rows`: the values at the
+/// `k / max_bin` quantiles, `k = 1 … max_bin − 1`, without repeats.
+fn bin_edges(rows: &[Row], max_bin: usize) -> Vec<Vec<f64>> {
+    let n = rows.len();
+    (0..N_FEATURES)
+        .map(|j| {
+            let mut column: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+            column.sort_by(f64::total_cmp);
+            let mut edges: Vec<f64> = (1..max_bin)
+                .filter_map(|k| column.get(k * n / max_bin).copied())
+                .collect();
+            edges.dedup();
+            edges
+        })
+        .collect()
+}
+
+/// `row` with each value replaced by its bin's number under `edges` (unchanged without edges).
+fn binned(edges: &[Vec<f64>], row: &Row) -> Row {
+    if edges.is_empty() {
+        return *row;
+    }
+    let mut out = *row;
+    for (v, e) in out.iter_mut().zip(edges) {
+        *v = e.partition_point(|&x| x < *v) as f64;
+    }
+    out
 }
 
 fn lgbm(e: lightgbm3::Error) -> SignalError {
@@ -457,7 +519,12 @@ impl GbdtModel {
                 "the training rows hold a single class".into(),
             ));
         }
-        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        let edges = if config.max_bin < LIGHTGBM_MAX_BIN {
+            bin_edges(rows, config.max_bin)
+        } else {
+            Vec::new()
+        };
+        let flat: Vec<f64> = rows.iter().flat_map(|r| binned(&edges, r)).collect();
         let y: Vec<f32> = labels.iter().map(|&u| if u { 1.0 } else { 0.0 }).collect();
         let n_features = i32::try_from(N_FEATURES).expect("a dozen features fit an i32");
         let data = lightgbm3::Dataset::from_slice(&flat, &y, n_features, true).map_err(lgbm)?;
@@ -473,12 +540,33 @@ impl GbdtModel {
             forest,
             platt: None,
             n_train: rows.len(),
+            bin_edges: edges,
         })
     }
 
     /// The uncalibrated log-odds of "up": `sigmoid ×` the summed tree outputs.
     pub fn logit(&self, row: &Row) -> f64 {
-        self.sigmoid * self.forest.sum(row)
+        self.sigmoid * self.forest.sum(&binned(&self.bin_edges, row))
+    }
+
+    /// Checks what scoring relies on in a model read from a file: the forest's indices
+    /// ([`Forest::check`]) and the cut points (none, or one ascending finite list per feature).
+    ///
+    /// # Errors
+    /// [`SignalError::Fit`] naming the first problem.
+    pub fn check(&self) -> Result<(), SignalError> {
+        self.forest.check()?;
+        let ascending =
+            |e: &Vec<f64>| e.iter().all(|v| v.is_finite()) && e.windows(2).all(|w| w[0] < w[1]);
+        if self.bin_edges.is_empty()
+            || (self.bin_edges.len() == N_FEATURES && self.bin_edges.iter().all(ascending))
+        {
+            Ok(())
+        } else {
+            Err(SignalError::Fit(
+                "bin edges: one ascending list of finite cut points per feature".into(),
+            ))
+        }
     }
 
     /// Fits Platt scaling on rows the model was not trained on (the calibration fold).
@@ -535,34 +623,89 @@ mod tests {
     #[test]
     fn rust_tree_walk_equals_lightgbm_prediction() {
         let (rows, ys) = data(3_000);
-        let cfg = GbdtConfig::default();
-        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
-        let y: Vec<f32> = ys.iter().map(|&u| f32::from(u8::from(u))).collect();
-        let ds =
-            lightgbm3::Dataset::from_slice(&flat, &y, N_FEATURES as i32, true).expect("dataset");
-        let booster = lightgbm3::Booster::train(ds, &cfg.params()).expect("train");
-        let theirs = booster
-            .predict(&flat, N_FEATURES as i32, true)
-            .expect("predict");
-        let m = GbdtModel::fit(&rows, &ys, cfg).expect("fit");
-        assert_eq!(m.forest.roots.len(), cfg.num_iterations);
-        let (trees, _) =
-            parse_lightgbm_model(&booster.save_string().expect("text")).expect("parse");
-        for r in rows.iter().take(200) {
-            let by_tree: f64 = trees.iter().map(|t| t.output(r)).sum();
-            assert_eq!(by_tree, m.forest.sum(r));
+        // LightGBM's own binning (255) and the model's cut points (the default 63).
+        for cfg in [
+            GbdtConfig {
+                max_bin: LIGHTGBM_MAX_BIN,
+                ..GbdtConfig::default()
+            },
+            GbdtConfig::default(),
+        ] {
+            let m = GbdtModel::fit(&rows, &ys, cfg).expect("fit");
+            assert_eq!(m.forest.roots.len(), cfg.num_iterations);
+            // LightGBM sees the rows as the model feeds them to its trees.
+            let seen: Vec<Row> = rows.iter().map(|r| binned(&m.bin_edges, r)).collect();
+            let flat: Vec<f64> = seen.iter().flatten().copied().collect();
+            let y: Vec<f32> = ys.iter().map(|&u| f32::from(u8::from(u))).collect();
+            let ds = lightgbm3::Dataset::from_slice(&flat, &y, N_FEATURES as i32, true)
+                .expect("dataset");
+            let booster = lightgbm3::Booster::train(ds, &cfg.params()).expect("train");
+            let theirs = booster
+                .predict(&flat, N_FEATURES as i32, true)
+                .expect("predict");
+            let (trees, _) =
+                parse_lightgbm_model(&booster.save_string().expect("text")).expect("parse");
+            for r in seen.iter().take(200) {
+                let by_tree: f64 = trees.iter().map(|t| t.output(r)).sum();
+                assert_eq!(by_tree, m.forest.sum(r));
+            }
+            for (r, p) in rows.iter().zip(theirs) {
+                let ours = sigmoid(m.logit(r));
+                assert!((ours - p).abs() < 1e-12, "{ours} vs {p}");
+            }
+            // It learned the interaction a linear model cannot.
+            let hits = rows
+                .iter()
+                .zip(&ys)
+                .filter(|(r, y)| (sigmoid(m.logit(r)) >= 0.5) == **y)
+                .count();
+            assert!(hits as f64 / rows.len() as f64 > 0.7, "{hits}");
         }
-        for (r, p) in rows.iter().zip(theirs) {
-            let ours = sigmoid(m.logit(r));
-            assert!((ours - p).abs() < 1e-12, "{ours} vs {p}");
+    }
+
+    #[test]
+    fn features_are_cut_into_at_most_max_bin_quantile_bins() {
+        let (rows, ys) = data(3_000);
+        let m = GbdtModel::fit(&rows, &ys, GbdtConfig::default()).expect("fit");
+        assert_eq!(m.bin_edges.len(), N_FEATURES);
+        for (j, edges) in m.bin_edges.iter().enumerate() {
+            assert_eq!(
+                edges.len(),
+                62,
+                "feature {j}: distinct values make every cut"
+            );
+            let mut counts = [0usize; 63];
+            for r in &rows {
+                counts[binned(&m.bin_edges, r)[j] as usize] += 1;
+            }
+            // Equal-frequency: 3,000 rows in 63 bins, ~48 each.
+            assert!(counts.iter().all(|&c| (40..=56).contains(&c)), "{counts:?}");
         }
-        // It learned the interaction a linear model cannot.
-        let hits = rows
-            .iter()
-            .zip(&ys)
-            .filter(|(r, y)| (sigmoid(m.logit(r)) >= 0.5) == **y)
-            .count();
-        assert!(hits as f64 / rows.len() as f64 > 0.7, "{hits}");
+        // Ties share a bin, and a value on a cut point is in the bin below it.
+        let flat = vec![[0.5; N_FEATURES]; 100];
+        assert!(bin_edges(&flat, 63).iter().all(|e| e == &vec![0.5]));
+        assert_eq!(
+            binned(&vec![vec![1.0, 2.0]; N_FEATURES], &[2.0; N_FEATURES])[0],
+            1.0
+        );
+        assert_eq!(binned(&[], &[2.5; N_FEATURES]), [2.5; N_FEATURES]);
+        // A model without cut points (LightGBM's bins) scores its raw values, as before.
+        let raw = GbdtModel::fit(
+            &rows,
+            &ys,
+            GbdtConfig {
+                max_bin: 255,
+                ..GbdtConfig::default()
+            },
+        )
+        .expect("fit");
+        assert!(raw.bin_edges.is_empty());
+        let mut bad = m.clone();
+        bad.bin_edges[3].reverse();
+        assert!(bad.check().is_err());
+        bad.bin_edges.pop();
+        assert!(bad.check().is_err());
+        assert!(m.check().is_ok() && raw.check().is_ok());
     }
 
     #[test]

@@ -41,6 +41,29 @@ pub fn hourly_panel(universe: &Universe) -> Result<Panel, SignalError> {
     Panel::new(universe, Duration::hours(1))
 }
 
+/// What a 1h model family's recorded parameters hold that its results depend on. The record
+/// names the walk-forward's settings of both model kinds (one walk-forward fits both, on the
+/// same folds), but each kind's forecasts depend only on its own: the logistic model is the
+/// same configuration whatever the boosting settings beside it, and the reverse. Any other
+/// family's parameters are returned whole.
+pub fn configuration(family: &str, parameters: &serde_json::Value) -> serde_json::Value {
+    let other = if family == model_family_id(ModelKind::Logistic) {
+        "gbdt"
+    } else if family == model_family_id(ModelKind::Gbdt) {
+        "model"
+    } else {
+        return parameters.clone();
+    };
+    let mut p = parameters.clone();
+    if let Some(wf) = p
+        .get_mut("walk_forward")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        wf.remove(other);
+    }
+    p
+}
+
 /// Where each run's candle `i` sits on the panel.
 fn offset(panel: &Panel, x: &Ohlcv) -> Option<usize> {
     let first = *x.open_time.first()?;

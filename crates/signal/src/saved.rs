@@ -100,7 +100,7 @@ impl SavedModel {
             ));
         }
         if let Model::Gbdt(g) = &saved.model {
-            g.forest.check()?;
+            g.check()?;
         }
         Ok(saved)
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::SignalError;
 use crate::bars::{Panel, Window};
 use crate::edge::{
-    Book, Costs, EdgeTest, Stats, TrialLog, TrialSummary, Verdict, daily, simulate, stats,
+    Book, Costs, EdgeTest, Stats, Trial, TrialLog, TrialSummary, Verdict, daily, simulate, stats,
 };
 use crate::evaluate::BrierSkill;
 use crate::families::{Carry, Family, Rule, funding_carry};
@@ -212,9 +212,12 @@ pub fn trial_id_in(
 }
 
 /// The trial id of a configuration on a universe, reusing the id of a logged trial of the
-/// same family with the same parameters on the same days **and the same universe** (a later
+/// same family with the same configuration on the same days **and the same universe** (a later
 /// strategy version that repeats a configuration repeats its trial). Logged ids keep the form
-/// they were written in; a new one is [`trial_id_in`].
+/// they were written in; a new one is [`trial_id_in`], or, where the log already holds that id
+/// for another configuration (a model family's settings live in code, not in the strategy
+/// file, so changing them keeps the strategy's version), that id with the configuration's
+/// [`configuration_tag`]: a changed configuration is always a new trial, counted.
 pub fn resolve_trial_id_in(
     log: &TrialLog,
     strategy: &LoadedStrategy,
@@ -225,20 +228,47 @@ pub fn resolve_trial_id_in(
 ) -> String {
     let (from, to) = (window.from.date_naive(), window.to.date_naive());
     let label = universe_label(universe);
-    parameters
-        .and_then(|params| {
-            log.trials.iter().find(|t| {
-                t.family == family
-                    && t.parameters == params
-                    && t.window.from == from
-                    && t.window.to == to
-                    && t.universe == label
-            })
-        })
-        .map_or_else(
-            || trial_id_in(strategy, family, universe, window),
-            |t| t.id.clone(),
-        )
+    resolve(
+        log,
+        family,
+        parameters,
+        trial_id_in(strategy, family, universe, window),
+        |t| t.window.from == from && t.window.to == to && t.universe == label,
+    )
+}
+
+/// The logged id of the trial of `family` with `parameters`'s configuration that `same_data`
+/// accepts, else `fresh`, made unique against the log (see [`resolve_trial_id_in`]).
+fn resolve(
+    log: &TrialLog,
+    family: &str,
+    parameters: Option<serde_json::Value>,
+    fresh: String,
+    same_data: impl Fn(&Trial) -> bool,
+) -> String {
+    let Some(params) = parameters else {
+        return fresh;
+    };
+    let config = crate::model_family::configuration(family, &params);
+    let logged = log.trials.iter().find(|t| {
+        t.family == family
+            && same_data(t)
+            && crate::model_family::configuration(family, &t.parameters) == config
+    });
+    match logged {
+        Some(t) => t.id.clone(),
+        None if log.trials.iter().any(|t| t.id == fresh) => {
+            format!("{fresh}/{}", configuration_tag(&params))
+        }
+        None => fresh,
+    }
+}
+
+/// A configuration's short name in a trial id: `p` and 12 hex digits of the SHA-256 of its
+/// parameters' JSON (keys sorted, as `serde_json` writes a map).
+pub fn configuration_tag(parameters: &serde_json::Value) -> String {
+    let hash = crate::strategy::sha256_hex(parameters.to_string().as_bytes());
+    format!("p{}", &hash[..12])
 }
 
 /// The trial id of a configuration on a window, in the form used before trial ids named
@@ -255,7 +285,7 @@ pub fn trial_id(strategy: &LoadedStrategy, family: &str, window: Window) -> Stri
 }
 
 /// The trial id of a configuration, reusing the id of a logged trial of the same family
-/// with the same parameters on the same days, whatever its universe (the form used before
+/// with the same configuration on the same days, whatever its universe (the form used before
 /// trial ids named their universe; the study uses [`resolve_trial_id_in`]).
 pub fn resolve_trial_id(
     log: &TrialLog,
@@ -265,16 +295,13 @@ pub fn resolve_trial_id(
     window: Window,
 ) -> String {
     let (from, to) = (window.from.date_naive(), window.to.date_naive());
-    parameters
-        .and_then(|params| {
-            log.trials.iter().find(|t| {
-                t.family == family
-                    && t.parameters == params
-                    && t.window.from == from
-                    && t.window.to == to
-            })
-        })
-        .map_or_else(|| trial_id(strategy, family, window), |t| t.id.clone())
+    resolve(
+        log,
+        family,
+        parameters,
+        trial_id(strategy, family, window),
+        |t| t.window.from == from && t.window.to == to,
+    )
 }
 
 fn costs_of(s: &LoadedStrategy) -> Costs {

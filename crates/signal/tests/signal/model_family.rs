@@ -12,7 +12,8 @@ use perpdesk_signal::model_family::{hourly_panel, walk_forward_books_on};
 use perpdesk_signal::portfolio::targets;
 use perpdesk_signal::strategy::Strategy;
 use perpdesk_signal::study::{
-    ModelBooks, resolve_trial_id_in, study, trial_id_in, universe_label, universe_tag,
+    ModelBooks, configuration_tag, resolve_trial_id_in, study, trial_id_in, universe_label,
+    universe_tag,
 };
 use perpdesk_signal::universe::Universe;
 use perpdesk_signal::{default_walk_forward_1h, evaluate};
@@ -106,6 +107,91 @@ fn trial_ids_name_their_universe_and_a_logged_trial_is_reused_only_on_its_univer
     let mut reversed = other.clone();
     reversed.symbols.reverse();
     assert_eq!(universe_tag(&reversed), universe_tag(&other));
+}
+
+#[test]
+fn a_changed_model_configuration_is_a_new_trial_and_counted() {
+    // A 1h model's settings live in code, so changing them keeps the strategy's version and
+    // its plain trial id: the study must still see a new configuration, name it apart and
+    // count it, while settings of the other kind beside it change nothing.
+    let u = hourly_universe(23, 6, 60);
+    let s = Strategy::from_json(V2).expect("v2");
+    let p = Panel::new(&u, Duration::hours(1)).expect("1h panel");
+    let window = Window {
+        from: p.times[25 * 24],
+        to: *p.times.last().expect("bars"),
+    };
+    let shipped = TrialLog::shipped().expect("log");
+    let template = shipped
+        .trials
+        .iter()
+        .find(|t| t.family == "model_1h_gbdt")
+        .expect("the logged gbdt trial");
+    let base = trial_id_in(&s, "model_1h_gbdt", &u, window);
+    let params = |max_bin: u64, l2: f64| {
+        let mut v = template.parameters.clone();
+        v["walk_forward"]["gbdt"]["max_bin"] = max_bin.into();
+        v["walk_forward"]["model"]["l2"] = l2.into();
+        v
+    };
+    let logged_as = |parameters: serde_json::Value| {
+        let mut t = template.clone();
+        t.id.clone_from(&base);
+        t.parameters = parameters;
+        t.universe = universe_label(&u);
+        t.window = perpdesk_signal::edge::Window {
+            from: window.from.date_naive(),
+            to: window.to.date_naive(),
+        };
+        TrialLog::parse(&t.to_line()).expect("a one-line log")
+    };
+    let run = |log: &TrialLog, parameters: serde_json::Value| {
+        let models = vec![ModelBooks {
+            id: "model_1h_gbdt".into(),
+            panel: p.clone(),
+            signal: vec![vec![0.0; p.len()]; p.assets.len()],
+            parameters,
+            brier: None,
+        }];
+        let r = study(&u, &s, window, log, models).expect("study");
+        let f = r.families.iter().find(|f| f.id == "model_1h_gbdt");
+        (f.expect("the model family").trial_id.clone(), r.trials.n)
+    };
+    let log = logged_as(params(255, 0.01));
+    let (same_id, same_n) = run(&log, params(255, 0.01));
+    assert_eq!(same_id, base, "the logged configuration keeps its id");
+    // The logistic model's own settings do not make another boosting configuration.
+    assert_eq!(run(&log, params(255, 0.5)), (base.clone(), same_n));
+    let (new_id, new_n) = run(&log, params(63, 0.01));
+    let tag = configuration_tag(&params(63, 0.01));
+    assert_eq!(new_id, format!("{base}/{tag}"));
+    assert!(tag.starts_with('p') && tag.len() == 13, "{tag}");
+    assert_eq!(new_n, same_n + 1, "the new configuration is counted");
+    // The same holds for the logistic family, with the roles swapped.
+    let logistic = |parameters: serde_json::Value| {
+        resolve_trial_id_in(
+            &log_of("model_1h_logistic", &logged_as(params(255, 0.01))),
+            &s,
+            "model_1h_logistic",
+            Some(parameters),
+            &u,
+            window,
+        )
+    };
+    let logistic_base = trial_id_in(&s, "model_1h_logistic", &u, window);
+    assert_eq!(logistic(params(63, 0.01)), logistic_base);
+    assert_eq!(
+        logistic(params(255, 0.5)),
+        format!("{logistic_base}/{}", configuration_tag(&params(255, 0.5)))
+    );
+}
+
+/// `log`'s one trial, moved to `family` under that family's plain id.
+fn log_of(family: &str, log: &TrialLog) -> TrialLog {
+    let mut t = log.trials[0].clone();
+    t.id = t.id.replace("model_1h_gbdt", family);
+    t.family = family.into();
+    TrialLog::parse(&t.to_line()).expect("a one-line log")
 }
 
 /// The logged trial line of a family on the visible data.
