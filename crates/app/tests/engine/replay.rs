@@ -1,8 +1,13 @@
 //! Issue 20's measured case, kept as a test: the headless replay `--days 3 --trade-lean`
 //! from 2022-06-25 lost money over its three days, and under the per-trade high-water mark it
 //! owed the platform a share anyway (9.25 USDT when measured). Decided at settlement, the
-//! default now, a period that ends below its mark owes nothing, and its signed statement
-//! says so and verifies. About 20 s in a debug build, so not ignored.
+//! default now, a period owes the split of its net above the mark and nothing when it ends
+//! below it, and its signed statement says so and verifies. The replay's trades come from the
+//! live 1h models, so its sign follows them: since the GBDT bins its features into 63 (issue
+//! 15, `docs/signals.md` Part 4) the same three days end up +26.42 USDT, and the test checks the
+//! rule for either sign (the losing case itself is pinned without a market in
+//! `crates/core/tests/core/ledger_props.rs` and `statements.rs`). About 20 s in a debug build,
+//! so not ignored.
 
 use chrono::{TimeZone, Utc};
 use perpdesk_app::replay::{self, ReplayConfig};
@@ -13,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::support::data_dir;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_three_day_lean_replay_owes_nothing_for_a_period_that_ends_below_its_mark() {
+async fn the_three_day_lean_replay_owes_the_split_of_its_net_above_the_mark_and_verifies() {
     let config = ReplayConfig {
         days: 3,
         trade_lean: true,
@@ -31,32 +36,34 @@ async fn the_three_day_lean_replay_owes_nothing_for_a_period_that_ends_below_its
         "trades were booked: {}",
         ledger.rows.len()
     );
-    assert!(r.net < Decimal::ZERO, "the period lost money: {}", r.net);
-    // The ledger's net is its round trips'; the replay's is every income row's (funding
-    // outside a round trip too), a few cents apart.
-    assert!(
-        ledger.cumulative_net < Decimal::ZERO,
-        "the period's trades lost money: {}",
-        ledger.cumulative_net
-    );
-
-    // Shared as each trade closed, above a mark that never falls, the same trades owed the
-    // platform part of every run-up that the period then gave back.
-    let (mut cumulative, mut mark, mut per_trade) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-    for row in ledger.rows.iter().rev() {
-        cumulative += row.total_pnl;
-        if cumulative > mark {
-            per_trade += cumulative - mark;
-            mark = cumulative;
+    // Settlement shares the period's net above the mark, which starts at 0.
+    let net = ledger.cumulative_net;
+    let shareable = net.max(Decimal::ZERO);
+    if net < Decimal::ZERO {
+        // Issue 20's case: shared as each trade closed, above a mark that never falls, the
+        // same trades owed the platform part of every run-up that the period then gave back.
+        assert!(
+            r.net < Decimal::ZERO,
+            "the replay's income lost money too: {}",
+            r.net
+        );
+        let (mut cumulative, mut mark, mut per_trade) =
+            (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for row in ledger.rows.iter().rev() {
+            cumulative += row.total_pnl;
+            if cumulative > mark {
+                per_trade += cumulative - mark;
+                mark = cumulative;
+            }
         }
+        assert!(per_trade > Decimal::ZERO, "the old rule would have shared");
     }
-    assert!(per_trade > Decimal::ZERO, "the old rule would have shared");
 
-    assert_eq!(ledger.high_water_mark, Decimal::ZERO);
+    assert_eq!(ledger.high_water_mark, Decimal::ZERO, "nothing settled yet");
     assert_eq!(
-        (ledger.owed_now.platform, ledger.owed_now.user),
-        (Decimal::ZERO, Decimal::ZERO),
-        "nothing owed if settled now"
+        ledger.owed_now.platform + ledger.owed_now.user,
+        shareable,
+        "owed if settled now: the net above the mark, split"
     );
     let decision = ledger
         .owed_now
@@ -64,7 +71,10 @@ async fn the_three_day_lean_replay_owes_nothing_for_a_period_that_ends_below_its
         .decision
         .clone()
         .expect("rows to settle");
-    assert_eq!(decision.shareable, Decimal::ZERO);
+    assert_eq!(
+        (decision.shareable, decision.mark_after),
+        (shareable, shareable)
+    );
 
     let done = engine.settle().await.expect("settled");
     let id = done["settlement_id"].as_i64().expect("id");
@@ -75,11 +85,14 @@ async fn the_three_day_lean_replay_owes_nothing_for_a_period_that_ends_below_its
         .expect("signed");
     let s = &signed.statement;
     assert_eq!(s.rows.len(), ledger.rows.len());
-    assert_eq!(s.totals.platform_share, Decimal::ZERO);
-    assert_eq!(s.totals.user_share, Decimal::ZERO);
+    assert_eq!(s.totals.platform_share + s.totals.user_share, shareable);
+    assert_eq!(
+        (s.totals.platform_share, s.totals.user_share),
+        (ledger.owed_now.platform, ledger.owed_now.user)
+    );
     assert_eq!(s.totals.net_pnl, ledger.cumulative_net);
     let d = s.decision.as_ref().expect("decided at settlement");
-    assert_eq!((d.shareable, d.mark_after), (Decimal::ZERO, Decimal::ZERO));
+    assert_eq!((d.shareable, d.mark_after), (shareable, shareable));
 
     let records = engine.synced_records().await.expect("records");
     let trusted = signed.public_key;
