@@ -706,6 +706,19 @@ mod tests {
         bad.bin_edges.pop();
         assert!(bad.check().is_err());
         assert!(m.check().is_ok() && raw.check().is_ok());
+        // A model saved before bins were cut here reads as LightGBM's 255, without cut points.
+        let mut old = serde_json::to_value(&raw).expect("serialises");
+        old["config"]
+            .as_object_mut()
+            .expect("config")
+            .remove("max_bin");
+        assert!(
+            old.get("bin_edges").is_none(),
+            "no cut points, none written"
+        );
+        let read: GbdtModel = serde_json::from_value(old).expect("an old model reads");
+        assert_eq!((read.config.max_bin, read.bin_edges.len()), (255, 0));
+        assert_eq!(read.logit(&rows[0]), raw.logit(&rows[0]));
     }
 
     #[test]

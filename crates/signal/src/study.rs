@@ -265,9 +265,28 @@ fn resolve(
 }
 
 /// A configuration's short name in a trial id: `p` and 12 hex digits of the SHA-256 of its
-/// parameters' JSON (keys sorted, as `serde_json` writes a map).
+/// parameters' JSON with every object's keys sorted. Sorted here, not left to `serde_json`: a
+/// workspace build turns on its `preserve_order` (tauri's schemars asks for it), which keeps
+/// keys in insertion order, and the tag must not depend on which binary computed it.
 pub fn configuration_tag(parameters: &serde_json::Value) -> String {
-    let hash = crate::strategy::sha256_hex(parameters.to_string().as_bytes());
+    fn sorted(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                serde_json::Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&map[k])))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(sorted).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    let hash = crate::strategy::sha256_hex(sorted(parameters).to_string().as_bytes());
     format!("p{}", &hash[..12])
 }
 

@@ -80,6 +80,17 @@ fn gbdt_refuses_unfit_input() {
         GbdtModel::fit(&x, &y, bad),
         Err(SignalError::BadParam(_))
     ));
+    // One bin cannot split, and LightGBM's bins are counted in 16 bits.
+    for max_bin in [0, 1, 65_536] {
+        let bad = GbdtConfig {
+            max_bin,
+            ..GbdtConfig::default()
+        };
+        assert!(
+            matches!(GbdtModel::fit(&x, &y, bad), Err(SignalError::BadParam(_))),
+            "{max_bin}"
+        );
+    }
     assert!(GbdtModel::fit(&x[..10], &y, GbdtConfig::default()).is_err());
 }
 

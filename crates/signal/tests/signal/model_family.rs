@@ -166,6 +166,22 @@ fn a_changed_model_configuration_is_a_new_trial_and_counted() {
     let tag = configuration_tag(&params(63, 0.01));
     assert_eq!(new_id, format!("{base}/{tag}"));
     assert!(tag.starts_with('p') && tag.len() == 13, "{tag}");
+    // The tag of the logged trial 16, whatever order a build keeps a map's keys in.
+    let logged_16 = shipped
+        .trials
+        .iter()
+        .find(|t| t.id.ends_with("/p33c60b020dde"))
+        .expect("trial 16 is in the log");
+    assert_eq!(configuration_tag(&logged_16.parameters), "p33c60b020dde");
+    let mut reordered = serde_json::Map::new();
+    let object = logged_16.parameters.as_object().expect("an object");
+    for (k, v) in object.iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    assert_eq!(
+        configuration_tag(&serde_json::Value::Object(reordered)),
+        "p33c60b020dde"
+    );
     assert_eq!(new_n, same_n + 1, "the new configuration is counted");
     // The same holds for the logistic family, with the roles swapped.
     let logistic = |parameters: serde_json::Value| {
