@@ -13,10 +13,12 @@
 //! at most one order per signal.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use perpdesk_signal::SignalDirection;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 
 /// Which way a signal points, named as the views name it (`"long"`, `"short"`, `"flat"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -185,38 +187,81 @@ impl Events {
     }
 }
 
+/// Longest an [`Outbox`] holds an event while its pass awaits something slow, unless told
+/// otherwise ([`Outbox::holding_for`]).
+///
+/// Against the paper exchange a pass over 30 symbols takes tens of milliseconds and goes out
+/// whole; against Binance each symbol's klines are a round trip of 50–300 ms, and a pass over
+/// 30 symbols takes seconds, which must not delay the first symbol's signal (on the page and
+/// to auto-trading) until the last one's arrives. A tenth of a second is below what a person
+/// notices on a watchlist and nothing next to an hourly candle.
+pub const MAX_HOLD: Duration = Duration::from_millis(100);
+
 /// Events one pass of a task makes, held back and published together, in order, when the
-/// outbox is flushed or dropped (an early return or an aborted task still publishes them).
+/// outbox is flushed or dropped (an early return or an aborted task still publishes them),
+/// or when they have waited [`MAX_HOLD`] across an await given to [`Outbox::hold_during`].
 ///
 /// A listener that forwards what is waiting on the broadcast (the desktop shell sends the
 /// page one batch per wake-up) then gets a pass's events at once: the signal loop's close of
 /// every watched symbol awaits the exchange and the store between symbols, which spread its
-/// events a millisecond or so apart, one batch each. Hold only across quick steps and flush
-/// before a slow one, so that no event waits on it.
+/// events a millisecond or so apart, one batch each. Await the exchange through
+/// [`Outbox::hold_during`], and flush before a slow step of the pass's own (a retraining),
+/// so that no event waits on it.
 #[derive(Debug)]
 pub struct Outbox<'a> {
     events: &'a Events,
     held: Vec<AppEvent>,
+    /// When the oldest held event was pushed.
+    since: Option<Instant>,
+    hold: Duration,
 }
 
 impl<'a> Outbox<'a> {
-    /// An empty outbox publishing to `events`.
+    /// An empty outbox publishing to `events`, holding them at most [`MAX_HOLD`].
     pub fn new(events: &'a Events) -> Self {
+        Self::holding_for(events, MAX_HOLD)
+    }
+
+    /// An empty outbox publishing to `events`, holding them at most `hold` across an await.
+    pub fn holding_for(events: &'a Events, hold: Duration) -> Self {
         Self {
             events,
             held: Vec::new(),
+            since: None,
+            hold,
         }
     }
 
     /// Holds `event` until the next flush.
     pub fn push(&mut self, event: AppEvent) {
+        self.since.get_or_insert_with(Instant::now);
         self.held.push(event);
     }
 
     /// Publishes every held event, in the order pushed ([`Events::emit`] each).
     pub fn flush(&mut self) {
+        self.since = None;
         for event in self.held.drain(..) {
             self.events.emit(event);
+        }
+    }
+
+    /// Awaits `work` (a call to the exchange), publishing what is held once it has waited
+    /// the outbox's hold if `work` takes longer: a quick call keeps the pass's events together, a
+    /// slow one does not delay them by more than that.
+    pub async fn hold_during<F: Future>(&mut self, work: F) -> F::Output {
+        let Some(since) = self.since else {
+            return work.await;
+        };
+        let work = std::pin::pin!(work);
+        let mut work = work;
+        tokio::select! {
+            biased;
+            done = &mut work => done,
+            () = tokio::time::sleep_until(since + self.hold) => {
+                self.flush();
+                work.await
+            }
         }
     }
 }
@@ -267,6 +312,74 @@ mod tests {
         assert!(bus.try_recv().is_err());
         drop(pass);
         assert_eq!(bus.try_recv().ok(), Some(signal(3)));
+        assert!(bus.try_recv().is_err());
+    }
+
+    /// An await that outlasts [`MAX_HOLD`] does not hold the pass's events: they go out
+    /// while it is still pending (here it cannot end before the test has seen them), and a
+    /// quick await keeps them held.
+    #[tokio::test]
+    async fn an_outbox_publishes_what_it_holds_when_an_await_outlasts_the_hold() {
+        let events = Events::new();
+        let mut bus = events.subscribe();
+        let mut feed = events.auto_trade_feed();
+        let mut out = Outbox::new(&events);
+        assert_eq!(
+            out.hold_during(async { 7 }).await,
+            7,
+            "nothing held: just awaits"
+        );
+        out.push(signal(1));
+        assert_eq!(out.hold_during(async { 8 }).await, 8);
+        assert!(
+            bus.try_recv().is_err(),
+            "a quick await keeps the events held"
+        );
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let slow = out.hold_during(async { answered.await.expect("answered") });
+        let watcher = async {
+            let seen = bus.recv().await.expect("published during the await");
+            let fed = feed.recv().await;
+            answer.send(9).expect("the await is pending");
+            (seen, fed)
+        };
+        // Without the flush both sides would wait for each other: fail instead of hanging.
+        let (got, (seen, fed)) = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::join!(slow, watcher)
+        })
+        .await
+        .expect("the held events went out while the await was pending");
+        assert_eq!(got, 9);
+        assert_eq!(seen, signal(1));
+        assert_eq!(
+            fed.as_deref(),
+            Some("S1USDT"),
+            "auto-trading is not held either"
+        );
+        out.push(signal(2));
+        out.flush();
+        assert_eq!(
+            bus.try_recv().ok(),
+            Some(signal(2)),
+            "the hold restarts after a flush"
+        );
+    }
+
+    /// An event pushed after the hold expired is published at the next await that is not
+    /// ready at once, however short.
+    #[tokio::test]
+    async fn an_expired_hold_publishes_at_the_next_await() {
+        let events = Events::new();
+        let mut bus = events.subscribe();
+        let mut out = Outbox::new(&events);
+        out.push(signal(1));
+        // As if the first event had been pushed longer ago than the hold.
+        out.since = Instant::now().checked_sub(2 * MAX_HOLD);
+        assert!(out.since.is_some(), "the clock has run longer than that");
+        out.push(signal(2));
+        out.hold_during(tokio::task::yield_now()).await;
+        assert_eq!(bus.try_recv().ok(), Some(signal(1)));
+        assert_eq!(bus.try_recv().ok(), Some(signal(2)));
         assert!(bus.try_recv().is_err());
     }
 

@@ -47,6 +47,7 @@ use perpdesk_signal::{
 use perpdesk_store::{Store, StoreError};
 use serde::Serialize;
 
+use crate::events::MAX_HOLD;
 use crate::{AppError, Events, Outbox};
 
 mod history;
@@ -97,6 +98,8 @@ pub struct SignalLoopConfig {
     pub evaluation_max_age: usize,
     /// How often the running loop asks the exchange for its time.
     pub poll_every: Duration,
+    /// Longest a pass holds its events while it awaits the exchange (see `Outbox`).
+    pub hold_events: Duration,
 }
 
 impl SignalLoopConfig {
@@ -117,6 +120,7 @@ impl SignalLoopConfig {
             retrain_every: 24,
             evaluation_max_age: 24 * 7,
             poll_every: Duration::from_secs(1),
+            hold_events: MAX_HOLD,
         }
     }
 
@@ -357,7 +361,7 @@ impl SignalLoop {
         }));
         {
             let _one = me.0.polling.lock().await;
-            let mut out = Outbox::new(&me.0.events);
+            let mut out = Outbox::holding_for(&me.0.events, me.0.config.hold_events);
             for symbol in &me.0.config.symbols {
                 me.signal_latest(symbol, now_ms, &mut out).await?;
             }
@@ -394,8 +398,9 @@ impl SignalLoop {
         let now_ms = server_time(&self.0.client).await?;
         let iv = interval_ms(self.0.config.interval);
         let mut processed = 0;
-        // The pass's candles and signals go out together, when it ends (see `Outbox`).
-        let mut out = Outbox::new(&self.0.events);
+        // The pass's candles and signals go out together when it ends, or once they have
+        // waited `MAX_HOLD` on the exchange (see `Outbox`).
+        let mut out = Outbox::holding_for(&self.0.events, self.0.config.hold_events);
         for symbol in &self.0.config.symbols {
             let next_open = {
                 let watched = self.read();
@@ -410,15 +415,16 @@ impl SignalLoop {
                 continue;
             }
             let missed = usize::try_from((now_ms - next_open) / iv).unwrap_or(KLINES_PAGE);
-            let candles = closed_klines(
-                &self.0.client,
-                symbol,
-                self.0.config.interval,
-                next_open,
-                missed.clamp(1, KLINES_PAGE),
-                now_ms,
-            )
-            .await?;
+            let candles = out
+                .hold_during(closed_klines(
+                    &self.0.client,
+                    symbol,
+                    self.0.config.interval,
+                    next_open,
+                    missed.clamp(1, KLINES_PAGE),
+                    now_ms,
+                ))
+                .await?;
             for candle in candles {
                 self.on_close(symbol, candle, now_ms, &mut out).await?;
                 processed += 1;

@@ -50,7 +50,7 @@ impl SignalLoop {
             (config.retrain_every > 0 && w.candles_since_training >= config.retrain_every)
                 .then(|| w.candles.clone())
         };
-        self.refresh_funding(symbol, now_ms).await;
+        out.hold_during(self.refresh_funding(symbol, now_ms)).await;
         if let Some(candles) = retrain_on {
             // A retraining can take seconds: what the pass made so far goes out first.
             out.flush();

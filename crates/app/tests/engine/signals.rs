@@ -9,6 +9,7 @@ use perpdesk_app::signal_loop::{SignalLoop, SignalLoopConfig, SignalLoopError, m
 use perpdesk_app::{AppEvent, Events};
 use perpdesk_core::{Interval, Symbol};
 use perpdesk_signal::{WalkForwardConfig, default_walk_forward_1h};
+use perpdesk_sim::faults::{FaultKind, FaultRule, Faults};
 use perpdesk_sim::server::Running;
 use perpdesk_store::Store;
 use rust_decimal::prelude::ToPrimitive;
@@ -259,6 +260,8 @@ async fn a_pass_over_several_symbols_publishes_its_events_together() {
     let lp = h
         .start(SignalLoopConfig {
             retrain_every: 0,
+            // However slow this machine, the pass is never held past its end.
+            hold_events: Duration::from_secs(3_600),
             ..small_config(symbols.clone())
         })
         .await;
@@ -290,6 +293,72 @@ async fn a_pass_over_several_symbols_publishes_its_events_together() {
     assert_eq!(
         order,
         ["signal BTCUSDT", "candle ETHUSDT", "signal ETHUSDT"]
+    );
+}
+
+#[tokio::test]
+async fn a_slow_exchange_does_not_hold_a_pass_s_earlier_events() {
+    // Against Binance each symbol's klines are a round trip, and a pass over many symbols
+    // takes seconds: the first symbol's candle and signal must go out while the next
+    // symbol's klines are still awaited, not when the pass ends.
+    let mut h = Harness::new().await;
+    let symbols: Vec<Symbol> = ["BTCUSDT", "ETHUSDT"]
+        .into_iter()
+        .map(|s| Symbol::new(s).expect("symbol"))
+        .collect();
+    let lp = h
+        .start(SignalLoopConfig {
+            retrain_every: 0,
+            hold_events: Duration::from_millis(100),
+            ..small_config(symbols.clone())
+        })
+        .await;
+    while h.rx.try_recv().is_ok() {}
+    advance(&h.sim, HOUR);
+    h.sim.shared.set_faults(Faults::new(
+        1,
+        vec![FaultRule {
+            path: "/fapi/v1/klines".into(),
+            method: None,
+            kind: FaultKind::Latency { ms: 2_000 },
+            probability: 1.0,
+            count: None,
+        }],
+    ));
+    let done = AtomicBool::new(false);
+    let rx = &mut h.rx;
+    let (polled, (first, waiting, pass_over)) = tokio::join!(
+        async {
+            let polled = lp.poll_once().await;
+            done.store(true, Ordering::Release);
+            polled
+        },
+        async {
+            let first = rx.recv().await.expect("an event");
+            (first, rx.len(), done.load(Ordering::Acquire))
+        }
+    );
+    assert_eq!(polled.expect("poll"), 2);
+    assert!(
+        matches!(&first, AppEvent::Candle { symbol, .. } if symbol == "BTCUSDT"),
+        "{first:?}"
+    );
+    assert!(
+        !pass_over,
+        "BTCUSDT's events went out while ETHUSDT's klines were awaited"
+    );
+    assert_eq!(waiting, 1, "BTCUSDT's signal came with its candle");
+    let rest: Vec<String> = std::iter::from_fn(|| h.rx.try_recv().ok())
+        .map(|e| match e {
+            AppEvent::Candle { symbol, .. } => format!("candle {symbol}"),
+            AppEvent::Signal { symbol, .. } => format!("signal {symbol}"),
+            other => panic!("unexpected event {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        rest,
+        ["signal BTCUSDT", "candle ETHUSDT", "signal ETHUSDT"],
+        "every event once, in order"
     );
 }
 
