@@ -49,7 +49,9 @@ describe('trade records', () => {
     // The paper exchange replays 15 June 2022; the wall clock is years later.
     const { page, errors } = await onPanel('records', 'en', { replayNowMs: Date.UTC(2022, 5, 15, 9, 30) });
     await expectDom(page, '[data-testid=filter-to]', 'value', '2022-06-15');
-    assert.equal(await page.inputValue('[data-testid=filter-from]'), '');
+    // The fake's records are dated by the wall clock, after this replayed day: the start
+    // shows the exchange's day, never one after the end.
+    assert.equal(await page.inputValue('[data-testid=filter-from]'), '2022-06-15');
     for (const field of ['filter-from', 'filter-to']) assert.equal(await page.getAttribute(`[data-testid=${field}]`, 'max'), '2022-06-15');
     assert.equal(await tradesTo(page), undefined);
     // A replayed day later, the next reload (an order event) follows the exchange.
@@ -66,6 +68,26 @@ describe('trade records', () => {
     assert.equal(await page.inputValue('[data-testid=filter-to]'), '2022-06-10');
     assert.equal(await page.getAttribute('[data-testid=filter-to]', 'max'), '2022-06-17');
     assert.equal(await tradesTo(page), Date.UTC(2022, 5, 11) - 1);
+    assert.deepEqual(errors, []);
+  });
+
+  test('with no start picked the start shows the first record\'s day and sends no start', async () => {
+    const { page, errors } = await onPanel('records', 'en', { activeEnvironment: 'live' });
+    // The oldest order and fill are ETHUSDT's, on 23 November (the fake's now is the 25th).
+    await expectDom(page, '[data-testid=filter-from]', 'value', '2026-11-23');
+    assert.equal((await callsTo(page, 'trades')).at(-1).args.fromMs, undefined);
+    // Applying it unchanged (a symbol filter) still sends no start; the symbol's own first
+    // record is then shown.
+    await page.fill('[data-testid=filter-symbol]', 'BTCUSDT');
+    await page.click('[data-testid=filter-apply]');
+    await page.waitForFunction(() => window.__fake.pending === 0 && window.__fake.calls.filter((c) => c.cmd === 'trades').at(-1).args.symbol === 'BTCUSDT');
+    assert.equal((await callsTo(page, 'trades')).at(-1).args.fromMs, undefined);
+    await expectDom(page, '[data-testid=filter-from]', 'value', '2026-11-25');
+    // A day picked is sent, and kept.
+    await page.fill('[data-testid=filter-from]', '2020-01-02');
+    await page.click('[data-testid=filter-apply]');
+    await page.waitForFunction(() => window.__fake.calls.filter((c) => c.cmd === 'trades').at(-1).args.fromMs === Date.UTC(2020, 0, 2));
+    await expectDom(page, '[data-testid=filter-from]', 'value', '2020-01-02');
     assert.deepEqual(errors, []);
   });
 

@@ -25,6 +25,8 @@ export function create(ctx) {
     // midnight stays in view before the day shown has moved on.
     filter: { symbol: '', from: '', to: null },
     today: null,
+    // The UTC day of the oldest order or fill shown: an empty start shows it (see render).
+    earliest: null,
     sync: null, // {done, total, message}
     syncResult: null, exportResult: null, rowStatus: {}, errors: {},
   };
@@ -78,6 +80,8 @@ export function create(ctx) {
       get('trades', () => ctx.api.trades(f)),
       get('pnl', () => ctx.api.pnl(s.period)),
     ]);
+    const times = [...s.orders.map((o) => o.updated_ms), ...s.trades.map((x) => x.time_ms)];
+    s.earliest = times.length ? utcDay(Math.min(...times)) : null;
     render(root);
   }
 
@@ -169,7 +173,14 @@ export function create(ctx) {
     const symbol = input('symbol', { id: 'rec-symbol', value: s.filter.symbol, placeholder: 'BTCUSDT', 'data-testid': 'filter-symbol' });
     // No record is later than the exchange's today, so no day after it can be picked, and a
     // date picker opens on the exchange's calendar, not the wall clock's.
-    const from = input('from', { id: 'rec-from', type: 'date', value: s.filter.from, max: s.today, 'data-testid': 'filter-from' });
+    // No start means from the first record, and the field says which day that is (the
+    // exchange's today without any): WebKitGTK draws an empty date field as the wall clock's
+    // date in grey, which beside a replay's end read as a start after the end.
+    const firstDay = [s.earliest, s.today].filter(Boolean).sort()[0] ?? '';
+    const shownFrom = s.filter.from || firstDay;
+    const from = input('from', { id: 'rec-from', type: 'date', value: shownFrom, max: s.today, 'data-testid': 'filter-from' });
+    let fromTouched = false;
+    from.addEventListener('input', () => { fromTouched = true; });
     const to = input('to', { id: 'rec-to', type: 'date', value: s.filter.to ?? s.today ?? '', max: s.today, 'data-testid': 'filter-to' });
     const filterForm = h('form', { class: 'row wrap', novalidate: true, 'data-testid': 'records-filter' },
       h('label', { for: 'rec-symbol', text: t('trade.symbol') }), symbol,
@@ -178,8 +189,10 @@ export function create(ctx) {
       h('button', { type: 'submit', class: 'btn', text: t('records.apply'), 'data-testid': 'filter-apply' }));
     filterForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      // Today's date left as it was keeps following the exchange's day.
-      s.filter = { symbol: symbol.value, from: from.value, to: to.value === s.today ? null : to.value };
+      // Today's date left as it was keeps following the exchange's day, and a start left
+      // untouched keeps meaning none.
+      const start = fromTouched ? from.value : s.filter.from;
+      s.filter = { symbol: symbol.value, from: start, to: to.value === s.today ? null : to.value };
       loadTables();
     });
     const periodSel = select('period', ['day', 'week', 'month'].map((p) => [p, t(`period.${p}`)]), { id: 'rec-period', 'aria-label': t('records.period') });
