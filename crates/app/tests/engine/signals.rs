@@ -247,11 +247,10 @@ async fn live_features_see_each_funding_rate_once_it_settled() {
     assert!(seen.len() >= 2, "the funding feature never changed");
 }
 
-#[tokio::test]
-async fn a_pass_over_several_symbols_publishes_its_events_together() {
-    // The loop awaits the exchange and the store between symbols; a listener that forwards
-    // what is waiting (the desktop shell) must still find the whole close waiting behind the
-    // first event, not one event per wake-up. No retraining in the pass: one flushes first.
+/// A loop over BTCUSDT and ETHUSDT that holds a pass's events at most `hold`, started, its
+/// first events read, and the replay an hour on: the next pass closes a candle of each
+/// (without retraining, which would flush the pass first).
+async fn two_symbols_an_hour_later(hold: Duration) -> (Harness, SignalLoop) {
     let mut h = Harness::new().await;
     let symbols: Vec<Symbol> = ["BTCUSDT", "ETHUSDT"]
         .into_iter()
@@ -260,13 +259,22 @@ async fn a_pass_over_several_symbols_publishes_its_events_together() {
     let lp = h
         .start(SignalLoopConfig {
             retrain_every: 0,
-            // However slow this machine, the pass is never held past its end.
-            hold_events: Duration::from_secs(3_600),
-            ..small_config(symbols.clone())
+            hold_events: hold,
+            ..small_config(symbols)
         })
         .await;
     while h.rx.try_recv().is_ok() {}
     advance(&h.sim, HOUR);
+    (h, lp)
+}
+
+#[tokio::test]
+async fn a_pass_over_several_symbols_publishes_its_events_together() {
+    // The loop awaits the exchange and the store between symbols; a listener that forwards
+    // what is waiting (the desktop shell) must still find the whole close waiting behind the
+    // first event, not one event per wake-up. No retraining in the pass: one flushes first.
+    // However slow this machine, the pass is never held past its end.
+    let (mut h, lp) = two_symbols_an_hour_later(Duration::from_secs(3_600)).await;
     let rx = &mut h.rx;
     let (polled, (first, waiting)) = tokio::join!(lp.poll_once(), async {
         let first = rx.recv().await.expect("an event");
@@ -277,11 +285,7 @@ async fn a_pass_over_several_symbols_publishes_its_events_together() {
         matches!(&first, AppEvent::Candle { symbol, open_time_ms, .. } if symbol == "BTCUSDT" && *open_time_ms == START),
         "{first:?}"
     );
-    assert_eq!(
-        waiting,
-        2 * symbols.len() - 1,
-        "the rest of the close was already out"
-    );
+    assert_eq!(waiting, 3, "the rest of the close was already out");
     let mut order = Vec::new();
     while let Ok(e) = h.rx.try_recv() {
         match e {
@@ -301,20 +305,7 @@ async fn a_slow_exchange_does_not_hold_a_pass_s_earlier_events() {
     // Against Binance each symbol's klines are a round trip, and a pass over many symbols
     // takes seconds: the first symbol's candle and signal must go out while the next
     // symbol's klines are still awaited, not when the pass ends.
-    let mut h = Harness::new().await;
-    let symbols: Vec<Symbol> = ["BTCUSDT", "ETHUSDT"]
-        .into_iter()
-        .map(|s| Symbol::new(s).expect("symbol"))
-        .collect();
-    let lp = h
-        .start(SignalLoopConfig {
-            retrain_every: 0,
-            hold_events: Duration::from_millis(100),
-            ..small_config(symbols.clone())
-        })
-        .await;
-    while h.rx.try_recv().is_ok() {}
-    advance(&h.sim, HOUR);
+    let (mut h, lp) = two_symbols_an_hour_later(Duration::from_millis(100)).await;
     h.sim.shared.set_faults(Faults::new(
         1,
         vec![FaultRule {
