@@ -199,7 +199,8 @@ pub const MAX_HOLD: Duration = Duration::from_millis(100);
 
 /// Events one pass of a task makes, held back and published together, in order, when the
 /// outbox is flushed or dropped (an early return or an aborted task still publishes them),
-/// or when they have waited [`MAX_HOLD`] across an await given to [`Outbox::hold_during`].
+/// or when they have waited the outbox's hold ([`MAX_HOLD`] unless told otherwise) across an
+/// await given to [`Outbox::hold_during`].
 ///
 /// A listener that forwards what is waiting on the broadcast (the desktop shell sends the
 /// page one batch per wake-up) then gets a pass's events at once: the signal loop's close of
@@ -247,14 +248,13 @@ impl<'a> Outbox<'a> {
     }
 
     /// Awaits `work` (a call to the exchange), publishing what is held once it has waited
-    /// the outbox's hold if `work` takes longer: a quick call keeps the pass's events together, a
-    /// slow one does not delay them by more than that.
+    /// the outbox's hold if `work` takes longer: a quick call keeps the pass's events
+    /// together, a slow one does not delay them by more than that.
     pub async fn hold_during<F: Future>(&mut self, work: F) -> F::Output {
         let Some(since) = self.since else {
             return work.await;
         };
-        let work = std::pin::pin!(work);
-        let mut work = work;
+        let mut work = std::pin::pin!(work);
         tokio::select! {
             biased;
             done = &mut work => done,
