@@ -399,7 +399,7 @@ impl SignalLoop {
         let iv = interval_ms(self.0.config.interval);
         let mut processed = 0;
         // The pass's candles and signals go out together when it ends, or once they have
-        // waited `MAX_HOLD` on the exchange (see `Outbox`).
+        // waited `hold_events` on the exchange (see `Outbox`).
         let mut out = Outbox::holding_for(&self.0.events, self.0.config.hold_events);
         for symbol in &self.0.config.symbols {
             let next_open = {

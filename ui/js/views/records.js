@@ -80,8 +80,11 @@ export function create(ctx) {
       get('trades', () => ctx.api.trades(f)),
       get('pnl', () => ctx.api.pnl(s.period)),
     ]);
-    const times = [...s.orders.map((o) => o.updated_ms), ...s.trades.map((x) => x.time_ms)];
-    s.earliest = times.length ? utcDay(Math.min(...times)) : null;
+    // A fold, not Math.min(...times): an account's fills are unbounded, and a spread of a
+    // few hundred thousand arguments overflows the engine's stack.
+    const oldest = [...s.orders.map((o) => o.updated_ms), ...s.trades.map((x) => x.time_ms)]
+      .reduce((a, b) => Math.min(a, b), Infinity);
+    s.earliest = Number.isFinite(oldest) ? utcDay(oldest) : null;
     render(root);
   }
 
