@@ -53,9 +53,10 @@ pub const MAX_BATCH: usize = 256;
 /// made frames of 53-68 ms in which no single piece of the page's work took over 16 ms. So
 /// what is already waiting goes as one. There is no timer: an event never waits for ones
 /// that have not come, so how much of a burst one batch holds depends on its publisher (the
-/// signal loop publishes a pass over every symbol at once through `perpdesk_app::Outbox`;
-/// the debug line of [`forward`] tells the sizes). A lagged receiver has lost only events a view can read
-/// again with a command, so it goes on with what is left.
+/// signal loop publishes a pass over every symbol at once through `perpdesk_app::Outbox`,
+/// or in parts when the exchange keeps it waiting over 100 ms; the debug line of [`forward`]
+/// tells the sizes). A lagged receiver has lost only events a view can read again with a
+/// command, so it goes on with what is left.
 pub async fn next_batch<T: Clone>(events: &mut broadcast::Receiver<T>) -> Option<Vec<T>> {
     let first = loop {
         match events.recv().await {

@@ -11,8 +11,8 @@
 
 use chrono::{TimeZone, Utc};
 use perpdesk_app::replay::{self, ReplayConfig};
-use perpdesk_core::ShareMode;
 use perpdesk_core::verify::{Expectations, verify};
+use perpdesk_core::{ShareMode, ShareRatio};
 use rust_decimal::Decimal;
 
 use crate::support::data_dir;
@@ -61,9 +61,9 @@ async fn the_three_day_lean_replay_owes_the_split_of_its_net_above_the_mark_and_
 
     assert_eq!(ledger.high_water_mark, Decimal::ZERO, "nothing settled yet");
     assert_eq!(
-        ledger.owed_now.platform + ledger.owed_now.user,
-        shareable,
-        "owed if settled now: the net above the mark, split"
+        (ledger.owed_now.platform, ledger.owed_now.user),
+        ShareRatio::default().split(shareable),
+        "owed if settled now: the net above the mark, 70% to the platform and 30% to the user"
     );
     let decision = ledger
         .owed_now
