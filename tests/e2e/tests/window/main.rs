@@ -254,6 +254,25 @@ async fn a_new_user_reaches_a_paper_trade_and_its_profit_share() -> Result<()> {
             fills.contains("signal") || fills.contains("信号"),
             "{fills}"
         );
+        // The filter's start is drawn as the oldest record's day, not left empty (WebKitGTK
+        // draws an empty date field as the wall clock's date, years after the replay's end).
+        let dates = wait_until(
+            &client,
+            "the records filter's dates",
+            "const f = document.querySelector('[data-testid=filter-from]'); \
+             const t = document.querySelector('[data-testid=filter-to]'); \
+             const days = [...document.querySelectorAll('[data-testid=orders] tbody tr td:first-child, \
+               [data-testid=trades] tbody tr td:first-child')].map((c) => c.textContent.slice(0, 10)); \
+             return f && t && f.value && days.length ? [f.value, t.value, days.sort()[0]] : null;",
+            vec![],
+            30,
+            serde_json::Value::is_array,
+        )
+        .await?;
+        let [from, to, oldest] =
+            [0, 1, 2].map(|i| dates[i].as_str().unwrap_or_default().to_string());
+        assert_eq!(from, oldest, "the start shows the oldest record's day");
+        assert!(from <= to, "the start {from} is not after the end {to}");
         shot(&client, "07-records").await?;
 
         // 7. The ledger row with its platform 70% / user 30% split.
