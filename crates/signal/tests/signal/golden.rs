@@ -170,6 +170,13 @@ fn plain_indicators_match_talib_c_and_the_option_forms_to_the_bit() {
     let (g, x) = golden();
     let (h, l, c) = (&x.high[..], &x.low[..], &x.close[..]);
     let n = c.len();
+    let finite = |name, xs| plain::Finite::new(name, xs).unwrap();
+    let (fh, fl, fc, fv) = (
+        finite("high", h),
+        finite("low", l),
+        finite("close", c),
+        finite("volume", &x.volume),
+    );
     // Reused across calls, as the plain form's callers do; stale values must not survive.
     let mut a = vec![7.0; n];
     let mut b = vec![7.0; n];
@@ -187,22 +194,22 @@ fn plain_indicators_match_talib_c_and_the_option_forms_to_the_bit() {
         );
     };
 
-    plain::sma_into(c, 20, &mut a).unwrap();
+    plain::sma_into(fc, 20, &mut a).unwrap();
     check("sma20", &a, indicators::sma(c, 20).unwrap());
-    plain::ema_into(c, 20, &mut a).unwrap();
+    plain::ema_into(fc, 20, &mut a).unwrap();
     check("ema20", &a, indicators::ema(c, 20).unwrap());
-    plain::rsi_into(c, 14, &mut a).unwrap();
+    plain::rsi_into(fc, 14, &mut a).unwrap();
     check("rsi14", &a, indicators::rsi(c, 14).unwrap());
-    plain::obv_into(c, &x.volume, &mut a).unwrap();
+    plain::obv_into(fc, fv, &mut a).unwrap();
     check("obv", &a, indicators::obv(c, &x.volume).unwrap());
-    plain::atr_into(h, l, c, 14, &mut a).unwrap();
+    plain::atr_into(fh, fl, fc, 14, &mut a).unwrap();
     check("atr14", &a, indicators::atr(h, l, c, 14).unwrap());
-    plain::adx_into(h, l, c, 14, &mut a).unwrap();
+    plain::adx_into(fh, fl, fc, 14, &mut a).unwrap();
     check("adx14", &a, indicators::adx(h, l, c, 14).unwrap());
 
     let m = indicators::macd(c, 12, 26, 9).unwrap();
     plain::macd_into(
-        c,
+        fc,
         12,
         26,
         9,
@@ -219,7 +226,7 @@ fn plain_indicators_match_talib_c_and_the_option_forms_to_the_bit() {
 
     let bb = indicators::bollinger(c, 20, 2.0).unwrap();
     plain::bollinger_into(
-        c,
+        fc,
         20,
         2.0,
         BandsOut {
@@ -234,40 +241,72 @@ fn plain_indicators_match_talib_c_and_the_option_forms_to_the_bit() {
     check("bb_lower", &d, bb.lower);
 
     let st = indicators::stochastic(h, l, c, 14, 3, 3).unwrap();
-    plain::stochastic_into(h, l, c, 14, 3, 3, &mut a, &mut b).unwrap();
+    plain::stochastic_into(fh, fl, fc, 14, 3, 3, &mut a, &mut b).unwrap();
     check("stoch_k", &a, st.k);
     check("stoch_d", &b, st.d);
 }
 
 #[test]
 fn plain_indicators_refuse_bad_input_and_fill_short_series_with_nan() {
-    use indicators::plain;
+    use indicators::plain::{self, Finite};
     use perpdesk_signal::SignalError;
     let close = [1.0, 2.0, 3.0];
+    let c = Finite::new("close", &close).unwrap();
     let mut out = [7.0; 3];
     // Shorter than the window: defined nowhere, and nothing stale is left behind.
-    plain::sma_into(&close, 5, &mut out).unwrap();
+    plain::sma_into(c, 5, &mut out).unwrap();
     assert!(out.iter().all(|v| v.is_nan()), "{out:?}");
-    plain::sma_into(&[], 5, &mut []).unwrap();
+    out = [7.0; 3];
+    let (mut k, mut d) = ([7.0; 3], [7.0; 3]);
+    plain::stochastic_into(c, c, c, 2, 2, 2, &mut k, &mut d).unwrap();
+    assert!(k.iter().chain(&d).all(|v| v.is_nan()), "{k:?} {d:?}");
+    plain::sma_into(Finite::new("close", &[]).unwrap(), 5, &mut []).unwrap();
+    plain::obv_into(
+        Finite::new("close", &[]).unwrap(),
+        Finite::new("volume", &[]).unwrap(),
+        &mut [],
+    )
+    .unwrap();
     assert!(matches!(
-        plain::sma_into(&close, 2, &mut [0.0; 2]),
+        plain::sma_into(c, 2, &mut [0.0; 2]),
         Err(SignalError::LengthMismatch { a: 3, b: 2 })
     ));
     assert!(matches!(
-        plain::rsi_into(&[1.0, f64::NAN, 3.0], 2, &mut out),
-        Err(SignalError::NotFinite { index: 1, .. })
+        plain::obv_into(c, c, &mut [0.0; 2]),
+        Err(SignalError::LengthMismatch { a: 3, b: 2 })
     ));
     assert!(matches!(
-        plain::ema_into(&close, 0, &mut out),
+        plain::stochastic_into(c, c, c, 1, 1, 1, &mut k, &mut [0.0; 2]),
+        Err(SignalError::LengthMismatch { a: 3, b: 2 })
+    ));
+    // The check is made once, where the series is made, and names the first bad value.
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut xs = vec![1.0; 600];
+        xs[300] = bad;
+        xs[599] = bad;
+        assert!(matches!(
+            Finite::new("close", &xs),
+            Err(SignalError::NotFinite {
+                series: "close",
+                index: 300
+            })
+        ));
+    }
+    assert!(matches!(
+        plain::ema_into(c, 0, &mut out),
         Err(SignalError::BadParam(_))
     ));
     assert!(matches!(
-        plain::atr_into(&close, &close[..2], &close, 2, &mut out),
+        plain::stochastic_into(c, c, c, 0, 3, 3, &mut k, &mut d),
+        Err(SignalError::BadParam(_))
+    ));
+    assert!(matches!(
+        plain::atr_into(c, Finite::new("low", &close[..2]).unwrap(), c, 2, &mut out),
         Err(SignalError::LengthMismatch { .. })
     ));
     assert!(matches!(
         plain::bollinger_into(
-            &close,
+            c,
             2,
             f64::INFINITY,
             plain::BandsOut {
@@ -278,4 +317,98 @@ fn plain_indicators_refuse_bad_input_and_fill_short_series_with_nan() {
         ),
         Err(SignalError::BadParam(_))
     ));
+}
+
+/// Stochastic and OBV are our own loops; the raw crate (TA-Lib's arithmetic, golden-tested
+/// against C) is the reference, to the bit, on every path through them: long and short
+/// windows, periods of one (a copy in TA-Lib, not an average), flat windows (TA-Lib's 0),
+/// unchanged prices and lengths that are not a whole number of blocks.
+#[test]
+fn own_stochastic_and_obv_loops_are_the_crates_to_the_bit() {
+    use indicators::plain::{self, Finite};
+    use ta_lib::{Core, MAType};
+    let (_, x) = golden();
+    let core = Core::new();
+    let bits = |xs: &[f64]| xs.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    // The real hours, then the same hours rounded to whole dollars with a stretch of one
+    // price: ties for the extremes, unchanged closes and windows with no range at all.
+    let rounded = |xs: &[f64]| {
+        let mut ys: Vec<f64> = xs.iter().map(|v| v.round()).collect();
+        ys[100..160].fill(30_000.0);
+        ys
+    };
+    let real = (x.high.clone(), x.low.clone(), x.close.clone());
+    let ties = (rounded(&x.high), rounded(&x.low), rounded(&x.close));
+    for (series, (h, l, c)) in [("real", real), ("ties", ties)] {
+        for n in [c.len(), 700, 257, 40] {
+            let (h, l, c, v) = (&h[..n], &l[..n], &c[..n], &x.volume[..n]);
+            let f = |name, xs| Finite::new(name, xs).unwrap();
+            let (fh, fl, fc) = (f("high", h), f("low", l), f("close", c));
+            for (fk, sk, sd) in [
+                (14, 3, 3),
+                (1, 1, 1),
+                (5, 1, 3),
+                (3, 2, 1),
+                (32, 3, 3),
+                (33, 3, 3),
+                (100, 5, 7),
+            ] {
+                let (mut k, mut d) = (vec![7.0; n], vec![7.0; n]);
+                plain::stochastic_into(fh, fl, fc, fk, sk, sd, &mut k, &mut d).unwrap();
+                let p = |v: usize| i32::try_from(v).unwrap();
+                let lb = core
+                    .stoch_lookback(p(fk), p(sk), MAType::SMA, p(sd), MAType::SMA)
+                    .unwrap();
+                let case = format!("{series} n={n} stoch({fk},{sk},{sd})");
+                if n <= lb {
+                    assert!(k.iter().chain(&d).all(|v| v.is_nan()), "{case}");
+                    continue;
+                }
+                let (mut rk, mut rd) = (vec![0.0; n - lb], vec![0.0; n - lb]);
+                let r = core
+                    .stoch(
+                        0,
+                        n - 1,
+                        h,
+                        l,
+                        c,
+                        p(fk),
+                        p(sk),
+                        MAType::SMA,
+                        p(sd),
+                        MAType::SMA,
+                        &mut rk,
+                        &mut rd,
+                    )
+                    .unwrap();
+                assert_eq!((r.beg_idx, r.count), (lb, n - lb), "{case}");
+                assert!(k[..lb].iter().chain(&d[..lb]).all(|v| v.is_nan()), "{case}");
+                assert_eq!(bits(&k[lb..]), bits(&rk), "{case}: %K");
+                assert_eq!(bits(&d[lb..]), bits(&rd), "{case}: %D");
+                if series == "ties" && fk == 14 && n > 160 {
+                    // The flat stretch is really drawn as TA-Lib's 0 (give or take what the
+                    // running sum keeps of the values before it), not skipped.
+                    assert!(k[120..160].iter().all(|&v| v.abs() < 1e-9), "{case}");
+                }
+            }
+            let mut o = vec![7.0; n];
+            plain::obv_into(fc, f("volume", v), &mut o).unwrap();
+            let mut r = vec![0.0; n];
+            core.obv(0, n - 1, c, v, &mut r).unwrap();
+            assert_eq!(bits(&o), bits(&r), "{series} n={n} obv");
+        }
+    }
+    // A volume of -0.0 first (finite, so allowed) then an unchanged close: the crate keeps
+    // the sign of that zero, and so must the loop that adds instead of branching.
+    let (c, v) = ([1.0, 1.0, 2.0, 2.0], [-0.0, 5.0, 5.0, 1.0]);
+    let mut o = [7.0; 4];
+    plain::obv_into(
+        Finite::new("close", &c).unwrap(),
+        Finite::new("volume", &v).unwrap(),
+        &mut o,
+    )
+    .unwrap();
+    let mut r = [0.0; 4];
+    core.obv(0, 3, &c, &v, &mut r).unwrap();
+    assert_eq!(bits(&o), bits(&r), "obv from -0.0: {o:?} against {r:?}");
 }
