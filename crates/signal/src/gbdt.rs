@@ -672,17 +672,21 @@ mod tests {
             .unzip()
     }
 
-    #[test]
-    fn rust_tree_walk_equals_lightgbm_prediction() {
-        let (rows, ys) = data(3_000);
-        // LightGBM's own binning (255) and the model's cut points (the default 63).
-        for cfg in [
+    /// LightGBM's own binning (255) and the model's cut points (the default 63).
+    fn both_binnings() -> [GbdtConfig; 2] {
+        [
             GbdtConfig {
                 max_bin: LIGHTGBM_MAX_BIN,
                 ..GbdtConfig::default()
             },
             GbdtConfig::default(),
-        ] {
+        ]
+    }
+
+    #[test]
+    fn rust_tree_walk_equals_lightgbm_prediction() {
+        let (rows, ys) = data(3_000);
+        for cfg in both_binnings() {
             let m = GbdtModel::fit(&rows, &ys, cfg).expect("fit");
             assert_eq!(m.forest.len(), cfg.num_iterations);
             // LightGBM sees the rows as the model feeds them to its trees.
@@ -760,20 +764,14 @@ mod tests {
     #[test]
     fn bitmask_scoring_is_the_walk_to_the_bit() {
         let (rows, ys) = data(3_000);
-        for cfg in [
-            GbdtConfig {
-                max_bin: LIGHTGBM_MAX_BIN,
-                ..GbdtConfig::default()
-            },
-            GbdtConfig::default(),
-            // Deeper trees than the default's 15 leaves, up to the 64 one mask holds.
-            GbdtConfig {
-                num_leaves: 64,
-                min_data_in_leaf: 5,
-                num_iterations: 40,
-                ..GbdtConfig::default()
-            },
-        ] {
+        // Deeper trees than the default's 15 leaves, up to the 64 one mask holds.
+        let deep = GbdtConfig {
+            num_leaves: 64,
+            min_data_in_leaf: 5,
+            num_iterations: 40,
+            ..GbdtConfig::default()
+        };
+        for cfg in both_binnings().into_iter().chain([deep]) {
             let m = GbdtModel::fit(&rows, &ys, cfg).expect("fit");
             assert!(bitmasks::Bitmasks::new(&m.forest).is_some(), "{cfg:?}");
             let seen: Vec<Row> = rows.iter().map(|r| binned(&m.bin_edges, r)).collect();
