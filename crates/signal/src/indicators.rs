@@ -77,10 +77,22 @@ pub(crate) fn check_same_len(a: usize, b: usize) -> Result<(), SignalError> {
     }
 }
 
+/// The longest period or window any indicator here takes: TA-Lib's own limit, and ours for
+/// the rolling windows TA-Lib does not provide. A window is memory: a stream keeps its last
+/// `window` values, so a larger one (a config typo, `usize::MAX`) would be an allocation
+/// the process cannot survive rather than an error.
+pub const MAX_PERIOD: usize = 100_000;
+
+/// `p` as TA-Lib takes it, once it is between `min` and [`MAX_PERIOD`].
 pub(crate) fn period(name: &str, p: usize, min: usize) -> Result<i32, SignalError> {
     if p < min {
         return Err(SignalError::BadParam(format!(
             "{name} must be at least {min}, got {p}"
+        )));
+    }
+    if p > MAX_PERIOD {
+        return Err(SignalError::BadParam(format!(
+            "{name} must be at most {MAX_PERIOD} bars, got {p}"
         )));
     }
     i32::try_from(p).map_err(|_| SignalError::BadParam(format!("{name} {p} is too large")))

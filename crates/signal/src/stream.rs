@@ -382,7 +382,8 @@ impl RollingVolStream {
     /// Creates the stream.
     ///
     /// # Errors
-    /// [`SignalError::BadParam`] for a window below 2.
+    /// [`SignalError::BadParam`] for a window below 2 or above
+    /// [`crate::indicators::MAX_PERIOD`].
     pub fn new(window: usize) -> Result<Self, SignalError> {
         period("window", window, 2)?;
         Ok(Self {
@@ -421,7 +422,8 @@ impl VolumeZStream {
     /// Creates the stream.
     ///
     /// # Errors
-    /// [`SignalError::BadParam`] for a window below 2.
+    /// [`SignalError::BadParam`] for a window below 2 or above
+    /// [`crate::indicators::MAX_PERIOD`].
     pub fn new(window: usize) -> Result<Self, SignalError> {
         period("window", window, 2)?;
         Ok(Self {
@@ -503,7 +505,8 @@ impl VwapStream {
     /// Creates the stream.
     ///
     /// # Errors
-    /// [`SignalError::BadParam`] for a window of 0.
+    /// [`SignalError::BadParam`] for a window of 0 or above
+    /// [`crate::indicators::MAX_PERIOD`].
     pub fn new(window: usize) -> Result<Self, SignalError> {
         period("window", window, 1)?;
         Ok(Self {

@@ -296,6 +296,28 @@ fn plain_indicators_refuse_bad_input_and_fill_short_series_with_nan() {
         plain::ema_into(c, 0, &mut out),
         Err(SignalError::BadParam(_))
     ));
+    // TA-Lib's longest period is every indicator's, streams included: a larger one is an
+    // error before anything is allocated for it (usize::MAX would otherwise abort).
+    let max = indicators::MAX_PERIOD;
+    plain::sma_into(c, max, &mut out).unwrap();
+    for too_long in [max + 1, usize::MAX] {
+        let bad = |r: Result<(), SignalError>| matches!(r, Err(SignalError::BadParam(_)));
+        assert!(bad(plain::sma_into(c, too_long, &mut out)));
+        assert!(bad(plain::stochastic_into(
+            c, c, c, too_long, 3, 3, &mut k, &mut d
+        )));
+        assert!(bad(plain::stochastic_into(
+            c, c, c, 14, too_long, 3, &mut k, &mut d
+        )));
+        assert!(bad(plain::stochastic_into(
+            c, c, c, 14, 3, too_long, &mut k, &mut d
+        )));
+        assert!(bad(indicators::roc(&close, too_long).map(|_| ())));
+        assert!(perpdesk_signal::stream::RocStream::new(too_long).is_err());
+        assert!(perpdesk_signal::stream::RollingVolStream::new(too_long).is_err());
+        assert!(perpdesk_signal::stream::VolumeZStream::new(too_long).is_err());
+        assert!(perpdesk_signal::stream::VwapStream::new(too_long).is_err());
+    }
     assert!(matches!(
         plain::stochastic_into(c, c, c, 0, 3, 3, &mut k, &mut d),
         Err(SignalError::BadParam(_))
