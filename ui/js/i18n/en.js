@@ -442,6 +442,7 @@ export default {
   'fam.reason.below_random_timing': 'random timing of the same positions did as well',
   'fam.reason.not_significant_after_trials': 'not significant after counting every configuration tried',
   'fam.reason.interval_includes_zero': 'the Sharpe interval reaches zero',
+  'fam.reason.interval_below_zero': 'the whole Sharpe interval is below zero',
   'fam.reason.below_buy_and_hold': 'holding the basket did at least as well',
   'fam.reason.no_brier_skill': 'the probabilities do not beat the base rate',
   'fam.sharpe': 'Sharpe',

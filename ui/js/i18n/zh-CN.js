@@ -442,6 +442,7 @@ export default {
   'fam.reason.below_random_timing': '相同仓位的随机择时表现不差于它',
   'fam.reason.not_significant_after_trials': '计入所有尝试过的配置后不显著',
   'fam.reason.interval_includes_zero': '夏普比率的置信区间包含零',
+  'fam.reason.interval_below_zero': '夏普比率的置信区间整体低于零',
   'fam.reason.below_buy_and_hold': '持有篮子的表现不差于它',
   'fam.reason.no_brier_skill': '概率预测没有超过基准频率',
   'fam.sharpe': '夏普',

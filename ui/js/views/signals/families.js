@@ -8,10 +8,16 @@ import { button, describeError, fmtTime, h, num, oncePerFrame, word } from '../c
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** The reasons of a verdict in words, joined. */
-export function reasonsText(t, reasons) {
+/**
+ * The reasons of a verdict in words, joined. `interval_includes_zero` means the interval's
+ * lower end is not above 0; when its upper end is below 0 too, "reaches zero" would be
+ * untrue, so that case says the whole interval is below zero.
+ */
+export function reasonsText(t, reasons, record) {
   if (!reasons?.length) return t('fam.has-edge');
-  return reasons.map((r) => t(`fam.reason.${r}`)).join('; ');
+  const key = (r) =>
+    r === 'interval_includes_zero' && record?.sharpe_upper < 0 ? 'interval_below_zero' : r;
+  return reasons.map((r) => t(`fam.reason.${key(r)}`)).join('; ');
 }
 
 /** "0.42 [−0.31, 1.10]": a Sharpe with its bootstrap interval. */
@@ -228,7 +234,7 @@ export function create(ctx, shared) {
         h('td', { 'data-field': 'size' }, size),
         h('td', { 'data-field': 'stop' }, stop),
         h('td', { 'data-field': 'record' }, recordParts(t, fmt, r.record), powerLine(t, fmt, r.record), familyCurve(r.family)),
-        h('td', { 'data-field': 'why', text: r.record.edge ? t('fam.has-edge') : reasonsText(t, r.record.reasons) }),
+        h('td', { 'data-field': 'why', text: r.record.edge ? t('fam.has-edge') : reasonsText(t, r.record.reasons, r.record) }),
         h('td', { 'data-field': 'next' }, next),
         // Without a volatility estimate on the family's bars there is no size to suggest.
         h('td', {}, r.weight !== 0 && r.annual_vol != null ? button(t(r.direction === 'flat' ? 'fam.use-size-lean' : 'fam.use-size'), {
